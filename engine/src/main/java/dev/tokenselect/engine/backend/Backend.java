@@ -1,0 +1,34 @@
+package dev.tokenselect.engine.backend;
+
+import dev.tokenselect.engine.model.ModelConfig;
+
+/**
+ * Runs a model's forward pass on one device. A backend owns the weights in its own format and a
+ * paged KV pool; sequences hold block tables into that pool. Implementations are thread-safe for
+ * distinct sequences.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** "cpu" or "cuda". */
+    String name();
+
+    /** A human-readable description of the device (cores, card), for logs and stats. */
+    String device();
+
+    ModelConfig config();
+
+    /** An empty sequence; its KV blocks come from this backend's pool and return to it on close. */
+    Sequence newSequence();
+
+    /**
+     * Appends {@code tokens} to the sequence (their K/V are cached) and returns the logits of the
+     * last of them ({@code vocabSize} floats, fp32).
+     *
+     * @throws KvCapacityException when the pool cannot hold the sequence's new length; the sequence
+     *                             is left as it was before the call
+     */
+    float[] forward(Sequence sequence, int[] tokens);
+
+    @Override
+    void close();
+}
