@@ -1,0 +1,2 @@
+/** Spring Boot auto-configuration of the TokenSelect {@code ChatModel}. */
+package dev.tokenselect.spring.autoconfigure;
