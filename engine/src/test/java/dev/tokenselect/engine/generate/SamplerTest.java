@@ -1,0 +1,107 @@
+package dev.tokenselect.engine.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+
+    private static final float[] LOGITS = {1.0f, 3.0f, 2.0f, 3.0f, -1.0f, 0.5f};
+
+    private static int[] draw(SamplingParams p, int n) {
+        Sampler s = new Sampler(p);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = s.sample(LOGITS.clone(), new int[0], 0);
+        }
+        return out;
+    }
+
+    @Test
+    void greedyTakesTheFirstMaximum() {
+        assertEquals(1, new Sampler(SamplingParams.greedy(1)).sample(LOGITS.clone(), new int[0], 0));
+    }
+
+    @Test
+    void sameSeedSameTokensOtherSeedOtherTokens() {
+        SamplingParams p = SamplingParams.builder().temperature(1.5).seed(7L).build();
+        assertArrayEquals(draw(p, 64), draw(p, 64));
+        assertNotEquals(java.util.Arrays.toString(draw(p, 64)),
+                java.util.Arrays.toString(draw(p.toBuilder().seed(8L).build(), 64)));
+    }
+
+    @Test
+    void topKKeepsOnlyTheKBest() {
+        int[] ids = draw(SamplingParams.builder().temperature(5).topK(2).seed(1L).build(), 400);
+        Set<Integer> seen = new HashSet<>();
+        for (int id : ids) {
+            seen.add(id);
+        }
+        assertEquals(Set.of(1, 3), seen);
+    }
+
+    @Test
+    void topPKeepsTheSmallestSetReachingP() {
+        // softmax of LOGITS: ids 1 and 3 hold 0.384 each (0.768), id 2 0.141: p=0.8 needs exactly those three
+        int[] ids = draw(SamplingParams.builder().temperature(1).topP(0.8).seed(3L).build(), 2000);
+        Set<Integer> seen = new HashSet<>();
+        for (int id : ids) {
+            seen.add(id);
+        }
+        assertEquals(Set.of(1, 2, 3), seen);
+    }
+
+    @Test
+    void minPDropsTokensBelowAFractionOfTheBest() {
+        // p(id 2)/p(best) = e^-1 = 0.37; p(id 0)/p(best) = e^-2 = 0.135
+        int[] ids = draw(SamplingParams.builder().temperature(1).minP(0.2).seed(5L).build(), 2000);
+        Set<Integer> seen = new HashSet<>();
+        for (int id : ids) {
+            seen.add(id);
+        }
+        assertEquals(Set.of(1, 2, 3), seen);
+    }
+
+    @Test
+    void samplingFollowsTheSoftmax() {
+        int[] ids = draw(SamplingParams.builder().temperature(1).seed(11L).build(), 20000);
+        int[] counts = new int[LOGITS.length];
+        for (int id : ids) {
+            counts[id]++;
+        }
+        double z = 0;
+        for (float l : LOGITS) {
+            z += Math.exp(l);
+        }
+        for (int i = 0; i < LOGITS.length; i++) {
+            double expected = Math.exp(LOGITS[i]) / z;
+            assertEquals(expected, counts[i] / 20000.0, 0.015, "token " + i);
+        }
+    }
+
+    @Test
+    void repetitionPenaltyAsTransformers() {
+        float[] logits = {2.0f, -2.0f, 1.0f};
+        Sampler.applyRepetitionPenalty(logits, new int[] {0, 1, 1}, 3, 2.0f);
+        assertArrayEquals(new float[] {1.0f, -4.0f, 1.0f}, logits);
+        // With the penalty the greedy choice moves from id 0 to id 2.
+        int id = new Sampler(SamplingParams.builder().repetitionPenalty(4).build())
+                .sample(new float[] {2.0f, -2.0f, 1.0f}, new int[] {0}, 1);
+        assertEquals(2, id);
+    }
+
+    @Test
+    void invalidParametersAreRejectedWithTheirName() {
+        var e = assertThrows(IllegalArgumentException.class, () -> SamplingParams.builder().topP(0).build());
+        assertTrue(e.getMessage().contains("top-p"));
+        assertThrows(IllegalArgumentException.class, () -> SamplingParams.builder().temperature(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> SamplingParams.builder().stopStrings(java.util.List.of("")).build());
+    }
+}
