@@ -62,7 +62,7 @@ final class StopStringMatcher {
         int max = Math.min(longest - 1, text.length() - released);
         for (int k = max; k > 0; k--) {
             for (String stop : stops) {
-                if (k < stop.length() && text.regionMatches(text.length() - k, stop, 0, k)) {
+                if (k < stop.length() && stop.startsWith(text.substring(text.length() - k))) {
                     return k;
                 }
             }

@@ -1,0 +1,26 @@
+package dev.tokenselect.engine;
+
+/**
+ * How to run a model.
+ *
+ * @param backend          "auto" (the best available), "cpu" or "cuda"
+ * @param device           GPU ordinal for the CUDA backend
+ * @param threads          CPU worker threads, 0 for all cores
+ * @param kvCapacityTokens tokens the KV pool holds over all sequences
+ * @param blockSize        tokens per KV block
+ */
+public record EngineOptions(String backend, int device, int threads, long kvCapacityTokens, int blockSize) {
+
+    public static final long DEFAULT_KV_CAPACITY_TOKENS = 32_768;
+    public static final int DEFAULT_BLOCK_SIZE = 32;
+
+    public EngineOptions {
+        if (!backend.equals("auto") && !backend.equals("cpu") && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("unknown backend '" + backend + "': use auto, cpu or cuda");
+        }
+    }
+
+    public static EngineOptions defaults() {
+        return new EngineOptions("auto", 0, 0, DEFAULT_KV_CAPACITY_TOKENS, DEFAULT_BLOCK_SIZE);
+    }
+}

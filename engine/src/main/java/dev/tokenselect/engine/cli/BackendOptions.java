@@ -1,0 +1,30 @@
+package dev.tokenselect.engine.cli;
+
+import dev.tokenselect.engine.EngineOptions;
+import picocli.CommandLine.Option;
+
+/** Where and how the model runs. */
+final class BackendOptions {
+
+    @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--device", defaultValue = "0", description = "GPU ordinal for --backend cuda")
+    int device;
+
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads, 0 for all cores")
+    int threads;
+
+    @Option(names = "--kv-tokens", defaultValue = "32768", description = "KV cache capacity in tokens (default: ${DEFAULT-VALUE})")
+    long kvTokens;
+
+    @Option(names = "--block-size", defaultValue = "32", description = "Tokens per KV block (default: ${DEFAULT-VALUE})")
+    int blockSize;
+
+    @Option(names = "--prefill-chunk", defaultValue = "512", description = "Prompt tokens per forward pass (default: ${DEFAULT-VALUE})")
+    int prefillChunk;
+
+    EngineOptions engineOptions() {
+        return new EngineOptions(backend, device, threads, kvTokens, blockSize);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.tokenselect.engine.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.tokenselect.engine.Engine;
+import dev.tokenselect.engine.backend.Sequence;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "logits", description = "The highest logits at the last prompt position.")
+final class LogitsCommand extends ModelCommand {
+
+    @Mixin
+    PromptOptions prompt;
+
+    @Mixin
+    BackendOptions backend;
+
+    @Option(names = "--top", defaultValue = "10", description = "How many logits to print (default: ${DEFAULT-VALUE})")
+    int top;
+
+    @Override
+    public Integer call() throws Exception {
+        CliOutput out = output();
+        try (Engine engine = Engine.open(common.model, backend.engineOptions())) {
+            int[] ids = prompt.ids(common.model, engine.tokenizer());
+            float[] logits;
+            try (Sequence seq = engine.backend().newSequence()) {
+                logits = engine.generator(backend.prefillChunk).prefill(seq, ids);
+            }
+            int[] best = TopK.indices(logits, Math.min(top, logits.length));
+            float[] values = new float[best.length];
+            for (int i = 0; i < best.length; i++) {
+                values[i] = logits[best[i]];
+            }
+            if (out.json()) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("ids", best);
+                json.put("values", values);
+                out.object(json);
+            } else {
+                StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < best.length; i++) {
+                    sb.append(String.format("%8d  %12.6f  %s%n", best[i], values[i],
+                            engine.tokenizer().idToToken(best[i]).orElse("?")));
+                }
+                out.text(sb.toString());
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,113 @@
+package dev.tokenselect.engine.generate;
+
+import java.util.Arrays;
+import java.util.Set;
+
+import dev.tokenselect.engine.backend.Backend;
+import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.tokenizer.IncrementalDetokenizer;
+import dev.tokenselect.engine.tokenizer.Tokenizer;
+
+/**
+ * The prefill-then-decode loop of one request: chunked prefill of the prompt, then one forward step
+ * per token, sampling, stop conditions and streamed text.
+ */
+public final class Generator {
+
+    /** Prompt tokens per forward call; bounds the activation memory of a long prefill. */
+    public static final int DEFAULT_PREFILL_CHUNK = 512;
+
+    private final Backend backend;
+    private final Tokenizer tokenizer;
+    private final Set<Integer> eosIds;
+    private final int prefillChunk;
+
+    public Generator(Backend backend, Tokenizer tokenizer, Set<Integer> eosIds, int prefillChunk) {
+        if (prefillChunk <= 0) {
+            throw new IllegalArgumentException("prefill chunk must be positive, was " + prefillChunk);
+        }
+        this.backend = backend;
+        this.tokenizer = tokenizer;
+        this.eosIds = Set.copyOf(eosIds);
+        this.prefillChunk = prefillChunk;
+    }
+
+    public Generator(Backend backend, Tokenizer tokenizer, Set<Integer> eosIds) {
+        this(backend, tokenizer, eosIds, DEFAULT_PREFILL_CHUNK);
+    }
+
+    public GenerationResult generate(int[] prompt, SamplingParams params, TokenListener listener) {
+        try (Sequence seq = backend.newSequence()) {
+            return generate(seq, prompt, params, listener);
+        }
+    }
+
+    /** Generates on a sequence that may already hold a cached prefix; the prompt is appended to it. */
+    public GenerationResult generate(Sequence seq, int[] prompt, SamplingParams params, TokenListener listener) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty: give at least one token");
+        }
+        int vocab = backend.config().vocabSize();
+        for (int id : prompt) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("prompt token id " + id + " is outside the model's vocabulary of "
+                        + vocab);
+            }
+        }
+        Sampler sampler = new Sampler(params);
+        IncrementalDetokenizer detokenizer = tokenizer == null ? null : tokenizer.newIncrementalDetokenizer(true);
+        StopStringMatcher stops = new StopStringMatcher(params.stopStrings());
+        int[] history = Arrays.copyOf(prompt, prompt.length + params.maxTokens());
+        int historyLength = prompt.length;
+        long start = System.nanoTime();
+        float[] logits = prefill(seq, prompt);
+        long prefillNanos = System.nanoTime() - start;
+        long decodeStart = System.nanoTime();
+        int[] generated = new int[params.maxTokens()];
+        int count = 0;
+        FinishReason finish = FinishReason.LENGTH;
+        while (count < params.maxTokens()) {
+            if (count > 0) {
+                logits = backend.forward(seq, new int[] {generated[count - 1]});
+            }
+            int next = sampler.sample(logits, history, historyLength);
+            generated[count++] = next;
+            history[historyLength++] = next;
+            listener.onToken(next);
+            if (!params.ignoreEos() && eosIds.contains(next)) {
+                finish = FinishReason.EOS;
+                break;
+            }
+            if (detokenizer != null) {
+                String delta = stops.push(detokenizer.accept(next));
+                if (!delta.isEmpty()) {
+                    listener.onText(delta);
+                }
+                if (stops.stopped()) {
+                    finish = FinishReason.STOP_STRING;
+                    break;
+                }
+            }
+        }
+        long decodeNanos = count > 1 ? System.nanoTime() - decodeStart : 0;
+        if (detokenizer != null && !stops.stopped()) {
+            String tail = stops.push(detokenizer.flush()) + stops.flush();
+            if (!tail.isEmpty()) {
+                listener.onText(tail);
+            }
+        }
+        GenerationStats stats = new GenerationStats(prompt.length, count, prefillNanos, decodeNanos, backend.name(),
+                backend.device());
+        return new GenerationResult(Arrays.copyOf(generated, count), detokenizer == null ? "" : stops.text(), finish,
+                stats);
+    }
+
+    /** Runs the prompt in chunks and returns the last position's logits. */
+    public float[] prefill(Sequence seq, int[] prompt) {
+        float[] logits = null;
+        for (int from = 0; from < prompt.length; from += prefillChunk) {
+            logits = backend.forward(seq, Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + prefillChunk)));
+        }
+        return logits;
+    }
+}
