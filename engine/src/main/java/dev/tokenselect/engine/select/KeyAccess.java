@@ -1,0 +1,14 @@
+package dev.tokenselect.engine.select;
+
+/** What a selection policy may read of a sequence's cached keys (un-rotated, as stored). */
+public interface KeyAccess {
+
+    /**
+     * {@code out[h][c] = qbar[h] · K[g(h)][from + c]} for every query head {@code h}, with the GQA
+     * mapping {@code g(h) = h / (H / H_kv)}; fp32, no scaling.
+     */
+    void scores(int layer, float[][] qbar, int from, int to, float[][] out);
+
+    /** Copies the key of {@code token} for KV head {@code kvHead} into {@code out[off, off + headDim)}. */
+    void key(int layer, int kvHead, int token, float[] out, int off);
+}

@@ -1,0 +1,86 @@
+package dev.tokenselect.engine.select;
+
+import java.util.Locale;
+
+/**
+ * TokenSelect's parameters (DESIGN.md, "TokenSelect"): {@code k} selected tokens, {@code nInit}
+ * attention sinks, {@code nLocal} recent tokens, the selection-cache threshold {@code theta}
+ * ({@code > 1} disables the cache) and the prefill chunk, never above {@code nLocal}.
+ */
+public record SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk) {
+
+    public static final int DEFAULT_K = 2048;
+    public static final int DEFAULT_N_INIT = 128;
+    public static final int DEFAULT_N_LOCAL = 512;
+    public static final double DEFAULT_THETA = 0.9;
+    public static final int DEFAULT_PREFILL_CHUNK = 512;
+
+    public SelectionParams {
+        if (k < 0 || nInit < 0) {
+            throw new IllegalArgumentException("k and n-init must be >= 0 (k=" + k + ", n-init=" + nInit + ")");
+        }
+        if (nLocal < 1) {
+            throw new IllegalArgumentException("n-local must be >= 1, was " + nLocal);
+        }
+        if (prefillChunk < 1 || prefillChunk > nLocal) {
+            throw new IllegalArgumentException("the prefill chunk (" + prefillChunk + ") must be between 1 and n-local ("
+                    + nLocal + "): a chunk must lie inside the local window");
+        }
+        if (Double.isNaN(theta)) {
+            throw new IllegalArgumentException("theta must be a number");
+        }
+    }
+
+    public static SelectionParams defaults() {
+        return new SelectionParams(DEFAULT_K, DEFAULT_N_INIT, DEFAULT_N_LOCAL, DEFAULT_THETA, DEFAULT_PREFILL_CHUNK);
+    }
+
+    /** Tokens attended at most: sinks, selected and local window. */
+    public int budget() {
+        return nInit + k + nLocal;
+    }
+
+    public boolean cacheEnabled() {
+        return theta <= 1;
+    }
+
+    public SelectionParams withPrefillChunk(int chunk) {
+        return new SelectionParams(k, nInit, nLocal, theta, chunk);
+    }
+
+    /**
+     * Parses {@code k=N,n-init=N,n-local=N,theta=X} (any subset; the rest keep their defaults). The
+     * prefill chunk defaults to {@code min(512, n-local)}.
+     */
+    public static SelectionParams parse(String spec, Integer prefillChunk) {
+        int k = DEFAULT_K;
+        int nInit = DEFAULT_N_INIT;
+        int nLocal = DEFAULT_N_LOCAL;
+        double theta = DEFAULT_THETA;
+        if (spec != null && !spec.isBlank()) {
+            for (String part : spec.split(",")) {
+                String[] kv = part.split("=", 2);
+                if (kv.length != 2) {
+                    throw new IllegalArgumentException("bad selection option '" + part
+                            + "': expected key=value, e.g. k=2048,n-init=128,n-local=512,theta=0.9");
+                }
+                String key = kv[0].trim().toLowerCase(Locale.ROOT).replace('_', '-');
+                String value = kv[1].trim();
+                try {
+                    switch (key) {
+                        case "k" -> k = Integer.parseInt(value);
+                        case "n-init" -> nInit = Integer.parseInt(value);
+                        case "n-local" -> nLocal = Integer.parseInt(value);
+                        case "theta" -> theta = Double.parseDouble(value);
+                        default -> throw new IllegalArgumentException("unknown selection option '" + kv[0]
+                                + "': use k, n-init, n-local and theta");
+                    }
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("selection option '" + kv[0] + "' needs a number, got '" + value + "'");
+                }
+            }
+        }
+        int chunk = prefillChunk != null ? prefillChunk : Math.min(DEFAULT_PREFILL_CHUNK, nLocal);
+        return new SelectionParams(k, nInit, nLocal, theta, chunk);
+    }
+}

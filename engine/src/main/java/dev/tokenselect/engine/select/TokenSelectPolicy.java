@@ -1,0 +1,99 @@
+package dev.tokenselect.engine.select;
+
+/**
+ * TokenSelect (Wu et al., arXiv 2411.02886) exactly as DESIGN.md defines it: per layer and chunk,
+ * score the candidates {@code [nInit, L - nLocal)} with the chunk's scoring query against the
+ * un-rotated keys, let the heads vote with a softmax each, keep the {@code k} best, and attend to
+ * sinks, the chosen tokens and the local window at compacted positions. Decode steps reuse the
+ * last selection while the scoring query stays within cosine {@code theta} of the one that made it.
+ */
+public final class TokenSelectPolicy implements AttentionPolicy {
+
+    private final SelectionParams params;
+    private final Geometry geo;
+    private final SelectionStats stats = new SelectionStats();
+    private final float[][] keptQuery;
+    private final int[][] keptTop;
+    private final float[][] qbar;
+    private final float[] tmp;
+    private float[][] scores;
+    private float[] vote;
+
+    public TokenSelectPolicy(SelectionParams params, Geometry geo, int numLayers) {
+        this.params = params;
+        this.geo = geo;
+        this.keptQuery = new float[numLayers][];
+        this.keptTop = new int[numLayers][];
+        this.qbar = new float[geo.numHeads()][geo.headDim()];
+        this.tmp = new float[geo.headDim()];
+        this.scores = new float[geo.numHeads()][0];
+        this.vote = new float[0];
+    }
+
+    @Override
+    public int[] select(int layer, float[] q, int n, int cachedLength, boolean decoding, KeyAccess keys, Rotator rope) {
+        if (params.budget() >= cachedLength) {
+            if (layer == 0) {
+                stats.step(cachedLength, cachedLength, false, decoding);
+            }
+            return null;
+        }
+        int from = params.nInit();
+        int to = cachedLength - params.nLocal();
+        float[] flat = ScoringQuery.compute(q, n, geo, params.nLocal(), rope, qbar, tmp);
+        int[] top = null;
+        if (decoding && params.cacheEnabled() && keptQuery[layer] != null) {
+            if (ScoringQuery.cosine(flat, keptQuery[layer]) >= params.theta()) {
+                top = keptTop[layer];
+                stats.cacheHit();
+            } else {
+                stats.cacheMiss();
+            }
+        }
+        if (top == null) {
+            top = selectTop(layer, from, to, keys);
+            stats.selection();
+            if (decoding) {
+                keptQuery[layer] = flat;
+                keptTop[layer] = top;
+            }
+        }
+        int[] selected = Selections.compose(params.nInit(), top, params.nLocal(), cachedLength);
+        if (layer == 0) {
+            stats.step(selected.length, cachedLength, true, decoding);
+        }
+        return selected;
+    }
+
+    /** The k candidates with the highest head soft vote, as absolute token indices, ascending. */
+    private int[] selectTop(int layer, int from, int to, KeyAccess keys) {
+        int count = to - from;
+        if (scores[0].length < count) {
+            int size = Math.max(count, scores[0].length * 3 / 2);
+            scores = new float[geo.numHeads()][size];
+            vote = new float[size];
+        }
+        keys.scores(layer, qbar, from, to, scores);
+        HeadSoftVote.vote(scores, count, vote);
+        int[] top = TopK.ascending(vote, count, params.k());
+        for (int i = 0; i < top.length; i++) {
+            top[i] += from;
+        }
+        return top;
+    }
+
+    @Override
+    public int maxChunk() {
+        return params.prefillChunk();
+    }
+
+    @Override
+    public SelectionStats stats() {
+        return stats;
+    }
+
+    @Override
+    public String name() {
+        return "tokenselect";
+    }
+}

@@ -1,0 +1,192 @@
+package dev.tokenselect.engine.select;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+class TokenSelectPolicyTest {
+
+    private static final Rotator NO_ROPE = (x, off, pos) -> { };
+
+    /** The 5-token, 4-head example: B is the strongest for two heads, E wins head 3 by a wide margin. */
+    @Test
+    void headSoftVotePicksBAndE() {
+        float[][] scores = {
+                {0.2f, 0.8f, 0.4f, 0.7f, 0.3f},
+                {0.5f, 0.3f, 0.6f, 0.2f, 0.4f},
+                {0.1f, 0.6f, 0.3f, 0.4f, 0.9f},
+                {0.4f, 0.7f, 0.5f, 0.3f, 0.2f},
+        };
+        float[] vote = HeadSoftVote.vote(scores);
+        assertArrayEquals(new int[] {1, 4}, TopK.ascending(vote, 5, 2));
+        float total = 0;
+        for (float v : vote) {
+            total += v;
+        }
+        assertEquals(4f, total, 1e-5f, "each head spreads exactly one unit of vote");
+        // B's vote is the largest, E's second: C (0.799) and D (0.761) stay out of a k=2 selection
+        assertTrue(vote[4] > vote[2] && vote[2] > vote[3] && vote[1] > vote[4]);
+    }
+
+    @Test
+    void topKBreaksTiesTowardsTheEarlierToken() {
+        float[] v = {1, 3, 2, 3, 3, 0};
+        assertArrayEquals(new int[] {1, 3}, TopK.ascending(v, 6, 2));
+        assertArrayEquals(new int[] {1, 2, 3, 4}, TopK.ascending(v, 6, 4));
+        assertArrayEquals(new int[] {0, 1, 2}, TopK.ascending(v, 3, 5));
+    }
+
+    @Test
+    void gqaMapsConsecutiveQueryHeadsToOneKvHead() {
+        Geometry geo = new Geometry(8, 2, 4);
+        assertArrayEquals(new int[] {0, 0, 0, 0, 1, 1, 1, 1},
+                java.util.stream.IntStream.range(0, 8).map(geo::kvHeadOf).toArray());
+    }
+
+    /**
+     * Only KV head 0 holds a key that the query heads of group 0 point at; with the h % H_kv mapping
+     * half of those heads would read KV head 1 and the vote would go elsewhere.
+     */
+    @Test
+    void selectionFollowsTheGroupedKvHead() {
+        Geometry geo = new Geometry(4, 2, 4);
+        ArrayKeyAccess keys = new ArrayKeyAccess(geo, 1, 40, new Random(3));
+        for (float[][] g : keys.keys[0]) {
+            for (float[] k : g) {
+                java.util.Arrays.fill(k, 0.01f);
+            }
+        }
+        keys.keys[0][0][10] = new float[] {9, 0, 0, 0};  // what heads 0 and 1 look for, in KV head 0
+        keys.keys[0][1][20] = new float[] {9, 0, 0, 0};  // the same key, in KV head 1: heads 2, 3 read it
+        keys.keys[0][1][30] = new float[] {0, 9, 0, 0};  // what heads 2 and 3 look for
+        float[] q = new float[geo.queryDim()];
+        q[0] = 1;            // head 0 → dimension 0
+        q[4] = 1;            // head 1 → dimension 0
+        q[8 + 1] = 1;        // head 2 → dimension 1
+        q[12 + 1] = 1;       // head 3 → dimension 1
+        TokenSelectPolicy p = new TokenSelectPolicy(new SelectionParams(2, 0, 1, 2.0, 1), geo, 1);
+        int[] s = p.select(0, q, 1, 40, false, keys, NO_ROPE);
+        // h / (H / H_kv): heads 0,1 find token 10 in KV head 0, heads 2,3 find token 30 in KV head 1.
+        // h % H_kv would send head 1 to KV head 1 (finding token 20) and head 2 to KV head 0.
+        assertArrayEquals(new int[] {10, 30, 39}, s);
+    }
+
+    @Test
+    void budgetCoveringTheContextMeansFullAttention() {
+        Geometry geo = new Geometry(2, 1, 4);
+        ArrayKeyAccess keys = new ArrayKeyAccess(geo, 1, 64, new Random(1));
+        TokenSelectPolicy p = new TokenSelectPolicy(new SelectionParams(8, 4, 8, 2.0, 8), geo, 1);
+        assertNull(p.select(0, new float[8], 1, 20, true, keys, NO_ROPE));
+        int[] s = p.select(0, new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 1, 21, true, keys, NO_ROPE);
+        assertEquals(20, s.length);
+        assertArrayEquals(new int[] {0, 1, 2, 3}, java.util.Arrays.copyOf(s, 4));
+        for (int i = 1; i < s.length; i++) {
+            assertTrue(s[i] > s[i - 1], "ascending");
+        }
+        assertEquals(13, s[s.length - 8], "the local window is the last 8 tokens");
+    }
+
+    @Test
+    void selectionCacheHitsOnNearIdenticalQueriesAndMissesWhenTheQueryChanges() {
+        Geometry geo = new Geometry(4, 2, 8);
+        ArrayKeyAccess keys = new ArrayKeyAccess(geo, 2, 300, new Random(7));
+        TokenSelectPolicy p = new TokenSelectPolicy(new SelectionParams(16, 4, 16, 0.95, 16), geo, 2);
+        Random r = new Random(11);
+        float[] q = gaussian(r, geo.queryDim());
+        int[] first = p.select(1, q, 1, 200, true, keys, NO_ROPE);
+        assertEquals(1, p.stats().selections());
+        // a tiny perturbation: cosine stays above 0.95, the kept selection is reused
+        float[] near = q.clone();
+        for (int i = 0; i < near.length; i++) {
+            near[i] += 0.01f * (float) r.nextGaussian();
+        }
+        int[] second = p.select(1, near, 1, 201, true, keys, NO_ROPE);
+        assertEquals(1, p.stats().cacheHits());
+        assertEquals(1, p.stats().selections());
+        assertArrayEquals(java.util.Arrays.copyOfRange(first, 4, 20), java.util.Arrays.copyOfRange(second, 4, 20),
+                "the same selected tokens");
+        assertEquals(185, second[20], "the local window moved with the context");
+        // an unrelated query: a miss and a fresh selection
+        p.select(1, gaussian(r, geo.queryDim()), 1, 202, true, keys, NO_ROPE);
+        assertEquals(1, p.stats().cacheMisses());
+        assertEquals(2, p.stats().selections());
+        // prefill chunks never use the cache
+        p.select(1, near, 1, 203, false, keys, NO_ROPE);
+        assertEquals(1, p.stats().cacheHits());
+        assertEquals(0.5, p.stats().cacheHitRate(), 1e-9);
+    }
+
+    @Test
+    void thetaAboveOneNeverHits() {
+        Geometry geo = new Geometry(4, 2, 8);
+        ArrayKeyAccess keys = new ArrayKeyAccess(geo, 1, 300, new Random(7));
+        TokenSelectPolicy p = new TokenSelectPolicy(new SelectionParams(16, 4, 16, 1.01, 16), geo, 1);
+        float[] q = gaussian(new Random(5), geo.queryDim());
+        for (int step = 0; step < 10; step++) {
+            p.select(0, q, 1, 200 + step, true, keys, NO_ROPE);
+        }
+        assertEquals(0, p.stats().cacheHits());
+        assertEquals(10, p.stats().selections());
+    }
+
+    @Test
+    void theScoringQueryIsRotatedAtLocalWindowPositions() {
+        Geometry geo = new Geometry(1, 1, 2);
+        int[] seen = new int[3];
+        int[] calls = {0};
+        Rotator recording = (x, off, pos) -> seen[calls[0]++] = pos;
+        ArrayKeyAccess keys = new ArrayKeyAccess(geo, 1, 100, new Random(2));
+        new TokenSelectPolicy(new SelectionParams(4, 2, 8, 2.0, 8), geo, 1)
+                .select(0, new float[6], 3, 100, false, keys, recording);
+        assertArrayEquals(new int[] {8, 9, 10}, seen);
+    }
+
+    @Test
+    void parametersAreParsedAndChecked() {
+        SelectionParams p = SelectionParams.parse("k=32,n-init=4,n-local=32,theta=0.8", null);
+        assertEquals(new SelectionParams(32, 4, 32, 0.8, 32), p);
+        assertEquals(SelectionParams.defaults(), SelectionParams.parse("", null));
+        var e = assertThrows(IllegalArgumentException.class, () -> SelectionParams.parse("k=8,n-local=16", 32));
+        assertTrue(e.getMessage().contains("local window"));
+        assertThrows(IllegalArgumentException.class, () -> SelectionParams.parse("kk=3", null));
+    }
+
+    @Test
+    void streamingSeesSinksAndWindowOnly() {
+        StreamingPolicy p = new StreamingPolicy(2, 3, 3);
+        assertNull(p.select(0, new float[0], 1, 5, true, null, NO_ROPE));
+        assertArrayEquals(new int[] {0, 1, 7, 8, 9}, p.select(0, new float[0], 1, 10, true, null, NO_ROPE));
+    }
+
+    @Test
+    void pagePolicyPicksThePageHoldingTheMatchingKey() {
+        Geometry geo = new Geometry(2, 1, 4);
+        ArrayKeyAccess keys = new ArrayKeyAccess(geo, 1, 200, new Random(9));
+        for (float[] k : keys.keys[0][0]) {
+            for (int j = 0; j < 4; j++) {
+                k[j] *= 0.01f;
+            }
+        }
+        keys.keys[0][0][75] = new float[] {0, 0, 5, 0};
+        PagePolicy p = new PagePolicy(new SelectionParams(16, 4, 16, 2.0, 16), 16, geo);
+        float[] q = {0, 0, 1, 0, 0, 0, 1, 0};
+        int[] s = p.select(0, q, 1, 200, true, keys, NO_ROPE);
+        assertEquals(4 + 16 + 16, s.length);
+        assertEquals(64, s[4], "page [64, 80) holds token 75");
+        assertEquals(79, s[19]);
+    }
+
+    private static float[] gaussian(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+}
