@@ -1,0 +1,75 @@
+package dev.tokenselect.engine.kv;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tokenselect.engine.backend.KvCapacityException;
+
+class BlockAllocatorTest {
+
+    @Test
+    void handsOutLowestIdsFirstAndReusesReleasedBlocks() {
+        List<Integer> materialized = new ArrayList<>();
+        BlockAllocator a = new BlockAllocator(4, 16, materialized::add);
+        assertEquals(64, a.capacityTokens());
+        assertArrayEquals(new int[] {0, 1}, a.allocate(2, 32));
+        assertArrayEquals(new int[] {2}, a.allocate(1, 48));
+        assertEquals(1, a.freeBlocks());
+        assertEquals(3, a.usedBlocks());
+        a.release(1);
+        assertEquals(0, a.refCount(1));
+        assertEquals(2, a.freeBlocks());
+        // the released block comes back before the never-used one
+        assertArrayEquals(new int[] {1}, a.allocate(1, 16));
+        assertEquals(List.of(0, 1, 2), materialized);
+        assertEquals(3, a.materializedBlocks());
+    }
+
+    @Test
+    void referenceCountsKeepSharedBlocksInUse() {
+        BlockAllocator a = new BlockAllocator(2, 8, null);
+        int id = a.allocate(1, 8)[0];
+        a.retain(id);
+        assertEquals(2, a.refCount(id));
+        a.release(id);
+        assertEquals(1, a.refCount(id));
+        assertEquals(1, a.freeBlocks());
+        a.release(id);
+        assertEquals(0, a.refCount(id));
+        assertEquals(2, a.freeBlocks());
+        assertThrows(IllegalStateException.class, () -> a.release(id));
+        assertThrows(IllegalStateException.class, () -> a.retain(id));
+    }
+
+    @Test
+    void capacityErrorChangesNothingAndSaysHowToFixIt() {
+        List<Integer> materialized = new ArrayList<>();
+        BlockAllocator a = new BlockAllocator(3, 32, materialized::add);
+        a.allocate(2, 64);
+        KvCapacityException e = assertThrows(KvCapacityException.class, () -> a.allocate(2, 128));
+        assertEquals(1, a.freeBlocks());
+        assertEquals(List.of(0, 1), materialized);
+        String m = e.getMessage();
+        assertTrue(m.contains("128 tokens"), m);
+        assertTrue(m.contains("capacity 96 tokens"), m);
+        assertTrue(m.contains("block size 32"), m);
+        assertTrue(m.contains("Raise the KV capacity option"), m);
+        assertArrayEquals(new int[] {2}, a.allocate(1, 96));
+    }
+
+    @Test
+    void closedAllocatorRefusesAllocationAndIgnoresReleases() {
+        BlockAllocator a = new BlockAllocator(2, 8, null);
+        int id = a.allocate(1, 8)[0];
+        a.close();
+        a.release(id);
+        assertThrows(IllegalStateException.class, () -> a.allocate(1, 8));
+    }
+}
