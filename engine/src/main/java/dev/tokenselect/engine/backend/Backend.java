@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.backend;
 
 import dev.tokenselect.engine.model.ModelConfig;
+import dev.tokenselect.engine.select.AttentionSpec;
 
 /**
  * Runs a model's forward pass on one device. A backend owns the weights in its own format and a
@@ -17,8 +18,13 @@ public interface Backend extends AutoCloseable {
 
     ModelConfig config();
 
-    /** An empty sequence; its KV blocks come from this backend's pool and return to it on close. */
-    Sequence newSequence();
+    /** An empty sequence with full attention; its KV blocks come from this backend's pool and return to it on close. */
+    default Sequence newSequence() {
+        return newSequence(AttentionSpec.full());
+    }
+
+    /** An empty sequence whose attention follows {@code attention} (full, TokenSelect or a baseline). */
+    Sequence newSequence(AttentionSpec attention);
 
     /**
      * Appends {@code tokens} to the sequence (their K/V are cached) and returns the logits of the
@@ -27,7 +33,15 @@ public interface Backend extends AutoCloseable {
      * @throws KvCapacityException when the pool cannot hold the sequence's new length; the sequence
      *                             is left as it was before the call
      */
-    float[] forward(Sequence sequence, int[] tokens);
+    default float[] forward(Sequence sequence, int[] tokens) {
+        return forward(sequence, tokens, false);
+    }
+
+    /**
+     * As {@link #forward(Sequence, int[])}; {@code decoding} marks a decode step (one sampled token),
+     * where a selection policy may reuse its last selection.
+     */
+    float[] forward(Sequence sequence, int[] tokens, boolean decoding);
 
     @Override
     void close();

@@ -8,9 +8,11 @@ import java.util.Map;
  *
  * @param prefillNanos   time to run the prompt through the model (the first token's logits)
  * @param decodeNanos    time spent producing the tokens after the first
+ * @param contextTokens  tokens cached at the end
+ * @param attention      the attention policy's counts (selections, cache hits, tokens attended)
  */
 public record GenerationStats(int promptTokens, int generatedTokens, long prefillNanos, long decodeNanos,
-                              String backend, String device) {
+                              String backend, String device, int contextTokens, Map<String, Object> attention) {
 
     public double timeToFirstTokenMillis() {
         return prefillNanos / 1e6;
@@ -35,6 +37,8 @@ public record GenerationStats(int promptTokens, int generatedTokens, long prefil
         m.put("time_to_first_token_ms", round(timeToFirstTokenMillis()));
         m.put("prefill_tokens_per_s", round(prefillTokensPerSecond()));
         m.put("decode_tokens_per_s", round(decodeTokensPerSecond()));
+        m.put("context_tokens", contextTokens);
+        m.putAll(attention);
         return m;
     }
 

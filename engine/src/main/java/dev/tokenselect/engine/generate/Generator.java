@@ -5,6 +5,7 @@ import java.util.Set;
 
 import dev.tokenselect.engine.backend.Backend;
 import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.select.AttentionSpec;
 import dev.tokenselect.engine.tokenizer.IncrementalDetokenizer;
 import dev.tokenselect.engine.tokenizer.Tokenizer;
 
@@ -37,7 +38,12 @@ public final class Generator {
     }
 
     public GenerationResult generate(int[] prompt, SamplingParams params, TokenListener listener) {
-        try (Sequence seq = backend.newSequence()) {
+        return generate(AttentionSpec.full(), prompt, params, listener);
+    }
+
+    public GenerationResult generate(AttentionSpec attention, int[] prompt, SamplingParams params,
+                                     TokenListener listener) {
+        try (Sequence seq = backend.newSequence(attention)) {
             return generate(seq, prompt, params, listener);
         }
     }
@@ -68,7 +74,7 @@ public final class Generator {
         FinishReason finish = FinishReason.LENGTH;
         while (count < params.maxTokens()) {
             if (count > 0) {
-                logits = backend.forward(seq, new int[] {generated[count - 1]});
+                logits = backend.forward(seq, new int[] {generated[count - 1]}, true);
             }
             int next = sampler.sample(logits, history, historyLength);
             generated[count++] = next;
@@ -97,7 +103,7 @@ public final class Generator {
             }
         }
         GenerationStats stats = new GenerationStats(prompt.length, count, prefillNanos, decodeNanos, backend.name(),
-                backend.device());
+                backend.device(), seq.length(), seq.selectionStats().toMap());
         return new GenerationResult(Arrays.copyOf(generated, count), detokenizer == null ? "" : stops.text(), finish,
                 stats);
     }
@@ -105,8 +111,9 @@ public final class Generator {
     /** Runs the prompt in chunks and returns the last position's logits. */
     public float[] prefill(Sequence seq, int[] prompt) {
         float[] logits = null;
-        for (int from = 0; from < prompt.length; from += prefillChunk) {
-            logits = backend.forward(seq, Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + prefillChunk)));
+        int chunk = Math.min(prefillChunk, seq.maxChunk());
+        for (int from = 0; from < prompt.length; from += chunk) {
+            logits = backend.forward(seq, Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + chunk)));
         }
         return logits;
     }

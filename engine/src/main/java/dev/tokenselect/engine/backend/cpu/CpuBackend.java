@@ -27,6 +27,10 @@ import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.model.ModelConfig;
 import dev.tokenselect.engine.model.ModelWeights;
 import dev.tokenselect.engine.model.Tensor;
+import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.Geometry;
+import dev.tokenselect.engine.select.KeyAccess;
+import dev.tokenselect.engine.select.Rotator;
 
 /**
  * The reference backend: the decoder forward pass of Llama, Mistral, Qwen2 and Qwen3 in fp32 on the
@@ -141,6 +145,7 @@ public final class CpuBackend implements Backend {
     private final List<Layer> layers;
     private final float[] finalNorm;
     private final Matrix[] lmHead;
+    private final Rotator rotator = this::rotateAt;
     private final ThreadLocal<AttentionScratch> attentionScratch = ThreadLocal.withInitial(AttentionScratch::new);
     private volatile boolean closed;
 
@@ -223,12 +228,19 @@ public final class CpuBackend implements Backend {
 
     @Override
     public CpuSequence newSequence() {
-        checkOpen();
-        return new CpuSequence(this, pool.newTable());
+        return newSequence(AttentionSpec.full());
     }
 
     @Override
-    public float[] forward(Sequence sequence, int[] tokens) {
+    public CpuSequence newSequence(AttentionSpec attention) {
+        checkOpen();
+        var policy = attention.newPolicy(new Geometry(config.numHeads(), config.numKvHeads(), config.headDim()),
+                config.numLayers(), options.maxChunkTokens());
+        return new CpuSequence(this, pool.newTable(), policy);
+    }
+
+    @Override
+    public float[] forward(Sequence sequence, int[] tokens, boolean decoding) {
         checkOpen();
         CpuSequence seq = own(sequence);
         if (tokens.length == 0) {
@@ -245,11 +257,12 @@ public final class CpuBackend implements Backend {
         table.reserve((long) start + tokens.length); // throws KvCapacityException, changing nothing
         float[] logits = new float[config.vocabSize()];
         try {
-            int chunk = options.maxChunkTokens();
+            // A selection policy bounds the chunk: each chunk must fit inside its local window.
+            int chunk = Math.min(options.maxChunkTokens(), seq.policy().maxChunk());
             for (int done = 0; done < tokens.length; done += chunk) {
                 int n = Math.min(chunk, tokens.length - done);
                 boolean last = done + n == tokens.length;
-                forwardChunk(seq, tokens, done, n, start + done, last ? logits : null);
+                forwardChunk(seq, tokens, done, n, start + done, last ? logits : null, decoding && n == 1);
                 table.setLength(start + done + n);
             }
         } catch (RuntimeException | Error e) {
@@ -263,7 +276,8 @@ public final class CpuBackend implements Backend {
      * The transformer on {@code n} tokens at positions {@code pos0 ...}; their K/V rows are written to
      * the sequence's blocks (reserved by the caller). Writes the last token's logits when asked.
      */
-    private void forwardChunk(CpuSequence seq, int[] tokens, int from, int n, int pos0, float[] logits) {
+    private void forwardChunk(CpuSequence seq, int[] tokens, int from, int n, int pos0, float[] logits,
+                              boolean decoding) {
         ModelConfig c = config;
         int hidden = c.hiddenSize();
         float eps = c.rmsNormEps();
@@ -291,12 +305,16 @@ public final class CpuBackend implements Backend {
                 rmsNorm(s.k, 0, s.k, 0, w.kNorm(), n * c.numKvHeads(), c.headDim(), eps);
             }
             storeKv(seq.blockTable(), l, pos0, n, s.k, s.v); // K without RoPE
+            // The policy sees the un-rotated queries: TokenSelect scores with its own rotation.
+            int[] selected = seq.policy().select(l, s.q, n, pos0 + n, decoding, keyAccess(seq.blockTable()), rotator);
+            // Full attention: true positions. A selection: entry j at position j, query i at |S| - n + i.
+            int qPos0 = selected == null ? pos0 : selected.length - n;
             for (int i = 0; i < n; i++) {
                 for (int h = 0; h < c.numHeads(); h++) {
-                    Rope.rotate(s.q, i * c.queryDim() + h * c.headDim(), ropeTable, pos0 + i, rope.half());
+                    Rope.rotate(s.q, i * c.queryDim() + h * c.headDim(), ropeTable, qPos0 + i, rope.half());
                 }
             }
-            attention(seq.blockTable(), l, pos0, n, s.q, s.att, ropeTable);
+            attention(seq.blockTable(), l, qPos0, n, selected, s.q, s.att, ropeTable);
             matmul(s.att, n, w.wo(), s.hidden);
             add(s.x, s.xb, n * hidden);
 
@@ -363,7 +381,8 @@ public final class CpuBackend implements Backend {
      * {@code pos0 + i}) over the sequence's cached keys and values, keys rotated at their positions
      * on read. Runs in tasks of (KV head, some of its query heads, a tile of queries).
      */
-    private void attention(BlockTable table, int layer, int pos0, int n, float[] q, float[] out, Rope.Table ropeTable) {
+    private void attention(BlockTable table, int layer, int pos0, int n, int[] selected, float[] q, float[] out,
+                           Rope.Table ropeTable) {
         int kvHeads = config.numKvHeads();
         int group = config.groupSize();
         int threads = parallel.threads();
@@ -388,61 +407,114 @@ public final class CpuBackend implements Backend {
                 int h1 = Math.min((g + 1) * group, h0 + headsPerTask);
                 int i0 = tile * tileLen;
                 int i1 = Math.min(n, i0 + tileLen);
-                attend(table, layer, g, h0, h1, pos0, i0, i1, q, out, ropeTable);
+                attend(table, layer, g, h0, h1, pos0, i0, i1, selected, q, out, ropeTable);
             }
         });
     }
 
-    /** The first key position a query at {@code p} sees: all, or the last {@code window} positions. */
-    private int firstVisible(int p) {
+    /**
+     * The first key entry a query at {@code p} sees: all, or the last {@code window} positions.
+     * A selection replaces the sliding window (its local window is the recent part).
+     */
+    private int firstVisible(int p, int[] selected) {
         int window = config.slidingWindow();
-        return window > 0 ? Math.max(0, p - window + 1) : 0;
+        return window > 0 && selected == null ? Math.max(0, p - window + 1) : 0;
     }
 
-    /** Attention of query heads {@code [h0, h1)} (all of KV head {@code g}) for chunk queries {@code [i0, i1)}. */
-    private void attend(BlockTable table, int layer, int g, int h0, int h1, int pos0, int i0, int i1,
+    /** The cached token behind key entry {@code j}: itself, or the j-th selected token. */
+    private static int token(int j, int[] selected) {
+        return selected == null ? j : selected[j];
+    }
+
+    /**
+     * Attention of query heads {@code [h0, h1)} (all of KV head {@code g}) for chunk queries
+     * {@code [i0, i1)} sitting at positions {@code pos0 + i}. Key entry {@code j} is the cached token
+     * {@link #token(int, int[])} rotated at position {@code j}; query {@code i} sees entries up to its
+     * own position.
+     */
+    private void attend(BlockTable table, int layer, int g, int h0, int h1, int pos0, int i0, int i1, int[] selected,
                         float[] q, float[] out, Rope.Table ropeTable) {
         int d = config.headDim();
         int half = rope.half();
         int qDim = config.queryDim();
         int bs = geometry.blockSize();
-        int kLo = firstVisible(pos0 + i0);
+        int kLo = firstVisible(pos0 + i0, selected);
         int kHi = pos0 + i1; // exclusive
         AttentionScratch scratch = attentionScratch.get();
 
-        // the keys these queries see, rotated at their own positions
+        // the keys these queries see, rotated at their entry positions
         float[] keys = scratch.keys((kHi - kLo) * d);
-        for (int t = kLo; t < kHi; ) {
+        for (int j = kLo; j < kHi; j++) {
+            int t = token(j, selected);
             MemorySegment block = pool.block(table.blockId(t / bs));
-            int end = Math.min(kHi, (t / bs + 1) * bs);
-            for (; t < end; t++) {
-                Rope.rotate(block, geometry.keyOffset(layer, g, t % bs), keys, (t - kLo) * d, ropeTable, t, half);
-            }
+            Rope.rotate(block, geometry.keyOffset(layer, g, t % bs), keys, (j - kLo) * d, ropeTable, j, half);
         }
 
         float[] scores = scratch.scores(kHi - kLo);
         for (int h = h0; h < h1; h++) {
             for (int i = i0; i < i1; i++) {
                 int p = pos0 + i;
-                int lo = firstVisible(p);
+                int lo = firstVisible(p, selected);
                 int count = p - lo + 1;
                 int qo = i * qDim + h * d;
                 // scores = q · k / sqrt(d) over the visible keys, softmax
-                for (int t = lo; t <= p; t++) {
-                    scores[t - lo] = dot(q, qo, keys, (t - kLo) * d, d) * attentionScale;
+                for (int j = lo; j <= p; j++) {
+                    scores[j - lo] = dot(q, qo, keys, (j - kLo) * d, d) * attentionScale;
                 }
                 softmax(scores, 0, count);
-                // out = Σ_t softmax_t · v_t
+                // out = Σ_j softmax_j · v_j
                 Arrays.fill(out, qo, qo + d, 0f);
-                for (int t = lo; t <= p; ) {
+                for (int j = lo; j <= p; j++) {
+                    int t = token(j, selected);
                     MemorySegment block = pool.block(table.blockId(t / bs));
-                    int end = Math.min(p + 1, (t / bs + 1) * bs);
-                    for (; t < end; t++) {
-                        axpy(scores[t - lo], block, geometry.valueOffset(layer, g, t % bs), out, qo, d);
-                    }
+                    axpy(scores[j - lo], block, geometry.valueOffset(layer, g, t % bs), out, qo, d);
                 }
             }
         }
+    }
+
+    private void rotateAt(float[] x, int off, int position) {
+        Rope.rotate(x, off, rope.table(position + 1), position, rope.half());
+    }
+
+    /** The policy's view of a sequence's cached keys: dot products and rows, un-rotated. */
+    private KeyAccess keyAccess(BlockTable table) {
+        return new KeyAccess() {
+            @Override
+            public void scores(int layer, float[][] qbar, int from, int to, float[][] out) {
+                scoreCandidates(table, layer, qbar, from, to, out);
+            }
+
+            @Override
+            public void key(int layer, int kvHead, int token, float[] out, int off) {
+                pool.readKey(table, layer, kvHead, token, out, off);
+            }
+        };
+    }
+
+    /**
+     * {@code out[h][t - from] = qbar[h] · K[g(h)][t]} for candidates {@code [from, to)}: each key row is
+     * read once for its whole query group, the candidate range split across threads.
+     */
+    private void scoreCandidates(BlockTable table, int layer, float[][] qbar, int from, int to, float[][] out) {
+        int d = config.headDim();
+        int group = config.groupSize();
+        int bs = geometry.blockSize();
+        int count = to - from;
+        int chunk = Math.max(bs, parallel.chunkFor(count, 1, 4, 4));
+        parallel.forRange(count, count * (long) config.numHeads() * d < PARALLEL_MATMUL_WORK ? count : chunk,
+                (lo, hi) -> {
+                    for (int c = lo; c < hi; c++) {
+                        int t = from + c;
+                        MemorySegment block = pool.block(table.blockId(t / bs));
+                        for (int g = 0; g < config.numKvHeads(); g++) {
+                            long offset = geometry.keyOffset(layer, g, t % bs);
+                            for (int h = g * group; h < (g + 1) * group; h++) {
+                                out[h][c] = dot(qbar[h], 0, block, offset, d);
+                            }
+                        }
+                    }
+                });
     }
 
     private CpuSequence own(Sequence sequence) {

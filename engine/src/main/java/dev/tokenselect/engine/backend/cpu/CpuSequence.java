@@ -3,6 +3,8 @@ package dev.tokenselect.engine.backend.cpu;
 import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.kv.BlockTable;
 import dev.tokenselect.engine.model.ModelConfig;
+import dev.tokenselect.engine.select.AttentionPolicy;
+import dev.tokenselect.engine.select.SelectionStats;
 
 /**
  * A sequence of the CPU backend: a block table into the backend's KV pool plus the activation
@@ -13,11 +15,27 @@ public final class CpuSequence implements Sequence {
 
     private final CpuBackend backend;
     private final BlockTable table;
+    private final AttentionPolicy policy;
     private Scratch scratch;
 
-    CpuSequence(CpuBackend backend, BlockTable table) {
+    CpuSequence(CpuBackend backend, BlockTable table, AttentionPolicy policy) {
         this.backend = backend;
         this.table = table;
+        this.policy = policy;
+    }
+
+    AttentionPolicy policy() {
+        return policy;
+    }
+
+    @Override
+    public SelectionStats selectionStats() {
+        return policy.stats();
+    }
+
+    @Override
+    public int maxChunk() {
+        return policy.maxChunk();
     }
 
     @Override

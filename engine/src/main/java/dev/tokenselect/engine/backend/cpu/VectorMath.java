@@ -117,6 +117,27 @@ final class VectorMath {
         return sum;
     }
 
+    /** Dot product of {@code n} floats of an array and of a native-order row in a segment. */
+    static float dot(float[] a, int aOff, MemorySegment seg, long byteOffset, int n) {
+        int upper = F.loopBound(n);
+        int i = 0;
+        float sum;
+        if (upper > 0) {
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < upper; i += LANES) {
+                acc = FloatVector.fromArray(F, a, aOff + i)
+                        .fma(FloatVector.fromMemorySegment(F, seg, byteOffset + 4L * i, ByteOrder.nativeOrder()), acc);
+            }
+            sum = sum(acc);
+        } else {
+            sum = 0f;
+        }
+        for (; i < n; i++) {
+            sum = Math.fma(a[aOff + i], seg.get(FLOAT_NATIVE, byteOffset + 4L * i), sum);
+        }
+        return sum;
+    }
+
     /** {@code out[o + i] += p * seg[v + i]} for {@code n} floats (native order) at byte offset {@code v}. */
     static void axpy(float p, MemorySegment seg, long byteOffset, float[] out, int outOff, int n) {
         int upper = F.loopBound(n);

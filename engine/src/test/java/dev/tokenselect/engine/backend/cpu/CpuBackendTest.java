@@ -151,7 +151,7 @@ class CpuBackendTest {
         ObjectNode config = f.config().deepCopy();
         config.put("sliding_window", 8);
         f.write(dir.resolve("full"));
-        ReferenceFixture windowed = new ReferenceFixture("mistral-window", f.json().deepCopy());
+        ReferenceFixture windowed = new ReferenceFixture("models", "mistral-window", f.json().deepCopy());
         ((ObjectNode) windowed.json()).set("config", config);
         windowed.write(dir.resolve("window"));
         int[] tokens = Arrays.copyOf(f.promptIds(), 30);

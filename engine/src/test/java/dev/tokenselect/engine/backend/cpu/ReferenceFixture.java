@@ -19,24 +19,31 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-/** A transformers reference fixture of {@code fixtures/models/NAME.json} and its logits. */
-record ReferenceFixture(String name, JsonNode json) {
+/**
+ * A reference fixture of {@code fixtures/DIR/NAME.json} and its logits: {@code models} from
+ * transformers, {@code tokenselect} from the independent PyTorch TokenSelect.
+ */
+record ReferenceFixture(String dir, String name, JsonNode json) {
 
     static final String[] NAMES = {"llama3", "llama_linear", "qwen2", "qwen3", "mistral"};
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     static ReferenceFixture load(String name) {
-        try (InputStream in = resource(name + ".json")) {
-            return new ReferenceFixture(name, JSON.readTree(in));
+        return load("models", name);
+    }
+
+    static ReferenceFixture load(String dir, String name) {
+        try (InputStream in = resource(dir, name + ".json")) {
+            return new ReferenceFixture(dir, name, JSON.readTree(in));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private static InputStream resource(String file) {
-        InputStream in = ReferenceFixture.class.getResourceAsStream("/fixtures/models/" + file);
+    private static InputStream resource(String dir, String file) {
+        InputStream in = ReferenceFixture.class.getResourceAsStream("/fixtures/" + dir + "/" + file);
         if (in == null) {
-            throw new IllegalStateException("missing test resource fixtures/models/" + file);
+            throw new IllegalStateException("missing test resource fixtures/" + dir + "/" + file);
         }
         return in;
     }
@@ -70,7 +77,7 @@ record ReferenceFixture(String name, JsonNode json) {
 
     float[] logits() {
         int vocab = json.get("vocab_size").asInt();
-        try (InputStream in = resource(json.get("logits_file").asString())) {
+        try (InputStream in = resource(dir, json.get("logits_file").asString())) {
             byte[] bytes = in.readAllBytes();
             assertEquals(4L * vocab, bytes.length, "logits file size");
             float[] out = new float[vocab];
