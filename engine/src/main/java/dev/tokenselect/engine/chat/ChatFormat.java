@@ -14,10 +14,12 @@ import dev.tokenselect.engine.tokenizer.Tokenizer;
 public final class ChatFormat {
 
     private final ChatTemplate template;
+    private final ChatTemplate toolTemplate;
     private final Map<String, Object> specialTokens;
 
-    private ChatFormat(ChatTemplate template, Map<String, Object> specialTokens) {
+    private ChatFormat(ChatTemplate template, ChatTemplate toolTemplate, Map<String, Object> specialTokens) {
         this.template = template;
+        this.toolTemplate = toolTemplate;
         this.specialTokens = specialTokens;
     }
 
@@ -30,7 +32,10 @@ public final class ChatFormat {
         tokenizer.eosToken().ifPresent(t -> special.put("eos_token", t));
         tokenizer.padToken().ifPresent(t -> special.put("pad_token", t));
         tokenizer.unkToken().ifPresent(t -> special.put("unk_token", t));
-        return new ChatFormat(ChatTemplate.compile(source), Map.copyOf(special));
+        // Like transformers: a named "tool_use" template, where a checkpoint ships one, renders requests with tools.
+        String toolSource = tokenizer.chatTemplates().get("tool_use");
+        return new ChatFormat(ChatTemplate.compile(source), toolSource == null ? null : ChatTemplate.compile(toolSource),
+                Map.copyOf(special));
     }
 
     /**
@@ -48,6 +53,6 @@ public final class ChatFormat {
             context.put("tools", tools);
         }
         context.put("add_generation_prompt", addGenerationPrompt);
-        return template.render(context);
+        return (tools != null && toolTemplate != null ? toolTemplate : template).render(context);
     }
 }

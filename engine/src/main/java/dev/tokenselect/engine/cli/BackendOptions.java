@@ -21,8 +21,13 @@ final class BackendOptions {
     @Option(names = "--block-size", defaultValue = "32", description = "Tokens per KV block (default: ${DEFAULT-VALUE})")
     int blockSize;
 
-    @Option(names = "--prefill-chunk", defaultValue = "512", description = "Prompt tokens per forward pass (default: ${DEFAULT-VALUE})")
-    int prefillChunk;
+    @Option(names = "--prefill-chunk", paramLabel = "N",
+            description = "Prompt tokens per forward pass (default 512; with a selection policy min(512, n-local), never above n-local)")
+    Integer prefillChunk;
+
+    int prefillChunk() {
+        return prefillChunk != null ? prefillChunk : 512;
+    }
 
     EngineOptions engineOptions() {
         return new EngineOptions(backend, device, threads, kvTokens, blockSize);

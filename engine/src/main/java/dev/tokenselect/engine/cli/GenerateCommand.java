@@ -21,14 +21,20 @@ final class GenerateCommand extends ModelCommand {
     @Mixin
     BackendOptions backend;
 
+    @Mixin
+    AttentionOptions attention;
+
     @Override
     public Integer call() throws Exception {
         CliOutput out = output();
         try (Engine engine = Engine.open(common.model, backend.engineOptions())) {
             int[] ids = prompt.ids(common.model, engine.tokenizer());
             TokenListener listener = out.json() ? TokenListener.NONE : out::text;
-            GenerationResult result = engine.generator(backend.prefillChunk).generate(ids, sampling.params(), listener);
-            Map<String, Object> stats = new LinkedHashMap<>(result.stats().toMap());
+            var spec = attention.spec(backend.prefillChunk(), backend.prefillChunk != null);
+            GenerationResult result = engine.generator(backend.prefillChunk()).generate(spec, ids, sampling.params(), listener);
+            Map<String, Object> stats = new LinkedHashMap<>();
+            stats.put("policy", spec.name());
+            stats.putAll(result.stats().toMap());
             stats.put("finish_reason", result.finishReason().name().toLowerCase(java.util.Locale.ROOT));
             if (out.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();

@@ -18,6 +18,9 @@ final class LogitsCommand extends ModelCommand {
     @Mixin
     BackendOptions backend;
 
+    @Mixin
+    AttentionOptions attention;
+
     @Option(names = "--top", defaultValue = "10", description = "How many logits to print (default: ${DEFAULT-VALUE})")
     int top;
 
@@ -27,8 +30,13 @@ final class LogitsCommand extends ModelCommand {
         try (Engine engine = Engine.open(common.model, backend.engineOptions())) {
             int[] ids = prompt.ids(common.model, engine.tokenizer());
             float[] logits;
-            try (Sequence seq = engine.backend().newSequence()) {
-                logits = engine.generator(backend.prefillChunk).prefill(seq, ids);
+            Map<String, Object> stats = new LinkedHashMap<>();
+            var spec = attention.spec(backend.prefillChunk(), backend.prefillChunk != null);
+            try (Sequence seq = engine.backend().newSequence(spec)) {
+                logits = engine.generator(backend.prefillChunk()).prefill(seq, ids);
+                stats.put("policy", spec.name());
+                stats.put("prompt_tokens", ids.length);
+                stats.putAll(seq.selectionStats().toMap());
             }
             int[] best = TopK.indices(logits, Math.min(top, logits.length));
             float[] values = new float[best.length];
@@ -39,6 +47,7 @@ final class LogitsCommand extends ModelCommand {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("ids", best);
                 json.put("values", values);
+                json.put("stats", stats);
                 out.object(json);
             } else {
                 StringBuilder sb = new StringBuilder();
