@@ -27,6 +27,13 @@ public interface Backend extends AutoCloseable {
     Sequence newSequence(AttentionSpec attention);
 
     /**
+     * A new sequence that starts with the first {@code length} cached tokens of {@code source}: full
+     * blocks are shared (never written again, so no copy is needed), a partial last block is copied.
+     * The new sequence has its own attention policy and continues independently.
+     */
+    Sequence fork(Sequence source, int length, AttentionSpec attention);
+
+    /**
      * Appends {@code tokens} to the sequence (their K/V are cached) and returns the logits of the
      * last of them ({@code vocabSize} floats, fp32).
      *

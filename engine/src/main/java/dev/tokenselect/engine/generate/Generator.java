@@ -17,6 +17,9 @@ public final class Generator {
 
     /** Prompt tokens per forward call; bounds the activation memory of a long prefill. */
     public static final int DEFAULT_PREFILL_CHUNK = 512;
+    /** Prompts at least this long log their prefill progress. */
+    static final int PROGRESS_MIN_TOKENS = 8192;
+    private static final System.Logger LOG = System.getLogger(Generator.class.getName());
 
     private final Backend backend;
     private final Tokenizer tokenizer;
@@ -108,12 +111,23 @@ public final class Generator {
                 stats);
     }
 
-    /** Runs the prompt in chunks and returns the last position's logits. */
+    /** Runs the prompt in chunks and returns the last position's logits; long prompts log their progress. */
     public float[] prefill(Sequence seq, int[] prompt) {
         float[] logits = null;
         int chunk = Math.min(prefillChunk, seq.maxChunk());
+        long start = System.nanoTime();
+        int reportEvery = Math.max(chunk, prompt.length / 10);
+        int nextReport = reportEvery;
         for (int from = 0; from < prompt.length; from += chunk) {
-            logits = backend.forward(seq, Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + chunk)));
+            int to = Math.min(prompt.length, from + chunk);
+            logits = backend.forward(seq, Arrays.copyOfRange(prompt, from, to));
+            if (prompt.length >= PROGRESS_MIN_TOKENS && (to >= nextReport || to == prompt.length)) {
+                nextReport += reportEvery;
+                double seconds = (System.nanoTime() - start) / 1e9;
+                LOG.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT,
+                        "prefill %,d / %,d tokens (%.0f%%), %.1f s, %.0f tokens/s", to, prompt.length,
+                        100.0 * to / prompt.length, seconds, to / seconds));
+            }
         }
         return logits;
     }

@@ -1,5 +1,7 @@
 package dev.tokenselect.engine.select;
 
+import dev.tokenselect.engine.math.Exp;
+
 /**
  * The head soft vote: each head's scores over the candidates become a softmax (so every head has
  * one unit of vote to spread), and the votes of all heads are summed per candidate. A token that a
@@ -11,7 +13,8 @@ public final class HeadSoftVote {
     }
 
     /**
-     * @param scores {@code scores[h][c]} for heads h and candidates c (fp32, no scaling)
+     * @param scores {@code scores[h][c]} for heads h and candidates c (fp32, no scaling); overwritten
+     *               with the unnormalised exponentials
      * @param count  candidates to use from each row
      * @param vote   receives {@code Σ_h softmax_c(scores[h])}, length ≥ count
      */
@@ -22,20 +25,21 @@ public final class HeadSoftVote {
             for (int c = 0; c < count; c++) {
                 max = Math.max(max, row[c]);
             }
-            float sum = 0;
+            float inv = 1f / Exp.expShifted(row, 0, max, row, 0, count);
             for (int c = 0; c < count; c++) {
-                sum += (float) Math.exp(row[c] - max);
-            }
-            float inv = 1f / sum;
-            for (int c = 0; c < count; c++) {
-                vote[c] += (float) Math.exp(row[c] - max) * inv;
+                vote[c] += row[c] * inv;
             }
         }
     }
 
+    /** The vote of scores that stay untouched. */
     public static float[] vote(float[][] scores) {
+        float[][] copy = new float[scores.length][];
+        for (int h = 0; h < scores.length; h++) {
+            copy[h] = scores[h].clone();
+        }
         float[] v = new float[scores[0].length];
-        vote(scores, v.length, v);
+        vote(copy, v.length, v);
         return v;
     }
 }

@@ -240,6 +240,33 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public CpuSequence fork(Sequence source, int length, AttentionSpec attention) {
+        BlockTable from = own(source).blockTable();
+        if (length < 0 || length > from.length()) {
+            throw new IllegalArgumentException("cannot fork " + length + " tokens of a sequence of " + from.length());
+        }
+        CpuSequence seq = newSequence(attention);
+        BlockTable table = seq.blockTable();
+        int bs = geometry.blockSize();
+        int full = length / bs;
+        try {
+            for (int b = 0; b < full; b++) {
+                table.appendShared(from.blockId(b));
+            }
+            if (length % bs != 0) {
+                table.reserve(length);
+                MemorySegment.copy(pool.block(from.blockId(full)), 0, pool.block(table.blockId(full)), 0,
+                        geometry.blockBytes());
+            }
+            table.setLength(length);
+        } catch (RuntimeException e) {
+            seq.close();
+            throw e;
+        }
+        return seq;
+    }
+
+    @Override
     public float[] forward(Sequence sequence, int[] tokens, boolean decoding) {
         checkOpen();
         CpuSequence seq = own(sequence);

@@ -212,13 +212,8 @@ final class VectorMath {
         for (int i = 0; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
+        float sum = dev.tokenselect.engine.math.Exp.expShifted(x, off, max, x, off, n);
+        float inv = 1f / sum;
         for (int i = 0; i < n; i++) {
             x[off + i] *= inv;
         }

@@ -1,0 +1,2 @@
+/** Numeric kernels shared by the CPU backend and the selection policies. */
+package dev.tokenselect.engine.math;
