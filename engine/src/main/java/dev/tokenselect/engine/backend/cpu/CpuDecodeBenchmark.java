@@ -11,11 +11,10 @@ import java.util.Locale;
 import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.model.DType;
 import dev.tokenselect.engine.model.Model;
+import dev.tokenselect.engine.model.synthetic.Presets;
 import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Decode speed of the CPU backend against the machine's memory bandwidth, on a synthetic model of
@@ -48,7 +47,7 @@ public final class CpuDecodeBenchmark {
 
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             System.out.println("writing a synthetic Qwen2.5-0.5B-geometry model (bf16) to " + dir);
-            SyntheticModelWriter.write(dir, qwen25HalfBConfig(), null, 1234, DType.BF16, 1, null);
+            SyntheticModelWriter.write(dir, Presets.config("qwen2.5-0.5b"), null, 1234, DType.BF16, 1, null);
         }
 
         CpuBackend.Options options = CpuBackend.Options.defaults().withThreads(threads)
@@ -112,31 +111,6 @@ public final class CpuDecodeBenchmark {
             System.out.printf(Locale.ROOT, "bound: %.2f tokens/s; achieved / bound = %.2f (mean), %.2f (fastest step)%n",
                     bound, tokensPerSecond / bound, bestTokensPerSecond / bound);
         }
-    }
-
-    /** config.json of Qwen2.5-0.5B (Qwen2ForCausalLM, tied embeddings). */
-    static ObjectNode qwen25HalfBConfig() {
-        ObjectNode c = JsonMapper.builder().build().createObjectNode();
-        c.putArray("architectures").add("Qwen2ForCausalLM");
-        c.put("model_type", "qwen2");
-        c.put("hidden_size", 896);
-        c.put("intermediate_size", 4864);
-        c.put("num_hidden_layers", 24);
-        c.put("num_attention_heads", 14);
-        c.put("num_key_value_heads", 2);
-        c.put("vocab_size", 151936);
-        c.put("max_position_embeddings", 32768);
-        c.put("rms_norm_eps", 1e-6);
-        c.put("rope_theta", 1000000.0);
-        c.put("hidden_act", "silu");
-        c.put("tie_word_embeddings", true);
-        c.put("use_sliding_window", false);
-        c.put("sliding_window", 32768);
-        c.put("max_window_layers", 24);
-        c.put("bos_token_id", 151643);
-        c.put("eos_token_id", 151643);
-        c.put("torch_dtype", "bfloat16");
-        return c;
     }
 
     /** Best read rate in bytes/s of a multi-threaded fp32 sum over a 2 GiB off-heap segment. */
