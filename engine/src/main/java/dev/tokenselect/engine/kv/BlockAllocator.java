@@ -177,7 +177,7 @@ public final class BlockAllocator {
         return String.format(Locale.ROOT, "KV cache full: a sequence of %,d tokens needs %,d more block(s) of %d "
                         + "tokens, but only %,d of the pool's %,d blocks are free (KV capacity %,d tokens, block size "
                         + "%d, %,d tokens' worth of blocks in use). Raise the KV capacity option "
-                        + "(kvCapacityTokens) or close sequences that are no longer needed.",
+                        + "(--kv-tokens on the command line, kvCapacityTokens in the API) or close sequences that are no longer needed.",
                 neededTokens, count, blockSize, freeBlocks(), numBlocks, capacityTokens(), blockSize, used);
     }
 }
