@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /** {@code tokenselect}: the engine from the command line. */
 @Command(name = "tokenselect", mixinStandardHelpOptions = true, version = "tokenselect 0.1.0",
         description = "Long-context inference with TokenSelect: tokenize, render chat templates, generate, inspect logits.",
-        subcommands = {TokenizeCommand.class, ChatTemplateCommand.class, GenerateCommand.class, LogitsCommand.class,
+        subcommands = {TokenizeCommand.class, ChatTemplateCommand.class, GenerateCommand.class, LogitsCommand.class, EvalCommand.class, CorpusCommand.class,
                 SyntheticModelCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -1,0 +1,113 @@
+package dev.tokenselect.engine.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.tokenselect.engine.Engine;
+import dev.tokenselect.engine.EngineOptions;
+import dev.tokenselect.engine.eval.AccuracyPlot;
+import dev.tokenselect.engine.eval.EvalHarness;
+import dev.tokenselect.engine.eval.EvalPolicy;
+import dev.tokenselect.engine.eval.EvalReport;
+import dev.tokenselect.engine.eval.EvalTasks;
+import dev.tokenselect.engine.select.SelectionParams;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval", description = "Accuracy of attention policies on synthetic long-context tasks "
+        + "(needles, variable tracking, common words, key-value retrieval) at several context lengths.")
+final class EvalCommand extends ModelCommand {
+
+    @Mixin
+    BackendOptions backend;
+
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK",
+            description = "Tasks (default all): niah_single_noise, niah_single_prose, niah_multikey, niah_multivalue, "
+                    + "niah_multiquery, vt, cwe, kv")
+    List<String> tasks;
+
+    @Option(names = "--lengths", split = ",", defaultValue = "4096,8192,16384,32768,65536", paramLabel = "N",
+            description = "Prompt lengths in tokens (default: ${DEFAULT-VALUE})")
+    List<Integer> lengths;
+
+    @Option(names = "--policies", defaultValue = EvalPolicy.DEFAULTS, paramLabel = "LIST",
+            description = "full, ts-K, ts-K-nocache, streaming-K (sinks + window of ts-K's budget), page-K "
+                    + "(default: ${DEFAULT-VALUE})")
+    String policies;
+
+    @Option(names = "--samples", defaultValue = "10", description = "Samples per task and length (default: ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Evaluation seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--max-tokens", defaultValue = "48", description = "New tokens per answer at most (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--n-init", defaultValue = "" + SelectionParams.DEFAULT_N_INIT, description = "Attention sinks (default: ${DEFAULT-VALUE})")
+    int nInit;
+
+    @Option(names = "--n-local", defaultValue = "" + SelectionParams.DEFAULT_N_LOCAL, description = "Local window (default: ${DEFAULT-VALUE})")
+    int nLocal;
+
+    @Option(names = "--theta", defaultValue = "" + SelectionParams.DEFAULT_THETA,
+            description = "Selection-cache threshold of ts-K (default: ${DEFAULT-VALUE})")
+    double theta;
+
+    @Option(names = "--page-size", defaultValue = "16", description = "Tokens per page of page-K (default: ${DEFAULT-VALUE})")
+    int pageSize;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Markdown file for the results (replaces the part "
+            + "between the eval-results markers where the file has them)")
+    Path out;
+
+    @Option(names = "--plot", paramLabel = "FILE", description = "PNG of accuracy against context length")
+    Path plot;
+
+    @Option(names = "--trained-length", paramLabel = "N",
+            description = "Marks the training length on the plot (default: the model's max_position_embeddings)")
+    Integer trainedLength;
+
+    @Option(names = "--quiet", description = "No progress line per answer on stderr")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        CliOutput out = output();
+        List<String> taskList = tasks == null || tasks.isEmpty() ? EvalTasks.TASKS : tasks;
+        int chunk = backend.prefillChunk != null ? backend.prefillChunk : SelectionParams.DEFAULT_PREFILL_CHUNK;
+        List<EvalPolicy> policyList = EvalPolicy.parseList(policies, nInit, nLocal, theta, chunk, pageSize);
+        EvalHarness.Config config = new EvalHarness.Config(taskList, lengths, policyList, samples, seed, maxTokens);
+        EngineOptions options = backend.engineOptions();
+        long needed = config.maxLength() + maxTokens + 2L * options.blockSize();
+        if (options.kvCapacityTokens() < needed) {
+            options = new EngineOptions(options.backend(), options.device(), options.threads(), needed, options.blockSize());
+        }
+        try (Engine engine = Engine.open(common.model, options)) {
+            List<EvalHarness.Outcome> outcomes = EvalHarness.run(engine, config, quiet ? s -> { } : out::info);
+            EvalReport report = new EvalReport(config, outcomes, common.model.toString(), engine.backend().name());
+            if (this.out != null) {
+                report.write(this.out);
+                out.info("wrote " + this.out);
+            }
+            if (plot != null) {
+                int trained = trainedLength != null ? trainedLength : engine.model().config().maxPositionEmbeddings();
+                AccuracyPlot.write(plot, "Accuracy vs context length: " + common.model.getFileName(), report.summary(),
+                        trained);
+                out.info("wrote " + plot);
+            }
+            if (out.json()) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("summary", report.summary());
+                json.put("outcomes", report.rows());
+                out.object(json);
+            } else {
+                out.text(report.markdown());
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,140 @@
+package dev.tokenselect.engine.eval;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import dev.tokenselect.engine.Engine;
+import dev.tokenselect.engine.chat.ChatFormat;
+import dev.tokenselect.engine.generate.GenerationResult;
+import dev.tokenselect.engine.generate.SamplingParams;
+import dev.tokenselect.engine.generate.TokenListener;
+import dev.tokenselect.engine.tokenizer.Tokenizer;
+
+/**
+ * Runs the synthetic tasks against an opened engine under several attention policies and context
+ * lengths: greedy decoding, exact-match scoring. Every sample is generated once per (task, length)
+ * with the model's own tokenizer and chat template and then answered under every policy.
+ */
+public final class EvalHarness {
+
+    /** Prompt tokens per forward pass under full attention. */
+    public static final int FULL_PREFILL_CHUNK = 512;
+
+    /**
+     * @param tasks     task names ({@link EvalTasks#TASKS})
+     * @param lengths   target prompt lengths in tokens
+     * @param samples   samples per task and length
+     * @param seed      the user seed; sample seeds come from {@link EvalSeeds#sampleSeed}
+     * @param maxTokens generated tokens at most per answer
+     */
+    public record Config(List<String> tasks, List<Integer> lengths, List<EvalPolicy> policies, int samples, long seed,
+                         int maxTokens) {
+
+        public Config {
+            tasks = List.copyOf(tasks);
+            lengths = List.copyOf(lengths);
+            policies = List.copyOf(policies);
+            for (String t : tasks) {
+                if (!EvalTasks.TASKS.contains(t)) {
+                    throw new IllegalArgumentException("unknown task '" + t + "': use " + String.join(", ", EvalTasks.TASKS));
+                }
+            }
+            if (samples < 1 || samples > EvalSeeds.MAX_SAMPLES) {
+                throw new IllegalArgumentException("samples must be in [1, " + EvalSeeds.MAX_SAMPLES + "], was " + samples);
+            }
+            if (lengths.isEmpty() || lengths.stream().anyMatch(l -> l < 64)) {
+                throw new IllegalArgumentException("lengths must be given and at least 64 tokens: " + lengths);
+            }
+            if (maxTokens < 1) {
+                throw new IllegalArgumentException("max tokens must be >= 1, was " + maxTokens);
+            }
+        }
+
+        public int maxLength() {
+            return lengths.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        }
+    }
+
+    /** One answer of one sample under one policy. */
+    public record Outcome(String task, int length, String policy, int sample, long seed, int promptTokens,
+                          String generated, List<String> expected, boolean correct, Map<String, Object> stats) {
+    }
+
+    private EvalHarness() {
+    }
+
+    /** Prompt text of a user message: the chat template where the model has one, else the bare question. */
+    public static String promptText(ChatFormat chat, String user) {
+        if (chat == null) {
+            return user + "\nAnswer:";
+        }
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("role", "user");
+        message.put("content", user);
+        return chat.render(List.of(message), null, true, Map.of());
+    }
+
+    /** The chat format of a tokenizer, or null for a base model without a chat template. */
+    public static ChatFormat chatFormat(Tokenizer tokenizer) {
+        return tokenizer.chatTemplate().isPresent() ? ChatFormat.of(tokenizer) : null;
+    }
+
+    public static int[] promptIds(Tokenizer tokenizer, ChatFormat chat, String user) {
+        // Like apply_chat_template: the template writes the special tokens itself; a bare prompt gets the tokenizer's.
+        return tokenizer.encode(promptText(chat, user), chat == null);
+    }
+
+    /** Counts prompt tokens with the model's tokenizer and chat template. */
+    public static EvalTasks.TokenCounter counter(Tokenizer tokenizer, ChatFormat chat) {
+        return new EvalTasks.TokenCounter() {
+            @Override
+            public int prompt(String userMessage) {
+                return promptIds(tokenizer, chat, userMessage).length;
+            }
+
+            @Override
+            public int text(String text) {
+                return tokenizer.encode(text, false).length;
+            }
+        };
+    }
+
+    public static List<Outcome> run(Engine engine, Config config, Consumer<String> progress) {
+        Tokenizer tokenizer = engine.tokenizer();
+        ChatFormat chat = chatFormat(tokenizer);
+        EvalTasks.TokenCounter counter = counter(tokenizer, chat);
+        List<Outcome> out = new ArrayList<>();
+        SamplingParams sampling = SamplingParams.greedy(config.maxTokens());
+        for (int length : config.lengths()) {
+            for (String task : config.tasks()) {
+                int taskIndex = EvalTasks.TASKS.indexOf(task);
+                for (int i = 0; i < config.samples(); i++) {
+                    long seed = EvalSeeds.sampleSeed(config.seed(), taskIndex, i);
+                    EvalSample sample = EvalTasks.generate(task, seed, length, counter);
+                    int[] ids = promptIds(tokenizer, chat, sample.user());
+                    for (EvalPolicy policy : config.policies()) {
+                        long start = System.nanoTime();
+                        GenerationResult r = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK))
+                                .generate(policy.spec(), ids, sampling, TokenListener.NONE);
+                        boolean ok = Scorer.correct(r.text(), sample.expected());
+                        out.add(new Outcome(task, length, policy.name(), i, seed, ids.length, r.text(),
+                                sample.expected(), ok, r.stats().toMap()));
+                        progress.accept(String.format(java.util.Locale.ROOT,
+                                "%s len %d sample %d (%d tokens) %s: %s %s (%.1f s)", task, length, i, ids.length,
+                                policy.name(), ok ? "ok   " : "WRONG", quote(r.text()),
+                                (System.nanoTime() - start) / 1e9));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String quote(String s) {
+        String t = s.replace("\n", "\\n");
+        return "\"" + (t.length() > 60 ? t.substring(0, 60) + "..." : t) + "\"";
+    }
+}

@@ -1,0 +1,100 @@
+package dev.tokenselect.engine.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.SelectionParams;
+
+/**
+ * An attention policy under evaluation, by name:
+ * <ul>
+ * <li>{@code full}: ordinary attention over every cached token, at true positions;</li>
+ * <li>{@code ts-K}: TokenSelect with {@code k = K} and the selection cache at {@code theta};</li>
+ * <li>{@code ts-K-nocache}: the same with the cache disabled ({@code theta = 2});</li>
+ * <li>{@code streaming-K}: attention sinks plus a recent window of the same budget as {@code ts-K}
+ *     ({@code nInit} sinks, a window of {@code K + nLocal});</li>
+ * <li>{@code page-K}: page-level selection (Quest/InfLLM style) of {@code K} tokens in whole pages.</li>
+ * </ul>
+ */
+public record EvalPolicy(String name, AttentionSpec spec) {
+
+    public static final String DEFAULTS = "full,ts-512,ts-2048,ts-2048-nocache,streaming-2048,page-2048";
+
+    public boolean isTokenSelect() {
+        return spec.kind() == AttentionSpec.Kind.TOKENSELECT;
+    }
+
+    /** The prefill chunk the generator should use with this policy. */
+    public int prefillChunk(int fullChunk) {
+        return spec.params() == null ? fullChunk : spec.params().prefillChunk();
+    }
+
+    /** Tokens attended at most per step, or -1 for all of them. */
+    public int budget() {
+        return spec.params() == null ? -1 : spec.params().budget();
+    }
+
+    public static List<EvalPolicy> parseList(String names, int nInit, int nLocal, double theta, int prefillChunk,
+                                             int pageSize) {
+        List<EvalPolicy> out = new ArrayList<>();
+        for (String n : names.split(",")) {
+            if (!n.isBlank()) {
+                EvalPolicy p = parse(n.trim(), nInit, nLocal, theta, prefillChunk, pageSize);
+                if (out.stream().anyMatch(o -> o.name.equals(p.name))) {
+                    throw new IllegalArgumentException("policy '" + p.name + "' is listed twice");
+                }
+                out.add(p);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no policies given");
+        }
+        return out;
+    }
+
+    public static EvalPolicy parse(String name, int nInit, int nLocal, double theta, int prefillChunk, int pageSize) {
+        String n = name.toLowerCase(Locale.ROOT);
+        int chunk = Math.min(prefillChunk, nLocal);
+        if (n.equals("full")) {
+            return new EvalPolicy(n, AttentionSpec.full());
+        }
+        String[] parts = n.split("-");
+        try {
+            switch (parts[0]) {
+                case "ts", "tokenselect" -> {
+                    int k = Integer.parseInt(parts[1]);
+                    boolean noCache = parts.length == 3 && parts[2].equals("nocache");
+                    if (parts.length > 3 || (parts.length == 3 && !noCache)) {
+                        break;
+                    }
+                    return new EvalPolicy("ts-" + k + (noCache ? "-nocache" : ""), AttentionSpec.tokenSelect(
+                            new SelectionParams(k, nInit, nLocal, noCache ? 2.0 : theta, chunk)));
+                }
+                case "streaming" -> {
+                    int k = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+                    if (parts.length > 2) {
+                        break;
+                    }
+                    return new EvalPolicy("streaming-" + k, new AttentionSpec(AttentionSpec.Kind.STREAMING,
+                            new SelectionParams(0, nInit, nLocal + k, 2.0, chunk), pageSize));
+                }
+                case "page" -> {
+                    int k = Integer.parseInt(parts[1]);
+                    if (parts.length > 2) {
+                        break;
+                    }
+                    return new EvalPolicy("page-" + k, new AttentionSpec(AttentionSpec.Kind.PAGE,
+                            new SelectionParams(k, nInit, nLocal, 2.0, chunk), pageSize));
+                }
+                default -> {
+                }
+            }
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            // fall through to the error below
+        }
+        throw new IllegalArgumentException("unknown policy '" + name
+                + "': use full, ts-K, ts-K-nocache, streaming-K or page-K (K selected tokens, e.g. ts-2048)");
+    }
+}

@@ -1,0 +1,216 @@
+package dev.tokenselect.engine.eval;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Aggregates outcomes into accuracy cells and writes them as Markdown: a summary per policy and
+ * length, and a table per task, policy and length with the sample counts, the seeds and the
+ * selection-cache hit rate of every TokenSelect row.
+ */
+public final class EvalReport {
+
+    public static final String BEGIN = "<!-- eval-results:begin -->";
+    public static final String END = "<!-- eval-results:end -->";
+
+    /** Counts of one (task or "all", policy, length). */
+    public record Cell(int samples, int correct, long cacheHits, long cacheMisses, long promptTokens) {
+
+        public double accuracy() {
+            return samples == 0 ? Double.NaN : (double) correct / samples;
+        }
+
+        Cell plus(EvalHarness.Outcome o) {
+            return new Cell(samples + 1, correct + (o.correct() ? 1 : 0), cacheHits + number(o.stats(), "cache_hits"),
+                    cacheMisses + number(o.stats(), "cache_misses"), promptTokens + o.promptTokens());
+        }
+
+        Cell plus(Cell c) {
+            return new Cell(samples + c.samples, correct + c.correct, cacheHits + c.cacheHits,
+                    cacheMisses + c.cacheMisses, promptTokens + c.promptTokens);
+        }
+
+        /** Hits over lookups of the selection cache, NaN where it was never consulted. */
+        public double hitRate() {
+            long lookups = cacheHits + cacheMisses;
+            return lookups == 0 ? Double.NaN : (double) cacheHits / lookups;
+        }
+    }
+
+    private static final Cell EMPTY = new Cell(0, 0, 0, 0, 0);
+
+    private final EvalHarness.Config config;
+    private final List<EvalHarness.Outcome> outcomes;
+    private final String model;
+    private final String backend;
+
+    public EvalReport(EvalHarness.Config config, List<EvalHarness.Outcome> outcomes, String model, String backend) {
+        this.config = config;
+        this.outcomes = List.copyOf(outcomes);
+        this.model = model;
+        this.backend = backend;
+    }
+
+    public EvalHarness.Config config() {
+        return config;
+    }
+
+    public Cell cell(String task, String policy, int length) {
+        Cell c = EMPTY;
+        for (EvalHarness.Outcome o : outcomes) {
+            if ((task == null || o.task().equals(task)) && o.policy().equals(policy) && o.length() == length) {
+                c = c.plus(o);
+            }
+        }
+        return c;
+    }
+
+    /** Accuracy over all tasks of each policy at each length: policy → length → accuracy. */
+    public Map<String, Map<Integer, Double>> summary() {
+        Map<String, Map<Integer, Double>> m = new LinkedHashMap<>();
+        for (EvalPolicy p : config.policies()) {
+            Map<Integer, Double> row = new LinkedHashMap<>();
+            for (int len : config.lengths()) {
+                row.put(len, cell(null, p.name(), len).accuracy());
+            }
+            m.put(p.name(), row);
+        }
+        return m;
+    }
+
+    public String markdown() {
+        StringBuilder b = new StringBuilder();
+        List<Integer> lengths = config.lengths();
+        b.append("## Results\n\n");
+        b.append(String.format(Locale.ROOT, "Model `%s`, backend %s; greedy decoding, at most %d new tokens; "
+                + "%d samples per task and length; user seed %d. ", model, backend, config.maxTokens(), config.samples(),
+                config.seed()));
+        b.append("A cell is the fraction of answers that contain every expected string. ");
+        b.append("The same sample seeds are used at every length (only the haystack grows).\n\n");
+
+        b.append("### All tasks\n\n| policy | budget |");
+        lengths.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
+        b.append(" samples per cell | cache hit rate |\n|---|---:|");
+        lengths.forEach(l -> b.append("---:|"));
+        b.append("---:|---:|\n");
+        for (EvalPolicy p : config.policies()) {
+            b.append("| ").append(p.name()).append(" | ").append(p.budget() < 0 ? "all" : String.valueOf(p.budget())).append(" |");
+            Cell row = EMPTY;
+            for (int len : lengths) {
+                Cell c = cell(null, p.name(), len);
+                row = row.plus(c);
+                b.append(' ').append(fmt(c.accuracy())).append(" |");
+            }
+            b.append(' ').append(config.tasks().size() * config.samples()).append(" | ").append(hitRate(p, row)).append(" |\n");
+        }
+        b.append("\nMean prompt tokens per length:");
+        for (int len : lengths) {
+            Cell c = cell(null, config.policies().getFirst().name(), len);
+            b.append(' ').append(lengthLabel(len)).append(" → ")
+                    .append(c.samples == 0 ? "–" : String.valueOf(c.promptTokens / c.samples)).append(';');
+        }
+        b.setLength(b.length() - 1);
+        b.append(".\n\n");
+
+        b.append("### Per task\n\n| task | policy |");
+        lengths.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
+        b.append(" samples per cell | cache hit rate |\n|---|---|");
+        lengths.forEach(l -> b.append("---:|"));
+        b.append("---:|---:|\n");
+        for (String task : config.tasks()) {
+            for (EvalPolicy p : config.policies()) {
+                b.append("| ").append(task).append(" | ").append(p.name()).append(" |");
+                Cell row = EMPTY;
+                for (int len : lengths) {
+                    Cell c = cell(task, p.name(), len);
+                    row = row.plus(c);
+                    b.append(' ').append(fmt(c.accuracy())).append(" |");
+                }
+                b.append(' ').append(config.samples()).append(" | ").append(hitRate(p, row)).append(" |\n");
+            }
+        }
+        b.append("\n### Seeds\n\nSample `i` of a task has seed `EvalSeeds.sampleSeed(")
+                .append(config.seed()).append(", task, i)`; all are at or above 2^62, outside the training seeds (< 2^60).\n\n");
+        b.append("| task | seeds |\n|---|---|\n");
+        for (String task : config.tasks()) {
+            int t = EvalTasks.TASKS.indexOf(task);
+            long first = EvalSeeds.sampleSeed(config.seed(), t, 0);
+            long last = EvalSeeds.sampleSeed(config.seed(), t, config.samples() - 1);
+            b.append("| ").append(task).append(" | `0x").append(Long.toHexString(first)).append("` … `0x")
+                    .append(Long.toHexString(last)).append("` |\n");
+        }
+        return b.toString();
+    }
+
+    private String hitRate(EvalPolicy p, Cell row) {
+        if (!p.isTokenSelect()) {
+            return "–";
+        }
+        if (!p.spec().params().cacheEnabled()) {
+            return "off";
+        }
+        return Double.isNaN(row.hitRate()) ? "n/a" : fmt(row.hitRate());
+    }
+
+    static String lengthLabel(int len) {
+        return len % 1024 == 0 ? (len / 1024) + "K" : String.valueOf(len);
+    }
+
+    static String fmt(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static long number(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        return v instanceof Number n ? n.longValue() : 0;
+    }
+
+    /**
+     * Writes the results into {@code file}: between the {@link #BEGIN}/{@link #END} markers where the
+     * file has them (the rest of the document stays), else the whole file is the results.
+     */
+    public void write(Path file) throws IOException {
+        String results = BEGIN + "\n" + markdown() + END + "\n";
+        String text = results;
+        if (Files.exists(file)) {
+            String old = Files.readString(file, StandardCharsets.UTF_8);
+            int a = old.indexOf(BEGIN);
+            int e = old.indexOf(END);
+            if (a >= 0 && e > a) {
+                text = old.substring(0, a) + results + old.substring(e + END.length()).replaceFirst("^\n", "");
+            }
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(file, text, StandardCharsets.UTF_8);
+    }
+
+    /** Every outcome, one JSON-friendly map each (for --json). */
+    public List<Map<String, Object>> rows() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (EvalHarness.Outcome o : outcomes) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("task", o.task());
+            m.put("length", o.length());
+            m.put("policy", o.policy());
+            m.put("sample", o.sample());
+            m.put("seed", o.seed());
+            m.put("prompt_tokens", o.promptTokens());
+            m.put("generated", o.generated());
+            m.put("expected", o.expected());
+            m.put("correct", o.correct());
+            m.put("stats", o.stats());
+            rows.add(m);
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.tokenselect.engine.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tokenselect.engine.select.AttentionSpec;
+
+class ScorerAndPolicyTest {
+
+    @Test
+    void exactMatchNeedsEveryExpectedString() {
+        assertTrue(Scorer.correct("The special code is 042917.", List.of("042917")));
+        assertTrue(Scorer.correct("042917", List.of("042917")));
+        assertFalse(Scorer.correct("42917", List.of("042917")));
+        assertFalse(Scorer.correct("04 2917", List.of("042917")));
+        assertTrue(Scorer.correct("ABCDE, FGHIJ", List.of("FGHIJ", "ABCDE")));
+        assertFalse(Scorer.correct("ABCDE", List.of("ABCDE", "FGHIJ")));
+        assertFalse(Scorer.correct("", List.of("x")));
+        assertThrows(IllegalArgumentException.class, () -> Scorer.correct("x", List.of()));
+    }
+
+    @Test
+    void parsesPolicies() {
+        List<EvalPolicy> ps = EvalPolicy.parseList(EvalPolicy.DEFAULTS, 128, 512, 0.9, 512, 16);
+        assertEquals(List.of("full", "ts-512", "ts-2048", "ts-2048-nocache", "streaming-2048", "page-2048"),
+                ps.stream().map(EvalPolicy::name).toList());
+        assertEquals(AttentionSpec.Kind.FULL, ps.get(0).spec().kind());
+        assertEquals(-1, ps.get(0).budget());
+        assertEquals(0.9, ps.get(2).spec().params().theta());
+        assertTrue(ps.get(2).spec().params().cacheEnabled());
+        assertFalse(ps.get(3).spec().params().cacheEnabled());
+        assertEquals(AttentionSpec.Kind.STREAMING, ps.get(4).spec().kind());
+        assertEquals(ps.get(2).budget(), ps.get(4).budget(), "streaming gets TokenSelect's budget");
+        assertEquals(AttentionSpec.Kind.PAGE, ps.get(5).spec().kind());
+        assertEquals(2048, ps.get(5).spec().params().k());
+        assertEquals(64, EvalPolicy.parse("ts-32", 8, 64, 0.9, 512, 16).spec().params().prefillChunk(),
+                "the prefill chunk never exceeds n-local");
+        for (String bad : new String[] {"ts", "ts-x", "ts-5-cache", "window", "page", "full,full"}) {
+            assertThrows(IllegalArgumentException.class, () -> EvalPolicy.parseList(bad, 128, 512, 0.9, 512, 16), bad);
+        }
+    }
+}
