@@ -6,6 +6,9 @@ import java.nio.file.Path;
 
 import dev.tokenselect.engine.backend.Backend;
 import dev.tokenselect.engine.backend.cpu.CpuBackend;
+import dev.tokenselect.engine.backend.cuda.CudaBackend;
+import dev.tokenselect.engine.backend.cuda.CudaOutOfMemoryException;
+import dev.tokenselect.engine.backend.cuda.CudaUnavailableException;
 import dev.tokenselect.engine.generate.Generator;
 import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.tokenizer.Tokenizer;
@@ -15,6 +18,8 @@ import dev.tokenselect.engine.tokenizer.Tokenizer;
  * the CLI and the Spring integration; everything below it is usable on its own too.
  */
 public final class Engine implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
 
     private final Model model;
     private final Tokenizer tokenizer;
@@ -42,13 +47,35 @@ public final class Engine implements AutoCloseable {
 
     private static Backend createBackend(Model model, EngineOptions options) {
         return switch (options.backend()) {
-            case "cpu", "auto" -> new CpuBackend(model, CpuBackend.Options.defaults()
-                    .withKvCapacityTokens(options.kvCapacityTokens())
-                    .withBlockSize(options.blockSize())
-                    .withThreads(options.threads()));
-            default -> throw new UnsupportedOperationException("backend '" + options.backend()
-                    + "' is not available in this build; use --backend cpu");
+            case "cpu" -> cpu(model, options);
+            case "cuda" -> cuda(model, options);
+            default -> {
+                // auto: the GPU where there is one (and this build has kernels), else the CPU
+                try {
+                    yield cuda(model, options);
+                } catch (CudaOutOfMemoryException e) {
+                    throw e;
+                } catch (CudaUnavailableException e) {
+                    LOG.log(System.Logger.Level.INFO, "CUDA backend unavailable ({0}); using the CPU backend", e.getMessage());
+                    yield cpu(model, options);
+                }
+            }
         };
+    }
+
+    private static Backend cpu(Model model, EngineOptions options) {
+        return new CpuBackend(model, CpuBackend.Options.defaults()
+                .withKvCapacityTokens(options.kvCapacityTokens() > 0 ? options.kvCapacityTokens()
+                        : CpuBackend.Options.DEFAULT_KV_CAPACITY_TOKENS)
+                .withBlockSize(options.blockSize())
+                .withThreads(options.threads()));
+    }
+
+    private static Backend cuda(Model model, EngineOptions options) {
+        return new CudaBackend(model, CudaBackend.Options.defaults()
+                .withDevice(options.device())
+                .withKvCapacityTokens(options.kvCapacityTokens())
+                .withBlockSize(options.blockSize()));
     }
 
     public Model model() {

@@ -6,12 +6,12 @@ package dev.tokenselect.engine;
  * @param backend          "auto" (the best available), "cpu" or "cuda"
  * @param device           GPU ordinal for the CUDA backend
  * @param threads          CPU worker threads, 0 for all cores
- * @param kvCapacityTokens tokens the KV pool holds over all sequences
+ * @param kvCapacityTokens tokens the KV pool holds over all sequences; 0 for the backend's default
+ *                         (32768 on the CPU, 90% of the GPU memory left after the weights on CUDA)
  * @param blockSize        tokens per KV block
  */
 public record EngineOptions(String backend, int device, int threads, long kvCapacityTokens, int blockSize) {
 
-    public static final long DEFAULT_KV_CAPACITY_TOKENS = 32_768;
     public static final int DEFAULT_BLOCK_SIZE = 32;
 
     public EngineOptions {
@@ -21,6 +21,6 @@ public record EngineOptions(String backend, int device, int threads, long kvCapa
     }
 
     public static EngineOptions defaults() {
-        return new EngineOptions("auto", 0, 0, DEFAULT_KV_CAPACITY_TOKENS, DEFAULT_BLOCK_SIZE);
+        return new EngineOptions("auto", 0, 0, 0, DEFAULT_BLOCK_SIZE);
     }
 }

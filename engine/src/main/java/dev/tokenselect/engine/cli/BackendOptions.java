@@ -15,7 +15,8 @@ final class BackendOptions {
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads, 0 for all cores")
     int threads;
 
-    @Option(names = "--kv-tokens", defaultValue = "32768", description = "KV cache capacity in tokens (default: ${DEFAULT-VALUE})")
+    @Option(names = "--kv-tokens", defaultValue = "0",
+            description = "KV cache capacity in tokens; 0 (default): 32768 on the CPU, 90% of free GPU memory on CUDA")
     long kvTokens;
 
     @Option(names = "--block-size", defaultValue = "32", description = "Tokens per KV block (default: ${DEFAULT-VALUE})")

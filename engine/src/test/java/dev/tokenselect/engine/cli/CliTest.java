@@ -243,6 +243,12 @@ class CliTest {
         String error = r.json().get("error").asString();
         assertTrue(error.contains("config.json") && error.contains("unknown architecture 'FalconForCausalLM'"), error);
         assertTrue(r.stderr().contains("error: "));
+        Run noGpu = cli("generate", "--model", qwen3.toString(), "--prompt", "hi", "--max-tokens", "2",
+                "--backend", "cuda", "--json");
+        if (noGpu.exitCode() != 0) { // the machine running the tests has no usable GPU: the message says so
+            String message = noGpu.json().get("error").asString();
+            assertTrue(message.contains("--backend cpu"), message);
+        }
         Run badSelect = cli("generate", "--model", qwen3.toString(), "--prompt", "hi", "--max-tokens", "2",
                 "--select", "k=8,n-local=16", "--prefill-chunk", "64", "--json");
         assertEquals(1, badSelect.exitCode());

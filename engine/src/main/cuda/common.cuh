@@ -1,0 +1,73 @@
+// Shared helpers of the TokenSelect CUDA kernels. Every kernel computes in fp32; weights and the KV
+// cache are stored in bf16. Entry points are extern "C" so the Java side finds them by name.
+#pragma once
+#include <cuda_bf16.h>
+#include <stdint.h>
+
+typedef __nv_bfloat16 bf16;
+
+#define NEG_INF (-__int_as_float(0x7f800000))
+
+__device__ __forceinline__ float bf2f(bf16 x) { return __bfloat162float(x); }
+
+__device__ __forceinline__ float bfbits2f(uint32_t bits16) { return __uint_as_float(bits16 << 16); }
+
+/** The two bf16 of a 32-bit word as floats (low half first, as stored in memory). */
+__device__ __forceinline__ void unpack_bf16x2(uint32_t w, float &lo, float &hi) {
+    lo = __uint_as_float(w << 16);
+    hi = __uint_as_float(w & 0xffff0000u);
+}
+
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+/** Sum over a block of blockDim.x (a multiple of 32, at most 1024) threads; every thread gets it. */
+__device__ __forceinline__ float block_sum(float v) {
+    __shared__ float red[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    v = lane < warps ? red[lane] : 0.f;
+    return warp_sum(v);
+}
+
+/**
+ * HF rotate_half RoPE of the pair (a, b) = (x[i], x[i + d/2]) at `pos`: angle = pos * invFreq[i] in
+ * fp32, each product rounded separately (no FMA), as the CPU reference and PyTorch do.
+ */
+__device__ __forceinline__ void rope_pair(float a, float b, float invFreq, int pos, float &outA, float &outB) {
+    float angle = __fmul_rn((float) pos, invFreq);
+    float s, c;
+    sincosf(angle, &s, &c);
+    outA = __fsub_rn(__fmul_rn(a, c), __fmul_rn(b, s));
+    outB = __fadd_rn(__fmul_rn(b, c), __fmul_rn(a, s));
+}
+
+/**
+ * Paged KV pool layout (bf16), one block of `bs` tokens:
+ *   [layer][K | V][kvHead][slot][headDim]
+ * `blockElems` = 2 * layers * kvHeads * bs * headDim elements per block.
+ */
+__device__ __forceinline__ size_t kv_offset(const int *blockTable, int token, int bs, long long blockElems,
+                                            int layer, int isValue, int kvHeads, int g, int d) {
+    int block = blockTable[token / bs];
+    int slot = token % bs;
+    return (size_t) block * (size_t) blockElems
+           + ((size_t) (2 * layer + isValue) * kvHeads + g) * (size_t) bs * d + (size_t) slot * d;
+}

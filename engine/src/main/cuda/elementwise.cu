@@ -1,0 +1,34 @@
+// Embedding gather, SwiGLU, residual add, bias add.
+#include "common.cuh"
+
+/** out[i, :] = table[tokens[i], :] (bf16 -> fp32). grid (n), block 256. */
+extern "C" __global__ void embed_bf16(const bf16 *__restrict__ table, const int *__restrict__ tokens,
+                                      float *__restrict__ out, int n, int hidden) {
+    int i = blockIdx.x;
+    if (i >= n) return;
+    const bf16 *row = table + (size_t) tokens[i] * hidden;
+    float *o = out + (size_t) i * hidden;
+    for (int c = threadIdx.x; c < hidden; c += blockDim.x) o[c] = bf2f(row[c]);
+}
+
+/** gate[i] = silu(gate[i]) * up[i]. grid ceil(count/256), block 256. */
+extern "C" __global__ void swiglu_f32(float *__restrict__ gate, const float *__restrict__ up, int count) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count) {
+        float g = gate[i];
+        float silu = g / (1.0f + expf(-g));
+        gate[i] = silu * up[i];
+    }
+}
+
+/** x[i] += y[i]. grid ceil(count/256), block 256. */
+extern "C" __global__ void add_f32(float *__restrict__ x, const float *__restrict__ y, int count) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count) x[i] += y[i];
+}
+
+/** y[r, c] += bias[c] for rows x cols. grid ceil(rows*cols/256), block 256. */
+extern "C" __global__ void add_bias_f32(float *__restrict__ y, const float *__restrict__ bias, int rows, int cols) {
+    long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < (long long) rows * cols) y[i] += bias[i % cols];
+}

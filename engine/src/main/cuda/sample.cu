@@ -1,0 +1,50 @@
+// Greedy sampling on the device: argmax over the vocabulary (lowest index among equal maxima, NaN ignored).
+#include "common.cuh"
+
+/** One block of 1024 threads. out[0] = index, ((float*) out)[1] = value. */
+extern "C" __global__ void __launch_bounds__(1024) argmax_f32(const float *__restrict__ x, int n, int *__restrict__ out) {
+    __shared__ float bv[32];
+    __shared__ int bi[32];
+    float best = NEG_INF;
+    int idx = 0x7fffffff;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = x[i];
+        if (v > best) {  // ascending i per thread: the first maximum wins
+            best = v;
+            idx = i;
+        }
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        float ov = __shfl_xor_sync(0xffffffffu, best, o);
+        int oi = __shfl_xor_sync(0xffffffffu, idx, o);
+        if (ov > best || (ov == best && oi < idx)) {
+            best = ov;
+            idx = oi;
+        }
+    }
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) {
+        bv[warp] = best;
+        bi[warp] = idx;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        int warps = blockDim.x >> 5;
+        best = lane < warps ? bv[lane] : NEG_INF;
+        idx = lane < warps ? bi[lane] : 0x7fffffff;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) {
+            float ov = __shfl_xor_sync(0xffffffffu, best, o);
+            int oi = __shfl_xor_sync(0xffffffffu, idx, o);
+            if (ov > best || (ov == best && oi < idx)) {
+                best = ov;
+                idx = oi;
+            }
+        }
+        if (lane == 0) {
+            out[0] = idx == 0x7fffffff ? 0 : idx;
+            reinterpret_cast<float *>(out)[1] = best;
+        }
+    }
+}

@@ -1,0 +1,648 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.tokenselect.engine.backend.Backend;
+import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.kv.BlockAllocator;
+import dev.tokenselect.engine.kv.BlockTable;
+import dev.tokenselect.engine.kv.KvGeometry;
+import dev.tokenselect.engine.model.DType;
+import dev.tokenselect.engine.model.LayerWeights;
+import dev.tokenselect.engine.model.Model;
+import dev.tokenselect.engine.model.ModelConfig;
+import dev.tokenselect.engine.model.ModelWeights;
+import dev.tokenselect.engine.model.Tensor;
+import dev.tokenselect.engine.select.AttentionPolicy;
+import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.FullAttentionPolicy;
+import dev.tokenselect.engine.select.Geometry;
+import dev.tokenselect.engine.select.KeyAccess;
+import jcuda.driver.CUdeviceptr;
+
+/**
+ * The decoder forward pass of Llama, Mistral, Qwen2 and Qwen3 on one NVIDIA GPU, computing the same
+ * function as {@link dev.tokenselect.engine.backend.cpu.CpuBackend} (see its {@code forwardChunk}).
+ *
+ * <p>Precision: weights live on the device in bf16 (f32/f16 checkpoints are rounded to bf16 on upload);
+ * norm weights and biases stay fp32 (they are tiny). Activations are fp32; the prefill GEMM rounds its
+ * activation operand to bf16 for the tensor cores, the decode GEMV keeps it fp32. The KV cache stores
+ * K (un-rotated) and V in bf16; all attention math is fp32. Expect about 1e-2 relative agreement
+ * with fp32 references, which is what the self-test checks.
+ *
+ * <p>KV cache: one device pool of fixed-size blocks (layout per block {@code [layer][K|V][kvHead][slot][headDim]},
+ * bf16), bookkept on the host by {@link BlockAllocator}; each sequence mirrors its block table to the
+ * device before a forward pass. Sized from {@link Options#kvMemoryFraction()} of the memory left
+ * after weights and activations, or {@link Options#kvCapacityTokens()}.
+ *
+ * <p>Concurrency (first version): thread-safe for distinct sequences, but forward passes of all
+ * sequences are serialised on the device by one lock; continuous batching comes next. Decode steps
+ * launch their kernels one by one; capturing a step into a CUDA graph needs the per-step scalars
+ * (position, length, token) moved into device memory and a non-default stream, and is the next step.
+ *
+ * <p>TokenSelect runs through the simple path: the chunk's un-rotated queries go to the host, the
+ * Java policy selects with scores computed on the device ({@code ts_scores}), and attention runs over
+ * the uploaded index list with compacted positions.
+ */
+public final class CudaBackend implements Backend {
+
+    /**
+     * Options of the CUDA backend.
+     *
+     * @param device           CUDA device ordinal
+     * @param kvMemoryFraction share of the device memory still free after weights and activations that
+     *                         the KV pool takes, when {@code kvCapacityTokens} is 0
+     * @param kvCapacityTokens tokens the KV pool holds; 0 to size it from {@code kvMemoryFraction}
+     * @param blockSize        tokens per KV block
+     * @param maxChunkTokens   a longer forward call runs in chunks of this many tokens
+     */
+    public record Options(int device, double kvMemoryFraction, long kvCapacityTokens, int blockSize,
+                          int maxChunkTokens) {
+
+        public Options {
+            if (device < 0) {
+                throw new IllegalArgumentException("device ordinal must be >= 0, got " + device);
+            }
+            if (!(kvMemoryFraction > 0 && kvMemoryFraction <= 1)) {
+                throw new IllegalArgumentException("kvMemoryFraction must be in (0, 1], got " + kvMemoryFraction);
+            }
+            if (kvCapacityTokens < 0) {
+                throw new IllegalArgumentException("kvCapacityTokens must be >= 0, got " + kvCapacityTokens);
+            }
+            if (blockSize <= 0) {
+                throw new IllegalArgumentException("blockSize must be positive, got " + blockSize);
+            }
+            if (maxChunkTokens <= 0) {
+                throw new IllegalArgumentException("maxChunkTokens must be positive, got " + maxChunkTokens);
+            }
+        }
+
+        /** Device 0, 90% of the remaining memory for KV, blocks of 32 tokens, chunks of 512. */
+        public static Options defaults() {
+            return new Options(0, 0.9, 0, KvGeometry.DEFAULT_BLOCK_SIZE, 512);
+        }
+
+        public Options withDevice(int d) {
+            return new Options(d, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens);
+        }
+
+        public Options withKvMemoryFraction(double f) {
+            return new Options(device, f, kvCapacityTokens, blockSize, maxChunkTokens);
+        }
+
+        public Options withKvCapacityTokens(long tokens) {
+            return new Options(device, kvMemoryFraction, tokens, blockSize, maxChunkTokens);
+        }
+
+        public Options withBlockSize(int size) {
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, size, maxChunkTokens);
+        }
+
+        public Options withMaxChunkTokens(int n) {
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, n);
+        }
+    }
+
+    /** One transformer block on the device: fused q|k|v and gate|up matrices, fp32 vectors. */
+    private record Layer(CUdeviceptr attnNorm, CUdeviceptr wqkv, CUdeviceptr bqkv, CUdeviceptr qNorm,
+                         CUdeviceptr kNorm, CUdeviceptr wo, CUdeviceptr ffnNorm, CUdeviceptr wgu,
+                         CUdeviceptr wdown) {
+    }
+
+    /** Split-K partial rows (query × split) the attention scratch holds. */
+    private static final int PARTIAL_ROWS = 512;
+    private static final long UPLOAD_CHUNK = 64L << 20;
+
+    private final Model model;
+    private final ModelConfig config;
+    private final Options options;
+    private final CudaDevice dev;
+    private final CudaKernels k;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final KvGeometry geometry;
+    private final BlockAllocator allocator;
+    private final CudaKernels.Kv kv;
+    private final long blockBytes;
+    private final HostRope rope;
+    private final CUdeviceptr invFreq;
+    private final CUdeviceptr embedding;
+    private final CUdeviceptr lmHead;
+    private final CUdeviceptr finalNorm;
+    private final List<Layer> layers;
+    // activations for chunks of up to maxChunkTokens tokens (forward passes are serialised)
+    private final int maxChunk;
+    private final CUdeviceptr x;
+    private final CUdeviceptr xb;
+    private final CUdeviceptr qkv;
+    private final CUdeviceptr att;
+    private final CUdeviceptr gu;
+    private final CUdeviceptr logitsBuf;
+    private final CUdeviceptr argmaxBuf;
+    private final CUdeviceptr tokensBuf;
+    private final CUdeviceptr partial;
+    private final long partialFloats;
+    private final CUdeviceptr qbarBuf;
+    private CUdeviceptr selBuf;
+    private int selCapacity;
+    private CUdeviceptr scoresBuf;
+    private long scoresCapacity;
+    private final long weightBytes;
+    private volatile boolean closed;
+
+    public CudaBackend(Model model) {
+        this(model, Options.defaults());
+    }
+
+    /**
+     * Opens the device, uploads the weights and allocates the KV pool.
+     *
+     * @throws CudaUnavailableException no driver or GPU ("no NVIDIA GPU/driver found"), a build without
+     *                                  kernels, or not enough device memory (with the bytes asked for)
+     */
+    public CudaBackend(Model model, Options options) {
+        this.model = model;
+        this.config = model.config();
+        this.options = options;
+        ModelConfig c = config;
+        if (c.headDim() % 2 != 0 || c.headDim() > 256) {
+            throw new IllegalArgumentException("the CUDA backend supports even head dims up to 256, got " + c.headDim());
+        }
+        this.dev = CudaDevice.open(options.device());
+        try {
+            this.k = new CudaKernels(dev);
+            ModelWeights w = model.weights();
+            this.rope = new HostRope(c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim()));
+            this.invFreq = dev.upload(c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim()), "RoPE frequencies");
+            this.embedding = uploadBf16("embedding", w.embedding());
+            this.lmHead = w.lmHead() == w.embedding() ? embedding : uploadBf16("lm_head", w.lmHead());
+            this.finalNorm = uploadF32("final norm", w.finalNorm());
+            List<Layer> ls = new ArrayList<>();
+            for (int i = 0; i < w.layers().size(); i++) {
+                LayerWeights l = w.layers().get(i);
+                String p = "layer " + i + " ";
+                ls.add(new Layer(uploadF32(p + "input norm", l.attentionNorm()),
+                        uploadBf16(p + "q|k|v", l.wq(), l.wk(), l.wv()),
+                        l.bq() == null ? null : uploadF32(p + "q|k|v bias", l.bq(), l.bk(), l.bv()),
+                        l.qNorm() == null ? null : uploadF32(p + "q norm", l.qNorm()),
+                        l.kNorm() == null ? null : uploadF32(p + "k norm", l.kNorm()),
+                        uploadBf16(p + "o_proj", l.wo()),
+                        uploadF32(p + "post-attention norm", l.ffnNorm()),
+                        uploadBf16(p + "gate|up", l.wGate(), l.wUp()),
+                        uploadBf16(p + "down", l.wDown())));
+            }
+            this.layers = List.copyOf(ls);
+            this.weightBytes = dev.allocatedBytes();
+
+            int t = options.maxChunkTokens();
+            this.maxChunk = t;
+            int hidden = c.hiddenSize();
+            this.x = dev.alloc(4L * t * hidden, "activations");
+            this.xb = dev.alloc(4L * t * hidden, "activations");
+            this.qkv = dev.alloc(4L * t * (c.queryDim() + 2L * c.kvDim()), "activations");
+            this.att = dev.alloc(4L * t * c.queryDim(), "activations");
+            this.gu = dev.alloc(4L * t * 2L * c.intermediateSize(), "activations");
+            this.logitsBuf = dev.alloc(4L * c.vocabSize(), "logits");
+            this.argmaxBuf = dev.alloc(8, "argmax");
+            this.tokensBuf = dev.alloc(4L * t, "tokens");
+            this.partialFloats = (long) PARTIAL_ROWS * c.numHeads() * (c.headDim() + 2);
+            this.partial = dev.alloc(4L * partialFloats, "attention split-K scratch");
+            this.qbarBuf = dev.alloc(4L * c.queryDim(), "TokenSelect scoring query");
+
+            this.geometry = KvGeometry.of(c, options.blockSize());
+            this.blockBytes = 2L * geometry.numLayers() * geometry.numKvHeads() * geometry.blockSize()
+                    * geometry.headDim() * 2; // bf16
+            long numBlocks;
+            if (options.kvCapacityTokens() > 0) {
+                numBlocks = BlockAllocator.blocksFor(options.kvCapacityTokens(), options.blockSize());
+            } else {
+                long free = dev.memoryInfo()[0];
+                numBlocks = (long) (free * options.kvMemoryFraction()) / blockBytes;
+                if (numBlocks < 1) {
+                    long[] mem = dev.memoryInfo();
+                    throw new CudaOutOfMemoryException("the KV pool (not even one block of " + options.blockSize()
+                            + " tokens fits after the weights)", blockBytes, mem[0], mem[1], null);
+                }
+                numBlocks = Math.min(numBlocks, Integer.MAX_VALUE - 8);
+            }
+            CUdeviceptr pool = dev.alloc(numBlocks * blockBytes, "the KV pool (" + numBlocks + " blocks of "
+                    + options.blockSize() + " tokens, bf16)");
+            this.kv = new CudaKernels.Kv(pool, blockBytes / 2, options.blockSize(), c.numKvHeads(), c.headDim());
+            this.allocator = new BlockAllocator((int) numBlocks, options.blockSize(), id -> { });
+        } catch (RuntimeException | Error e) {
+            dev.close();
+            throw e;
+        }
+    }
+
+    /** Uploads the tensors' rows, concatenated, as one bf16 matrix (converting f32/f16 on the way). */
+    private CUdeviceptr uploadBf16(String what, Tensor... parts) {
+        long elements = 0;
+        for (Tensor t : parts) {
+            elements += t.numel();
+        }
+        CUdeviceptr dst = dev.alloc(2 * elements, what + " (bf16)");
+        long offset = 0;
+        ByteBuffer staging = null;
+        for (Tensor t : parts) {
+            long n = t.numel();
+            if (t.dtype() == DType.BF16) {
+                MemorySegment data = t.data();
+                for (long done = 0; done < 2 * n; done += UPLOAD_CHUNK) {
+                    long len = Math.min(UPLOAD_CHUNK, 2 * n - done);
+                    ByteBuffer src = data.asSlice(done, len).asByteBuffer();
+                    if (!src.isDirect()) {
+                        ByteBuffer copy = ByteBuffer.allocateDirect((int) len);
+                        copy.put(src).flip();
+                        src = copy;
+                    }
+                    dev.copyToDevice(dst.withByteOffset(offset + done), src);
+                }
+            } else {
+                if (staging == null) {
+                    staging = ByteBuffer.allocateDirect((int) UPLOAD_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+                }
+                long per = UPLOAD_CHUNK / 2;
+                for (long done = 0; done < n; done += per) {
+                    int len = (int) Math.min(per, n - done);
+                    staging.clear();
+                    for (int i = 0; i < len; i++) {
+                        staging.putShort(Bf16.fromFloat(t.get(done + i)));
+                    }
+                    staging.flip();
+                    dev.copyToDevice(dst.withByteOffset(offset + 2 * done), staging);
+                }
+            }
+            offset += 2 * n;
+        }
+        return dst;
+    }
+
+    /** Uploads small vectors (norm weights, biases), concatenated, in fp32. */
+    private CUdeviceptr uploadF32(String what, Tensor... parts) {
+        int total = 0;
+        for (Tensor t : parts) {
+            total += Math.toIntExact(t.numel());
+        }
+        float[] all = new float[total];
+        int off = 0;
+        for (Tensor t : parts) {
+            float[] v = new float[Math.toIntExact(t.numel())];
+            t.read(0, v);
+            System.arraycopy(v, 0, all, off, v.length);
+            off += v.length;
+        }
+        return dev.upload(all, what);
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String device() {
+        return dev.describe();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** Tokens the device KV pool holds over all sequences. */
+    public long kvCapacityTokens() {
+        return allocator.capacityTokens();
+    }
+
+    /** Bytes of weights on the device. */
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    /** The kernels (for benchmarks and the self-test). */
+    CudaKernels kernels() {
+        return k;
+    }
+
+    CudaDevice cudaDevice() {
+        return dev;
+    }
+
+    @Override
+    public CudaSequence newSequence() {
+        return newSequence(AttentionSpec.full());
+    }
+
+    @Override
+    public CudaSequence newSequence(AttentionSpec attention) {
+        checkOpen();
+        AttentionPolicy policy = attention.newPolicy(
+                new Geometry(config.numHeads(), config.numKvHeads(), config.headDim()), config.numLayers(),
+                options.maxChunkTokens());
+        return new CudaSequence(this, new BlockTable(allocator), policy);
+    }
+
+    @Override
+    public CudaSequence fork(Sequence source, int length, AttentionSpec attention) {
+        BlockTable from = own(source).blockTable();
+        if (length < 0 || length > from.length()) {
+            throw new IllegalArgumentException("cannot fork " + length + " tokens of a sequence of " + from.length());
+        }
+        CudaSequence seq = newSequence(attention);
+        BlockTable table = seq.blockTable();
+        int bs = options.blockSize();
+        int full = length / bs;
+        lock.lock();
+        try {
+            dev.makeCurrent();
+            for (int b = 0; b < full; b++) {
+                table.appendShared(from.blockId(b));
+            }
+            if (length % bs != 0) {
+                table.reserve(length);
+                dev.copyDeviceToDevice(kv.pool().withByteOffset(table.blockId(full) * blockBytes),
+                        kv.pool().withByteOffset(from.blockId(full) * blockBytes), blockBytes);
+            }
+            table.setLength(length);
+        } catch (RuntimeException e) {
+            lock.unlock();
+            seq.close();
+            throw e;
+        }
+        lock.unlock();
+        return seq;
+    }
+
+    @Override
+    public float[] forward(Sequence sequence, int[] tokens, boolean decoding) {
+        checkOpen();
+        CudaSequence seq = own(sequence);
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("forward needs at least one token");
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
+        lock.lock();
+        try {
+            checkOpen();
+            dev.makeCurrent();
+            BlockTable table = seq.blockTable();
+            int start = table.length();
+            table.reserve((long) start + tokens.length); // throws KvCapacityException, changing nothing
+            float[] logits = new float[config.vocabSize()];
+            try {
+                syncBlockTable(seq);
+                int chunk = Math.min(maxChunk, seq.policy().maxChunk());
+                for (int done = 0; done < tokens.length; done += chunk) {
+                    int n = Math.min(chunk, tokens.length - done);
+                    boolean last = done + n == tokens.length;
+                    forwardChunk(seq, tokens, done, n, start + done, last ? logits : null, decoding && n == 1);
+                    table.setLength(start + done + n);
+                }
+            } catch (RuntimeException | Error e) {
+                table.truncate(start);
+                throw e;
+            }
+            return logits;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void syncBlockTable(CudaSequence seq) {
+        int[] ids = seq.blockTable().blockIds();
+        if (ids.length > seq.deviceCapacity) {
+            dev.free(seq.deviceTable);
+            int cap = Math.max(16, Math.max(ids.length, seq.deviceCapacity * 2));
+            seq.deviceTable = dev.alloc(4L * cap, "a block table");
+            seq.deviceCapacity = cap;
+            seq.uploaded = new int[0];
+        }
+        if (!Arrays.equals(ids, seq.uploaded)) {
+            dev.copyToDevice(seq.deviceTable, ids, ids.length);
+            seq.uploaded = ids;
+        }
+    }
+
+    private static CUdeviceptr off(CUdeviceptr p, long floats) {
+        return p.withByteOffset(4L * floats);
+    }
+
+    private void forwardChunk(CudaSequence seq, int[] tokens, int from, int n, int pos0, float[] logits,
+                              boolean decoding) {
+        ModelConfig c = config;
+        int hidden = c.hiddenSize();
+        int qDim = c.queryDim();
+        int kvDim = c.kvDim();
+        int ffn = c.intermediateSize();
+        int heads = c.numHeads();
+        int d = c.headDim();
+        float eps = c.rmsNormEps();
+        CUdeviceptr table = seq.deviceTable;
+
+        dev.copyToDevice(tokensBuf, Arrays.copyOfRange(tokens, from, from + n), n);
+        k.embed(embedding, tokensBuf, x, n, hidden);
+        CUdeviceptr q = qkv;
+        CUdeviceptr kk = off(qkv, (long) n * qDim);
+        CUdeviceptr vv = off(qkv, (long) n * (qDim + kvDim));
+        CUdeviceptr gate = gu;
+        CUdeviceptr up = off(gu, (long) n * ffn);
+
+        for (int l = 0; l < layers.size(); l++) {
+            Layer w = layers.get(l);
+            k.rmsNormRows(xb, x, w.attnNorm(), n, hidden, eps);
+            if (n == 1) { // fused q|k|v rows: one GEMV writes q, k, v contiguously
+                k.gemv(w.wqkv(), xb, qkv, w.bqkv(), qDim + 2 * kvDim, hidden, false);
+            } else {
+                k.gemm(xb, w.wqkv(), q, w.bqkv(), n, qDim, hidden, qDim, false);
+                k.gemm(xb, w.wqkv().withByteOffset(2L * qDim * hidden), kk,
+                        w.bqkv() == null ? null : off(w.bqkv(), qDim), n, kvDim, hidden, kvDim, false);
+                k.gemm(xb, w.wqkv().withByteOffset(2L * (qDim + kvDim) * hidden), vv,
+                        w.bqkv() == null ? null : off(w.bqkv(), qDim + kvDim), n, kvDim, hidden, kvDim, false);
+            }
+            if (w.qNorm() != null) {
+                k.rmsNormHeads(q, q, w.qNorm(), n * heads, d, eps);
+                k.rmsNormHeads(kk, kk, w.kNorm(), n * c.numKvHeads(), d, eps);
+            }
+            k.kvAppend(kk, vv, kvDim, kv, table, l, pos0, n); // K without RoPE
+
+            AttentionPolicy policy = seq.policy();
+            int[] selected;
+            if (policy instanceof FullAttentionPolicy) {
+                selected = policy.select(l, null, n, pos0 + n, decoding, null, rope);
+            } else {
+                float[] qHost = new float[n * qDim];
+                dev.copyToHost(qHost, q, n * qDim);
+                selected = policy.select(l, qHost, n, pos0 + n, decoding, keyAccess(seq), rope);
+            }
+            if (selected == null) {
+                k.attention(q, qDim, kv, table, l, null, pos0 + n, pos0, n, c.slidingWindow(), invFreq, heads, att,
+                        qDim, partial, partialFloats);
+            } else {
+                ensureSelection(selected.length);
+                dev.copyToDevice(selBuf, selected, selected.length);
+                k.attention(q, qDim, kv, table, l, selBuf, selected.length, selected.length - n, n, 0, invFreq, heads,
+                        att, qDim, partial, partialFloats);
+            }
+            if (n == 1) {
+                k.gemv(w.wo(), att, x, null, hidden, qDim, true);
+            } else {
+                k.gemm(att, w.wo(), x, null, n, hidden, qDim, hidden, true);
+            }
+
+            k.rmsNormRows(xb, x, w.ffnNorm(), n, hidden, eps);
+            if (n == 1) { // fused gate|up
+                k.gemv(w.wgu(), xb, gu, null, 2 * ffn, hidden, false);
+            } else {
+                k.gemm(xb, w.wgu(), gate, null, n, ffn, hidden, ffn, false);
+                k.gemm(xb, w.wgu().withByteOffset(2L * ffn * hidden), up, null, n, ffn, hidden, ffn, false);
+            }
+            k.swiglu(gate, up, n * ffn);
+            if (n == 1) {
+                k.gemv(w.wdown(), gate, x, null, hidden, ffn, true);
+            } else {
+                k.gemm(gate, w.wdown(), x, null, n, hidden, ffn, hidden, true);
+            }
+        }
+
+        if (logits != null) {
+            k.rmsNormRows(xb, off(x, (long) (n - 1) * hidden), finalNorm, 1, hidden, eps);
+            k.gemv(lmHead, xb, logitsBuf, null, c.vocabSize(), hidden, false);
+            k.argmax(logitsBuf, c.vocabSize(), argmaxBuf);
+            dev.copyToHost(logits, logitsBuf, c.vocabSize());
+            int[] am = new int[2];
+            dev.copyToHost(am, argmaxBuf, 2);
+            seq.lastArgmax = am[0];
+        }
+    }
+
+    private void ensureSelection(int count) {
+        if (count > selCapacity) {
+            dev.free(selBuf);
+            int cap = Math.max(count, selCapacity * 3 / 2);
+            selBuf = dev.alloc(4L * cap, "a TokenSelect index list");
+            selCapacity = cap;
+        }
+    }
+
+    /** The policy's view of a sequence's cached keys on the device (un-rotated, bf16 read as fp32). */
+    private KeyAccess keyAccess(CudaSequence seq) {
+        int heads = config.numHeads();
+        int d = config.headDim();
+        return new KeyAccess() {
+            @Override
+            public void scores(int layer, float[][] qbar, int from, int to, float[][] out) {
+                int count = to - from;
+                if (count <= 0) {
+                    return;
+                }
+                float[] flat = new float[heads * d];
+                for (int h = 0; h < heads; h++) {
+                    System.arraycopy(qbar[h], 0, flat, h * d, d);
+                }
+                dev.copyToDevice(qbarBuf, flat, flat.length);
+                long need = (long) heads * count;
+                if (need > scoresCapacity) {
+                    dev.free(scoresBuf);
+                    long cap = Math.max(need, scoresCapacity * 3 / 2);
+                    scoresBuf = dev.alloc(4L * cap, "TokenSelect scores");
+                    scoresCapacity = cap;
+                }
+                k.scores(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, scoresBuf);
+                float[] host = new float[Math.toIntExact(need)];
+                dev.copyToHost(host, scoresBuf, host.length);
+                for (int h = 0; h < heads; h++) {
+                    System.arraycopy(host, h * count, out[h], 0, count);
+                }
+            }
+
+            @Override
+            public void key(int layer, int kvHead, int token, float[] out, int off) {
+                BlockTable t = seq.blockTable();
+                long elem = (long) t.blockOf(token) * kv.blockElems()
+                        + ((long) (2 * layer) * kv.kvHeads() + kvHead) * kv.blockSize() * d
+                        + (long) t.slotOf(token) * d;
+                short[] raw = new short[d];
+                dev.copyToHost(raw, kv.pool().withByteOffset(2 * elem), d);
+                for (int i = 0; i < d; i++) {
+                    out[off + i] = Bf16.toFloat(raw[i]);
+                }
+            }
+        };
+    }
+
+    /** Frees a closed sequence's device block table. */
+    void release(CudaSequence seq) {
+        if (seq.deviceTable == null) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (!closed) {
+                dev.makeCurrent();
+                dev.free(seq.deviceTable);
+            }
+            seq.deviceTable = null;
+            seq.deviceCapacity = 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private CudaSequence own(Sequence sequence) {
+        if (!(sequence instanceof CudaSequence s) || s.backend() != this) {
+            throw new IllegalArgumentException("the sequence was not created by this backend");
+        }
+        if (s.isClosed()) {
+            throw new IllegalStateException("the sequence is closed");
+        }
+        return s;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the CUDA backend is closed");
+        }
+    }
+
+    /** A summary line for logs: device, weights, KV capacity. */
+    public String summary() {
+        return String.format(Locale.ROOT, "%s; weights %.1f MB bf16; KV pool %,d tokens (%.1f MB, bf16)", device(),
+                weightBytes / 1e6, kvCapacityTokens(), allocator.numBlocks() * (double) blockBytes / 1e6);
+    }
+
+    /** Frees every device allocation (weights, KV pool, activations) and releases the context. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            allocator.close();
+            dev.close();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,853 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.backend.cpu.CpuBackend;
+import dev.tokenselect.engine.model.DType;
+import dev.tokenselect.engine.model.Model;
+import dev.tokenselect.engine.model.synthetic.Presets;
+import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
+import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.SelectionParams;
+import jcuda.driver.CUdeviceptr;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The CUDA backend's GPU tests, runnable without Maven (it ships in the CLI jar):
+ * <ol>
+ *   <li>every kernel against a plain-Java twin on random inputs of several shapes, outputs poisoned
+ *       with NaN first, relative error ‖out − ref‖ / ‖ref‖ against a tolerance per op;</li>
+ *   <li>the model fixtures ({@code engine/src/test/resources/fixtures/models}): logits against the
+ *       transformers logits (max|Δ| / max|ref| ≤ 2e-2) and greedy tokens while the reference's top-2
+ *       margin exceeds 0.05;</li>
+ *   <li>the TokenSelect fixtures: greedy tokens through the simple path;</li>
+ *   <li>decode tokens/s of a Qwen2.5-0.5B-geometry bf16 model, GEMV bandwidth against copy bandwidth.</li>
+ * </ol>
+ * Prints PASS/FAIL lines and a summary; exits 1 on any failure, 2 when no GPU is usable.
+ *
+ * <pre>java --add-modules jdk.incubator.vector -cp tokenselect-engine-*-cli.jar \
+ *     dev.tokenselect.engine.backend.cuda.CudaSelfTest --repo /path/to/repo [--no-bench] [--kernels-only]</pre>
+ */
+public final class CudaSelfTest {
+
+    private static final int NAN = 0x7fc00000;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final List<String> failures = new ArrayList<>();
+    private final List<String> summary = new ArrayList<>();
+    private int passed;
+    private final SplittableRandom rnd = new SplittableRandom(20261127);
+
+    public static void main(String[] args) throws Exception {
+        Path repo = Path.of(".");
+        boolean bench = true;
+        boolean modelsToo = true;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--repo" -> repo = Path.of(args[++i]);
+                case "--no-bench" -> bench = false;
+                case "--kernels-only" -> {
+                    modelsToo = false;
+                    bench = false;
+                }
+                default -> {
+                    System.err.println("usage: CudaSelfTest [--repo DIR] [--no-bench] [--kernels-only]");
+                    System.exit(64);
+                }
+            }
+        }
+        CudaSelfTest t = new CudaSelfTest();
+        int rc = t.run(repo, modelsToo, bench);
+        System.exit(rc);
+    }
+
+    int run(Path repo, boolean models, boolean bench) throws IOException {
+        CudaDevice dev;
+        try {
+            dev = CudaDevice.open(0);
+        } catch (CudaUnavailableException e) {
+            System.out.println("FAIL cuda-open: " + e.getMessage());
+            return 2;
+        }
+        System.out.println("device: " + dev.describe());
+        try {
+            CudaKernels k = new CudaKernels(dev);
+            section("kernels", () -> kernelTests(dev, k));
+        } finally {
+            dev.close();
+        }
+        if (models) {
+            section("models", () -> modelFixtures(repo));
+            section("tokenselect", () -> tokenSelectFixtures(repo));
+        }
+        if (bench) {
+            section("bench", this::benchmark);
+        }
+        System.out.println();
+        System.out.println("==== summary ====");
+        summary.forEach(System.out::println);
+        System.out.printf(Locale.ROOT, "%d passed, %d failed%n", passed, failures.size());
+        failures.forEach(f -> System.out.println("  failed: " + f));
+        return failures.isEmpty() ? 0 : 1;
+    }
+
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    private void section(String name, Body body) {
+        System.out.println("---- " + name + " ----");
+        try {
+            body.run();
+        } catch (Throwable e) {
+            fail(name, "threw " + e);
+            e.printStackTrace(System.out);
+        }
+    }
+
+    private void check(String name, double error, double tol) {
+        boolean ok = error <= tol; // NaN fails
+        String line = String.format(Locale.ROOT, "%s %-58s err %.3e (tol %.0e)", ok ? "PASS" : "FAIL", name, error, tol);
+        System.out.println(line);
+        if (ok) {
+            passed++;
+        } else {
+            failures.add(name);
+        }
+    }
+
+    private void pass(String name, String detail) {
+        System.out.println("PASS " + name + " " + detail);
+        passed++;
+    }
+
+    private void fail(String name, String detail) {
+        System.out.println("FAIL " + name + " " + detail);
+        failures.add(name);
+    }
+
+    // ------------------------------------------------------------------ kernels
+
+    static double relL2(float[] out, double[] ref) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double dlt = out[i] - ref[i];
+            num += dlt * dlt;
+            den += ref[i] * ref[i];
+        }
+        if (Double.isNaN(num)) {
+            return Double.NaN;
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    private float[] randn(int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            // sum of uniforms: cheap, roughly normal
+            v[i] = (float) ((rnd.nextDouble() + rnd.nextDouble() + rnd.nextDouble() - 1.5) * 2 * scale);
+        }
+        return v;
+    }
+
+    private short[] bf16(float[] v) {
+        short[] s = new short[v.length];
+        for (int i = 0; i < v.length; i++) {
+            s[i] = Bf16.fromFloat(v[i]);
+        }
+        return s;
+    }
+
+    private static CUdeviceptr uploadBf16(CudaDevice dev, short[] v) {
+        CUdeviceptr p = dev.alloc(2L * v.length, "test");
+        dev.copyToDevice(p, v, v.length);
+        return p;
+    }
+
+    private static CUdeviceptr poisoned(CudaDevice dev, long floats) {
+        CUdeviceptr p = dev.alloc(4L * floats, "test output");
+        dev.fill32(p, NAN, floats);
+        return p;
+    }
+
+    private static float[] download(CudaDevice dev, CUdeviceptr p, int n) {
+        float[] out = new float[n];
+        dev.copyToHost(out, p, n);
+        return out;
+    }
+
+    private void kernelTests(CudaDevice dev, CudaKernels k) {
+        // embedding gather
+        for (int[] s : new int[][] {{1000, 64, 5}, {5000, 896, 33}}) {
+            int vocab = s[0];
+            int hidden = s[1];
+            int n = s[2];
+            short[] table = bf16(randn(vocab * hidden, 1));
+            int[] tokens = new int[n];
+            for (int i = 0; i < n; i++) {
+                tokens[i] = rnd.nextInt(vocab);
+            }
+            CUdeviceptr t = uploadBf16(dev, table);
+            CUdeviceptr tk = dev.upload(tokens, "t");
+            CUdeviceptr out = poisoned(dev, (long) n * hidden);
+            k.embed(t, tk, out, n, hidden);
+            double[] ref = new double[n * hidden];
+            for (int i = 0; i < n; i++) {
+                for (int c = 0; c < hidden; c++) {
+                    ref[i * hidden + c] = Bf16.toFloat(table[tokens[i] * hidden + c]);
+                }
+            }
+            check("embed_bf16 vocab=" + vocab + " hidden=" + hidden + " n=" + n,
+                    relL2(download(dev, out, n * hidden), ref), 0);
+            dev.free(t);
+            dev.free(tk);
+            dev.free(out);
+        }
+
+        // RMSNorm: rows and heads
+        for (int[] s : new int[][] {{1, 64}, {3, 896}, {5, 4096}, {2, 1000}, {56, 64}, {28, 128}, {8, 16}}) {
+            int rows = s[0];
+            int dim = s[1];
+            float[] xv = randn(rows * dim, 2);
+            float[] wv = randn(dim, 1);
+            double[] ref = new double[rows * dim];
+            for (int r = 0; r < rows; r++) {
+                double ss = 0;
+                for (int i = 0; i < dim; i++) {
+                    ss += (double) xv[r * dim + i] * xv[r * dim + i];
+                }
+                double inv = 1 / Math.sqrt(ss / dim + 1e-6);
+                for (int i = 0; i < dim; i++) {
+                    ref[r * dim + i] = xv[r * dim + i] * inv * wv[i];
+                }
+            }
+            CUdeviceptr xp = dev.upload(xv, "t");
+            CUdeviceptr wp = dev.upload(wv, "t");
+            CUdeviceptr out = poisoned(dev, (long) rows * dim);
+            k.rmsNormRows(out, xp, wp, rows, dim, 1e-6f);
+            check("rmsnorm_rows rows=" + rows + " dim=" + dim, relL2(download(dev, out, rows * dim), ref), 1e-5);
+            dev.fill32(out, NAN, (long) rows * dim);
+            k.rmsNormHeads(out, xp, wp, rows, dim, 1e-6f);
+            check("rmsnorm_heads rows=" + rows + " dim=" + dim, relL2(download(dev, out, rows * dim), ref), 1e-5);
+            k.rmsNormRows(xp, xp, wp, rows, dim, 1e-6f); // in place
+            check("rmsnorm_rows in place rows=" + rows + " dim=" + dim, relL2(download(dev, xp, rows * dim), ref), 1e-5);
+            dev.free(xp);
+            dev.free(wp);
+            dev.free(out);
+        }
+
+        // GEMV (decode): bias and accumulate variants, aligned and unaligned columns, r1 and r4 paths
+        for (int[] s : new int[][] {{64, 64}, {896, 896}, {4864, 896}, {9728, 896}, {896, 4864}, {1000, 1001},
+                {151936, 896}, {37, 24}}) {
+            int rows = s[0];
+            int cols = s[1];
+            short[] w = bf16(randn(rows * cols, 0.05));
+            float[] xv = randn(cols, 1);
+            float[] bias = randn(rows, 1);
+            float[] y0 = randn(rows, 1);
+            double[] ref = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                double acc = 0;
+                for (int c = 0; c < cols; c++) {
+                    acc += (double) Bf16.toFloat(w[r * cols + c]) * xv[c];
+                }
+                ref[r] = acc;
+            }
+            CUdeviceptr wp = uploadBf16(dev, w);
+            CUdeviceptr xp = dev.upload(xv, "t");
+            CUdeviceptr bp = dev.upload(bias, "t");
+            CUdeviceptr yp = poisoned(dev, rows);
+            k.gemv(wp, xp, yp, null, rows, cols, false);
+            check("gemv_bf16 " + rows + "x" + cols, relL2(download(dev, yp, rows), ref), 1e-5);
+            double[] ref2 = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                ref2[r] = y0[r] + (float) (ref[r] + bias[r]);
+            }
+            dev.copyToDevice(yp, y0, rows);
+            k.gemv(wp, xp, yp, bp, rows, cols, true);
+            check("gemv_bf16 +bias +=y " + rows + "x" + cols, relL2(download(dev, yp, rows), ref2), 1e-5);
+            dev.free(wp);
+            dev.free(xp);
+            dev.free(bp);
+            dev.free(yp);
+        }
+
+        // GEMM (prefill, tensor cores): the twin rounds X to bf16 as the kernel does
+        for (int[] s : new int[][] {{2, 64, 64}, {17, 896, 896}, {64, 128, 64}, {100, 4864, 896}, {513, 200, 4864},
+                {130, 72, 40}, {1, 8, 8}}) {
+            int m = s[0];
+            int n = s[1];
+            int kk = s[2];
+            short[] w = bf16(randn(n * kk, 0.05));
+            float[] xv = randn(m * kk, 1);
+            float[] bias = randn(n, 1);
+            double[] ref = new double[m * n];
+            for (int i = 0; i < m; i++) {
+                for (int r = 0; r < n; r++) {
+                    double acc = 0;
+                    for (int c = 0; c < kk; c++) {
+                        acc += (double) Bf16.round(xv[i * kk + c]) * Bf16.toFloat(w[r * kk + c]);
+                    }
+                    ref[i * n + r] = acc + bias[r];
+                }
+            }
+            CUdeviceptr wp = uploadBf16(dev, w);
+            CUdeviceptr xp = dev.upload(xv, "t");
+            CUdeviceptr bp = dev.upload(bias, "t");
+            CUdeviceptr yp = poisoned(dev, (long) m * n);
+            k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
+            check("gemm_bf16_tc M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), 1e-5);
+            // accumulate into Y twice: 2 * (XW^T + b)
+            k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
+            double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
+            check("gemm_bf16_tc M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), 1e-5);
+            dev.free(wp);
+            dev.free(xp);
+            dev.free(bp);
+            dev.free(yp);
+        }
+
+        // elementwise
+        for (int n : new int[] {1, 255, 4864, 100_000}) {
+            float[] g = randn(n, 3);
+            float[] u = randn(n, 1);
+            double[] ref = new double[n];
+            double[] refAdd = new double[n];
+            for (int i = 0; i < n; i++) {
+                ref[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+                refAdd[i] = g[i] + u[i];
+            }
+            CUdeviceptr gp = dev.upload(g, "t");
+            CUdeviceptr up = dev.upload(u, "t");
+            k.swiglu(gp, up, n);
+            check("swiglu_f32 n=" + n, relL2(download(dev, gp, n), ref), 1e-6);
+            dev.copyToDevice(gp, g, n);
+            k.add(gp, up, n);
+            check("add_f32 n=" + n, relL2(download(dev, gp, n), refAdd), 1e-7);
+            dev.free(gp);
+            dev.free(up);
+        }
+        {
+            int rows = 7;
+            int cols = 300;
+            float[] y = randn(rows * cols, 1);
+            float[] b = randn(cols, 1);
+            double[] ref = new double[rows * cols];
+            for (int i = 0; i < ref.length; i++) {
+                ref[i] = y[i] + b[i % cols];
+            }
+            CUdeviceptr yp = dev.upload(y, "t");
+            CUdeviceptr bp = dev.upload(b, "t");
+            k.addBias(yp, bp, rows, cols);
+            check("add_bias_f32 7x300", relL2(download(dev, yp, rows * cols), ref), 1e-7);
+            dev.free(yp);
+            dev.free(bp);
+        }
+
+        // RoPE
+        for (int[] s : new int[][] {{3, 4, 64, 0}, {2, 14, 64, 1000}, {5, 2, 128, 30_000}, {1, 4, 16, 7}}) {
+            int n = s[0];
+            int heads = s[1];
+            int d = s[2];
+            int pos0 = s[3];
+            float[] inv = new dev.tokenselect.engine.model.RopeScaling.None().inverseFrequencies(1e6, d);
+            HostRope hr = new HostRope(inv);
+            float[] xv = randn(n * heads * d, 1);
+            float[] rv = xv.clone();
+            for (int i = 0; i < n; i++) {
+                for (int h = 0; h < heads; h++) {
+                    hr.rotate(rv, i * heads * d + h * d, pos0 + i);
+                }
+            }
+            CUdeviceptr xp = dev.upload(xv, "t");
+            CUdeviceptr ip = dev.upload(inv, "t");
+            k.rope(xp, heads * d, heads, d, ip, pos0, n);
+            check("rope_rows n=" + n + " heads=" + heads + " d=" + d + " pos0=" + pos0,
+                    relL2(download(dev, xp, xv.length), toDouble(rv)), 1e-5);
+            dev.free(xp);
+            dev.free(ip);
+        }
+
+        // KV append + attention (decode, prefill, sliding window, selection) + TokenSelect scores
+        // {heads, kvHeads, d, cached before, n, window, selected?}
+        int[][] cases = {
+                {4, 2, 16, 0, 1, 0, 0}, {4, 1, 16, 36, 1, 0, 0}, {14, 2, 64, 999, 1, 0, 0}, {14, 2, 64, 4999, 1, 0, 0},
+                {32, 8, 64, 0, 17, 0, 0}, {14, 2, 64, 100, 40, 0, 0}, {16, 8, 128, 3000, 1, 0, 0},
+                {28, 4, 128, 200, 64, 0, 0}, {4, 2, 32, 300, 70, 0, 0}, {4, 1, 16, 500, 1, 64, 0},
+                {4, 1, 16, 100, 50, 32, 0}, {14, 2, 64, 2000, 1, 0, 1}, {4, 2, 32, 1500, 64, 0, 1},
+                {8, 8, 256, 700, 3, 0, 0}};
+        for (int[] c : cases) {
+            attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
+        }
+
+        // argmax: random values with a planted tie (first index wins)
+        for (int n : new int[] {1, 1000, 151_936}) {
+            float[] v = randn(n, 1);
+            int a = rnd.nextInt(n);
+            int b = rnd.nextInt(n);
+            v[a] = 100;
+            v[b] = 100;
+            int expect = Math.min(a, b);
+            CUdeviceptr vp = dev.upload(v, "t");
+            CUdeviceptr op = dev.alloc(8, "t");
+            dev.fill32(op, -1, 2);
+            k.argmax(vp, n, op);
+            int[] got = new int[2];
+            dev.copyToHost(got, op, 2);
+            check("argmax_f32 n=" + n, got[0] == expect ? 0 : 1, 0);
+            dev.free(vp);
+            dev.free(op);
+        }
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    /**
+     * Writes {@code before + n} tokens' K/V with kv_append into a paged pool with a shuffled block
+     * table, then runs attention for the last n tokens and compares with the twin. With
+     * {@code selected}, attention runs over an ascending random subset plus the last n tokens at
+     * compacted positions (and the TokenSelect scores kernel is checked on the same cache).
+     */
+    private void attentionCase(CudaDevice dev, CudaKernels k, int heads, int kvHeads, int d, int before, int n,
+                               int window, boolean selected) {
+        int layers = 2;
+        int layer = 1;
+        int bs = 16;
+        int total = before + n;
+        int numBlocks = (total + bs - 1) / bs + 3;
+        long blockElems = 2L * layers * kvHeads * bs * d;
+        int kvDim = kvHeads * d;
+        float[] kAll = randn(total * kvDim, 1);
+        float[] vAll = randn(total * kvDim, 1);
+        float[] qv = randn(n * heads * d, 1);
+        int[] table = new int[numBlocks];
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < numBlocks; i++) {
+            ids.add(i);
+        }
+        java.util.Collections.shuffle(ids, new java.util.Random(total));
+        for (int i = 0; i < numBlocks; i++) {
+            table[i] = ids.get(i);
+        }
+        CUdeviceptr pool = dev.alloc(2L * numBlocks * blockElems, "test pool");
+        dev.fill32(pool, 0x7fc07fc0, numBlocks * blockElems / 2); // bf16 NaNs: unwritten rows would show
+        CUdeviceptr tp = dev.upload(table, "t");
+        CUdeviceptr kp = dev.upload(kAll, "t");
+        CUdeviceptr vp = dev.upload(vAll, "t");
+        CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d);
+        // the cache in two appends: the context, then the chunk
+        if (before > 0) {
+            k.kvAppend(kp, vp, kvDim, kv, tp, layer, 0, before);
+        }
+        k.kvAppend(kp.withByteOffset(4L * before * kvDim), vp.withByteOffset(4L * before * kvDim), kvDim, kv, tp, layer,
+                before, n);
+
+        int[] sel = null;
+        if (selected) {
+            List<Integer> s = new ArrayList<>();
+            for (int t = 0; t < before; t++) {
+                if (t < 4 || rnd.nextInt(3) == 0) {
+                    s.add(t);
+                }
+            }
+            for (int t = before; t < total; t++) {
+                s.add(t);
+            }
+            sel = s.stream().mapToInt(Integer::intValue).toArray();
+        }
+        int nEntries = sel == null ? total : sel.length;
+        int qPos0 = nEntries - n;
+        float[] inv = new dev.tokenselect.engine.model.RopeScaling.None().inverseFrequencies(10000, d);
+        HostRope hr = new HostRope(inv);
+        int group = heads / kvHeads;
+        float scale = (float) Math.pow(d, -0.5);
+        double[] ref = new double[n * heads * d];
+        for (int i = 0; i < n; i++) {
+            int p = qPos0 + i;
+            int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
+            for (int h = 0; h < heads; h++) {
+                int g = h / group;
+                float[] q = Arrays.copyOfRange(qv, (i * heads + h) * d, (i * heads + h + 1) * d);
+                hr.rotate(q, 0, p);
+                double[] sc = new double[p - lo + 1];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = lo; j <= p; j++) {
+                    int t = sel == null ? j : sel[j];
+                    float[] key = new float[d];
+                    for (int e = 0; e < d; e++) {
+                        key[e] = Bf16.round(kAll[t * kvDim + g * d + e]);
+                    }
+                    hr.rotate(key, 0, j);
+                    double dot = 0;
+                    for (int e = 0; e < d; e++) {
+                        dot += (double) q[e] * key[e];
+                    }
+                    sc[j - lo] = dot * scale;
+                    max = Math.max(max, sc[j - lo]);
+                }
+                double sum = 0;
+                for (int j = 0; j < sc.length; j++) {
+                    sc[j] = Math.exp(sc[j] - max);
+                    sum += sc[j];
+                }
+                for (int j = lo; j <= p; j++) {
+                    int t = sel == null ? j : sel[j];
+                    for (int e = 0; e < d; e++) {
+                        ref[(i * heads + h) * d + e] += sc[j - lo] / sum * Bf16.round(vAll[t * kvDim + g * d + e]);
+                    }
+                }
+            }
+        }
+        CUdeviceptr qp = dev.upload(qv, "t");
+        CUdeviceptr sp = sel == null ? null : dev.upload(sel, "t");
+        CUdeviceptr ip = dev.upload(inv, "t");
+        CUdeviceptr out = poisoned(dev, (long) n * heads * d);
+        long partialFloats = CudaKernels.partialFloats(512, 1, heads, d);
+        CUdeviceptr partial = dev.alloc(4 * partialFloats, "t");
+        k.attention(qp, heads * d, kv, tp, layer, sp, nEntries, qPos0, n, window, ip, heads, out, heads * d, partial,
+                partialFloats);
+        String name = String.format(Locale.ROOT, "kv_append+attention H=%d Hkv=%d d=%d L=%d n=%d%s%s", heads, kvHeads,
+                d, total, n, window > 0 ? " window=" + window : "", sel != null ? " selected=" + sel.length : "");
+        check(name, relL2(download(dev, out, n * heads * d), ref), 1e-4);
+
+        if (selected) { // TokenSelect scores on the same cache
+            int from = 4;
+            int count = before - from;
+            float[] qbar = randn(heads * d, 1);
+            double[] sref = new double[heads * count];
+            for (int h = 0; h < heads; h++) {
+                int g = h / group;
+                for (int c = 0; c < count; c++) {
+                    double dot = 0;
+                    for (int e = 0; e < d; e++) {
+                        dot += (double) qbar[h * d + e] * Bf16.round(kAll[(from + c) * kvDim + g * d + e]);
+                    }
+                    sref[h * count + c] = dot;
+                }
+            }
+            CUdeviceptr qb = dev.upload(qbar, "t");
+            CUdeviceptr so = poisoned(dev, (long) heads * count);
+            k.scores(qb, kv, tp, layer, heads, from, count, so);
+            check(String.format(Locale.ROOT, "ts_scores H=%d Hkv=%d d=%d candidates=%d", heads, kvHeads, d, count),
+                    relL2(download(dev, so, heads * count), sref), 1e-5);
+            dev.free(qb);
+            dev.free(so);
+        }
+        for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, kp, vp, qp, sp, ip, out, partial}) {
+            dev.free(p);
+        }
+    }
+
+    // ------------------------------------------------------------------ models
+
+    private static JsonNode readJson(Path p) throws IOException {
+        return JSON.readTree(Files.readString(p));
+    }
+
+    private static float[] readLogits(Path file, int vocab) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        float[] out = new float[vocab];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).asInt();
+        }
+        return out;
+    }
+
+    /** max|a − b| / max|b|, as the CPU reference tests measure logits. */
+    static double relMax(float[] ours, float[] ref) {
+        double maxDiff = 0;
+        double maxRef = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double dlt = Math.abs((double) ours[i] - ref[i]);
+            if (Double.isNaN(dlt)) {
+                return Double.NaN;
+            }
+            maxDiff = Math.max(maxDiff, dlt);
+            maxRef = Math.max(maxRef, Math.abs((double) ref[i]));
+        }
+        return maxDiff / maxRef;
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static List<Path> fixtures(Path repo, String dir) throws IOException {
+        Path base = repo.resolve("engine/src/test/resources/fixtures").resolve(dir);
+        if (!Files.isDirectory(base)) {
+            throw new IOException("fixtures not found at " + base.toAbsolutePath() + ": pass --repo REPO_ROOT");
+        }
+        try (Stream<Path> s = Files.list(base)) {
+            return s.filter(p -> p.toString().endsWith(".json")).sorted(Comparator.naturalOrder()).toList();
+        }
+    }
+
+    private static Path writeModel(JsonNode f, Path dir) throws IOException {
+        SyntheticModelWriter.write(dir, (ObjectNode) f.get("config"), f.get("generation_config"),
+                f.get("seed").asLong(), DType.parse(f.get("storage_dtype").asString()), 1, null);
+        return dir;
+    }
+
+    private static CudaBackend.Options smallPool() {
+        return CudaBackend.Options.defaults().withKvCapacityTokens(16_384);
+    }
+
+    /**
+     * Greedy decoding against the reference, teacher-forced: every step feeds the reference's token,
+     * so the contexts stay equal, and our argmax is compared wherever the reference's top-2 margin
+     * exceeds 0.05 (at a near tie bf16 may legitimately pick the other token). Also checks that the
+     * device's argmax equals the host's. Returns {compared, steps, first mismatch or -1 (-2: device
+     * argmax differs)}.
+     */
+    private static int[] greedy(CudaBackend backend, Sequence seq, float[] logits, int[] expected, double[] margins) {
+        int compared = 0;
+        for (int i = 0; i < expected.length; i++) {
+            int ours = argmax(logits);
+            if (margins[i] > 0.05) {
+                compared++;
+                if (ours != expected[i]) {
+                    return new int[] {compared, expected.length, i};
+                }
+            }
+            logits = backend.forward(seq, new int[] {expected[i]}, true);
+            if (((CudaSequence) seq).greedyToken() != argmax(logits)) {
+                return new int[] {compared, expected.length, -2};
+            }
+        }
+        return new int[] {compared, expected.length, -1};
+    }
+
+    private static double[] doubles(JsonNode a) {
+        double[] out = new double[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.get(i).asDouble();
+        }
+        return out;
+    }
+
+    private void modelFixtures(Path repo) throws IOException {
+        for (Path fx : fixtures(repo, "models")) {
+            String name = fx.getFileName().toString().replace(".json", "");
+            JsonNode f = readJson(fx);
+            Path dir = Files.createTempDirectory("cuda-selftest-" + name);
+            try (Model model = Model.load(writeModel(f, dir));
+                 CudaBackend backend = new CudaBackend(model, smallPool())) {
+                int[] prompt = ints(f.get("prompt_ids"));
+                float[] ref = readLogits(fx.resolveSibling(f.get("logits_file").asString()), f.get("vocab_size").asInt());
+                float[] cpuLogits;
+                try (CpuBackend cpu = new CpuBackend(model); Sequence cs = cpu.newSequence()) {
+                    cpuLogits = cpu.forward(cs, prompt);
+                }
+                try (Sequence seq = backend.newSequence()) {
+                    float[] logits = backend.forward(seq, prompt);
+                    double err = relMax(logits, ref);
+                    check("model " + name + " (" + f.get("storage_dtype").asString() + ") logits vs transformers", err, 2e-2);
+                    System.out.printf(Locale.ROOT, "     vs CPU backend: %.3e; L2 vs transformers %.3e%n",
+                            relMax(logits, cpuLogits), relL2(logits, toDouble(ref)));
+                    int[] g = greedy(backend, seq, logits, ints(f.get("greedy_ids")), doubles(f.get("greedy_top2_margins")));
+                    String detail = g[0] + "/" + g[1] + " steps compared (teacher-forced, margin > 0.05)";
+                    if (g[2] == -1 && g[0] > 0) {
+                        pass("model " + name + " greedy", detail);
+                    } else {
+                        fail("model " + name + " greedy", detail + (g[2] == -2 ? ", device argmax != host argmax"
+                                : g[0] == 0 ? ", nothing compared" : ", first mismatch at step " + g[2]));
+                    }
+                    summary.add(String.format(Locale.ROOT, "model %-14s logits err %.2e  greedy %d/%d%s", name, err,
+                            g[0], g[1], g[2] == -1 ? "" : " MISMATCH"));
+                }
+            } finally {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    private void tokenSelectFixtures(Path repo) throws IOException {
+        for (Path fx : fixtures(repo, "tokenselect")) {
+            String name = fx.getFileName().toString().replace(".json", "");
+            JsonNode f = readJson(fx);
+            JsonNode s = f.get("select");
+            SelectionParams params = new SelectionParams(s.get("k").asInt(), s.get("n_init").asInt(),
+                    s.get("n_local").asInt(), s.get("theta").asDouble(), s.get("prefill_chunk").asInt());
+            Path dir = Files.createTempDirectory("cuda-selftest-" + name);
+            try (Model model = Model.load(writeModel(f, dir));
+                 CudaBackend backend = new CudaBackend(model, smallPool());
+                 Sequence seq = backend.newSequence(AttentionSpec.tokenSelect(params))) {
+                int[] prompt = ints(f.get("prompt_ids"));
+                float[] ref = readLogits(fx.resolveSibling(f.get("logits_file").asString()), f.get("vocab_size").asInt());
+                long t0 = System.nanoTime();
+                float[] logits = backend.forward(seq, prompt);
+                double err = relMax(logits, ref);
+                System.out.printf(Locale.ROOT, "     %s: prompt %d tokens in %.0f ms, logits err vs reference %.3e,"
+                                + " selections %d%n", name, prompt.length, (System.nanoTime() - t0) / 1e6, err,
+                        seq.selectionStats().selections());
+                int[] g = greedy(backend, seq, logits, ints(f.get("greedy_ids")), doubles(f.get("greedy_top2_margins")));
+                String detail = g[0] + "/" + g[1] + " steps compared (teacher-forced, margin > 0.05); stats " + seq.selectionStats().toMap()
+                        + "; reference " + f.get("stats");
+                if (g[2] == -1 && g[0] > 0) {
+                    pass("tokenselect " + name + " greedy", detail);
+                } else {
+                    fail("tokenselect " + name + " greedy", detail + (g[0] == 0 ? ", nothing compared"
+                            : ", first mismatch at step " + g[2]));
+                }
+                summary.add(String.format(Locale.ROOT, "tokenselect %-14s logits err %.2e  greedy %d/%d%s", name, err,
+                        g[0], g[1], g[2] == -1 ? "" : " MISMATCH"));
+            } finally {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ benchmark
+
+    private void benchmark() throws IOException {
+        Path dir = Files.createTempDirectory("cuda-selftest-bench");
+        try {
+            long t0 = System.nanoTime();
+            SyntheticModelWriter.write(dir, Presets.config("qwen2.5-0.5b"), null, 7, DType.BF16, 1, null);
+            System.out.printf(Locale.ROOT, "     wrote qwen2.5-0.5b-geometry bf16 model in %.1f s%n",
+                    (System.nanoTime() - t0) / 1e9);
+            try (Model model = Model.load(dir);
+                 CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(8192))) {
+                System.out.println("     " + backend.summary());
+                int vocab = model.config().vocabSize();
+                int[] prompt = new int[512];
+                for (int i = 0; i < prompt.length; i++) {
+                    prompt[i] = rnd.nextInt(vocab);
+                }
+                double prefillTps;
+                int decodeSteps = 128;
+                double decodeTps;
+                try (CudaSequence seq = backend.newSequence()) {
+                    backend.forward(seq, Arrays.copyOf(prompt, 32)); // warm-up
+                }
+                try (CudaSequence seq = backend.newSequence()) {
+                    long p0 = System.nanoTime();
+                    backend.forward(seq, prompt);
+                    prefillTps = prompt.length / ((System.nanoTime() - p0) / 1e9);
+                }
+                try (CudaSequence seq = backend.newSequence()) {
+                    backend.forward(seq, Arrays.copyOf(prompt, 64));
+                    for (int i = 0; i < 8; i++) {
+                        backend.forward(seq, new int[] {seq.greedyToken()}, true);
+                    }
+                    long d0 = System.nanoTime();
+                    for (int i = 0; i < decodeSteps; i++) {
+                        backend.forward(seq, new int[] {seq.greedyToken()}, true);
+                    }
+                    decodeTps = decodeSteps / ((System.nanoTime() - d0) / 1e9);
+                }
+                double weightGb = backend.weightBytes() / 1e9;
+                System.out.printf(Locale.ROOT, "     prefill 512 tokens: %.0f tokens/s; decode at ~%d context: %.1f tokens/s"
+                        + " (%.0f GB/s of weights; GEMVs of small matrices are timed by host launches)%n", prefillTps, 64 + 8 + decodeSteps / 2, decodeTps,
+                        decodeTps * weightGb);
+                summary.add(String.format(Locale.ROOT, "bench qwen2.5-0.5b bf16: decode %.1f tok/s, prefill %.0f tok/s",
+                        decodeTps, prefillTps));
+                bandwidth(backend);
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private void bandwidth(CudaBackend backend) {
+        CudaDevice dev = backend.cudaDevice();
+        CudaKernels k = backend.kernels();
+        dev.makeCurrent();
+        CudaDevice.Timer timer = dev.timer();
+        int reps = 20;
+        // device-to-device copy of 512 MiB
+        long bytes = 512L << 20;
+        CUdeviceptr a = dev.alloc(bytes, "bench");
+        CUdeviceptr b = dev.alloc(bytes, "bench");
+        dev.fill32(a, 0x3f803f80, bytes / 4);
+        dev.copyDeviceToDevice(b, a, bytes);
+        timer.start();
+        for (int i = 0; i < reps; i++) {
+            dev.copyDeviceToDevice(b, a, bytes);
+        }
+        double copyGbs = 2.0 * bytes * reps / (timer.stopMillis() / 1e3) / 1e9; // read + write
+        System.out.printf(Locale.ROOT, "     device-to-device copy: %.0f GB/s (read + write)%n", copyGbs);
+        summary.add(String.format(Locale.ROOT, "bench copy bandwidth %.0f GB/s (read+write)", copyGbs));
+        { // host cost of one kernel launch through JCuda (decode launches ~10 kernels a layer)
+            int launches = 5000;
+            for (int i = 0; i < 500; i++) {
+                k.add(b, a, 1);
+            }
+            dev.synchronize();
+            long l0 = System.nanoTime();
+            for (int i = 0; i < launches; i++) {
+                k.add(b, a, 1);
+            }
+            dev.synchronize();
+            double us = (System.nanoTime() - l0) / 1e3 / launches;
+            System.out.printf(Locale.ROOT, "     kernel launch through JCuda: %.1f us each (host-bound)%n", us);
+            summary.add(String.format(Locale.ROOT, "bench launch overhead %.1f us/kernel", us));
+        }
+        CUdeviceptr xv = dev.alloc(4L * 16384, "bench");
+        CUdeviceptr yv = dev.alloc(4L * 262144, "bench");
+        dev.fill32(xv, Float.floatToRawIntBits(0.01f), 16384);
+        for (int[] s : new int[][] {{151936, 896}, {4864, 896}, {896, 4864}, {8192, 8192}, {16384, 16384}}) {
+            int rows = s[0];
+            int cols = s[1];
+            long mbytes = 2L * rows * cols;
+            if (mbytes > bytes) {
+                continue;
+            }
+            k.gemv(a, xv, yv, null, rows, cols, false);
+            timer.start();
+            for (int i = 0; i < reps; i++) {
+                k.gemv(a, xv, yv, null, rows, cols, false);
+            }
+            double gbs = (double) mbytes * reps / (timer.stopMillis() / 1e3) / 1e9;
+            System.out.printf(Locale.ROOT, "     gemv_bf16 %dx%d: %.0f GB/s = %.0f%% of copy bandwidth%n", rows, cols, gbs,
+                    100 * gbs / copyGbs);
+            summary.add(String.format(Locale.ROOT, "bench gemv %6dx%-5d %5.0f GB/s (%3.0f%% of copy)", rows, cols, gbs,
+                    100 * gbs / copyGbs));
+        }
+        timer.destroy();
+        for (CUdeviceptr p : new CUdeviceptr[] {a, b, xv, yv}) {
+            dev.free(p);
+        }
+    }
+}
