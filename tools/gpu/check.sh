@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # GPU check of the CUDA backend, for a machine with an NVIDIA GPU and no Maven.
 #
-#   JAVA_RUNTIME=/path/to/jdk25-runtime OUT=/path/to/logs tools/gpu/check.sh [REPO_ROOT] [self-test options]
+#   JAVA_RUNTIME=/path/to/jdk25-runtime LOG_DIR=/path/to/logs tools/gpu/check.sh [REPO_ROOT] [self-test options]
 #
 # REPO_ROOT defaults to this script's ../..; it must hold engine/target/tokenselect-engine-*-cli.jar
 # (built elsewhere with `./mvnw -pl engine -DskipTests package`, nvcc present so the jar carries the
 # kernels) and engine/src/test/resources/fixtures (the reference fixtures are read from disk).
 # JAVA_RUNTIME: a JDK/JRE 25 (a jlink'd runtime with java.base, java.logging, jdk.incubator.vector,
-# jdk.unsupported is enough); without it, `java` on the PATH. OUT: where logs go (default
+# jdk.unsupported is enough); without it, `java` on the PATH. LOG_DIR: where logs go (default
 # REPO_ROOT/target/gpu-check). Self-test options: --no-bench, --kernels-only.
 # Exit status: the self-test's (0 all passed, 1 a failure, 2 no usable GPU).
 set -uo pipefail
@@ -31,7 +31,7 @@ if [[ -z "$jar" ]]; then
   echo "check.sh: no engine/target/tokenselect-engine-*-cli.jar under $repo: build it first (./mvnw -pl engine -DskipTests package)" >&2
   exit 3
 fi
-out="${OUT:-$repo/target/gpu-check}"
+out="${LOG_DIR:-$repo/target/gpu-check}"
 mkdir -p "$out"
 log="$out/cuda-selftest.log"
 
