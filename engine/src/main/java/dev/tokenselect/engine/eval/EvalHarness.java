@@ -122,10 +122,12 @@ public final class EvalHarness {
                         boolean ok = Scorer.correct(r.text(), sample.expected());
                         out.add(new Outcome(task, length, policy.name(), i, seed, ids.length, r.text(),
                                 sample.expected(), ok, r.stats().toMap()));
+                        Object hitRate = r.stats().toMap().get("cache_hit_rate");
                         progress.accept(String.format(java.util.Locale.ROOT,
-                                "%s len %d sample %d (%d tokens) %s: %s %s (%.1f s)", task, length, i, ids.length,
+                                "%s len %d sample %d (%d tokens) %s: %s %s (%.1f s)%s", task, length, i, ids.length,
                                 policy.name(), ok ? "ok   " : "WRONG", quote(r.text()),
-                                (System.nanoTime() - start) / 1e9));
+                                (System.nanoTime() - start) / 1e9,
+                                policy.isTokenSelect() ? " cache hit rate " + hitRate : ""));
                     }
                 }
             }
