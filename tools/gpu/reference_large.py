@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""transformers reference logits for random-weight models of released geometries, on the GPU.
+
+  python3 tools/gpu/reference_large.py --out DIR [--presets qwen2.5-0.5b,llama-3.2-1b,qwen2-7b]
+
+For each preset: the config the engine's Presets class writes, the weights of
+tools/synthetic_weights.py (seed 1, what `tokenselect synthetic-model --preset NAME` writes),
+transformers' forward in fp32 on the GPU (TF32 off) over a fixed prompt of token ids, and 16 greedy
+steps. Writes DIR/NAME.json (config, prompt ids, top logits, greedy ids and their top-2 margins) and
+DIR/NAME.logits.f32. The CUDA self-test compares the engine's bf16 backend against these.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from synthetic_weights import tensor_values  # noqa: E402
+
+SEED = 1
+PROMPT = [(i * 7919 + 13) % 100000 for i in range(48)]
+
+PRESETS = {
+    "qwen2.5-0.5b": {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 896,
+                     "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
+                     "num_key_value_heads": 2, "vocab_size": 151936, "rope_theta": 1e6, "rms_norm_eps": 1e-6,
+                     "tie_word_embeddings": True, "max_position_embeddings": 32768, "hidden_act": "silu",
+                     "use_sliding_window": False},
+    "qwen2-7b": {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 3584,
+                 "intermediate_size": 18944, "num_hidden_layers": 28, "num_attention_heads": 28,
+                 "num_key_value_heads": 4, "vocab_size": 152064, "rope_theta": 1e6, "rms_norm_eps": 1e-6,
+                 "tie_word_embeddings": False, "max_position_embeddings": 131072, "hidden_act": "silu",
+                 "use_sliding_window": False},
+    "llama-3.2-1b": {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 2048,
+                     "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32,
+                     "num_key_value_heads": 8, "head_dim": 64, "vocab_size": 128256, "rope_theta": 500000.0,
+                     "rms_norm_eps": 1e-5, "tie_word_embeddings": True, "max_position_embeddings": 131072,
+                     "hidden_act": "silu",
+                     "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                                      "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}},
+}
+
+
+def run(name, out):
+    cfg = PRESETS[name]
+    d = os.path.join(out, "cfg-" + name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    config = AutoConfig.from_pretrained(d)
+    with torch.device("cuda"):
+        model = AutoModelForCausalLM.from_config(config, attn_implementation="eager").float()
+    with torch.no_grad():
+        for pname, param in model.named_parameters():
+            param.copy_(torch.from_numpy(tensor_values(SEED, pname, tuple(param.shape))).cuda())
+    model.tie_weights()
+    model.eval()
+    prompt = [t % cfg["vocab_size"] for t in PROMPT]
+    with torch.no_grad():
+        o = model(torch.tensor([prompt], device="cuda"), use_cache=True)
+        last = o.logits[0, -1].float()
+        last.cpu().numpy().astype("<f4").tofile(os.path.join(out, name + ".logits.f32"))
+        past, logits, greedy, margins = o.past_key_values, last, [], []
+        for _ in range(16):
+            t2 = torch.topk(logits, 2)
+            greedy.append(int(t2.indices[0]))
+            margins.append(float(t2.values[0] - t2.values[1]))
+            o = model(torch.tensor([[greedy[-1]]], device="cuda"), past_key_values=past, use_cache=True)
+            past, logits = o.past_key_values, o.logits[0, -1].float()
+    top = torch.topk(last, 16)
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump({"preset": name, "seed": SEED, "config": cfg, "prompt_ids": prompt, "vocab_size": int(last.shape[0]),
+                   "logits_file": name + ".logits.f32", "top_ids": top.indices.tolist(),
+                   "top_values": top.values.tolist(), "greedy_ids": greedy, "greedy_top2_margins": margins}, f, indent=1)
+    print(f"{name}: greedy {greedy[:6]}..., min margin {min(margins):.4f}", flush=True)
+    del model, past
+    torch.cuda.empty_cache()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--presets", default="qwen2.5-0.5b,llama-3.2-1b,qwen2-7b")
+    args = ap.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    os.makedirs(args.out, exist_ok=True)
+    for name in args.presets.split(","):
+        run(name, args.out)
+
+
+if __name__ == "__main__":
+    main()
