@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import dev.tokenselect.engine.backend.Backend;
+import dev.tokenselect.engine.backend.PagedSequence;
 import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.kv.BlockTable;
 import dev.tokenselect.engine.kv.KvGeometry;
@@ -270,15 +271,7 @@ public final class CpuBackend implements Backend {
     public float[] forward(Sequence sequence, int[] tokens, boolean decoding) {
         checkOpen();
         CpuSequence seq = own(sequence);
-        if (tokens.length == 0) {
-            throw new IllegalArgumentException("forward needs at least one token");
-        }
-        for (int t : tokens) {
-            if (t < 0 || t >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, "
-                        + config.vocabSize() + ")");
-            }
-        }
+        PagedSequence.checkTokens(tokens, config.vocabSize());
         BlockTable table = seq.blockTable();
         int start = table.length();
         table.reserve((long) start + tokens.length); // throws KvCapacityException, changing nothing

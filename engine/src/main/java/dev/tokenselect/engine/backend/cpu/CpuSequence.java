@@ -1,51 +1,23 @@
 package dev.tokenselect.engine.backend.cpu;
 
-import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.backend.PagedSequence;
 import dev.tokenselect.engine.kv.BlockTable;
 import dev.tokenselect.engine.model.ModelConfig;
 import dev.tokenselect.engine.select.AttentionPolicy;
-import dev.tokenselect.engine.select.SelectionStats;
 
 /**
  * A sequence of the CPU backend: a block table into the backend's KV pool plus the activation
  * buffers of its forward passes (kept between calls, so decoding allocates nothing but the logits).
  * Used by one thread at a time; distinct sequences may run concurrently.
  */
-public final class CpuSequence implements Sequence {
+public final class CpuSequence extends PagedSequence {
 
     private final CpuBackend backend;
-    private final BlockTable table;
-    private final AttentionPolicy policy;
     private Scratch scratch;
 
     CpuSequence(CpuBackend backend, BlockTable table, AttentionPolicy policy) {
+        super(table, policy);
         this.backend = backend;
-        this.table = table;
-        this.policy = policy;
-    }
-
-    AttentionPolicy policy() {
-        return policy;
-    }
-
-    @Override
-    public SelectionStats selectionStats() {
-        return policy.stats();
-    }
-
-    @Override
-    public int maxChunk() {
-        return policy.maxChunk();
-    }
-
-    @Override
-    public int length() {
-        return table.length();
-    }
-
-    /** The sequence's blocks in the backend's KV pool. */
-    public BlockTable blockTable() {
-        return table;
     }
 
     CpuBackend backend() {
@@ -53,7 +25,7 @@ public final class CpuSequence implements Sequence {
     }
 
     boolean isClosed() {
-        return table.isClosed();
+        return blockTable().isClosed();
     }
 
     /** Activation buffers for a chunk of up to {@code tokens} tokens. */
@@ -67,7 +39,7 @@ public final class CpuSequence implements Sequence {
     /** Returns the sequence's blocks to the pool. Idempotent. */
     @Override
     public void close() {
-        table.close();
+        blockTable().close();
         scratch = null;
     }
 

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.tokenselect.engine.backend.Backend;
+import dev.tokenselect.engine.backend.PagedSequence;
 import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.kv.BlockAllocator;
 import dev.tokenselect.engine.kv.BlockTable;
@@ -392,15 +393,7 @@ public final class CudaBackend implements Backend {
     public float[] forward(Sequence sequence, int[] tokens, boolean decoding) {
         checkOpen();
         CudaSequence seq = own(sequence);
-        if (tokens.length == 0) {
-            throw new IllegalArgumentException("forward needs at least one token");
-        }
-        for (int t : tokens) {
-            if (t < 0 || t >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, "
-                        + config.vocabSize() + ")");
-            }
-        }
+        PagedSequence.checkTokens(tokens, config.vocabSize());
         lock.lock();
         try {
             checkOpen();

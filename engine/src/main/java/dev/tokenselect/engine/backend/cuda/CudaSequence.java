@@ -1,20 +1,17 @@
 package dev.tokenselect.engine.backend.cuda;
 
-import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.backend.PagedSequence;
 import dev.tokenselect.engine.kv.BlockTable;
 import dev.tokenselect.engine.select.AttentionPolicy;
-import dev.tokenselect.engine.select.SelectionStats;
 import jcuda.driver.CUdeviceptr;
 
 /**
  * A sequence of the CUDA backend: a block table into the backend's device KV pool (bookkept on the
- * host, mirrored to the device before each forward pass) and its attention policy.
+ * host, mirrored to the device before each forward pass) and its attention policy().
  */
-public final class CudaSequence implements Sequence {
+public final class CudaSequence extends PagedSequence {
 
     private final CudaBackend backend;
-    private final BlockTable table;
-    private final AttentionPolicy policy;
     /** The block ids on the device, and how many it has room for / holds now. */
     CUdeviceptr deviceTable;
     int deviceCapacity;
@@ -23,36 +20,12 @@ public final class CudaSequence implements Sequence {
     int lastArgmax = -1;
 
     CudaSequence(CudaBackend backend, BlockTable table, AttentionPolicy policy) {
+        super(table, policy);
         this.backend = backend;
-        this.table = table;
-        this.policy = policy;
-    }
-
-    AttentionPolicy policy() {
-        return policy;
     }
 
     CudaBackend backend() {
         return backend;
-    }
-
-    public BlockTable blockTable() {
-        return table;
-    }
-
-    @Override
-    public int length() {
-        return table.length();
-    }
-
-    @Override
-    public SelectionStats selectionStats() {
-        return policy.stats();
-    }
-
-    @Override
-    public int maxChunk() {
-        return policy.maxChunk();
     }
 
     /** The argmax of the last forward pass's logits, computed on the device (greedy decoding). */
@@ -61,16 +34,16 @@ public final class CudaSequence implements Sequence {
     }
 
     boolean isClosed() {
-        return table.isClosed();
+        return blockTable().isClosed();
     }
 
-    /** Returns the blocks to the pool and frees the device block table. Idempotent. */
+    /** Returns the blocks to the pool and frees the device block blockTable(). Idempotent. */
     @Override
     public void close() {
-        if (table.isClosed()) {
+        if (blockTable().isClosed()) {
             return;
         }
-        table.close();
+        blockTable().close();
         backend.release(this);
     }
 }
