@@ -11,6 +11,7 @@ import dev.tokenselect.engine.eval.AccuracyPlot;
 import dev.tokenselect.engine.eval.EvalHarness;
 import dev.tokenselect.engine.eval.EvalPolicy;
 import dev.tokenselect.engine.eval.EvalReport;
+import dev.tokenselect.engine.eval.OutcomeLog;
 import dev.tokenselect.engine.eval.EvalTasks;
 import dev.tokenselect.engine.select.SelectionParams;
 import picocli.CommandLine.Command;
@@ -71,6 +72,14 @@ final class EvalCommand extends ModelCommand {
             description = "Marks the training length on the plot (default: the model's max_position_embeddings)")
     Integer trainedLength;
 
+    @Option(names = "--outcomes", paramLabel = "FILE",
+            description = "Append every answer to this file as a JSON line as soon as it is known")
+    Path outcomes;
+
+    @Option(names = "--replay", paramLabel = "FILE", split = ",",
+            description = "Build the report and plot from outcome files (JSON lines or progress logs) instead of running the model")
+    List<Path> replay;
+
     @Option(names = "--quiet", description = "No progress line per answer on stderr")
     boolean quiet;
 
@@ -86,28 +95,41 @@ final class EvalCommand extends ModelCommand {
         if (options.kvCapacityTokens() < needed) {
             options = new EngineOptions(options.backend(), options.device(), options.threads(), needed, options.blockSize());
         }
+        if (replay != null) {
+            List<EvalHarness.Outcome> all = new java.util.ArrayList<>();
+            for (Path file : replay) {
+                all.addAll(OutcomeLog.read(file));
+            }
+            int trained = trainedLength != null ? trainedLength
+                    : dev.tokenselect.engine.model.ModelConfig.read(common.model).maxPositionEmbeddings();
+            report(out, new EvalReport(config, all, common.model.toString(), backend.backend + " (replayed)"), trained);
+            return 0;
+        }
         try (Engine engine = Engine.open(common.model, options)) {
-            List<EvalHarness.Outcome> outcomes = EvalHarness.run(engine, config, quiet ? s -> { } : out::info);
-            EvalReport report = new EvalReport(config, outcomes, common.model.toString(), engine.backend().name());
-            if (this.out != null) {
-                report.write(this.out);
-                out.info("wrote " + this.out);
-            }
-            if (plot != null) {
-                int trained = trainedLength != null ? trainedLength : engine.model().config().maxPositionEmbeddings();
-                AccuracyPlot.write(plot, "Accuracy vs context length: " + common.model.getFileName(), report.summary(),
-                        trained);
-                out.info("wrote " + plot);
-            }
-            if (out.json()) {
-                Map<String, Object> json = new LinkedHashMap<>();
-                json.put("summary", report.summary());
-                json.put("outcomes", report.rows());
-                out.object(json);
-            } else {
-                out.text(report.markdown());
-            }
+            List<EvalHarness.Outcome> results = EvalHarness.run(engine, config, quiet ? s -> { } : out::info,
+                    outcomes == null ? o -> { } : o -> OutcomeLog.append(outcomes, o));
+            int trained = trainedLength != null ? trainedLength : engine.model().config().maxPositionEmbeddings();
+            report(out, new EvalReport(config, results, common.model.toString(), engine.backend().name()), trained);
         }
         return 0;
+    }
+
+    private void report(CliOutput out, EvalReport report, int trained) throws java.io.IOException {
+        if (this.out != null) {
+            report.write(this.out);
+            out.info("wrote " + this.out);
+        }
+        if (plot != null) {
+            AccuracyPlot.write(plot, "Accuracy vs context length: " + common.model.getFileName(), report.summary(), trained);
+            out.info("wrote " + plot);
+        }
+        if (out.json()) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("summary", report.summary());
+            json.put("outcomes", report.rows());
+            out.object(json);
+        } else {
+            out.text(report.markdown());
+        }
     }
 }

@@ -103,6 +103,11 @@ public final class EvalHarness {
     }
 
     public static List<Outcome> run(Engine engine, Config config, Consumer<String> progress) {
+        return run(engine, config, progress, o -> { });
+    }
+
+    /** Runs the evaluation; {@code each} sees every outcome as soon as it is known. */
+    public static List<Outcome> run(Engine engine, Config config, Consumer<String> progress, Consumer<Outcome> each) {
         Tokenizer tokenizer = engine.tokenizer();
         ChatFormat chat = chatFormat(tokenizer);
         EvalTasks.TokenCounter counter = counter(tokenizer, chat);
@@ -120,8 +125,10 @@ public final class EvalHarness {
                         GenerationResult r = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK))
                                 .generate(policy.spec(), ids, sampling, TokenListener.NONE);
                         boolean ok = Scorer.correct(r.text(), sample.expected());
-                        out.add(new Outcome(task, length, policy.name(), i, seed, ids.length, r.text(),
-                                sample.expected(), ok, r.stats().toMap()));
+                        Outcome outcome = new Outcome(task, length, policy.name(), i, seed, ids.length, r.text(),
+                                sample.expected(), ok, r.stats().toMap());
+                        out.add(outcome);
+                        each.accept(outcome);
                         Object hitRate = r.stats().toMap().get("cache_hit_rate");
                         progress.accept(String.format(java.util.Locale.ROOT,
                                 "%s len %d sample %d (%d tokens) %s: %s %s (%.1f s)%s", task, length, i, ids.length,

@@ -58,6 +58,11 @@ public final class EvalReport {
         this.backend = backend;
     }
 
+    /** The samples behind a row's cells: one number, or the range where a run ended early. */
+    private static String samplesLabel(int fewest, int most) {
+        return fewest == most ? String.valueOf(most) : fewest + "–" + most;
+    }
+
     public EvalHarness.Config config() {
         return config;
     }
@@ -103,12 +108,16 @@ public final class EvalReport {
         for (EvalPolicy p : config.policies()) {
             b.append("| ").append(p.name()).append(" | ").append(p.budget() < 0 ? "all" : String.valueOf(p.budget())).append(" |");
             Cell row = EMPTY;
+            int fewest = Integer.MAX_VALUE;
+            int most = 0;
             for (int len : lengths) {
                 Cell c = cell(null, p.name(), len);
                 row = row.plus(c);
+                fewest = Math.min(fewest, c.samples());
+                most = Math.max(most, c.samples());
                 b.append(' ').append(fmt(c.accuracy())).append(" |");
             }
-            b.append(' ').append(config.tasks().size() * config.samples()).append(" | ").append(hitRate(p, row)).append(" |\n");
+            b.append(' ').append(samplesLabel(fewest, most)).append(" | ").append(hitRate(p, row)).append(" |\n");
         }
         b.append("\nMean prompt tokens per length:");
         for (int len : lengths) {
@@ -128,12 +137,16 @@ public final class EvalReport {
             for (EvalPolicy p : config.policies()) {
                 b.append("| ").append(task).append(" | ").append(p.name()).append(" |");
                 Cell row = EMPTY;
+                int fewest = Integer.MAX_VALUE;
+                int most = 0;
                 for (int len : lengths) {
                     Cell c = cell(task, p.name(), len);
                     row = row.plus(c);
+                    fewest = Math.min(fewest, c.samples());
+                    most = Math.max(most, c.samples());
                     b.append(' ').append(fmt(c.accuracy())).append(" |");
                 }
-                b.append(' ').append(config.samples()).append(" | ").append(hitRate(p, row)).append(" |\n");
+                b.append(' ').append(samplesLabel(fewest, most)).append(" | ").append(hitRate(p, row)).append(" |\n");
             }
         }
         b.append("\n### Seeds\n\nSample `i` of a task has seed `EvalSeeds.sampleSeed(")
