@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.kv;
 
 import java.util.Arrays;
+import java.util.function.IntPredicate;
 import java.util.Locale;
 
 import dev.tokenselect.engine.backend.KvCapacityException;
@@ -17,6 +18,8 @@ import dev.tokenselect.engine.backend.KvCapacityException;
  * <p>Thread-safe: sequences on different threads allocate from one pool.
  */
 public final class BlockAllocator {
+
+    private volatile IntPredicate reclaimer;
 
     /** Backs a block with memory the first time it is handed out. */
     @FunctionalInterface
@@ -99,7 +102,29 @@ public final class BlockAllocator {
      * @param neededTokens the sequence length that asks for them, for the error message
      * @throws KvCapacityException when fewer than {@code count} blocks are free; nothing changes
      */
-    public synchronized int[] allocate(int count, long neededTokens) {
+    public int[] allocate(int count, long neededTokens) {
+        try {
+            return allocateNow(count, neededTokens);
+        } catch (KvCapacityException e) {
+            // Outside this allocator's lock: the reclaimer (a prefix cache) takes its own lock and calls back in.
+            IntPredicate r = reclaimer;
+            if (r == null || !r.test(count)) {
+                throw e;
+            }
+            return allocateNow(count, neededTokens);
+        }
+    }
+
+    /**
+     * Whom to ask for blocks when the pool is full: given the number of blocks wanted, it frees what
+     * it can (a prefix cache evicting unpinned, unused prefixes) and answers whether that many are now
+     * free. Null removes it.
+     */
+    public void setReclaimer(IntPredicate reclaimer) {
+        this.reclaimer = reclaimer;
+    }
+
+    private synchronized int[] allocateNow(int count, long neededTokens) {
         if (closed) {
             throw new IllegalStateException("the KV pool is closed");
         }

@@ -20,7 +20,7 @@ import dev.tokenselect.engine.kv.BlockTable;
  * <p>Only full blocks are mapped; a block is never written again once mapped (sequences append after
  * it). Thread-safe.
  */
-public final class PrefixCache {
+public final class PrefixCache implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(PrefixCache.class.getName());
 
@@ -45,6 +45,8 @@ public final class PrefixCache {
     public PrefixCache(KvAccess kv) {
         this.kv = kv;
         this.allocator = kv.allocator();
+        // A full pool evicts cached prefixes that nobody uses before it refuses a sequence.
+        allocator.setReclaimer(this::ensureFree);
     }
 
     public KvAccess kv() {
@@ -230,11 +232,13 @@ public final class PrefixCache {
     }
 
     /** Releases every mapping. */
+    @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        allocator.setReclaimer(null);
         for (Entry e : entries.values()) {
             allocator.release(e.blockId);
         }

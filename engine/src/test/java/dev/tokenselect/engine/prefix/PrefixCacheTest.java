@@ -199,4 +199,42 @@ class PrefixCacheTest {
         }
         cache.close();
     }
+
+    /** A full pool evicts unused cached prefixes on its own before refusing a sequence; pinned ones stay. */
+    @Test
+    void aFullPoolReclaimsUnpinnedCachedPrefixes() {
+        KvAccess kv = KvAccess.of(backend);
+        BlockAllocator allocator = kv.allocator();
+        int freeAtStart = allocator.freeBlocks();
+        try (PrefixCache cache = new PrefixCache(kv)) {
+            CacheKey key = CacheKey.full(fingerprint, "reclaim", 16);
+            int[] a = tokens(41, 16 * 40);
+            BlockHash[] chain;
+            try (Sequence s = backend.newSequence()) {
+                backend.forward(s, a);
+                chain = cache.publish(s, a, key);
+            }
+            assertEquals(freeAtStart - 40, allocator.freeBlocks(), "the cache holds 40 blocks after the sequence closed");
+            // a sequence needing 50 of the 64 blocks: only 24 are free, the cache gives back what it must
+            try (Sequence big = backend.newSequence()) {
+                backend.forward(big, tokens(42, 16 * 50));
+                assertEquals(50 * 16, big.length());
+            }
+            assertTrue(cache.evictions() >= 26, "evicted " + cache.evictions());
+            // pinned blocks are never reclaimed: the same request now fails, cleanly
+            try (Sequence s = backend.newSequence()) {
+                backend.forward(s, a);
+                chain = cache.publish(s, a, key);
+            }
+            cache.pin(chain, chain.length);
+            try (Sequence big = backend.newSequence()) {
+                var e = org.junit.jupiter.api.Assertions.assertThrows(dev.tokenselect.engine.backend.KvCapacityException.class,
+                        () -> backend.forward(big, tokens(43, 16 * 50)));
+                assertTrue(e.getMessage().contains("KV cache full"));
+                assertEquals(0, big.length());
+            }
+            cache.unpin(chain, chain.length);
+        }
+        assertEquals(freeAtStart, allocator.freeBlocks(), "closing the cache returns its blocks");
+    }
 }
