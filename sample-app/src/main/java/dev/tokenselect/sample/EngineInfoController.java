@@ -13,7 +13,7 @@ class EngineInfoController {
     Map<String, Object> info() {
         return Map.of(
                 "engine", "tokenselect",
-                "backends", new String[] {"cpu"},
+                "backends", new String[] {"cpu", "cuda"},
                 "architectures", dev.tokenselect.engine.model.Architecture.supportedNames(),
                 "cores", Runtime.getRuntime().availableProcessors());
     }
