@@ -50,6 +50,22 @@ public interface Backend extends AutoCloseable {
      */
     float[] forward(Sequence sequence, int[] tokens, boolean decoding);
 
+    /**
+     * One decode step for several sequences at once: sequence {@code i} appends {@code tokens[i]}.
+     * Backends that batch read each weight once for all of them; the logits equal those of separate
+     * {@link #forward(Sequence, int[], boolean)} calls. All sequences advance or none does.
+     */
+    default float[][] decode(java.util.List<? extends Sequence> sequences, int[] tokens) {
+        if (sequences.size() != tokens.length) {
+            throw new IllegalArgumentException(sequences.size() + " sequences but " + tokens.length + " tokens");
+        }
+        float[][] out = new float[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            out[i] = forward(sequences.get(i), new int[] {tokens[i]}, true);
+        }
+        return out;
+    }
+
     @Override
     void close();
 }

@@ -353,6 +353,109 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * A decode step of several sequences in one pass: the matrix products run on all their rows at
+     * once (each weight read once), attention runs per sequence against its own blocks and policy.
+     */
+    @Override
+    public float[][] decode(List<? extends Sequence> sequences, int[] tokens) {
+        checkOpen();
+        int n = sequences.size();
+        if (n != tokens.length) {
+            throw new IllegalArgumentException(n + " sequences but " + tokens.length + " tokens");
+        }
+        if (n == 1) {
+            return new float[][] {forward(sequences.getFirst(), tokens, true)};
+        }
+        PagedSequence.checkTokens(tokens, config.vocabSize());
+        CpuSequence[] seqs = new CpuSequence[n];
+        int[] pos = new int[n];
+        java.util.Set<CpuSequence> distinct = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < n; i++) {
+            seqs[i] = own(sequences.get(i));
+            if (!distinct.add(seqs[i])) {
+                throw new IllegalArgumentException("a sequence appears twice in one decode step");
+            }
+            pos[i] = seqs[i].length();
+        }
+        int reserved = 0;
+        try {
+            for (; reserved < n; reserved++) {
+                seqs[reserved].blockTable().reserve(pos[reserved] + 1L); // all or nothing
+            }
+            float[][] logits = decodeRows(seqs, tokens, pos);
+            for (int i = 0; i < n; i++) {
+                seqs[i].blockTable().setLength(pos[i] + 1);
+            }
+            return logits;
+        } catch (RuntimeException | Error e) {
+            for (int i = 0; i < Math.min(reserved + 1, n); i++) {
+                seqs[i].blockTable().truncate(pos[i]);
+            }
+            throw e;
+        }
+    }
+
+    private float[][] decodeRows(CpuSequence[] seqs, int[] tokens, int[] pos) {
+        ModelConfig c = config;
+        int n = seqs.length;
+        int hidden = c.hiddenSize();
+        int qDim = c.queryDim();
+        int kvDim = c.kvDim();
+        float eps = c.rmsNormEps();
+        CpuSequence.Scratch s = new CpuSequence.Scratch(c, n);
+        int maxPos = java.util.Arrays.stream(pos).max().orElse(0);
+        Rope.Table ropeTable = rope.table(maxPos + 1);
+        for (int i = 0; i < n; i++) {
+            embedding.readRow(tokens[i], s.x, i * hidden);
+        }
+        for (int l = 0; l < layers.size(); l++) {
+            Layer w = layers.get(l);
+            rmsNorm(s.xb, 0, s.x, 0, w.attentionNorm(), n, hidden, eps);
+            matmul(s.xb, n, w.qkv(), s.qkv);
+            if (w.bq() != null) {
+                addBias(s.q, w.bq(), n, qDim);
+                addBias(s.k, w.bk(), n, kvDim);
+                addBias(s.v, w.bv(), n, kvDim);
+            }
+            if (w.qNorm() != null) {
+                rmsNorm(s.q, 0, s.q, 0, w.qNorm(), n * c.numHeads(), c.headDim(), eps);
+                rmsNorm(s.k, 0, s.k, 0, w.kNorm(), n * c.numKvHeads(), c.headDim(), eps);
+            }
+            for (int i = 0; i < n; i++) {
+                // Each sequence attends with its own row, blocks and policy, exactly as a single decode step.
+                CpuSequence.Scratch one = seqs[i].scratch(c, 1);
+                System.arraycopy(s.q, i * qDim, one.q, 0, qDim);
+                System.arraycopy(s.k, i * kvDim, one.k, 0, kvDim);
+                System.arraycopy(s.v, i * kvDim, one.v, 0, kvDim);
+                BlockTable table = seqs[i].blockTable();
+                storeKv(table, l, pos[i], 1, one.k, one.v);
+                int[] selected = seqs[i].policy().select(l, one.q, 1, pos[i] + 1, true, keyAccess(table), rotator);
+                int qPos = selected == null ? pos[i] : selected.length - 1;
+                for (int h = 0; h < c.numHeads(); h++) {
+                    Rope.rotate(one.q, h * c.headDim(), ropeTable, qPos, rope.half());
+                }
+                attention(table, l, qPos, 1, selected, one.q, one.att, ropeTable);
+                System.arraycopy(one.att, 0, s.att, i * qDim, qDim);
+            }
+            matmul(s.att, n, w.wo(), s.hidden);
+            add(s.x, s.xb, n * hidden);
+            rmsNorm(s.xb, 0, s.x, 0, w.ffnNorm(), n, hidden, eps);
+            matmul(s.xb, n, w.gateUp(), s.gateUp);
+            swiglu(s.gate, s.up, n * c.intermediateSize());
+            matmul(s.gate, n, w.down(), s.hidden);
+            add(s.x, s.xb, n * hidden);
+        }
+        rmsNorm(s.xb, 0, s.x, 0, finalNorm, n, hidden, eps);
+        float[] all = new float[n * c.vocabSize()];
+        matmul(s.xb, n, lmHead, new float[][] {all});
+        float[][] logits = new float[n][];
+        for (int i = 0; i < n; i++) {
+            logits[i] = java.util.Arrays.copyOfRange(all, i * c.vocabSize(), (i + 1) * c.vocabSize());
+        }
+        return logits;
+    }
+
     /** Writes the chunk's K (unrotated) and V rows into the sequence's blocks. */
     private void storeKv(BlockTable table, int layer, int pos0, int n, float[] k, float[] v) {
         int kvDim = config.kvDim();
