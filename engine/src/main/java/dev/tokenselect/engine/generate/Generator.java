@@ -6,7 +6,6 @@ import java.util.Set;
 import dev.tokenselect.engine.backend.Backend;
 import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.select.AttentionSpec;
-import dev.tokenselect.engine.tokenizer.IncrementalDetokenizer;
 import dev.tokenselect.engine.tokenizer.Tokenizer;
 
 /**
@@ -53,62 +52,15 @@ public final class Generator {
 
     /** Generates on a sequence that may already hold a cached prefix; the prompt is appended to it. */
     public GenerationResult generate(Sequence seq, int[] prompt, SamplingParams params, TokenListener listener) {
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt is empty: give at least one token");
-        }
-        int vocab = backend.config().vocabSize();
-        for (int id : prompt) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("prompt token id " + id + " is outside the model's vocabulary of "
-                        + vocab);
-            }
-        }
-        Sampler sampler = new Sampler(params);
-        IncrementalDetokenizer detokenizer = tokenizer == null ? null : tokenizer.newIncrementalDetokenizer(true);
-        StopStringMatcher stops = new StopStringMatcher(params.stopStrings());
-        int[] history = Arrays.copyOf(prompt, prompt.length + params.maxTokens());
-        int historyLength = prompt.length;
+        GenerationRun.validate(prompt, backend.config().vocabSize());
+        GenerationRun run = new GenerationRun(prompt, params, eosIds, tokenizer, listener);
         long start = System.nanoTime();
         float[] logits = prefill(seq, prompt);
-        long prefillNanos = System.nanoTime() - start;
-        long decodeStart = System.nanoTime();
-        int[] generated = new int[params.maxTokens()];
-        int count = 0;
-        FinishReason finish = FinishReason.LENGTH;
-        while (count < params.maxTokens()) {
-            if (count > 0) {
-                logits = backend.forward(seq, new int[] {generated[count - 1]}, true);
-            }
-            int next = sampler.sample(logits, history, historyLength);
-            generated[count++] = next;
-            history[historyLength++] = next;
-            listener.onToken(next);
-            if (!params.ignoreEos() && eosIds.contains(next)) {
-                finish = FinishReason.EOS;
-                break;
-            }
-            if (detokenizer != null) {
-                String delta = stops.push(detokenizer.accept(next));
-                if (!delta.isEmpty()) {
-                    listener.onText(delta);
-                }
-                if (stops.stopped()) {
-                    finish = FinishReason.STOP_STRING;
-                    break;
-                }
-            }
+        run.prefilled(System.nanoTime() - start);
+        while (!run.finished() && !run.accept(logits)) {
+            logits = backend.forward(seq, new int[] {run.lastToken()}, true);
         }
-        long decodeNanos = count > 1 ? System.nanoTime() - decodeStart : 0;
-        if (detokenizer != null && !stops.stopped()) {
-            String tail = stops.push(detokenizer.flush()) + stops.flush();
-            if (!tail.isEmpty()) {
-                listener.onText(tail);
-            }
-        }
-        GenerationStats stats = new GenerationStats(prompt.length, count, prefillNanos, decodeNanos, backend.name(),
-                backend.device(), seq.length(), seq.selectionStats().toMap());
-        return new GenerationResult(Arrays.copyOf(generated, count), detokenizer == null ? "" : stops.text(), finish,
-                stats);
+        return run.result(backend, seq);
     }
 
     /** Runs the prompt in chunks and returns the last position's logits; long prompts log their progress. */

@@ -1,0 +1,126 @@
+package dev.tokenselect.engine.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.tokenselect.engine.Engine;
+import dev.tokenselect.engine.EngineOptions;
+import dev.tokenselect.engine.model.DType;
+import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
+import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.SelectionParams;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Many threads at once through continuous batching get exactly what each gets alone. */
+class BatchSchedulerTest {
+
+    @TempDir
+    static Path dir;
+    static Engine engine;
+    static int[] prompt;
+
+    @BeforeAll
+    static void open() throws Exception {
+        JsonNode f;
+        try (InputStream in = BatchSchedulerTest.class.getResourceAsStream("/fixtures/tokenselect/ts_qwen3.json")) {
+            f = JsonMapper.builder().build().readTree(in);
+        }
+        SyntheticModelWriter.write(dir, (ObjectNode) f.get("config"), f.get("generation_config"), f.get("seed").asLong(),
+                DType.BF16, 1, Path.of(BatchSchedulerTest.class.getResource("/tokenizers/qwen3").toURI()));
+        engine = Engine.open(dir, new EngineOptions("cpu", 0, 0, 32768, 16));
+        prompt = new int[f.get("prompt_ids").size()];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = f.get("prompt_ids").get(i).asInt();
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    private static AttentionSpec spec(int i) {
+        return i % 2 == 0 ? AttentionSpec.full() : AttentionSpec.tokenSelect(new SelectionParams(32, 4, 32, 0.9, 32));
+    }
+
+    private static int[] promptOf(int i) {
+        return Arrays.copyOf(prompt, 200 + 97 * i); // different lengths: requests join and leave at different steps
+    }
+
+    private static SamplingParams paramsOf(int i) {
+        return SamplingParams.builder().maxTokens(6 + 3 * i).ignoreEos(true).build();
+    }
+
+    @Test
+    void eightConcurrentStreamsEqualTheSameQuestionsAskedOneAtATime() throws Exception {
+        int n = 8;
+        List<GenerationResult> alone = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            alone.add(engine.generator(512).generate(spec(i), promptOf(i), paramsOf(i), TokenListener.NONE));
+        }
+        try (BatchScheduler scheduler = new BatchScheduler(engine.backend(), engine.tokenizer(),
+                engine.model().generation().eosTokenIds(), 512, 8)) {
+            List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+            List<StringBuilder> streamed = new ArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                StringBuilder text = new StringBuilder();
+                streamed.add(text);
+                futures.add(null);
+                threads.add(Thread.ofPlatform().start(() -> futures.set(k,
+                        scheduler.submit(spec(k), promptOf(k), paramsOf(k), text::append))));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            for (int i = 0; i < n; i++) {
+                GenerationResult r = futures.get(i).get(120, TimeUnit.SECONDS);
+                assertArrayEquals(alone.get(i).ids(), r.ids(), "request " + i);
+                assertEquals(alone.get(i).text(), r.text());
+                assertEquals(r.text(), streamed.get(i).toString(), "the stream of request " + i);
+                assertEquals(alone.get(i).stats().attention(), r.stats().attention(), "selection counts of request " + i);
+            }
+            assertTrue(scheduler.largestBatch() > 1, "decode steps were batched: " + scheduler.largestBatch());
+        }
+        assertEquals(0, engine.backend() instanceof dev.tokenselect.engine.backend.cpu.CpuBackend cpu
+                ? cpu.kvPool().allocator().usedBlocks() : 0, "every sequence returned its blocks");
+    }
+
+    @Test
+    void badRequestsFailAloneAndClosingFailsWhatIsQueued() throws Exception {
+        try (BatchScheduler scheduler = new BatchScheduler(engine.backend(), engine.tokenizer(), java.util.Set.of(), 512, 2)) {
+            var bad = scheduler.submit(AttentionSpec.full(), new int[] {1, -5}, SamplingParams.greedy(2), TokenListener.NONE);
+            var e = assertThrows(ExecutionException.class, bad::get);
+            assertTrue(e.getCause().getMessage().contains("vocabulary"));
+            TokenListener throwing = delta -> {
+                throw new IllegalStateException("client went away");
+            };
+            var failing = scheduler.submit(AttentionSpec.full(), promptOf(0), SamplingParams.builder().maxTokens(8)
+                    .ignoreEos(true).build(), throwing);
+            var fine = scheduler.submit(AttentionSpec.full(), promptOf(1), SamplingParams.builder().maxTokens(8)
+                    .ignoreEos(true).build(), TokenListener.NONE);
+            assertEquals(8, fine.get(60, TimeUnit.SECONDS).ids().length);
+            var thrown = assertThrows(ExecutionException.class, () -> failing.get(60, TimeUnit.SECONDS));
+            assertTrue(thrown.getCause().getMessage().contains("client went away"));
+        }
+    }
+}
