@@ -106,7 +106,7 @@ class BatchSchedulerTest {
     }
 
     @Test
-    void badRequestsFailAloneAndClosingFailsWhatIsQueued() throws Exception {
+    void badRequestsAndFailingListenersFailAlone() throws Exception {
         try (BatchScheduler scheduler = new BatchScheduler(engine.backend(), engine.tokenizer(), java.util.Set.of(), 512, 2)) {
             var bad = scheduler.submit(AttentionSpec.full(), new int[] {1, -5}, SamplingParams.greedy(2), TokenListener.NONE);
             var e = assertThrows(ExecutionException.class, bad::get);
