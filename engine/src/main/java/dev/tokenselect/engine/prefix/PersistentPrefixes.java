@@ -270,54 +270,60 @@ public final class PersistentPrefixes {
             if (mismatch != null) {
                 throw new SegmentFormatException(mismatch);
             }
-            // Which blocks come from disk: all but the chain blocks cached already.
-            int[] fromDisk = new int[blockCount];
-            int n = 0;
-            for (int b = 0; b < blockCount; b++) {
-                if (b >= chainBlocks || !cache.contains(chain[b])) {
-                    fromDisk[n++] = b;
-                }
-            }
-            int[] ids;
-            cache.ensureFree(n);
+            // Which blocks come from disk: all but the chain blocks cached already, which are held so that
+            // the allocation below (which may make the pool reclaim cached blocks) cannot evict them.
+            int[] held = cache.hold(chain, chainBlocks);
+            int n;
             try {
-                ids = kv.allocator().allocate(n, tokens.length);
-            } catch (KvCapacityException e) {
-                LOG.log(System.Logger.Level.WARNING, "cannot restore segment {0}: {1}", row.segmentId(), e.getMessage());
-                return false;
-            }
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment buf = arena.allocate(h.blockBytes(), 64);
-                for (int i = 0; i < n; i++) {
-                    SegmentFile.readBlock(ch, h, fromDisk[i], buf);
-                    kv.copyIn(ids[i], buf);
-                }
-            } catch (IOException | RuntimeException e) {
-                for (int id : ids) {
-                    kv.allocator().release(id);
-                }
-                throw e;
-            }
-            // Verified: hand the blocks over to the cache (chain) and to the sequence.
-            int[] byBlock = new int[blockCount];
-            Arrays.fill(byBlock, -1);
-            for (int i = 0; i < n; i++) {
-                byBlock[fromDisk[i]] = ids[i];
-            }
-            synchronized (cache) {
+                int[] fromDisk = new int[blockCount];
+                n = 0;
                 for (int b = 0; b < blockCount; b++) {
-                    if (b < chainBlocks) {
-                        int id = byBlock[b] >= 0 ? cache.adopt(chain[b], byBlock[b]) : cache.blockId(chain[b]);
-                        if (id < 0) { // evicted between our check and now: cannot happen under the lock, but never guess
-                            throw new IllegalStateException("cached block vanished during restore");
-                        }
-                        table.appendShared(id);
-                    } else {
-                        table.appendShared(byBlock[b]);
-                        kv.allocator().release(byBlock[b]); // the table's reference is the only one left
+                    if (b >= chainBlocks || held[b] < 0) {
+                        fromDisk[n++] = b;
                     }
                 }
-                table.setLength(tokens.length);
+                int[] ids;
+                try {
+                    ids = kv.allocator().allocate(n, tokens.length);
+                } catch (KvCapacityException e) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot restore segment {0}: {1}", row.segmentId(), e.getMessage());
+                    return false;
+                }
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment buf = arena.allocate(h.blockBytes(), 64);
+                    for (int i = 0; i < n; i++) {
+                        SegmentFile.readBlock(ch, h, fromDisk[i], buf);
+                        kv.copyIn(ids[i], buf);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    for (int id : ids) {
+                        kv.allocator().release(id);
+                    }
+                    throw e;
+                }
+                // Verified: hand the blocks over to the cache (chain) and to the sequence.
+                int[] byBlock = new int[blockCount];
+                Arrays.fill(byBlock, -1);
+                for (int i = 0; i < n; i++) {
+                    byBlock[fromDisk[i]] = ids[i];
+                }
+                synchronized (cache) {
+                    for (int b = 0; b < blockCount; b++) {
+                        if (b < chainBlocks) {
+                            table.appendShared(held[b] >= 0 ? held[b] : cache.adopt(chain[b], byBlock[b]));
+                        } else {
+                            table.appendShared(byBlock[b]);
+                            kv.allocator().release(byBlock[b]); // the table's reference is the only one left
+                        }
+                    }
+                    table.setLength(tokens.length);
+                }
+            } finally {
+                for (int id : held) {
+                    if (id >= 0) {
+                        kv.allocator().release(id);
+                    }
+                }
             }
             restoredBlocks.addAndGet(n);
         } catch (NoSuchFileException e) {

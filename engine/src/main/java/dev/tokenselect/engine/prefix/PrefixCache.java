@@ -168,6 +168,25 @@ public final class PrefixCache implements AutoCloseable {
         return blockId;
     }
 
+    /**
+     * Takes one more reference on each mapped block of {@code chain[0, count)}, so that no eviction can
+     * take it while the caller works (a restore allocating blocks may make the pool reclaim others).
+     *
+     * @return the held block ids, -1 where a hash is not mapped; give each back with
+     *         {@code allocator().release(id)}
+     */
+    public synchronized int[] hold(BlockHash[] chain, int count) {
+        int[] ids = new int[count];
+        for (int i = 0; i < count; i++) {
+            Entry e = entries.get(chain[i]);
+            ids[i] = e == null ? -1 : e.blockId;
+            if (e != null) {
+                allocator.retain(e.blockId);
+            }
+        }
+        return ids;
+    }
+
     /** Pins the first {@code count} blocks of {@code chain} (all must be mapped): never evicted until unpinned. */
     public synchronized void pin(BlockHash[] chain, int count) {
         for (int i = 0; i < count; i++) {

@@ -237,4 +237,29 @@ class PrefixCacheTest {
         }
         assertEquals(freeAtStart, allocator.freeBlocks(), "closing the cache returns its blocks");
     }
+
+    /** Held blocks survive a reclaim that would otherwise take them (what a restore relies on). */
+    @Test
+    void heldBlocksAreNotEvicted() {
+        KvAccess kv = KvAccess.of(backend);
+        BlockAllocator allocator = kv.allocator();
+        try (PrefixCache cache = new PrefixCache(kv)) {
+            CacheKey key = CacheKey.full(fingerprint, "hold", 16);
+            int[] a = tokens(51, 16 * 8);
+            BlockHash[] chain;
+            try (Sequence s = backend.newSequence()) {
+                backend.forward(s, a);
+                chain = cache.publish(s, a, key);
+            }
+            int[] held = cache.hold(chain, chain.length);
+            assertTrue(Arrays.stream(held).allMatch(id -> id >= 0));
+            cache.ensureFree(allocator.freeBlocks() + chain.length);
+            assertEquals(chain.length, cache.match(chain), "nothing held was evicted");
+            for (int id : held) {
+                allocator.release(id);
+            }
+            assertTrue(cache.ensureFree(allocator.freeBlocks() + chain.length));
+            assertEquals(0, cache.match(chain), "released, they can go");
+        }
+    }
 }
