@@ -238,6 +238,31 @@ public final class PersistentPrefixes {
     }
 
     /**
+     * The longest persisted segment that is a prefix of {@code prompt} under {@code key}: its length in
+     * tokens (a segment whose head block hash is in the prompt's chain and whose tokens, checked by its
+     * id, are the prompt's first ones), or 0. Restore it with {@link #restore(PrefixCache, Sequence, int[], CacheKey)}
+     * on exactly those tokens.
+     */
+    public int longestPrefix(int[] prompt, CacheKey key) {
+        int blocks = key.publishableBlocks(prompt.length);
+        if (blocks == 0) {
+            return 0;
+        }
+        BlockHash[] chain = key.chain(prompt, blocks);
+        List<String> heads = new ArrayList<>(blocks);
+        for (BlockHash h : chain) {
+            heads.add(h.hex());
+        }
+        Optional<SegmentRecord> row = store.longestByHead(key.modelFingerprint(), heads);
+        if (row.isEmpty() || row.get().tokens() > prompt.length) {
+            return 0;
+        }
+        int n = row.get().tokens();
+        // The head proves the full blocks; a segment may also hold a partial last block, which must match too.
+        return key.segmentId(Arrays.copyOf(prompt, n)).equals(row.get().segmentId()) ? n : 0;
+    }
+
+    /**
      * Restores the segment of exactly {@code tokens} under {@code key} into the empty {@code target}
      * sequence: its publishable blocks through {@code cache} (blocks already cached are shared, the others
      * are read from disk and then cached), the rest privately. On a miss or any doubt about the file

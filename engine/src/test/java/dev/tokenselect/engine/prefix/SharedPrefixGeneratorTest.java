@@ -67,4 +67,50 @@ class SharedPrefixGeneratorTest {
             }
         }
     }
+
+    /** A prefix used twice is persisted; after a restart it is read back instead of prefilled. */
+    @Test
+    void aReusedPrefixSurvivesARestart() throws Exception {
+        Path cacheDir = dir.resolve("kv");
+        java.nio.file.Files.createDirectories(cacheDir);
+        Path modelDir = TinyModels.write(dir.resolve("m"), TinyModels.qwen3Config(), DType.BF16, 1);
+        int[] system = prompt(new int[0], 7, 200);
+        SamplingParams params = SamplingParams.builder().maxTokens(6).ignoreEos(true).build();
+        AttentionSpec spec = AttentionSpec.full();
+        int[] expected;
+        try (Model model = Model.load(modelDir);
+             CpuBackend backend = new CpuBackend(model, CpuBackend.Options.defaults().withBlockSize(16));
+             PrefixCache cache = new PrefixCache(KvAccess.of(backend))) {
+            Generator generator = new Generator(backend, null, Set.of(), 64);
+            PersistentPrefixes disk = new PersistentPrefixes(cacheDir, new FilePrefixStore(cacheDir),
+                    PersistentPrefixes.Options.defaults());
+            SharedPrefixGenerator shared = new SharedPrefixGenerator(backend, generator, cache, ModelFingerprint.of(model),
+                    64, disk, 128);
+            assertEquals(0, shared.generate(spec, "", prompt(system, 8, 20), params, TokenListener.NONE).cachedPrefixTokens());
+            SharedPrefixGenerator.Result second = shared.generate(spec, "", prompt(system, 9, 20), params, TokenListener.NONE);
+            assertEquals(192, second.cachedPrefixTokens());
+            assertEquals(1, disk.store().segments().size(), "the reused prefix was written once");
+            expected = generator.generate(spec, prompt(system, 10, 33), params, TokenListener.NONE).ids();
+        }
+        // a new process: empty KV cache, the same directory
+        try (Model model = Model.load(modelDir);
+             CpuBackend backend = new CpuBackend(model, CpuBackend.Options.defaults().withBlockSize(16));
+             PrefixCache cache = new PrefixCache(KvAccess.of(backend))) {
+            Generator generator = new Generator(backend, null, Set.of(), 64);
+            PersistentPrefixes disk = new PersistentPrefixes(cacheDir, new FilePrefixStore(cacheDir),
+                    PersistentPrefixes.Options.defaults());
+            SharedPrefixGenerator shared = new SharedPrefixGenerator(backend, generator, cache, ModelFingerprint.of(model),
+                    64, disk, 128);
+            int[] third = prompt(system, 10, 33);
+            SharedPrefixGenerator.Result r = shared.generate(spec, "", third, params, TokenListener.NONE);
+            assertEquals(192, r.restoredTokens(), "read back from disk");
+            assertEquals(192, r.cachedPrefixTokens());
+            assertEquals(third.length - 192, r.prefilledTokens());
+            assertArrayEquals(expected, r.generation().ids(), "the same tokens as a full prefill");
+            // another tenant finds nothing on disk
+            SharedPrefixGenerator.Result other = shared.generate(spec, "tenant-x", third, params, TokenListener.NONE);
+            assertEquals(0, other.restoredTokens());
+            assertEquals(0, other.cachedPrefixTokens());
+        }
+    }
 }
