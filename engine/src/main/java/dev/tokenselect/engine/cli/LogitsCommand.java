@@ -5,6 +5,7 @@ import java.util.Map;
 
 import dev.tokenselect.engine.Engine;
 import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.select.TopK;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,7 +39,9 @@ final class LogitsCommand extends ModelCommand {
                 stats.put("prompt_tokens", ids.length);
                 stats.putAll(seq.selectionStats().toMap());
             }
-            int[] best = TopK.indices(logits, Math.min(top, logits.length));
+            // the top ids (ties to the lower id), printed highest first
+            int[] best = java.util.Arrays.stream(TopK.ascending(logits, logits.length, Math.min(top, logits.length)))
+                    .boxed().sorted((a, b) -> Float.compare(logits[b], logits[a])).mapToInt(Integer::intValue).toArray();
             float[] values = new float[best.length];
             for (int i = 0; i < best.length; i++) {
                 values[i] = logits[best[i]];

@@ -313,17 +313,7 @@ public final class CpuBackend implements Backend {
             Layer w = layers.get(l);
 
             // attention block: x += o_proj(attention(rmsnorm(x)))
-            rmsNorm(s.xb, 0, s.x, 0, w.attentionNorm(), n, hidden, eps);
-            matmul(s.xb, n, w.qkv(), s.qkv);
-            if (w.bq() != null) {
-                addBias(s.q, w.bq(), n, c.queryDim());
-                addBias(s.k, w.bk(), n, c.kvDim());
-                addBias(s.v, w.bv(), n, c.kvDim());
-            }
-            if (w.qNorm() != null) { // Qwen3: RMSNorm of each head's q and k over headDim
-                rmsNorm(s.q, 0, s.q, 0, w.qNorm(), n * c.numHeads(), c.headDim(), eps);
-                rmsNorm(s.k, 0, s.k, 0, w.kNorm(), n * c.numKvHeads(), c.headDim(), eps);
-            }
+            projectQkv(w, s, n);
             storeKv(seq.blockTable(), l, pos0, n, s.k, s.v); // K without RoPE
             // The policy sees the un-rotated queries: TokenSelect scores with its own rotation.
             int[] selected = seq.policy().select(l, s.q, n, pos0 + n, decoding, keyAccess(seq.blockTable()), rotator);
@@ -335,15 +325,7 @@ public final class CpuBackend implements Backend {
                 }
             }
             attention(seq.blockTable(), l, qPos0, n, selected, s.q, s.att, ropeTable);
-            matmul(s.att, n, w.wo(), s.hidden);
-            add(s.x, s.xb, n * hidden);
-
-            // MLP block: x += down(silu(gate(h)) * up(h)), h = rmsnorm(x)
-            rmsNorm(s.xb, 0, s.x, 0, w.ffnNorm(), n, hidden, eps);
-            matmul(s.xb, n, w.gateUp(), s.gateUp);
-            swiglu(s.gate, s.up, n * c.intermediateSize());
-            matmul(s.gate, n, w.down(), s.hidden);
-            add(s.x, s.xb, n * hidden);
+            outputAndMlp(w, s, n);
         }
 
         if (logits != null) {
@@ -411,17 +393,7 @@ public final class CpuBackend implements Backend {
         }
         for (int l = 0; l < layers.size(); l++) {
             Layer w = layers.get(l);
-            rmsNorm(s.xb, 0, s.x, 0, w.attentionNorm(), n, hidden, eps);
-            matmul(s.xb, n, w.qkv(), s.qkv);
-            if (w.bq() != null) {
-                addBias(s.q, w.bq(), n, qDim);
-                addBias(s.k, w.bk(), n, kvDim);
-                addBias(s.v, w.bv(), n, kvDim);
-            }
-            if (w.qNorm() != null) {
-                rmsNorm(s.q, 0, s.q, 0, w.qNorm(), n * c.numHeads(), c.headDim(), eps);
-                rmsNorm(s.k, 0, s.k, 0, w.kNorm(), n * c.numKvHeads(), c.headDim(), eps);
-            }
+            projectQkv(w, s, n);
             for (int i = 0; i < n; i++) {
                 // Each sequence attends with its own row, blocks and policy, exactly as a single decode step.
                 CpuSequence.Scratch one = seqs[i].scratch(c, 1);
@@ -438,13 +410,7 @@ public final class CpuBackend implements Backend {
                 attention(table, l, qPos, 1, selected, one.q, one.att, ropeTable);
                 System.arraycopy(one.att, 0, s.att, i * qDim, qDim);
             }
-            matmul(s.att, n, w.wo(), s.hidden);
-            add(s.x, s.xb, n * hidden);
-            rmsNorm(s.xb, 0, s.x, 0, w.ffnNorm(), n, hidden, eps);
-            matmul(s.xb, n, w.gateUp(), s.gateUp);
-            swiglu(s.gate, s.up, n * c.intermediateSize());
-            matmul(s.gate, n, w.down(), s.hidden);
-            add(s.x, s.xb, n * hidden);
+            outputAndMlp(w, s, n);
         }
         rmsNorm(s.xb, 0, s.x, 0, finalNorm, n, hidden, eps);
         float[] all = new float[n * c.vocabSize()];
@@ -454,6 +420,35 @@ public final class CpuBackend implements Backend {
             logits[i] = java.util.Arrays.copyOfRange(all, i * c.vocabSize(), (i + 1) * c.vocabSize());
         }
         return logits;
+    }
+
+    /** q, k, v of {@code n} rows: RMSNorm, the fused projection, biases (Qwen2), per-head q/k RMSNorm (Qwen3). */
+    private void projectQkv(Layer w, CpuSequence.Scratch s, int n) {
+        ModelConfig c = config;
+        float eps = c.rmsNormEps();
+        rmsNorm(s.xb, 0, s.x, 0, w.attentionNorm(), n, c.hiddenSize(), eps);
+        matmul(s.xb, n, w.qkv(), s.qkv);
+        if (w.bq() != null) {
+            addBias(s.q, w.bq(), n, c.queryDim());
+            addBias(s.k, w.bk(), n, c.kvDim());
+            addBias(s.v, w.bv(), n, c.kvDim());
+        }
+        if (w.qNorm() != null) { // Qwen3: RMSNorm of each head's q and k over headDim
+            rmsNorm(s.q, 0, s.q, 0, w.qNorm(), n * c.numHeads(), c.headDim(), eps);
+            rmsNorm(s.k, 0, s.k, 0, w.kNorm(), n * c.numKvHeads(), c.headDim(), eps);
+        }
+    }
+
+    /** x += o_proj(attention), then the MLP block: x += down(silu(gate(h)) * up(h)), h = rmsnorm(x). */
+    private void outputAndMlp(Layer w, CpuSequence.Scratch s, int n) {
+        int hidden = config.hiddenSize();
+        matmul(s.att, n, w.wo(), s.hidden);
+        add(s.x, s.xb, n * hidden);
+        rmsNorm(s.xb, 0, s.x, 0, w.ffnNorm(), n, hidden, config.rmsNormEps());
+        matmul(s.xb, n, w.gateUp(), s.gateUp);
+        swiglu(s.gate, s.up, n * config.intermediateSize());
+        matmul(s.gate, n, w.down(), s.hidden);
+        add(s.x, s.xb, n * hidden);
     }
 
     /** Writes the chunk's K (unrotated) and V rows into the sequence's blocks. */

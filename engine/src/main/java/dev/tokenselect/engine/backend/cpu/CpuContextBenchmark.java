@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.generate.Sampler;
 import dev.tokenselect.engine.model.DType;
 import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
@@ -135,21 +136,9 @@ public final class CpuContextBenchmark {
             float[] logits = backend.forward(seq, new int[] {1}, true);
             long t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) {
-                logits = backend.forward(seq, new int[] {ReferenceArgmax.of(logits)}, true);
+                logits = backend.forward(seq, new int[] {Sampler.argmax(logits)}, true);
             }
             return new Result((System.nanoTime() - t0) / 1e6 / steps, seq.selectionStats());
-        }
-    }
-
-    private static final class ReferenceArgmax {
-        static int of(float[] v) {
-            int best = 0;
-            for (int i = 1; i < v.length; i++) {
-                if (v[i] > v[best]) {
-                    best = i;
-                }
-            }
-            return best;
         }
     }
 }

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.generate.Sampler;
 import dev.tokenselect.engine.model.DType;
 import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.model.synthetic.Presets;
@@ -64,7 +65,7 @@ public final class CpuDecodeBenchmark {
             try (Sequence warm = backend.newSequence()) {
                 float[] l = backend.forward(warm, prompt);
                 for (int i = 0; i < 8; i++) {
-                    l = backend.forward(warm, new int[] {argmax(l)});
+                    l = backend.forward(warm, new int[] {Sampler.argmax(l)});
                 }
             }
 
@@ -80,7 +81,7 @@ public final class CpuDecodeBenchmark {
                 float[] logits = backend.forward(seq, prompt);
                 prefillSeconds = (System.nanoTime() - t0) / 1e9;
                 for (int i = 0; i < decodeTokens; i++) {
-                    int next = argmax(logits);
+                    int next = Sampler.argmax(logits);
                     long s = System.nanoTime();
                     logits = backend.forward(seq, new int[] {next});
                     stepSeconds[i] = (System.nanoTime() - s) / 1e9;
@@ -156,15 +157,5 @@ public final class CpuDecodeBenchmark {
             a3 = a3.add(FloatVector.fromMemorySegment(f, seg, o + 3L * f.vectorByteSize(), order));
         }
         return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
