@@ -36,10 +36,10 @@ import jcuda.driver.CUgraphExec;
  * function as {@link dev.tokenselect.engine.backend.cpu.CpuBackend} (see its {@code forwardChunk}).
  *
  * <p>Precision: weights live on the device in bf16 (f32/f16 checkpoints are rounded to bf16 on upload);
- * norm weights and biases stay fp32 (they are tiny). Activations are fp32; the prefill GEMM rounds its
- * activation operand to bf16 for the tensor cores, the decode GEMV keeps it fp32. The KV cache stores
- * K (un-rotated) and V in bf16; all attention math is fp32. Expect about 1e-2 relative agreement
- * with fp32 references, which is what the self-test checks.
+ * norm weights and biases stay fp32 (they are tiny). Activations are fp32; the prefill GEMM feeds the
+ * tensor cores each activation as two bf16 terms (hi + lo, about 16 mantissa bits), the decode GEMV
+ * keeps it fp32. The KV cache stores K (un-rotated) and V in bf16; all attention math is fp32. Expect
+ * about 1e-2 relative agreement with fp32 references, which is what the self-test checks.
  *
  * <p>KV cache: one device pool of fixed-size blocks (layout per block {@code [layer][K|V][kvHead][slot][headDim]},
  * bf16), bookkept on the host by {@link BlockAllocator}; each sequence mirrors its block table to the
@@ -603,12 +603,16 @@ public final class CudaBackend implements Backend {
         k.embed(embedding, stepBuf, x, batch, hidden);
         for (int l = 0; l < layers.size(); l++) {
             Layer w = layers.get(l);
-            k.gemvBatch(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false);
-            if (w.qNorm() != null) {
+            if (w.qNorm() == null) { // K and V go straight from the projection into the pool
+                k.gemvBatchQkv(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden,
+                        new CudaKernels.KvTarget(kv, tablesBuf, tableStride, l, qDim, stepBuf, batch));
+            } else { // q/k norm first (Qwen3)
+                k.gemvBatch(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false);
                 k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld, c.headDim(), eps);
                 k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch, c.numKvHeads(), ld, c.headDim(), eps);
+                k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv, tablesBuf, tableStride, l, stepBuf,
+                        batch);
             }
-            k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv, tablesBuf, tableStride, l, stepBuf, batch);
             k.attentionDecode(qkv, ld, kv, tablesBuf, tableStride, l, stepBuf, batch, c.slidingWindow(), invFreq,
                     c.numHeads(), nsplit, att, qDim, partial);
             k.gemvBatch(w.wo(), att, qDim, x, hidden, null, null, 0f, hidden, qDim, batch, true);
