@@ -67,10 +67,11 @@ __device__ __forceinline__ void attn_decode_body(
         float *__restrict__ out, int ldo, float *__restrict__ partial) {
     constexpr int HALF = D / 2;
     constexpr int DPL = D >= 32 ? D / 32 : 1;  // value dims per lane
-    __shared__ float qs[DEC_MAXG][D];
+    __shared__ __align__(16) float qs[DEC_MAXG][D];
     __shared__ float freq[HALF];
     __shared__ float wm[DEC_WARPS][DEC_MAXG];
     __shared__ float wl[DEC_WARPS][DEC_MAXG];
+    __shared__ __align__(16) float ps[DEC_WARPS][DEC_MAXG][32];  // each warp's softmax weights of its tile
     // V rows of each warp's current tile (cp.async), reused as the warps' merge buffer at the end
     constexpr int VT_BYTES = DEC_WARPS * 32 * D * 2;
     constexpr int ACC_BYTES = DEC_WARPS * DEC_MAXG * D * 4;
@@ -137,19 +138,32 @@ __device__ __forceinline__ void attn_decode_body(
             constexpr int CH = HALF >= 8 ? 8 : HALF;
 #pragma unroll
             for (int c0 = 0; c0 < HALF; c0 += CH) {
-                float ka[CH], kb[CH];
+                float ka[CH], kb[CH], ra[CH], rb[CH];
                 load_bf16<CH>(kr + c0, ka);
                 load_bf16<CH>(kr + HALF + c0, kb);
 #pragma unroll
                 for (int e = 0; e < CH; e++) {
-                    int i = c0 + e;
                     float sn, cs;
-                    sincos_reduced(__fmul_rn((float) j, freq[i]), &sn, &cs);
-                    float ra = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
-                    float rb = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
+                    sincos_reduced(__fmul_rn((float) j, freq[c0 + e]), &sn, &cs);
+                    ra[e] = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
+                    rb[e] = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
+                }
 #pragma unroll
-                    for (int h = 0; h < DEC_MAXG; h++) {
-                        if (h < G) s[h] = fmaf(qs[h][i], ra, fmaf(qs[h][i + HALF], rb, s[h]));
+                for (int h = 0; h < DEC_MAXG; h++) {
+                    if (h < G) {
+                        // the group's queries as 16-byte shared loads (broadcast: every lane reads the same)
+                        float qa[CH], qb[CH];
+#pragma unroll
+                        for (int e = 0; e < CH; e += 4) {
+                            float4 a4 = *reinterpret_cast<const float4 *>(&qs[h][c0 + e]);
+                            float4 b4 = *reinterpret_cast<const float4 *>(&qs[h][HALF + c0 + e]);
+                            qa[e] = a4.x; qa[e + 1] = a4.y; qa[e + 2] = a4.z; qa[e + 3] = a4.w;
+                            qb[e] = b4.x; qb[e + 1] = b4.y; qb[e + 2] = b4.z; qb[e + 3] = b4.w;
+                        }
+                        float acc2 = s[h];
+#pragma unroll
+                        for (int e = 0; e < CH; e++) acc2 = fmaf(qa[e], ra[e], fmaf(qb[e], rb[e], acc2));
+                        s[h] = acc2;
                     }
                 }
             }
@@ -168,22 +182,32 @@ __device__ __forceinline__ void attn_decode_body(
                 s[h] = p;
             }
         }
+#pragma unroll
+        for (int h = 0; h < DEC_MAXG; h++) {
+            if (h < G) ps[warp][h][lane] = s[h];
+        }
         asm volatile("cp.async.wait_group 0;\n" ::);
         __syncwarp();
-#pragma unroll 8
-        for (int src = 0; src < 32; src++) {
-            float v[DPL];
-            if (D >= 32) {
-                load_bf16<DPL>(vtile + src * D + lane * DPL, v);
-            } else {
-                v[0] = lane < D ? bf2f(vtile[src * D + lane]) : 0.f;
+#pragma unroll 2
+        for (int src0 = 0; src0 < 32; src0 += 4) {
+            float v[4][DPL];
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                if (D >= 32) {
+                    load_bf16<DPL>(vtile + (src0 + q) * D + lane * DPL, v[q]);
+                } else {
+                    v[q][0] = lane < D ? bf2f(vtile[(src0 + q) * D + lane]) : 0.f;
+                }
             }
 #pragma unroll
             for (int h = 0; h < DEC_MAXG; h++) {
                 if (h < G) {
-                    float w = __shfl_sync(0xffffffffu, s[h], src);
+                    float4 w4 = *reinterpret_cast<const float4 *>(&ps[warp][h][src0]);
+                    float w[4] = {w4.x, w4.y, w4.z, w4.w};
 #pragma unroll
-                    for (int e = 0; e < DPL; e++) acc[h][e] = fmaf(w, v[e], acc[h][e]);
+                    for (int q = 0; q < 4; q++)
+#pragma unroll
+                        for (int e = 0; e < DPL; e++) acc[h][e] = fmaf(w[q], v[q][e], acc[h][e]);
                 }
             }
         }

@@ -559,7 +559,7 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Key-range splits of the decode attention: enough blocks to fill the GPU twice over, never more
+     * Key-range splits of the decode attention: enough blocks for about four per SM, never more
      * than 32-key tiles, rounded down to a power of two so only a few graphs are ever captured.
      */
     private int decodeSplits(int batch, int maxLen) {
@@ -567,7 +567,7 @@ public final class CudaBackend implements Backend {
         int range = window > 0 ? Math.min(maxLen, window) : maxLen;
         int tiles = (range + CudaKernels.ATT_TK - 1) / CudaKernels.ATT_TK;
         int blocks = config.numKvHeads() * batch;
-        int target = 2 * dev.multiprocessors();
+        int target = 4 * dev.multiprocessors(); // about four blocks per SM keep enough warps in flight
         if (blocks >= target || tiles <= 1) {
             return 1;
         }
