@@ -170,18 +170,22 @@ ATT_ENTRY(attention_d128, 4)
 ATT_ENTRY(attention_d256, 8)
 
 /**
- * Merges split-K partials: grid (n * H), block 128. out[i, h*d + dd]. The block first reduces the
- * splits' maxima and sums in parallel, then each thread sums its dims over the splits.
+ * Merges split-K partials: grid (n * H), block 256. out[i, h*d + dd]. The block reduces the splits'
+ * maxima and sums in parallel; then threads take (dim, split group) pairs so the partials are read
+ * by the whole block at once, and the groups are summed in shared memory.
  */
-extern "C" __global__ void attn_combine(const float *__restrict__ partial, int nsplit, int n, int H, int d,
-                                        float *__restrict__ out, int ldo) {
+extern "C" __global__ void __launch_bounds__(256) attn_combine(const float *__restrict__ partial, int nsplit, int n,
+                                                               int H, int d, float *__restrict__ out, int ldo) {
     __shared__ float red[32];
     __shared__ float scaleOf[1024];
+    __shared__ float sums[256];
     int row = blockIdx.x;  // i * H + h
     int i = row / H, h = row % H;
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;
+    size_t stride = (size_t) n * H * (d + 2);
+    const float *base = partial + (size_t) row * (d + 2);
     float M = NEG_INF;
-    for (int s = tid; s < nsplit; s += blockDim.x) M = fmaxf(M, partial[((size_t) s * n * H + row) * (d + 2)]);
+    for (int s = tid; s < nsplit; s += blockDim.x) M = fmaxf(M, base[s * stride]);
     M = warp_max(M);
     if (lane == 0) red[warp] = M;
     __syncthreads();
@@ -190,21 +194,33 @@ extern "C" __global__ void attn_combine(const float *__restrict__ partial, int n
     __syncthreads();
     float L = 0.f;
     for (int s = tid; s < nsplit; s += blockDim.x) {
-        const float *pr = partial + ((size_t) s * n * H + row) * (d + 2);
+        const float *pr = base + s * stride;
         float f = pr[0] == NEG_INF ? 0.f : expf(pr[0] - M);
         if (s < 1024) scaleOf[s] = f;
         L += pr[1] * f;
     }
-    L = block_sum(L);
+    L = block_sum(L);  // its barriers also publish scaleOf
     float inv = L > 0.f ? 1.f / L : 0.f;
-    for (int dd = tid; dd < d; dd += blockDim.x) {
+    int groups = max(1, (int) blockDim.x / d);
+    for (int dd0 = 0; dd0 < d; dd0 += blockDim.x) {
+        int dd = dd0 + tid % d;
+        int group = tid / d;
         float v = 0.f;
+        if (group < groups && dd < d) {
 #pragma unroll 8
-        for (int s = 0; s < nsplit; s++) {
-            const float *pr = partial + ((size_t) s * n * H + row) * (d + 2);
-            float f = s < 1024 ? scaleOf[s] : (pr[0] == NEG_INF ? 0.f : expf(pr[0] - M));
-            v += pr[2 + dd] * f;
+            for (int s = group; s < nsplit; s += groups) {
+                const float *pr = base + s * stride;
+                float f = s < 1024 ? scaleOf[s] : (pr[0] == NEG_INF ? 0.f : expf(pr[0] - M));
+                v += pr[2 + dd] * f;
+            }
         }
-        out[(size_t) i * ldo + (size_t) h * d + dd] = v * inv;
+        __syncthreads();
+        sums[tid] = v;
+        __syncthreads();
+        if (group == 0 && dd < d) {
+            float total = 0.f;
+            for (int gq = 0; gq < groups; gq++) total += sums[gq * d + tid % d];
+            out[(size_t) i * ldo + (size_t) h * d + dd] = total * inv;
+        }
     }
 }

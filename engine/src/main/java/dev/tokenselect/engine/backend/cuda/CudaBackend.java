@@ -568,10 +568,11 @@ public final class CudaBackend implements Backend {
         int tiles = (range + CudaKernels.ATT_TK - 1) / CudaKernels.ATT_TK;
         int blocks = config.numKvHeads() * batch;
         int target = 4 * dev.multiprocessors(); // about four blocks per SM keep enough warps in flight
-        if (blocks >= target || tiles <= 1) {
+        if (blocks >= target || tiles <= 4) {
             return 1;
         }
-        int want = Math.min(tiles, (target + blocks - 1) / blocks);
+        // at least one 32-key tile for each of a block's four warps
+        int want = Math.min((tiles + 3) / 4, (target + blocks - 1) / blocks);
         want = Math.min(want, (int) (partialFloats / ((long) batch * config.numHeads() * (config.headDim() + 2))));
         return Math.max(1, Integer.highestOneBit(want));
     }

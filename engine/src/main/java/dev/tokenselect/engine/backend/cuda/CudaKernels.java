@@ -135,7 +135,7 @@ public final class CudaKernels {
      * Causal GQA attention of n queries (q fp32 [n, ldq], un-rotated; rotated here at qPos0 + i) over
      * entries [0, nEntries) of the paged cache: entry j is token sel[j] (or j) with its key rotated at
      * position j. grid (kvHeads, ceil(n / tq), nsplit), block 128, dynamic shared memory per head dim;
-     * with nsplit > 1 the partials are merged by attn_combine (grid n·H, block 128).
+     * with nsplit > 1 the partials are merged by attn_combine (grid n·H, block 256).
      *
      * @param partial        scratch of {@code partialCapacity} floats for split-K
      * @param window         sliding window (0: none); must be 0 with a selection
@@ -170,7 +170,7 @@ public final class CudaKernels {
                 kv.blockElems(), blockTable, kv.blockSize(), layer, kvHeads, sel, nEntries, qPos0, n, window, invFreq,
                 d, group, tq, rpw, scale, tilesPerSplit, out, ldo, partial);
         if (nsplit > 1) {
-            dev.launch("attn_combine", n * heads, 1, 1, 128, 0, partial, nsplit, n, heads, d, out, ldo);
+            dev.launch("attn_combine", n * heads, 1, 1, 256, 0, partial, nsplit, n, heads, d, out, ldo);
         }
     }
 
@@ -279,7 +279,7 @@ public final class CudaKernels {
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                 nsplit == 1 ? out : null, ldo, partial);
         if (nsplit > 1) {
-            dev.launch("attn_combine", batch * heads, 1, 1, 128, 0, partial, nsplit, batch, heads, d, out, ldo);
+            dev.launch("attn_combine", batch * heads, 1, 1, 256, 0, partial, nsplit, batch, heads, d, out, ldo);
         }
     }
 
