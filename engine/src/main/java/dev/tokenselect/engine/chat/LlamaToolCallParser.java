@@ -1,5 +1,6 @@
 package dev.tokenselect.engine.chat;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -240,7 +241,7 @@ final class LlamaToolCallParser implements ToolCallParser {
                         if (!NUMBER.matcher(literal).matches()) {
                             throw new ToolCallJson.NotACall("unsupported value '" + literal + "' for '" + key + "'");
                         }
-                        yield literal.matches("-?\\d+") ? (Object) new java.math.BigInteger(literal)
+                        yield literal.matches("-?\\d+") ? (Object) new BigInteger(literal)
                                 : (Object) Double.valueOf(literal);
                     }
                 };

@@ -96,6 +96,10 @@ class HermesToolCallParserTest {
     void aLastBlockWithoutItsClosingTagCountsWhenItsJsonIsComplete() {
         ParsedReply complete = parser.parse("<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": 1}}\n");
         assertEquals(List.of(new ToolCall("call_0", "f", "{\"x\":1}")), complete.toolCalls());
+        ParsedReply unclosedThenAnother = parser.parse("<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n"
+                + "<tool_call>\n{\"name\": \"g\", \"arguments\": {}}\n</tool_call>");
+        assertEquals(List.of(new ToolCall("call_0", "f", "{}"), new ToolCall("call_1", "g", "{}")),
+                unclosedThenAnother.toolCalls());
         String truncated = "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"x\": ";
         ParsedReply cut = parser.parse(truncated);
         assertEquals(List.of(), cut.toolCalls());
