@@ -12,17 +12,14 @@ import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.tool.ToolCallback;
 import org.springframework.ai.tool.definition.ToolDefinition;
 
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.json.JsonMapper;
+import dev.tokenselect.engine.chat.ToolCall;
+import dev.tokenselect.engine.chat.ToolMessages;
 
 /**
  * Spring AI messages and tools as the message and tool maps that Hugging Face chat templates read
  * ({@code {"role", "content", "tool_calls", ...}}, tools in the OpenAI function format).
  */
 final class MessageMaps {
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private MessageMaps() {
     }
@@ -42,10 +39,7 @@ final class MessageMaps {
                 case ASSISTANT -> out.add(assistant((AssistantMessage) m));
                 case TOOL -> {
                     for (ToolResponseMessage.ToolResponse r : ((ToolResponseMessage) m).getResponses()) {
-                        Map<String, Object> tool = message("tool", r.responseData());
-                        tool.put("tool_call_id", r.id());
-                        tool.put("name", r.name());
-                        out.add(tool);
+                        out.add(ToolMessages.toolResult(r.id(), r.name(), r.responseData()));
                     }
                 }
             }
@@ -54,34 +48,14 @@ final class MessageMaps {
     }
 
     private static Map<String, Object> assistant(AssistantMessage m) {
-        Map<String, Object> map = message("assistant", m.getText());
-        if (m.hasToolCalls()) {
-            List<Map<String, Object>> calls = new ArrayList<>();
-            for (AssistantMessage.ToolCall call : m.getToolCalls()) {
-                Map<String, Object> function = new LinkedHashMap<>();
-                function.put("name", call.name());
-                function.put("arguments", arguments(call.arguments()));
-                Map<String, Object> c = new LinkedHashMap<>();
-                c.put("id", call.id());
-                c.put("type", "function");
-                c.put("function", function);
-                calls.add(c);
-            }
-            map.put("tool_calls", calls);
+        if (!m.hasToolCalls()) {
+            return message("assistant", m.getText());
         }
-        return map;
-    }
-
-    /** Templates render {@code arguments | tojson} or the string as is; a JSON object renders the same either way. */
-    private static Object arguments(String json) {
-        if (json == null || json.isBlank()) {
-            return Map.of();
+        List<ToolCall> calls = new ArrayList<>();
+        for (AssistantMessage.ToolCall call : m.getToolCalls()) {
+            calls.add(new ToolCall(call.id(), call.name(), call.arguments() == null ? "" : call.arguments()));
         }
-        try {
-            return JSON.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() { });
-        } catch (JacksonException e) {
-            return json;
-        }
+        return ToolMessages.assistantWithToolCalls(m.getText(), calls);
     }
 
     /** The tools in the OpenAI function format; null when there are none (templates test {@code tools is defined}). */
@@ -92,22 +66,18 @@ final class MessageMaps {
         List<Map<String, Object>> tools = new ArrayList<>();
         for (ToolCallback cb : callbacks) {
             ToolDefinition d = cb.getToolDefinition();
-            Map<String, Object> function = new LinkedHashMap<>();
-            function.put("name", d.name());
-            function.put("description", d.description());
-            function.put("parameters", schema(d));
-            tools.add(Map.of("type", "function", "function", function));
+            tools.add(ToolMessages.toolDefinition(d.name(), d.description(), d.inputSchema()));
         }
         return tools;
     }
 
-    private static Object schema(ToolDefinition d) {
-        try {
-            return JSON.readValue(d.inputSchema(), new TypeReference<LinkedHashMap<String, Object>>() { });
-        } catch (JacksonException e) {
-            throw new IllegalArgumentException("tool '" + d.name() + "' has an input schema that is not a JSON object: "
-                    + e.getOriginalMessage(), e);
+    /** The engine's parsed calls as Spring AI's. */
+    static List<AssistantMessage.ToolCall> toolCalls(List<ToolCall> calls) {
+        List<AssistantMessage.ToolCall> out = new ArrayList<>(calls.size());
+        for (ToolCall c : calls) {
+            out.add(new AssistantMessage.ToolCall(c.id(), "function", c.name(), c.argumentsJson()));
         }
+        return out;
     }
 
     private static Map<String, Object> message(String role, String content) {

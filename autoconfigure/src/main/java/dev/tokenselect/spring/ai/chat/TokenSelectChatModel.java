@@ -34,6 +34,9 @@ import org.springframework.ai.chat.prompt.Prompt;
 
 import dev.tokenselect.engine.Engine;
 import dev.tokenselect.engine.chat.ChatFormat;
+import dev.tokenselect.engine.chat.ParsedReply;
+import dev.tokenselect.engine.chat.ToolCallParser;
+import dev.tokenselect.engine.chat.ToolCallStreamSplitter;
 import dev.tokenselect.engine.generate.FinishReason;
 import dev.tokenselect.engine.generate.SamplingParams;
 import dev.tokenselect.engine.generate.TokenListener;
@@ -74,7 +77,8 @@ public final class TokenSelectChatModel implements ChatModel {
     private final InferenceService service;
     private final TokenSelectChatOptions defaultOptions;
     private final ObservationRegistry observationRegistry;
-    private final ReplyParser replyParser;
+    private final ToolCallParser toolCallParser;
+    private final ReplySource replies;
     private final ChatFormat chatFormat;
     private final String modelName;
     private ChatModelObservationConvention observationConvention = DEFAULT_CONVENTION;
@@ -91,7 +95,8 @@ public final class TokenSelectChatModel implements ChatModel {
         TokenSelectChatOptions defaults = b.defaultOptions != null ? b.defaultOptions : TokenSelectChatOptions.builder().build();
         this.defaultOptions = defaults.getModel() != null ? defaults : defaults.mutate().model(modelName).build();
         this.observationRegistry = b.observationRegistry;
-        this.replyParser = b.replyParser != null ? b.replyParser : ReplyParser.TEXT_ONLY;
+        this.toolCallParser = ToolCallParser.forFormat(chatFormat);
+        this.replies = b.replies != null ? b.replies : service::submit;
     }
 
     public static Builder builder() {
@@ -110,6 +115,12 @@ public final class TokenSelectChatModel implements ChatModel {
 
     public void setObservationConvention(ChatModelObservationConvention convention) {
         this.observationConvention = Objects.requireNonNull(convention, "observationConvention");
+    }
+
+    /** Produces a reply: the service's queue, or a stand-in in tests. */
+    @FunctionalInterface
+    interface ReplySource {
+        CompletableFuture<Completion> submit(InferenceRequest request, TokenListener listener);
     }
 
     /** A request made ready for the engine, and what its reply needs. */
@@ -151,10 +162,10 @@ public final class TokenSelectChatModel implements ChatModel {
                 .observation(observationConvention, DEFAULT_CONVENTION, () -> context, observationRegistry)
                 .observe(() -> {
                     Prepared p = prepare(request);
-                    Completion c = await(service.submit(p.request(), TokenListener.NONE));
-                    ReplyParser.Reply reply = p.tools() ? replyParser.parse(c.result().text())
-                            : new ReplyParser.Reply(c.result().text(), List.of());
-                    ChatResponse response = response(reply.content(), reply.toolCalls(), c, p);
+                    Completion c = await(replies.submit(p.request(), TokenListener.NONE));
+                    ParsedReply reply = p.tools() ? toolCallParser.parse(c.result().text())
+                            : new ParsedReply(c.result().text(), List.of());
+                    ChatResponse response = response(reply.content(), MessageMaps.toolCalls(reply.toolCalls()), c, p);
                     context.setResponse(response);
                     return response;
                 });
@@ -162,8 +173,8 @@ public final class TokenSelectChatModel implements ChatModel {
 
     /**
      * The reply as it is generated: one chunk per text delta (never a split character or stop string), then a last
-     * chunk with the finish reason and usage. With tools, the text is held back and comes whole with the last chunk,
-     * as a tool call is known only once the reply is complete. Cancelling the subscription ends the generation.
+     * chunk with the finish reason and usage (and, with tools, the tool calls). Text that may be tool-call markup is
+     * held back until it is known not to be. Cancelling the subscription ends the generation.
      */
     @Override
     public Flux<ChatResponse> stream(Prompt prompt) {
@@ -188,11 +199,14 @@ public final class TokenSelectChatModel implements ChatModel {
             Flux<ChatResponse> chunks = Flux.<ChatResponse>create(sink -> {
                 AtomicBoolean cancelled = new AtomicBoolean();
                 sink.onDispose(() -> cancelled.set(true));
+                // one splitter per reply; the listener runs on the engine's worker, one call at a time
+                ToolCallStreamSplitter splitter = new ToolCallStreamSplitter(toolCallParser);
                 TokenListener listener = new TokenListener() {
                     @Override
                     public void onText(String delta) {
-                        if (!p.tools()) {
-                            sink.next(chunk(id, delta));
+                        String shown = p.tools() ? splitter.accept(delta) : delta;
+                        if (!shown.isEmpty()) {
+                            sink.next(chunk(id, shown));
                         }
                     }
 
@@ -203,14 +217,13 @@ public final class TokenSelectChatModel implements ChatModel {
                         }
                     }
                 };
-                service.submit(p.request(), listener).whenComplete((c, error) -> {
+                replies.submit(p.request(), listener).whenComplete((c, error) -> {
                     if (error != null) {
                         sink.error(unwrap(error));
                         return;
                     }
-                    ReplyParser.Reply reply = p.tools() ? replyParser.parse(c.result().text())
-                            : new ReplyParser.Reply("", List.of());
-                    sink.next(response(reply.content(), reply.toolCalls(), c, p, id));
+                    ParsedReply rest = p.tools() ? splitter.finish() : new ParsedReply("", List.of());
+                    sink.next(response(rest.content(), MessageMaps.toolCalls(rest.toolCalls()), c, p, id));
                     sink.complete();
                 });
             }, FluxSink.OverflowStrategy.BUFFER)
@@ -276,7 +289,7 @@ public final class TokenSelectChatModel implements ChatModel {
         private InferenceService service;
         private TokenSelectChatOptions defaultOptions;
         private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
-        private ReplyParser replyParser;
+        private ReplySource replies;
 
         private Builder() {
         }
@@ -296,8 +309,9 @@ public final class TokenSelectChatModel implements ChatModel {
             return this;
         }
 
-        Builder replyParser(ReplyParser parser) {
-            this.replyParser = parser;
+        /** Where replies come from instead of the service (tests script a model's words with it). */
+        Builder replies(ReplySource replies) {
+            this.replies = replies;
             return this;
         }
 
