@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.MeterBinder;
 
 import dev.tokenselect.engine.serve.Completion;
 import dev.tokenselect.engine.serve.CompletionObserver;
@@ -20,7 +19,7 @@ import dev.tokenselect.engine.serve.InferenceService;
  * prompt tokens served from the prefix cache against those prefilled, TokenSelect's selection-cache hits and misses,
  * and the KV pool and resident corpora as gauges.
  */
-public class TokenSelectMetrics implements MeterBinder, CompletionObserver {
+public class TokenSelectMetrics implements CompletionObserver {
 
     private final InferenceService service;
     private final AtomicLong selectionHits = new AtomicLong();
@@ -33,12 +32,9 @@ public class TokenSelectMetrics implements MeterBinder, CompletionObserver {
     private Counter selectionCacheHits;
     private Counter selectionCacheMisses;
 
-    public TokenSelectMetrics(InferenceService service) {
+    /** Registers the meters and starts counting the service's requests. */
+    public TokenSelectMetrics(InferenceService service, MeterRegistry registry) {
         this.service = service;
-    }
-
-    @Override
-    public void bindTo(MeterRegistry registry) {
         generatedTokens = Counter.builder("tokenselect.generated.tokens").baseUnit("tokens")
                 .description("Tokens generated").register(registry);
         decodeRate = DistributionSummary.builder("tokenselect.decode.tokens.per.second").baseUnit("tokens/s")

@@ -21,7 +21,7 @@ public class TokenSelectMetricsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public TokenSelectMetrics tokenSelectMetrics(InferenceService service) {
-        return new TokenSelectMetrics(service);
+    public TokenSelectMetrics tokenSelectMetrics(InferenceService service, MeterRegistry registry) {
+        return new TokenSelectMetrics(service, registry);
     }
 }

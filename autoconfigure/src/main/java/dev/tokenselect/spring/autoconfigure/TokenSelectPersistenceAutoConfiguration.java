@@ -9,12 +9,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 
-import dev.tokenselect.db.JdbcPrefixStore;
 import dev.tokenselect.engine.Engine;
-import dev.tokenselect.engine.prefix.FilePrefixStore;
 import dev.tokenselect.engine.prefix.PersistentPrefixes;
 import dev.tokenselect.engine.prefix.PrefixStore;
 
@@ -28,7 +25,8 @@ import dev.tokenselect.engine.prefix.PrefixStore;
 @ConditionalOnProperty(prefix = TokenSelectProperties.PREFIX + ".persistence", name = "enabled", havingValue = "true",
         matchIfMissing = true)
 @EnableConfigurationProperties(TokenSelectProperties.class)
-@Import({TokenSelectPersistenceAutoConfiguration.JdbcCatalog.class, TokenSelectPersistenceAutoConfiguration.FileCatalog.class})
+// in this order: the file catalog only where no JDBC catalog was made
+@Import({JdbcCatalogConfiguration.class, FileCatalogConfiguration.class})
 public class TokenSelectPersistenceAutoConfiguration {
 
     @Bean
@@ -37,30 +35,5 @@ public class TokenSelectPersistenceAutoConfiguration {
     public PersistentPrefixes tokenSelectPersistentPrefixes(PrefixStore store, TokenSelectProperties properties) {
         return new PersistentPrefixes(properties.getCacheDir(), store,
                 PersistentPrefixes.Options.defaults().withMaxBytes(properties.getPersistence().getMaxBytes()));
-    }
-
-    /** The catalog in the application's database. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass({JdbcPrefixStore.class, DataSource.class})
-    @ConditionalOnBean(DataSource.class)
-    static class JdbcCatalog {
-
-        @Bean
-        @ConditionalOnMissingBean(PrefixStore.class)
-        PrefixStore tokenSelectPrefixStore(DataSource dataSource) {
-            JdbcPrefixStore.migrate(dataSource);
-            return new JdbcPrefixStore(dataSource);
-        }
-    }
-
-    /** Without a database: the catalog is a file beside the segments. */
-    @Configuration(proxyBeanMethods = false)
-    static class FileCatalog {
-
-        @Bean
-        @ConditionalOnMissingBean(PrefixStore.class)
-        PrefixStore tokenSelectPrefixStore(TokenSelectProperties properties) {
-            return new FilePrefixStore(properties.getCacheDir());
-        }
     }
 }
