@@ -219,7 +219,9 @@ public final class TokenSelectChatModel implements ChatModel {
                 };
                 replies.submit(p.request(), listener).whenComplete((c, error) -> {
                     if (error != null) {
-                        sink.error(unwrap(error));
+                        if (!cancelled.get()) { // a cancelled stream has no one left to tell
+                            sink.error(unwrap(error));
+                        }
                         return;
                     }
                     ParsedReply rest = p.tools() ? splitter.finish() : new ParsedReply("", List.of());
