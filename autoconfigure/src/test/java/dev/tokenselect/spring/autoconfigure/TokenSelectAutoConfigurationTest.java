@@ -237,6 +237,26 @@ class TokenSelectAutoConfigurationTest {
     }
 
     @Test
+    void theConfigurationMetadataIsGeneratedWithDescriptions() throws Exception {
+        var json = tools.jackson.databind.json.JsonMapper.builder().build().readTree(
+                getClass().getClassLoader().getResource("META-INF/spring-configuration-metadata.json").openStream());
+        java.util.Map<String, String> described = new java.util.HashMap<>();
+        json.get("properties").forEach(p -> described.put(p.get("name").asString(),
+                p.has("description") ? p.get("description").asString() : ""));
+        for (String name : List.of("spring.ai.tokenselect.model", "spring.ai.tokenselect.revision",
+                "spring.ai.tokenselect.backend", "spring.ai.tokenselect.device", "spring.ai.tokenselect.kv-memory-fraction",
+                "spring.ai.tokenselect.kv-capacity-tokens", "spring.ai.tokenselect.cache-dir",
+                "spring.ai.tokenselect.persistence.enabled", "spring.ai.tokenselect.policy", "spring.ai.tokenselect.k",
+                "spring.ai.tokenselect.n-init", "spring.ai.tokenselect.n-local", "spring.ai.tokenselect.theta",
+                "spring.ai.tokenselect.chat.options.temperature", "spring.ai.tokenselect.chat.options.max-tokens",
+                "spring.ai.tokenselect.chat.options.k")) {
+            assertThat(described).as(name).containsKey(name);
+            assertThat(described.get(name)).as(name).isNotBlank();
+        }
+        assertThat(getClass().getClassLoader().getResource("META-INF/spring-autoconfigure-metadata.properties")).isNotNull();
+    }
+
+    @Test
     void healthCanBeTurnedOffLikeAnyIndicator() {
         runner().withPropertyValues("management.health.tokenselect.enabled=false").run(ctx ->
                 assertThat(ctx).doesNotHaveBean(TokenSelectHealthIndicator.class).hasSingleBean(ChatModel.class));
