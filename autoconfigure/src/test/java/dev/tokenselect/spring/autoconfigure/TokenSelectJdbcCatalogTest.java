@@ -49,6 +49,37 @@ class TokenSelectJdbcCatalogTest {
     }
 
     @Test
+    void theApplicationsOwnFlywayMigrationsAndTheCatalogsLiveSideBySide() throws Exception {
+        DataSource app = pg.getDatabase("postgres", "postgres");
+        try (Connection c = app.getConnection()) {
+            c.createStatement().execute("CREATE DATABASE side_by_side");
+        }
+        DataSource ds = pg.getDatabase("postgres", "side_by_side");
+        org.flywaydb.core.Flyway appFlyway = org.flywaydb.core.Flyway.configure().dataSource(ds).load();
+        appFlyway.migrate(); // the application's V1, at Flyway's default location
+        new ApplicationContextRunner().withConfiguration(TokenSelectAutoConfigurationTest.ALL)
+                .withBean(DataSource.class, () -> ds)
+                .withPropertyValues("spring.ai.tokenselect.model=" + TokenSelectAutoConfigurationTest.MODEL,
+                        "spring.ai.tokenselect.backend=cpu", "spring.ai.tokenselect.kv-capacity-tokens=4096",
+                        "spring.ai.tokenselect.cache-dir=" + cache)
+                .run(ctx -> assertThat(ctx.getBean(PrefixStore.class)).isInstanceOf(JdbcPrefixStore.class));
+        // the application's Flyway still validates (it sees none of ours), and ours recorded its own
+        assertThat(appFlyway.migrate().migrationsExecuted).isZero();
+        appFlyway.validate();
+        try (Connection c = ds.getConnection();
+             ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + JdbcPrefixStore.HISTORY_TABLE
+                     + " WHERE version = '1' AND success")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+        try (Connection c = ds.getConnection();
+             ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM app_notes, corpora")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isZero(); // both schemas are there
+        }
+    }
+
+    @Test
     void theDataSourceHoldsTheCatalogAndASecondContextRestoresTheCorpus() throws Exception {
         List<Document> docs = List.of(new Document("The special code for Ada is 318274.", java.util.Map.of("file_name", "a.txt")));
         runner().run(ctx -> {
