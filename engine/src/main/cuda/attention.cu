@@ -169,24 +169,41 @@ ATT_ENTRY(attention_d64, 2)
 ATT_ENTRY(attention_d128, 4)
 ATT_ENTRY(attention_d256, 8)
 
-/** Merges split-K partials: grid (n * H), block 128. out[i, h*d + dd]. */
+/**
+ * Merges split-K partials: grid (n * H), block 128. out[i, h*d + dd]. The block first reduces the
+ * splits' maxima and sums in parallel, then each thread sums its dims over the splits.
+ */
 extern "C" __global__ void attn_combine(const float *__restrict__ partial, int nsplit, int n, int H, int d,
                                         float *__restrict__ out, int ldo) {
+    __shared__ float red[32];
+    __shared__ float scaleOf[1024];
     int row = blockIdx.x;  // i * H + h
     int i = row / H, h = row % H;
+    int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;
     float M = NEG_INF;
-    for (int s = 0; s < nsplit; s++) M = fmaxf(M, partial[((size_t) s * n * H + row) * (d + 2)]);
+    for (int s = tid; s < nsplit; s += blockDim.x) M = fmaxf(M, partial[((size_t) s * n * H + row) * (d + 2)]);
+    M = warp_max(M);
+    if (lane == 0) red[warp] = M;
+    __syncthreads();
+    M = lane < warps ? red[lane] : NEG_INF;
+    M = warp_max(M);
+    __syncthreads();
     float L = 0.f;
-    for (int s = 0; s < nsplit; s++) {
+    for (int s = tid; s < nsplit; s += blockDim.x) {
         const float *pr = partial + ((size_t) s * n * H + row) * (d + 2);
-        if (pr[0] != NEG_INF) L += pr[1] * expf(pr[0] - M);
+        float f = pr[0] == NEG_INF ? 0.f : expf(pr[0] - M);
+        if (s < 1024) scaleOf[s] = f;
+        L += pr[1] * f;
     }
+    L = block_sum(L);
     float inv = L > 0.f ? 1.f / L : 0.f;
-    for (int dd = threadIdx.x; dd < d; dd += blockDim.x) {
+    for (int dd = tid; dd < d; dd += blockDim.x) {
         float v = 0.f;
+#pragma unroll 8
         for (int s = 0; s < nsplit; s++) {
             const float *pr = partial + ((size_t) s * n * H + row) * (d + 2);
-            if (pr[0] != NEG_INF) v += pr[2 + dd] * expf(pr[0] - M);
+            float f = s < 1024 ? scaleOf[s] : (pr[0] == NEG_INF ? 0.f : expf(pr[0] - M));
+            v += pr[2 + dd] * f;
         }
         out[(size_t) i * ldo + (size_t) h * d + dd] = v * inv;
     }

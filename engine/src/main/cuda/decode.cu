@@ -67,15 +67,22 @@ __device__ __forceinline__ void attn_decode_body(
         float *__restrict__ out, int ldo, float *__restrict__ partial) {
     constexpr int HALF = D / 2;
     constexpr int DPL = D >= 32 ? D / 32 : 1;  // value dims per lane
-    __shared__ float qs[DEC_MAXG][D];
+    __shared__ __align__(16) float qs[DEC_MAXG][D];
     __shared__ float freq[HALF];
     __shared__ float wm[DEC_WARPS][DEC_MAXG];
     __shared__ float wl[DEC_WARPS][DEC_MAXG];
-    __shared__ float wacc[DEC_WARPS][DEC_MAXG][D];
+    __shared__ __align__(16) float ps[DEC_WARPS][DEC_MAXG][32];  // each warp's softmax weights of its tile
+    // V rows of each warp's current tile (cp.async), reused as the warps' merge buffer at the end
+    constexpr int VT_BYTES = DEC_WARPS * 32 * D * 2;
+    constexpr int ACC_BYTES = DEC_WARPS * DEC_MAXG * D * 4;
+    __shared__ __align__(16) unsigned char vbuf[VT_BYTES > ACC_BYTES ? VT_BYTES : ACC_BYTES];
 
     int g = blockIdx.x, b = blockIdx.y, split = blockIdx.z, nsplit = gridDim.z;
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     int H = kvHeads * G;
+    (void) H;
+    bf16 *vtile = reinterpret_cast<bf16 *>(vbuf) + (size_t) warp * 32 * D;
+    float (*wacc)[DEC_MAXG][D] = reinterpret_cast<float (*)[DEC_MAXG][D]>(vbuf);
     int pos = step[B + b];
     int len = pos + 1;
     const int *table = tables + (size_t) b * tableStride;
@@ -110,27 +117,53 @@ __device__ __forceinline__ void attn_decode_body(
         int jBase = lo + t * 32;
         int j = jBase + lane;
         bool valid = j < len;
+        // lanes past the end point at the tile's first key (always valid) and get weight 0
+        size_t kOff = kv_offset(table, valid ? j : jBase, bs, blockElems, layer, 0, kvHeads, g, D);
+        // start this key's V row on its way to shared memory; it lands while the scores are computed
+        {
+            const bf16 *vsrc = pool + kOff + valueOffset;
+            bf16 *vdst = vtile + lane * D;
+#pragma unroll
+            for (int c = 0; c < D / 8; c++) {
+                unsigned dst = (unsigned) __cvta_generic_to_shared(vdst + 8 * c);
+                asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(vsrc + 8 * c));
+            }
+            asm volatile("cp.async.commit_group;\n" ::);
+        }
         float s[DEC_MAXG];
 #pragma unroll
         for (int h = 0; h < DEC_MAXG; h++) s[h] = 0.f;
-        if (valid) {
-            const bf16 *kr = pool + kv_offset(table, j, bs, blockElems, layer, 0, kvHeads, g, D);
+        {
+            const bf16 *kr = pool + kOff;
             constexpr int CH = HALF >= 8 ? 8 : HALF;
 #pragma unroll
             for (int c0 = 0; c0 < HALF; c0 += CH) {
-                float ka[CH], kb[CH];
+                float ka[CH], kb[CH], ra[CH], rb[CH];
                 load_bf16<CH>(kr + c0, ka);
                 load_bf16<CH>(kr + HALF + c0, kb);
 #pragma unroll
                 for (int e = 0; e < CH; e++) {
-                    int i = c0 + e;
                     float sn, cs;
-                    sincos_reduced(__fmul_rn((float) j, freq[i]), &sn, &cs);
-                    float ra = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
-                    float rb = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
+                    sincos_reduced(__fmul_rn((float) j, freq[c0 + e]), &sn, &cs);
+                    ra[e] = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
+                    rb[e] = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
+                }
 #pragma unroll
-                    for (int h = 0; h < DEC_MAXG; h++) {
-                        if (h < G) s[h] = fmaf(qs[h][i], ra, fmaf(qs[h][i + HALF], rb, s[h]));
+                for (int h = 0; h < DEC_MAXG; h++) {
+                    if (h < G) {
+                        // the group's queries as 16-byte shared loads (broadcast: every lane reads the same)
+                        float qa[CH], qb[CH];
+#pragma unroll
+                        for (int e = 0; e < CH; e += 4) {
+                            float4 a4 = *reinterpret_cast<const float4 *>(&qs[h][c0 + e]);
+                            float4 b4 = *reinterpret_cast<const float4 *>(&qs[h][HALF + c0 + e]);
+                            qa[e] = a4.x; qa[e + 1] = a4.y; qa[e + 2] = a4.z; qa[e + 3] = a4.w;
+                            qb[e] = b4.x; qb[e + 1] = b4.y; qb[e + 2] = b4.z; qb[e + 3] = b4.w;
+                        }
+                        float acc2 = s[h];
+#pragma unroll
+                        for (int e = 0; e < CH; e++) acc2 = fmaf(qa[e], ra[e], fmaf(qb[e], rb[e], acc2));
+                        s[h] = acc2;
                     }
                 }
             }
@@ -149,27 +182,40 @@ __device__ __forceinline__ void attn_decode_body(
                 s[h] = p;
             }
         }
-        int count = min(32, len - jBase);
-        for (int src = 0; src < count; src++) {
-            const bf16 *vr = pool + kv_offset(table, jBase + src, bs, blockElems, layer, 0, kvHeads, g, D) + valueOffset;
-            float v[DPL];
-            if (D >= 32) {
-                load_bf16<DPL>(vr + lane * DPL, v);
-            } else {
-                v[0] = lane < D ? bf2f(vr[lane]) : 0.f;
+#pragma unroll
+        for (int h = 0; h < DEC_MAXG; h++) {
+            if (h < G) ps[warp][h][lane] = s[h];
+        }
+        asm volatile("cp.async.wait_group 0;\n" ::);
+        __syncwarp();
+#pragma unroll 2
+        for (int src0 = 0; src0 < 32; src0 += 4) {
+            float v[4][DPL];
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                if (D >= 32) {
+                    load_bf16<DPL>(vtile + (src0 + q) * D + lane * DPL, v[q]);
+                } else {
+                    v[q][0] = lane < D ? bf2f(vtile[(src0 + q) * D + lane]) : 0.f;
+                }
             }
 #pragma unroll
             for (int h = 0; h < DEC_MAXG; h++) {
                 if (h < G) {
-                    float w = __shfl_sync(0xffffffffu, s[h], src);
+                    float4 w4 = *reinterpret_cast<const float4 *>(&ps[warp][h][src0]);
+                    float w[4] = {w4.x, w4.y, w4.z, w4.w};
 #pragma unroll
-                    for (int e = 0; e < DPL; e++) acc[h][e] = fmaf(w, v[e], acc[h][e]);
+                    for (int q = 0; q < 4; q++)
+#pragma unroll
+                        for (int e = 0; e < DPL; e++) acc[h][e] = fmaf(w[q], v[q][e], acc[h][e]);
                 }
             }
         }
+        __syncwarp();  // the tile buffer is refilled next iteration
     }
 
-    // merge the warps
+    // merge the warps (the V tiles are done: every warp passes this barrier first)
+    __syncthreads();
 #pragma unroll
     for (int h = 0; h < DEC_MAXG; h++) {
         if (h < G) {
@@ -226,27 +272,37 @@ ATT_DECODE_ENTRY(attn_decode_d64, 64)
 ATT_DECODE_ENTRY(attn_decode_d128, 128)
 
 /**
- * Batched GEMV: Y[b, r] = (accumulate ? Y[b, r] : 0) + bias[r] + sum_c W[r, c] X[b, c] for NB
- * vectors, so each weight row is read once for the whole batch. Optional fused RMSNorm of the
- * input rows (normW != null): X[b] is scaled by rsqrt(mean(X[b]^2) + eps) * normW on the fly, which
- * saves the norm's own launch and round trip in a decode step. Needs cols % 8 == 0 and ldx % 4 == 0.
+ * Batched GEMV: Y[b, r] = (accumulate ? Y[b, r] : 0) + bias[r] + sum_c W[r, c] X'[b, c] for NB
+ * vectors, so each weight row is read once for the whole batch. X' is the input row transformed on
+ * the fly, which saves a launch and a round trip per transform in a decode step:
+ *   xMode 0: X[b] as is;
+ *   xMode 1: RMSNorm, X[b] * rsqrt(mean(X[b]^2) + eps) * normW (each block recomputes the NB norms).
+ * (SwiGLU is not fused here: every row-warp would recompute silu over the whole input.)
+ * With kvPool set (the fused q|k|v projection), rows past qDim are also stored as the new token's
+ * K (un-rotated) and V in the paged pool at position step[B + b0 + b], like kv_append_batch.
+ * Each lane keeps U 16-byte loads per row in flight. Needs cols % 8 == 0 and ldx % 4 == 0.
  * grid ceil(rows / (8 * ROWS)), block 256.
  */
-template <int ROWS, int NB>
-__device__ __forceinline__ void gemv_batch_body(const bf16 *__restrict__ W, const float *__restrict__ X, int ldx,
-                                                float *__restrict__ Y, int ldy, const float *__restrict__ bias,
-                                                const float *__restrict__ normW, float eps, int rows, int cols,
-                                                int accumulate) {
+template <int ROWS, int NB, int U>
+__device__ __forceinline__ void gemv_batch_body(
+        const bf16 *__restrict__ W, const float *__restrict__ X, int ldx, float *__restrict__ Y, int ldy,
+        const float *__restrict__ bias, int xMode, const float *__restrict__ normW, float eps, int rows, int cols,
+        int accumulate, bf16 *__restrict__ kvPool, long long blockElems, const int *__restrict__ tables,
+        int tableStride, int bs, int layer, int kvHeads, int d, int qDim, const int *__restrict__ step, int B,
+        int b0) {
     __shared__ float invNorm[NB];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    if (normW) {
-        // every block recomputes the norms of the NB input rows (a few KB from L2)
-        for (int nb = warp; nb < NB; nb += blockDim.x >> 5) {
-            const float *xr = X + (size_t) nb * ldx;
+    if (xMode == 1) {
+        // the whole block sums each row's squares (4 rows of float4 per thread per step)
+        for (int nb = 0; nb < NB; nb++) {
+            const float4 *xr = reinterpret_cast<const float4 *>(X + (size_t) nb * ldx);
             float ss = 0.f;
-            for (int c = lane; c < cols; c += 32) ss += xr[c] * xr[c];
-            ss = warp_sum(ss);
-            if (lane == 0) invNorm[nb] = 1.0f / sqrtf(ss / cols + eps);
+            for (int c = threadIdx.x; c < (cols >> 2); c += blockDim.x) {
+                float4 v = __ldg(xr + c);
+                ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+            }
+            ss = block_sum(ss);
+            if (threadIdx.x == 0) invNorm[nb] = 1.0f / sqrtf(ss / cols + eps);
         }
         __syncthreads();
     }
@@ -265,43 +321,52 @@ __device__ __forceinline__ void gemv_batch_body(const bf16 *__restrict__ W, cons
         wrow[k] = reinterpret_cast<const uint4 *>(W + (size_t) r * cols);
     }
     int chunks = cols >> 3;
-    for (int c = lane; c < chunks; c += 32) {
-        uint4 w[ROWS];
+    for (int c0 = lane; c0 < chunks; c0 += 32 * U) {
+        uint4 w[U][ROWS];
 #pragma unroll
-        for (int k = 0; k < ROWS; k++) w[k] = __ldcs(wrow[k] + c);
-        float nw[8];
-        if (normW) {
-            float4 n0 = __ldg(reinterpret_cast<const float4 *>(normW) + 2 * c);
-            float4 n1 = __ldg(reinterpret_cast<const float4 *>(normW) + 2 * c + 1);
-            nw[0] = n0.x; nw[1] = n0.y; nw[2] = n0.z; nw[3] = n0.w;
-            nw[4] = n1.x; nw[5] = n1.y; nw[6] = n1.z; nw[7] = n1.w;
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u;
+#pragma unroll
+            for (int k = 0; k < ROWS; k++) w[u][k] = c < chunks ? __ldcs(wrow[k] + c) : make_uint4(0, 0, 0, 0);
         }
 #pragma unroll
-        for (int nb = 0; nb < NB; nb++) {
-            const float4 *x4 = reinterpret_cast<const float4 *>(X + (size_t) nb * ldx);
-            float4 xa = __ldg(x4 + 2 * c);
-            float4 xb = __ldg(x4 + 2 * c + 1);
-            float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
-            if (normW) {
-                float inv = invNorm[nb];
-#pragma unroll
-                for (int e = 0; e < 8; e++) xv[e] = (xv[e] * inv) * nw[e];
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u;
+            if (c >= chunks) break;
+            float nw[8];
+            if (xMode == 1) {
+                float4 n0 = __ldg(reinterpret_cast<const float4 *>(normW) + 2 * c);
+                float4 n1 = __ldg(reinterpret_cast<const float4 *>(normW) + 2 * c + 1);
+                nw[0] = n0.x; nw[1] = n0.y; nw[2] = n0.z; nw[3] = n0.w;
+                nw[4] = n1.x; nw[5] = n1.y; nw[6] = n1.z; nw[7] = n1.w;
             }
 #pragma unroll
-            for (int k = 0; k < ROWS; k++) {
-                float a, bb;
-                unpack_bf16x2(w[k].x, a, bb);
-                acc[k][nb] = fmaf(a, xv[0], acc[k][nb]);
-                acc[k][nb] = fmaf(bb, xv[1], acc[k][nb]);
-                unpack_bf16x2(w[k].y, a, bb);
-                acc[k][nb] = fmaf(a, xv[2], acc[k][nb]);
-                acc[k][nb] = fmaf(bb, xv[3], acc[k][nb]);
-                unpack_bf16x2(w[k].z, a, bb);
-                acc[k][nb] = fmaf(a, xv[4], acc[k][nb]);
-                acc[k][nb] = fmaf(bb, xv[5], acc[k][nb]);
-                unpack_bf16x2(w[k].w, a, bb);
-                acc[k][nb] = fmaf(a, xv[6], acc[k][nb]);
-                acc[k][nb] = fmaf(bb, xv[7], acc[k][nb]);
+            for (int nb = 0; nb < NB; nb++) {
+                const float4 *x4 = reinterpret_cast<const float4 *>(X + (size_t) nb * ldx);
+                float4 xa = __ldg(x4 + 2 * c);
+                float4 xb = __ldg(x4 + 2 * c + 1);
+                float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+                if (xMode == 1) {
+                    float inv = invNorm[nb];
+#pragma unroll
+                    for (int e = 0; e < 8; e++) xv[e] = (xv[e] * inv) * nw[e];
+                }
+#pragma unroll
+                for (int k = 0; k < ROWS; k++) {
+                    float a, bb;
+                    unpack_bf16x2(w[u][k].x, a, bb);
+                    acc[k][nb] = fmaf(a, xv[0], acc[k][nb]);
+                    acc[k][nb] = fmaf(bb, xv[1], acc[k][nb]);
+                    unpack_bf16x2(w[u][k].y, a, bb);
+                    acc[k][nb] = fmaf(a, xv[2], acc[k][nb]);
+                    acc[k][nb] = fmaf(bb, xv[3], acc[k][nb]);
+                    unpack_bf16x2(w[u][k].z, a, bb);
+                    acc[k][nb] = fmaf(a, xv[4], acc[k][nb]);
+                    acc[k][nb] = fmaf(bb, xv[5], acc[k][nb]);
+                    unpack_bf16x2(w[u][k].w, a, bb);
+                    acc[k][nb] = fmaf(a, xv[6], acc[k][nb]);
+                    acc[k][nb] = fmaf(bb, xv[7], acc[k][nb]);
+                }
             }
         }
     }
@@ -309,38 +374,51 @@ __device__ __forceinline__ void gemv_batch_body(const bf16 *__restrict__ W, cons
     for (int k = 0; k < ROWS; k++)
 #pragma unroll
         for (int nb = 0; nb < NB; nb++) acc[k][nb] = warp_sum(acc[k][nb]);
-    if (lane == 0) {
+    // lane (k * NB + nb) % 32 writes output (k, nb): stores spread over the warp
 #pragma unroll
-        for (int k = 0; k < ROWS; k++) {
-            int r = r0 + k;
-            if (r >= rows) break;
-            float bv = bias ? bias[r] : 0.f;
+    for (int k = 0; k < ROWS; k++) {
+        int r = r0 + k;
 #pragma unroll
-            for (int nb = 0; nb < NB; nb++) {
-                float v = acc[k][nb] + bv;
-                float *y = Y + (size_t) nb * ldy + r;
-                *y = accumulate ? *y + v : v;
+        for (int nb = 0; nb < NB; nb++) {
+            if (lane != (k * NB + nb) % 32 || r >= rows) continue;
+            float v = acc[k][nb] + (bias ? bias[r] : 0.f);
+            float *y = Y + (size_t) nb * ldy + r;
+            v = accumulate ? *y + v : v;
+            *y = v;
+            if (kvPool && r >= qDim) {
+                int kvDim = kvHeads * d;
+                int kr = r - qDim;
+                int isValue = kr >= kvDim ? 1 : 0;
+                int within = kr - isValue * kvDim;
+                int g = within / d, e = within % d;
+                int seq = b0 + nb;
+                size_t o = kv_offset(tables + (size_t) seq * tableStride, step[B + seq], bs, blockElems, layer,
+                                     isValue, kvHeads, g, d);
+                kvPool[o + e] = __float2bfloat16_rn(v);
             }
         }
     }
 }
 
-#define GEMV_BATCH_ENTRY(ROWS, NB)                                                                                 \
+#define GEMV_BATCH_ENTRY(ROWS, NB, U)                                                                              \
     extern "C" __global__ void __launch_bounds__(256) gemv_batch_r##ROWS##_b##NB(                                  \
-            const bf16 *W, const float *X, int ldx, float *Y, int ldy, const float *bias, const float *normW,    \
-            float eps, int rows, int cols, int accumulate) {                                                      \
-        gemv_batch_body<ROWS, NB>(W, X, ldx, Y, ldy, bias, normW, eps, rows, cols, accumulate);                  \
+            const bf16 *W, const float *X, int ldx, float *Y, int ldy, const float *bias, int xMode,             \
+            const float *normW, float eps, int rows, int cols, int accumulate, bf16 *kvPool,                      \
+            long long blockElems, const int *tables, int tableStride, int bs, int layer, int kvHeads, int d,      \
+            int qDim, const int *step, int B, int b0) {                                                           \
+        gemv_batch_body<ROWS, NB, U>(W, X, ldx, Y, ldy, bias, xMode, normW, eps, rows, cols, accumulate, kvPool, \
+                                     blockElems, tables, tableStride, bs, layer, kvHeads, d, qDim, step, B, b0); \
     }
 
-GEMV_BATCH_ENTRY(4, 1)
-GEMV_BATCH_ENTRY(1, 1)
-GEMV_BATCH_ENTRY(2, 2)
-GEMV_BATCH_ENTRY(2, 3)
-GEMV_BATCH_ENTRY(2, 4)
-GEMV_BATCH_ENTRY(1, 5)
-GEMV_BATCH_ENTRY(1, 6)
-GEMV_BATCH_ENTRY(1, 7)
-GEMV_BATCH_ENTRY(1, 8)
+GEMV_BATCH_ENTRY(4, 1, 2)
+GEMV_BATCH_ENTRY(1, 1, 8)
+GEMV_BATCH_ENTRY(2, 2, 2)
+GEMV_BATCH_ENTRY(2, 3, 2)
+GEMV_BATCH_ENTRY(2, 4, 2)
+GEMV_BATCH_ENTRY(1, 5, 4)
+GEMV_BATCH_ENTRY(1, 6, 4)
+GEMV_BATCH_ENTRY(1, 7, 4)
+GEMV_BATCH_ENTRY(1, 8, 4)
 
 /**
  * K/V append of one token per sequence: k/v rows of sequence b at k + b*ld (head g at g*d), position

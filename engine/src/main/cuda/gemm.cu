@@ -1,6 +1,9 @@
 // Prefill GEMM on tensor cores: Y[m, n] = (accumulate ? Y[m, n] : 0) + bias[n] + sum_k X[m, k] * W[n, k]
-// X fp32 [M, K] (converted to bf16 when staged), W bf16 [N, K] (HF [out, in] layout), Y fp32 with
-// row stride ldy. mma.sync m16n8k16 bf16 with fp32 accumulation. Needs K % 8 == 0 (checked on the host).
+// X fp32 [M, K], W bf16 [N, K] (HF [out, in] layout), Y fp32 with row stride ldy. mma.sync m16n8k16
+// bf16 with fp32 accumulation. X is staged as two bf16 terms, hi = bf16(x) and lo = bf16(x - hi), and
+// both are multiplied (X W^T = hi W^T + lo W^T): activations keep ~16 mantissa bits instead of 8, so
+// a prefill through many layers stays as close to an fp32 reference as the bf16 weights allow.
+// Needs K % 8 == 0 (checked on the host).
 // Block tile 64 (M) x 64 (N) x 32 (K), 128 threads = 2 x 2 warps of 32 x 32.
 #include "common.cuh"
 
@@ -22,6 +25,7 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
                                                 float *__restrict__ Y, const float *__restrict__ bias,
                                                 int M, int N, int K, int ldy, int accumulate) {
     __shared__ __align__(16) bf16 As[GEMM_BM][GEMM_BK + GEMM_PAD];
+    __shared__ __align__(16) bf16 Al[GEMM_BM][GEMM_BK + GEMM_PAD];
     __shared__ __align__(16) bf16 Bs[GEMM_BN][GEMM_BK + GEMM_PAD];
 
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -46,10 +50,16 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
             int gm = m0 + row, gk = k0 + c4;
             float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
             if (gm < M && gk < K) v = *reinterpret_cast<const float4 *>(X + (size_t) gm * K + gk);
-            uint2 p;
+            uint2 p, q;
             p.x = pack_bf16x2(v.x, v.y);
             p.y = pack_bf16x2(v.z, v.w);
+            float hx, hy, hz, hw;
+            unpack_bf16x2(p.x, hx, hy);
+            unpack_bf16x2(p.y, hz, hw);
+            q.x = pack_bf16x2(v.x - hx, v.y - hy);
+            q.y = pack_bf16x2(v.z - hz, v.w - hw);
             *reinterpret_cast<uint2 *>(&As[row][c4]) = p;
+            *reinterpret_cast<uint2 *>(&Al[row][c4]) = q;
         }
         // W tile: 64 rows x 32 cols bf16 = 256 uint4; 2 per thread.
 #pragma unroll
@@ -64,7 +74,7 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
         __syncthreads();
 #pragma unroll
         for (int kk = 0; kk < GEMM_BK; kk += 16) {
-            uint32_t a[2][4], b[4][2];
+            uint32_t a[2][4], al[2][4], b[4][2];
 #pragma unroll
             for (int i = 0; i < 2; i++) {
                 int r = wm * 32 + i * 16 + g;
@@ -72,6 +82,10 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
                 a[i][1] = *reinterpret_cast<const uint32_t *>(&As[r + 8][kk + 2 * t]);
                 a[i][2] = *reinterpret_cast<const uint32_t *>(&As[r][kk + 2 * t + 8]);
                 a[i][3] = *reinterpret_cast<const uint32_t *>(&As[r + 8][kk + 2 * t + 8]);
+                al[i][0] = *reinterpret_cast<const uint32_t *>(&Al[r][kk + 2 * t]);
+                al[i][1] = *reinterpret_cast<const uint32_t *>(&Al[r + 8][kk + 2 * t]);
+                al[i][2] = *reinterpret_cast<const uint32_t *>(&Al[r][kk + 2 * t + 8]);
+                al[i][3] = *reinterpret_cast<const uint32_t *>(&Al[r + 8][kk + 2 * t + 8]);
             }
 #pragma unroll
             for (int j = 0; j < 4; j++) {
@@ -82,7 +96,10 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
 #pragma unroll
             for (int i = 0; i < 2; i++)
 #pragma unroll
-                for (int j = 0; j < 4; j++) mma_bf16_16816(acc[i][j], a[i][0], a[i][1], a[i][2], a[i][3], b[j][0], b[j][1]);
+                for (int j = 0; j < 4; j++) {
+                    mma_bf16_16816(acc[i][j], al[i][0], al[i][1], al[i][2], al[i][3], b[j][0], b[j][1]);
+                    mma_bf16_16816(acc[i][j], a[i][0], a[i][1], a[i][2], a[i][3], b[j][0], b[j][1]);
+                }
         }
         __syncthreads();
     }

@@ -36,10 +36,10 @@ import jcuda.driver.CUgraphExec;
  * function as {@link dev.tokenselect.engine.backend.cpu.CpuBackend} (see its {@code forwardChunk}).
  *
  * <p>Precision: weights live on the device in bf16 (f32/f16 checkpoints are rounded to bf16 on upload);
- * norm weights and biases stay fp32 (they are tiny). Activations are fp32; the prefill GEMM rounds its
- * activation operand to bf16 for the tensor cores, the decode GEMV keeps it fp32. The KV cache stores
- * K (un-rotated) and V in bf16; all attention math is fp32. Expect about 1e-2 relative agreement
- * with fp32 references, which is what the self-test checks.
+ * norm weights and biases stay fp32 (they are tiny). Activations are fp32; the prefill GEMM feeds the
+ * tensor cores each activation as two bf16 terms (hi + lo, about 16 mantissa bits), the decode GEMV
+ * keeps it fp32. The KV cache stores K (un-rotated) and V in bf16; all attention math is fp32. Expect
+ * about 1e-2 relative agreement with fp32 references, which is what the self-test checks.
  *
  * <p>KV cache: one device pool of fixed-size blocks (layout per block {@code [layer][K|V][kvHead][slot][headDim]},
  * bf16), bookkept on the host by {@link BlockAllocator}; each sequence mirrors its block table to the
@@ -559,7 +559,7 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Key-range splits of the decode attention: enough blocks to fill the GPU twice over, never more
+     * Key-range splits of the decode attention: enough blocks for about four per SM, never more
      * than 32-key tiles, rounded down to a power of two so only a few graphs are ever captured.
      */
     private int decodeSplits(int batch, int maxLen) {
@@ -567,7 +567,7 @@ public final class CudaBackend implements Backend {
         int range = window > 0 ? Math.min(maxLen, window) : maxLen;
         int tiles = (range + CudaKernels.ATT_TK - 1) / CudaKernels.ATT_TK;
         int blocks = config.numKvHeads() * batch;
-        int target = 2 * dev.multiprocessors();
+        int target = 4 * dev.multiprocessors(); // about four blocks per SM keep enough warps in flight
         if (blocks >= target || tiles <= 1) {
             return 1;
         }
@@ -603,12 +603,16 @@ public final class CudaBackend implements Backend {
         k.embed(embedding, stepBuf, x, batch, hidden);
         for (int l = 0; l < layers.size(); l++) {
             Layer w = layers.get(l);
-            k.gemvBatch(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false);
-            if (w.qNorm() != null) {
+            if (w.qNorm() == null) { // K and V go straight from the projection into the pool
+                k.gemvBatchQkv(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden,
+                        new CudaKernels.KvTarget(kv, tablesBuf, tableStride, l, qDim, stepBuf, batch));
+            } else { // q/k norm first (Qwen3)
+                k.gemvBatch(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false);
                 k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld, c.headDim(), eps);
                 k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch, c.numKvHeads(), ld, c.headDim(), eps);
+                k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv, tablesBuf, tableStride, l, stepBuf,
+                        batch);
             }
-            k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv, tablesBuf, tableStride, l, stepBuf, batch);
             k.attentionDecode(qkv, ld, kv, tablesBuf, tableStride, l, stepBuf, batch, c.slidingWindow(), invFreq,
                     c.numHeads(), nsplit, att, qDim, partial);
             k.gemvBatch(w.wo(), att, qDim, x, hidden, null, null, 0f, hidden, qDim, batch, true);

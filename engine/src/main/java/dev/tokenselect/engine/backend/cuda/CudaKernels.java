@@ -213,6 +213,26 @@ public final class CudaKernels {
      */
     public void gemvBatch(CUdeviceptr w, CUdeviceptr x, int ldx, CUdeviceptr y, int ldy, CUdeviceptr bias,
                           CUdeviceptr normW, float eps, int rows, int cols, int nb, boolean accumulate) {
+        gemvBatch(w, x, ldx, y, ldy, bias, normW == null ? 0 : 1, normW, eps, rows, cols, nb, accumulate, null);
+    }
+
+    /**
+     * Where the fused q|k|v projection of a decode step also stores the new token's K and V: rows
+     * from {@code qDim} on go to the paged pool at position step[B + b] of table row b.
+     */
+    public record KvTarget(Kv kv, CUdeviceptr tables, int tableStride, int layer, int qDim, CUdeviceptr step,
+                           int batch) {
+    }
+
+    /** The q|k|v projection with RMSNorm of the input and the K/V rows written into the pool. */
+    public void gemvBatchQkv(CUdeviceptr w, CUdeviceptr x, int ldx, CUdeviceptr y, int ldy, CUdeviceptr bias,
+                             CUdeviceptr normW, float eps, int rows, int cols, KvTarget target) {
+        gemvBatch(w, x, ldx, y, ldy, bias, 1, normW, eps, rows, cols, target.batch(), false, target);
+    }
+
+    private void gemvBatch(CUdeviceptr w, CUdeviceptr x, int ldx, CUdeviceptr y, int ldy, CUdeviceptr bias,
+                           int xMode, CUdeviceptr normW, float eps, int rows, int cols, int nb, boolean accumulate,
+                           KvTarget kvt) {
         if (!gemvBatchFits(cols, ldx)) {
             throw new IllegalArgumentException("batched GEMV needs cols % 8 == 0 and ldx % 4 == 0, got " + cols
                     + ", " + ldx);
@@ -227,8 +247,14 @@ public final class CudaKernels {
             }
             String kernel = "gemv_batch_r" + rowsPerWarp + "_b" + group;
             dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, 0, w,
-                    x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, normW, eps,
-                    rows, cols, accumulate ? 1 : 0);
+                    x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, xMode, normW, eps,
+                    rows, cols, accumulate ? 1 : 0,
+                    kvt == null ? null : kvt.kv().pool(), kvt == null ? 0L : kvt.kv().blockElems(),
+                    kvt == null ? null : kvt.tables(), kvt == null ? 0 : kvt.tableStride(),
+                    kvt == null ? 0 : kvt.kv().blockSize(), kvt == null ? 0 : kvt.layer(),
+                    kvt == null ? 0 : kvt.kv().kvHeads(), kvt == null ? 0 : kvt.kv().headDim(),
+                    kvt == null ? Integer.MAX_VALUE : kvt.qDim(), kvt == null ? null : kvt.step(),
+                    kvt == null ? 0 : kvt.batch(), b0);
         }
     }
 

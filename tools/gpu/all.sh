@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every GPU check and benchmark of the CUDA backend in one call, on a fresh GPU machine with CUDA,
+# PyTorch and transformers but no Maven or network:
+#
+#   JAVA_RUNTIME=/path/to/jdk25-runtime LOG_DIR=/path/to/logs tools/gpu/all.sh [REPO_ROOT]
+#
+# 1. check.sh: every kernel against its CPU twin, the fixture models against transformers and the
+#    CPU backend, graph decode against eager launches, speed of the 0.5B geometry at context depths;
+# 2. reference_large.py: transformers builds and saves random-weight Qwen2.5-0.5B, Llama-3.2-1B and
+#    Qwen2-7B geometry models and their reference logits (WORK_DIR, default /tmp/tokenselect-large);
+# 3. the engine loads those directories: logits, greedy tokens, graph decode, decode speed at
+#    0 / 4K / 32K / 128K, batches and prefill, each next to its bound;
+# 4. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates.
+# The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
+# the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
+# SKIP_HF_GENERATE=1 leaves out step 4.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "${1:-$here/../..}" && pwd)"
+out="${LOG_DIR:-$repo/target/gpu-check}"
+work="${WORK_DIR:-/tmp/tokenselect-large}"
+presets="${PRESETS:-qwen2.5-0.5b,llama-3.2-1b,qwen2-7b}"
+mkdir -p "$out" "$work"
+java="${JAVA_RUNTIME:+$JAVA_RUNTIME/bin/}java"
+jar="$(ls "$repo"/engine/target/tokenselect-engine-*-cli.jar | head -1)"
+rc=0
+
+echo "== 1. kernels, fixtures, graph decode, 0.5B speed"
+LOG_DIR="$out" "$here/check.sh" "$repo" || rc=1
+
+echo "== 2. transformers models and references ($presets)"
+python3 "$here/reference_large.py" --out "$work" --presets "$presets" 2>&1 | tee "$out/reference_large.log" || rc=1
+mkdir -p "$out/large"
+cp "$work"/*.json "$work"/*.logits.f32 "$out/large/" 2>/dev/null
+
+echo "== 3. the engine on the transformers models"
+"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx32g \
+  -cp "$jar" dev.tokenselect.engine.backend.cuda.CudaSelfTest --repo "$repo" --large-only "$work" 2>&1 \
+  | tee "$out/large-models.log"
+[[ ${PIPESTATUS[0]} == 0 ]] || rc=1
+
+if [[ -z "${SKIP_HF_GENERATE:-}" ]]; then
+  echo "== 4. transformers generate loop"
+  python3 "$here/hf_generate_bench.py" --out "$out/hf_generate.json" 2>&1 | tee "$out/hf_generate.log" || rc=1
+fi
+echo "all.sh: exit status $rc; logs in $out"
+exit $rc
