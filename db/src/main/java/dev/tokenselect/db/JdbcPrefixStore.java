@@ -23,7 +23,7 @@ import dev.tokenselect.engine.prefix.PrefixStore;
 
 /**
  * The {@link PrefixStore} in PostgreSQL, plain JDBC over a {@link DataSource}; the schema comes from the
- * Flyway migrations in {@code db/migration} ({@link #migrate}). Locks are session advisory locks, so
+ * Flyway migrations in {@code db/tokenselect} ({@link #migrate}). Locks are session advisory locks, so
  * engines in other processes sharing the database wait on each other.
  */
 public final class JdbcPrefixStore implements PrefixStore {
@@ -34,9 +34,18 @@ public final class JdbcPrefixStore implements PrefixStore {
         this.dataSource = dataSource;
     }
 
-    /** Applies the catalog's migrations. */
+    /** Where the catalog's migrations live, and the table that records them. */
+    public static final String MIGRATIONS = "classpath:db/tokenselect";
+    public static final String HISTORY_TABLE = "tokenselect_schema_history";
+
+    /**
+     * Applies the catalog's migrations. They have their own location and history table, apart from Flyway's defaults
+     * ({@code db/migration}, {@code flyway_schema_history}), so an application that migrates its own schema in the same
+     * database with Flyway neither runs ours nor sees them as unknown.
+     */
     public static void migrate(DataSource dataSource) {
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+        Flyway.configure().dataSource(dataSource).locations(MIGRATIONS).table(HISTORY_TABLE)
+                .baselineOnMigrate(true).baselineVersion("0").load().migrate();
     }
 
     @FunctionalInterface

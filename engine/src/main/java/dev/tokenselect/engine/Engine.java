@@ -75,6 +75,7 @@ public final class Engine implements AutoCloseable {
         return new CudaBackend(model, CudaBackend.Options.defaults()
                 .withDevice(options.device())
                 .withKvCapacityTokens(options.kvCapacityTokens())
+                .withKvMemoryFraction(options.kvMemoryFraction())
                 .withBlockSize(options.blockSize()));
     }
 

@@ -9,15 +9,26 @@ package dev.tokenselect.engine;
  * @param kvCapacityTokens tokens the KV pool holds over all sequences; 0 for the backend's default
  *                         (32768 on the CPU, 90% of the GPU memory left after the weights on CUDA)
  * @param blockSize        tokens per KV block
+ * @param kvMemoryFraction share of the GPU memory left after the weights that the CUDA backend's KV pool
+ *                         takes when {@code kvCapacityTokens} is 0
  */
-public record EngineOptions(String backend, int device, int threads, long kvCapacityTokens, int blockSize) {
+public record EngineOptions(String backend, int device, int threads, long kvCapacityTokens, int blockSize,
+                            double kvMemoryFraction) {
 
     public static final int DEFAULT_BLOCK_SIZE = 32;
+    public static final double DEFAULT_KV_MEMORY_FRACTION = 0.9;
 
     public EngineOptions {
         if (!backend.equals("auto") && !backend.equals("cpu") && !backend.equals("cuda")) {
             throw new IllegalArgumentException("unknown backend '" + backend + "': use auto, cpu or cuda");
         }
+        if (!(kvMemoryFraction > 0 && kvMemoryFraction <= 1)) {
+            throw new IllegalArgumentException("the KV memory fraction must be in (0, 1], was " + kvMemoryFraction);
+        }
+    }
+
+    public EngineOptions(String backend, int device, int threads, long kvCapacityTokens, int blockSize) {
+        this(backend, device, threads, kvCapacityTokens, blockSize, DEFAULT_KV_MEMORY_FRACTION);
     }
 
     public static EngineOptions defaults() {

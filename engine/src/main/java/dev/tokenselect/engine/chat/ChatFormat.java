@@ -55,4 +55,9 @@ public final class ChatFormat {
         context.put("add_generation_prompt", addGenerationPrompt);
         return (tools != null && toolTemplate != null ? toolTemplate : template).render(context);
     }
+
+    /** The template that renders requests with tools: it shows what call syntax the model was taught. */
+    String toolTemplateSource() {
+        return (toolTemplate != null ? toolTemplate : template).source();
+    }
 }

@@ -24,7 +24,8 @@ final class CliOutput {
 
     static CliOutput of(CommandLine commandLine) {
         Object cmd = commandLine.getCommand();
-        boolean json = cmd instanceof ModelCommand mc && mc.common != null && mc.common.json;
+        boolean json = cmd instanceof ModelCommand mc && mc.common != null && mc.common.json
+                || cmd instanceof DownloadCommand dc && dc.json;
         return new CliOutput(commandLine.getOut(), commandLine.getErr(), json);
     }
 

@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.generate;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -23,7 +24,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BatchScheduler.class.getName());
 
-    private record Request(AttentionSpec attention, int[] prompt, SamplingParams params, TokenListener listener,
+    private record Request(SequenceSource source, int[] prompt, SamplingParams params, TokenListener listener,
                            CompletableFuture<GenerationResult> result) {
     }
 
@@ -58,6 +59,16 @@ public final class BatchScheduler implements AutoCloseable {
     /** Queues a generation; the future completes with its result (or its error). Thread-safe. */
     public CompletableFuture<GenerationResult> submit(AttentionSpec attention, int[] prompt, SamplingParams params,
                                                       TokenListener listener) {
+        return submit(() -> new SequenceSource.Prepared(backend.newSequence(attention), 0), prompt, params, listener);
+    }
+
+    /**
+     * Queues a generation whose sequence comes from {@code source} (opened on the worker when the request is
+     * admitted): only the prompt tokens after the ones it already holds are prefilled. The whole prompt still
+     * counts for the penalties and the stats' prompt length.
+     */
+    public CompletableFuture<GenerationResult> submit(SequenceSource source, int[] prompt, SamplingParams params,
+                                                      TokenListener listener) {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new IllegalStateException("the scheduler is closed"));
@@ -69,7 +80,7 @@ public final class BatchScheduler implements AutoCloseable {
             result.completeExceptionally(e);
             return result;
         }
-        queue.add(new Request(attention, prompt.clone(), params, listener, result));
+        queue.add(new Request(source, prompt.clone(), params, listener, result));
         return result;
     }
 
@@ -113,10 +124,16 @@ public final class BatchScheduler implements AutoCloseable {
             }
             Sequence seq = null;
             try {
-                seq = backend.newSequence(r.attention());
-                GenerationRun run = new GenerationRun(r.prompt(), r.params(), eosIds, tokenizer, r.listener());
                 long start = System.nanoTime();
-                float[] logits = generator.prefill(seq, r.prompt());
+                SequenceSource.Prepared prepared = r.source().open();
+                seq = prepared.sequence();
+                int cached = prepared.cachedTokens();
+                if (cached < 0 || cached >= r.prompt().length) {
+                    throw new IllegalStateException("a sequence source must leave at least one of the prompt's "
+                            + r.prompt().length + " tokens to prefill, it holds " + cached);
+                }
+                GenerationRun run = new GenerationRun(r.prompt(), r.params(), eosIds, tokenizer, r.listener());
+                float[] logits = generator.prefill(seq, Arrays.copyOfRange(r.prompt(), cached, r.prompt().length));
                 run.prefilled(System.nanoTime() - start);
                 Running admitted = new Running(r, seq, run);
                 if (run.finished() || run.accept(logits)) {
@@ -161,6 +178,13 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private static void finish(Running r, GenerationResult result, Throwable error) {
+        if (error == null) {
+            try {
+                r.request().source().finished(r.sequence());
+            } catch (RuntimeException e) { // publishing a prefix for later requests is not part of this answer
+                LOG.log(System.Logger.Level.WARNING, "after a finished request", e);
+            }
+        }
         r.sequence().close();
         if (error != null) {
             r.request().result().completeExceptionally(error);

@@ -74,7 +74,7 @@ final class GenerationRun {
 
     /** Samples from a step's logits; true when the generation has ended. */
     boolean accept(float[] logits) {
-        int next = sampler.sample(logits, history, historyLength);
+        int next = sampler.sample(logits, history, historyLength, promptLength);
         generated[count++] = next;
         history[historyLength++] = next;
         listener.onToken(next);

@@ -20,13 +20,24 @@ public final class Sampler {
         this.random = RandomGeneratorFactory.of("L64X128MixRandom").create(seed);
     }
 
-    /**
-     * @param logits  modified in place (penalty and temperature)
-     * @param history prompt and generated ids so far, for the repetition penalty
-     */
+    /** As {@link #sample(float[], int[], int, int)} with the whole history counted as generated. */
     public int sample(float[] logits, int[] history, int historyLength) {
+        return sample(logits, history, historyLength, 0);
+    }
+
+    /**
+     * @param logits       modified in place (penalties and temperature)
+     * @param history      prompt and generated ids so far, for the penalties
+     * @param promptLength how many of the history's first ids are the prompt (the frequency and presence
+     *                     penalties count only the ids after them)
+     */
+    public int sample(float[] logits, int[] history, int historyLength, int promptLength) {
         if (params.repetitionPenalty() != 1) {
             applyRepetitionPenalty(logits, history, historyLength, (float) params.repetitionPenalty());
+        }
+        if (params.frequencyPenalty() != 0 || params.presencePenalty() != 0) {
+            applyFrequencyAndPresencePenalties(logits, history, promptLength, historyLength,
+                    (float) params.frequencyPenalty(), (float) params.presencePenalty());
         }
         if (params.isGreedy()) {
             return argmax(logits);
@@ -113,6 +124,21 @@ public final class Sampler {
                 seen[id] = true;
                 logits[id] = logits[id] > 0 ? logits[id] / penalty : logits[id] * penalty;
             }
+        }
+    }
+
+    /** OpenAI's penalties: {@code logit -= count * frequency + (count > 0 ? presence : 0)} over {@code ids[from, to)}. */
+    static void applyFrequencyAndPresencePenalties(float[] logits, int[] ids, int from, int to, float frequency,
+                                                   float presence) {
+        java.util.Map<Integer, Integer> counts = new java.util.HashMap<>();
+        for (int i = from; i < to; i++) {
+            int id = ids[i];
+            if (id >= 0 && id < logits.length) {
+                counts.merge(id, 1, Integer::sum);
+            }
+        }
+        for (var e : counts.entrySet()) {
+            logits[e.getKey()] -= e.getValue() * frequency + presence;
         }
     }
 

@@ -112,6 +112,7 @@ public final class CorpusManager implements AutoCloseable {
     private final PersistentPrefixes persistence;
     private final PrefixStore store;
     private final Options options;
+    private final boolean ownsCache;
     private final CacheKey baseKey;
     private final ConcurrentHashMap<String, CompletableFuture<Resident>> residents = new ConcurrentHashMap<>();
     private final AtomicLong prefilledTokens = new AtomicLong();
@@ -121,9 +122,18 @@ public final class CorpusManager implements AutoCloseable {
      * @param persistence where segments are persisted and the catalog lives; null for memory only
      */
     public CorpusManager(Engine engine, PersistentPrefixes persistence, Options options) {
+        this(engine, null, persistence, options);
+    }
+
+    /**
+     * @param cache the backend's prefix cache, shared with other users of the pool (a pool has one cache: it
+     *              is the pool's reclaimer); null for a cache of this manager's own, closed with it
+     */
+    public CorpusManager(Engine engine, PrefixCache cache, PersistentPrefixes persistence, Options options) {
         this.backend = engine.backend();
-        this.kv = KvAccess.of(backend);
-        this.cache = new PrefixCache(kv);
+        this.kv = cache != null ? cache.kv() : KvAccess.of(backend);
+        this.ownsCache = cache == null;
+        this.cache = cache != null ? cache : new PrefixCache(kv);
         this.generator = engine.generator(options.prefillChunk());
         this.prompts = new CorpusPrompts(engine.tokenizer());
         this.fingerprint = ModelFingerprint.of(engine.model());
@@ -279,13 +289,39 @@ public final class CorpusManager implements AutoCloseable {
     /** As {@link #ask}, with the tokens that follow the corpus given directly. */
     public Answer askTokens(String name, int[] suffix, SamplingParams params, TokenListener listener) {
         Resident r = resident(name);
-        int n = r.tokens.length;
-        cache.ensureFree(BlockAllocator.blocksFor((long) n + suffix.length + params.maxTokens(), r.key.blockSize())
-                - n / r.key.blockSize());
-        try (Sequence seq = backend.fork(r.sequence, n, options.attention())) {
+        try (Sequence seq = open(name, suffix.length + (long) params.maxTokens(), options.attention())) {
             GenerationResult result = generator.generate(seq, suffix, params, listener);
-            return new Answer(result, n, suffix.length, r.restoredTokens);
+            return new Answer(result, r.tokens.length, suffix.length, r.restoredTokens);
         }
+    }
+
+    /**
+     * A new sequence that holds the corpus's whole prefix (full blocks shared, the partial last one copied), for a
+     * request that appends up to {@code extraTokens} tokens with {@code attention}; room for those is reclaimed from
+     * unused cached prefixes first.
+     */
+    public Sequence open(String name, long extraTokens, AttentionSpec attention) {
+        Resident r = resident(name);
+        int n = r.tokens.length;
+        cache.ensureFree(BlockAllocator.blocksFor(n + extraTokens, r.key.blockSize()) - n / r.key.blockSize());
+        return backend.fork(r.sequence, n, attention);
+    }
+
+    /** Names of the corpora resident in this engine now (not those only catalogued). */
+    public List<String> residentNames() {
+        List<String> names = new ArrayList<>();
+        residents.forEach((name, f) -> {
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                names.add(name);
+            }
+        });
+        names.sort(null);
+        return names;
+    }
+
+    /** The attention the corpora are prefilled with. */
+    public AttentionSpec attention() {
+        return options.attention();
     }
 
     /** The corpus's prefix tokens. */
@@ -346,7 +382,9 @@ public final class CorpusManager implements AutoCloseable {
             }
         }
         residents.clear();
-        cache.close();
+        if (ownsCache) {
+            cache.close();
+        }
     }
 
     private static Resident join(CompletableFuture<Resident> f) {

@@ -76,6 +76,48 @@ public final class CorpusPrompts {
                 tokenizer.encode(suffix.substring(at + QUESTION_SLOT.length()), false));
     }
 
+    /**
+     * The whole prompt of a conversation held after the corpus: the corpus's system turn, then {@code messages}
+     * (HF message maps, any roles the template accepts), {@code tools} and the opening of the assistant's turn.
+     * When the template renders the corpus turn the same way with this conversation, the result starts with
+     * {@code corpusTokens} exactly (the resident prefix is shared whole). Otherwise (a template that puts the tool
+     * definitions into the system turn) it starts with the corpus's opening and document tokens, so the cached
+     * full blocks of those are still shared. The conversation's own text is tokenized as transformers does it
+     * (special tokens recognized).
+     *
+     * @param corpusTokens the corpus's prefix ({@link #corpusTokens})
+     * @param templateArgs further template variables (e.g. {@code enable_thinking}); may be empty
+     */
+    public int[] conversationTokens(int[] corpusTokens, List<Map<String, Object>> messages,
+                                    List<Map<String, Object>> tools, Map<String, Object> templateArgs) {
+        if (chat == null) {
+            if (tools != null && !tools.isEmpty()) {
+                throw new IllegalArgumentException(tokenizer.source() + ": the model has no chat template, so it cannot "
+                        + "be given tools");
+            }
+            Object last = messages.isEmpty() ? null : messages.get(messages.size() - 1).get("content");
+            return concat(corpusTokens, questionTokens(last == null ? "" : last.toString()));
+        }
+        List<Map<String, Object>> all = new java.util.ArrayList<>(messages.size() + 1);
+        all.add(message("system", CORPUS_SLOT));
+        all.addAll(messages);
+        String full = chat.render(all, tools, true, templateArgs);
+        String prefix = corpusTemplate();
+        if (full.startsWith(prefix)) {
+            return concat(corpusTokens, tokenizer.encode(full.substring(prefix.length()), false));
+        }
+        int at = full.indexOf(CORPUS_SLOT);
+        if (at < 0) {
+            throw new IllegalStateException("the chat template drops the system message that holds the corpus");
+        }
+        int slot = prefix.indexOf(CORPUS_SLOT);
+        int head = tokenizer.encode(prefix.substring(0, slot), false).length;
+        int tail = tokenizer.encode(prefix.substring(slot + CORPUS_SLOT.length()), false).length;
+        int[] documents = java.util.Arrays.copyOfRange(corpusTokens, head, corpusTokens.length - tail);
+        return concat(tokenizer.encode(full.substring(0, at), false), documents,
+                tokenizer.encode(full.substring(at + CORPUS_SLOT.length()), false));
+    }
+
     private String corpusTemplate() {
         return chat.render(List.of(message("system", CORPUS_SLOT)), null, false, Map.of("enable_thinking", false));
     }

@@ -98,10 +98,36 @@ class SamplerTest {
     }
 
     @Test
+    void frequencyAndPresencePenaltiesCountOnlyGeneratedTokensAsOpenAiDefinesThem() {
+        float[] logits = {2.0f, 2.0f, 1.0f, 0.5f};
+        // history: prompt [3, 3], then generated [0, 0, 1]: id 3 is not penalized, id 0 twice, id 1 once
+        Sampler.applyFrequencyAndPresencePenalties(logits, new int[] {3, 3, 0, 0, 1}, 2, 5, 0.5f, 0.25f);
+        assertArrayEquals(new float[] {2.0f - 2 * 0.5f - 0.25f, 2.0f - 0.5f - 0.25f, 1.0f, 0.5f}, logits);
+        // greedy after the penalties: id 0 drops to 0.75, id 1 to 1.25, id 2 stays at 1.0: id 1 wins
+        SamplingParams p = SamplingParams.builder().frequencyPenalty(0.5).presencePenalty(0.25).build();
+        assertEquals(1, new Sampler(p).sample(new float[] {2.0f, 2.0f, 1.0f, 0.5f}, new int[] {3, 3, 0, 0, 1}, 5, 2));
+        // a larger presence penalty pushes both generated ids below id 2
+        SamplingParams strong = SamplingParams.builder().presencePenalty(1.5).build();
+        assertEquals(2, new Sampler(strong).sample(new float[] {2.0f, 2.0f, 1.0f, 0.5f}, new int[] {3, 3, 0, 0, 1}, 5, 2));
+        // the prompt's ids are never penalized: id 3 stays where it was
+        assertEquals(3, new Sampler(strong).sample(new float[] {0.0f, 0.0f, 0.0f, 0.5f}, new int[] {3, 3}, 2, 2));
+    }
+
+    @Test
+    void zeroPenaltiesLeaveTheSamplerAsItWas() {
+        SamplingParams plain = SamplingParams.builder().temperature(1.5).seed(7L).build();
+        SamplingParams zero = plain.toBuilder().frequencyPenalty(0).presencePenalty(0).build();
+        assertArrayEquals(draw(plain, 64), draw(zero, 64));
+        assertEquals(plain, zero);
+    }
+
+    @Test
     void invalidParametersAreRejectedWithTheirName() {
         var e = assertThrows(IllegalArgumentException.class, () -> SamplingParams.builder().topP(0).build());
         assertTrue(e.getMessage().contains("top-p"));
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.builder().temperature(-1).build());
         assertThrows(IllegalArgumentException.class, () -> SamplingParams.builder().stopStrings(java.util.List.of("")).build());
+        var nan = assertThrows(IllegalArgumentException.class, () -> SamplingParams.builder().frequencyPenalty(Double.NaN).build());
+        assertTrue(nan.getMessage().contains("frequency"));
     }
 }
