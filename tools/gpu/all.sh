@@ -10,10 +10,12 @@
 #    Qwen2-7B geometry models and their reference logits (WORK_DIR, default /tmp/tokenselect-large);
 # 3. the engine loads those directories: logits, greedy tokens, graph decode, decode speed at
 #    0 / 4K / 32K / 128K, batches and prefill, each next to its bound;
-# 4. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates.
+# 4. a corpus resident in the device pool, persisted and restored by a second engine (same answer),
+#    and time to first token cold / resident / restored (CORPUS_BENCH="model:tokens ...");
+# 5. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
-# SKIP_HF_GENERATE=1 leaves out step 4.
+# STEPS="1 2 3 4 5" (the default) picks steps; SKIP_HF_GENERATE=1 leaves out step 5.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "${1:-$here/../..}" && pwd)"
@@ -24,23 +26,52 @@ mkdir -p "$out" "$work"
 java="${JAVA_RUNTIME:+$JAVA_RUNTIME/bin/}java"
 jar="$(ls "$repo"/engine/target/tokenselect-engine-*-cli.jar | head -1)"
 rc=0
+steps=" ${STEPS:-1 2 3 4 5} "
+step() { [[ "$steps" == *" $1 "* ]]; }
 
+if step 1; then
 echo "== 1. kernels, fixtures, graph decode, 0.5B speed"
 LOG_DIR="$out" "$here/check.sh" "$repo" || rc=1
+fi
 
+if step 2; then
 echo "== 2. transformers models and references ($presets)"
 python3 "$here/reference_large.py" --out "$work" --presets "$presets" 2>&1 | tee "$out/reference_large.log" || rc=1
 mkdir -p "$out/large"
 cp "$work"/*.json "$work"/*.logits.f32 "$out/large/" 2>/dev/null
+fi
 
+if step 3; then
 echo "== 3. the engine on the transformers models"
 "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx32g \
   -cp "$jar" dev.tokenselect.engine.backend.cuda.CudaSelfTest --repo "$repo" --large-only "$work" 2>&1 \
   | tee "$out/large-models.log"
 [[ ${PIPESTATUS[0]} == 0 ]] || rc=1
+fi
 
-if [[ -z "${SKIP_HF_GENERATE:-}" ]]; then
-  echo "== 4. transformers generate loop"
+if step 4; then
+echo "== 4. resident and restored corpora on the GPU"
+rm -rf "$work/cache-check"
+"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -cp "$jar" \
+  dev.tokenselect.engine.prefix.CorpusRestoreCheck "$repo/models/needle-14m" "$work/cache-check" cuda 2>&1 \
+  | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/corpus-restore.log"
+[[ ${PIPESTATUS[0]} == 0 ]] || rc=1
+# time to first token, cold / resident / restored, on the transformers models with Qwen's real tokenizer
+for spec in ${CORPUS_BENCH:-qwen2-7b:32768}; do
+  name="${spec%%:*}"; tokens="${spec##*:}"
+  [[ -d "$work/$name" ]] || continue
+  gunzip -c "$repo/engine/src/test/resources/tokenizers/qwen3/tokenizer.json.gz" > "$work/$name/tokenizer.json"
+  cp "$repo/engine/src/test/resources/tokenizers/qwen3/tokenizer_config.json" "$work/$name/"
+  rm -rf "$work/cache-$name"
+  timeout "${CORPUS_BENCH_TIMEOUT:-240}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+    -Xmx48g -cp "$jar" dev.tokenselect.engine.prefix.CorpusBenchmark "$work/$name" "$work/cache-$name" "$tokens" cuda \
+    2>&1 | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/corpus-bench-$name.log"
+  rm -rf "$work/cache-$name"
+done
+fi
+
+if step 5 && [[ -z "${SKIP_HF_GENERATE:-}" ]]; then
+  echo "== 5. transformers generate loop"
   python3 "$here/hf_generate_bench.py" --out "$out/hf_generate.json" 2>&1 | tee "$out/hf_generate.log" || rc=1
 fi
 echo "all.sh: exit status $rc; logs in $out"

@@ -32,3 +32,15 @@ extern "C" __global__ void add_bias_f32(float *__restrict__ y, const float *__re
     long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < (long long) rows * cols) y[i] += bias[i % cols];
 }
+
+/** dst[i] = float(src[i]) for a block of the KV pool leaving the device. grid ceil(n/256), block 256. */
+extern "C" __global__ void bf16_to_f32(float *__restrict__ dst, const bf16 *__restrict__ src, long long n) {
+    long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) dst[i] = bf2f(src[i]);
+}
+
+/** dst[i] = bf16(src[i]) (round to nearest even) for a block restored into the KV pool. */
+extern "C" __global__ void f32_to_bf16(bf16 *__restrict__ dst, const float *__restrict__ src, long long n) {
+    long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) dst[i] = __float2bfloat16_rn(src[i]);
+}

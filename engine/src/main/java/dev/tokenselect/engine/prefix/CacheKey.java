@@ -57,14 +57,17 @@ public record CacheKey(String modelFingerprint, String salt, String attentionKey
     public static CacheKey of(String modelFingerprint, String salt, Backend backend, KvAccess kv,
                               AttentionSpec attention, int prefillChunk) {
         int blockSize = kv.geometry().blockSize();
+        // KV kept at another precision (the CUDA pool's bf16) is a different KV: never mixed with fp32 blocks
+        String precision = "fp32".equals(kv.precision()) ? "" : ";kv=" + kv.precision();
         if (attention.kind() == AttentionSpec.Kind.FULL) {
-            return full(modelFingerprint, salt, blockSize);
+            return new CacheKey(modelFingerprint, salt, "full" + precision, blockSize, 1);
         }
         int chunk;
         try (Sequence probe = backend.newSequence(attention)) {
             chunk = Math.min(prefillChunk, probe.maxChunk());
         }
-        String key = attention.name() + ":" + attention.params() + ",pageSize=" + attention.pageSize() + ",chunk=" + chunk;
+        String key = attention.name() + ":" + attention.params() + ",pageSize=" + attention.pageSize() + ",chunk=" + chunk
+                + precision;
         return new CacheKey(modelFingerprint, salt, key, blockSize, chunk);
     }
 

@@ -182,6 +182,7 @@ public final class CudaBackend implements Backend {
     private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
     private final boolean graphShapes;
     private volatile boolean graphsEnabled;
+    private CUdeviceptr blockStaging;
     private volatile boolean closed;
 
     public CudaBackend(Model model) {
@@ -786,6 +787,55 @@ public final class CudaBackend implements Backend {
                 }
             }
         };
+    }
+
+    /** The pool's geometry (block layout as the prefix cache sees it, in fp32). */
+    public KvGeometry kvGeometry() {
+        return geometry;
+    }
+
+    /** The allocator of the device pool's blocks (the prefix cache registers its reclaimer here). */
+    public BlockAllocator allocator() {
+        return allocator;
+    }
+
+    /** Copies block {@code blockId} out of the device pool into {@code dst} as fp32 ({@link KvGeometry#blockBytes()}). */
+    public void copyBlockOut(int blockId, MemorySegment dst) {
+        lock.lock();
+        try {
+            checkOpen();
+            dev.makeCurrent();
+            long elems = blockBytes / 2;
+            CUdeviceptr staging = blockStaging();
+            dev.launch("bf16_to_f32", (int) ((elems + 255) / 256), 1, 1, 256, 0, staging,
+                    kv.pool().withByteOffset(blockId * blockBytes), elems);
+            dev.copyToHost(dst, staging, 4 * elems);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Overwrites block {@code blockId} of the device pool with the fp32 block {@code src} (rounded to bf16). */
+    public void copyBlockIn(int blockId, MemorySegment src) {
+        lock.lock();
+        try {
+            checkOpen();
+            dev.makeCurrent();
+            long elems = blockBytes / 2;
+            CUdeviceptr staging = blockStaging();
+            dev.copyToDevice(staging, src, 4 * elems);
+            dev.launch("f32_to_bf16", (int) ((elems + 255) / 256), 1, 1, 256, 0,
+                    kv.pool().withByteOffset(blockId * blockBytes), staging, elems);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private CUdeviceptr blockStaging() {
+        if (blockStaging == null) {
+            blockStaging = dev.alloc(2 * blockBytes, "a KV block in fp32 (prefix cache copies)");
+        }
+        return blockStaging;
     }
 
     /** Turns graph replay of decode steps on or off (benchmarks compare both on one loaded model). */

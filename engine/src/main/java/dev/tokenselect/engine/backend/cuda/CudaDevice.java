@@ -292,6 +292,20 @@ public final class CudaDevice implements AutoCloseable {
         cuMemcpyHtoD(dst, Pointer.to(buffer.slice()), buffer.remaining());
     }
 
+    /** Copies {@code bytes} from a host segment (native or heap) to the device. */
+    public void copyToDevice(CUdeviceptr dst, java.lang.foreign.MemorySegment src, long bytes) {
+        cuMemcpyHtoD(dst, pointerTo(src), bytes);
+    }
+
+    /** Copies {@code bytes} from the device into a host segment (native or heap). */
+    public void copyToHost(java.lang.foreign.MemorySegment dst, CUdeviceptr src, long bytes) {
+        cuMemcpyDtoH(pointerTo(dst), src, bytes);
+    }
+
+    private static Pointer pointerTo(java.lang.foreign.MemorySegment s) {
+        return Pointer.to(s.asByteBuffer()); // direct for a native segment; JCuda pins a heap one's array
+    }
+
     public void copyToHost(float[] dst, CUdeviceptr src, int count) {
         cuMemcpyDtoH(Pointer.to(dst), src, 4L * count);
     }
