@@ -65,6 +65,11 @@ public final class Generator {
 
     /** Runs the prompt in chunks and returns the last position's logits; long prompts log their progress. */
     public float[] prefill(Sequence seq, int[] prompt) {
+        return prefill(seq, prompt, PrefillListener.NONE);
+    }
+
+    /** As {@link #prefill(Sequence, int[])}, telling {@code listener} after each chunk. */
+    public float[] prefill(Sequence seq, int[] prompt, PrefillListener listener) {
         float[] logits = null;
         int chunk = Math.min(prefillChunk, seq.maxChunk());
         long start = System.nanoTime();
@@ -73,6 +78,7 @@ public final class Generator {
         for (int from = 0; from < prompt.length; from += chunk) {
             int to = Math.min(prompt.length, from + chunk);
             logits = backend.forward(seq, Arrays.copyOfRange(prompt, from, to));
+            listener.onPrefill(to, prompt.length);
             if (prompt.length >= PROGRESS_MIN_TOKENS && (to >= nextReport || to == prompt.length)) {
                 nextReport += reportEvery;
                 double seconds = (System.nanoTime() - start) / 1e9;

@@ -171,17 +171,23 @@ public final class CorpusManager implements AutoCloseable {
 
     /** Registers (or re-attaches) a corpus with no cache salt. */
     public CorpusInfo register(String name, List<Document> documents) {
-        return register(name, documents, "");
+        return register(name, documents, "", CorpusListener.NONE);
+    }
+
+    /** As {@link #register(String, List, String, CorpusListener)} without a listener. */
+    public CorpusInfo register(String name, List<Document> documents, String salt) {
+        return register(name, documents, salt, CorpusListener.NONE);
     }
 
     /**
      * Makes {@code name} resident: tokenized once, restored from disk when a valid segment exists, prefilled
      * otherwise, pinned, persisted and catalogued.
      *
-     * @param salt a per-corpus or per-tenant cache salt; blocks under different salts are never shared
+     * @param salt     a per-corpus or per-tenant cache salt; blocks under different salts are never shared
+     * @param listener hears the restore or prefill as it goes (a UI's progress bar), then READY
      * @throws IllegalStateException when {@code name} is resident with other documents
      */
-    public CorpusInfo register(String name, List<Document> documents, String salt) {
+    public CorpusInfo register(String name, List<Document> documents, String salt, CorpusListener listener) {
         int[] tokens = prompts.corpusTokens(documents);
         CacheKey key = baseKey.withSalt(salt);
         String segmentId = key.segmentId(tokens);
@@ -193,12 +199,13 @@ public final class CorpusManager implements AutoCloseable {
                 throw new IllegalStateException("corpus '" + name + "' is registered with other documents or salt; "
                         + "remove it first");
             }
+            listener.onProgress(new CorpusProgress(name, CorpusProgress.Stage.READY, tokens.length, tokens.length));
             return new CorpusInfo(name, tokens.length, 0, 0, true, segmentId);
         }
         int before = (int) prefilledTokens.get();
         Resident r;
         try {
-            r = load(name, tokens, key);
+            r = load(name, tokens, key, listener);
             mine.complete(r);
         } catch (RuntimeException | Error e) {
             residents.remove(name, mine);
@@ -213,25 +220,33 @@ public final class CorpusManager implements AutoCloseable {
             }
             store.putCorpus(new CorpusRecord(fingerprint, name, salt, key.attentionKey(), segmentId, tokens, docs, Instant.now()));
         }
+        listener.onProgress(new CorpusProgress(name, CorpusProgress.Stage.READY, tokens.length, tokens.length));
         return new CorpusInfo(name, tokens.length, r.restoredTokens > 0 ? 0 : Math.max(0, (int) prefilledTokens.get() - before),
                 r.restoredTokens, false, segmentId);
     }
 
     /** Builds the resident sequence: restore, or share what the cache has and prefill the rest; pin; persist. */
-    private Resident load(String name, int[] tokens, CacheKey key) {
+    private Resident load(String name, int[] tokens, CacheKey key, CorpusListener listener) {
         String segmentId = key.segmentId(tokens);
         try (PrefixStore.Lock ignored = store == null ? () -> { } : store.lock("segment:" + segmentId)) {
             Sequence seq = backend.newSequence(options.attention());
             try {
                 int restored = 0;
-                if (persistence != null && persistence.restore(cache, seq, tokens, key)) {
+                boolean persisted = persistence != null && store.segment(segmentId).isPresent();
+                if (persisted) {
+                    listener.onProgress(new CorpusProgress(name, CorpusProgress.Stage.RESTORING, 0, tokens.length));
+                }
+                if (persisted && persistence.restore(cache, seq, tokens, key)) {
                     restored = tokens.length;
                     restoredTokens.addAndGet(restored);
                     LOG.log(System.Logger.Level.INFO, "corpus {0}: restored {1} tokens from disk", name, restored);
                 } else {
                     int shared = cache.attach(seq, tokens, key);
                     cache.ensureFree(BlockAllocator.blocksFor(tokens.length, key.blockSize()) - shared / key.blockSize());
-                    generator.prefill(seq, java.util.Arrays.copyOfRange(tokens, shared, tokens.length));
+                    listener.onProgress(new CorpusProgress(name, CorpusProgress.Stage.PREFILLING, shared, tokens.length));
+                    generator.prefill(seq, java.util.Arrays.copyOfRange(tokens, shared, tokens.length),
+                            (done, total) -> listener.onProgress(new CorpusProgress(name, CorpusProgress.Stage.PREFILLING,
+                                    shared + done, tokens.length)));
                     prefilledTokens.addAndGet(tokens.length - shared);
                     LOG.log(System.Logger.Level.INFO, "corpus {0}: prefilled {1} tokens ({2} shared from the cache)",
                             name, tokens.length - shared, shared);
@@ -239,6 +254,8 @@ public final class CorpusManager implements AutoCloseable {
                 BlockHash[] chain = cache.publish(seq, tokens, key);
                 cache.pin(chain, chain.length);
                 if (persistence != null) {
+                    listener.onProgress(new CorpusProgress(name, CorpusProgress.Stage.PERSISTING, tokens.length,
+                            tokens.length));
                     persistence.persist(kv, seq, tokens, key, true);
                     store.setPinned(segmentId, true);
                 }
@@ -271,7 +288,7 @@ public final class CorpusManager implements AutoCloseable {
             return join(existing);
         }
         try {
-            Resident r = load(name, c.tokens(), baseKey.withSalt(c.salt()));
+            Resident r = load(name, c.tokens(), baseKey.withSalt(c.salt()), CorpusListener.NONE);
             mine.complete(r);
             return r;
         } catch (RuntimeException | Error e) {
@@ -317,6 +334,46 @@ public final class CorpusManager implements AutoCloseable {
         });
         names.sort(null);
         return names;
+    }
+
+    /**
+     * Every corpus resident here or catalogued for this model, by name: its size, the pool memory it takes when
+     * resident, and where its K/V are now. Corpora still being registered are left out. Reads the catalog; restores
+     * nothing.
+     */
+    public List<CorpusStatus> statuses() {
+        Map<String, CorpusStatus> byName = new java.util.TreeMap<>();
+        CorpusStatus.Residence pool = kv instanceof KvAccess.Cuda ? CorpusStatus.Residence.DEVICE
+                : CorpusStatus.Residence.HOST;
+        residents.forEach((name, f) -> {
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                Resident r = f.join();
+                byName.put(name, new CorpusStatus(name, r.tokens.length, kvBytes(r.tokens.length),
+                        persistedBytes(r.segmentId), pool));
+            }
+        });
+        if (store != null) {
+            for (CorpusRecord c : store.corpora(fingerprint)) {
+                if (!residents.containsKey(c.name())) {
+                    byName.put(c.name(), new CorpusStatus(c.name(), c.tokens().length, kvBytes(c.tokens().length),
+                            persistedBytes(c.segmentId()), CorpusStatus.Residence.DISK));
+                }
+            }
+        }
+        return List.copyOf(byName.values());
+    }
+
+    /** Bytes of the whole KV blocks that {@code tokens} tokens take in this pool, at its precision. */
+    public long kvBytes(int tokens) {
+        long blockBytes = kv.geometry().blockBytes(); // fp32; a bf16 pool holds half of it
+        if ("bf16".equals(kv.precision())) {
+            blockBytes /= 2;
+        }
+        return BlockAllocator.blocksFor(tokens, kv.geometry().blockSize()) * blockBytes;
+    }
+
+    private long persistedBytes(String segmentId) {
+        return store == null ? 0 : store.segment(segmentId).map(PrefixStore.SegmentRecord::bytes).orElse(0L);
     }
 
     /** The attention the corpora are prefilled with. */

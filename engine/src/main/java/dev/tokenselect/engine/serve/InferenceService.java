@@ -16,10 +16,12 @@ import dev.tokenselect.engine.generate.Generator;
 import dev.tokenselect.engine.generate.SequenceSource;
 import dev.tokenselect.engine.generate.TokenListener;
 import dev.tokenselect.engine.prefix.CacheKey;
+import dev.tokenselect.engine.prefix.CorpusListener;
 import dev.tokenselect.engine.prefix.CorpusManager;
 import dev.tokenselect.engine.prefix.CorpusManager.CorpusInfo;
 import dev.tokenselect.engine.prefix.CorpusPrompts;
 import dev.tokenselect.engine.prefix.CorpusPrompts.Document;
+import dev.tokenselect.engine.prefix.CorpusStatus;
 import dev.tokenselect.engine.prefix.KvAccess;
 import dev.tokenselect.engine.prefix.ModelFingerprint;
 import dev.tokenselect.engine.prefix.PersistentPrefixes;
@@ -216,6 +218,16 @@ public final class InferenceService implements AutoCloseable {
     /** Registers (or re-attaches) a corpus: prefilled or restored once, pinned, persisted where persistence is on. */
     public CorpusInfo registerCorpus(String name, List<Document> documents) {
         return corpusManager().register(name, documents);
+    }
+
+    /** As {@link #registerCorpus(String, List)}, telling {@code listener} how the restore or prefill goes. */
+    public CorpusInfo registerCorpus(String name, List<Document> documents, CorpusListener listener) {
+        return corpusManager().register(name, documents, "", listener);
+    }
+
+    /** Size, pool memory and residence of every corpus resident here or catalogued for this model. */
+    public List<CorpusStatus> corpusStatuses() {
+        return corpora == null ? List.of() : corpora.statuses();
     }
 
     /** @return whether a corpus of that name existed */

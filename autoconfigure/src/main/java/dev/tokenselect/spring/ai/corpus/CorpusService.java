@@ -7,8 +7,10 @@ import java.util.Objects;
 
 import org.springframework.ai.document.Document;
 
+import dev.tokenselect.engine.prefix.CorpusListener;
 import dev.tokenselect.engine.prefix.CorpusManager.CorpusInfo;
 import dev.tokenselect.engine.prefix.CorpusPrompts;
+import dev.tokenselect.engine.prefix.CorpusStatus;
 import dev.tokenselect.engine.serve.InferenceService;
 
 /**
@@ -31,6 +33,14 @@ public class CorpusService {
      * @return how many tokens the corpus has and how many this call prefilled or restored
      */
     public CorpusInfo register(String name, List<Document> documents) {
+        return register(name, documents, CorpusListener.NONE);
+    }
+
+    /**
+     * As {@link #register(String, List)}, telling {@code listener} how the restore or prefill goes (on this thread):
+     * run it on a background thread and show the progress while a large corpus is prefilled.
+     */
+    public CorpusInfo register(String name, List<Document> documents, CorpusListener listener) {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a corpus needs a name");
         }
@@ -45,7 +55,7 @@ public class CorpusService {
             }
             docs.add(new CorpusPrompts.Document(title(d), d.getText()));
         }
-        return service.registerCorpus(name, docs);
+        return service.registerCorpus(name, docs, listener);
     }
 
     /** @return whether a corpus of that name existed */
@@ -60,6 +70,11 @@ public class CorpusService {
 
     public boolean exists(String name) {
         return service.corpusNames().contains(name);
+    }
+
+    /** Size in tokens, KV bytes and residence (device, host or disk) of every corpus; restores nothing. */
+    public List<CorpusStatus> statuses() {
+        return service.corpusStatuses();
     }
 
     /** Corpora whose prefix is resident in memory now. */
