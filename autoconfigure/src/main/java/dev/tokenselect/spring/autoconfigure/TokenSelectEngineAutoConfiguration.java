@@ -12,6 +12,7 @@ import org.springframework.context.annotation.Bean;
 import dev.tokenselect.engine.Engine;
 import dev.tokenselect.engine.EngineOptions;
 import dev.tokenselect.engine.hub.HubClient;
+import dev.tokenselect.engine.prefix.CorpusPrompts;
 import dev.tokenselect.engine.prefix.PersistentPrefixes;
 import dev.tokenselect.engine.select.AttentionSpec;
 import dev.tokenselect.engine.select.SelectionParams;
@@ -47,7 +48,16 @@ public class TokenSelectEngineAutoConfiguration {
     public InferenceService tokenSelectInferenceService(Engine engine, TokenSelectProperties properties,
                                                         ObjectProvider<PersistentPrefixes> persistence) {
         return new InferenceService(engine, persistence.getIfAvailable(), new InferenceService.Options(
-                attention(properties), properties.getPrefillChunk(), properties.getMaxBatch()));
+                attention(properties), properties.getPrefillChunk(), properties.getMaxBatch(), corpusTurn(properties)));
+    }
+
+    static CorpusPrompts.Turn corpusTurn(TokenSelectProperties p) {
+        try {
+            return CorpusPrompts.Turn.of(p.getCorpusTurn());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(TokenSelectProperties.PREFIX + ".corpus-turn: " + e.getMessage()
+                    + "; set it to system or user", e);
+        }
     }
 
     static AttentionSpec attention(TokenSelectProperties p) {

@@ -63,6 +63,12 @@ public class TokenSelectProperties {
     /** Most requests decoded together; more wait in the queue. */
     private int maxBatch = 8;
 
+    /**
+     * Which chat turn holds a corpus: system (the system message, the conversation after it) or user (the start of
+     * the first user message, whose question ends it).
+     */
+    private String corpusTurn = "system";
+
     public static class Persistence {
 
         /** Persist corpora (and restore them after a restart) under cache-dir, catalogued in the DataSource when there is one. */
@@ -218,6 +224,14 @@ public class TokenSelectProperties {
 
     public void setPrefillChunk(int prefillChunk) {
         this.prefillChunk = prefillChunk;
+    }
+
+    public String getCorpusTurn() {
+        return corpusTurn;
+    }
+
+    public void setCorpusTurn(String corpusTurn) {
+        this.corpusTurn = corpusTurn;
     }
 
     public int getMaxBatch() {

@@ -137,6 +137,27 @@ class ChatClientIntegrationTest {
     }
 
     @Test
+    void withTheCorpusInTheUserTurnTheNeedleModelAnswersFromTheCorpus() {
+        runner().withPropertyValues("spring.ai.tokenselect.corpus-turn=user").run(ctx -> {
+            CorpusService corpora = ctx.getBean(CorpusService.class);
+            // the layout the model was trained on: the text, then the question, in one user turn
+            String notes = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. "
+                    .repeat(30) + "The special code for falcon is 318274. "
+                    + "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. ".repeat(30);
+            var info = corpora.register("notes", List.of(new Document(notes.strip(), Map.of("title", "notes.txt"))));
+            ChatClient client = ChatClient.builder(ctx.getBean(ChatModel.class))
+                    .defaultAdvisors(CorpusAdvisor.builder(corpora).corpus("notes").build()).build();
+            ChatResponse r = client.prompt().user("What is the special code for falcon?").call().chatResponse();
+            assertThat(r.getResult().getOutput().getText()).contains("318274");
+            assertThat(r.getMetadata().getUsage().getCacheReadInputTokens()).isEqualTo((long) info.tokens());
+        });
+        runner().withPropertyValues("spring.ai.tokenselect.corpus-turn=assistant").run(ctx ->
+                assertThat(ctx).hasFailed().getFailure()
+                        .hasStackTraceContaining("spring.ai.tokenselect.corpus-turn: corpus turn 'assistant' is neither "
+                                + "'system' nor 'user'; set it to system or user"));
+    }
+
+    @Test
     void eightConcurrentStreamsGiveTheGreedyAnswersOfTheSameQuestionsAskedOneAtATime() {
         runner().run(ctx -> {
             ChatClient client = ChatClient.create(ctx.getBean(ChatModel.class));

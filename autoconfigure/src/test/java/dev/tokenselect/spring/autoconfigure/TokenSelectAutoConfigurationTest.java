@@ -249,7 +249,7 @@ class TokenSelectAutoConfigurationTest {
                 "spring.ai.tokenselect.persistence.enabled", "spring.ai.tokenselect.policy", "spring.ai.tokenselect.k",
                 "spring.ai.tokenselect.n-init", "spring.ai.tokenselect.n-local", "spring.ai.tokenselect.theta",
                 "spring.ai.tokenselect.chat.options.temperature", "spring.ai.tokenselect.chat.options.max-tokens",
-                "spring.ai.tokenselect.chat.options.k")) {
+                "spring.ai.tokenselect.chat.options.k", "spring.ai.tokenselect.corpus-turn")) {
             assertThat(described).as(name).containsKey(name);
             assertThat(described.get(name)).as(name).isNotBlank();
         }

@@ -43,8 +43,18 @@ public final class CorpusManager implements AutoCloseable {
     /**
      * @param attention    how corpora and questions are prefilled and decoded
      * @param prefillChunk prompt tokens per forward call
+     * @param turn         which chat turn holds the corpus
      */
-    public record Options(AttentionSpec attention, int prefillChunk) {
+    public record Options(AttentionSpec attention, int prefillChunk, CorpusPrompts.Turn turn) {
+        public Options {
+            java.util.Objects.requireNonNull(turn, "turn");
+        }
+
+        /** The corpus in the system turn. */
+        public Options(AttentionSpec attention, int prefillChunk) {
+            this(attention, prefillChunk, CorpusPrompts.Turn.SYSTEM);
+        }
+
         public static Options defaults() {
             return new Options(AttentionSpec.full(), Generator.DEFAULT_PREFILL_CHUNK);
         }
@@ -135,7 +145,7 @@ public final class CorpusManager implements AutoCloseable {
         this.ownsCache = cache == null;
         this.cache = cache != null ? cache : new PrefixCache(kv);
         this.generator = engine.generator(options.prefillChunk());
-        this.prompts = new CorpusPrompts(engine.tokenizer());
+        this.prompts = new CorpusPrompts(engine.tokenizer(), options.turn());
         this.fingerprint = ModelFingerprint.of(engine.model());
         this.persistence = persistence;
         this.store = persistence == null ? null : persistence.store();
@@ -281,6 +291,10 @@ public final class CorpusManager implements AutoCloseable {
         if (!c.attentionKey().equals(baseKey.attentionKey())) {
             throw new IllegalArgumentException("corpus '" + name + "' was prefilled with '" + c.attentionKey()
                     + "', this engine runs '" + baseKey.attentionKey() + "'; register it again");
+        }
+        if (!prompts.madeHere(c.tokens())) {
+            throw new IllegalArgumentException("corpus '" + name + "' was registered in another chat turn than this "
+                    + "engine's " + prompts.turn().name().toLowerCase(java.util.Locale.ROOT) + " turn; register it again");
         }
         CompletableFuture<Resident> mine = new CompletableFuture<>();
         CompletableFuture<Resident> existing = residents.putIfAbsent(name, mine);

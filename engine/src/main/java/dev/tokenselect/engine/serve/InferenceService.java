@@ -49,13 +49,20 @@ public final class InferenceService implements AutoCloseable {
      * @param attention    the default attention of requests, and the attention corpora are prefilled with
      * @param prefillChunk prompt tokens per forward call
      * @param maxBatch     most requests decoded together; more wait in the queue
+     * @param corpusTurn   which chat turn holds a corpus
      */
-    public record Options(AttentionSpec attention, int prefillChunk, int maxBatch) {
+    public record Options(AttentionSpec attention, int prefillChunk, int maxBatch, CorpusPrompts.Turn corpusTurn) {
         public Options {
             if (prefillChunk < 1 || maxBatch < 1) {
                 throw new IllegalArgumentException("the prefill chunk and the batch must be positive (were "
                         + prefillChunk + ", " + maxBatch + ")");
             }
+            java.util.Objects.requireNonNull(corpusTurn, "corpusTurn");
+        }
+
+        /** Corpora in the system turn. */
+        public Options(AttentionSpec attention, int prefillChunk, int maxBatch) {
+            this(attention, prefillChunk, maxBatch, CorpusPrompts.Turn.SYSTEM);
         }
 
         public static Options defaults() {
@@ -84,13 +91,13 @@ public final class InferenceService implements AutoCloseable {
         this.engine = engine;
         this.backend = engine.backend();
         this.options = options;
-        this.prompts = new CorpusPrompts(engine.tokenizer());
+        this.prompts = new CorpusPrompts(engine.tokenizer(), options.corpusTurn());
         this.fingerprint = ModelFingerprint.of(engine.model());
         KvAccess kv = kvAccess(backend);
         this.cache = kv == null ? null : new PrefixCache(kv);
         this.corpora = cache == null ? null
                 : new CorpusManager(engine, cache, persistence, new CorpusManager.Options(options.attention(),
-                        options.prefillChunk()));
+                        options.prefillChunk(), options.corpusTurn()));
         this.scheduler = new BatchScheduler(backend, engine.tokenizer(), engine.model().generation().eosTokenIds(),
                 options.prefillChunk(), options.maxBatch());
     }
