@@ -80,6 +80,37 @@ class TokenSelectJdbcCatalogTest {
     }
 
     @Test
+    void springBootsFlywayMigratesTheApplicationFirstThenTheCatalogFollows() throws Exception {
+        try (Connection c = pg.getPostgresDatabase().getConnection()) {
+            c.createStatement().execute("CREATE DATABASE boot_flyway");
+        }
+        DataSource ds = pg.getDatabase("postgres", "boot_flyway");
+        // the catalog would otherwise leave tables in the schema, and the application's Flyway refuses a non-empty
+        // schema without a history table
+        new ApplicationContextRunner()
+                .withConfiguration(TokenSelectAutoConfigurationTest.ALL)
+                .withConfiguration(org.springframework.boot.autoconfigure.AutoConfigurations.of(
+                        org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration.class))
+                .withBean(DataSource.class, () -> ds)
+                .withPropertyValues("spring.ai.tokenselect.model=" + TokenSelectAutoConfigurationTest.MODEL,
+                        "spring.ai.tokenselect.backend=cpu", "spring.ai.tokenselect.kv-capacity-tokens=4096",
+                        "spring.ai.tokenselect.cache-dir=" + cache)
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(ctx.getBean(PrefixStore.class)).isInstanceOf(JdbcPrefixStore.class);
+                });
+        try (Connection c = ds.getConnection();
+             ResultSet rs = c.createStatement().executeQuery("SELECT (SELECT count(*) FROM flyway_schema_history "
+                     + "WHERE version = '1' AND success), (SELECT count(*) FROM " + JdbcPrefixStore.HISTORY_TABLE
+                     + " WHERE version = '1' AND success), (SELECT count(*) FROM app_notes, corpora)")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("the application's V1").isEqualTo(1);
+            assertThat(rs.getInt(2)).as("the catalog's V1").isEqualTo(1);
+            assertThat(rs.getInt(3)).isZero();
+        }
+    }
+
+    @Test
     void theDataSourceHoldsTheCatalogAndASecondContextRestoresTheCorpus() throws Exception {
         List<Document> docs = List.of(new Document("The special code for Ada is 318274.", java.util.Map.of("file_name", "a.txt")));
         runner().run(ctx -> {
