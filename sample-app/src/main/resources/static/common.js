@@ -6,7 +6,8 @@ async function loadEngineInfo() {
   try {
     const r = await fetch("/api/info");
     const i = await r.json();
-    el.textContent = `${i.model} · ${i.backend}${i.device ? " (" + i.device + ")" : ""} · ${formatBytes(i.kvBytesPerToken)} KV per token`;
+    el.textContent = `${i.model} on ${i.backend.toUpperCase()} · ${formatBytes(i.kvBytesPerToken)} KV per token`;
+    if (i.device) el.title = i.device;
     return i;
   } catch (e) {
     el.textContent = "engine unavailable";

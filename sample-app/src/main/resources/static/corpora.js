@@ -40,7 +40,8 @@ function row(c) {
   }
   const remove = el("button", { type: "button", class: "danger", "aria-label": `Delete corpus ${c.name}`, text: "Delete" });
   remove.addEventListener("click", () => deleteCorpus(c.name, remove));
-  const ask = el("a", { href: `index.html?corpus=${encodeURIComponent(c.name)}`, text: "Ask" });
+  const ask = el("a", { class: "button", href: `index.html?corpus=${encodeURIComponent(c.name)}`, text: "Ask",
+    "aria-label": `Ask corpus ${c.name}` });
   return el("tr", { "data-corpus": c.name },
       el("th", { scope: "row" }, c.name),
       el("td", {}, docs),
@@ -48,7 +49,7 @@ function row(c) {
       el("td", { class: "num", text: formatNumber(c.tokens) }),
       el("td", { class: "num", text: c.kvBytes != null ? formatBytes(c.kvBytes) : "–" }),
       el("td", {}, c.residence ? el("span", { class: "residence", text: RESIDENCE[c.residence] || c.residence }) : "–"),
-      el("td", {}, c.status === "ready" ? ask : null, " ", remove));
+      el("td", { class: "actions" }, c.status === "ready" ? ask : null, remove));
 }
 
 async function refresh() {
