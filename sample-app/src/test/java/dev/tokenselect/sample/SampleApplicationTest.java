@@ -2,30 +2,41 @@ package dev.tokenselect.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class SampleApplicationTest {
+import tools.jackson.databind.JsonNode;
 
-    @LocalServerPort
-    int port;
+/** The pages and the engine line they show. */
+class SampleApplicationTest extends AppTestBase {
 
     @Test
-    void servesThePageAndTheEngineInfo() throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        var page = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.body()).contains("TokenSelect document Q&amp;A");
-        var info = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/info")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(info.body()).contains("Qwen3ForCausalLM").contains("LlamaForCausalLM");
+    void servesTheChatAndCorporaPagesWithTheirScriptsAndStyles() throws Exception {
+        HttpResponse<String> chat = get("/");
+        assertThat(chat.statusCode()).isEqualTo(200);
+        assertThat(chat.body()).contains("<title>Chat · TokenSelect document Q&amp;A</title>", "chat.js");
+        HttpResponse<String> corpora = get("/corpora.html");
+        assertThat(corpora.statusCode()).isEqualTo(200);
+        assertThat(corpora.body()).contains("id=\"upload\"", "corpora.js");
+        for (String asset : new String[] {"/app.css", "/common.js", "/chat.js", "/corpora.js"}) {
+            assertThat(get(asset).statusCode()).as(asset).isEqualTo(200);
+        }
+        // no page loads anything from elsewhere
+        assertThat(chat.body() + corpora.body()).doesNotContain("http://", "https://");
+    }
+
+    @Test
+    void theEngineInfoNamesTheDefaultModelAndItsKvSize() throws Exception {
+        JsonNode info = json(get("/api/info"));
+        assertThat(info.path("model").asString()).isEqualTo("needle-14m");
+        assertThat(info.path("architecture").asString()).isEqualTo("LlamaForCausalLM");
+        assertThat(info.path("backend").asString()).isEqualTo("cpu");
+        // 8 layers x 2 KV heads x 64 dims x (K and V) x 4 bytes
+        assertThat(info.path("kvBytesPerToken").asLong()).isEqualTo(8L * 2 * 64 * 2 * 4);
+        assertThat(info.path("kvBlocksTotal").asLong()).isEqualTo(16384 / 32);
+        assertThat(info.path("corpusTurn").asString()).isEqualTo("user");
+        assertThat(info.path("maxFileBytes").asLong()).isEqualTo(MAX_FILE_KB * 1024L);
+        assertThat(info.path("apiKeyRequired").asBoolean()).isTrue();
     }
 }

@@ -38,6 +38,10 @@ public class TextExtractor {
         }
         String text = parts.stream().map(d -> section(type, d)).filter(Objects::nonNull).filter(s -> !s.isBlank())
                 .collect(Collectors.joining("\n\n")).replace("\uFEFF", "").strip();
+        if (type == DocumentType.PDF) {
+            // the PDF reader lays words out in columns with runs of spaces; the words are what counts
+            text = text.replaceAll("[ \\t\\x0B\\f]+", " ").replaceAll(" ?\\n ?", "\n");
+        }
         if (text.isEmpty()) {
             throw new UploadRejected(HttpStatus.UNPROCESSABLE_CONTENT, "No text in the file", "No text could be read "
                     + "from '" + name + "'" + (type == DocumentType.PDF ? " (a scanned PDF holds only images of its "
