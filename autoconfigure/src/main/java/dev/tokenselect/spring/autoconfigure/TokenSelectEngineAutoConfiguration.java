@@ -47,7 +47,8 @@ public class TokenSelectEngineAutoConfiguration {
     public InferenceService tokenSelectInferenceService(Engine engine, TokenSelectProperties properties,
                                                         ObjectProvider<PersistentPrefixes> persistence) {
         return new InferenceService(engine, persistence.getIfAvailable(), new InferenceService.Options(
-                attention(properties), properties.getPrefillChunk(), properties.getMaxBatch()));
+                attention(properties), properties.getPrefillChunk(), properties.getMaxBatch(),
+                properties.getHostCacheBytes()));
     }
 
     static AttentionSpec attention(TokenSelectProperties p) {

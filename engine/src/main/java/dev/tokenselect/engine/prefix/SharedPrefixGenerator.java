@@ -70,7 +70,12 @@ public final class SharedPrefixGenerator {
         int restored = 0;
         if (persistence != null) {
             int onDisk = persistence.longestPrefix(prompt, key);
-            int inMemory = onDisk == 0 ? 0 : cache.match(key.chain(prompt, key.publishableBlocks(onDisk))) * key.blockSize();
+            int inMemory = 0;
+            if (onDisk > 0) {
+                BlockHash[] chain = key.chain(prompt, key.publishableBlocks(onDisk));
+                cache.promote(chain); // host memory before disk
+                inMemory = cache.match(chain) * key.blockSize();
+            }
             // restore needs the whole segment (an empty sequence): only worth it beyond what memory already has,
             // and at least one prompt token must stay to be prefilled (its logits start the generation)
             if (onDisk > inMemory && onDisk < prompt.length) {
