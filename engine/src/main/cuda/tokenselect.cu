@@ -9,3 +9,4 @@
 #include "select.cu"
 #include "sample.cu"
 #include "decode.cu"
+#include "flash_prefill.cu"

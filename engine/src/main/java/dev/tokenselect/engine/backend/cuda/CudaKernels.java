@@ -22,6 +22,9 @@ public final class CudaKernels {
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
+        for (int d : new int[] {64, 128}) {
+            dev.allowDynamicShared("flash_prefill_d" + d, flashSharedBytes(d));
+        }
     }
 
     public CudaDevice device() {
@@ -126,6 +129,24 @@ public final class CudaKernels {
         return 4 * (maxRows * d + ATT_TK * (d + 1) + ATT_TK * d + maxRows * d + 2 * maxRows);
     }
 
+    /** Prefill chunks of full attention with these head dims run on the tensor-core kernel. */
+    private volatile boolean flashPrefill = true;
+
+    /** Turns the tensor-core prefill attention off (the fp32 kernel then serves prefill too). */
+    public void setFlashPrefill(boolean on) {
+        flashPrefill = on;
+    }
+
+    /** Whether a chunk of n queries without a selection takes the tensor-core prefill kernel. */
+    public boolean usesFlashPrefill(boolean selection, int n, int d) {
+        return flashPrefill && !selection && n >= 16 && (d == 64 || d == 128);
+    }
+
+    /** Q and K tiles (bf16 hi + lo, 64 rows each) and the transposed V tile (fp16). */
+    static int flashSharedBytes(int d) {
+        return 2 * 2 * 64 * (d + 8) * 2 + d * (64 + 8) * 2;
+    }
+
     /** Floats of split-K partials one attention call needs for {@code nsplit × n × heads}. */
     static long partialFloats(int nsplit, int n, int heads, int d) {
         return (long) nsplit * n * heads * (d + 2);
@@ -144,6 +165,12 @@ public final class CudaKernels {
                           int nEntries, int qPos0, int n, int window, CUdeviceptr invFreq, int heads,
                           CUdeviceptr out, int ldo, CUdeviceptr partial, long partialCapacity) {
         int d = kv.headDim();
+        if (usesFlashPrefill(sel != null, n, d)) {
+            dev.launch("flash_prefill_d" + d, blocks(n, 64), heads, 1, 128, flashSharedBytes(d), q, ldq, kv.pool(),
+                    kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n, window,
+                    invFreq, heads / kv.kvHeads(), (float) Math.pow(d, -0.5), out, ldo);
+            return;
+        }
         int kvHeads = kv.kvHeads();
         int group = heads / kvHeads;
         int rpw = rowsPerWarp(d);
