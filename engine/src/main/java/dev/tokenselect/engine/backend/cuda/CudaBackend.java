@@ -46,10 +46,13 @@ import jcuda.driver.CUgraphExec;
  * device before a forward pass. Sized from {@link Options#kvMemoryFraction()} of the memory left
  * after weights and activations, or {@link Options#kvCapacityTokens()}.
  *
- * <p>Concurrency (first version): thread-safe for distinct sequences, but forward passes of all
- * sequences are serialised on the device by one lock; continuous batching comes next. Decode steps
- * launch their kernels one by one; capturing a step into a CUDA graph needs the per-step scalars
- * (position, length, token) moved into device memory and a non-default stream, and is the next step.
+ * <p>Decode: {@link #decode} advances up to {@link Options#maxBatch()} full-attention sequences in one
+ * step replayed from a CUDA graph (captured once per batch size and split count; tokens, positions
+ * and block tables are read from device memory, see {@code decode.cu}), so a server's continuous
+ * batching ({@link dev.tokenselect.engine.generate.BatchScheduler}) reads each weight once per step.
+ * Prefill chunks launch from the host; full-attention prefill attention runs on the tensor cores
+ * ({@code flash_prefill.cu}). Thread-safe for distinct sequences; forward passes are serialised on the
+ * device by one lock.
  *
  * <p>TokenSelect runs through the simple path: the chunk's un-rotated queries go to the host, the
  * Java policy selects with scores computed on the device ({@code ts_scores}), and attention runs over
