@@ -85,13 +85,17 @@ public final class SharedPrefixGenerator {
                     }
                 }
             }
+            if (restored == 0) { // no segment is a prefix of the prompt: one may still share its first blocks
+                restored = persistence.restoreShared(cache, Arrays.copyOf(prompt, prompt.length - 1), key)
+                        * key.blockSize();
+            }
         }
         try (Sequence seq = backend.newSequence(attention)) {
             int cached = cache.attach(seq, prompt, key);
             GenerationResult result = generator.generate(seq, Arrays.copyOfRange(prompt, cached, prompt.length), params,
                     listener);
             cache.publish(seq, prompt, key);
-            if (persistence != null && cached >= persistMinTokens && restored == 0) {
+            if (persistence != null && cached >= persistMinTokens && cached > restored) {
                 // this prefix was computed once and used again: keep it across restarts
                 persistence.persist(cache.kv(), seq, Arrays.copyOf(prompt, cached), key, false);
             }
