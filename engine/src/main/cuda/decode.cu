@@ -7,18 +7,6 @@
 #define DEC_WARPS 4
 #define DEC_MAXG 8
 
-/**
- * sin and cos of an fp32 angle with an explicit range reduction: x = k * 2pi + r (2pi split in two
- * floats, Cody-Waite), then the hardware approximation on [-pi, pi] (abs. error ~4e-7). sincosf's
- * slow path for |x| > 1e5 (positions past ~100K) would otherwise dominate long-context attention.
- */
-__device__ __forceinline__ void sincos_reduced(float x, float *s, float *c) {
-    float k = rintf(x * 0.15915494309189535f);
-    float r = fmaf(-k, 6.28318548202514648f, x);
-    r = fmaf(k, 1.7484555e-7f, r);
-    __sincosf(r, s, c);
-}
-
 template <int N>
 __device__ __forceinline__ void load_bf16(const bf16 *p, float *out);
 

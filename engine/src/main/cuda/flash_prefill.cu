@@ -14,19 +14,8 @@
 #define FA_BK 64
 #define FA_PAD 8
 
-__device__ __forceinline__ void fa_sincos(float x, float *s, float *c) {
-    float k = rintf(x * 0.15915494309189535f);
-    float r = fmaf(-k, 6.28318548202514648f, x);
-    r = fmaf(k, 1.7484555e-7f, r);
-    __sincosf(r, s, c);
-}
-
 __device__ __forceinline__ void mma_bf16(float *c, const uint32_t *a, uint32_t b0, uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    mma_bf16_16816(c, a[0], a[1], a[2], a[3], b0, b1);
 }
 
 __device__ __forceinline__ void mma_f16(float *c, const uint32_t *a, uint32_t b0, uint32_t b1) {
@@ -129,7 +118,7 @@ __device__ __forceinline__ void flash_prefill_body(
             for (int e = 0; e < 8; e++) {
                 int i = c0 + e;
                 float sn, cs;
-                fa_sincos(__fmul_rn((float) j, invFreq[i]), &sn, &cs);
+                sincos_reduced(__fmul_rn((float) j, invFreq[i]), &sn, &cs);
                 float ra = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
                 float rb = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
                 store_split(&kh[kr * LD + i], &kl[kr * LD + i], ra);

@@ -492,20 +492,9 @@ public final class PersistentPrefixes {
 
     /** The checks of {@link #mismatch} that concern a segment's first {@code blocks} blocks only. */
     private static String prefixMismatch(SegmentFile.Header h, KvAccess kv, CacheKey key, BlockHash[] chain, int blocks) {
-        if (!h.fingerprintHex().equals(key.modelFingerprint())) {
-            return "model fingerprint " + h.fingerprintHex() + " is not this model's " + key.modelFingerprint();
-        }
-        if (!h.geometry().equals(kv.geometry())) {
-            return "KV geometry " + h.geometry() + " differs from the pool's " + kv.geometry();
-        }
-        if (h.dtype() != SegmentFile.DTYPE_F32 || h.order() != ByteOrder.nativeOrder()) {
-            return "dtype " + h.dtype() + " / byte order " + h.order() + " differs from fp32 " + ByteOrder.nativeOrder();
-        }
-        if (h.blockBytes() != kv.geometry().blockBytes()) {
-            return "block size in bytes " + h.blockBytes() + " differs from " + kv.geometry().blockBytes();
-        }
-        if (!h.attentionKey().equals(key.attentionKey()) || h.chunkAlignment() != key.chunkAlignment()) {
-            return "prefilled with '" + h.attentionKey() + "', wanted '" + key.attentionKey() + "'";
+        String general = headerMismatch(h, kv, key);
+        if (general != null) {
+            return general;
         }
         if (h.chain().length < blocks || h.blockCount() < blocks
                 || !Arrays.equals(Arrays.copyOf(h.chain(), blocks), Arrays.copyOf(chain, blocks))) {
@@ -515,15 +504,14 @@ public final class PersistentPrefixes {
         if (h.tokens().length < blocks * key.blockSize()) {
             return "the file holds fewer token ids than its chain covers";
         }
-        BlockHash[] fromTokens = key.chain(h.tokens(), blocks);
-        if (!Arrays.equals(fromTokens, Arrays.copyOf(chain, blocks))) {
+        if (!Arrays.equals(key.chain(h.tokens(), blocks), Arrays.copyOf(chain, blocks))) {
             return "the file's token ids do not hash to its chain";
         }
         return null;
     }
 
-    private static String mismatch(SegmentFile.Header h, KvAccess kv, int[] tokens, CacheKey key, BlockHash[] chain,
-                                   String segmentId) {
+    /** Model, geometry, dtype and how the KV was computed: what every use of a segment file needs. */
+    private static String headerMismatch(SegmentFile.Header h, KvAccess kv, CacheKey key) {
         if (!h.fingerprintHex().equals(key.modelFingerprint())) {
             return "model fingerprint " + h.fingerprintHex() + " is not this model's " + key.modelFingerprint();
         }
@@ -538,6 +526,15 @@ public final class PersistentPrefixes {
         }
         if (!h.attentionKey().equals(key.attentionKey()) || h.chunkAlignment() != key.chunkAlignment()) {
             return "prefilled with '" + h.attentionKey() + "', wanted '" + key.attentionKey() + "'";
+        }
+        return null;
+    }
+
+    private static String mismatch(SegmentFile.Header h, KvAccess kv, int[] tokens, CacheKey key, BlockHash[] chain,
+                                   String segmentId) {
+        String general = headerMismatch(h, kv, key);
+        if (general != null) {
+            return general;
         }
         if (!h.segmentIdHex().equals(segmentId) || !Arrays.equals(h.tokens(), tokens)) {
             return "token ids differ from the catalogued segment";
