@@ -316,6 +316,10 @@ final class CudaDecodeCheck {
         k.setFlashPrefill(false);
         double scalarTps = prefillRate(backend, prompt);
         k.setFlashPrefill(true);
+        boolean pipelined = k.pipelinedGemm();
+        k.setPipelinedGemm(!pipelined);
+        double otherGemmTps = prefillRate(backend, prompt);
+        k.setPipelinedGemm(pipelined);
         int m = 512;
         int rows = 2 * c.intermediateSize();
         int cols = c.hiddenSize();
@@ -324,20 +328,26 @@ final class CudaDecodeCheck {
         CUdeviceptr y = dev.alloc(4L * m * rows, "bench");
         dev.fill32(x, Float.floatToRawIntBits(0.01f), (long) m * cols);
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
-        k.gemm(x, w, y, null, m, rows, cols, rows, false);
+        double[] tflops = new double[2];
         CudaDevice.Timer timer = dev.timer();
-        int reps = 10;
-        timer.start();
-        for (int i = 0; i < reps; i++) {
+        for (int variant = 0; variant < 2; variant++) { // the 64 x 64 kernel, then the pipelined 128 x 128 one
+            k.setPipelinedGemm(variant == 1);
             k.gemm(x, w, y, null, m, rows, cols, rows, false);
+            int reps = 10;
+            timer.start();
+            for (int i = 0; i < reps; i++) {
+                k.gemm(x, w, y, null, m, rows, cols, rows, false);
+            }
+            tflops[variant] = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
         }
-        double tflops = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
+        k.setPipelinedGemm(pipelined);
         timer.destroy();
         dev.free(x);
         dev.free(w);
         dev.free(y);
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (fp32 attention kernel: %.0f); GEMM 512x%dx%d %.1f TFLOP/s", name, tps, scalarTps, rows, cols, tflops);
+                + " (fp32 attention kernel: %.0f; %s GEMM: %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f",
+                name, tps, scalarTps, pipelined ? "64x64" : "pipelined", otherGemmTps, rows, cols, tflops[0], tflops[1]);
         System.out.println("     " + line);
         report.summary(line);
     }

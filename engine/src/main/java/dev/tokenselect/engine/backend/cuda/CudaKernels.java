@@ -25,6 +25,7 @@ public final class CudaKernels {
         for (int d : new int[] {64, 128}) {
             dev.allowDynamicShared("flash_prefill_d" + d, flashSharedBytes(d));
         }
+        dev.allowDynamicShared("gemm_bf16_tc2", GEMM2_SHARED_BYTES);
     }
 
     public CudaDevice device() {
@@ -71,8 +72,31 @@ public final class CudaKernels {
         if (k % 8 != 0) {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
+        if (pipelinedGemm) {
+            dev.launch("gemm_bf16_tc2", blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
+                    k, ldy, accumulate ? 1 : 0);
+            return;
+        }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
                 accumulate ? 1 : 0);
+    }
+
+    /** Two stages of (X hi, X lo, W) tiles of 128 x (32 + 8) bf16. */
+    static final int GEMM2_SHARED_BYTES = 2 * 3 * 128 * 40 * 2;
+
+    /**
+     * The 128 x 128-tile GEMM with a two-stage cp.async pipeline ({@code gemm_bf16_tc2}) instead of the
+     * 64 x 64 one. Off by default until its checks and timings on a GPU machine are in; the self-test
+     * checks and times both.
+     */
+    private volatile boolean pipelinedGemm;
+
+    public void setPipelinedGemm(boolean on) {
+        pipelinedGemm = on;
+    }
+
+    public boolean pipelinedGemm() {
+        return pipelinedGemm;
     }
 
     /** gate = silu(gate) * up. grid ceil(count/256), block 256. */

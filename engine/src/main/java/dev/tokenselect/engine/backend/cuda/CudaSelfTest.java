@@ -314,7 +314,7 @@ public final class CudaSelfTest {
 
         // GEMM (prefill, tensor cores): the twin rounds X to bf16 as the kernel does
         for (int[] s : new int[][] {{2, 64, 64}, {17, 896, 896}, {64, 128, 64}, {100, 4864, 896}, {513, 200, 4864},
-                {130, 72, 40}, {1, 8, 8}}) {
+                {130, 72, 40}, {1, 8, 8}, {300, 260, 1000}, {512, 1152, 896}}) {
             int m = s[0];
             int n = s[1];
             int kk = s[2];
@@ -336,19 +336,25 @@ public final class CudaSelfTest {
             CUdeviceptr wp = uploadBf16(dev, w);
             CUdeviceptr xp = dev.upload(xv, "t");
             CUdeviceptr bp = dev.upload(bias, "t");
-            CUdeviceptr yp = poisoned(dev, (long) m * n);
-            k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
+            double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
             // fp32 accumulation over K terms (two products each): relative error grows like sqrt(K) * 2^-24
             double tol = Math.max(1e-5, 4e-7 * Math.sqrt(kk));
-            check("gemm_bf16_tc M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
-            // accumulate into Y twice: 2 * (XW^T + b)
-            k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
-            double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
-            check("gemm_bf16_tc M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
+            boolean before = k.pipelinedGemm();
+            for (boolean pipelined : new boolean[] {false, true}) { // the 64 x 64 kernel and the pipelined 128 x 128 one
+                k.setPipelinedGemm(pipelined);
+                String kernel = pipelined ? "gemm_bf16_tc2" : "gemm_bf16_tc";
+                CUdeviceptr yp = poisoned(dev, (long) m * n);
+                k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
+                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
+                // accumulate into Y twice: 2 * (XW^T + b)
+                k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
+                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
+                dev.free(yp);
+            }
+            k.setPipelinedGemm(before);
             dev.free(wp);
             dev.free(xp);
             dev.free(bp);
-            dev.free(yp);
         }
 
         // elementwise
