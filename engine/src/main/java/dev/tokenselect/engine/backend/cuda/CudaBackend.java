@@ -598,6 +598,20 @@ public final class CudaBackend implements Backend {
 
     /** Launches one decode step of {@code batch} sequences (recorded into a graph by the caller). */
     private void recordDecodeStep(int batch, int nsplit) {
+        for (DecodeOp op : decodeOps(batch, nsplit, -1)) {
+            op.launch().run();
+        }
+    }
+
+    /** One kernel launch of a decode step, named, with the bytes of weights it streams (0 for others). */
+    record DecodeOp(String name, long weightBytes, Runnable launch) {
+    }
+
+    /**
+     * The kernels of a decode step in launch order; {@code onlyLayer} >= 0 keeps that layer's kernels
+     * and the final ones (the profile times each alone).
+     */
+    private List<DecodeOp> decodeOps(int batch, int nsplit, int onlyLayer) {
         ModelConfig c = config;
         int hidden = c.hiddenSize();
         int qDim = c.queryDim();
@@ -605,29 +619,90 @@ public final class CudaBackend implements Backend {
         int ffn = c.intermediateSize();
         int ld = qDim + 2 * kvDim;
         float eps = c.rmsNormEps();
-        k.embed(embedding, stepBuf, x, batch, hidden);
+        List<DecodeOp> ops = new ArrayList<>();
+        ops.add(new DecodeOp("embed", 0, () -> k.embed(embedding, stepBuf, x, batch, hidden)));
         for (int l = 0; l < layers.size(); l++) {
-            Layer w = layers.get(l);
-            if (w.qNorm() == null) { // K and V go straight from the projection into the pool
-                k.gemvBatchQkv(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden,
-                        new CudaKernels.KvTarget(kv, tablesBuf, tableStride, l, qDim, stepBuf, batch));
-            } else { // q/k norm first (Qwen3)
-                k.gemvBatch(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false);
-                k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld, c.headDim(), eps);
-                k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch, c.numKvHeads(), ld, c.headDim(), eps);
-                k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv, tablesBuf, tableStride, l, stepBuf,
-                        batch);
+            if (onlyLayer >= 0 && l != onlyLayer) {
+                continue;
             }
-            k.attentionDecode(qkv, ld, kv, tablesBuf, tableStride, l, stepBuf, batch, c.slidingWindow(), invFreq,
-                    c.numHeads(), nsplit, att, qDim, partial);
-            k.gemvBatch(w.wo(), att, qDim, x, hidden, null, null, 0f, hidden, qDim, batch, true);
-            k.gemvBatch(w.wgu(), x, hidden, gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false);
-            k.swigluRows(gu, ffn, batch);
-            k.gemvBatch(w.wdown(), gu, 2 * ffn, x, hidden, null, null, 0f, hidden, ffn, batch, true);
+            Layer w = layers.get(l);
+            int layer = l;
+            long qkvBytes = 2L * ld * hidden;
+            if (w.qNorm() == null) { // K and V go straight from the projection into the pool
+                ops.add(new DecodeOp("q|k|v gemv + norm + kv store", qkvBytes, () -> k.gemvBatchQkv(w.wqkv(), x, hidden,
+                        qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden,
+                        new CudaKernels.KvTarget(kv, tablesBuf, tableStride, layer, qDim, stepBuf, batch))));
+            } else { // q/k norm first (Qwen3)
+                ops.add(new DecodeOp("q|k|v gemv + norm", qkvBytes, () -> k.gemvBatch(w.wqkv(), x, hidden, qkv, ld,
+                        w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false)));
+                ops.add(new DecodeOp("q norm", 0, () -> k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld,
+                        c.headDim(), eps)));
+                ops.add(new DecodeOp("k norm", 0, () -> k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch,
+                        c.numKvHeads(), ld, c.headDim(), eps)));
+                ops.add(new DecodeOp("kv append", 0, () -> k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld,
+                        kv, tablesBuf, tableStride, layer, stepBuf, batch)));
+            }
+            ops.add(new DecodeOp("attention (+ combine)", 0, () -> k.attentionDecode(qkv, ld, kv, tablesBuf, tableStride,
+                    layer, stepBuf, batch, c.slidingWindow(), invFreq, c.numHeads(), nsplit, att, qDim, partial)));
+            ops.add(new DecodeOp("o gemv", 2L * hidden * qDim, () -> k.gemvBatch(w.wo(), att, qDim, x, hidden, null,
+                    null, 0f, hidden, qDim, batch, true)));
+            ops.add(new DecodeOp("gate|up gemv + norm", 2L * 2 * ffn * hidden, () -> k.gemvBatch(w.wgu(), x, hidden,
+                    gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false)));
+            ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
+            ops.add(new DecodeOp("down gemv", 2L * hidden * ffn, () -> k.gemvBatch(w.wdown(), gu, 2 * ffn, x, hidden,
+                    null, null, 0f, hidden, ffn, batch, true)));
         }
-        k.gemvBatch(lmHead, x, hidden, logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch,
-                false);
-        k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf);
+        ops.add(new DecodeOp("lm_head gemv + norm", 2L * c.vocabSize() * hidden, () -> k.gemvBatch(lmHead, x, hidden,
+                logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch, false)));
+        ops.add(new DecodeOp("argmax", 0, () -> k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf)));
+        return ops;
+    }
+
+    /**
+     * Times each kernel of layer 0's decode step (and the final ones) alone, for these sequences as a
+     * batch at their current lengths: microseconds per launch, back to back, from device events. The
+     * sequences are left as they were.
+     */
+    List<Map.Entry<DecodeOp, Double>> profileDecodeStep(List<CudaSequence> seqs, int reps) {
+        int b = seqs.size();
+        lock.lock();
+        try {
+            dev.makeCurrent();
+            int[] pos = new int[b];
+            int[] step = new int[2 * b];
+            int maxLen = 0;
+            for (int i = 0; i < b; i++) {
+                BlockTable t = seqs.get(i).blockTable();
+                pos[i] = t.length();
+                t.reserve(pos[i] + 1L); // the step writes K/V at pos: its block must exist
+                step[i] = 1;
+                step[b + i] = pos[i];
+                maxLen = Math.max(maxLen, pos[i] + 1);
+                uploadTableRow(i, t.blockIds());
+            }
+            try {
+                dev.copyToDevice(stepBuf, step, step.length);
+                int nsplit = decodeSplits(b, maxLen);
+                List<Map.Entry<DecodeOp, Double>> out = new ArrayList<>();
+                CudaDevice.Timer timer = dev.timer();
+                for (DecodeOp op : decodeOps(b, nsplit, 0)) {
+                    op.launch().run();
+                    timer.start();
+                    for (int r = 0; r < reps; r++) {
+                        op.launch().run();
+                    }
+                    out.add(Map.entry(op, 1e3 * timer.stopMillis() / reps));
+                }
+                timer.destroy();
+                return out;
+            } finally {
+                for (int i = 0; i < b; i++) {
+                    seqs.get(i).blockTable().truncate(pos[i]);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void syncBlockTable(CudaSequence seq) {

@@ -256,6 +256,7 @@ final class CudaDecodeCheck {
                 report.summary(line);
             }
         }
+        kernelProfile(backend, name, 4096, copy);
         for (int batch : new int[] {1, 4, 8, 16}) {
             if ((long) batch * 700 > backend.kvCapacityTokens()) {
                 continue;
@@ -296,6 +297,43 @@ final class CudaDecodeCheck {
             long t0 = System.nanoTime();
             backend.forward(seq, prompt);
             return prompt.length / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /**
+     * Each kernel of a decode step alone (layer 0 and the final ones) at {@code depth}: where the step's
+     * time goes, and each GEMV's bandwidth against the copy bandwidth. The estimate multiplies the
+     * per-layer kernels by the layer count: the gap to the measured step is what launches between
+     * kernels cost.
+     */
+    private void kernelProfile(CudaBackend backend, String name, int depth, double copyGbs) {
+        if (depth + 200 > backend.kvCapacityTokens() || !backend.graphShapes()) {
+            return;
+        }
+        try (CudaSequence seq = backend.newSequence()) {
+            backend.fillForBenchmark(seq, depth, KV_PATTERN);
+            double perLayer = 0;
+            double other = 0;
+            System.out.printf(Locale.ROOT, "     %s decode step, kernels alone at depth %d:%n", name, depth);
+            for (var e : backend.profileDecodeStep(List.of(seq), 50)) {
+                CudaBackend.DecodeOp op = e.getKey();
+                double us = e.getValue();
+                boolean final_ = op.name().startsWith("lm_head") || op.name().equals("argmax") || op.name().equals("embed");
+                if (final_) {
+                    other += us;
+                } else {
+                    perLayer += us;
+                }
+                String bw = op.weightBytes() > 0 ? String.format(Locale.ROOT, " %6.0f GB/s = %3.0f%% of copy",
+                        op.weightBytes() / us / 1e3, 100 * op.weightBytes() / us / 1e3 / copyGbs) : "";
+                System.out.printf(Locale.ROOT, "       %-30s %8.1f us%s%n", op.name(), us, bw);
+            }
+            int layers = backend.config().numLayers();
+            String line = String.format(Locale.ROOT, "profile %-12s depth %d: kernels alone %.2f ms per step"
+                    + " (%.1f us per layer x %d + %.1f us)", name, depth, (perLayer * layers + other) / 1e3, perLayer,
+                    layers, other);
+            System.out.println("     " + line);
+            report.summary(line);
         }
     }
 
