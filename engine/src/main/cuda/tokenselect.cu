@@ -10,3 +10,4 @@
 #include "sample.cu"
 #include "decode.cu"
 #include "flash_prefill.cu"
+#include "decode_tc.cu"

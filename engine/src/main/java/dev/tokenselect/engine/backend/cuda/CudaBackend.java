@@ -569,14 +569,16 @@ public final class CudaBackend implements Backend {
     private int decodeSplits(int batch, int maxLen) {
         int window = config.slidingWindow();
         int range = window > 0 ? Math.min(maxLen, window) : maxLen;
-        int tiles = (range + CudaKernels.ATT_TK - 1) / CudaKernels.ATT_TK;
+        // a block's smallest share: one 32-key tile for each of its four warps (fp32 kernel), or one
+        // 64-key tile for all four (tensor-core kernel)
+        int perBlock = k.decodeTileKeys(config.headDim());
+        int shares = (range + perBlock - 1) / perBlock;
         int blocks = config.numKvHeads() * batch;
         int target = 4 * dev.multiprocessors(); // about four blocks per SM keep enough warps in flight
-        if (blocks >= target || tiles <= 4) {
+        if (blocks >= target || shares <= 1) {
             return 1;
         }
-        // at least one 32-key tile for each of a block's four warps
-        int want = Math.min((tiles + 3) / 4, (target + blocks - 1) / blocks);
+        int want = Math.min(shares, (target + blocks - 1) / blocks);
         want = Math.min(want, (int) (partialFloats / ((long) batch * config.numHeads() * (config.headDim() + 2))));
         return Math.max(1, Integer.highestOneBit(want));
     }
@@ -914,6 +916,23 @@ public final class CudaBackend implements Backend {
             blockStaging = dev.alloc(2 * blockBytes, "a KV block in fp32 (prefix cache copies)");
         }
         return blockStaging;
+    }
+
+    /**
+     * Decode attention on the tensor cores instead of the fp32 kernel (see {@link CudaKernels}); the
+     * captured graphs hold the old kernel, so they are dropped and recaptured.
+     */
+    void setTensorCoreDecode(boolean on) {
+        lock.lock();
+        try {
+            k.setTensorCoreDecode(on);
+            for (CUgraphExec g : decodeGraphs.values()) {
+                dev.destroy(g);
+            }
+            decodeGraphs.clear();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Turns graph replay of decode steps on or off (benchmarks compare both on one loaded model). */

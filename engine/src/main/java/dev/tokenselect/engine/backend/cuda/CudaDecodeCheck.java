@@ -121,36 +121,43 @@ final class CudaDecodeCheck {
             return;
         }
         int vocab = backend.config().vocabSize();
-        for (int depth : new int[] {100, longDepth}) {
-            if (depth + 64 > backend.kvCapacityTokens() / 2) {
-                continue;
-            }
-            try (CudaSequence a = backend.newSequence()) {
-                float[] logits = backend.forward(a, randomTokens(depth, vocab));
-                try (CudaSequence b = backend.fork(a, depth, AttentionSpec.full())) {
-                    double worst = 0;
-                    int tok = CudaSelfTest.argmax(logits);
-                    int differ = 0;
-                    for (int step = 0; step < 16; step++) {
-                        backend.setCudaGraphs(true);
-                        float[] g = backend.forward(a, new int[] {tok}, true);
-                        backend.setCudaGraphs(false);
-                        float[] e = backend.forward(b, new int[] {tok}, true);
-                        backend.setCudaGraphs(true);
-                        worst = Math.max(worst, CudaSelfTest.relMax(g, e));
-                        if (CudaSelfTest.argmax(g) != CudaSelfTest.argmax(e)) {
-                            differ++;
+        int d = backend.config().headDim();
+        boolean[] kernels = d == 64 || d == 128 ? new boolean[] {false, true} : new boolean[] {false};
+        for (boolean tc : kernels) { // the fp32 decode attention, then the tensor-core one
+            backend.setTensorCoreDecode(tc);
+            String kernel = tc ? " [tensor-core attention]" : "";
+            for (int depth : new int[] {100, longDepth}) {
+                if (depth + 64 > backend.kvCapacityTokens() / 2) {
+                    continue;
+                }
+                try (CudaSequence a = backend.newSequence()) {
+                    float[] logits = backend.forward(a, randomTokens(depth, vocab));
+                    try (CudaSequence b = backend.fork(a, depth, AttentionSpec.full())) {
+                        double worst = 0;
+                        int tok = CudaSelfTest.argmax(logits);
+                        int differ = 0;
+                        for (int step = 0; step < 16; step++) {
+                            backend.setCudaGraphs(true);
+                            float[] g = backend.forward(a, new int[] {tok}, true);
+                            backend.setCudaGraphs(false);
+                            float[] e = backend.forward(b, new int[] {tok}, true);
+                            backend.setCudaGraphs(true);
+                            worst = Math.max(worst, CudaSelfTest.relMax(g, e));
+                            if (CudaSelfTest.argmax(g) != CudaSelfTest.argmax(e)) {
+                                differ++;
+                            }
+                            if (a.greedyToken() != CudaSelfTest.argmax(g)) {
+                                differ += 100;
+                            }
+                            tok = CudaSelfTest.argmax(e);
                         }
-                        if (a.greedyToken() != CudaSelfTest.argmax(g)) {
-                            differ += 100;
-                        }
-                        tok = CudaSelfTest.argmax(e);
+                        report.check(String.format(Locale.ROOT, "%s graph decode vs eager at %d (16 steps, %d argmax differ)%s",
+                                name, depth, differ, kernel), differ > 1 ? Double.NaN : worst, 2e-3);
                     }
-                    report.check(String.format(Locale.ROOT, "%s graph decode vs eager at %d (16 steps, %d argmax differ)",
-                            name, depth, differ), differ > 1 ? Double.NaN : worst, 2e-3);
                 }
             }
         }
+        backend.setTensorCoreDecode(false);
         for (int batch : new int[] {3, 11}) {
             List<CudaSequence> batched = new ArrayList<>();
             List<CudaSequence> single = new ArrayList<>();
@@ -251,6 +258,13 @@ final class CudaDecodeCheck {
                     double eager = timeDecode(backend, seq, 32);
                     backend.setCudaGraphs(true);
                     line += String.format(Locale.ROOT, "; eager launches %.1f tok/s (graph %.2fx)", eager, tps / eager);
+                }
+                int d = c.headDim();
+                if (d == 64 || d == 128) {
+                    backend.setTensorCoreDecode(true);
+                    double tc = timeDecode(backend, seq, steps);
+                    backend.setTensorCoreDecode(false);
+                    line += String.format(Locale.ROOT, "; tensor-core attention %.1f tok/s (%.0f%%)", tc, 100 * tc / bound);
                 }
                 System.out.println("     " + line);
                 report.summary(line);

@@ -26,6 +26,9 @@ public final class CudaKernels {
             dev.allowDynamicShared("flash_prefill_d" + d, flashSharedBytes(d));
         }
         dev.allowDynamicShared("gemm_bf16_tc2", GEMM2_SHARED_BYTES);
+        for (int d : new int[] {64, 128}) {
+            dev.allowDynamicShared("attn_decode_tc_d" + d, tensorCoreDecodeSharedBytes(d));
+        }
     }
 
     public CudaDevice device() {
@@ -309,6 +312,33 @@ public final class CudaKernels {
         }
     }
 
+    /**
+     * Decode attention on the tensor cores ({@code attn_decode_tc}: the GQA group as the rows of an m16
+     * tile, 64-key tiles) instead of the fp32 kernel. Off by default until its checks and timings on a
+     * GPU machine are in; graphs captured before a change must be recaptured (see
+     * {@code CudaBackend.setTensorCoreDecode}).
+     */
+    private volatile boolean tensorCoreDecode;
+
+    void setTensorCoreDecode(boolean on) {
+        tensorCoreDecode = on;
+    }
+
+    boolean usesTensorCoreDecode(int d) {
+        return tensorCoreDecode && (d == 64 || d == 128);
+    }
+
+    /** Keys per split tile of the decode attention kernel in use. */
+    int decodeTileKeys(int d) {
+        return usesTensorCoreDecode(d) ? 64 : ATT_TK * ATT_WARPS;
+    }
+
+    /** Q hi + lo (16 rows), K hi + lo (64 rows), V transposed (fp16) and the warps' merge buffers. */
+    static int tensorCoreDecodeSharedBytes(int d) {
+        int ld = d + 8;
+        return 2 * 16 * ld * 2 + 2 * 64 * ld * 2 + d * (64 + 8) * 2 + 64 * 4 + 4 * 8 * d * 4;
+    }
+
     /** Head dims the decode attention kernel is built for. */
     static boolean attentionDecodeFits(int d, int group) {
         return (d == 32 || d == 64 || d == 128) && group <= 8;
@@ -326,7 +356,9 @@ public final class CudaKernels {
         int d = kv.headDim();
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
-        dev.launch("attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128, 0, q, ldq, kv.pool(), kv.blockElems(),
+        boolean tc = usesTensorCoreDecode(d);
+        dev.launch((tc ? "attn_decode_tc_d" : "attn_decode_d") + d, kv.kvHeads(), batch, nsplit, 128,
+                tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                 nsplit == 1 ? out : null, ldo, partial);
         if (nsplit > 1) {
