@@ -11,3 +11,4 @@
 #include "decode.cu"
 #include "flash_prefill.cu"
 #include "decode_tc.cu"
+#include "ts_select.cu"

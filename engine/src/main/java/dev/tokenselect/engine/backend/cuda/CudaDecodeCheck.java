@@ -7,6 +7,8 @@ import java.util.SplittableRandom;
 
 import dev.tokenselect.engine.model.ModelConfig;
 import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.HeadSoftVote;
+import dev.tokenselect.engine.select.TopK;
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -98,6 +100,80 @@ final class CudaDecodeCheck {
         dev.free(dw);
         dev.free(db);
         dev.free(dn);
+    }
+
+    /**
+     * The device's head soft vote and top-k against {@code HeadSoftVote} and {@code TopK} on random
+     * scores with many exact ties (quantised): the same candidates, except where the device's and the
+     * host's exp differ in the last bits right at the k-th vote (near ties, counted and bounded).
+     */
+    void selectionKernel(CudaDevice dev, CudaKernels k) {
+        for (int[] c : new int[][] {{7, 100, 32}, {14, 5000, 2048}, {28, 70_000, 2048}, {4, 3000, 2999},
+                {8, 1000, 1000}}) {
+            int heads = c[0];
+            int count = c[1];
+            int kk = c[2];
+            float[][] scores = new float[heads][count];
+            float[] flat = new float[heads * count];
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < count; i++) {
+                    scores[h][i] = Math.round(rnd.nextGaussian() * 16) / 8f; // steps of 1/8: many equal scores
+                    flat[h * count + i] = scores[h][i];
+                }
+            }
+            float[] hostVote = HeadSoftVote.vote(scores);
+            int[] hostTop = TopK.ascending(hostVote, count, kk);
+            int nInit = 4;
+            int nLocal = 16;
+            int from = nInit;
+            int len = from + count + nLocal;
+            CUdeviceptr ds = dev.upload(flat, "test");
+            CUdeviceptr stats = dev.alloc(8L * heads, "test");
+            CUdeviceptr vote = dev.alloc(4L * count, "test");
+            CUdeviceptr out = dev.alloc(4L * (nInit + count + nLocal), "test");
+            int n = k.tsSelect(ds, count, heads, count, kk, from, nInit, len, nLocal, stats, vote, out);
+            int[] got = new int[n];
+            dev.copyToHost(got, out, n);
+            float[] devVote = new float[count];
+            dev.copyToHost(devVote, vote, count);
+            double voteErr = CudaSelfTest.relMax(devVote, hostVote);
+            // the expected entries, and which candidates sit at the k-th vote (either side may take them)
+            float kth = Float.POSITIVE_INFINITY;
+            for (int i : hostTop) {
+                kth = Math.min(kth, hostVote[i]);
+            }
+            java.util.Set<Integer> want = new java.util.HashSet<>();
+            for (int i : hostTop) {
+                want.add(from + i);
+            }
+            int bad = 0;
+            int nearTies = 0;
+            boolean layout = n == nInit + Math.min(kk, count) + nLocal;
+            for (int i = 0; i < nInit && layout; i++) {
+                layout = got[i] == i;
+            }
+            for (int i = 0; i < nLocal && layout; i++) {
+                layout = got[n - nLocal + i] == len - nLocal + i;
+            }
+            for (int i = nInit; i < n - nLocal; i++) {
+                if (i > nInit && got[i] <= got[i - 1]) {
+                    bad++; // not ascending
+                }
+                if (!want.contains(got[i])) {
+                    float v = hostVote[got[i] - from];
+                    if (Math.abs(v - kth) <= 1e-5f * kth) {
+                        nearTies++;
+                    } else {
+                        bad++;
+                    }
+                }
+            }
+            report.check(String.format(Locale.ROOT, "ts_vote + ts_topk_select H=%d candidates=%d k=%d (%d near ties)",
+                    heads, count, kk, nearTies), layout && bad == 0 ? voteErr : Double.NaN, 1e-5);
+            for (CUdeviceptr p : new CUdeviceptr[] {ds, stats, vote, out}) {
+                dev.free(p);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ graph decode against eager

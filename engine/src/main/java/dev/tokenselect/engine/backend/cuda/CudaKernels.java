@@ -240,6 +240,23 @@ public final class CudaKernels {
                 out);
     }
 
+    /**
+     * TokenSelect's selection on the device from scores[h][c] (row stride ld; {@link #scores}): the head
+     * soft vote into {@code vote} (count floats; {@code stats} holds 2·heads floats), then the best
+     * {@code min(k, count)} candidates by vote in ascending order, ties to the lower index, written as the
+     * attention's entries: out = [0, nInit) ++ (from + chosen) ++ [len - nLocal, len).
+     *
+     * @return the number of entries written
+     */
+    public int tsSelect(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
+                        int nLocal, CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr out) {
+        int kk = Math.min(k, count);
+        dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, ld, count, stats);
+        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote);
+        dev.launch("ts_topk_select", 1, 1, 1, 1024, 0, vote, count, kk, from, nInit, len, nLocal, out);
+        return nInit + kk + nLocal;
+    }
+
     /** out[0] = argmax x (first maximum), out[1] = its value's bits. One block of 1024 threads. */
     public void argmax(CUdeviceptr x, int n, CUdeviceptr out) {
         argmaxRows(x, 1, n, out);

@@ -100,6 +100,7 @@ public final class CudaSelfTest {
                 CudaKernels k = new CudaKernels(dev);
                 section("kernels", () -> kernelTests(dev, k));
                 section("batched gemv", () -> new CudaDecodeCheck(this).gemvBatchKernel(dev, k));
+                section("TokenSelect selection", () -> new CudaDecodeCheck(this).selectionKernel(dev, k));
             }
         } finally {
             dev.close();
