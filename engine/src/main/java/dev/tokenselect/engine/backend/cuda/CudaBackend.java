@@ -185,6 +185,7 @@ public final class CudaBackend implements Backend {
     private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
     private final boolean graphShapes;
     private volatile boolean graphsEnabled;
+    private volatile boolean deviceSelection;
     private CUdeviceptr blockStaging;
     private volatile boolean closed;
 
@@ -828,18 +829,15 @@ public final class CudaBackend implements Backend {
         int heads = config.numHeads();
         int d = config.headDim();
         return new KeyAccess() {
-            @Override
-            public void scores(int layer, float[][] qbar, int from, int to, float[][] out) {
-                int count = to - from;
-                if (count <= 0) {
-                    return;
-                }
+            /** The scores of [from, to) into scoresBuf on the device (row h at h * count). */
+            private void deviceScores(int layer, float[][] qbar, int from, int count) {
                 float[] flat = new float[heads * d];
                 for (int h = 0; h < heads; h++) {
                     System.arraycopy(qbar[h], 0, flat, h * d, d);
                 }
                 dev.copyToDevice(qbarBuf, flat, flat.length);
-                long need = (long) heads * count;
+                // room for the scores and, behind them, the vote, the per-head stats and the chosen indices
+                long need = (long) heads * count + count + 2L * heads + count;
                 if (need > scoresCapacity) {
                     dev.free(scoresBuf);
                     long cap = Math.max(need, scoresCapacity * 3 / 2);
@@ -847,6 +845,36 @@ public final class CudaBackend implements Backend {
                     scoresCapacity = cap;
                 }
                 k.scores(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, scoresBuf);
+            }
+
+            @Override
+            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int kk) {
+                if (!deviceSelection) {
+                    return null;
+                }
+                int count = to - from;
+                if (count <= 0) {
+                    return new int[0];
+                }
+                deviceScores(layer, qbar, from, count);
+                long hc = (long) heads * count;
+                CUdeviceptr vote = scoresBuf.withByteOffset(4 * hc);
+                CUdeviceptr stats = scoresBuf.withByteOffset(4 * (hc + count));
+                CUdeviceptr chosen = scoresBuf.withByteOffset(4 * (hc + count + 2L * heads));
+                int n = k.tsSelect(scoresBuf, count, heads, count, kk, from, 0, to, 0, stats, vote, chosen);
+                int[] top = new int[n];
+                dev.copyToHost(top, chosen, n);
+                return top;
+            }
+
+            @Override
+            public void scores(int layer, float[][] qbar, int from, int to, float[][] out) {
+                int count = to - from;
+                if (count <= 0) {
+                    return;
+                }
+                deviceScores(layer, qbar, from, count);
+                long need = (long) heads * count;
                 float[] host = new float[Math.toIntExact(need)];
                 dev.copyToHost(host, scoresBuf, host.length);
                 for (int h = 0; h < heads; h++) {
@@ -933,6 +961,14 @@ public final class CudaBackend implements Backend {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * TokenSelect's vote and top-k on the device, so a selection copies k indices to the host instead
+     * of heads x candidates scores. Off by default until checked on a GPU machine against the host path.
+     */
+    void setDeviceSelection(boolean on) {
+        deviceSelection = on;
     }
 
     /** Turns graph replay of decode steps on or off (benchmarks compare both on one loaded model). */

@@ -734,16 +734,23 @@ public final class CudaSelfTest {
     }
 
     private void tokenSelectFixtures(Path repo) throws IOException {
+        for (boolean onDevice : new boolean[] {false, true}) { // host vote and top-k, then the device's
+            tokenSelectFixtures(repo, onDevice);
+        }
+    }
+
+    private void tokenSelectFixtures(Path repo, boolean deviceSelection) throws IOException {
         for (Path fx : fixtures(repo, "tokenselect")) {
-            String name = fx.getFileName().toString().replace(".json", "");
+            String name = fx.getFileName().toString().replace(".json", "") + (deviceSelection ? " [device selection]" : "");
             JsonNode f = readJson(fx);
             JsonNode s = f.get("select");
             SelectionParams params = new SelectionParams(s.get("k").asInt(), s.get("n_init").asInt(),
                     s.get("n_local").asInt(), s.get("theta").asDouble(), s.get("prefill_chunk").asInt());
-            Path dir = Files.createTempDirectory("cuda-selftest-" + name);
+            Path dir = Files.createTempDirectory("cuda-selftest-ts");
             try (Model model = Model.load(writeModel(f, dir));
                  CudaBackend backend = new CudaBackend(model, smallPool());
                  Sequence seq = backend.newSequence(AttentionSpec.tokenSelect(params))) {
+                backend.setDeviceSelection(deviceSelection);
                 int[] prompt = ints(f.get("prompt_ids"));
                 float[] ref = readLogits(fx.resolveSibling(f.get("logits_file").asString()), f.get("vocab_size").asInt());
                 long t0 = System.nanoTime();
