@@ -34,8 +34,11 @@ final class CudaDecodeCheck {
 
     /** gemvBatch (plain and with the fused RMSNorm; nb 1..8 and 11) against a host computation. */
     void gemvBatchKernel(CudaDevice dev, CudaKernels k) {
-        int rows = 300;
-        int cols = 264;
+        gemvBatchKernel(dev, k, 300, 264);
+        gemvBatchKernel(dev, k, 9000, 64); // tall: the four-rows-per-warp variants
+    }
+
+    private void gemvBatchKernel(CudaDevice dev, CudaKernels k, int rows, int cols) {
         int ldx = 2 * cols + 4;
         float[] w = new float[rows * cols];
         short[] wb = new short[w.length];

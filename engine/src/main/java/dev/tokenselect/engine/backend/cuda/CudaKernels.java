@@ -310,12 +310,10 @@ public final class CudaKernels {
         }
         for (int b0 = 0; b0 < nb; b0 += GEMV_MAX_BATCH) {
             int group = Math.min(GEMV_MAX_BATCH, nb - b0);
-            int rowsPerWarp;
-            if (group == 1) {
-                rowsPerWarp = rows >= 4 * 8 * 2 * sms ? 4 : 1;
-            } else {
-                rowsPerWarp = group <= 4 ? 2 : 1;
-            }
+            // more rows per warp read each input once for more weight rows, as long as the grid still
+            // gives every SM two blocks
+            boolean tall = rows >= 4 * 8 * 2 * sms;
+            int rowsPerWarp = group == 1 ? (tall ? 4 : 1) : (tall ? 4 : 2);
             String kernel = "gemv_batch_r" + rowsPerWarp + "_b" + group;
             dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, 0, w,
                     x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, xMode, normW, eps,
