@@ -71,3 +71,25 @@ __device__ __forceinline__ size_t kv_offset(const int *blockTable, int token, in
     return (size_t) block * (size_t) blockElems
            + ((size_t) (2 * layer + isValue) * kvHeads + g) * (size_t) bs * d + (size_t) slot * d;
 }
+
+/**
+ * sin and cos of an fp32 angle with an explicit range reduction: x = k * 2pi + r (2pi split in two
+ * floats, Cody-Waite), then the hardware approximation on [-pi, pi] (abs. error ~4e-7). sincosf's
+ * slow path for |x| > 1e5 (positions past ~100K) would otherwise dominate attention over long contexts.
+ */
+__device__ __forceinline__ void sincos_reduced(float x, float *s, float *c) {
+    float k = rintf(x * 0.15915494309189535f);
+    float r = fmaf(-k, 6.28318548202514648f, x);
+    r = fmaf(k, 1.7484555e-7f, r);
+    __sincosf(r, s, c);
+}
+
+/** D (16x8, fp32) += A (16x16, bf16, row) * B (16x8, bf16, col): one tensor-core step. */
+__device__ __forceinline__ void mma_bf16_16816(float *c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                                               uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}

@@ -7,18 +7,6 @@
 #define DEC_WARPS 4
 #define DEC_MAXG 8
 
-/**
- * sin and cos of an fp32 angle with an explicit range reduction: x = k * 2pi + r (2pi split in two
- * floats, Cody-Waite), then the hardware approximation on [-pi, pi] (abs. error ~4e-7). sincosf's
- * slow path for |x| > 1e5 (positions past ~100K) would otherwise dominate long-context attention.
- */
-__device__ __forceinline__ void sincos_reduced(float x, float *s, float *c) {
-    float k = rintf(x * 0.15915494309189535f);
-    float r = fmaf(-k, 6.28318548202514648f, x);
-    r = fmaf(k, 1.7484555e-7f, r);
-    __sincosf(r, s, c);
-}
-
 template <int N>
 __device__ __forceinline__ void load_bf16(const bf16 *p, float *out);
 
@@ -415,10 +403,19 @@ GEMV_BATCH_ENTRY(1, 1, 8)
 GEMV_BATCH_ENTRY(2, 2, 2)
 GEMV_BATCH_ENTRY(2, 3, 2)
 GEMV_BATCH_ENTRY(2, 4, 2)
-GEMV_BATCH_ENTRY(1, 5, 4)
-GEMV_BATCH_ENTRY(1, 6, 4)
-GEMV_BATCH_ENTRY(1, 7, 4)
-GEMV_BATCH_ENTRY(1, 8, 4)
+// 5 to 8 vectors: two or four rows per warp, so the inputs (read through L2 by every warp) are read
+// once per two or four weight rows rather than once per row
+GEMV_BATCH_ENTRY(2, 5, 2)
+GEMV_BATCH_ENTRY(2, 6, 2)
+GEMV_BATCH_ENTRY(2, 7, 2)
+GEMV_BATCH_ENTRY(2, 8, 2)
+GEMV_BATCH_ENTRY(4, 5, 1)
+GEMV_BATCH_ENTRY(4, 6, 1)
+GEMV_BATCH_ENTRY(4, 7, 1)
+GEMV_BATCH_ENTRY(4, 8, 1)
+GEMV_BATCH_ENTRY(4, 2, 1)
+GEMV_BATCH_ENTRY(4, 3, 1)
+GEMV_BATCH_ENTRY(4, 4, 1)
 
 /**
  * K/V append of one token per sequence: k/v rows of sequence b at k + b*ld (head g at g*d), position

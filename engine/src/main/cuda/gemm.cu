@@ -12,15 +12,6 @@
 #define GEMM_BK 32
 #define GEMM_PAD 8
 
-__device__ __forceinline__ void mma_bf16_16816(float *c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
-                                               uint32_t b0, uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
 extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__restrict__ X, const bf16 *__restrict__ W,
                                                 float *__restrict__ Y, const float *__restrict__ bias,
                                                 int M, int N, int K, int ldy, int accumulate) {
@@ -111,6 +102,164 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 int m = m0 + wm * 32 + i * 16 + g + (e >= 2 ? 8 : 0);
+                int n = n0 + wn * 32 + j * 8 + 2 * t + (e & 1);
+                if (m < M && n < N) {
+                    float v = acc[i][j][e];
+                    if (bias) v += bias[n];
+                    float *dst = Y + (size_t) m * ldy + n;
+                    if (accumulate) v = *dst + v;
+                    *dst = v;
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The same product with a 128 x 128 block tile, 8 warps of 64 x 32, and a two-stage pipeline: the next
+// W tile arrives by cp.async and the next X tile is loaded into registers while the tensor cores work
+// on the current one; X is converted to its hi + lo bf16 terms on the way into shared memory.
+// Dynamic shared memory: 2 stages x (X hi, X lo, W) x 128 x (32 + 8) bf16 = 60 KiB.
+
+#define G2_BM 128
+#define G2_BN 128
+#define G2_BK 32
+#define G2_LD (G2_BK + GEMM_PAD)
+
+__device__ __forceinline__ void cp_async16(void *smem, const void *gmem) {
+    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_tc2(const float *__restrict__ X, const bf16 *__restrict__ W,
+                                                                float *__restrict__ Y, const float *__restrict__ bias,
+                                                                int M, int N, int K, int ldy, int accumulate) {
+    extern __shared__ __align__(16) unsigned char g2_smem[];
+    // stage s: Ah at s * 3 * tile, Al at + tile, Bs at + 2 * tile (tile = 128 * G2_LD bf16)
+    bf16 *base = reinterpret_cast<bf16 *>(g2_smem);
+    const int tile = G2_BM * G2_LD;
+
+    int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    int g = lane >> 2, t = lane & 3;
+    int wm = warp >> 2, wn = warp & 3;  // 2 x 4 warps: 64 rows x 32 columns each
+    int m0 = blockIdx.y * G2_BM, n0 = blockIdx.x * G2_BN;
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+
+    float4 xr[4];  // this thread's share of the next X tile: 128 x 32 fp32 = 1024 float4, 4 each
+    auto loadX = [&](int k0) {
+#pragma unroll
+        for (int it = 0; it < 4; it++) {
+            int idx = tid + it * 256;
+            int row = idx >> 3, c4 = (idx & 7) * 4;
+            int gm = m0 + row, gk = k0 + c4;
+            xr[it] = (gm < M && gk < K) ? *reinterpret_cast<const float4 *>(X + (size_t) gm * K + gk)
+                                        : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+    };
+    auto storeX = [&](int stage) {
+        bf16 *ah = base + stage * 3 * tile;
+        bf16 *al = ah + tile;
+#pragma unroll
+        for (int it = 0; it < 4; it++) {
+            int idx = tid + it * 256;
+            int row = idx >> 3, c4 = (idx & 7) * 4;
+            float4 v = xr[it];
+            uint2 p, q;
+            p.x = pack_bf16x2(v.x, v.y);
+            p.y = pack_bf16x2(v.z, v.w);
+            float hx, hy, hz, hw;
+            unpack_bf16x2(p.x, hx, hy);
+            unpack_bf16x2(p.y, hz, hw);
+            q.x = pack_bf16x2(v.x - hx, v.y - hy);
+            q.y = pack_bf16x2(v.z - hz, v.w - hw);
+            *reinterpret_cast<uint2 *>(ah + row * G2_LD + c4) = p;
+            *reinterpret_cast<uint2 *>(al + row * G2_LD + c4) = q;
+        }
+    };
+    auto loadW = [&](int k0, int stage) {  // 128 rows x 32 bf16 = 512 chunks of 16 bytes, 2 each
+        bf16 *bs = base + stage * 3 * tile + 2 * tile;
+#pragma unroll
+        for (int it = 0; it < 2; it++) {
+            int idx = tid + it * 256;
+            int row = idx >> 2, c8 = (idx & 3) * 8;
+            int gn = n0 + row, gk = k0 + c8;
+            bf16 *dst = bs + row * G2_LD + c8;
+            if (gn < N && gk < K) {
+                cp_async16(dst, W + (size_t) gn * K + gk);
+            } else {
+                *reinterpret_cast<uint4 *>(dst) = make_uint4(0, 0, 0, 0);
+            }
+        }
+        asm volatile("cp.async.commit_group;\n" ::);
+    };
+
+    int tiles = (K + G2_BK - 1) / G2_BK;
+    loadX(0);
+    loadW(0, 0);
+    storeX(0);
+    for (int kt = 0; kt < tiles; kt++) {
+        int cur = kt & 1, nxt = cur ^ 1;
+        bool more = kt + 1 < tiles;
+        if (more) {
+            loadW((kt + 1) * G2_BK, nxt);  // the buffer was released by the barrier ending the last step
+            loadX((kt + 1) * G2_BK);
+            asm volatile("cp.async.wait_group 1;\n" ::);  // the current W tile has landed
+        } else {
+            asm volatile("cp.async.wait_group 0;\n" ::);
+        }
+        __syncthreads();
+        const bf16 *ah = base + cur * 3 * tile;
+        const bf16 *al = ah + tile;
+        const bf16 *bs = ah + 2 * tile;
+#pragma unroll
+        for (int kk = 0; kk < G2_BK; kk += 16) {
+            uint32_t b[4][2];
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                const bf16 *bp = bs + (wn * 32 + j * 8 + g) * G2_LD + kk + 2 * t;
+                b[j][0] = *reinterpret_cast<const uint32_t *>(bp);
+                b[j][1] = *reinterpret_cast<const uint32_t *>(bp + 8);
+            }
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                int r = wm * 64 + i * 16 + g;
+                const bf16 *hp = ah + r * G2_LD + kk + 2 * t;
+                const bf16 *lp = al + r * G2_LD + kk + 2 * t;
+                uint32_t a0 = *reinterpret_cast<const uint32_t *>(hp);
+                uint32_t a1 = *reinterpret_cast<const uint32_t *>(hp + 8 * G2_LD);
+                uint32_t a2 = *reinterpret_cast<const uint32_t *>(hp + 8);
+                uint32_t a3 = *reinterpret_cast<const uint32_t *>(hp + 8 * G2_LD + 8);
+                uint32_t l0 = *reinterpret_cast<const uint32_t *>(lp);
+                uint32_t l1 = *reinterpret_cast<const uint32_t *>(lp + 8 * G2_LD);
+                uint32_t l2 = *reinterpret_cast<const uint32_t *>(lp + 8);
+                uint32_t l3 = *reinterpret_cast<const uint32_t *>(lp + 8 * G2_LD + 8);
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    mma_bf16_16816(acc[i][j], l0, l1, l2, l3, b[j][0], b[j][1]);
+                    mma_bf16_16816(acc[i][j], a0, a1, a2, a3, b[j][0], b[j][1]);
+                }
+            }
+        }
+        if (more) {
+            storeX(nxt);  // nobody reads the other stage's X during this step
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int m = m0 + wm * 64 + i * 16 + g + (e >= 2 ? 8 : 0);
                 int n = n0 + wn * 32 + j * 8 + 2 * t + (e & 1);
                 if (m < M && n < N) {
                     float v = acc[i][j][e];

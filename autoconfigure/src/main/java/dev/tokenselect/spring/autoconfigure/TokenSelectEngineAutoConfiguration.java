@@ -48,7 +48,8 @@ public class TokenSelectEngineAutoConfiguration {
     public InferenceService tokenSelectInferenceService(Engine engine, TokenSelectProperties properties,
                                                         ObjectProvider<PersistentPrefixes> persistence) {
         return new InferenceService(engine, persistence.getIfAvailable(), new InferenceService.Options(
-                attention(properties), properties.getPrefillChunk(), properties.getMaxBatch(), corpusTurn(properties)));
+                attention(properties), properties.getPrefillChunk(), properties.getMaxBatch(),
+                properties.getHostCacheBytes(), corpusTurn(properties)));
     }
 
     static CorpusPrompts.Turn corpusTurn(TokenSelectProperties p) {

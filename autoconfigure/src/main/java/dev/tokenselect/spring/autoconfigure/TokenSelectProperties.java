@@ -69,6 +69,12 @@ public class TokenSelectProperties {
      */
     private String corpusTurn = "system";
 
+    /**
+     * Host memory in bytes that keeps prefix blocks evicted from the KV pool, between the pool and the
+     * disk: -1 for the default (4 GiB under a GPU pool, none under the CPU pool), 0 for none.
+     */
+    private long hostCacheBytes = -1;
+
     public static class Persistence {
 
         /** Persist corpora (and restore them after a restart) under cache-dir, catalogued in the DataSource when there is one. */
@@ -240,5 +246,13 @@ public class TokenSelectProperties {
 
     public void setMaxBatch(int maxBatch) {
         this.maxBatch = maxBatch;
+    }
+
+    public long getHostCacheBytes() {
+        return hostCacheBytes;
+    }
+
+    public void setHostCacheBytes(long hostCacheBytes) {
+        this.hostCacheBytes = hostCacheBytes;
     }
 }

@@ -251,6 +251,12 @@ public final class CorpusManager implements AutoCloseable {
                     restoredTokens.addAndGet(restored);
                     LOG.log(System.Logger.Level.INFO, "corpus {0}: restored {1} tokens from disk", name, restored);
                 } else {
+                    if (persistence != null) { // an older version of this corpus may share its first blocks
+                        int blocks = persistence.restoreShared(cache, tokens, key);
+                        if (blocks > 0) {
+                            restoredTokens.addAndGet((long) blocks * key.blockSize());
+                        }
+                    }
                     int shared = cache.attach(seq, tokens, key);
                     cache.ensureFree(BlockAllocator.blocksFor(tokens.length, key.blockSize()) - shared / key.blockSize());
                     listener.onProgress(new CorpusProgress(name, CorpusProgress.Stage.PREFILLING, shared, tokens.length));

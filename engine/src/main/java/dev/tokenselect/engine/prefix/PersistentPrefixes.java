@@ -18,6 +18,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,6 +73,7 @@ public final class PersistentPrefixes {
     private final Options options;
     private final AtomicLong restoredBlocks = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
+    private final Map<String, SegmentChain> chains = new java.util.concurrent.ConcurrentHashMap<>();
 
     public PersistentPrefixes(Path dir, PrefixStore store, Options options) {
         try {
@@ -366,8 +368,150 @@ public final class PersistentPrefixes {
         return true;
     }
 
-    private static String mismatch(SegmentFile.Header h, KvAccess kv, int[] tokens, CacheKey key, BlockHash[] chain,
-                                   String segmentId) {
+    /** What a partial match needs from a segment file's header, read once per segment. */
+    private record SegmentChain(String fingerprint, String attentionKey, int chunkAlignment, BlockHash[] chain) {
+    }
+
+    /**
+     * Brings into {@code cache} the longest run of leading blocks of {@code prompt} that a persisted
+     * segment holds beyond what the cache has, even where the segment's tokens go on differently (an
+     * edited last document, another question after the same corpus): its first blocks are still the
+     * prompt's. Every block read is checked like a full restore (header, hash chain, CRC32C); a bad
+     * file is discarded with a log line and nothing is brought in. The blocks land in the cache only;
+     * {@link PrefixCache#attach} then shares them.
+     *
+     * @return blocks brought in from disk
+     */
+    public int restoreShared(PrefixCache cache, int[] prompt, CacheKey key) {
+        int blocks = key.publishableBlocks(prompt.length);
+        if (blocks == 0) {
+            return 0;
+        }
+        BlockHash[] chain = key.chain(prompt, blocks);
+        int cached = cache.match(chain);
+        SegmentRecord best = null;
+        int bestShared = cached;
+        for (SegmentRecord row : store.segments()) {
+            if (!row.modelFingerprint().equals(key.modelFingerprint()) || row.chainBlocks() <= bestShared) {
+                continue;
+            }
+            SegmentChain sc = chainOf(row);
+            if (sc == null || !sc.attentionKey().equals(key.attentionKey()) || sc.chunkAlignment() != key.chunkAlignment()) {
+                continue;
+            }
+            int m = 0;
+            int limit = Math.min(sc.chain().length, chain.length);
+            while (m < limit && sc.chain()[m].equals(chain[m])) {
+                m++;
+            }
+            m = key.shareableBlocks(m);
+            if (m > bestShared) {
+                best = row;
+                bestShared = m;
+            }
+        }
+        if (best == null) {
+            return 0;
+        }
+        return readShared(cache, best, chain, cached, bestShared, key);
+    }
+
+    private SegmentChain chainOf(SegmentRecord row) {
+        SegmentChain known = chains.get(row.segmentId());
+        if (known != null) {
+            return known;
+        }
+        try (FileChannel ch = FileChannel.open(dir.resolve(row.fileName()), StandardOpenOption.READ)) {
+            SegmentFile.Header h = SegmentFile.readHeader(ch);
+            SegmentChain sc = new SegmentChain(h.fingerprintHex(), h.attentionKey(), h.chunkAlignment(), h.chain());
+            chains.put(row.segmentId(), sc);
+            return sc;
+        } catch (IOException e) {
+            return null; // unreadable now: a full restore of it would discard it with the reason
+        }
+    }
+
+    /** Reads blocks [from, to) of {@code row}'s file, whose chain starts like {@code chain}, into the cache. */
+    private int readShared(PrefixCache cache, SegmentRecord row, BlockHash[] chain, int from, int to, CacheKey key) {
+        KvAccess kv = cache.kv();
+        try (FileChannel ch = FileChannel.open(dir.resolve(row.fileName()), StandardOpenOption.READ)) {
+            SegmentFile.Header h = SegmentFile.readHeader(ch);
+            String mismatch = prefixMismatch(h, kv, key, chain, to);
+            if (mismatch != null) {
+                throw new SegmentFormatException(mismatch);
+            }
+            int[] held = cache.hold(chain, from); // the allocation below must not evict the prefix these extend
+            int[] ids;
+            try {
+                try {
+                    ids = kv.allocator().allocate(to - from, (long) to * key.blockSize());
+                } catch (KvCapacityException e) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot restore blocks of segment {0}: {1}", row.segmentId(),
+                            e.getMessage());
+                    return 0;
+                }
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment buf = arena.allocate(h.blockBytes(), 64);
+                    for (int b = from; b < to; b++) {
+                        SegmentFile.readBlock(ch, h, b, buf);
+                        kv.copyIn(ids[b - from], buf);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    for (int id : ids) {
+                        kv.allocator().release(id);
+                    }
+                    throw e;
+                }
+                for (int b = from; b < to; b++) {
+                    cache.adopt(chain[b], ids[b - from]); // the cache takes over the allocation's reference
+                }
+            } finally {
+                for (int id : held) {
+                    if (id >= 0) {
+                        kv.allocator().release(id);
+                    }
+                }
+            }
+            restoredBlocks.addAndGet(to - from);
+            store.touchSegment(row.segmentId(), Instant.now());
+            LOG.log(System.Logger.Level.INFO, "restored {0} shared block(s) of segment {1} from disk", to - from,
+                    row.segmentId());
+            return to - from;
+        } catch (NoSuchFileException e) {
+            LOG.log(System.Logger.Level.WARNING, "segment {0}: file {1} is gone; removing its catalog row and recomputing",
+                    row.segmentId(), row.fileName());
+            store.deleteSegment(row.segmentId());
+            chains.remove(row.segmentId());
+            discarded.incrementAndGet();
+            return 0;
+        } catch (IOException e) {
+            discard(row, e.getMessage());
+            return 0;
+        }
+    }
+
+    /** The checks of {@link #mismatch} that concern a segment's first {@code blocks} blocks only. */
+    private static String prefixMismatch(SegmentFile.Header h, KvAccess kv, CacheKey key, BlockHash[] chain, int blocks) {
+        String general = headerMismatch(h, kv, key);
+        if (general != null) {
+            return general;
+        }
+        if (h.chain().length < blocks || h.blockCount() < blocks
+                || !Arrays.equals(Arrays.copyOf(h.chain(), blocks), Arrays.copyOf(chain, blocks))) {
+            return "block hash chain differs from the catalogued one";
+        }
+        // the hashes were read from the file too: they must be the hashes of its own token ids
+        if (h.tokens().length < blocks * key.blockSize()) {
+            return "the file holds fewer token ids than its chain covers";
+        }
+        if (!Arrays.equals(key.chain(h.tokens(), blocks), Arrays.copyOf(chain, blocks))) {
+            return "the file's token ids do not hash to its chain";
+        }
+        return null;
+    }
+
+    /** Model, geometry, dtype and how the KV was computed: what every use of a segment file needs. */
+    private static String headerMismatch(SegmentFile.Header h, KvAccess kv, CacheKey key) {
         if (!h.fingerprintHex().equals(key.modelFingerprint())) {
             return "model fingerprint " + h.fingerprintHex() + " is not this model's " + key.modelFingerprint();
         }
@@ -382,6 +526,15 @@ public final class PersistentPrefixes {
         }
         if (!h.attentionKey().equals(key.attentionKey()) || h.chunkAlignment() != key.chunkAlignment()) {
             return "prefilled with '" + h.attentionKey() + "', wanted '" + key.attentionKey() + "'";
+        }
+        return null;
+    }
+
+    private static String mismatch(SegmentFile.Header h, KvAccess kv, int[] tokens, CacheKey key, BlockHash[] chain,
+                                   String segmentId) {
+        String general = headerMismatch(h, kv, key);
+        if (general != null) {
+            return general;
         }
         if (!h.segmentIdHex().equals(segmentId) || !Arrays.equals(h.tokens(), tokens)) {
             return "token ids differ from the catalogued segment";
@@ -399,6 +552,7 @@ public final class PersistentPrefixes {
         LOG.log(System.Logger.Level.WARNING, "discarding KV segment {0} ({1}): {2}; the prefix will be recomputed",
                 row.segmentId(), row.fileName(), why);
         discarded.incrementAndGet();
+        chains.remove(row.segmentId());
         delete(row);
     }
 }

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.tokenselect.engine.backend.KvCapacityException;
 import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.kv.BlockAllocator;
 import dev.tokenselect.engine.kv.BlockTable;
@@ -39,14 +40,29 @@ public final class PrefixCache implements AutoCloseable {
     private final LinkedHashMap<BlockHash, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
     private final KvAccess kv;
     private final BlockAllocator allocator;
+    private final HostBlockTier host;
     private long evictions;
     private boolean closed;
 
     public PrefixCache(KvAccess kv) {
+        this(kv, 0);
+    }
+
+    /**
+     * @param hostTierBytes host memory that keeps blocks evicted from the pool (see {@link HostBlockTier});
+     *                      0 for none: evicted blocks are then dropped (persisted segments stay on disk)
+     */
+    public PrefixCache(KvAccess kv, long hostTierBytes) {
         this.kv = kv;
         this.allocator = kv.allocator();
+        this.host = hostTierBytes > 0 ? new HostBlockTier(hostTierBytes, kv.geometry().blockBytes()) : null;
         // A full pool evicts cached prefixes that nobody uses before it refuses a sequence.
         allocator.setReclaimer(this::ensureFree);
+    }
+
+    /** The host-memory tier under the pool, or null. */
+    public HostBlockTier hostTier() {
+        return host;
     }
 
     public KvAccess kv() {
@@ -115,6 +131,7 @@ public final class PrefixCache implements AutoCloseable {
             return 0;
         }
         BlockHash[] chain = key.chain(prompt, candidates);
+        promote(chain);
         synchronized (this) {
             int shared = key.shareableBlocks(match(chain));
             for (int b = 0; b < shared; b++) {
@@ -209,34 +226,107 @@ public final class PrefixCache implements AutoCloseable {
 
     /**
      * Evicts unpinned blocks no sequence uses, least recently used first, until the pool has
-     * {@code blocks} free blocks or nothing more can be evicted.
+     * {@code blocks} free blocks or nothing more can be evicted. With a host tier the evicted blocks
+     * are copied there first (outside this cache's lock: a backend's copy may take the backend's lock,
+     * which a forward pass holds while it asks for blocks).
      *
      * @return whether the pool now has {@code blocks} free blocks
      */
-    public synchronized boolean ensureFree(int blocks) {
-        if (allocator.freeBlocks() >= blocks) {
-            return true;
-        }
+    public boolean ensureFree(int blocks) {
         List<Entry> victims = new ArrayList<>();
-        int wouldFree = allocator.freeBlocks();
-        for (Entry e : entries.values()) {
-            if (wouldFree >= blocks) {
-                break;
+        synchronized (this) {
+            if (allocator.freeBlocks() >= blocks) {
+                return true;
             }
-            if (e.pins == 0 && allocator.refCount(e.blockId) == 1) {
-                victims.add(e);
-                wouldFree++;
+            int wouldFree = allocator.freeBlocks();
+            for (Entry e : entries.values()) {
+                if (wouldFree >= blocks) {
+                    break;
+                }
+                if (e.pins == 0 && allocator.refCount(e.blockId) == 1) {
+                    victims.add(e);
+                    wouldFree++;
+                }
+            }
+            for (Entry e : victims) {
+                entries.remove(e.hash); // the cache's reference now belongs to this call
+                evictions++;
             }
         }
-        for (Entry e : victims) {
-            entries.remove(e.hash);
-            allocator.release(e.blockId);
-            evictions++;
+        try {
+            if (host != null) {
+                for (Entry e : victims) {
+                    host.store(e.hash, slot -> kv.copyOut(e.blockId, slot));
+                }
+            }
+        } finally {
+            for (Entry e : victims) {
+                allocator.release(e.blockId);
+            }
         }
         if (!victims.isEmpty()) {
-            LOG.log(System.Logger.Level.DEBUG, "prefix cache evicted {0} block(s)", victims.size());
+            LOG.log(System.Logger.Level.DEBUG, "prefix cache evicted {0} block(s){1}", victims.size(),
+                    host != null ? " to host memory" : "");
         }
         return allocator.freeBlocks() >= blocks;
+    }
+
+    /**
+     * Brings back from the host tier the blocks of {@code chain} that follow its pool-mapped part, as
+     * far as they are there and the pool has room (copies outside this cache's lock).
+     *
+     * @return blocks brought back
+     */
+    public int promote(BlockHash[] chain) {
+        if (host == null) {
+            return 0;
+        }
+        int from;
+        int[] held;
+        synchronized (this) {
+            checkOpen();
+            from = 0;
+            while (from < chain.length && entries.containsKey(chain[from])) {
+                from++;
+            }
+            if (from == chain.length || !host.contains(chain[from])) {
+                return 0;
+            }
+            held = hold(chain, from); // the allocations below must not evict the prefix they extend
+        }
+        List<Integer> taken = new ArrayList<>();
+        try {
+            for (int i = from; i < chain.length && host.contains(chain[i]); i++) {
+                int id;
+                try {
+                    id = allocator.allocate(1, (long) (i + 1) * blockSize())[0];
+                } catch (KvCapacityException e) {
+                    break;
+                }
+                if (!host.take(chain[i], block -> kv.copyIn(id, block))) {
+                    allocator.release(id);
+                    break;
+                }
+                synchronized (this) {
+                    int mapped = adopt(chain[i], id);
+                    allocator.retain(mapped);
+                    taken.add(mapped);
+                }
+            }
+        } finally {
+            for (int id : held) {
+                if (id >= 0) {
+                    allocator.release(id);
+                }
+            }
+            for (int id : taken) {
+                allocator.release(id);
+            }
+        }
+        if (!taken.isEmpty()) {
+            LOG.log(System.Logger.Level.DEBUG, "prefix cache brought {0} block(s) back from host memory", taken.size());
+        }
+        return taken.size();
     }
 
     /** Drops every unpinned mapping (blocks still used by sequences stay with them). */
@@ -258,6 +348,9 @@ public final class PrefixCache implements AutoCloseable {
         }
         closed = true;
         allocator.setReclaimer(null);
+        if (host != null) {
+            host.close();
+        }
         for (Entry e : entries.values()) {
             allocator.release(e.blockId);
         }

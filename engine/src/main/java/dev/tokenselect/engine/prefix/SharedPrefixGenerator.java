@@ -70,7 +70,12 @@ public final class SharedPrefixGenerator {
         int restored = 0;
         if (persistence != null) {
             int onDisk = persistence.longestPrefix(prompt, key);
-            int inMemory = onDisk == 0 ? 0 : cache.match(key.chain(prompt, key.publishableBlocks(onDisk))) * key.blockSize();
+            int inMemory = 0;
+            if (onDisk > 0) {
+                BlockHash[] chain = key.chain(prompt, key.publishableBlocks(onDisk));
+                cache.promote(chain); // host memory before disk
+                inMemory = cache.match(chain) * key.blockSize();
+            }
             // restore needs the whole segment (an empty sequence): only worth it beyond what memory already has,
             // and at least one prompt token must stay to be prefilled (its logits start the generation)
             if (onDisk > inMemory && onDisk < prompt.length) {
@@ -80,13 +85,17 @@ public final class SharedPrefixGenerator {
                     }
                 }
             }
+            if (restored == 0) { // no segment is a prefix of the prompt: one may still share its first blocks
+                restored = persistence.restoreShared(cache, Arrays.copyOf(prompt, prompt.length - 1), key)
+                        * key.blockSize();
+            }
         }
         try (Sequence seq = backend.newSequence(attention)) {
             int cached = cache.attach(seq, prompt, key);
             GenerationResult result = generator.generate(seq, Arrays.copyOfRange(prompt, cached, prompt.length), params,
                     listener);
             cache.publish(seq, prompt, key);
-            if (persistence != null && cached >= persistMinTokens && restored == 0) {
+            if (persistence != null && cached >= persistMinTokens && cached > restored) {
                 // this prefix was computed once and used again: keep it across restarts
                 persistence.persist(cache.kv(), seq, Arrays.copyOf(prompt, cached), key, false);
             }

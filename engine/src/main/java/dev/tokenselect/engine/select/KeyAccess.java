@@ -11,4 +11,14 @@ public interface KeyAccess {
 
     /** Copies the key of {@code token} for KV head {@code kvHead} into {@code out[off, off + headDim)}. */
     void key(int layer, int kvHead, int token, float[] out, int off);
+
+    /**
+     * The {@code k} candidates of {@code [from, to)} with the highest head soft vote (each head's softmax
+     * of {@link #scores}, summed over heads), as absolute token indices in ascending order, ties to the
+     * lower index, computed where the keys are (so only the k indices travel); null where the backend
+     * leaves that to the policy, which then computes it from {@link #scores}.
+     */
+    default int[] topCandidates(int layer, float[][] qbar, int from, int to, int k) {
+        return null;
+    }
 }

@@ -67,6 +67,10 @@ public final class TokenSelectPolicy implements AttentionPolicy {
 
     /** The k candidates with the highest head soft vote, as absolute token indices, ascending. */
     private int[] selectTop(int layer, int from, int to, KeyAccess keys) {
+        int[] there = keys.topCandidates(layer, qbar, from, to, params.k());
+        if (there != null) {
+            return there;
+        }
         int count = to - from;
         if (scores[0].length < count) {
             int size = Math.max(count, scores[0].length * 3 / 2);

@@ -40,29 +40,50 @@ import dev.tokenselect.engine.select.AttentionSpec;
  * Corpora are registered on the caller's thread (a long prefill does not hold up the queue); the backend is safe
  * for distinct sequences on different threads.
  *
- * <p>A backend whose KV pool is not open to the prefix cache (CUDA, for now) serves ordinary requests only,
- * without sharing.
+ * <p>Blocks the pool evicts go to a host-memory tier ({@link Options#hostCacheBytes()}) and come back
+ * from there before a prompt is prefilled or a segment read from disk.
  */
 public final class InferenceService implements AutoCloseable {
 
     /**
-     * @param attention    the default attention of requests, and the attention corpora are prefilled with
-     * @param prefillChunk prompt tokens per forward call
-     * @param maxBatch     most requests decoded together; more wait in the queue
-     * @param corpusTurn   which chat turn holds a corpus
+     * @param attention      the default attention of requests, and the attention corpora are prefilled with
+     * @param prefillChunk   prompt tokens per forward call
+     * @param maxBatch       most requests decoded together; more wait in the queue
+     * @param hostCacheBytes host memory that keeps prefix blocks evicted from the KV pool (a tier between
+     *                       the pool and disk); 0 for none, -1 for the default: 4 GiB under a GPU pool,
+     *                       none under the CPU pool (which is host memory already)
+     * @param corpusTurn     which chat turn holds a corpus
      */
-    public record Options(AttentionSpec attention, int prefillChunk, int maxBatch, CorpusPrompts.Turn corpusTurn) {
+    public record Options(AttentionSpec attention, int prefillChunk, int maxBatch, long hostCacheBytes,
+                          CorpusPrompts.Turn corpusTurn) {
         public Options {
             if (prefillChunk < 1 || maxBatch < 1) {
                 throw new IllegalArgumentException("the prefill chunk and the batch must be positive (were "
                         + prefillChunk + ", " + maxBatch + ")");
             }
+            if (hostCacheBytes < -1) {
+                throw new IllegalArgumentException("hostCacheBytes must be -1 (default), 0 (none) or a size, was "
+                        + hostCacheBytes);
+            }
             java.util.Objects.requireNonNull(corpusTurn, "corpusTurn");
         }
 
-        /** Corpora in the system turn. */
+        /** The default host tier, corpora in the system turn. */
         public Options(AttentionSpec attention, int prefillChunk, int maxBatch) {
-            this(attention, prefillChunk, maxBatch, CorpusPrompts.Turn.SYSTEM);
+            this(attention, prefillChunk, maxBatch, -1);
+        }
+
+        /** Corpora in the system turn. */
+        public Options(AttentionSpec attention, int prefillChunk, int maxBatch, long hostCacheBytes) {
+            this(attention, prefillChunk, maxBatch, hostCacheBytes, CorpusPrompts.Turn.SYSTEM);
+        }
+
+        /** The host tier's size for a pool of {@code backend}. */
+        long hostCacheBytesFor(Backend backend) {
+            if (hostCacheBytes >= 0) {
+                return hostCacheBytes;
+            }
+            return "cpu".equals(backend.name()) ? 0 : 4L << 30;
         }
 
         public static Options defaults() {
@@ -94,7 +115,7 @@ public final class InferenceService implements AutoCloseable {
         this.prompts = new CorpusPrompts(engine.tokenizer(), options.corpusTurn());
         this.fingerprint = ModelFingerprint.of(engine.model());
         KvAccess kv = kvAccess(backend);
-        this.cache = kv == null ? null : new PrefixCache(kv);
+        this.cache = kv == null ? null : new PrefixCache(kv, options.hostCacheBytesFor(backend));
         this.corpora = cache == null ? null
                 : new CorpusManager(engine, cache, persistence, new CorpusManager.Options(options.attention(),
                         options.prefillChunk(), options.corpusTurn()));

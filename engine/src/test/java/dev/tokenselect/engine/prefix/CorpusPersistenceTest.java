@@ -111,6 +111,38 @@ class CorpusPersistenceTest {
         }
     }
 
+    /** A corpus whose last document changed: after a restart its unchanged leading blocks come from disk. */
+    @Test
+    void anEditedCorpusRestoresItsUnchangedBlocksAndPrefillsTheRest() throws Exception {
+        Run first = registerAndAsk(model);
+        List<CorpusPrompts.Document> edited = new java.util.ArrayList<>(CorpusFixture.documents());
+        edited.set(2, new CorpusPrompts.Document("gamma", "Gamma protocol, revised: the east hatch stays shut."));
+        int[] editedReference;
+        int sharedTokens;
+        try (Engine e = CorpusFixture.open(model)) {
+            CorpusPrompts p = new CorpusPrompts(e.tokenizer());
+            int[] before = p.corpusTokens(CorpusFixture.documents());
+            int[] after = p.corpusTokens(edited);
+            int common = 0;
+            while (common < Math.min(before.length, after.length) && before[common] == after[common]) {
+                common++;
+            }
+            sharedTokens = common / 16 * 16; // whole blocks of 16 tokens
+            assertTrue(sharedTokens >= 32, "the documents before the edit fill whole blocks: " + common);
+            int[] prompt = CorpusPrompts.concat(after, p.questionTokens(QUESTION));
+            editedReference = e.generator(512).generate(AttentionSpec.full(), prompt, GREEDY, TokenListener.NONE).ids();
+        }
+        try (Engine e = CorpusFixture.open(model);
+             CorpusManager m = new CorpusManager(e, persistence(), CorpusManager.Options.defaults())) {
+            CorpusManager.CorpusInfo info = m.register("plant", edited);
+            assertEquals(sharedTokens, m.restoredTokens(), "the unchanged blocks were read from disk");
+            assertEquals(info.tokens() - sharedTokens, info.prefilledTokens(), "only the edited part was prefilled");
+            CorpusManager.Answer a = m.ask("plant", QUESTION, GREEDY, TokenListener.NONE);
+            assertArrayEquals(editedReference, a.result().ids(), "the same answer as a prefill from scratch");
+        }
+        assertTrue(first.info().tokens() > sharedTokens);
+    }
+
     @Test
     void logitsWithARestoredPrefixEqualAFreshPrefillBitForBit() {
         try (Engine e = CorpusFixture.open(model)) {

@@ -78,14 +78,10 @@ class SharedPrefixGeneratorTest {
         SamplingParams params = SamplingParams.builder().maxTokens(6).ignoreEos(true).build();
         AttentionSpec spec = AttentionSpec.full();
         int[] expected;
-        try (Model model = Model.load(modelDir);
-             CpuBackend backend = new CpuBackend(model, CpuBackend.Options.defaults().withBlockSize(16));
-             PrefixCache cache = new PrefixCache(KvAccess.of(backend))) {
-            Generator generator = new Generator(backend, null, Set.of(), 64);
-            PersistentPrefixes disk = new PersistentPrefixes(cacheDir, new FilePrefixStore(cacheDir),
-                    PersistentPrefixes.Options.defaults());
-            SharedPrefixGenerator shared = new SharedPrefixGenerator(backend, generator, cache, ModelFingerprint.of(model),
-                    64, disk, 128);
+        try (Session session = new Session(modelDir, cacheDir)) {
+            Generator generator = session.generator;
+            PersistentPrefixes disk = session.disk;
+            SharedPrefixGenerator shared = session.shared;
             assertEquals(0, shared.generate(spec, "", prompt(system, 8, 20), params, TokenListener.NONE).cachedPrefixTokens());
             SharedPrefixGenerator.Result second = shared.generate(spec, "", prompt(system, 9, 20), params, TokenListener.NONE);
             assertEquals(192, second.cachedPrefixTokens());
@@ -93,14 +89,10 @@ class SharedPrefixGeneratorTest {
             expected = generator.generate(spec, prompt(system, 10, 33), params, TokenListener.NONE).ids();
         }
         // a new process: empty KV cache, the same directory
-        try (Model model = Model.load(modelDir);
-             CpuBackend backend = new CpuBackend(model, CpuBackend.Options.defaults().withBlockSize(16));
-             PrefixCache cache = new PrefixCache(KvAccess.of(backend))) {
-            Generator generator = new Generator(backend, null, Set.of(), 64);
-            PersistentPrefixes disk = new PersistentPrefixes(cacheDir, new FilePrefixStore(cacheDir),
-                    PersistentPrefixes.Options.defaults());
-            SharedPrefixGenerator shared = new SharedPrefixGenerator(backend, generator, cache, ModelFingerprint.of(model),
-                    64, disk, 128);
+        try (Session session = new Session(modelDir, cacheDir)) {
+            Generator generator = session.generator;
+            PersistentPrefixes disk = session.disk;
+            SharedPrefixGenerator shared = session.shared;
             int[] third = prompt(system, 10, 33);
             SharedPrefixGenerator.Result r = shared.generate(spec, "", third, params, TokenListener.NONE);
             assertEquals(192, r.restoredTokens(), "read back from disk");
@@ -111,6 +103,111 @@ class SharedPrefixGeneratorTest {
             SharedPrefixGenerator.Result other = shared.generate(spec, "tenant-x", third, params, TokenListener.NONE);
             assertEquals(0, other.restoredTokens());
             assertEquals(0, other.cachedPrefixTokens());
+        }
+    }
+
+    /**
+     * A persisted segment that is not a prefix of the prompt still gives the blocks they share: after a
+     * restart only those are read from disk (checked block by block) and the answer is unchanged.
+     */
+    @Test
+    void aSegmentThatDivergesFromThePromptStillGivesItsSharedBlocks() throws Exception {
+        Path cacheDir = dir.resolve("kv-partial");
+        java.nio.file.Files.createDirectories(cacheDir);
+        Path modelDir = TinyModels.write(dir.resolve("m2"), TinyModels.qwen3Config(), DType.BF16, 2);
+        int[] document = prompt(new int[0], 21, 300);
+        SamplingParams params = SamplingParams.builder().maxTokens(6).ignoreEos(true).build();
+        AttentionSpec spec = AttentionSpec.full();
+        // the new prompt keeps the document's first 170 tokens and goes on differently: 10 shared blocks of 16
+        int[] edited = prompt(java.util.Arrays.copyOf(document, 170), 22, 90);
+        int[] expected;
+        try (Session session = new Session(modelDir, cacheDir)) {
+            Generator generator = session.generator;
+            PersistentPrefixes disk = session.disk;
+            SharedPrefixGenerator shared = session.shared;
+            shared.generate(spec, "", prompt(document, 23, 10), params, TokenListener.NONE);
+            assertEquals(288, shared.generate(spec, "", prompt(document, 24, 12), params, TokenListener.NONE)
+                    .cachedPrefixTokens());
+            assertEquals(1, disk.store().segments().size(), "the document's 288 tokens were persisted");
+            expected = generator.generate(spec, edited, params, TokenListener.NONE).ids();
+        }
+        try (Session session = new Session(modelDir, cacheDir)) {
+            Generator generator = session.generator;
+            PersistentPrefixes disk = session.disk;
+            SharedPrefixGenerator shared = session.shared;
+            SharedPrefixGenerator.Result r = shared.generate(spec, "", edited, params, TokenListener.NONE);
+            assertEquals(160, r.restoredTokens(), "the 10 shared blocks were read back");
+            assertEquals(160, r.cachedPrefixTokens());
+            assertEquals(edited.length - 160, r.prefilledTokens());
+            assertArrayEquals(expected, r.generation().ids(), "the same tokens as a full prefill");
+            assertEquals(10, disk.restoredBlocks());
+            // another tenant's prompt with the same tokens shares nothing on disk
+            assertEquals(0, shared.generate(spec, "tenant-x", edited, params, TokenListener.NONE).restoredTokens());
+        }
+    }
+
+    /** A flipped byte in one of the shared blocks: the file is discarded and the prompt prefilled, same answer. */
+    @Test
+    void aCorruptSharedBlockIsNeverServed() throws Exception {
+        Path cacheDir = dir.resolve("kv-corrupt");
+        java.nio.file.Files.createDirectories(cacheDir);
+        Path modelDir = TinyModels.write(dir.resolve("m3"), TinyModels.qwen3Config(), DType.BF16, 3);
+        int[] document = prompt(new int[0], 31, 300);
+        SamplingParams params = SamplingParams.builder().maxTokens(6).ignoreEos(true).build();
+        AttentionSpec spec = AttentionSpec.full();
+        int[] edited = prompt(java.util.Arrays.copyOf(document, 170), 32, 90);
+        int[] expected;
+        try (Session session = new Session(modelDir, cacheDir)) {
+            Generator generator = session.generator;
+            PersistentPrefixes disk = session.disk;
+            SharedPrefixGenerator shared = session.shared;
+            shared.generate(spec, "", prompt(document, 33, 10), params, TokenListener.NONE);
+            shared.generate(spec, "", prompt(document, 34, 12), params, TokenListener.NONE);
+            expected = generator.generate(spec, edited, params, TokenListener.NONE).ids();
+        }
+        Path segment;
+        try (var files = java.nio.file.Files.list(cacheDir)) {
+            segment = files.filter(p -> p.toString().endsWith(".kvseg")).findFirst().orElseThrow();
+        }
+        byte[] bytes = java.nio.file.Files.readAllBytes(segment);
+        bytes[bytes.length / 3] ^= 0x10; // inside one of the first ten blocks' data
+        java.nio.file.Files.write(segment, bytes);
+        try (Session session = new Session(modelDir, cacheDir)) {
+            Generator generator = session.generator;
+            PersistentPrefixes disk = session.disk;
+            SharedPrefixGenerator shared = session.shared;
+            SharedPrefixGenerator.Result r = shared.generate(spec, "", edited, params, TokenListener.NONE);
+            assertEquals(0, r.restoredTokens());
+            assertEquals(0, r.cachedPrefixTokens());
+            assertArrayEquals(expected, r.generation().ids());
+            assertEquals(1, disk.discarded(), "the corrupt file was discarded");
+            assertTrue(disk.store().segments().isEmpty());
+        }
+    }
+
+    /** One process's view: the model on the CPU backend, a prefix cache, a disk tier in {@code cacheDir}. */
+    private static final class Session implements AutoCloseable {
+        final Model model;
+        final CpuBackend backend;
+        final PrefixCache cache;
+        final Generator generator;
+        final PersistentPrefixes disk;
+        final SharedPrefixGenerator shared;
+
+        Session(Path modelDir, Path cacheDir) {
+            model = Model.load(modelDir);
+            backend = new CpuBackend(model, CpuBackend.Options.defaults().withBlockSize(16));
+            cache = new PrefixCache(KvAccess.of(backend));
+            generator = new Generator(backend, null, Set.of(), 64);
+            disk = new PersistentPrefixes(cacheDir, new FilePrefixStore(cacheDir), PersistentPrefixes.Options.defaults());
+            shared = new SharedPrefixGenerator(backend, generator, cache, ModelFingerprint.of(model), 64, disk, 128);
+        }
+
+        @Override
+        public void close() {
+            cache.close();
+            backend.close();
+            model.close();
         }
     }
 }

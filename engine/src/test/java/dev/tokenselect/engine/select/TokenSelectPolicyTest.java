@@ -189,4 +189,49 @@ class TokenSelectPolicyTest {
         }
         return v;
     }
+
+    /**
+     * A backend that picks the top candidates where its keys are (the CUDA pool) is asked for them and
+     * its answer is used; one that leaves it to the policy gets the same selection from its scores.
+     */
+    @Test
+    void selectionCanBeComputedWhereTheKeysAre() {
+        Geometry geo = new Geometry(4, 2, 8);
+        SelectionParams params = new SelectionParams(6, 2, 4, 2.0, 4);
+        ArrayKeyAccess plain = new ArrayKeyAccess(geo, 1, 60, new Random(11));
+        int[] calls = {0};
+        KeyAccess there = new KeyAccess() {
+            @Override
+            public void scores(int layer, float[][] qbar, int from, int to, float[][] out) {
+                throw new AssertionError("a backend that selects by itself is not asked for scores");
+            }
+
+            @Override
+            public void key(int layer, int kvHead, int token, float[] out, int off) {
+                plain.key(layer, kvHead, token, out, off);
+            }
+
+            @Override
+            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int k) {
+                calls[0]++;
+                float[][] s = new float[qbar.length][to - from];
+                plain.scores(layer, qbar, from, to, s);
+                int[] top = TopK.ascending(HeadSoftVote.vote(s), to - from, k);
+                for (int i = 0; i < top.length; i++) {
+                    top[i] += from;
+                }
+                return top;
+            }
+        };
+        float[] q = new float[geo.numHeads() * geo.headDim()];
+        Random r = new Random(5);
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) r.nextGaussian();
+        }
+        int[] byPolicy = new TokenSelectPolicy(params, geo, 1).select(0, q, 1, 60, true, plain, NO_ROPE);
+        int[] byBackend = new TokenSelectPolicy(params, geo, 1).select(0, q, 1, 60, true, there, NO_ROPE);
+        assertEquals(1, calls[0]);
+        assertArrayEquals(byPolicy, byBackend);
+        assertEquals(2 + 6 + 4, byBackend.length, "sinks, the k chosen, the local window");
+    }
 }

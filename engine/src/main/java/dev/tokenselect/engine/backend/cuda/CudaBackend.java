@@ -46,10 +46,13 @@ import jcuda.driver.CUgraphExec;
  * device before a forward pass. Sized from {@link Options#kvMemoryFraction()} of the memory left
  * after weights and activations, or {@link Options#kvCapacityTokens()}.
  *
- * <p>Concurrency (first version): thread-safe for distinct sequences, but forward passes of all
- * sequences are serialised on the device by one lock; continuous batching comes next. Decode steps
- * launch their kernels one by one; capturing a step into a CUDA graph needs the per-step scalars
- * (position, length, token) moved into device memory and a non-default stream, and is the next step.
+ * <p>Decode: {@link #decode} advances up to {@link Options#maxBatch()} full-attention sequences in one
+ * step replayed from a CUDA graph (captured once per batch size and split count; tokens, positions
+ * and block tables are read from device memory, see {@code decode.cu}), so a server's continuous
+ * batching ({@link dev.tokenselect.engine.generate.BatchScheduler}) reads each weight once per step.
+ * Prefill chunks launch from the host; full-attention prefill attention runs on the tensor cores
+ * ({@code flash_prefill.cu}). Thread-safe for distinct sequences; forward passes are serialised on the
+ * device by one lock.
  *
  * <p>TokenSelect runs through the simple path: the chunk's un-rotated queries go to the host, the
  * Java policy selects with scores computed on the device ({@code ts_scores}), and attention runs over
@@ -182,6 +185,7 @@ public final class CudaBackend implements Backend {
     private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
     private final boolean graphShapes;
     private volatile boolean graphsEnabled;
+    private volatile boolean deviceSelection;
     private CUdeviceptr blockStaging;
     private volatile boolean closed;
 
@@ -566,14 +570,16 @@ public final class CudaBackend implements Backend {
     private int decodeSplits(int batch, int maxLen) {
         int window = config.slidingWindow();
         int range = window > 0 ? Math.min(maxLen, window) : maxLen;
-        int tiles = (range + CudaKernels.ATT_TK - 1) / CudaKernels.ATT_TK;
+        // a block's smallest share: one 32-key tile for each of its four warps (fp32 kernel), or one
+        // 64-key tile for all four (tensor-core kernel)
+        int perBlock = k.decodeTileKeys(config.headDim());
+        int shares = (range + perBlock - 1) / perBlock;
         int blocks = config.numKvHeads() * batch;
         int target = 4 * dev.multiprocessors(); // about four blocks per SM keep enough warps in flight
-        if (blocks >= target || tiles <= 4) {
+        if (blocks >= target || shares <= 1) {
             return 1;
         }
-        // at least one 32-key tile for each of a block's four warps
-        int want = Math.min((tiles + 3) / 4, (target + blocks - 1) / blocks);
+        int want = Math.min(shares, (target + blocks - 1) / blocks);
         want = Math.min(want, (int) (partialFloats / ((long) batch * config.numHeads() * (config.headDim() + 2))));
         return Math.max(1, Integer.highestOneBit(want));
     }
@@ -595,6 +601,20 @@ public final class CudaBackend implements Backend {
 
     /** Launches one decode step of {@code batch} sequences (recorded into a graph by the caller). */
     private void recordDecodeStep(int batch, int nsplit) {
+        for (DecodeOp op : decodeOps(batch, nsplit, -1)) {
+            op.launch().run();
+        }
+    }
+
+    /** One kernel launch of a decode step, named, with the bytes of weights it streams (0 for others). */
+    record DecodeOp(String name, long weightBytes, Runnable launch) {
+    }
+
+    /**
+     * The kernels of a decode step in launch order; {@code onlyLayer} >= 0 keeps that layer's kernels
+     * and the final ones (the profile times each alone).
+     */
+    private List<DecodeOp> decodeOps(int batch, int nsplit, int onlyLayer) {
         ModelConfig c = config;
         int hidden = c.hiddenSize();
         int qDim = c.queryDim();
@@ -602,29 +622,90 @@ public final class CudaBackend implements Backend {
         int ffn = c.intermediateSize();
         int ld = qDim + 2 * kvDim;
         float eps = c.rmsNormEps();
-        k.embed(embedding, stepBuf, x, batch, hidden);
+        List<DecodeOp> ops = new ArrayList<>();
+        ops.add(new DecodeOp("embed", 0, () -> k.embed(embedding, stepBuf, x, batch, hidden)));
         for (int l = 0; l < layers.size(); l++) {
-            Layer w = layers.get(l);
-            if (w.qNorm() == null) { // K and V go straight from the projection into the pool
-                k.gemvBatchQkv(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden,
-                        new CudaKernels.KvTarget(kv, tablesBuf, tableStride, l, qDim, stepBuf, batch));
-            } else { // q/k norm first (Qwen3)
-                k.gemvBatch(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false);
-                k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld, c.headDim(), eps);
-                k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch, c.numKvHeads(), ld, c.headDim(), eps);
-                k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv, tablesBuf, tableStride, l, stepBuf,
-                        batch);
+            if (onlyLayer >= 0 && l != onlyLayer) {
+                continue;
             }
-            k.attentionDecode(qkv, ld, kv, tablesBuf, tableStride, l, stepBuf, batch, c.slidingWindow(), invFreq,
-                    c.numHeads(), nsplit, att, qDim, partial);
-            k.gemvBatch(w.wo(), att, qDim, x, hidden, null, null, 0f, hidden, qDim, batch, true);
-            k.gemvBatch(w.wgu(), x, hidden, gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false);
-            k.swigluRows(gu, ffn, batch);
-            k.gemvBatch(w.wdown(), gu, 2 * ffn, x, hidden, null, null, 0f, hidden, ffn, batch, true);
+            Layer w = layers.get(l);
+            int layer = l;
+            long qkvBytes = 2L * ld * hidden;
+            if (w.qNorm() == null) { // K and V go straight from the projection into the pool
+                ops.add(new DecodeOp("q|k|v gemv + norm + kv store", qkvBytes, () -> k.gemvBatchQkv(w.wqkv(), x, hidden,
+                        qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden,
+                        new CudaKernels.KvTarget(kv, tablesBuf, tableStride, layer, qDim, stepBuf, batch))));
+            } else { // q/k norm first (Qwen3)
+                ops.add(new DecodeOp("q|k|v gemv + norm", qkvBytes, () -> k.gemvBatch(w.wqkv(), x, hidden, qkv, ld,
+                        w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false)));
+                ops.add(new DecodeOp("q norm", 0, () -> k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld,
+                        c.headDim(), eps)));
+                ops.add(new DecodeOp("k norm", 0, () -> k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch,
+                        c.numKvHeads(), ld, c.headDim(), eps)));
+                ops.add(new DecodeOp("kv append", 0, () -> k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld,
+                        kv, tablesBuf, tableStride, layer, stepBuf, batch)));
+            }
+            ops.add(new DecodeOp("attention (+ combine)", 0, () -> k.attentionDecode(qkv, ld, kv, tablesBuf, tableStride,
+                    layer, stepBuf, batch, c.slidingWindow(), invFreq, c.numHeads(), nsplit, att, qDim, partial)));
+            ops.add(new DecodeOp("o gemv", 2L * hidden * qDim, () -> k.gemvBatch(w.wo(), att, qDim, x, hidden, null,
+                    null, 0f, hidden, qDim, batch, true)));
+            ops.add(new DecodeOp("gate|up gemv + norm", 2L * 2 * ffn * hidden, () -> k.gemvBatch(w.wgu(), x, hidden,
+                    gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false)));
+            ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
+            ops.add(new DecodeOp("down gemv", 2L * hidden * ffn, () -> k.gemvBatch(w.wdown(), gu, 2 * ffn, x, hidden,
+                    null, null, 0f, hidden, ffn, batch, true)));
         }
-        k.gemvBatch(lmHead, x, hidden, logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch,
-                false);
-        k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf);
+        ops.add(new DecodeOp("lm_head gemv + norm", 2L * c.vocabSize() * hidden, () -> k.gemvBatch(lmHead, x, hidden,
+                logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch, false)));
+        ops.add(new DecodeOp("argmax", 0, () -> k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf)));
+        return ops;
+    }
+
+    /**
+     * Times each kernel of layer 0's decode step (and the final ones) alone, for these sequences as a
+     * batch at their current lengths: microseconds per launch, back to back, from device events. The
+     * sequences are left as they were.
+     */
+    List<Map.Entry<DecodeOp, Double>> profileDecodeStep(List<CudaSequence> seqs, int reps) {
+        int b = seqs.size();
+        lock.lock();
+        try {
+            dev.makeCurrent();
+            int[] pos = new int[b];
+            int[] step = new int[2 * b];
+            int maxLen = 0;
+            for (int i = 0; i < b; i++) {
+                BlockTable t = seqs.get(i).blockTable();
+                pos[i] = t.length();
+                t.reserve(pos[i] + 1L); // the step writes K/V at pos: its block must exist
+                step[i] = 1;
+                step[b + i] = pos[i];
+                maxLen = Math.max(maxLen, pos[i] + 1);
+                uploadTableRow(i, t.blockIds());
+            }
+            try {
+                dev.copyToDevice(stepBuf, step, step.length);
+                int nsplit = decodeSplits(b, maxLen);
+                List<Map.Entry<DecodeOp, Double>> out = new ArrayList<>();
+                CudaDevice.Timer timer = dev.timer();
+                for (DecodeOp op : decodeOps(b, nsplit, 0)) {
+                    op.launch().run();
+                    timer.start();
+                    for (int r = 0; r < reps; r++) {
+                        op.launch().run();
+                    }
+                    out.add(Map.entry(op, 1e3 * timer.stopMillis() / reps));
+                }
+                timer.destroy();
+                return out;
+            } finally {
+                for (int i = 0; i < b; i++) {
+                    seqs.get(i).blockTable().truncate(pos[i]);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void syncBlockTable(CudaSequence seq) {
@@ -748,18 +829,15 @@ public final class CudaBackend implements Backend {
         int heads = config.numHeads();
         int d = config.headDim();
         return new KeyAccess() {
-            @Override
-            public void scores(int layer, float[][] qbar, int from, int to, float[][] out) {
-                int count = to - from;
-                if (count <= 0) {
-                    return;
-                }
+            /** The scores of [from, to) into scoresBuf on the device (row h at h * count). */
+            private void deviceScores(int layer, float[][] qbar, int from, int count) {
                 float[] flat = new float[heads * d];
                 for (int h = 0; h < heads; h++) {
                     System.arraycopy(qbar[h], 0, flat, h * d, d);
                 }
                 dev.copyToDevice(qbarBuf, flat, flat.length);
-                long need = (long) heads * count;
+                // room for the scores and, behind them, the vote, the per-head stats and the chosen indices
+                long need = (long) heads * count + count + 2L * heads + count;
                 if (need > scoresCapacity) {
                     dev.free(scoresBuf);
                     long cap = Math.max(need, scoresCapacity * 3 / 2);
@@ -767,6 +845,36 @@ public final class CudaBackend implements Backend {
                     scoresCapacity = cap;
                 }
                 k.scores(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, scoresBuf);
+            }
+
+            @Override
+            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int kk) {
+                if (!deviceSelection) {
+                    return null;
+                }
+                int count = to - from;
+                if (count <= 0) {
+                    return new int[0];
+                }
+                deviceScores(layer, qbar, from, count);
+                long hc = (long) heads * count;
+                CUdeviceptr vote = scoresBuf.withByteOffset(4 * hc);
+                CUdeviceptr stats = scoresBuf.withByteOffset(4 * (hc + count));
+                CUdeviceptr chosen = scoresBuf.withByteOffset(4 * (hc + count + 2L * heads));
+                int n = k.tsSelect(scoresBuf, count, heads, count, kk, from, 0, to, 0, stats, vote, chosen);
+                int[] top = new int[n];
+                dev.copyToHost(top, chosen, n);
+                return top;
+            }
+
+            @Override
+            public void scores(int layer, float[][] qbar, int from, int to, float[][] out) {
+                int count = to - from;
+                if (count <= 0) {
+                    return;
+                }
+                deviceScores(layer, qbar, from, count);
+                long need = (long) heads * count;
                 float[] host = new float[Math.toIntExact(need)];
                 dev.copyToHost(host, scoresBuf, host.length);
                 for (int h = 0; h < heads; h++) {
@@ -836,6 +944,31 @@ public final class CudaBackend implements Backend {
             blockStaging = dev.alloc(2 * blockBytes, "a KV block in fp32 (prefix cache copies)");
         }
         return blockStaging;
+    }
+
+    /**
+     * Decode attention on the tensor cores instead of the fp32 kernel (see {@link CudaKernels}); the
+     * captured graphs hold the old kernel, so they are dropped and recaptured.
+     */
+    void setTensorCoreDecode(boolean on) {
+        lock.lock();
+        try {
+            k.setTensorCoreDecode(on);
+            for (CUgraphExec g : decodeGraphs.values()) {
+                dev.destroy(g);
+            }
+            decodeGraphs.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * TokenSelect's vote and top-k on the device, so a selection copies k indices to the host instead
+     * of heads x candidates scores. Off by default until checked on a GPU machine against the host path.
+     */
+    void setDeviceSelection(boolean on) {
+        deviceSelection = on;
     }
 
     /** Turns graph replay of decode steps on or off (benchmarks compare both on one loaded model). */

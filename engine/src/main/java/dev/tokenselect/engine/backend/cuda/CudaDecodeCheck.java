@@ -7,6 +7,8 @@ import java.util.SplittableRandom;
 
 import dev.tokenselect.engine.model.ModelConfig;
 import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.HeadSoftVote;
+import dev.tokenselect.engine.select.TopK;
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -32,8 +34,11 @@ final class CudaDecodeCheck {
 
     /** gemvBatch (plain and with the fused RMSNorm; nb 1..8 and 11) against a host computation. */
     void gemvBatchKernel(CudaDevice dev, CudaKernels k) {
-        int rows = 300;
-        int cols = 264;
+        gemvBatchKernel(dev, k, 300, 264);
+        gemvBatchKernel(dev, k, 9000, 64); // tall: the four-rows-per-warp variants
+    }
+
+    private void gemvBatchKernel(CudaDevice dev, CudaKernels k, int rows, int cols) {
         int ldx = 2 * cols + 4;
         float[] w = new float[rows * cols];
         short[] wb = new short[w.length];
@@ -100,6 +105,80 @@ final class CudaDecodeCheck {
         dev.free(dn);
     }
 
+    /**
+     * The device's head soft vote and top-k against {@code HeadSoftVote} and {@code TopK} on random
+     * scores with many exact ties (quantised): the same candidates, except where the device's and the
+     * host's exp differ in the last bits right at the k-th vote (near ties, counted and bounded).
+     */
+    void selectionKernel(CudaDevice dev, CudaKernels k) {
+        for (int[] c : new int[][] {{7, 100, 32}, {14, 5000, 2048}, {28, 70_000, 2048}, {4, 3000, 2999},
+                {8, 1000, 1000}}) {
+            int heads = c[0];
+            int count = c[1];
+            int kk = c[2];
+            float[][] scores = new float[heads][count];
+            float[] flat = new float[heads * count];
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < count; i++) {
+                    scores[h][i] = Math.round(rnd.nextGaussian() * 16) / 8f; // steps of 1/8: many equal scores
+                    flat[h * count + i] = scores[h][i];
+                }
+            }
+            float[] hostVote = HeadSoftVote.vote(scores);
+            int[] hostTop = TopK.ascending(hostVote, count, kk);
+            int nInit = 4;
+            int nLocal = 16;
+            int from = nInit;
+            int len = from + count + nLocal;
+            CUdeviceptr ds = dev.upload(flat, "test");
+            CUdeviceptr stats = dev.alloc(8L * heads, "test");
+            CUdeviceptr vote = dev.alloc(4L * count, "test");
+            CUdeviceptr out = dev.alloc(4L * (nInit + count + nLocal), "test");
+            int n = k.tsSelect(ds, count, heads, count, kk, from, nInit, len, nLocal, stats, vote, out);
+            int[] got = new int[n];
+            dev.copyToHost(got, out, n);
+            float[] devVote = new float[count];
+            dev.copyToHost(devVote, vote, count);
+            double voteErr = CudaSelfTest.relMax(devVote, hostVote);
+            // the expected entries, and which candidates sit at the k-th vote (either side may take them)
+            float kth = Float.POSITIVE_INFINITY;
+            for (int i : hostTop) {
+                kth = Math.min(kth, hostVote[i]);
+            }
+            java.util.Set<Integer> want = new java.util.HashSet<>();
+            for (int i : hostTop) {
+                want.add(from + i);
+            }
+            int bad = 0;
+            int nearTies = 0;
+            boolean layout = n == nInit + Math.min(kk, count) + nLocal;
+            for (int i = 0; i < nInit && layout; i++) {
+                layout = got[i] == i;
+            }
+            for (int i = 0; i < nLocal && layout; i++) {
+                layout = got[n - nLocal + i] == len - nLocal + i;
+            }
+            for (int i = nInit; i < n - nLocal; i++) {
+                if (i > nInit && got[i] <= got[i - 1]) {
+                    bad++; // not ascending
+                }
+                if (!want.contains(got[i])) {
+                    float v = hostVote[got[i] - from];
+                    if (Math.abs(v - kth) <= 1e-5f * kth) {
+                        nearTies++;
+                    } else {
+                        bad++;
+                    }
+                }
+            }
+            report.check(String.format(Locale.ROOT, "ts_vote + ts_topk_select H=%d candidates=%d k=%d (%d near ties)",
+                    heads, count, kk, nearTies), layout && bad == 0 ? voteErr : Double.NaN, 1e-5);
+            for (CUdeviceptr p : new CUdeviceptr[] {ds, stats, vote, out}) {
+                dev.free(p);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ graph decode against eager
 
     private int[] randomTokens(int n, int vocab) {
@@ -121,36 +200,43 @@ final class CudaDecodeCheck {
             return;
         }
         int vocab = backend.config().vocabSize();
-        for (int depth : new int[] {100, longDepth}) {
-            if (depth + 64 > backend.kvCapacityTokens() / 2) {
-                continue;
-            }
-            try (CudaSequence a = backend.newSequence()) {
-                float[] logits = backend.forward(a, randomTokens(depth, vocab));
-                try (CudaSequence b = backend.fork(a, depth, AttentionSpec.full())) {
-                    double worst = 0;
-                    int tok = CudaSelfTest.argmax(logits);
-                    int differ = 0;
-                    for (int step = 0; step < 16; step++) {
-                        backend.setCudaGraphs(true);
-                        float[] g = backend.forward(a, new int[] {tok}, true);
-                        backend.setCudaGraphs(false);
-                        float[] e = backend.forward(b, new int[] {tok}, true);
-                        backend.setCudaGraphs(true);
-                        worst = Math.max(worst, CudaSelfTest.relMax(g, e));
-                        if (CudaSelfTest.argmax(g) != CudaSelfTest.argmax(e)) {
-                            differ++;
+        int d = backend.config().headDim();
+        boolean[] kernels = d == 64 || d == 128 ? new boolean[] {false, true} : new boolean[] {false};
+        for (boolean tc : kernels) { // the fp32 decode attention, then the tensor-core one
+            backend.setTensorCoreDecode(tc);
+            String kernel = tc ? " [tensor-core attention]" : "";
+            for (int depth : new int[] {100, longDepth}) {
+                if (depth + 64 > backend.kvCapacityTokens() / 2) {
+                    continue;
+                }
+                try (CudaSequence a = backend.newSequence()) {
+                    float[] logits = backend.forward(a, randomTokens(depth, vocab));
+                    try (CudaSequence b = backend.fork(a, depth, AttentionSpec.full())) {
+                        double worst = 0;
+                        int tok = CudaSelfTest.argmax(logits);
+                        int differ = 0;
+                        for (int step = 0; step < 16; step++) {
+                            backend.setCudaGraphs(true);
+                            float[] g = backend.forward(a, new int[] {tok}, true);
+                            backend.setCudaGraphs(false);
+                            float[] e = backend.forward(b, new int[] {tok}, true);
+                            backend.setCudaGraphs(true);
+                            worst = Math.max(worst, CudaSelfTest.relMax(g, e));
+                            if (CudaSelfTest.argmax(g) != CudaSelfTest.argmax(e)) {
+                                differ++;
+                            }
+                            if (a.greedyToken() != CudaSelfTest.argmax(g)) {
+                                differ += 100;
+                            }
+                            tok = CudaSelfTest.argmax(e);
                         }
-                        if (a.greedyToken() != CudaSelfTest.argmax(g)) {
-                            differ += 100;
-                        }
-                        tok = CudaSelfTest.argmax(e);
+                        report.check(String.format(Locale.ROOT, "%s graph decode vs eager at %d (16 steps, %d argmax differ)%s",
+                                name, depth, differ, kernel), differ > 1 ? Double.NaN : worst, 2e-3);
                     }
-                    report.check(String.format(Locale.ROOT, "%s graph decode vs eager at %d (16 steps, %d argmax differ)",
-                            name, depth, differ), differ > 1 ? Double.NaN : worst, 2e-3);
                 }
             }
         }
+        backend.setTensorCoreDecode(false);
         for (int batch : new int[] {3, 11}) {
             List<CudaSequence> batched = new ArrayList<>();
             List<CudaSequence> single = new ArrayList<>();
@@ -252,10 +338,18 @@ final class CudaDecodeCheck {
                     backend.setCudaGraphs(true);
                     line += String.format(Locale.ROOT, "; eager launches %.1f tok/s (graph %.2fx)", eager, tps / eager);
                 }
+                int d = c.headDim();
+                if (d == 64 || d == 128) {
+                    backend.setTensorCoreDecode(true);
+                    double tc = timeDecode(backend, seq, steps);
+                    backend.setTensorCoreDecode(false);
+                    line += String.format(Locale.ROOT, "; tensor-core attention %.1f tok/s (%.0f%%)", tc, 100 * tc / bound);
+                }
                 System.out.println("     " + line);
                 report.summary(line);
             }
         }
+        kernelProfile(backend, name, 4096, copy);
         for (int batch : new int[] {1, 4, 8, 16}) {
             if ((long) batch * 700 > backend.kvCapacityTokens()) {
                 continue;
@@ -291,6 +385,51 @@ final class CudaDecodeCheck {
         }
     }
 
+    private static double prefillRate(CudaBackend backend, int[] prompt) {
+        try (CudaSequence seq = backend.newSequence()) {
+            long t0 = System.nanoTime();
+            backend.forward(seq, prompt);
+            return prompt.length / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /**
+     * Each kernel of a decode step alone (layer 0 and the final ones) at {@code depth}: where the step's
+     * time goes, and each GEMV's bandwidth against the copy bandwidth. The estimate multiplies the
+     * per-layer kernels by the layer count: the gap to the measured step is what launches between
+     * kernels cost.
+     */
+    private void kernelProfile(CudaBackend backend, String name, int depth, double copyGbs) {
+        if (depth + 200 > backend.kvCapacityTokens() || !backend.graphShapes()) {
+            return;
+        }
+        try (CudaSequence seq = backend.newSequence()) {
+            backend.fillForBenchmark(seq, depth, KV_PATTERN);
+            double perLayer = 0;
+            double other = 0;
+            System.out.printf(Locale.ROOT, "     %s decode step, kernels alone at depth %d:%n", name, depth);
+            for (var e : backend.profileDecodeStep(List.of(seq), 50)) {
+                CudaBackend.DecodeOp op = e.getKey();
+                double us = e.getValue();
+                boolean final_ = op.name().startsWith("lm_head") || op.name().equals("argmax") || op.name().equals("embed");
+                if (final_) {
+                    other += us;
+                } else {
+                    perLayer += us;
+                }
+                String bw = op.weightBytes() > 0 ? String.format(Locale.ROOT, " %6.0f GB/s = %3.0f%% of copy",
+                        op.weightBytes() / us / 1e3, 100 * op.weightBytes() / us / 1e3 / copyGbs) : "";
+                System.out.printf(Locale.ROOT, "       %-30s %8.1f us%s%n", op.name(), us, bw);
+            }
+            int layers = backend.config().numLayers();
+            String line = String.format(Locale.ROOT, "profile %-12s depth %d: kernels alone %.2f ms per step"
+                    + " (%.1f us per layer x %d + %.1f us)", name, depth, (perLayer * layers + other) / 1e3, perLayer,
+                    layers, other);
+            System.out.println("     " + line);
+            report.summary(line);
+        }
+    }
+
     /** Prefill of 4096 tokens in the backend's chunks, and the tensor-core GEMM rate on the FFN shape. */
     private void prefillBenchmark(CudaBackend backend, String name) {
         ModelConfig c = backend.config();
@@ -302,14 +441,16 @@ final class CudaDecodeCheck {
         try (CudaSequence warm = backend.newSequence()) {
             backend.forward(warm, java.util.Arrays.copyOf(prompt, 512));
         }
-        double tps;
-        try (CudaSequence seq = backend.newSequence()) {
-            long t0 = System.nanoTime();
-            backend.forward(seq, prompt);
-            tps = n / ((System.nanoTime() - t0) / 1e9);
-        }
         CudaDevice dev = backend.cudaDevice();
         CudaKernels k = backend.kernels();
+        double tps = prefillRate(backend, prompt);
+        k.setFlashPrefill(false);
+        double scalarTps = prefillRate(backend, prompt);
+        k.setFlashPrefill(true);
+        boolean pipelined = k.pipelinedGemm();
+        k.setPipelinedGemm(!pipelined);
+        double otherGemmTps = prefillRate(backend, prompt);
+        k.setPipelinedGemm(pipelined);
         int m = 512;
         int rows = 2 * c.intermediateSize();
         int cols = c.hiddenSize();
@@ -318,20 +459,26 @@ final class CudaDecodeCheck {
         CUdeviceptr y = dev.alloc(4L * m * rows, "bench");
         dev.fill32(x, Float.floatToRawIntBits(0.01f), (long) m * cols);
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
-        k.gemm(x, w, y, null, m, rows, cols, rows, false);
+        double[] tflops = new double[2];
         CudaDevice.Timer timer = dev.timer();
-        int reps = 10;
-        timer.start();
-        for (int i = 0; i < reps; i++) {
+        for (int variant = 0; variant < 2; variant++) { // the 64 x 64 kernel, then the pipelined 128 x 128 one
+            k.setPipelinedGemm(variant == 1);
             k.gemm(x, w, y, null, m, rows, cols, rows, false);
+            int reps = 10;
+            timer.start();
+            for (int i = 0; i < reps; i++) {
+                k.gemm(x, w, y, null, m, rows, cols, rows, false);
+            }
+            tflops[variant] = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
         }
-        double tflops = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
+        k.setPipelinedGemm(pipelined);
         timer.destroy();
         dev.free(x);
         dev.free(w);
         dev.free(y);
-        String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s; GEMM 512x%dx%d %.1f TFLOP/s",
-                name, tps, rows, cols, tflops);
+        String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
+                + " (fp32 attention kernel: %.0f; %s GEMM: %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f",
+                name, tps, scalarTps, pipelined ? "64x64" : "pipelined", otherGemmTps, rows, cols, tflops[0], tflops[1]);
         System.out.println("     " + line);
         report.summary(line);
     }

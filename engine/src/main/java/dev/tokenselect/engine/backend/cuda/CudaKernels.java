@@ -22,6 +22,13 @@ public final class CudaKernels {
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
+        for (int d : new int[] {64, 128}) {
+            dev.allowDynamicShared("flash_prefill_d" + d, flashSharedBytes(d));
+        }
+        dev.allowDynamicShared("gemm_bf16_tc2", GEMM2_SHARED_BYTES);
+        for (int d : new int[] {64, 128}) {
+            dev.allowDynamicShared("attn_decode_tc_d" + d, tensorCoreDecodeSharedBytes(d));
+        }
     }
 
     public CudaDevice device() {
@@ -68,8 +75,31 @@ public final class CudaKernels {
         if (k % 8 != 0) {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
+        if (pipelinedGemm) {
+            dev.launch("gemm_bf16_tc2", blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
+                    k, ldy, accumulate ? 1 : 0);
+            return;
+        }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
                 accumulate ? 1 : 0);
+    }
+
+    /** Two stages of (X hi, X lo, W) tiles of 128 x (32 + 8) bf16. */
+    static final int GEMM2_SHARED_BYTES = 2 * 3 * 128 * 40 * 2;
+
+    /**
+     * The 128 x 128-tile GEMM with a two-stage cp.async pipeline ({@code gemm_bf16_tc2}) instead of the
+     * 64 x 64 one. Off by default until its checks and timings on a GPU machine are in; the self-test
+     * checks and times both.
+     */
+    private volatile boolean pipelinedGemm;
+
+    public void setPipelinedGemm(boolean on) {
+        pipelinedGemm = on;
+    }
+
+    public boolean pipelinedGemm() {
+        return pipelinedGemm;
     }
 
     /** gate = silu(gate) * up. grid ceil(count/256), block 256. */
@@ -126,6 +156,24 @@ public final class CudaKernels {
         return 4 * (maxRows * d + ATT_TK * (d + 1) + ATT_TK * d + maxRows * d + 2 * maxRows);
     }
 
+    /** Prefill chunks of full attention with these head dims run on the tensor-core kernel. */
+    private volatile boolean flashPrefill = true;
+
+    /** Turns the tensor-core prefill attention off (the fp32 kernel then serves prefill too). */
+    public void setFlashPrefill(boolean on) {
+        flashPrefill = on;
+    }
+
+    /** Whether a chunk of n queries without a selection takes the tensor-core prefill kernel. */
+    public boolean usesFlashPrefill(boolean selection, int n, int d) {
+        return flashPrefill && !selection && n >= 16 && (d == 64 || d == 128);
+    }
+
+    /** Q and K tiles (bf16 hi + lo, 64 rows each) and the transposed V tile (fp16). */
+    static int flashSharedBytes(int d) {
+        return 2 * 2 * 64 * (d + 8) * 2 + d * (64 + 8) * 2;
+    }
+
     /** Floats of split-K partials one attention call needs for {@code nsplit × n × heads}. */
     static long partialFloats(int nsplit, int n, int heads, int d) {
         return (long) nsplit * n * heads * (d + 2);
@@ -144,6 +192,12 @@ public final class CudaKernels {
                           int nEntries, int qPos0, int n, int window, CUdeviceptr invFreq, int heads,
                           CUdeviceptr out, int ldo, CUdeviceptr partial, long partialCapacity) {
         int d = kv.headDim();
+        if (usesFlashPrefill(sel != null, n, d)) {
+            dev.launch("flash_prefill_d" + d, blocks(n, 64), heads, 1, 128, flashSharedBytes(d), q, ldq, kv.pool(),
+                    kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n, window,
+                    invFreq, heads / kv.kvHeads(), (float) Math.pow(d, -0.5), out, ldo);
+            return;
+        }
         int kvHeads = kv.kvHeads();
         int group = heads / kvHeads;
         int rpw = rowsPerWarp(d);
@@ -184,6 +238,23 @@ public final class CudaKernels {
         dev.launch("ts_scores", blocks(count, 8), 1, 1, 256, 4 * heads * kv.headDim(), qbar, kv.pool(),
                 kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), kv.headDim(), group, from, count,
                 out);
+    }
+
+    /**
+     * TokenSelect's selection on the device from scores[h][c] (row stride ld; {@link #scores}): the head
+     * soft vote into {@code vote} (count floats; {@code stats} holds 2·heads floats), then the best
+     * {@code min(k, count)} candidates by vote in ascending order, ties to the lower index, written as the
+     * attention's entries: out = [0, nInit) ++ (from + chosen) ++ [len - nLocal, len).
+     *
+     * @return the number of entries written
+     */
+    public int tsSelect(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
+                        int nLocal, CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr out) {
+        int kk = Math.min(k, count);
+        dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, ld, count, stats);
+        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote);
+        dev.launch("ts_topk_select", 1, 1, 1, 1024, 0, vote, count, kk, from, nInit, len, nLocal, out);
+        return nInit + kk + nLocal;
     }
 
     /** out[0] = argmax x (first maximum), out[1] = its value's bits. One block of 1024 threads. */
@@ -239,12 +310,10 @@ public final class CudaKernels {
         }
         for (int b0 = 0; b0 < nb; b0 += GEMV_MAX_BATCH) {
             int group = Math.min(GEMV_MAX_BATCH, nb - b0);
-            int rowsPerWarp;
-            if (group == 1) {
-                rowsPerWarp = rows >= 4 * 8 * 2 * sms ? 4 : 1;
-            } else {
-                rowsPerWarp = group <= 4 ? 2 : 1;
-            }
+            // more rows per warp read each input once for more weight rows, as long as the grid still
+            // gives every SM two blocks
+            boolean tall = rows >= 4 * 8 * 2 * sms;
+            int rowsPerWarp = group == 1 ? (tall ? 4 : 1) : (tall ? 4 : 2);
             String kernel = "gemv_batch_r" + rowsPerWarp + "_b" + group;
             dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, 0, w,
                     x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, xMode, normW, eps,
@@ -256,6 +325,33 @@ public final class CudaKernels {
                     kvt == null ? Integer.MAX_VALUE : kvt.qDim(), kvt == null ? null : kvt.step(),
                     kvt == null ? 0 : kvt.batch(), b0);
         }
+    }
+
+    /**
+     * Decode attention on the tensor cores ({@code attn_decode_tc}: the GQA group as the rows of an m16
+     * tile, 64-key tiles) instead of the fp32 kernel. Off by default until its checks and timings on a
+     * GPU machine are in; graphs captured before a change must be recaptured (see
+     * {@code CudaBackend.setTensorCoreDecode}).
+     */
+    private volatile boolean tensorCoreDecode;
+
+    void setTensorCoreDecode(boolean on) {
+        tensorCoreDecode = on;
+    }
+
+    boolean usesTensorCoreDecode(int d) {
+        return tensorCoreDecode && (d == 64 || d == 128);
+    }
+
+    /** Keys per split tile of the decode attention kernel in use. */
+    int decodeTileKeys(int d) {
+        return usesTensorCoreDecode(d) ? 64 : ATT_TK * ATT_WARPS;
+    }
+
+    /** Q hi + lo (16 rows), K hi + lo (64 rows), V transposed (fp16) and the warps' merge buffers. */
+    static int tensorCoreDecodeSharedBytes(int d) {
+        int ld = d + 8;
+        return 2 * 16 * ld * 2 + 2 * 64 * ld * 2 + d * (64 + 8) * 2 + 64 * 4 + 4 * 8 * d * 4;
     }
 
     /** Head dims the decode attention kernel is built for. */
@@ -275,7 +371,9 @@ public final class CudaKernels {
         int d = kv.headDim();
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
-        dev.launch("attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128, 0, q, ldq, kv.pool(), kv.blockElems(),
+        boolean tc = usesTensorCoreDecode(d);
+        dev.launch((tc ? "attn_decode_tc_d" : "attn_decode_d") + d, kv.kvHeads(), batch, nsplit, 128,
+                tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                 nsplit == 1 ? out : null, ldo, partial);
         if (nsplit > 1) {

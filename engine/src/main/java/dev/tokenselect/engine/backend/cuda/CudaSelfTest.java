@@ -100,6 +100,7 @@ public final class CudaSelfTest {
                 CudaKernels k = new CudaKernels(dev);
                 section("kernels", () -> kernelTests(dev, k));
                 section("batched gemv", () -> new CudaDecodeCheck(this).gemvBatchKernel(dev, k));
+                section("TokenSelect selection", () -> new CudaDecodeCheck(this).selectionKernel(dev, k));
             }
         } finally {
             dev.close();
@@ -314,7 +315,7 @@ public final class CudaSelfTest {
 
         // GEMM (prefill, tensor cores): the twin rounds X to bf16 as the kernel does
         for (int[] s : new int[][] {{2, 64, 64}, {17, 896, 896}, {64, 128, 64}, {100, 4864, 896}, {513, 200, 4864},
-                {130, 72, 40}, {1, 8, 8}}) {
+                {130, 72, 40}, {1, 8, 8}, {300, 260, 1000}, {512, 1152, 896}}) {
             int m = s[0];
             int n = s[1];
             int kk = s[2];
@@ -336,19 +337,25 @@ public final class CudaSelfTest {
             CUdeviceptr wp = uploadBf16(dev, w);
             CUdeviceptr xp = dev.upload(xv, "t");
             CUdeviceptr bp = dev.upload(bias, "t");
-            CUdeviceptr yp = poisoned(dev, (long) m * n);
-            k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
+            double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
             // fp32 accumulation over K terms (two products each): relative error grows like sqrt(K) * 2^-24
             double tol = Math.max(1e-5, 4e-7 * Math.sqrt(kk));
-            check("gemm_bf16_tc M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
-            // accumulate into Y twice: 2 * (XW^T + b)
-            k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
-            double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
-            check("gemm_bf16_tc M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
+            boolean before = k.pipelinedGemm();
+            for (boolean pipelined : new boolean[] {false, true}) { // the 64 x 64 kernel and the pipelined 128 x 128 one
+                k.setPipelinedGemm(pipelined);
+                String kernel = pipelined ? "gemm_bf16_tc2" : "gemm_bf16_tc";
+                CUdeviceptr yp = poisoned(dev, (long) m * n);
+                k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
+                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
+                // accumulate into Y twice: 2 * (XW^T + b)
+                k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
+                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
+                dev.free(yp);
+            }
+            k.setPipelinedGemm(before);
             dev.free(wp);
             dev.free(xp);
             dev.free(bp);
-            dev.free(yp);
         }
 
         // elementwise
@@ -419,7 +426,8 @@ public final class CudaSelfTest {
                 {32, 8, 64, 0, 17, 0, 0}, {14, 2, 64, 100, 40, 0, 0}, {16, 8, 128, 3000, 1, 0, 0},
                 {28, 4, 128, 200, 64, 0, 0}, {4, 2, 32, 300, 70, 0, 0}, {4, 1, 16, 500, 1, 64, 0},
                 {4, 1, 16, 100, 50, 32, 0}, {14, 2, 64, 2000, 1, 0, 1}, {4, 2, 32, 1500, 64, 0, 1},
-                {8, 8, 256, 700, 3, 0, 0}};
+                {8, 8, 256, 700, 3, 0, 0}, {14, 2, 64, 300, 100, 64, 0}, {28, 4, 128, 1000, 200, 0, 0},
+                {16, 8, 128, 0, 130, 0, 0}};
         for (int[] c : cases) {
             attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
         }
@@ -558,7 +566,9 @@ public final class CudaSelfTest {
                 partialFloats);
         String name = String.format(Locale.ROOT, "kv_append+attention H=%d Hkv=%d d=%d L=%d n=%d%s%s", heads, kvHeads,
                 d, total, n, window > 0 ? " window=" + window : "", sel != null ? " selected=" + sel.length : "");
-        check(name, relL2(download(dev, out, n * heads * d), ref), 1e-4);
+        // the tensor-core prefill kernel: bf16 hi + lo scores, fp16 probabilities (see flash_prefill.cu)
+        boolean flash = k.usesFlashPrefill(selected, n, d);
+        check(name + (flash ? " [flash]" : ""), relL2(download(dev, out, n * heads * d), ref), flash ? 1e-3 : 1e-4);
 
         if (selected) { // TokenSelect scores on the same cache
             int from = 4;
@@ -724,16 +734,23 @@ public final class CudaSelfTest {
     }
 
     private void tokenSelectFixtures(Path repo) throws IOException {
+        for (boolean onDevice : new boolean[] {false, true}) { // host vote and top-k, then the device's
+            tokenSelectFixtures(repo, onDevice);
+        }
+    }
+
+    private void tokenSelectFixtures(Path repo, boolean deviceSelection) throws IOException {
         for (Path fx : fixtures(repo, "tokenselect")) {
-            String name = fx.getFileName().toString().replace(".json", "");
+            String name = fx.getFileName().toString().replace(".json", "") + (deviceSelection ? " [device selection]" : "");
             JsonNode f = readJson(fx);
             JsonNode s = f.get("select");
             SelectionParams params = new SelectionParams(s.get("k").asInt(), s.get("n_init").asInt(),
                     s.get("n_local").asInt(), s.get("theta").asDouble(), s.get("prefill_chunk").asInt());
-            Path dir = Files.createTempDirectory("cuda-selftest-" + name);
+            Path dir = Files.createTempDirectory("cuda-selftest-ts");
             try (Model model = Model.load(writeModel(f, dir));
                  CudaBackend backend = new CudaBackend(model, smallPool());
                  Sequence seq = backend.newSequence(AttentionSpec.tokenSelect(params))) {
+                backend.setDeviceSelection(deviceSelection);
                 int[] prompt = ints(f.get("prompt_ids"));
                 float[] ref = readLogits(fx.resolveSibling(f.get("logits_file").asString()), f.get("vocab_size").asInt());
                 long t0 = System.nanoTime();
