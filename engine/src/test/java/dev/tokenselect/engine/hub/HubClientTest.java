@@ -171,6 +171,19 @@ class HubClientTest {
     }
 
     @Test
+    void aCompleteFileLeftBeforeTheRenameIsCheckedAndKeptWithoutARequest() throws IOException {
+        byte[] shard = files.get(SHARD);
+        Path incomplete = repoDir().resolve("blobs").resolve(LocalHub.sha256Hex(shard) + ".incomplete");
+        Files.createDirectories(incomplete.getParent());
+        Files.write(incomplete, shard);
+
+        Path snapshot = client().build().resolve(REPO, null);
+
+        assertArrayEquals(shard, Files.readAllBytes(snapshot.resolve(SHARD)));
+        assertEquals(List.of(), cdnGets(shard));
+    }
+
+    @Test
     void aServerThatIgnoresTheRangeMakesTheDownloadStartOver() throws IOException {
         byte[] shard = files.get(SHARD);
         Path incomplete = repoDir().resolve("blobs").resolve(LocalHub.sha256Hex(shard) + ".incomplete");
