@@ -3,11 +3,13 @@
 
   python3 tools/gpu/reference_large.py --out DIR [--presets qwen2.5-0.5b,llama-3.2-1b,qwen2-7b]
 
-For each preset: the config the engine's Presets class writes, the weights of
-tools/synthetic_weights.py (seed 1, what `tokenselect synthetic-model --preset NAME` writes),
-transformers' forward in fp32 on the GPU (TF32 off) over a fixed prompt of token ids, and 16 greedy
-steps. Writes DIR/NAME.json (config, prompt ids, top logits, greedy ids and their top-2 margins) and
-DIR/NAME.logits.f32. The CUDA self-test compares the engine's bf16 backend against these.
+For each preset: transformers builds the model from the released config (its own random
+initialisation, seed 1, in bf16, with biases and norm weights perturbed so those paths matter) and
+saves it with save_pretrained into DIR/NAME (safetensors, the Hugging Face layout the engine loads).
+The reference is transformers' forward in fp32 (the same bf16 weights upcast, TF32 off) over a fixed
+prompt of token ids, plus 16 greedy steps. Writes DIR/NAME.json (config, prompt ids, top logits,
+greedy ids and their top-2 margins) and DIR/NAME.logits.f32. The CUDA self-test
+(`CudaSelfTest --large DIR`) loads DIR/NAME and compares against these.
 """
 import argparse
 import json
@@ -16,9 +18,6 @@ import sys
 
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from synthetic_weights import tensor_values  # noqa: E402
 
 SEED = 1
 PROMPT = [(i * 7919 + 13) % 100000 for i in range(48)]
@@ -45,19 +44,25 @@ PRESETS = {
 
 
 def run(name, out):
-    cfg = PRESETS[name]
-    d = os.path.join(out, "cfg-" + name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "config.json"), "w") as f:
+    cfg = dict(PRESETS[name])
+    cfg_dir = os.path.join(out, "cfg-" + name)
+    os.makedirs(cfg_dir, exist_ok=True)
+    with open(os.path.join(cfg_dir, "config.json"), "w") as f:
         json.dump(cfg, f)
-    config = AutoConfig.from_pretrained(d)
+    config = AutoConfig.from_pretrained(cfg_dir)
+    torch.manual_seed(SEED)
     with torch.device("cuda"):
-        model = AutoModelForCausalLM.from_config(config, attn_implementation="eager").float()
+        model = AutoModelForCausalLM.from_config(config, attn_implementation="eager", dtype=torch.bfloat16)
     with torch.no_grad():
         for pname, param in model.named_parameters():
-            param.copy_(torch.from_numpy(tensor_values(SEED, pname, tuple(param.shape))).cuda())
-    model.tie_weights()
+            if pname.endswith("bias"):
+                param.normal_(0.0, 0.02)
+            elif "norm" in pname:
+                param.normal_(1.0, 0.1)
     model.eval()
+    model_dir = os.path.join(out, name)
+    model.save_pretrained(model_dir)
+    model = model.float()
     prompt = [t % cfg["vocab_size"] for t in PROMPT]
     with torch.no_grad():
         o = model(torch.tensor([prompt], device="cuda"), use_cache=True)
@@ -72,10 +77,11 @@ def run(name, out):
             past, logits = o.past_key_values, o.logits[0, -1].float()
     top = torch.topk(last, 16)
     with open(os.path.join(out, name + ".json"), "w") as f:
-        json.dump({"preset": name, "seed": SEED, "config": cfg, "prompt_ids": prompt, "vocab_size": int(last.shape[0]),
-                   "logits_file": name + ".logits.f32", "top_ids": top.indices.tolist(),
-                   "top_values": top.values.tolist(), "greedy_ids": greedy, "greedy_top2_margins": margins}, f, indent=1)
-    print(f"{name}: greedy {greedy[:6]}..., min margin {min(margins):.4f}", flush=True)
+        json.dump({"preset": name, "seed": SEED, "config": cfg, "model_dir": name, "prompt_ids": prompt,
+                   "vocab_size": int(last.shape[0]), "logits_file": name + ".logits.f32",
+                   "top_ids": top.indices.tolist(), "top_values": top.values.tolist(), "greedy_ids": greedy,
+                   "greedy_top2_margins": margins}, f, indent=1)
+    print(f"{name}: saved to {model_dir}; greedy {greedy[:6]}..., min margin {min(margins):.4f}", flush=True)
     del model, past
     torch.cuda.empty_cache()
 

@@ -1,8 +1,10 @@
 // Greedy sampling on the device: argmax over the vocabulary (lowest index among equal maxima, NaN ignored).
 #include "common.cuh"
 
-/** One block of 1024 threads. out[0] = index, ((float*) out)[1] = value. */
+/** One block of 1024 threads per row of n: out[2r] = index, ((float*) out)[2r + 1] = value. grid (rows). */
 extern "C" __global__ void __launch_bounds__(1024) argmax_f32(const float *__restrict__ x, int n, int *__restrict__ out) {
+    x += (size_t) blockIdx.x * n;
+    out += 2 * blockIdx.x;
     __shared__ float bv[32];
     __shared__ int bi[32];
     float best = NEG_INF;

@@ -8,3 +8,4 @@
 #include "attention.cu"
 #include "select.cu"
 #include "sample.cu"
+#include "decode.cu"

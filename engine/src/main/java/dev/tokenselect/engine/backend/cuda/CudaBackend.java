@@ -5,8 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.tokenselect.engine.backend.Backend;
@@ -27,6 +29,7 @@ import dev.tokenselect.engine.select.FullAttentionPolicy;
 import dev.tokenselect.engine.select.Geometry;
 import dev.tokenselect.engine.select.KeyAccess;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUgraphExec;
 
 /**
  * The decoder forward pass of Llama, Mistral, Qwen2 and Qwen3 on one NVIDIA GPU, computing the same
@@ -65,7 +68,7 @@ public final class CudaBackend implements Backend {
      * @param maxChunkTokens   a longer forward call runs in chunks of this many tokens
      */
     public record Options(int device, double kvMemoryFraction, long kvCapacityTokens, int blockSize,
-                          int maxChunkTokens) {
+                          int maxChunkTokens, int maxBatch, boolean cudaGraphs) {
 
         public Options {
             if (device < 0) {
@@ -83,31 +86,47 @@ public final class CudaBackend implements Backend {
             if (maxChunkTokens <= 0) {
                 throw new IllegalArgumentException("maxChunkTokens must be positive, got " + maxChunkTokens);
             }
+            if (maxBatch < 1 || maxBatch > maxChunkTokens) {
+                throw new IllegalArgumentException("maxBatch must be in [1, maxChunkTokens], got " + maxBatch);
+            }
         }
 
-        /** Device 0, 90% of the remaining memory for KV, blocks of 32 tokens, chunks of 512. */
+        /**
+         * Device 0, 90% of the remaining memory for KV, blocks of 32 tokens, chunks of 512, decode
+         * batches of up to 16 sequences replayed from CUDA graphs.
+         */
         public static Options defaults() {
-            return new Options(0, 0.9, 0, KvGeometry.DEFAULT_BLOCK_SIZE, 512);
+            return new Options(0, 0.9, 0, KvGeometry.DEFAULT_BLOCK_SIZE, 512, 16, true);
         }
 
         public Options withDevice(int d) {
-            return new Options(d, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens);
+            return new Options(d, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs);
         }
 
         public Options withKvMemoryFraction(double f) {
-            return new Options(device, f, kvCapacityTokens, blockSize, maxChunkTokens);
+            return new Options(device, f, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs);
         }
 
         public Options withKvCapacityTokens(long tokens) {
-            return new Options(device, kvMemoryFraction, tokens, blockSize, maxChunkTokens);
+            return new Options(device, kvMemoryFraction, tokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs);
         }
 
         public Options withBlockSize(int size) {
-            return new Options(device, kvMemoryFraction, kvCapacityTokens, size, maxChunkTokens);
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, size, maxChunkTokens, maxBatch, cudaGraphs);
         }
 
         public Options withMaxChunkTokens(int n) {
-            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, n);
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, n, maxBatch, cudaGraphs);
+        }
+
+        /** Most sequences one replayed decode step advances; larger batches run in groups. */
+        public Options withMaxBatch(int n) {
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, n, cudaGraphs);
+        }
+
+        /** false: launch every decode kernel from the host (for comparisons and debugging). */
+        public Options withCudaGraphs(boolean on) {
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, on);
         }
     }
 
@@ -155,6 +174,14 @@ public final class CudaBackend implements Backend {
     private CUdeviceptr scoresBuf;
     private long scoresCapacity;
     private final long weightBytes;
+    // the replayed decode step: tokens | positions, block-table rows, graphs per (batch, splits)
+    private final CUdeviceptr stepBuf;
+    private final CUdeviceptr tablesBuf;
+    private final int tableStride;
+    private final int[][] uploadedRows;
+    private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
+    private final boolean graphShapes;
+    private volatile boolean graphsEnabled;
     private volatile boolean closed;
 
     public CudaBackend(Model model) {
@@ -209,8 +236,9 @@ public final class CudaBackend implements Backend {
             this.qkv = dev.alloc(4L * t * (c.queryDim() + 2L * c.kvDim()), "activations");
             this.att = dev.alloc(4L * t * c.queryDim(), "activations");
             this.gu = dev.alloc(4L * t * 2L * c.intermediateSize(), "activations");
-            this.logitsBuf = dev.alloc(4L * c.vocabSize(), "logits");
-            this.argmaxBuf = dev.alloc(8, "argmax");
+            this.logitsBuf = dev.alloc(4L * options.maxBatch() * c.vocabSize(), "logits");
+            this.argmaxBuf = dev.alloc(8L * options.maxBatch(), "argmax");
+            this.stepBuf = dev.alloc(8L * options.maxBatch(), "decode step inputs");
             this.tokensBuf = dev.alloc(4L * t, "tokens");
             this.partialFloats = (long) PARTIAL_ROWS * c.numHeads() * (c.headDim() + 2);
             this.partial = dev.alloc(4L * partialFloats, "attention split-K scratch");
@@ -236,6 +264,13 @@ public final class CudaBackend implements Backend {
                     + options.blockSize() + " tokens, bf16)");
             this.kv = new CudaKernels.Kv(pool, blockBytes / 2, options.blockSize(), c.numKvHeads(), c.headDim());
             this.allocator = new BlockAllocator((int) numBlocks, options.blockSize(), id -> { });
+            this.tableStride = (int) numBlocks;
+            this.tablesBuf = dev.alloc(4L * options.maxBatch() * tableStride, "decode block tables");
+            this.uploadedRows = new int[options.maxBatch()][0];
+            this.graphsEnabled = options.cudaGraphs();
+            this.graphShapes = CudaKernels.attentionDecodeFits(c.headDim(), c.numHeads() / c.numKvHeads())
+                    && CudaKernels.gemvBatchFits(hidden, hidden) && CudaKernels.gemvBatchFits(c.queryDim(), c.queryDim())
+                    && CudaKernels.gemvBatchFits(c.intermediateSize(), 2 * c.intermediateSize());
         } catch (RuntimeException | Error e) {
             dev.close();
             throw e;
@@ -394,6 +429,9 @@ public final class CudaBackend implements Backend {
         checkOpen();
         CudaSequence seq = own(sequence);
         PagedSequence.checkTokens(tokens, config.vocabSize());
+        if (decoding && tokens.length == 1 && replayable(seq)) {
+            return decodeReplayed(List.of(seq), tokens)[0];
+        }
         lock.lock();
         try {
             checkOpen();
@@ -419,6 +457,168 @@ public final class CudaBackend implements Backend {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * One decode step for several sequences: with full attention and shapes the decode kernels take,
+     * batches of up to {@link Options#maxBatch()} advance together in one replayed CUDA graph (each
+     * weight read once per group of 8); otherwise each sequence runs its own forward pass.
+     */
+    @Override
+    public float[][] decode(List<? extends Sequence> sequences, int[] tokens) {
+        checkOpen();
+        int n = sequences.size();
+        if (n != tokens.length) {
+            throw new IllegalArgumentException(n + " sequences but " + tokens.length + " tokens");
+        }
+        PagedSequence.checkTokens(tokens, config.vocabSize());
+        List<CudaSequence> seqs = new ArrayList<>(n);
+        java.util.Set<CudaSequence> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        boolean replay = true;
+        for (Sequence s : sequences) {
+            CudaSequence seq = own(s);
+            if (!distinct.add(seq)) {
+                throw new IllegalArgumentException("a sequence appears twice in one decode step");
+            }
+            seqs.add(seq);
+            replay &= replayable(seq);
+        }
+        if (!replay) {
+            return Backend.super.decode(sequences, tokens);
+        }
+        float[][] out = new float[n][];
+        for (int from = 0; from < n; from += options.maxBatch()) {
+            int to = Math.min(n, from + options.maxBatch());
+            float[][] part = decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to));
+            System.arraycopy(part, 0, out, from, part.length);
+        }
+        return out;
+    }
+
+    private boolean replayable(CudaSequence seq) {
+        return graphsEnabled && graphShapes && seq.policy() instanceof FullAttentionPolicy;
+    }
+
+    /** Decode step of up to maxBatch full-attention sequences through the captured graph. */
+    private float[][] decodeReplayed(List<CudaSequence> seqs, int[] tokens) {
+        int b = seqs.size();
+        int vocab = config.vocabSize();
+        lock.lock();
+        try {
+            checkOpen();
+            dev.makeCurrent();
+            int[] pos = new int[b];
+            int reserved = 0;
+            try {
+                for (; reserved < b; reserved++) {
+                    pos[reserved] = seqs.get(reserved).blockTable().length();
+                    seqs.get(reserved).blockTable().reserve(pos[reserved] + 1L); // all or nothing
+                }
+                int[] step = new int[2 * b];
+                int maxLen = 0;
+                for (int i = 0; i < b; i++) {
+                    step[i] = tokens[i];
+                    step[b + i] = pos[i];
+                    maxLen = Math.max(maxLen, pos[i] + 1);
+                    uploadTableRow(i, seqs.get(i).blockTable().blockIds());
+                }
+                dev.copyToDevice(stepBuf, step, step.length);
+                int nsplit = decodeSplits(b, maxLen);
+                CUgraphExec graph = decodeGraphs.get(graphKey(b, nsplit));
+                if (graph == null) {
+                    graph = dev.capture(() -> recordDecodeStep(b, nsplit));
+                    decodeGraphs.put(graphKey(b, nsplit), graph);
+                }
+                dev.replay(graph);
+                float[] all = new float[b * vocab];
+                dev.copyToHost(all, logitsBuf, all.length);
+                int[] am = new int[2 * b];
+                dev.copyToHost(am, argmaxBuf, am.length);
+                float[][] out = new float[b][];
+                for (int i = 0; i < b; i++) {
+                    CudaSequence seq = seqs.get(i);
+                    out[i] = Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+                    seq.lastArgmax = am[2 * i];
+                    seq.policy().select(0, null, 1, pos[i] + 1, true, null, rope); // keeps the policy's step stats
+                    seq.blockTable().setLength(pos[i] + 1);
+                }
+                return out;
+            } catch (RuntimeException | Error e) {
+                for (int i = 0; i < Math.min(reserved + 1, b); i++) {
+                    seqs.get(i).blockTable().truncate(pos[i]);
+                }
+                throw e;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static long graphKey(int batch, int nsplit) {
+        return ((long) batch << 32) | nsplit;
+    }
+
+    /**
+     * Key-range splits of the decode attention: enough blocks to fill the GPU twice over, never more
+     * than 32-key tiles, rounded down to a power of two so only a few graphs are ever captured.
+     */
+    private int decodeSplits(int batch, int maxLen) {
+        int window = config.slidingWindow();
+        int range = window > 0 ? Math.min(maxLen, window) : maxLen;
+        int tiles = (range + CudaKernels.ATT_TK - 1) / CudaKernels.ATT_TK;
+        int blocks = config.numKvHeads() * batch;
+        int target = 2 * dev.multiprocessors();
+        if (blocks >= target || tiles <= 1) {
+            return 1;
+        }
+        int want = Math.min(tiles, (target + blocks - 1) / blocks);
+        want = Math.min(want, (int) (partialFloats / ((long) batch * config.numHeads() * (config.headDim() + 2))));
+        return Math.max(1, Integer.highestOneBit(want));
+    }
+
+    /** Mirrors a block table into row {@code row} of the decode tables, uploading only what changed. */
+    private void uploadTableRow(int row, int[] ids) {
+        int[] old = uploadedRows[row];
+        int same = 0;
+        int common = Math.min(old.length, ids.length);
+        while (same < common && old[same] == ids[same]) {
+            same++;
+        }
+        if (same < ids.length) {
+            dev.copyToDevice(tablesBuf.withByteOffset(4L * ((long) row * tableStride + same)),
+                    Arrays.copyOfRange(ids, same, ids.length), ids.length - same);
+        }
+        uploadedRows[row] = ids;
+    }
+
+    /** Launches one decode step of {@code batch} sequences (recorded into a graph by the caller). */
+    private void recordDecodeStep(int batch, int nsplit) {
+        ModelConfig c = config;
+        int hidden = c.hiddenSize();
+        int qDim = c.queryDim();
+        int kvDim = c.kvDim();
+        int ffn = c.intermediateSize();
+        int ld = qDim + 2 * kvDim;
+        float eps = c.rmsNormEps();
+        k.embed(embedding, stepBuf, x, batch, hidden);
+        for (int l = 0; l < layers.size(); l++) {
+            Layer w = layers.get(l);
+            k.gemvBatch(w.wqkv(), x, hidden, qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false);
+            if (w.qNorm() != null) {
+                k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld, c.headDim(), eps);
+                k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch, c.numKvHeads(), ld, c.headDim(), eps);
+            }
+            k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv, tablesBuf, tableStride, l, stepBuf, batch);
+            k.attentionDecode(qkv, ld, kv, tablesBuf, tableStride, l, stepBuf, batch, c.slidingWindow(), invFreq,
+                    c.numHeads(), nsplit, att, qDim, partial);
+            k.gemvBatch(w.wo(), att, qDim, x, hidden, null, null, 0f, hidden, qDim, batch, true);
+            k.gemvBatch(w.wgu(), x, hidden, gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false);
+            k.swigluRows(gu, ffn, batch);
+            k.gemvBatch(w.wdown(), gu, 2 * ffn, x, hidden, null, null, 0f, hidden, ffn, batch, true);
+        }
+        k.gemvBatch(lmHead, x, hidden, logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch,
+                false);
+        k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf);
     }
 
     private void syncBlockTable(CudaSequence seq) {
@@ -581,6 +781,47 @@ public final class CudaBackend implements Backend {
                 }
             }
         };
+    }
+
+    /** Turns graph replay of decode steps on or off (benchmarks compare both on one loaded model). */
+    void setCudaGraphs(boolean on) {
+        graphsEnabled = on;
+    }
+
+    /** Whether this model's decode steps can be replayed from graphs (shapes the decode kernels take). */
+    boolean graphShapes() {
+        return graphShapes;
+    }
+
+    /** Weight bytes a decode step reads: everything but an untied embedding (only one row of it is read). */
+    long decodeWeightBytes() {
+        return lmHead == embedding ? weightBytes : weightBytes - 2L * config.vocabSize() * config.hiddenSize();
+    }
+
+    /** KV bytes one cached token takes on the device (all layers, K and V, bf16). */
+    long kvBytesPerToken() {
+        return blockBytes / options.blockSize();
+    }
+
+    /**
+     * Gives {@code seq} {@code length} cached tokens whose K/V are the bf16 {@code bits} pattern,
+     * without a prefill: decode speed at a depth does not depend on the cached values (benchmarks).
+     */
+    void fillForBenchmark(CudaSequence seq, int length, int bits) {
+        lock.lock();
+        try {
+            dev.makeCurrent();
+            BlockTable table = seq.blockTable();
+            int start = table.length();
+            table.reserve(length);
+            int[] ids = table.blockIds();
+            for (int b = start / options.blockSize(); b < ids.length; b++) {
+                dev.fill32(kv.pool().withByteOffset(ids[b] * blockBytes), bits, blockBytes / 4);
+            }
+            table.setLength(length);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Frees a closed sequence's device block table. */

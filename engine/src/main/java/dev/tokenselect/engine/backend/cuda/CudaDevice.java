@@ -42,6 +42,9 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstream;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
@@ -74,6 +77,10 @@ public final class CudaDevice implements AutoCloseable {
     private final int maxSharedOptin;
     private long allocatedBytes;
     private boolean closed;
+    /** Where {@link #launch} enqueues: the legacy default stream, or a stream being captured. */
+    private CUstream launchStream;
+    private CUstream captureStream;
+    private final java.util.Set<CUgraphExec> graphs = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
     private CudaDevice(int ordinal) {
         this.ordinal = ordinal;
@@ -327,7 +334,56 @@ public final class CudaDevice implements AutoCloseable {
                 default -> throw new IllegalArgumentException("unsupported kernel argument " + a.getClass());
             };
         }
-        cuLaunchKernel(function(kernel), gx, gy, gz, block, 1, 1, sharedBytes, null, Pointer.to(params), null);
+        cuLaunchKernel(function(kernel), gx, gy, gz, block, 1, 1, sharedBytes, launchStream, Pointer.to(params), null);
+    }
+
+    /**
+     * Records the kernels {@code work} launches into a CUDA graph instead of running them, and returns
+     * the instantiated graph. Capture needs a non-default stream; it is a blocking stream, so
+     * replaying on it stays ordered with the synchronous copies of the legacy default stream. The
+     * work must only launch kernels (no copies, allocations or synchronisation).
+     */
+    public CUgraphExec capture(Runnable work) {
+        checkOpen();
+        if (captureStream == null) {
+            captureStream = new CUstream();
+            JCudaDriver.cuStreamCreate(captureStream, 0);
+        }
+        CUgraph graph = new CUgraph();
+        // relaxed: other threads' unrelated CUDA calls (none are expected: callers hold the backend lock) stay legal
+        JCudaDriver.cuStreamBeginCapture(captureStream, jcuda.driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED);
+        launchStream = captureStream;
+        try {
+            work.run();
+        } catch (RuntimeException | Error e) {
+            launchStream = null;
+            JCudaDriver.cuStreamEndCapture(captureStream, graph);
+            JCudaDriver.cuGraphDestroy(graph);
+            throw e;
+        }
+        launchStream = null;
+        JCudaDriver.cuStreamEndCapture(captureStream, graph);
+        CUgraphExec exec = new CUgraphExec();
+        try {
+            JCudaDriver.cuGraphInstantiate(exec, graph, 0);
+        } finally {
+            JCudaDriver.cuGraphDestroy(graph);
+        }
+        graphs.add(exec);
+        return exec;
+    }
+
+    /** Replays a captured graph (asynchronously; a following synchronous copy waits for it). */
+    public void replay(CUgraphExec exec) {
+        checkOpen();
+        JCudaDriver.cuGraphLaunch(exec, captureStream);
+    }
+
+    /** Frees a captured graph. */
+    public void destroy(CUgraphExec exec) {
+        if (exec != null && graphs.remove(exec) && !closed) {
+            JCudaDriver.cuGraphExecDestroy(exec);
+        }
     }
 
     /** A pair of events timing work on the default stream, in milliseconds. */
@@ -379,6 +435,21 @@ public final class CudaDevice implements AutoCloseable {
             cuCtxSynchronize();
         } catch (CudaException ignored) {
             // a failed kernel leaves the context broken; still free what we can
+        }
+        for (CUgraphExec g : graphs) {
+            try {
+                JCudaDriver.cuGraphExecDestroy(g);
+            } catch (CudaException ignored) {
+                // keep releasing the rest
+            }
+        }
+        graphs.clear();
+        if (captureStream != null) {
+            try {
+                JCudaDriver.cuStreamDestroy(captureStream);
+            } catch (CudaException ignored) {
+                // the context goes away below anyway
+            }
         }
         for (CUdeviceptr p : allocations.keySet()) {
             try {

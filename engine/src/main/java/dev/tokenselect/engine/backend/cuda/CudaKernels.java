@@ -188,6 +188,91 @@ public final class CudaKernels {
 
     /** out[0] = argmax x (first maximum), out[1] = its value's bits. One block of 1024 threads. */
     public void argmax(CUdeviceptr x, int n, CUdeviceptr out) {
-        dev.launch("argmax_f32", 1, 1, 1, 1024, 0, x, n, out);
+        argmaxRows(x, 1, n, out);
+    }
+
+    /** Per row r of x [rows, n]: out[2r] = argmax, out[2r + 1] = its value's bits. grid (rows), block 1024. */
+    public void argmaxRows(CUdeviceptr x, int rows, int n, CUdeviceptr out) {
+        dev.launch("argmax_f32", rows, 1, 1, 1024, 0, x, n, out);
+    }
+
+    // ------------------------------------------------------------------ batched decode step (decode.cu)
+
+    /** Most vectors one batched GEMV launch takes; larger batches run in groups of this many. */
+    static final int GEMV_MAX_BATCH = 8;
+
+    /** Whether {@link #gemvBatch} takes these shapes (16-byte weight rows and input vectors). */
+    static boolean gemvBatchFits(int cols, int ldx) {
+        return cols % 8 == 0 && ldx % 4 == 0;
+    }
+
+    /**
+     * Y[b, :] (row stride ldy) = (accumulate ? Y : 0) + bias + W X[b, :] for b < nb (X row stride ldx),
+     * each weight row read once per group of up to 8 vectors; with {@code normW} the input rows are
+     * RMS-normalised on the fly (eps) first. Needs {@link #gemvBatchFits}.
+     */
+    public void gemvBatch(CUdeviceptr w, CUdeviceptr x, int ldx, CUdeviceptr y, int ldy, CUdeviceptr bias,
+                          CUdeviceptr normW, float eps, int rows, int cols, int nb, boolean accumulate) {
+        if (!gemvBatchFits(cols, ldx)) {
+            throw new IllegalArgumentException("batched GEMV needs cols % 8 == 0 and ldx % 4 == 0, got " + cols
+                    + ", " + ldx);
+        }
+        for (int b0 = 0; b0 < nb; b0 += GEMV_MAX_BATCH) {
+            int group = Math.min(GEMV_MAX_BATCH, nb - b0);
+            int rowsPerWarp;
+            if (group == 1) {
+                rowsPerWarp = rows >= 4 * 8 * 2 * sms ? 4 : 1;
+            } else {
+                rowsPerWarp = group <= 4 ? 2 : 1;
+            }
+            String kernel = "gemv_batch_r" + rowsPerWarp + "_b" + group;
+            dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, 0, w,
+                    x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, normW, eps,
+                    rows, cols, accumulate ? 1 : 0);
+        }
+    }
+
+    /** Head dims the decode attention kernel is built for. */
+    static boolean attentionDecodeFits(int d, int group) {
+        return (d == 32 || d == 64 || d == 128) && group <= 8;
+    }
+
+    /**
+     * Decode attention for B sequences (one new token each, query rows q[b, :] un-rotated, position
+     * step[B + b]) over their paged caches; block tables are rows of {@code tables}. grid (kvHeads, B,
+     * nsplit), block 128; with nsplit > 1 the partials (nsplit·B·heads·(d+2) floats) are merged by
+     * attn_combine. Every per-step value is read on the device, so the launch can be captured.
+     */
+    public void attentionDecode(CUdeviceptr q, int ldq, Kv kv, CUdeviceptr tables, int tableStride, int layer,
+                                CUdeviceptr step, int batch, int window, CUdeviceptr invFreq, int heads, int nsplit,
+                                CUdeviceptr out, int ldo, CUdeviceptr partial) {
+        int d = kv.headDim();
+        int group = heads / kv.kvHeads();
+        float scale = (float) Math.pow(d, -0.5);
+        dev.launch("attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128, 0, q, ldq, kv.pool(), kv.blockElems(),
+                tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
+                nsplit == 1 ? out : null, ldo, partial);
+        if (nsplit > 1) {
+            dev.launch("attn_combine", batch * heads, 1, 1, 128, 0, partial, nsplit, batch, heads, d, out, ldo);
+        }
+    }
+
+    /** K/V append of one token per sequence at position step[B + b]. grid (B, kvHeads), block 128. */
+    public void kvAppendBatch(CUdeviceptr k, CUdeviceptr v, int ld, Kv kv, CUdeviceptr tables, int tableStride,
+                              int layer, CUdeviceptr step, int batch) {
+        dev.launch("kv_append_batch", batch, kv.kvHeads(), 1, 128, 0, k, v, ld, kv.pool(), kv.blockElems(), tables,
+                tableStride, kv.blockSize(), layer, kv.kvHeads(), kv.headDim(), step, batch);
+    }
+
+    /** Rows of gate|up (2·ffn floats each): gate = silu(gate) * up in place. grid (ceil(ffn/256), B). */
+    public void swigluRows(CUdeviceptr gu, int ffn, int batch) {
+        dev.launch("swiglu_rows", blocks(ffn, 256), batch, 1, 256, 0, gu, ffn);
+    }
+
+    /** In-place per-head RMSNorm of B rows of row stride ld holding headsPerRow heads of dim each. */
+    public void rmsNormHeadsStrided(CUdeviceptr x, CUdeviceptr w, int batch, int headsPerRow, int ld, int dim,
+                                    float eps) {
+        dev.launch("rmsnorm_heads_strided", blocks((long) batch * headsPerRow, 8), 1, 1, 256, 0, x, w, batch,
+                headsPerRow, ld, dim, eps);
     }
 }

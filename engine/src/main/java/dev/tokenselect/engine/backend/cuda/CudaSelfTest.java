@@ -54,28 +54,30 @@ public final class CudaSelfTest {
 
     public static void main(String[] args) throws Exception {
         Path repo = Path.of(".");
+        Path large = null;
         boolean bench = true;
         boolean modelsToo = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--repo" -> repo = Path.of(args[++i]);
                 case "--no-bench" -> bench = false;
+                case "--large" -> large = Path.of(args[++i]);
                 case "--kernels-only" -> {
                     modelsToo = false;
                     bench = false;
                 }
                 default -> {
-                    System.err.println("usage: CudaSelfTest [--repo DIR] [--no-bench] [--kernels-only]");
+                    System.err.println("usage: CudaSelfTest [--repo DIR] [--large REF_DIR] [--no-bench] [--kernels-only]");
                     System.exit(64);
                 }
             }
         }
         CudaSelfTest t = new CudaSelfTest();
-        int rc = t.run(repo, modelsToo, bench);
+        int rc = t.run(repo, modelsToo, bench, large);
         System.exit(rc);
     }
 
-    int run(Path repo, boolean models, boolean bench) throws IOException {
+    int run(Path repo, boolean models, boolean bench, Path large) throws IOException {
         CudaDevice dev;
         try {
             dev = CudaDevice.open(0);
@@ -87,6 +89,7 @@ public final class CudaSelfTest {
         try {
             CudaKernels k = new CudaKernels(dev);
             section("kernels", () -> kernelTests(dev, k));
+            section("batched gemv", () -> new CudaDecodeCheck(this).gemvBatchKernel(dev, k));
         } finally {
             dev.close();
         }
@@ -94,8 +97,15 @@ public final class CudaSelfTest {
             section("models", () -> modelFixtures(repo));
             section("tokenselect", () -> tokenSelectFixtures(repo));
         }
+        if (models) {
+            section("graph decode", this::graphDecode);
+        }
         if (bench) {
             section("bench", this::benchmark);
+        }
+        if (large != null) {
+            Path dir = large;
+            section("transformers models", () -> new CudaLargeModels(this).run(dir, bench));
         }
         System.out.println();
         System.out.println("==== summary ====");
@@ -119,7 +129,7 @@ public final class CudaSelfTest {
         }
     }
 
-    private void check(String name, double error, double tol) {
+    void check(String name, double error, double tol) {
         boolean ok = error <= tol; // NaN fails
         String line = String.format(Locale.ROOT, "%s %-58s err %.3e (tol %.0e)", ok ? "PASS" : "FAIL", name, error, tol);
         System.out.println(line);
@@ -130,12 +140,16 @@ public final class CudaSelfTest {
         }
     }
 
-    private void pass(String name, String detail) {
+    void summary(String line) {
+        summary.add(line);
+    }
+
+    void pass(String name, String detail) {
         System.out.println("PASS " + name + " " + detail);
         passed++;
     }
 
-    private void fail(String name, String detail) {
+    void fail(String name, String detail) {
         System.out.println("FAIL " + name + " " + detail);
         failures.add(name);
     }
@@ -748,7 +762,7 @@ public final class CudaSelfTest {
             System.out.printf(Locale.ROOT, "     wrote qwen2.5-0.5b-geometry bf16 model in %.1f s%n",
                     (System.nanoTime() - t0) / 1e9);
             try (Model model = Model.load(dir);
-                 CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(8192))) {
+                 CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(140_000))) {
                 System.out.println("     " + backend.summary());
                 int vocab = model.config().vocabSize();
                 int[] prompt = new int[512];
@@ -784,9 +798,26 @@ public final class CudaSelfTest {
                 summary.add(String.format(Locale.ROOT, "bench qwen2.5-0.5b bf16: decode %.1f tok/s, prefill %.0f tok/s",
                         decodeTps, prefillTps));
                 bandwidth(backend);
+                new CudaDecodeCheck(this).decodeBenchmark(backend, "qwen2.5-0.5b", new int[] {0, 4096, 32768, 131072});
             }
         } finally {
             deleteTree(dir);
+        }
+    }
+
+    /** Replayed decode against eager launches on synthetic models of real geometries (GQA, q/k norm). */
+    private void graphDecode() throws IOException {
+        for (String preset : new String[] {"qwen2.5-0.5b", "qwen3-0.6b"}) {
+            Path dir = Files.createTempDirectory("cuda-selftest-graph");
+            try {
+                SyntheticModelWriter.write(dir, Presets.config(preset), null, 11, DType.BF16, 1, null);
+                try (Model model = Model.load(dir);
+                     CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(50_000))) {
+                    new CudaDecodeCheck(this).graphVsEager(backend, preset, 20_000);
+                }
+            } finally {
+                deleteTree(dir);
+            }
         }
     }
 

@@ -76,7 +76,7 @@ class CudaBackendWithoutGpuTest {
     @Test
     void selfTestReportsNoGpuWithExitCode2() throws IOException {
         assumeFalse(gpuPresent(), "this machine has an NVIDIA device");
-        assertTrue(new CudaSelfTest().run(Path.of("."), false, false) == 2);
+        assertTrue(new CudaSelfTest().run(Path.of("."), false, false, null) == 2);
     }
 
     @Test
