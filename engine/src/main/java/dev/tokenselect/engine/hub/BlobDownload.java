@@ -63,11 +63,34 @@ final class BlobDownload {
             hashPrefix();
         }
         progress.start(have);
+        if (meta.size() >= 0 && have == meta.size()) {
+            // an earlier run got every byte but stopped before the rename: keep them if they are right
+            if (problem() == null) {
+                publish();
+                return;
+            }
+            restart("the complete file left by an earlier run does not match");
+        }
+        transferWithRetries(uri);
+        String problem = problem();
+        if (problem != null) {
+            Files.deleteIfExists(incomplete);
+            throw new HubException(problem);
+        }
+        publish();
+    }
+
+    private void publish() throws IOException {
+        HubCache.moveAtomically(incomplete, blob);
+        progress.finish();
+    }
+
+    private void transferWithRetries(URI uri) throws IOException {
         for (int attempt = 1; ; attempt++) {
             try {
                 transfer(uri);
                 if (meta.size() < 0 || have >= meta.size()) {
-                    break;
+                    return;
                 }
                 throw new IOException("the connection ended after " + have + " of " + meta.size() + " bytes");
             } catch (IOException e) {
@@ -81,9 +104,6 @@ final class BlobDownload {
                 pause(attempt);
             }
         }
-        verify();
-        HubCache.moveAtomically(incomplete, blob);
-        progress.finish();
     }
 
     /** One request: appends to the partial file from {@link #have}, or rewrites it when the server sends it all. */
@@ -146,22 +166,22 @@ final class BlobDownload {
         progress.start(0);
     }
 
-    private void verify() throws IOException {
+    /** Why the partial file is not the blob (its size, its sha256), or null when it is. */
+    private String problem() throws IOException {
         long actual = Files.size(incomplete);
         if (meta.size() >= 0 && actual != meta.size()) {
-            Files.deleteIfExists(incomplete);
-            throw new HubException("Size mismatch for '" + file + "' of Hugging Face repo '" + repo + "' (commit " + commit
-                    + "): expected " + meta.size() + " bytes, got " + actual + "; the download was deleted, run again");
+            return "Size mismatch for '" + file + "' of Hugging Face repo '" + repo + "' (commit " + commit
+                    + "): expected " + meta.size() + " bytes, got " + actual + "; the download was deleted, run again";
         }
         if (sha256 != null) {
             String got = HexFormat.of().formatHex(sha256.digest());
             if (!got.equalsIgnoreCase(meta.etag())) {
-                Files.deleteIfExists(incomplete);
-                throw new HubException("Checksum mismatch for '" + file + "' of Hugging Face repo '" + repo + "' (commit "
-                        + commit + "): expected sha256 " + meta.etag() + ", got " + got
-                        + "; the corrupt download was deleted, run again to download it anew");
+                return "Checksum mismatch for '" + file + "' of Hugging Face repo '" + repo + "' (commit " + commit
+                        + "): expected sha256 " + meta.etag() + ", got " + got
+                        + "; the corrupt download was deleted, run again to download it anew";
             }
         }
+        return null;
     }
 
     private void hashPrefix() throws IOException {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -90,15 +91,21 @@ final class HubCache {
 
     /**
      * Makes {@code snapshotFile} point to {@code blob}: a relative symlink as huggingface_hub makes
-     * (the cache can be moved), or a copy where the file system has no symlinks.
+     * (the cache can be moved), or a copy where the file system has no symlinks. Made under a
+     * temporary name and renamed, so concurrent resolves of one snapshot do not collide.
      */
     void link(Path blob, Path snapshotFile) throws IOException {
         Files.createDirectories(snapshotFile.getParent());
-        Files.deleteIfExists(snapshotFile); // a dangling link left by a deleted blob
+        Path tmp = snapshotFile.resolveSibling(snapshotFile.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
-            Files.createSymbolicLink(snapshotFile, snapshotFile.getParent().relativize(blob));
+            Files.createSymbolicLink(tmp, snapshotFile.getParent().relativize(blob));
         } catch (UnsupportedOperationException | FileSystemException e) {
-            Files.copy(blob, snapshotFile, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING);
+        }
+        try {
+            moveAtomically(tmp, snapshotFile); // replaces a dangling link left by a deleted blob
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 

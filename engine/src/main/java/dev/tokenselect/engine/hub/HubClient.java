@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -186,9 +185,8 @@ public final class HubClient {
                     + " or point the model to a local directory", e);
         }
         String commit = info.commit();
-        List<String> files = new ArrayList<>(ModelFiles.metadata(info, repo, revision));
         try {
-            for (String file : files) {
+            for (String file : ModelFiles.metadata(info, repo, revision)) {
                 fetch(repo, commit, file);
             }
             Optional<String> index = ModelFiles.index(info);
@@ -213,6 +211,9 @@ public final class HubClient {
 
     private RepoInfo repoInfo(RepoId repo, String revision) throws IOException {
         try (HubHttp.Response r = http.send("GET", http.repoInfoUri(repo, revision), Map.of("Accept", "application/json"), true)) {
+            if (r.status >= 500) {
+                throw new IOException("HTTP " + r.status + " from " + r.uri); // the Hub is down: as unreachable
+            }
             if (r.status != 200) {
                 throw HubErrors.forResponse(r, http.endpoint(), repo, revision, null);
             }

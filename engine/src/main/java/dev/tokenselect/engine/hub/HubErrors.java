@@ -58,6 +58,10 @@ final class HubErrors {
             message = "Request for " + (file == null ? "" : "file '" + file + "' of ") + "Hugging Face repo '" + repo
                     + "' (revision '" + revision + "') failed: HTTP " + r.status + " from " + r.uri;
         }
+        if (file == null && (r.status == 401 || r.status == 404) && !"RevisionNotFound".equals(code)) {
+            // a mistyped local path that happens to look like a repo id ends up here
+            message += ". If '" + repo + "' is meant as a local directory: it does not exist";
+        }
         return new HubException(message + detail);
     }
 
