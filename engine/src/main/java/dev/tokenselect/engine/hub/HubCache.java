@@ -84,9 +84,14 @@ final class HubCache {
         }
         Path ref = ref(repo, revision);
         Files.createDirectories(ref.getParent());
-        Path tmp = ref.resolveSibling(ref.getFileName() + ".tmp");
-        Files.writeString(tmp, commit, StandardCharsets.UTF_8);
-        moveAtomically(tmp, ref);
+        // a name of its own: concurrent resolves of one repo each write and rename their own file
+        Path tmp = ref.resolveSibling(ref.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        try {
+            Files.writeString(tmp, commit, StandardCharsets.UTF_8);
+            moveAtomically(tmp, ref);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /**
