@@ -954,10 +954,7 @@ public final class CudaBackend implements Backend {
         lock.lock();
         try {
             k.setTensorCoreDecode(on);
-            for (CUgraphExec g : decodeGraphs.values()) {
-                dev.destroy(g);
-            }
-            decodeGraphs.clear();
+            dropGraphs();
         } finally {
             lock.unlock();
         }
@@ -969,6 +966,24 @@ public final class CudaBackend implements Backend {
      */
     void setDeviceSelection(boolean on) {
         deviceSelection = on;
+    }
+
+    /** Several weight rows per warp in batched GEMVs of 5 to 8 vectors (see {@link CudaKernels}); recaptures the graphs. */
+    void setMultiRowBatches(boolean on) {
+        lock.lock();
+        try {
+            k.setMultiRowBatches(on);
+            dropGraphs();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void dropGraphs() {
+        for (CUgraphExec g : decodeGraphs.values()) {
+            dev.destroy(g);
+        }
+        decodeGraphs.clear();
     }
 
     /** Turns graph replay of decode steps on or off (benchmarks compare both on one loaded model). */

@@ -34,8 +34,12 @@ final class CudaDecodeCheck {
 
     /** gemvBatch (plain and with the fused RMSNorm; nb 1..8 and 11) against a host computation. */
     void gemvBatchKernel(CudaDevice dev, CudaKernels k) {
-        gemvBatchKernel(dev, k, 300, 264);
-        gemvBatchKernel(dev, k, 9000, 64); // tall: the four-rows-per-warp variants
+        for (boolean multiRow : new boolean[] {false, true}) {
+            k.setMultiRowBatches(multiRow);
+            gemvBatchKernel(dev, k, 300, 264);
+            gemvBatchKernel(dev, k, 9000, 64); // tall: the four-rows-per-warp variants
+        }
+        k.setMultiRowBatches(false);
     }
 
     private void gemvBatchKernel(CudaDevice dev, CudaKernels k, int rows, int cols) {
@@ -95,7 +99,8 @@ final class CudaDecodeCheck {
                         worst = Math.max(worst, Math.abs(got[b * ldy + r] - want) / (1 + Math.abs(want)));
                     }
                 }
-                report.check(String.format(Locale.ROOT, "gemv_batch %dx%d nb=%d %s", rows, cols, nb, mode), worst, 1e-4);
+                report.check(String.format(Locale.ROOT, "gemv_batch %dx%d nb=%d %s%s", rows, cols, nb, mode,
+                        k.multiRowBatches() ? " multi-row" : ""), worst, 1e-4);
                 dev.free(dx);
                 dev.free(dy);
             }
@@ -363,17 +368,23 @@ final class CudaDecodeCheck {
                     backend.fillForBenchmark(s, 512, KV_PATTERN);
                     toks[i] = 1 + i;
                 }
-                for (int i = 0; i < 4; i++) {
-                    backend.decode(seqs, toks);
-                }
                 int steps = 48;
-                long t0 = System.nanoTime();
-                for (int i = 0; i < steps; i++) {
-                    backend.decode(seqs, toks);
+                double[] secs = new double[2];
+                for (int variant = 0; variant < 2; variant++) { // one row per warp for 5-8 vectors, then several
+                    backend.setMultiRowBatches(variant == 1);
+                    for (int i = 0; i < 4; i++) {
+                        backend.decode(seqs, toks);
+                    }
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < steps; i++) {
+                        backend.decode(seqs, toks);
+                    }
+                    secs[variant] = (System.nanoTime() - t0) / 1e9;
                 }
-                double secs = (System.nanoTime() - t0) / 1e9;
-                String line = String.format(Locale.ROOT, "batch  %-13s %2d sequences at 512: %8.1f tok/s total, %6.2f ms/step",
-                        name, batch, batch * steps / secs, 1e3 * secs / steps);
+                backend.setMultiRowBatches(false);
+                String line = String.format(Locale.ROOT, "batch  %-13s %2d sequences at ~512: %8.1f tok/s total, %6.2f ms/step;"
+                        + " multi-row GEMV %8.1f tok/s", name, batch, batch * steps / secs[0], 1e3 * secs[0] / steps,
+                        batch * steps / secs[1]);
                 System.out.println("     " + line);
                 report.summary(line);
             } finally {

@@ -310,10 +310,17 @@ public final class CudaKernels {
         }
         for (int b0 = 0; b0 < nb; b0 += GEMV_MAX_BATCH) {
             int group = Math.min(GEMV_MAX_BATCH, nb - b0);
-            // more rows per warp read each input once for more weight rows, as long as the grid still
-            // gives every SM two blocks
             boolean tall = rows >= 4 * 8 * 2 * sms;
-            int rowsPerWarp = group == 1 ? (tall ? 4 : 1) : (tall ? 4 : 2);
+            int rowsPerWarp;
+            if (group == 1) {
+                rowsPerWarp = tall ? 4 : 1;
+            } else if (multiRowBatches) {
+                // more rows per warp read each input once for more weight rows, as long as the grid still
+                // gives every SM two blocks
+                rowsPerWarp = tall ? 4 : 2;
+            } else {
+                rowsPerWarp = group <= 4 ? 2 : 1;
+            }
             String kernel = "gemv_batch_r" + rowsPerWarp + "_b" + group;
             dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, 0, w,
                     x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, xMode, normW, eps,
@@ -352,6 +359,21 @@ public final class CudaKernels {
     static int tensorCoreDecodeSharedBytes(int d) {
         int ld = d + 8;
         return 2 * 16 * ld * 2 + 2 * 64 * ld * 2 + d * (64 + 8) * 2 + 64 * 4 + 4 * 8 * d * 4;
+    }
+
+    /**
+     * Two or four weight rows per warp for every batch of 2 to 8 vectors (instead of one row per warp
+     * for 5 to 8), so each input is read once per several rows. Off by default until checked and timed
+     * on a GPU machine; the self-test checks both.
+     */
+    private volatile boolean multiRowBatches;
+
+    public void setMultiRowBatches(boolean on) {
+        multiRowBatches = on;
+    }
+
+    public boolean multiRowBatches() {
+        return multiRowBatches;
     }
 
     /** Head dims the decode attention kernel is built for. */
