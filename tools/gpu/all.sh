@@ -11,7 +11,8 @@
 # 3. the engine loads those directories: logits, greedy tokens, graph decode, decode speed at
 #    0 / 4K / 32K / 128K, batches and prefill, each next to its bound;
 # 4. a corpus resident in the device pool, persisted and restored by a second engine (same answer),
-#    and time to first token cold / resident / restored (CORPUS_BENCH="model:tokens ...");
+#    and time to first token cold / resident / restored (CORPUS_BENCH="model:tokens ...", default
+#    qwen2-7b:131072; CORPUS_BENCH_TIMEOUT seconds each, default 420);
 # 5. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
@@ -57,13 +58,13 @@ rm -rf "$work/cache-check"
   | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/corpus-restore.log"
 [[ ${PIPESTATUS[0]} == 0 ]] || rc=1
 # time to first token, cold / resident / restored, on the transformers models with Qwen's real tokenizer
-for spec in ${CORPUS_BENCH:-qwen2-7b:32768}; do
+for spec in ${CORPUS_BENCH:-qwen2-7b:131072}; do
   name="${spec%%:*}"; tokens="${spec##*:}"
   [[ -d "$work/$name" ]] || continue
   gunzip -c "$repo/engine/src/test/resources/tokenizers/qwen3/tokenizer.json.gz" > "$work/$name/tokenizer.json"
   cp "$repo/engine/src/test/resources/tokenizers/qwen3/tokenizer_config.json" "$work/$name/"
   rm -rf "$work/cache-$name"
-  timeout "${CORPUS_BENCH_TIMEOUT:-240}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  timeout "${CORPUS_BENCH_TIMEOUT:-420}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -Xmx48g -cp "$jar" dev.tokenselect.engine.prefix.CorpusBenchmark "$work/$name" "$work/cache-$name" "$tokens" cuda \
     2>&1 | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/corpus-bench-$name.log"
   rm -rf "$work/cache-$name"
