@@ -24,8 +24,9 @@ import tools.jackson.databind.json.JsonMapper;
  * The whole app on a random port: the real needle-14m model on the CPU, a real embedded PostgreSQL, real HTTP. Every
  * test class extends this one, so they share one application context (one engine, one database).
  */
+// the bundled needle-14m, set outright: the tests never look for or download the default Hub model
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = "sample.default-model=") // no download: the bundled needle-14m
+        properties = {"spring.ai.tokenselect.model=../models/needle-14m", "sample.default-model="})
 public abstract class AppTestBase {
 
     public static final String API_KEY = "test-key-5bd1";
