@@ -93,6 +93,24 @@ class ChatClientIntegrationTest {
         });
     }
 
+    /** A cache salt per tenant: a tenant's repeated prompt reuses its own cached prefix and never another's. */
+    @Test
+    void aCacheSaltSharesPrefixesWithinATenantOnly() {
+        runner().run(ctx -> {
+            ChatClient client = ChatClient.create(ctx.getBean(ChatModel.class));
+            String system = haystack(30);
+            java.util.function.Function<String, Usage> ask = salt -> client.prompt().system(system)
+                    .user("What is the special code for Ada?")
+                    .options(TokenSelectChatOptions.builder().cacheSalt(salt)).call().chatResponse().getMetadata()
+                    .getUsage();
+            Usage first = ask.apply("tenant-a");
+            assertThat(first.getCacheReadInputTokens()).isZero();
+            assertThat(ask.apply("tenant-a").getCacheReadInputTokens()).isGreaterThan(300L); // the shared system prompt
+            assertThat(ask.apply("tenant-b").getCacheReadInputTokens()).isZero(); // same tokens, another tenant
+            assertThat(ask.apply("tenant-b").getCacheReadInputTokens()).isGreaterThan(300L);
+        });
+    }
+
     @Test
     void theCorpusAdvisorReusesTheCorpusPrefixForEveryQuestion() {
         runner().run(ctx -> {

@@ -47,6 +47,7 @@ final class RequestOptions {
                 .nLocal(or(r.getNLocal(), defaults.getNLocal()))
                 .theta(or(r.getTheta(), defaults.getTheta()))
                 .corpus(or(r.getCorpus(), defaults.getCorpus()))
+                .cacheSalt(or(r.getCacheSalt(), defaults.getCacheSalt()))
                 .enableThinking(or(r.getEnableThinking(), defaults.getEnableThinking()))
                 .build();
     }

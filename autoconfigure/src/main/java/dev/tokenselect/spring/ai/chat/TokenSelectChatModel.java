@@ -149,7 +149,7 @@ public final class TokenSelectChatModel implements ChatModel {
                 : service.engine().tokenizer().encode(chatFormat.render(messages, tools, true, args), false);
         SamplingParams sampling = RequestOptions.sampling(o, service.engine().model().generation());
         AttentionSpec attention = RequestOptions.attention(o, service.options().attention(), service.options().prefillChunk());
-        return new Prepared(new InferenceRequest(tokens, o.getCorpus(), attention, sampling, null), tools != null,
+        return new Prepared(new InferenceRequest(tokens, o.getCorpus(), attention, sampling, o.getCacheSalt()), tools != null,
                 o.getCorpus());
     }
 

@@ -35,6 +35,7 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
     private final @Nullable Integer nLocal;
     private final @Nullable Double theta;
     private final @Nullable String corpus;
+    private final @Nullable String cacheSalt;
     private final @Nullable Boolean enableThinking;
     private final @Nullable List<ToolCallback> toolCallbacks;
     private final @Nullable Map<String, Object> toolContext;
@@ -61,6 +62,7 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
         this.nLocal = b.nLocal;
         this.theta = b.theta;
         this.corpus = b.corpus;
+        this.cacheSalt = b.cacheSalt;
         this.enableThinking = b.enableThinking;
         this.toolCallbacks = toolCallbacks == null ? null : List.copyOf(toolCallbacks);
         this.toolContext = toolContext == null ? null : Map.copyOf(toolContext);
@@ -155,6 +157,14 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
         return corpus;
     }
 
+    /**
+     * The request's cache salt (a tenant, say): part of every block hash, so its prompt shares cached
+     * prefixes only with requests of the same salt. Unset shares with every unsalted request.
+     */
+    public @Nullable String getCacheSalt() {
+        return cacheSalt;
+    }
+
     /** The chat template's {@code enable_thinking} (Qwen3); unset leaves the template's default. */
     public @Nullable Boolean getEnableThinking() {
         return enableThinking;
@@ -176,7 +186,7 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
                 .presencePenalty(presencePenalty).stopSequences(stopSequences).temperature(temperature).topK(topK)
                 .topP(topP).toolCallbacks(toolCallbacks).toolContext(toolContext);
         return b.minP(minP).repetitionPenalty(repetitionPenalty).seed(seed).policy(policy).k(k).nInit(nInit)
-                .nLocal(nLocal).theta(theta).corpus(corpus).enableThinking(enableThinking);
+                .nLocal(nLocal).theta(theta).corpus(corpus).cacheSalt(cacheSalt).enableThinking(enableThinking);
     }
 
     @Override
@@ -194,14 +204,15 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
                 && Objects.equals(repetitionPenalty, that.repetitionPenalty) && Objects.equals(seed, that.seed)
                 && Objects.equals(policy, that.policy) && Objects.equals(k, that.k) && Objects.equals(nInit, that.nInit)
                 && Objects.equals(nLocal, that.nLocal) && Objects.equals(theta, that.theta)
-                && Objects.equals(corpus, that.corpus) && Objects.equals(enableThinking, that.enableThinking)
+                && Objects.equals(corpus, that.corpus) && Objects.equals(cacheSalt, that.cacheSalt)
+                && Objects.equals(enableThinking, that.enableThinking)
                 && Objects.equals(toolCallbacks, that.toolCallbacks) && Objects.equals(toolContext, that.toolContext);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(model, frequencyPenalty, maxTokens, presencePenalty, stopSequences, temperature, topK, topP,
-                minP, repetitionPenalty, seed, policy, k, nInit, nLocal, theta, corpus, enableThinking, toolCallbacks,
+                minP, repetitionPenalty, seed, policy, k, nInit, nLocal, theta, corpus, cacheSalt, enableThinking, toolCallbacks,
                 toolContext);
     }
 
@@ -211,7 +222,7 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
                 + ", minP=" + minP + ", maxTokens=" + maxTokens + ", stop=" + stopSequences + ", frequencyPenalty="
                 + frequencyPenalty + ", presencePenalty=" + presencePenalty + ", repetitionPenalty=" + repetitionPenalty
                 + ", seed=" + seed + ", policy=" + policy + ", k=" + k + ", nInit=" + nInit + ", nLocal=" + nLocal
-                + ", theta=" + theta + ", corpus=" + corpus + ", enableThinking=" + enableThinking + ", tools="
+                + ", theta=" + theta + ", corpus=" + corpus + ", cacheSalt=" + cacheSalt + ", enableThinking=" + enableThinking + ", tools="
                 + (toolCallbacks == null ? 0 : toolCallbacks.size()) + "}";
     }
 
@@ -231,6 +242,7 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
         private @Nullable Integer nLocal;
         private @Nullable Double theta;
         private @Nullable String corpus;
+        private @Nullable String cacheSalt;
         private @Nullable Boolean enableThinking;
 
         public B minP(@Nullable Double v) {
@@ -278,6 +290,11 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
             return self();
         }
 
+        public B cacheSalt(@Nullable String v) {
+            cacheSalt = v;
+            return self();
+        }
+
         public B enableThinking(@Nullable Boolean v) {
             enableThinking = v;
             return self();
@@ -297,6 +314,7 @@ public final class TokenSelectChatOptions implements ToolCallingChatOptions {
                 nLocal = that.nLocal != null ? that.nLocal : nLocal;
                 theta = that.theta != null ? that.theta : theta;
                 corpus = that.corpus != null ? that.corpus : corpus;
+                cacheSalt = that.cacheSalt != null ? that.cacheSalt : cacheSalt;
                 enableThinking = that.enableThinking != null ? that.enableThinking : enableThinking;
             }
             return self();

@@ -21,7 +21,8 @@ class TokenSelectChatOptionsTest {
         return TokenSelectChatOptions.builder().model("m").temperature(0.5).topP(0.9).topK(20).maxTokens(64)
                 .stopSequences(List.of("END")).frequencyPenalty(0.1).presencePenalty(0.2).minP(0.05)
                 .repetitionPenalty(1.1).seed(42L).policy("tokenselect").k(1024).nInit(64).nLocal(256).theta(0.8)
-                .corpus("handbook").enableThinking(false).toolContext(java.util.Map.of("tenant", "a")).build();
+                .corpus("handbook").cacheSalt("tenant-a").enableThinking(false).toolContext(java.util.Map.of("tenant", "a"))
+                .build();
     }
 
     @Test
@@ -34,12 +35,14 @@ class TokenSelectChatOptionsTest {
     void combineWithKeepsOurFieldsAsChatClientMergesDefaultsAndRequestOptions() {
         TokenSelectChatOptions defaults = full();
         // ChatClient: model.getOptions().mutate().combineWith(requestOptionsBuilder)
-        TokenSelectChatOptions.Builder request = TokenSelectChatOptions.builder().k(64).corpus("other").temperature(0.0);
+        TokenSelectChatOptions.Builder request = TokenSelectChatOptions.builder().k(64).corpus("other").temperature(0.0)
+                .cacheSalt("tenant-b");
         ChatOptions merged = defaults.mutate().combineWith(request).build();
         assertThat(merged).isInstanceOf(TokenSelectChatOptions.class);
         TokenSelectChatOptions m = (TokenSelectChatOptions) merged;
         assertThat(m.getK()).isEqualTo(64);
         assertThat(m.getCorpus()).isEqualTo("other");
+        assertThat(m.getCacheSalt()).isEqualTo("tenant-b");
         assertThat(m.getTemperature()).isEqualTo(0.0);
         assertThat(m.getNLocal()).isEqualTo(256);
         assertThat(m.getPolicy()).isEqualTo("tokenselect");
@@ -49,6 +52,7 @@ class TokenSelectChatOptionsTest {
         ChatOptions plain = defaults.mutate().combineWith(ChatOptions.builder().topP(0.5)).build();
         assertThat(((TokenSelectChatOptions) plain).getTopP()).isEqualTo(0.5);
         assertThat(((TokenSelectChatOptions) plain).getK()).isEqualTo(1024);
+        assertThat(((TokenSelectChatOptions) plain).getCacheSalt()).isEqualTo("tenant-a");
     }
 
     @Test
