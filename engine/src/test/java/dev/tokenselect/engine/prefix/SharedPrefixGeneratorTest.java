@@ -78,10 +78,10 @@ class SharedPrefixGeneratorTest {
         SamplingParams params = SamplingParams.builder().maxTokens(6).ignoreEos(true).build();
         AttentionSpec spec = AttentionSpec.full();
         int[] expected;
-        try (Session session = new Session(modelDir, cacheDir)) {
-            Generator generator = session.generator;
-            PersistentPrefixes disk = session.disk;
-            SharedPrefixGenerator shared = session.shared;
+        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
+            Generator generator = process.generator;
+            PersistentPrefixes disk = process.disk;
+            SharedPrefixGenerator shared = process.shared;
             assertEquals(0, shared.generate(spec, "", prompt(system, 8, 20), params, TokenListener.NONE).cachedPrefixTokens());
             SharedPrefixGenerator.Result second = shared.generate(spec, "", prompt(system, 9, 20), params, TokenListener.NONE);
             assertEquals(192, second.cachedPrefixTokens());
@@ -89,10 +89,10 @@ class SharedPrefixGeneratorTest {
             expected = generator.generate(spec, prompt(system, 10, 33), params, TokenListener.NONE).ids();
         }
         // a new process: empty KV cache, the same directory
-        try (Session session = new Session(modelDir, cacheDir)) {
-            Generator generator = session.generator;
-            PersistentPrefixes disk = session.disk;
-            SharedPrefixGenerator shared = session.shared;
+        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
+            Generator generator = process.generator;
+            PersistentPrefixes disk = process.disk;
+            SharedPrefixGenerator shared = process.shared;
             int[] third = prompt(system, 10, 33);
             SharedPrefixGenerator.Result r = shared.generate(spec, "", third, params, TokenListener.NONE);
             assertEquals(192, r.restoredTokens(), "read back from disk");
@@ -121,20 +121,20 @@ class SharedPrefixGeneratorTest {
         // the new prompt keeps the document's first 170 tokens and goes on differently: 10 shared blocks of 16
         int[] edited = prompt(java.util.Arrays.copyOf(document, 170), 22, 90);
         int[] expected;
-        try (Session session = new Session(modelDir, cacheDir)) {
-            Generator generator = session.generator;
-            PersistentPrefixes disk = session.disk;
-            SharedPrefixGenerator shared = session.shared;
+        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
+            Generator generator = process.generator;
+            PersistentPrefixes disk = process.disk;
+            SharedPrefixGenerator shared = process.shared;
             shared.generate(spec, "", prompt(document, 23, 10), params, TokenListener.NONE);
             assertEquals(288, shared.generate(spec, "", prompt(document, 24, 12), params, TokenListener.NONE)
                     .cachedPrefixTokens());
             assertEquals(1, disk.store().segments().size(), "the document's 288 tokens were persisted");
             expected = generator.generate(spec, edited, params, TokenListener.NONE).ids();
         }
-        try (Session session = new Session(modelDir, cacheDir)) {
-            Generator generator = session.generator;
-            PersistentPrefixes disk = session.disk;
-            SharedPrefixGenerator shared = session.shared;
+        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
+            Generator generator = process.generator;
+            PersistentPrefixes disk = process.disk;
+            SharedPrefixGenerator shared = process.shared;
             SharedPrefixGenerator.Result r = shared.generate(spec, "", edited, params, TokenListener.NONE);
             assertEquals(160, r.restoredTokens(), "the 10 shared blocks were read back");
             assertEquals(160, r.cachedPrefixTokens());
@@ -157,10 +157,10 @@ class SharedPrefixGeneratorTest {
         AttentionSpec spec = AttentionSpec.full();
         int[] edited = prompt(java.util.Arrays.copyOf(document, 170), 32, 90);
         int[] expected;
-        try (Session session = new Session(modelDir, cacheDir)) {
-            Generator generator = session.generator;
-            PersistentPrefixes disk = session.disk;
-            SharedPrefixGenerator shared = session.shared;
+        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
+            Generator generator = process.generator;
+            PersistentPrefixes disk = process.disk;
+            SharedPrefixGenerator shared = process.shared;
             shared.generate(spec, "", prompt(document, 33, 10), params, TokenListener.NONE);
             shared.generate(spec, "", prompt(document, 34, 12), params, TokenListener.NONE);
             expected = generator.generate(spec, edited, params, TokenListener.NONE).ids();
@@ -172,10 +172,10 @@ class SharedPrefixGeneratorTest {
         byte[] bytes = java.nio.file.Files.readAllBytes(segment);
         bytes[bytes.length / 3] ^= 0x10; // inside one of the first ten blocks' data
         java.nio.file.Files.write(segment, bytes);
-        try (Session session = new Session(modelDir, cacheDir)) {
-            Generator generator = session.generator;
-            PersistentPrefixes disk = session.disk;
-            SharedPrefixGenerator shared = session.shared;
+        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
+            Generator generator = process.generator;
+            PersistentPrefixes disk = process.disk;
+            SharedPrefixGenerator shared = process.shared;
             SharedPrefixGenerator.Result r = shared.generate(spec, "", edited, params, TokenListener.NONE);
             assertEquals(0, r.restoredTokens());
             assertEquals(0, r.cachedPrefixTokens());
@@ -186,7 +186,7 @@ class SharedPrefixGeneratorTest {
     }
 
     /** One process's view: the model on the CPU backend, a prefix cache, a disk tier in {@code cacheDir}. */
-    private static final class Session implements AutoCloseable {
+    private static final class EngineProcess implements AutoCloseable {
         final Model model;
         final CpuBackend backend;
         final PrefixCache cache;
@@ -194,7 +194,7 @@ class SharedPrefixGeneratorTest {
         final PersistentPrefixes disk;
         final SharedPrefixGenerator shared;
 
-        Session(Path modelDir, Path cacheDir) {
+        EngineProcess(Path modelDir, Path cacheDir) {
             model = Model.load(modelDir);
             backend = new CpuBackend(model, CpuBackend.Options.defaults().withBlockSize(16));
             cache = new PrefixCache(KvAccess.of(backend));
