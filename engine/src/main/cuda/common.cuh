@@ -93,3 +93,109 @@ __device__ __forceinline__ void mma_bf16_16816(float *c, uint32_t a0, uint32_t a
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
+
+#include <cuda_fp16.h>
+
+/** D (16x8, fp32) += A (16x16, f16, row) * B (16x8, f16, col). */
+__device__ __forceinline__ void mma_f16_16816(float *c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                                              uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack_f16x2(float lo, float hi) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+
+/** Splits x into bf16 hi + lo (x - hi, rounded) and stores both: ~16 mantissa bits through bf16 tensor cores. */
+__device__ __forceinline__ void store_split(bf16 *hi, bf16 *lo, float x) {
+    bf16 h = __float2bfloat16_rn(x);
+    *hi = h;
+    *lo = __float2bfloat16_rn(x - __bfloat162float(h));
+}
+
+/**
+ * Stages 8 rotary pairs (dims c0..c0+7 and their partners + HALF) of cached token j for the tensor-core
+ * attention kernels: the key rotated at position j in fp32 and split into hi + lo bf16 (row kr of kh, kl,
+ * row stride ld), the value as fp16 into column kr of the transposed tile vt (row stride ldv). Tokens past
+ * the end (valid false) stage zeros.
+ */
+template <int HALF>
+__device__ __forceinline__ void stage_rotated_kv(const bf16 *__restrict__ pool, const int *__restrict__ table, int bs,
+                                                 long long blockElems, int layer, int kvHeads, int g, int j,
+                                                 bool valid, int c0, const float *__restrict__ invFreq, bf16 *kh,
+                                                 bf16 *kl, int ld, __half *vt, int ldv, int kr) {
+    float ka[8], kb[8], va[8], vb[8];
+    if (valid) {
+        size_t ko = kv_offset(table, j, bs, blockElems, layer, 0, kvHeads, g, 2 * HALF);
+        size_t vo = ko + (size_t) kvHeads * bs * 2 * HALF;
+        uint4 wa = *reinterpret_cast<const uint4 *>(pool + ko + c0);
+        uint4 wb = *reinterpret_cast<const uint4 *>(pool + ko + HALF + c0);
+        uint4 xa = *reinterpret_cast<const uint4 *>(pool + vo + c0);
+        uint4 xb = *reinterpret_cast<const uint4 *>(pool + vo + HALF + c0);
+        unpack_bf16x2(wa.x, ka[0], ka[1]); unpack_bf16x2(wa.y, ka[2], ka[3]);
+        unpack_bf16x2(wa.z, ka[4], ka[5]); unpack_bf16x2(wa.w, ka[6], ka[7]);
+        unpack_bf16x2(wb.x, kb[0], kb[1]); unpack_bf16x2(wb.y, kb[2], kb[3]);
+        unpack_bf16x2(wb.z, kb[4], kb[5]); unpack_bf16x2(wb.w, kb[6], kb[7]);
+        unpack_bf16x2(xa.x, va[0], va[1]); unpack_bf16x2(xa.y, va[2], va[3]);
+        unpack_bf16x2(xa.z, va[4], va[5]); unpack_bf16x2(xa.w, va[6], va[7]);
+        unpack_bf16x2(xb.x, vb[0], vb[1]); unpack_bf16x2(xb.y, vb[2], vb[3]);
+        unpack_bf16x2(xb.z, vb[4], vb[5]); unpack_bf16x2(xb.w, vb[6], vb[7]);
+    } else {
+#pragma unroll
+        for (int e = 0; e < 8; e++) ka[e] = kb[e] = va[e] = vb[e] = 0.f;
+    }
+#pragma unroll
+    for (int e = 0; e < 8; e++) {
+        int i = c0 + e;
+        float sn, cs;
+        sincos_reduced(__fmul_rn((float) j, invFreq[i]), &sn, &cs);
+        float ra = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
+        float rb = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
+        store_split(&kh[kr * ld + i], &kl[kr * ld + i], ra);
+        store_split(&kh[kr * ld + i + HALF], &kl[kr * ld + i + HALF], rb);
+        vt[i * ldv + kr] = __float2half_rn(va[e]);
+        vt[(i + HALF) * ldv + kr] = __float2half_rn(vb[e]);
+    }
+}
+
+/**
+ * The end of a split-K decode attention block: merges its 4 warps' online-softmax states for the GQA
+ * group's G heads (wm, wl: [4][8]; wacc: [4][8][D], flat), then writes the output rows (nsplit == 1) or
+ * this split's partials (max, sum, acc) for attn_combine. Called by the whole block after a barrier.
+ */
+template <int D>
+__device__ __forceinline__ void decode_merge_warps(const float *wm, const float *wl, const float *wacc, int G, int g,
+                                                   int b, int split, int nsplit, int B, int H,
+                                                   float *__restrict__ out, int ldo, float *__restrict__ partial) {
+    for (int idx = threadIdx.x; idx < G * D; idx += blockDim.x) {
+        int h = idx / D, dd = idx % D;
+        float M = NEG_INF;
+        for (int w = 0; w < 4; w++) M = fmaxf(M, wm[w * 8 + h]);
+        float L = 0.f, a = 0.f;
+        if (M != NEG_INF) {
+            for (int w = 0; w < 4; w++) {
+                float mw = wm[w * 8 + h];
+                if (mw == NEG_INF) continue;
+                float f = expf(mw - M);
+                L += wl[w * 8 + h] * f;
+                a += wacc[(w * 8 + h) * D + dd] * f;
+            }
+        }
+        int hg = g * G + h;
+        if (nsplit == 1) {
+            out[(size_t) b * ldo + (size_t) hg * D + dd] = L > 0.f ? a / L : 0.f;
+        } else {
+            float *pr = partial + (((size_t) split * B + b) * H + hg) * (D + 2);
+            if (dd == 0) {
+                pr[0] = M;
+                pr[1] = L;
+            }
+            pr[2 + dd] = a;
+        }
+    }
+}

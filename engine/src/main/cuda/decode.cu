@@ -4,7 +4,7 @@
 // new token's position). Block tables: row b of `tables` (row stride `tableStride`) is sequence b's.
 #include "common.cuh"
 
-#define DEC_WARPS 4
+#define DEC_WARPS 4  // decode_merge_warps (common.cuh) merges 4 warps of up to 8 heads
 #define DEC_MAXG 8
 
 template <int N>
@@ -68,7 +68,6 @@ __device__ __forceinline__ void attn_decode_body(
     int g = blockIdx.x, b = blockIdx.y, split = blockIdx.z, nsplit = gridDim.z;
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     int H = kvHeads * G;
-    (void) H;
     bf16 *vtile = reinterpret_cast<bf16 *>(vbuf) + (size_t) warp * 32 * D;
     float (*wacc)[DEC_MAXG][D] = reinterpret_cast<float (*)[DEC_MAXG][D]>(vbuf);
     int pos = step[B + b];
@@ -219,31 +218,7 @@ __device__ __forceinline__ void attn_decode_body(
         }
     }
     __syncthreads();
-    for (int idx = tid; idx < G * D; idx += blockDim.x) {
-        int h = idx / D, dd = idx % D;
-        float M = NEG_INF;
-        for (int w = 0; w < DEC_WARPS; w++) M = fmaxf(M, wm[w][h]);
-        float L = 0.f, a = 0.f;
-        if (M != NEG_INF) {
-            for (int w = 0; w < DEC_WARPS; w++) {
-                if (wm[w][h] == NEG_INF) continue;
-                float f = expf(wm[w][h] - M);
-                L += wl[w][h] * f;
-                a += wacc[w][h][dd] * f;
-            }
-        }
-        int hg = g * G + h;
-        if (nsplit == 1) {
-            out[(size_t) b * ldo + (size_t) hg * D + dd] = L > 0.f ? a / L : 0.f;
-        } else {
-            float *pr = partial + (((size_t) split * B + b) * H + hg) * (D + 2);
-            if (dd == 0) {
-                pr[0] = M;
-                pr[1] = L;
-            }
-            pr[2 + dd] = a;
-        }
-    }
+    decode_merge_warps<D>(&wm[0][0], &wl[0][0], &wacc[0][0][0], G, g, b, split, nsplit, B, H, out, ldo, partial);
 }
 
 #define ATT_DECODE_ENTRY(NAME, D)                                                                                  \

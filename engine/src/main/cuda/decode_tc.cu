@@ -8,30 +8,9 @@
 // V, fp32 sums), and the warps merge at the end. Rows G..15 of the m16 tile are padding.
 // grid (kvHeads, B, nsplit), block 128; partials for attn_combine as attn_decode writes them.
 #include "common.cuh"
-#include <cuda_fp16.h>
 
 #define TCD_TK 64
 #define TCD_PAD 8
-
-__device__ __forceinline__ void tcd_mma_f16(float *c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
-                                            uint32_t b0, uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ uint32_t tcd_pack_f16x2(float lo, float hi) {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<uint32_t *>(&v);
-}
-
-__device__ __forceinline__ void tcd_split(bf16 *hi, bf16 *lo, float x) {
-    bf16 h = __float2bfloat16_rn(x);
-    *hi = h;
-    *lo = __float2bfloat16_rn(x - __bfloat162float(h));
-}
 
 template <int D>
 __device__ __forceinline__ void attn_decode_tc_body(
@@ -71,8 +50,8 @@ __device__ __forceinline__ void attn_decode_tc_body(
             a *= scale;
             c *= scale;
         }
-        tcd_split(&qh[r * LD + i], &ql[r * LD + i], a);
-        tcd_split(&qh[r * LD + i + HALF], &ql[r * LD + i + HALF], c);
+        store_split(&qh[r * LD + i], &ql[r * LD + i], a);
+        store_split(&qh[r * LD + i + HALF], &ql[r * LD + i + HALF], c);
     }
 
     int lo = window > 0 ? max(0, len - window) : 0;
@@ -86,7 +65,6 @@ __device__ __forceinline__ void attn_decode_tc_body(
 #pragma unroll
         for (int e = 0; e < 4; e++) o[j][e] = 0.f;
     float mrow = NEG_INF, lrow = 0.f;  // row gr (a head); row gr + 8 is padding
-    size_t valueOffset = (size_t) kvHeads * bs * D;
 
     for (int t = t0; t < t1; t++) {
         int j0 = lo + t * TCD_TK;
@@ -94,37 +72,8 @@ __device__ __forceinline__ void attn_decode_tc_body(
         for (int idx = tid; idx < TCD_TK * (HALF / 8); idx += blockDim.x) {
             int kr = idx / (HALF / 8), c0 = (idx % (HALF / 8)) * 8;
             int j = j0 + kr;
-            float ka[8], kb[8], va[8], vb[8];
-            if (j < len) {
-                size_t ko = kv_offset(table, j, bs, blockElems, layer, 0, kvHeads, g, D);
-                uint4 wa = *reinterpret_cast<const uint4 *>(pool + ko + c0);
-                uint4 wb = *reinterpret_cast<const uint4 *>(pool + ko + HALF + c0);
-                uint4 xa = *reinterpret_cast<const uint4 *>(pool + ko + valueOffset + c0);
-                uint4 xb = *reinterpret_cast<const uint4 *>(pool + ko + valueOffset + HALF + c0);
-                unpack_bf16x2(wa.x, ka[0], ka[1]); unpack_bf16x2(wa.y, ka[2], ka[3]);
-                unpack_bf16x2(wa.z, ka[4], ka[5]); unpack_bf16x2(wa.w, ka[6], ka[7]);
-                unpack_bf16x2(wb.x, kb[0], kb[1]); unpack_bf16x2(wb.y, kb[2], kb[3]);
-                unpack_bf16x2(wb.z, kb[4], kb[5]); unpack_bf16x2(wb.w, kb[6], kb[7]);
-                unpack_bf16x2(xa.x, va[0], va[1]); unpack_bf16x2(xa.y, va[2], va[3]);
-                unpack_bf16x2(xa.z, va[4], va[5]); unpack_bf16x2(xa.w, va[6], va[7]);
-                unpack_bf16x2(xb.x, vb[0], vb[1]); unpack_bf16x2(xb.y, vb[2], vb[3]);
-                unpack_bf16x2(xb.z, vb[4], vb[5]); unpack_bf16x2(xb.w, vb[6], vb[7]);
-            } else {
-#pragma unroll
-                for (int e = 0; e < 8; e++) ka[e] = kb[e] = va[e] = vb[e] = 0.f;
-            }
-#pragma unroll
-            for (int e = 0; e < 8; e++) {
-                int i = c0 + e;
-                float sn, cs;
-                sincos_reduced(__fmul_rn((float) j, invFreq[i]), &sn, &cs);
-                float ra = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
-                float rb = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
-                tcd_split(&kh[kr * LD + i], &kl[kr * LD + i], ra);
-                tcd_split(&kh[kr * LD + i + HALF], &kl[kr * LD + i + HALF], rb);
-                vt[i * LDV + kr] = __float2half_rn(va[e]);
-                vt[(i + HALF) * LDV + kr] = __float2half_rn(vb[e]);
-            }
+            stage_rotated_kv<HALF>(pool, table, bs, blockElems, layer, kvHeads, g, j, j < len, c0, invFreq, kh, kl, LD,
+                                   vt, LDV, kr);
         }
         __syncthreads();
 
@@ -192,14 +141,14 @@ __device__ __forceinline__ void attn_decode_tc_body(
             o[j][1] *= corr;
         }
         // O += P V over the warp's 16 keys (one k16 step); the padding rows' P is zero
-        uint32_t a0 = tcd_pack_f16x2(p[0][0], p[0][1]);
-        uint32_t a2 = tcd_pack_f16x2(p[1][0], p[1][1]);
+        uint32_t a0 = pack_f16x2(p[0][0], p[0][1]);
+        uint32_t a2 = pack_f16x2(p[1][0], p[1][1]);
 #pragma unroll
         for (int j = 0; j < DT; j++) {
             const __half *vp = vt + (j * 8 + gr) * LDV + kbase + 2 * t4;
             uint32_t b0 = *reinterpret_cast<const uint32_t *>(vp);
             uint32_t b1 = *reinterpret_cast<const uint32_t *>(vp + 8);
-            tcd_mma_f16(o[j], a0, 0u, a2, 0u, b0, b1);
+            mma_f16_16816(o[j], a0, 0u, a2, 0u, b0, b1);
         }
     }
 
@@ -219,32 +168,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
         }
     }
     __syncthreads();
-    for (int idx = tid; idx < G * D; idx += blockDim.x) {
-        int h = idx / D, dd = idx % D;
-        float M = NEG_INF;
-        for (int w = 0; w < 4; w++) M = fmaxf(M, wm[w * 8 + h]);
-        float L = 0.f, a = 0.f;
-        if (M != NEG_INF) {
-            for (int w = 0; w < 4; w++) {
-                float mw = wm[w * 8 + h];
-                if (mw == NEG_INF) continue;
-                float f = expf(mw - M);
-                L += wl[w * 8 + h] * f;
-                a += wacc[(w * 8 + h) * D + dd] * f;
-            }
-        }
-        int hg = g * G + h;
-        if (nsplit == 1) {
-            out[(size_t) b * ldo + (size_t) hg * D + dd] = L > 0.f ? a / L : 0.f;
-        } else {
-            float *pr = partial + (((size_t) split * B + b) * H + hg) * (D + 2);
-            if (dd == 0) {
-                pr[0] = M;
-                pr[1] = L;
-            }
-            pr[2 + dd] = a;
-        }
-    }
+    decode_merge_warps<D>(wm, wl, wacc, G, g, b, split, nsplit, B, H, out, ldo, partial);
 }
 
 #define TCD_ENTRY(NAME, D)                                                                                        \

@@ -8,7 +8,6 @@
 // in fp32 on the way into shared memory; P V runs in fp16 (P in [0, 1], V's bf16 values are exact in
 // fp16), fp32 accumulation throughout.
 #include "common.cuh"
-#include <cuda_fp16.h>
 
 #define FA_BQ 64
 #define FA_BK 64
@@ -19,23 +18,7 @@ __device__ __forceinline__ void mma_bf16(float *c, const uint32_t *a, uint32_t b
 }
 
 __device__ __forceinline__ void mma_f16(float *c, const uint32_t *a, uint32_t b0, uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ uint32_t pack_f16x2(float lo, float hi) {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<uint32_t *>(&v);
-}
-
-/** Splits x into bf16 hi + lo and stores both. */
-__device__ __forceinline__ void store_split(bf16 *hi, bf16 *lo, float x) {
-    bf16 h = __float2bfloat16_rn(x);
-    *hi = h;
-    *lo = __float2bfloat16_rn(x - __bfloat162float(h));
+    mma_f16_16816(c, a[0], a[1], a[2], a[3], b0, b1);
 }
 
 template <int D>
@@ -94,38 +77,8 @@ __device__ __forceinline__ void flash_prefill_body(
         for (int idx = tid; idx < FA_BK * (HALF / 8); idx += blockDim.x) {
             int kr = idx / (HALF / 8), c0 = (idx % (HALF / 8)) * 8;
             int j = j0 + kr;
-            float ka[8], kb[8], va[8], vb[8];
-            if (j < hiKey) {
-                size_t ko = kv_offset(blockTable, j, bs, blockElems, layer, 0, kvHeads, g, D);
-                size_t vo = ko + (size_t) kvHeads * bs * D;
-                uint4 wa = *reinterpret_cast<const uint4 *>(pool + ko + c0);
-                uint4 wb = *reinterpret_cast<const uint4 *>(pool + ko + HALF + c0);
-                uint4 xa = *reinterpret_cast<const uint4 *>(pool + vo + c0);
-                uint4 xb = *reinterpret_cast<const uint4 *>(pool + vo + HALF + c0);
-                unpack_bf16x2(wa.x, ka[0], ka[1]); unpack_bf16x2(wa.y, ka[2], ka[3]);
-                unpack_bf16x2(wa.z, ka[4], ka[5]); unpack_bf16x2(wa.w, ka[6], ka[7]);
-                unpack_bf16x2(wb.x, kb[0], kb[1]); unpack_bf16x2(wb.y, kb[2], kb[3]);
-                unpack_bf16x2(wb.z, kb[4], kb[5]); unpack_bf16x2(wb.w, kb[6], kb[7]);
-                unpack_bf16x2(xa.x, va[0], va[1]); unpack_bf16x2(xa.y, va[2], va[3]);
-                unpack_bf16x2(xa.z, va[4], va[5]); unpack_bf16x2(xa.w, va[6], va[7]);
-                unpack_bf16x2(xb.x, vb[0], vb[1]); unpack_bf16x2(xb.y, vb[2], vb[3]);
-                unpack_bf16x2(xb.z, vb[4], vb[5]); unpack_bf16x2(xb.w, vb[6], vb[7]);
-            } else {
-#pragma unroll
-                for (int e = 0; e < 8; e++) ka[e] = kb[e] = va[e] = vb[e] = 0.f;
-            }
-#pragma unroll
-            for (int e = 0; e < 8; e++) {
-                int i = c0 + e;
-                float sn, cs;
-                sincos_reduced(__fmul_rn((float) j, invFreq[i]), &sn, &cs);
-                float ra = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
-                float rb = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
-                store_split(&kh[kr * LD + i], &kl[kr * LD + i], ra);
-                store_split(&kh[kr * LD + i + HALF], &kl[kr * LD + i + HALF], rb);
-                vt[i * LDV + kr] = __float2half_rn(va[e]);
-                vt[(i + HALF) * LDV + kr] = __float2half_rn(vb[e]);
-            }
+            stage_rotated_kv<HALF>(pool, blockTable, bs, blockElems, layer, kvHeads, g, j, j < hiKey, c0, invFreq, kh,
+                                   kl, LD, vt, LDV, kr);
         }
         __syncthreads();
 

@@ -12,6 +12,31 @@
 #define GEMM_BK 32
 #define GEMM_PAD 8
 
+/** Stores 4 activations as their bf16 hi terms at hi and lo terms (x - hi) at lo (8-byte aligned). */
+__device__ __forceinline__ void store_split4(float4 v, bf16 *hi, bf16 *lo) {
+    uint2 p, q;
+    p.x = pack_bf16x2(v.x, v.y);
+    p.y = pack_bf16x2(v.z, v.w);
+    float hx, hy, hz, hw;
+    unpack_bf16x2(p.x, hx, hy);
+    unpack_bf16x2(p.y, hz, hw);
+    q.x = pack_bf16x2(v.x - hx, v.y - hy);
+    q.y = pack_bf16x2(v.z - hz, v.w - hw);
+    *reinterpret_cast<uint2 *>(hi) = p;
+    *reinterpret_cast<uint2 *>(lo) = q;
+}
+
+/** One output element of the GEMM: bias, then written or added to Y, inside the M x N bounds. */
+__device__ __forceinline__ void gemm_store(float *__restrict__ Y, int ldy, const float *__restrict__ bias, int M, int N,
+                                           int m, int n, float v, int accumulate) {
+    if (m < M && n < N) {
+        if (bias) v += bias[n];
+        float *dst = Y + (size_t) m * ldy + n;
+        if (accumulate) v = *dst + v;
+        *dst = v;
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__restrict__ X, const bf16 *__restrict__ W,
                                                 float *__restrict__ Y, const float *__restrict__ bias,
                                                 int M, int N, int K, int ldy, int accumulate) {
@@ -41,16 +66,7 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
             int gm = m0 + row, gk = k0 + c4;
             float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
             if (gm < M && gk < K) v = *reinterpret_cast<const float4 *>(X + (size_t) gm * K + gk);
-            uint2 p, q;
-            p.x = pack_bf16x2(v.x, v.y);
-            p.y = pack_bf16x2(v.z, v.w);
-            float hx, hy, hz, hw;
-            unpack_bf16x2(p.x, hx, hy);
-            unpack_bf16x2(p.y, hz, hw);
-            q.x = pack_bf16x2(v.x - hx, v.y - hy);
-            q.y = pack_bf16x2(v.z - hz, v.w - hw);
-            *reinterpret_cast<uint2 *>(&As[row][c4]) = p;
-            *reinterpret_cast<uint2 *>(&Al[row][c4]) = q;
+            store_split4(v, &As[row][c4], &Al[row][c4]);
         }
         // W tile: 64 rows x 32 cols bf16 = 256 uint4; 2 per thread.
 #pragma unroll
@@ -101,15 +117,8 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
         for (int j = 0; j < 4; j++) {
 #pragma unroll
             for (int e = 0; e < 4; e++) {
-                int m = m0 + wm * 32 + i * 16 + g + (e >= 2 ? 8 : 0);
-                int n = n0 + wn * 32 + j * 8 + 2 * t + (e & 1);
-                if (m < M && n < N) {
-                    float v = acc[i][j][e];
-                    if (bias) v += bias[n];
-                    float *dst = Y + (size_t) m * ldy + n;
-                    if (accumulate) v = *dst + v;
-                    *dst = v;
-                }
+                gemm_store(Y, ldy, bias, M, N, m0 + wm * 32 + i * 16 + g + (e >= 2 ? 8 : 0),
+                           n0 + wn * 32 + j * 8 + 2 * t + (e & 1), acc[i][j][e], accumulate);
             }
         }
     }
@@ -170,17 +179,7 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_tc2(const float *
         for (int it = 0; it < 4; it++) {
             int idx = tid + it * 256;
             int row = idx >> 3, c4 = (idx & 7) * 4;
-            float4 v = xr[it];
-            uint2 p, q;
-            p.x = pack_bf16x2(v.x, v.y);
-            p.y = pack_bf16x2(v.z, v.w);
-            float hx, hy, hz, hw;
-            unpack_bf16x2(p.x, hx, hy);
-            unpack_bf16x2(p.y, hz, hw);
-            q.x = pack_bf16x2(v.x - hx, v.y - hy);
-            q.y = pack_bf16x2(v.z - hz, v.w - hw);
-            *reinterpret_cast<uint2 *>(ah + row * G2_LD + c4) = p;
-            *reinterpret_cast<uint2 *>(al + row * G2_LD + c4) = q;
+            store_split4(xr[it], ah + row * G2_LD + c4, al + row * G2_LD + c4);
         }
     };
     auto loadW = [&](int k0, int stage) {  // 128 rows x 32 bf16 = 512 chunks of 16 bytes, 2 each
@@ -259,15 +258,8 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_tc2(const float *
         for (int j = 0; j < 4; j++) {
 #pragma unroll
             for (int e = 0; e < 4; e++) {
-                int m = m0 + wm * 64 + i * 16 + g + (e >= 2 ? 8 : 0);
-                int n = n0 + wn * 32 + j * 8 + 2 * t + (e & 1);
-                if (m < M && n < N) {
-                    float v = acc[i][j][e];
-                    if (bias) v += bias[n];
-                    float *dst = Y + (size_t) m * ldy + n;
-                    if (accumulate) v = *dst + v;
-                    *dst = v;
-                }
+                gemm_store(Y, ldy, bias, M, N, m0 + wm * 64 + i * 16 + g + (e >= 2 ? 8 : 0),
+                           n0 + wn * 32 + j * 8 + 2 * t + (e & 1), acc[i][j][e], accumulate);
             }
         }
     }

@@ -40,6 +40,29 @@ public abstract class PagedSequence implements Sequence {
     }
 
     /**
+     * The sequences of one batched decode step as the backend's own type: one token each, valid ids,
+     * each sequence at most once (a batch advances every sequence by exactly one token).
+     */
+    public static <S extends PagedSequence> java.util.List<S> decodeBatch(java.util.List<? extends Sequence> sequences,
+                                                                          int[] tokens, int vocabSize,
+                                                                          java.util.function.Function<Sequence, S> own) {
+        if (sequences.size() != tokens.length) {
+            throw new IllegalArgumentException(sequences.size() + " sequences but " + tokens.length + " tokens");
+        }
+        checkTokens(tokens, vocabSize);
+        java.util.List<S> out = new java.util.ArrayList<>(tokens.length);
+        java.util.Set<S> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Sequence s : sequences) {
+            S seq = own.apply(s);
+            if (!distinct.add(seq)) {
+                throw new IllegalArgumentException("a sequence appears twice in one decode step");
+            }
+            out.add(seq);
+        }
+        return out;
+    }
+
+    /**
      * Checks a forward call's tokens against the vocabulary before anything changes.
      *
      * @throws IllegalArgumentException naming the first bad id

@@ -23,7 +23,6 @@ public final class HostBlockTier implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment slab;
     private final long blockBytes;
-    private final int slots;
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
     /** Ready blocks in access order: the first entries are the least recently used. */
     private final LinkedHashMap<BlockHash, Integer> ready = new LinkedHashMap<>(64, 0.75f, true);
@@ -45,17 +44,12 @@ public final class HostBlockTier implements AutoCloseable {
             throw new IllegalArgumentException("a host tier of " + capacityBytes + " bytes holds no block of "
                     + blockBytes + " bytes; give it at least one block or turn it off (0)");
         }
-        this.slots = (int) Math.min(n, Integer.MAX_VALUE - 8);
+        int slots = (int) Math.min(n, Integer.MAX_VALUE - 8);
         this.blockBytes = blockBytes;
         this.slab = arena.allocate(slots * blockBytes, 64);
         for (int i = 0; i < slots; i++) {
             free.add(i);
         }
-    }
-
-    /** Block slots. */
-    public int capacityBlocks() {
-        return slots;
     }
 
     /** Blocks held now. */
@@ -135,14 +129,6 @@ public final class HostBlockTier implements AutoCloseable {
             promoted++;
         }
         return true;
-    }
-
-    /**
-     * Puts back a block taken with {@link #take} whose copy into the pool could not be used (no free
-     * block): nothing is lost, the tier keeps it if it has room.
-     */
-    public void putBack(BlockHash hash, MemorySegment block) {
-        store(hash, slot -> MemorySegment.copy(block, 0, slot, 0, blockBytes));
     }
 
     private MemorySegment slotSegment(int slot) {

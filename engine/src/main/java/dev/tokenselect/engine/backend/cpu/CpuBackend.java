@@ -342,22 +342,14 @@ public final class CpuBackend implements Backend {
     @Override
     public float[][] decode(List<? extends Sequence> sequences, int[] tokens) {
         checkOpen();
-        int n = sequences.size();
-        if (n != tokens.length) {
-            throw new IllegalArgumentException(n + " sequences but " + tokens.length + " tokens");
-        }
+        CpuSequence[] seqs = PagedSequence.decodeBatch(sequences, tokens, config.vocabSize(), this::own)
+                .toArray(new CpuSequence[0]);
+        int n = seqs.length;
         if (n == 1) {
-            return new float[][] {forward(sequences.getFirst(), tokens, true)};
+            return new float[][] {forward(seqs[0], tokens, true)};
         }
-        PagedSequence.checkTokens(tokens, config.vocabSize());
-        CpuSequence[] seqs = new CpuSequence[n];
         int[] pos = new int[n];
-        java.util.Set<CpuSequence> distinct = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < n; i++) {
-            seqs[i] = own(sequences.get(i));
-            if (!distinct.add(seqs[i])) {
-                throw new IllegalArgumentException("a sequence appears twice in one decode step");
-            }
             pos[i] = seqs[i].length();
         }
         int reserved = 0;

@@ -473,22 +473,8 @@ public final class CudaBackend implements Backend {
     public float[][] decode(List<? extends Sequence> sequences, int[] tokens) {
         checkOpen();
         int n = sequences.size();
-        if (n != tokens.length) {
-            throw new IllegalArgumentException(n + " sequences but " + tokens.length + " tokens");
-        }
-        PagedSequence.checkTokens(tokens, config.vocabSize());
-        List<CudaSequence> seqs = new ArrayList<>(n);
-        java.util.Set<CudaSequence> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        boolean replay = true;
-        for (Sequence s : sequences) {
-            CudaSequence seq = own(s);
-            if (!distinct.add(seq)) {
-                throw new IllegalArgumentException("a sequence appears twice in one decode step");
-            }
-            seqs.add(seq);
-            replay &= replayable(seq);
-        }
-        if (!replay) {
+        List<CudaSequence> seqs = PagedSequence.decodeBatch(sequences, tokens, config.vocabSize(), this::own);
+        if (!seqs.stream().allMatch(this::replayable)) {
             return Backend.super.decode(sequences, tokens);
         }
         float[][] out = new float[n][];
@@ -535,14 +521,12 @@ public final class CudaBackend implements Backend {
                     decodeGraphs.put(graphKey(b, nsplit), graph);
                 }
                 dev.replay(graph);
-                float[] all = new float[b * vocab];
-                dev.copyToHost(all, logitsBuf, all.length);
                 int[] am = new int[2 * b];
                 dev.copyToHost(am, argmaxBuf, am.length);
-                float[][] out = new float[b][];
+                float[][] out = new float[b][vocab];
                 for (int i = 0; i < b; i++) {
                     CudaSequence seq = seqs.get(i);
-                    out[i] = Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+                    dev.copyToHost(out[i], off(logitsBuf, (long) i * vocab), vocab); // straight into each row
                     seq.lastArgmax = am[2 * i];
                     seq.policy().select(0, null, 1, pos[i] + 1, true, null, rope); // keeps the policy's step stats
                     seq.blockTable().setLength(pos[i] + 1);
