@@ -13,10 +13,13 @@
 # 4. a corpus resident in the device pool, persisted and restored by a second engine (same answer),
 #    and time to first token cold / resident / restored (CORPUS_BENCH="model:tokens ...", default
 #    qwen2-7b:131072; CORPUS_BENCH_TIMEOUT seconds each, default 420);
-# 5. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates.
+# 5. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates;
+# 6. per-layer decode attention at 32K / 128K / 512K / 1M tokens (Qwen2-7B geometry): full attention,
+#    TokenSelect on a selection-cache miss and hit, the device's selection against the CPU reference,
+#    and PyTorch's scaled_dot_product_attention and a plain PyTorch TokenSelect on the same shapes.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
-# STEPS="1 2 3 4 5" (the default) picks steps; SKIP_HF_GENERATE=1 leaves out step 5.
+# STEPS="1 2 3 4 5 6" (the default) picks steps and their order (2 must come before 3 and 4); SKIP_HF_GENERATE=1 leaves out step 5.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "${1:-$here/../..}" && pwd)"
@@ -27,30 +30,29 @@ mkdir -p "$out" "$work"
 java="${JAVA_RUNTIME:+$JAVA_RUNTIME/bin/}java"
 jar="$(ls "$repo"/engine/target/tokenselect-engine-*-cli.jar | head -1)"
 rc=0
-steps=" ${STEPS:-1 2 3 4 5} "
-step() { [[ "$steps" == *" $1 "* ]]; }
 
-if step 1; then
+
+step1() {
 echo "== 1. kernels, fixtures, graph decode, 0.5B speed"
 LOG_DIR="$out" "$here/check.sh" "$repo" || rc=1
-fi
+}
 
-if step 2; then
+step2() {
 echo "== 2. transformers models and references ($presets)"
 python3 "$here/reference_large.py" --out "$work" --presets "$presets" 2>&1 | tee "$out/reference_large.log" || rc=1
 mkdir -p "$out/large"
 cp "$work"/*.json "$work"/*.logits.f32 "$out/large/" 2>/dev/null
-fi
+}
 
-if step 3; then
+step3() {
 echo "== 3. the engine on the transformers models"
 "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx32g \
   -cp "$jar" dev.tokenselect.engine.backend.cuda.CudaSelfTest --repo "$repo" --large-only "$work" 2>&1 \
   | tee "$out/large-models.log"
 [[ ${PIPESTATUS[0]} == 0 ]] || rc=1
-fi
+}
 
-if step 4; then
+step4() {
 echo "== 4. resident and restored corpora on the GPU"
 rm -rf "$work/cache-check"
 "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -cp "$jar" \
@@ -69,11 +71,23 @@ for spec in ${CORPUS_BENCH:-qwen2-7b:131072}; do
     2>&1 | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/corpus-bench-$name.log"
   rm -rf "$work/cache-$name"
 done
-fi
+}
 
-if step 5 && [[ -z "${SKIP_HF_GENERATE:-}" ]]; then
+step5() {
+  [[ -z "${SKIP_HF_GENERATE:-}" ]] || return 0
   echo "== 5. transformers generate loop"
   python3 "$here/hf_generate_bench.py" --out "$out/hf_generate.json" 2>&1 | tee "$out/hf_generate.log" || rc=1
-fi
+}
+step6() {
+  echo "== 6. per-layer attention at long contexts"
+  "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -cp "$jar" \
+    dev.tokenselect.engine.backend.cuda.CudaAttentionBench ${ATTENTION_CONTEXTS:+--contexts $ATTENTION_CONTEXTS} 2>&1 \
+    | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/attention-bench.log"
+  [[ ${PIPESTATUS[0]} == 0 ]] || rc=1
+  python3 "$here/attention_bench.py" ${ATTENTION_CONTEXTS:+--contexts $ATTENTION_CONTEXTS} --out "$out/attention_torch.json" \
+    2>&1 | tee "$out/attention-torch.log" || rc=1
+}
+
+for n in ${STEPS:-1 2 3 4 5 6}; do "step$n"; done
 echo "all.sh: exit status $rc; logs in $out"
 exit $rc

@@ -378,6 +378,10 @@ GEMV_BATCH_ENTRY(1, 1, 8)
 GEMV_BATCH_ENTRY(2, 2, 2)
 GEMV_BATCH_ENTRY(2, 3, 2)
 GEMV_BATCH_ENTRY(2, 4, 2)
+GEMV_BATCH_ENTRY(1, 5, 4)
+GEMV_BATCH_ENTRY(1, 6, 4)
+GEMV_BATCH_ENTRY(1, 7, 4)
+GEMV_BATCH_ENTRY(1, 8, 4)
 // 5 to 8 vectors: two or four rows per warp, so the inputs (read through L2 by every warp) are read
 // once per two or four weight rows rather than once per row
 GEMV_BATCH_ENTRY(2, 5, 2)

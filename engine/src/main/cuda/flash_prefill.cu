@@ -1,7 +1,9 @@
 // Prefill attention on tensor cores (flash-attention style): causal GQA attention of a chunk of n
 // queries over the paged bf16 cache, full attention with an optional sliding window. A block takes
 // one query head and 64 queries (16 per warp), walks the keys in tiles of 64 with an online softmax,
-// and never materialises the score matrix.
+// and never materialises the score matrix. With gridDim.z > 1 each block takes one range of key tiles
+// (split-K, for chunks with few queries over a long cache) and writes its unnormalised partial state
+// (max, sum, accumulator) for attn_combine.
 //
 // Precision: the dot products Q K^T run as bf16 mma.sync with both operands split into hi + lo bf16
 // terms (Qhi Khi + Qlo Khi + Qhi Klo: about 16 mantissa bits, close to the fp32 kernel), keys rotated
@@ -25,7 +27,8 @@ template <int D>
 __device__ __forceinline__ void flash_prefill_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ blockTable, int bs, int layer, int kvHeads, int kvLen, int qPos0, int n, int window,
-        const float *__restrict__ invFreq, int group, float scale, float *__restrict__ out, int ldo) {
+        const float *__restrict__ invFreq, int group, float scale, float *__restrict__ out, int ldo,
+        int tilesPerSplit, float *__restrict__ partial) {
     constexpr int HALF = D / 2;
     constexpr int LD = D + FA_PAD;        // row stride of Q and K tiles (bf16)
     constexpr int LDV = FA_BK + FA_PAD;   // row stride of the transposed V tile (fp16)
@@ -70,8 +73,13 @@ __device__ __forceinline__ void flash_prefill_body(
     int hiKey = min(kvLen, lastPos + 1);
     int loKey = window > 0 ? max(0, qPos0 + i0 - window + 1) : 0;
     loKey = (loKey / FA_BK) * FA_BK;
+    int endKey = hiKey;
+    if (gridDim.z > 1) {  // this split's range of key tiles (no sliding window with splits)
+        loKey = blockIdx.z * tilesPerSplit * FA_BK;
+        endKey = min(hiKey, loKey + tilesPerSplit * FA_BK);
+    }
 
-    for (int j0 = loKey; j0 < hiKey; j0 += FA_BK) {
+    for (int j0 = loKey; j0 < endKey; j0 += FA_BK) {
         __syncthreads();  // the previous tile is consumed (the first time: Q is staged)
         // K tile rotated at the keys' positions (hi + lo), V tile transposed to fp16
         for (int idx = tid; idx < FA_BK * (HALF / 8); idx += blockDim.x) {
@@ -184,6 +192,25 @@ __device__ __forceinline__ void flash_prefill_body(
         lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
         lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
     }
+    if (gridDim.z > 1) {  // partial state of rows rowA, rowA + 8: [split][row][head][max, sum, acc[D]]
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            int row = i0 + rowA + 8 * r;
+            if (row >= n) continue;
+            float *pr = partial + (((size_t) blockIdx.z * n + row) * gridDim.y + h) * (D + 2);
+            if (t4 == 0) {
+                pr[0] = mrow[r];
+                pr[1] = lrow[r];
+            }
+#pragma unroll
+            for (int j = 0; j < DT; j++) {
+                int col = j * 8 + 2 * t4;
+                pr[2 + col] = o[j][2 * r];
+                pr[3 + col] = o[j][2 * r + 1];
+            }
+        }
+        return;
+    }
     float inv[2] = {lrow[0] > 0.f ? 1.f / lrow[0] : 0.f, lrow[1] > 0.f ? 1.f / lrow[1] : 0.f};
 #pragma unroll
     for (int j = 0; j < DT; j++) {
@@ -202,9 +229,9 @@ __device__ __forceinline__ void flash_prefill_body(
     extern "C" __global__ void __launch_bounds__(128) NAME(                                                     \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *blockTable, int bs,     \
             int layer, int kvHeads, int kvLen, int qPos0, int n, int window, const float *invFreq, int group,   \
-            float scale, float *out, int ldo) {                                                                 \
+            float scale, float *out, int ldo, int tilesPerSplit, float *partial) {                              \
         flash_prefill_body<D>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, qPos0, n, window, \
-                              invFreq, group, scale, out, ldo);                                                 \
+                              invFreq, group, scale, out, ldo, tilesPerSplit, partial);                         \
     }
 
 FA_ENTRY(flash_prefill_d64, 64)

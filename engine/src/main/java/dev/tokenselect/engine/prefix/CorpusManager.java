@@ -385,11 +385,7 @@ public final class CorpusManager implements AutoCloseable {
 
     /** Bytes of the whole KV blocks that {@code tokens} tokens take in this pool, at its precision. */
     public long kvBytes(int tokens) {
-        long blockBytes = kv.geometry().blockBytes(); // fp32; a bf16 pool holds half of it
-        if ("bf16".equals(kv.precision())) {
-            blockBytes /= 2;
-        }
-        return BlockAllocator.blocksFor(tokens, kv.geometry().blockSize()) * blockBytes;
+        return BlockAllocator.blocksFor(tokens, kv.geometry().blockSize()) * kv.blockBytes();
     }
 
     private long persistedBytes(String segmentId) {

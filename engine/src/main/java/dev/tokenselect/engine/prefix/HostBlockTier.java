@@ -33,7 +33,7 @@ public final class HostBlockTier implements AutoCloseable {
 
     /**
      * @param capacityBytes host memory for blocks (rounded down to whole blocks; at least one block)
-     * @param blockBytes    bytes of one block ({@code KvGeometry.blockBytes()})
+     * @param blockBytes    bytes of one block as it travels ({@code KvAccess.blockBytes()})
      */
     public HostBlockTier(long capacityBytes, long blockBytes) {
         if (blockBytes <= 0) {

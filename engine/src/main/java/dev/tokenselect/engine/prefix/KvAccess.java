@@ -15,8 +15,8 @@ import dev.tokenselect.engine.kv.KvPool;
 
 /**
  * What the prefix cache needs from a backend's paged KV pool: its geometry and allocator, a sequence's
- * block table, and copies of whole blocks to and from host memory (layout of {@link KvGeometry}, fp32,
- * native byte order).
+ * block table, and copies of whole blocks to and from host memory (layout of {@link KvGeometry}, at the
+ * pool's own precision, native byte order).
  */
 public interface KvAccess {
 
@@ -26,19 +26,29 @@ public interface KvAccess {
 
     BlockTable table(Sequence sequence);
 
-    /** Copies block {@code blockId} into {@code dst} ({@link KvGeometry#blockBytes()} bytes). */
+    /** Copies block {@code blockId} into {@code dst} ({@link #blockBytes()} bytes). */
     void copyOut(int blockId, MemorySegment dst);
 
-    /** Overwrites block {@code blockId} with {@code src} ({@link KvGeometry#blockBytes()} bytes). */
+    /** Overwrites block {@code blockId} with {@code src} ({@link #blockBytes()} bytes). */
     void copyIn(int blockId, MemorySegment src);
 
     /**
      * The precision the pool keeps K/V at: "fp32" (the CPU pool) or "bf16" (the CUDA pool). Blocks
-     * always travel as fp32; a bf16 pool's blocks are exact in fp32, and fp32 blocks copied into it
-     * are rounded, so the precision is part of every cache key.
+     * travel at this precision, so it is part of every cache key and of a segment file's header.
      */
     default String precision() {
         return "fp32";
+    }
+
+    /** Bytes of one block as it travels: {@link KvGeometry#blockBytes()} in fp32, half of it in bf16. */
+    default long blockBytes() {
+        long fp32 = geometry().blockBytes();
+        return "bf16".equals(precision()) ? fp32 / 2 : fp32;
+    }
+
+    /** The segment file dtype of the blocks as they travel. */
+    default int segmentDtype() {
+        return "bf16".equals(precision()) ? SegmentFile.DTYPE_BF16 : SegmentFile.DTYPE_F32;
     }
 
     /** The access of a backend's pool (CPU or CUDA). */
@@ -53,10 +63,7 @@ public interface KvAccess {
                 + " backend does not expose its KV pool to the prefix cache");
     }
 
-    /**
-     * The CUDA backend's device pool: blocks are converted between the pool's bf16 and fp32 on the
-     * device and cross PCIe once, so a restore uploads straight into the pool.
-     */
+    /** The CUDA backend's device pool: blocks travel as stored (bf16), so a restore uploads straight into the pool. */
     record Cuda(CudaBackend backend) implements KvAccess {
 
         @Override
@@ -116,12 +123,12 @@ public interface KvAccess {
 
         @Override
         public void copyOut(int blockId, MemorySegment dst) {
-            MemorySegment.copy(pool.block(blockId), 0, dst, 0, pool.geometry().blockBytes());
+            MemorySegment.copy(pool.block(blockId), 0, dst, 0, blockBytes());
         }
 
         @Override
         public void copyIn(int blockId, MemorySegment src) {
-            MemorySegment.copy(src, 0, pool.block(blockId), 0, pool.geometry().blockBytes());
+            MemorySegment.copy(src, 0, pool.block(blockId), 0, blockBytes());
         }
     }
 }

@@ -190,8 +190,8 @@ public final class PersistentPrefixes {
         BlockHash[] chain = key.chain(tokens, chainBlocks);
         HexFormat hex = HexFormat.of();
         SegmentFile.Header h = new SegmentFile.Header(SegmentFile.VERSION, hex.parseHex(key.modelFingerprint()),
-                hex.parseHex(id), kv.geometry(), SegmentFile.DTYPE_F32, ByteOrder.nativeOrder(), key.chunkAlignment(),
-                key.attentionKey(), tokens, chain, blockCount, kv.geometry().blockBytes(), 0);
+                hex.parseHex(id), kv.geometry(), kv.segmentDtype(), ByteOrder.nativeOrder(), key.chunkAlignment(),
+                key.attentionKey(), tokens, chain, blockCount, kv.blockBytes(), 0);
         long bytes;
         try {
             bytes = SegmentFile.write(dir.resolve(name), h, kv, blockIds);
@@ -518,11 +518,12 @@ public final class PersistentPrefixes {
         if (!h.geometry().equals(kv.geometry())) {
             return "KV geometry " + h.geometry() + " differs from the pool's " + kv.geometry();
         }
-        if (h.dtype() != SegmentFile.DTYPE_F32 || h.order() != ByteOrder.nativeOrder()) {
-            return "dtype " + h.dtype() + " / byte order " + h.order() + " differs from fp32 " + ByteOrder.nativeOrder();
+        if (h.dtype() != kv.segmentDtype() || h.order() != ByteOrder.nativeOrder()) {
+            return "dtype " + h.dtype() + " / byte order " + h.order() + " differs from the pool's " + kv.precision()
+                    + " (dtype " + kv.segmentDtype() + ") " + ByteOrder.nativeOrder();
         }
-        if (h.blockBytes() != kv.geometry().blockBytes()) {
-            return "block size in bytes " + h.blockBytes() + " differs from " + kv.geometry().blockBytes();
+        if (h.blockBytes() != kv.blockBytes()) {
+            return "block size in bytes " + h.blockBytes() + " differs from " + kv.blockBytes();
         }
         if (!h.attentionKey().equals(key.attentionKey()) || h.chunkAlignment() != key.chunkAlignment()) {
             return "prefilled with '" + h.attentionKey() + "', wanted '" + key.attentionKey() + "'";

@@ -55,7 +55,7 @@ public final class PrefixCache implements AutoCloseable {
     public PrefixCache(KvAccess kv, long hostTierBytes) {
         this.kv = kv;
         this.allocator = kv.allocator();
-        this.host = hostTierBytes > 0 ? new HostBlockTier(hostTierBytes, kv.geometry().blockBytes()) : null;
+        this.host = hostTierBytes > 0 ? new HostBlockTier(hostTierBytes, kv.blockBytes()) : null;
         // A full pool evicts cached prefixes that nobody uses before it refuses a sequence.
         allocator.setReclaimer(this::ensureFree);
     }

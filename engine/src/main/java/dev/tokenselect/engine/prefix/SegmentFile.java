@@ -25,7 +25,7 @@ import dev.tokenselect.engine.kv.KvGeometry;
  *  model fingerprint 32 bytes (SHA-256, {@link ModelFingerprint})
  *  segment id      32 bytes ({@link CacheKey#segmentId})
  *  layers, KV heads, head dim, block size   4 × u32 (KV geometry)
- *  dtype           u8       1 = fp32
+ *  dtype           u8       1 = fp32, 2 = bf16 (the pool's precision)
  *  byte order      u8       0 = little-endian, 1 = big-endian (of the block bytes)
  *  reserved        u16      0
  *  chunk alignment u32      ({@link CacheKey#chunkAlignment()})
@@ -33,7 +33,7 @@ import dev.tokenselect.engine.kv.KvGeometry;
  *  token count N   u32, then N × i32 token ids
  *  chain length P  u32, then P × 32-byte block hashes ({@link CacheKey#chain}, publishable blocks)
  *  block count M   u32      ceil(N / block size); the last block may be partial
- *  block bytes     u64      {@link KvGeometry#blockBytes()}
+ *  block bytes     u64      {@link KvAccess#blockBytes()}
  *  header CRC32C   u32      over every header byte before it
  * then M × (block bytes in the pool's layout, then u32 CRC32C of those bytes).
  * </pre>
@@ -44,6 +44,7 @@ final class SegmentFile {
     static final byte[] MAGIC = {'T', 'S', 'K', 'V', 'S', 'E', 'G', 0};
     static final int VERSION = 1;
     static final int DTYPE_F32 = 1;
+    static final int DTYPE_BF16 = 2;
     static final String EXTENSION = ".kvseg";
     /** Offset of the format version field (for tests that forge a file). */
     static final int VERSION_OFFSET = 8;

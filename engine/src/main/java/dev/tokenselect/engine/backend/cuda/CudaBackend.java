@@ -186,7 +186,6 @@ public final class CudaBackend implements Backend {
     private final boolean graphShapes;
     private volatile boolean graphsEnabled;
     private volatile boolean deviceSelection;
-    private CUdeviceptr blockStaging;
     private volatile boolean closed;
 
     public CudaBackend(Model model) {
@@ -891,43 +890,36 @@ public final class CudaBackend implements Backend {
         return allocator;
     }
 
-    /** Copies block {@code blockId} out of the device pool into {@code dst} as fp32 ({@link KvGeometry#blockBytes()}). */
+    /** Bytes of one block of the device pool (bf16, layout of {@link KvGeometry}). */
+    public long poolBlockBytes() {
+        return blockBytes;
+    }
+
+    /**
+     * Copies block {@code blockId} of the device pool into {@code dst} as it is stored: bf16, so the
+     * prefix cache's host tier and segment files hold half of what fp32 would take.
+     */
     public void copyBlockOut(int blockId, MemorySegment dst) {
         lock.lock();
         try {
             checkOpen();
             dev.makeCurrent();
-            long elems = blockBytes / 2;
-            CUdeviceptr staging = blockStaging();
-            dev.launch("bf16_to_f32", (int) ((elems + 255) / 256), 1, 1, 256, 0, staging,
-                    kv.pool().withByteOffset(blockId * blockBytes), elems);
-            dev.copyToHost(dst, staging, 4 * elems);
+            dev.copyToHost(dst, kv.pool().withByteOffset(blockId * blockBytes), blockBytes);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Overwrites block {@code blockId} of the device pool with the fp32 block {@code src} (rounded to bf16). */
+    /** Overwrites block {@code blockId} of the device pool with the bf16 block {@code src} ({@link #poolBlockBytes()}). */
     public void copyBlockIn(int blockId, MemorySegment src) {
         lock.lock();
         try {
             checkOpen();
             dev.makeCurrent();
-            long elems = blockBytes / 2;
-            CUdeviceptr staging = blockStaging();
-            dev.copyToDevice(staging, src, 4 * elems);
-            dev.launch("f32_to_bf16", (int) ((elems + 255) / 256), 1, 1, 256, 0,
-                    kv.pool().withByteOffset(blockId * blockBytes), staging, elems);
+            dev.copyToDevice(kv.pool().withByteOffset(blockId * blockBytes), src, blockBytes);
         } finally {
             lock.unlock();
         }
-    }
-
-    private CUdeviceptr blockStaging() {
-        if (blockStaging == null) {
-            blockStaging = dev.alloc(2 * blockBytes, "a KV block in fp32 (prefix cache copies)");
-        }
-        return blockStaging;
     }
 
     /**

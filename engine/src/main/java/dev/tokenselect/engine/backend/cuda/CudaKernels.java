@@ -193,9 +193,23 @@ public final class CudaKernels {
                           CUdeviceptr out, int ldo, CUdeviceptr partial, long partialCapacity) {
         int d = kv.headDim();
         if (usesFlashPrefill(sel != null, n, d)) {
-            dev.launch("flash_prefill_d" + d, blocks(n, 64), heads, 1, 128, flashSharedBytes(d), q, ldq, kv.pool(),
+            // few query tiles over a long cache (a question after a resident corpus): split the keys so
+            // every SM has work, as the decode kernel does
+            int qTiles = blocks(n, 64);
+            int keyTiles = blocks(Math.min((long) qPos0 + n, nEntries), 64);
+            int nsplit = 1;
+            if (window == 0 && qTiles * heads < 2 * sms && keyTiles > 1) {
+                nsplit = Math.min(keyTiles, blocks(2 * sms, qTiles * heads));
+                nsplit = (int) Math.min(nsplit, Math.max(1, partialCapacity / ((long) n * heads * (d + 2))));
+            }
+            int tilesPerSplit = blocks(keyTiles, nsplit);
+            nsplit = blocks(keyTiles, tilesPerSplit);
+            dev.launch("flash_prefill_d" + d, qTiles, heads, nsplit, 128, flashSharedBytes(d), q, ldq, kv.pool(),
                     kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n, window,
-                    invFreq, heads / kv.kvHeads(), (float) Math.pow(d, -0.5), out, ldo);
+                    invFreq, heads / kv.kvHeads(), (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial);
+            if (nsplit > 1) {
+                dev.launch("attn_combine", n * heads, 1, 1, 256, 0, partial, nsplit, n, heads, d, out, ldo);
+            }
             return;
         }
         int kvHeads = kv.kvHeads();
@@ -301,6 +315,22 @@ public final class CudaKernels {
         gemvBatch(w, x, ldx, y, ldy, bias, 1, normW, eps, rows, cols, target.batch(), false, target);
     }
 
+    /** The batched GEMV entry point for {@code group} input vectors (1 to 8) and a matrix of {@code rows}. */
+    static String gemvBatchKernel(int group, int rows, int sms, boolean multiRow) {
+        boolean tall = rows >= 4 * 8 * 2 * sms;
+        int rowsPerWarp;
+        if (group == 1) {
+            rowsPerWarp = tall ? 4 : 1;
+        } else if (multiRow) {
+            // more rows per warp read each input once for more weight rows, as long as the grid still
+            // gives every SM two blocks
+            rowsPerWarp = tall ? 4 : 2;
+        } else {
+            rowsPerWarp = group <= 4 ? 2 : 1;
+        }
+        return "gemv_batch_r" + rowsPerWarp + "_b" + group;
+    }
+
     private void gemvBatch(CUdeviceptr w, CUdeviceptr x, int ldx, CUdeviceptr y, int ldy, CUdeviceptr bias,
                            int xMode, CUdeviceptr normW, float eps, int rows, int cols, int nb, boolean accumulate,
                            KvTarget kvt) {
@@ -310,18 +340,8 @@ public final class CudaKernels {
         }
         for (int b0 = 0; b0 < nb; b0 += GEMV_MAX_BATCH) {
             int group = Math.min(GEMV_MAX_BATCH, nb - b0);
-            boolean tall = rows >= 4 * 8 * 2 * sms;
-            int rowsPerWarp;
-            if (group == 1) {
-                rowsPerWarp = tall ? 4 : 1;
-            } else if (multiRowBatches) {
-                // more rows per warp read each input once for more weight rows, as long as the grid still
-                // gives every SM two blocks
-                rowsPerWarp = tall ? 4 : 2;
-            } else {
-                rowsPerWarp = group <= 4 ? 2 : 1;
-            }
-            String kernel = "gemv_batch_r" + rowsPerWarp + "_b" + group;
+            String kernel = gemvBatchKernel(group, rows, sms, multiRowBatches);
+            int rowsPerWarp = kernel.charAt("gemv_batch_r".length()) - '0';
             dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, 0, w,
                     x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, xMode, normW, eps,
                     rows, cols, accumulate ? 1 : 0,

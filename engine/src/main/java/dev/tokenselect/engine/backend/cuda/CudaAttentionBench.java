@@ -1,0 +1,315 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+import dev.tokenselect.engine.select.HeadSoftVote;
+import dev.tokenselect.engine.select.TopK;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUgraphExec;
+
+/**
+ * Per-layer decode attention time of one query token over a long paged cache, Qwen2-7B geometry (28
+ * query heads, 4 KV heads, d 128, bf16 cache): full attention with the decode kernels, and TokenSelect
+ * on a selection-cache miss (score every candidate key, head soft vote, top-k, attend to the selection)
+ * and on a hit (attend to the cached selection). Every variant is one captured CUDA graph, replayed
+ * back to back and timed with events, so launch overhead is what a captured decode step pays.
+ * Before timing, the device's selection at the first context is compared with the CPU reference
+ * ({@link HeadSoftVote}, {@link TopK}) on the same keys and query.
+ *
+ * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaAttentionBench \
+ *     [--contexts 32768,131072,524288,1048576] [--k 2048] [--iters 200]</pre>
+ */
+public final class CudaAttentionBench {
+
+    private static final int HEADS = 28;
+    private static final int KV_HEADS = 4;
+    private static final int D = 128;
+    private static final int BS = 16;
+    private static final double THETA = 1_000_000.0;
+    /** Distinct random bf16 values the pool is tiled with (64 MiB): every key of a 32K context is distinct. */
+    private static final int PATTERN = 1 << 25;
+
+    private final CudaDevice dev;
+    private final CudaKernels k;
+    private final int topK;
+    private final int nInit;
+    private final int nLocal;
+    private final int iters;
+    private final short[] pattern;
+    private final Random rnd = new Random(7);
+    private int failures;
+
+    private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters) {
+        this.dev = dev;
+        this.k = new CudaKernels(dev);
+        this.topK = topK;
+        this.nInit = nInit;
+        this.nLocal = nLocal;
+        this.iters = iters;
+        this.pattern = new short[PATTERN];
+        for (int i = 0; i < PATTERN; i++) {
+            pattern[i] = Bf16.fromFloat((float) (rnd.nextGaussian() * 0.5));
+        }
+    }
+
+    public static void main(String[] args) {
+        int[] contexts = {32_768, 131_072, 524_288, 1_048_576};
+        int topK = 2048;
+        int iters = 200;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--contexts" -> contexts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--k" -> topK = Integer.parseInt(args[++i]);
+                case "--iters" -> iters = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (use --contexts N,N,... --k K --iters N)");
+            }
+        }
+        try (CudaDevice dev = CudaDevice.open(0)) {
+            System.out.println("device: " + dev.describe());
+            CudaAttentionBench bench = new CudaAttentionBench(dev, topK, 128, 512, iters);
+            List<String> rows = new ArrayList<>();
+            boolean first = true;
+            for (int len : contexts) {
+                rows.add(bench.context(len, first));
+                first = false;
+            }
+            System.out.printf(Locale.ROOT, "%nper-layer decode attention, %d query heads, %d KV heads, d %d, bf16 cache;"
+                    + " TokenSelect k %d + %d sinks + %d local; median of %d graph replays%n", HEADS, KV_HEADS, D, topK,
+                    128, 512, iters);
+            System.out.println("| context | full, fp32 decode kernel | full, tensor-core decode kernel | full: KV GB/s"
+                    + " | TokenSelect miss (score + vote + top-k + attend) | of which score | of which vote + top-k"
+                    + " | TokenSelect hit (attend) | full / miss | full / hit |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            rows.forEach(System.out::println);
+            if (bench.failures > 0) {
+                System.out.println("FAIL " + bench.failures + " selection check(s) failed");
+                System.exit(1);
+            }
+        }
+    }
+
+    /** Times every variant at one context length; returns its table row. */
+    private String context(int len, boolean checkSelection) {
+        int blocks = (len + BS - 1) / BS;
+        long blockElems = 2L * KV_HEADS * BS * D; // one layer
+        CUdeviceptr pool = dev.alloc(2 * blockElems * blocks, "KV pool of " + len + " tokens");
+        List<CUdeviceptr> owned = new ArrayList<>(List.of(pool));
+        try {
+            fill(pool, blockElems * blocks);
+            int[] table = shuffled(blocks);
+            CUdeviceptr tableDev = track(owned, dev.upload(table, "block table"));
+            CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, BS, KV_HEADS, D);
+            float[] inv = new float[D / 2];
+            for (int i = 0; i < D / 2; i++) {
+                inv[i] = (float) (1.0 / Math.pow(THETA, 2.0 * i / D));
+            }
+            CUdeviceptr invFreq = track(owned, dev.upload(inv, "inverse frequencies"));
+            float[] q = randn(HEADS * D);
+            CUdeviceptr qDev = track(owned, dev.upload(q, "query"));
+            CUdeviceptr out = track(owned, dev.alloc(4L * HEADS * D, "attention output"));
+            int maxSplits = 1024;
+            long partialCap = CudaKernels.partialFloats(maxSplits, 1, HEADS, D);
+            CUdeviceptr partial = track(owned, dev.alloc(4 * partialCap, "split-K partials"));
+            CUdeviceptr step = track(owned, dev.upload(new int[] {0, len - 1}, "step"));
+
+            // full attention: the decode step's kernel and split count (as CudaBackend.decodeSplits)
+            float fullFp32 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, false);
+            float fullTc = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, true);
+
+            // TokenSelect: candidates are [nInit, len - nLocal)
+            int from = nInit;
+            int count = len - nInit - nLocal;
+            int entries = nInit + Math.min(topK, count) + nLocal;
+            CUdeviceptr scores = track(owned, dev.alloc(4L * HEADS * count, "scores"));
+            CUdeviceptr vote = track(owned, dev.alloc(4L * count, "vote"));
+            CUdeviceptr stats = track(owned, dev.alloc(8L * HEADS, "head stats"));
+            CUdeviceptr sel = track(owned, dev.alloc(4L * entries, "selection"));
+            Runnable score = () -> k.scores(qDev, kv, tableDev, 0, HEADS, from, count, scores);
+            Runnable select = () -> k.tsSelect(scores, count, HEADS, count, topK, from, nInit, len, nLocal, stats, vote,
+                    sel);
+            Runnable attend = () -> k.attention(qDev, HEADS * D, kv, tableDev, 0, sel, entries, entries - 1, 1, 0,
+                    invFreq, HEADS, out, HEADS * D, partial, partialCap);
+            score.run();
+            select.run();
+            dev.synchronize();
+            if (checkSelection) {
+                checkSelection(q, table, blockElems, from, count, sel, entries, len);
+            }
+            float tScore = time(score);
+            float tSelect = time(select);
+            float miss = time(() -> {
+                score.run();
+                select.run();
+                attend.run();
+            });
+            float hit = time(attend);
+            double gbps = 2.0 * KV_HEADS * len * D * 2 / (Math.min(fullFp32, fullTc) * 1e-3) / 1e9;
+            float full = Math.min(fullFp32, fullTc);
+            System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f ms (fp32 / tensor cores), miss %.4f ms"
+                    + " (score %.4f, vote+top-k %.4f), hit %.4f ms%n", len, fullFp32, fullTc, miss, tScore, tSelect, hit);
+            return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.0f | %.4f ms | %.4f ms | %.4f ms | %.4f ms"
+                    + " | %.2fx | %.1fx |", len, fullFp32, fullTc, gbps, miss, tScore, tSelect, hit, full / miss,
+                    full / hit);
+        } finally {
+            for (CUdeviceptr p : owned) {
+                dev.free(p);
+            }
+            k.setTensorCoreDecode(false);
+        }
+    }
+
+    private float timeFull(CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step, CUdeviceptr invFreq,
+                           CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len, boolean tc) {
+        k.setTensorCoreDecode(tc);
+        int perBlock = k.decodeTileKeys(D);
+        int shares = (len + perBlock - 1) / perBlock;
+        int want = Math.min(shares, (4 * dev.multiprocessors() + KV_HEADS - 1) / KV_HEADS);
+        int nsplit = Math.max(1, Integer.highestOneBit(Math.min(want, maxSplits)));
+        return time(() -> k.attentionDecode(q, HEADS * D, kv, table, 0, 0, step, 1, 0, invFreq, HEADS, nsplit, out,
+                HEADS * D, partial));
+    }
+
+    /** Median over {@code iters} replays (in groups of 10) of a graph of {@code work}. */
+    private float time(Runnable work) {
+        CUgraphExec graph = dev.capture(work);
+        try {
+            for (int i = 0; i < 10; i++) {
+                dev.replay(graph);
+            }
+            dev.synchronize();
+            CudaDevice.Timer timer = dev.timer();
+            float[] per = new float[Math.max(1, iters / 10)];
+            for (int r = 0; r < per.length; r++) {
+                timer.start();
+                for (int i = 0; i < 10; i++) {
+                    dev.replay(graph);
+                }
+                per[r] = timer.stopMillis() / 10;
+            }
+            timer.destroy();
+            Arrays.sort(per);
+            return per[per.length / 2];
+        } finally {
+            dev.destroy(graph);
+        }
+    }
+
+    /**
+     * The device's selected entries against the CPU reference: scores of the un-rotated keys in fp32,
+     * HeadSoftVote, TopK (ascending, ties to the lower index). A candidate only one side takes must be a
+     * near-tie: its reference vote within 1e-5 relative of the k-th largest.
+     */
+    private void checkSelection(float[] q, int[] table, long blockElems, int from, int count, CUdeviceptr sel,
+                                int entries, int len) {
+        float[][] s = new float[HEADS][count];
+        int group = HEADS / KV_HEADS;
+        float[] key = new float[D];
+        for (int c = 0; c < count; c++) {
+            int t = from + c;
+            for (int g = 0; g < KV_HEADS; g++) {
+                long off = table[t / BS] * blockElems + (long) g * BS * D + (long) (t % BS) * D;
+                for (int e = 0; e < D; e++) {
+                    key[e] = Bf16.toFloat(pattern[(int) ((off + e) % PATTERN)]);
+                }
+                for (int hh = 0; hh < group; hh++) {
+                    int h = g * group + hh;
+                    float dot = 0;
+                    for (int e = 0; e < D; e++) {
+                        dot += q[h * D + e] * key[e];
+                    }
+                    s[h][c] = dot;
+                }
+            }
+        }
+        float[] vote = HeadSoftVote.vote(s);
+        int kk = Math.min(topK, count);
+        int[] ref = TopK.ascending(vote, count, kk);
+        int[] got = new int[entries];
+        dev.copyToHost(got, sel, entries);
+        float[] sorted = vote.clone();
+        Arrays.sort(sorted);
+        float kth = sorted[count - kk];
+        int[] chosen = Arrays.copyOfRange(got, nInit, nInit + kk);
+        java.util.Set<Integer> refSet = new java.util.HashSet<>();
+        for (int r : ref) {
+            refSet.add(r + from);
+        }
+        int same = 0;
+        int nearTies = 0;
+        int wrong = 0;
+        for (int c : chosen) {
+            if (refSet.contains(c)) {
+                same++;
+            } else if (Math.abs(vote[c - from] - kth) <= 1e-5 * Math.abs(kth)) {
+                nearTies++;
+            } else {
+                wrong++;
+            }
+        }
+        boolean framed = true;
+        for (int i = 0; i < nInit; i++) {
+            framed &= got[i] == i;
+        }
+        for (int i = 0; i < nLocal; i++) {
+            framed &= got[nInit + kk + i] == len - nLocal + i;
+        }
+        boolean ascending = true;
+        for (int i = 1; i < kk; i++) {
+            ascending &= chosen[i] > chosen[i - 1];
+        }
+        boolean ok = wrong == 0 && framed && ascending;
+        System.out.printf(Locale.ROOT, "%s device selection vs CPU reference at %,d tokens: %d of %d candidates equal,"
+                        + " %d near-ties, %d wrong; sinks and window %s; ascending %s%n", ok ? "PASS" : "FAIL", len, same,
+                kk, nearTies, wrong, framed ? "right" : "WRONG", ascending);
+        if (!ok) {
+            failures++;
+        }
+    }
+
+    private void fill(CUdeviceptr pool, long elems) {
+        CUdeviceptr src = dev.alloc(2L * PATTERN, "random bf16 pattern");
+        try {
+            for (int off = 0; off < PATTERN; off += 1 << 22) {
+                dev.copyToDevice(src.withByteOffset(2L * off), Arrays.copyOfRange(pattern, off, off + (1 << 22)), 1 << 22);
+            }
+            for (long at = 0; at < elems; at += PATTERN) {
+                dev.copyDeviceToDevice(pool.withByteOffset(2 * at), src, 2 * Math.min(PATTERN, elems - at));
+            }
+            dev.synchronize();
+        } finally {
+            dev.free(src);
+        }
+    }
+
+    private int[] shuffled(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+        return a;
+    }
+
+    private float[] randn(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return v;
+    }
+
+    private static CUdeviceptr track(List<CUdeviceptr> owned, CUdeviceptr p) {
+        owned.add(p);
+        return p;
+    }
+}
