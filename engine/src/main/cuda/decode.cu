@@ -47,12 +47,13 @@ __device__ __forceinline__ void load_bf16<8>(const bf16 *p, float *out) {
  * softmax, fp32). With nsplit > 1 the block writes a partial (max, sum, acc) for attn_combine;
  * splits past the sequence's end write an empty partial (max = -inf).
  */
-template <int D>
+template <int D, bool PRELOAD, bool SEL = false>
 __device__ __forceinline__ void attn_decode_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ tables, int tableStride, int bs, int layer, int kvHeads,
         const int *__restrict__ step, int B, int window, const float *__restrict__ invFreq, int G, float scale,
-        float *__restrict__ out, int ldo, float *__restrict__ partial) {
+        float *__restrict__ out, int ldo, float *__restrict__ partial, const int *__restrict__ sel = nullptr,
+        int selLen = 0) {
     constexpr int HALF = D / 2;
     constexpr int DPL = D >= 32 ? D / 32 : 1;  // value dims per lane
     __shared__ __align__(16) float qs[DEC_MAXG][D];
@@ -70,7 +71,9 @@ __device__ __forceinline__ void attn_decode_body(
     int H = kvHeads * G;
     bf16 *vtile = reinterpret_cast<bf16 *>(vbuf) + (size_t) warp * 32 * D;
     float (*wacc)[DEC_MAXG][D] = reinterpret_cast<float (*)[DEC_MAXG][D]>(vbuf);
-    int pos = step[B + b];
+    // SEL: attention over a selected entry list (TokenSelect): entry j is token sel[j], rotated at
+    // position j; the query sits at the last entry
+    int pos = SEL ? selLen - 1 : step[B + b];
     int len = pos + 1;
     const int *table = tables + (size_t) b * tableStride;
 
@@ -105,7 +108,8 @@ __device__ __forceinline__ void attn_decode_body(
         int j = jBase + lane;
         bool valid = j < len;
         // lanes past the end point at the tile's first key (always valid) and get weight 0
-        size_t kOff = kv_offset(table, valid ? j : jBase, bs, blockElems, layer, 0, kvHeads, g, D);
+        int tok = valid ? j : jBase;
+        size_t kOff = kv_offset(table, SEL ? sel[tok] : tok, bs, blockElems, layer, 0, kvHeads, g, D);
         // start this key's V row on its way to shared memory; it lands while the scores are computed
         {
             const bf16 *vsrc = pool + kOff + valueOffset;
@@ -123,11 +127,30 @@ __device__ __forceinline__ void attn_decode_body(
         {
             const bf16 *kr = pool + kOff;
             constexpr int CH = HALF >= 8 ? 8 : HALF;
+            constexpr int NCH = HALF / CH;
+            // PRELOAD: the whole K row's loads are issued before any arithmetic, so a tile waits for
+            // memory once instead of once per chunk of dims
+            uint4 kwa[PRELOAD ? NCH : 1], kwb[PRELOAD ? NCH : 1];
+            if (PRELOAD) {
+#pragma unroll
+                for (int c = 0; c < NCH; c++) {
+                    kwa[c] = *reinterpret_cast<const uint4 *>(kr + c * CH);
+                    kwb[c] = *reinterpret_cast<const uint4 *>(kr + HALF + c * CH);
+                }
+            }
 #pragma unroll
             for (int c0 = 0; c0 < HALF; c0 += CH) {
                 float ka[CH], kb[CH], ra[CH], rb[CH];
-                load_bf16<CH>(kr + c0, ka);
-                load_bf16<CH>(kr + HALF + c0, kb);
+                if (PRELOAD) {
+                    uint4 wa = kwa[PRELOAD ? c0 / CH : 0], wb = kwb[PRELOAD ? c0 / CH : 0];
+                    unpack_bf16x2(wa.x, ka[0], ka[1]); unpack_bf16x2(wa.y, ka[2], ka[3]);
+                    unpack_bf16x2(wa.z, ka[4], ka[5]); unpack_bf16x2(wa.w, ka[6], ka[7]);
+                    unpack_bf16x2(wb.x, kb[0], kb[1]); unpack_bf16x2(wb.y, kb[2], kb[3]);
+                    unpack_bf16x2(wb.z, kb[4], kb[5]); unpack_bf16x2(wb.w, kb[6], kb[7]);
+                } else {
+                    load_bf16<CH>(kr + c0, ka);
+                    load_bf16<CH>(kr + HALF + c0, kb);
+                }
 #pragma unroll
                 for (int e = 0; e < CH; e++) {
                     float sn, cs;
@@ -221,18 +244,39 @@ __device__ __forceinline__ void attn_decode_body(
     decode_merge_warps<D>(&wm[0][0], &wl[0][0], &wacc[0][0][0], G, g, b, split, nsplit, B, H, out, ldo, partial);
 }
 
-#define ATT_DECODE_ENTRY(NAME, D)                                                                                  \
+#define ATT_DECODE_ENTRY(NAME, D, PRELOAD)                                                                         \
     extern "C" __global__ void __launch_bounds__(128) NAME(                                                       \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride,  \
             int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,      \
             float scale, float *out, int ldo, float *partial) {                                                   \
-        attn_decode_body<D>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, step, B, window,  \
-                            invFreq, G, scale, out, ldo, partial);                                                \
+        attn_decode_body<D, PRELOAD>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, step, B, \
+                                     window, invFreq, G, scale, out, ldo, partial);                               \
     }
 
-ATT_DECODE_ENTRY(attn_decode_d32, 32)
-ATT_DECODE_ENTRY(attn_decode_d64, 64)
-ATT_DECODE_ENTRY(attn_decode_d128, 128)
+ATT_DECODE_ENTRY(attn_decode_d32, 32, false)
+ATT_DECODE_ENTRY(attn_decode_d64, 64, false)
+ATT_DECODE_ENTRY(attn_decode_d128, 128, false)
+ATT_DECODE_ENTRY(attn_decode_pl_d32, 32, true)
+ATT_DECODE_ENTRY(attn_decode_pl_d64, 64, true)
+ATT_DECODE_ENTRY(attn_decode_pl_d128, 128, true)
+
+/**
+ * Decode attention of one sequence's new token over a selected entry list (TokenSelect): entry j is
+ * token sel[j] of the paged cache, its key rotated at position j; nEntries entries, the query at
+ * position nEntries - 1. grid (kvHeads, 1, nsplit), block 128; partials as attn_decode_d*.
+ */
+#define ATT_DECODE_SEL_ENTRY(NAME, D)                                                                              \
+    extern "C" __global__ void __launch_bounds__(128) NAME(                                                       \
+            const float *q, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,          \
+            int kvHeads, const int *sel, int nEntries, const float *invFreq, int G, float scale, float *out,      \
+            float *partial) {                                                                                     \
+        attn_decode_body<D, true, true>(q, 0, pool, blockElems, table, 0, bs, layer, kvHeads, nullptr, 1, 0,     \
+                                        invFreq, G, scale, out, 0, partial, sel, nEntries);                       \
+    }
+
+ATT_DECODE_SEL_ENTRY(attn_decode_sel_d32, 32)
+ATT_DECODE_SEL_ENTRY(attn_decode_sel_d64, 64)
+ATT_DECODE_SEL_ENTRY(attn_decode_sel_d128, 128)
 
 /**
  * Batched GEMV: Y[b, r] = (accumulate ? Y[b, r] : 0) + bias[r] + sum_c W[r, c] X'[b, c] for NB

@@ -12,3 +12,4 @@
 #include "flash_prefill.cu"
 #include "decode_tc.cu"
 #include "ts_select.cu"
+#include "ts_device_select.cu"

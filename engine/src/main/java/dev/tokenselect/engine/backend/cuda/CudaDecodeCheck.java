@@ -39,7 +39,7 @@ final class CudaDecodeCheck {
             gemvBatchKernel(dev, k, 300, 264);
             gemvBatchKernel(dev, k, 9000, 64); // tall: the four-rows-per-warp variants
         }
-        k.setMultiRowBatches(false);
+        k.setMultiRowBatches(true);
     }
 
     private void gemvBatchKernel(CudaDevice dev, CudaKernels k, int rows, int cols) {
@@ -381,7 +381,7 @@ final class CudaDecodeCheck {
                     }
                     secs[variant] = (System.nanoTime() - t0) / 1e9;
                 }
-                backend.setMultiRowBatches(false);
+                backend.setMultiRowBatches(true);
                 String line = String.format(Locale.ROOT, "batch  %-13s %2d sequences at ~512: %8.1f tok/s total, %6.2f ms/step;"
                         + " multi-row GEMV %8.1f tok/s", name, batch, batch * steps / secs[0], 1e3 * secs[0] / steps,
                         batch * steps / secs[1]);
@@ -458,10 +458,10 @@ final class CudaDecodeCheck {
         k.setFlashPrefill(false);
         double scalarTps = prefillRate(backend, prompt);
         k.setFlashPrefill(true);
-        boolean pipelined = k.pipelinedGemm();
-        k.setPipelinedGemm(!pipelined);
-        double otherGemmTps = prefillRate(backend, prompt);
-        k.setPipelinedGemm(pipelined);
+        int gemmMode = k.gemmMode();
+        k.setGemmMode(CudaKernels.GEMM_SMALL_TILES);
+        double smallTileTps = prefillRate(backend, prompt);
+        k.setGemmMode(gemmMode);
         int m = 512;
         int rows = 2 * c.intermediateSize();
         int cols = c.hiddenSize();
@@ -473,7 +473,7 @@ final class CudaDecodeCheck {
         double[] tflops = new double[2];
         CudaDevice.Timer timer = dev.timer();
         for (int variant = 0; variant < 2; variant++) { // the 64 x 64 kernel, then the pipelined 128 x 128 one
-            k.setPipelinedGemm(variant == 1);
+            k.setGemmMode(variant == 1 ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
             k.gemm(x, w, y, null, m, rows, cols, rows, false);
             int reps = 10;
             timer.start();
@@ -482,14 +482,14 @@ final class CudaDecodeCheck {
             }
             tflops[variant] = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
         }
-        k.setPipelinedGemm(pipelined);
+        k.setGemmMode(gemmMode);
         timer.destroy();
         dev.free(x);
         dev.free(w);
         dev.free(y);
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (fp32 attention kernel: %.0f; %s GEMM: %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f",
-                name, tps, scalarTps, pipelined ? "64x64" : "pipelined", otherGemmTps, rows, cols, tflops[0], tflops[1]);
+                + " (fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f",
+                name, tps, scalarTps, smallTileTps, rows, cols, tflops[0], tflops[1]);
         System.out.println("     " + line);
         report.summary(line);
     }

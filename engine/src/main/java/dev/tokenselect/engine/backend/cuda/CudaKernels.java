@@ -75,7 +75,7 @@ public final class CudaKernels {
         if (k % 8 != 0) {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
-        if (pipelinedGemm) {
+        if (gemmMode == GEMM_PIPELINED || gemmMode == GEMM_AUTO && k >= 2048) {
             dev.launch("gemm_bf16_tc2", blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
                     k, ldy, accumulate ? 1 : 0);
             return;
@@ -87,19 +87,25 @@ public final class CudaKernels {
     /** Two stages of (X hi, X lo, W) tiles of 128 x (32 + 8) bf16. */
     static final int GEMM2_SHARED_BYTES = 2 * 3 * 128 * 40 * 2;
 
+    /** GEMM kernel choice: the 64 x 64 one always, the pipelined 128 x 128 one always, or by shape. */
+    static final int GEMM_SMALL_TILES = 0;
+    static final int GEMM_PIPELINED = 1;
     /**
-     * The 128 x 128-tile GEMM with a two-stage cp.async pipeline ({@code gemm_bf16_tc2}) instead of the
-     * 64 x 64 one. Off by default until its checks and timings on a GPU machine are in; the self-test
-     * checks and times both.
+     * The default: the 128 x 128-tile GEMM with a two-stage cp.async pipeline ({@code gemm_bf16_tc2})
+     * where K ≥ 2048, the 64 x 64 one below. Measured on an H200: 145 vs 93 TFLOP/s for Qwen2-7B's
+     * gate|up (K 3584), 134 vs 84 for Llama-3.2-1B's (K 2048), but 91 vs 82 at K 896 where the
+     * whole prefill came out 5% slower (Qwen2.5-0.5B). The self-test checks and times each.
      */
-    private volatile boolean pipelinedGemm;
+    static final int GEMM_AUTO = 2;
 
-    public void setPipelinedGemm(boolean on) {
-        pipelinedGemm = on;
+    private volatile int gemmMode = GEMM_AUTO;
+
+    public void setGemmMode(int mode) {
+        gemmMode = mode;
     }
 
-    public boolean pipelinedGemm() {
-        return pipelinedGemm;
+    public int gemmMode() {
+        return gemmMode;
     }
 
     /** gate = silu(gate) * up. grid ceil(count/256), block 256. */
@@ -271,6 +277,78 @@ public final class CudaKernels {
         return nInit + kk + nLocal;
     }
 
+    private static final int SELECT_CHUNK = 8192; // ts_device_select.cu TS_CHUNK
+    private static final int SELECT_BINS = 2048;
+
+    /** Tiles of 16 candidates per warp of ts_scores_tc: enough warps to fill the card, at most 16 tiles each. */
+    private static int selectTilesPerWarp(int count) {
+        int tiles = blocks(count, 16);
+        return Math.max(1, Math.min(16, tiles / 2048));
+    }
+
+    private static int selectWarps(int count) {
+        int tiles = blocks(count, 16);
+        return 8 * blocks(blocks(tiles, selectTilesPerWarp(count)), 8);
+    }
+
+    /** Bytes of scratch {@link #selectOnDevice} needs for {@code count} candidates. */
+    public static long selectScratchBytes(int heads, int count) {
+        long floats = (long) heads * count            // scores
+                + (long) selectWarps(count) * heads * 2 // warps' softmax states
+                + 2L * heads                           // per-head max and 1 / sum
+                + count                                // vote
+                + 3L * SELECT_BINS                     // radix histograms
+                + 2L * blocks(count, SELECT_CHUNK);    // per-chunk counts
+        return 4 * floats;
+    }
+
+    /**
+     * TokenSelect's selection on the device with every step spread over the card: tensor-core scores
+     * of the candidates [from, from + count) (each KV head read once for its query group), per-head
+     * softmax, head soft vote, and the best min(k, count) by vote (radix select, ties to the lower
+     * index), written as out = [0, nInit) ++ (chosen, ascending) ++ [len - nLocal, len). Nine launches,
+     * no host round trip, so it can be captured.
+     *
+     * @param scratch at least {@link #selectScratchBytes} bytes
+     * @return the number of entries written
+     */
+    public int selectOnDevice(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
+                              int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out) {
+        int d = kv.headDim();
+        if (d != 64 && d != 128) {
+            throw new IllegalArgumentException("device selection is built for head dims 64 and 128, got " + d);
+        }
+        int group = heads / kv.kvHeads();
+        int kk = Math.min(k, count);
+        int tpw = selectTilesPerWarp(count);
+        int warps = selectWarps(count);
+        int chunks = blocks(count, SELECT_CHUNK);
+        long at = 0;
+        CUdeviceptr scores = scratch;
+        at += (long) heads * count;
+        CUdeviceptr warpStats = scratch.withByteOffset(4 * at);
+        at += (long) warps * heads * 2;
+        CUdeviceptr stats = scratch.withByteOffset(4 * at);
+        at += 2L * heads;
+        CUdeviceptr vote = scratch.withByteOffset(4 * at);
+        at += count;
+        CUdeviceptr hist = scratch.withByteOffset(4 * at);
+        at += 3L * SELECT_BINS;
+        CUdeviceptr chunkCounts = scratch.withByteOffset(4 * at);
+        dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(), table,
+                kv.blockSize(), layer, kv.kvHeads(), group, from, count, tpw, scores, (long) count, warpStats);
+        dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, stats);
+        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, (long) count, heads, count, stats, vote);
+        dev.launch("ts_radix_clear", blocks(3 * SELECT_BINS, 256), 1, 1, 256, 0, hist, 3 * SELECT_BINS);
+        for (int pass = 0; pass < 3; pass++) {
+            dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, vote, count, kk, pass, hist);
+        }
+        dev.launch("ts_radix_count", chunks, 1, 1, 1024, 0, vote, count, kk, hist, chunkCounts);
+        dev.launch("ts_radix_write", chunks, 1, 1, 1024, 0, vote, count, kk, hist, chunkCounts, from, nInit, len,
+                nLocal, out);
+        return nInit + kk + nLocal;
+    }
+
     /** out[0] = argmax x (first maximum), out[1] = its value's bits. One block of 1024 threads. */
     public void argmax(CUdeviceptr x, int n, CUdeviceptr out) {
         argmaxRows(x, 1, n, out);
@@ -383,10 +461,11 @@ public final class CudaKernels {
 
     /**
      * Two or four weight rows per warp for every batch of 2 to 8 vectors (instead of one row per warp
-     * for 5 to 8), so each input is read once per several rows. Off by default until checked and timed
-     * on a GPU machine; the self-test checks both.
+     * for 5 to 8), so each input is read once per several rows. On by default: on an H200 a Qwen2-7B
+     * step of 8 sequences went from 324 to 519 tok/s and one of 16 from 329 to 537 (the self-test
+     * checks and times both).
      */
-    private volatile boolean multiRowBatches;
+    private volatile boolean multiRowBatches = true;
 
     public void setMultiRowBatches(boolean on) {
         multiRowBatches = on;
@@ -394,6 +473,17 @@ public final class CudaKernels {
 
     public boolean multiRowBatches() {
         return multiRowBatches;
+    }
+
+    /**
+     * The fp32 decode attention kernel that issues a key row's loads before its arithmetic
+     * ({@code attn_decode_pl_d*}) instead of one chunk of dims at a time; the attention benchmark
+     * times both.
+     */
+    private volatile boolean preloadedDecode = true;
+
+    void setPreloadedDecode(boolean on) {
+        preloadedDecode = on;
     }
 
     /** Head dims the decode attention kernel is built for. */
@@ -414,12 +504,35 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
-        dev.launch((tc ? "attn_decode_tc_d" : "attn_decode_d") + d, kv.kvHeads(), batch, nsplit, 128,
+        dev.launch((tc ? "attn_decode_tc_d" : preloadedDecode ? "attn_decode_pl_d" : "attn_decode_d") + d, kv.kvHeads(),
+                batch, nsplit, 128,
                 tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                 nsplit == 1 ? out : null, ldo, partial);
         if (nsplit > 1) {
             dev.launch("attn_combine", batch * heads, 1, 1, 256, 0, partial, nsplit, batch, heads, d, out, ldo);
+        }
+    }
+
+    /**
+     * Decode attention of one new token (query q, un-rotated, heads x d) over a selected entry list:
+     * entry j is token sel[j] of the paged cache rotated at position j, the query at nEntries - 1
+     * (TokenSelect's compacted positions). Split over the entries like a decode step; the partials
+     * (nsplit x heads x (d + 2) floats, at most {@code partialCapacity}) are merged by attn_combine.
+     */
+    public void attentionDecodeSelected(CUdeviceptr q, Kv kv, CUdeviceptr table, int layer, CUdeviceptr sel,
+                                        int nEntries, CUdeviceptr invFreq, int heads, CUdeviceptr out,
+                                        CUdeviceptr partial, long partialCapacity) {
+        int d = kv.headDim();
+        int shares = blocks(nEntries, ATT_TK * ATT_WARPS);
+        int want = Math.min(shares, blocks(4 * sms, kv.kvHeads()));
+        want = (int) Math.min(want, Math.max(1, partialCapacity / ((long) heads * (d + 2))));
+        int nsplit = Math.max(1, Integer.highestOneBit(want));
+        dev.launch("attn_decode_sel_d" + d, kv.kvHeads(), 1, nsplit, 128, 0, q, kv.pool(), kv.blockElems(), table,
+                kv.blockSize(), layer, kv.kvHeads(), sel, nEntries, invFreq, heads / kv.kvHeads(),
+                (float) Math.pow(d, -0.5), nsplit == 1 ? out : null, partial);
+        if (nsplit > 1) {
+            dev.launch("attn_combine", heads, 1, 1, 256, 0, partial, nsplit, 1, heads, d, out, heads * d);
         }
     }
 

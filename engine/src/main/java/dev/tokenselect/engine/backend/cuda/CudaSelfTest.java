@@ -20,7 +20,9 @@ import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.model.synthetic.Presets;
 import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
 import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.HeadSoftVote;
 import dev.tokenselect.engine.select.SelectionParams;
+import dev.tokenselect.engine.select.TopK;
 import jcuda.driver.CUdeviceptr;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -340,9 +342,9 @@ public final class CudaSelfTest {
             double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
             // fp32 accumulation over K terms (two products each): relative error grows like sqrt(K) * 2^-24
             double tol = Math.max(1e-5, 4e-7 * Math.sqrt(kk));
-            boolean before = k.pipelinedGemm();
+            int before = k.gemmMode();
             for (boolean pipelined : new boolean[] {false, true}) { // the 64 x 64 kernel and the pipelined 128 x 128 one
-                k.setPipelinedGemm(pipelined);
+                k.setGemmMode(pipelined ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
                 String kernel = pipelined ? "gemm_bf16_tc2" : "gemm_bf16_tc";
                 CUdeviceptr yp = poisoned(dev, (long) m * n);
                 k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
@@ -352,7 +354,7 @@ public final class CudaSelfTest {
                 check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
                 dev.free(yp);
             }
-            k.setPipelinedGemm(before);
+            k.setGemmMode(before);
             dev.free(wp);
             dev.free(xp);
             dev.free(bp);
@@ -427,9 +429,18 @@ public final class CudaSelfTest {
                 {28, 4, 128, 200, 64, 0, 0}, {4, 2, 32, 300, 70, 0, 0}, {4, 1, 16, 500, 1, 64, 0},
                 {4, 1, 16, 100, 50, 32, 0}, {14, 2, 64, 2000, 1, 0, 1}, {4, 2, 32, 1500, 64, 0, 1},
                 {8, 8, 256, 700, 3, 0, 0}, {14, 2, 64, 300, 100, 64, 0}, {28, 4, 128, 1000, 200, 0, 0},
-                {16, 8, 128, 0, 130, 0, 0}, {28, 4, 128, 6000, 20, 0, 0}, {14, 2, 64, 3000, 33, 0, 0}};
+                {16, 8, 128, 0, 130, 0, 0}, {28, 4, 128, 6000, 20, 0, 0}, {14, 2, 64, 3000, 33, 0, 0}, {28, 4, 128, 5000, 1, 0, 1},
+                {8, 8, 32, 900, 1, 0, 1}};
         for (int[] c : cases) {
             attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
+        }
+
+        // TokenSelect selection over the whole card against the CPU reference (HeadSoftVote, TopK)
+        // {heads, kvHeads, d, cached tokens, k, all keys equal (every vote ties)}
+        int[][] selections = {{28, 4, 128, 20_000, 2048, 0}, {14, 2, 64, 5_003, 300, 0}, {16, 8, 128, 9_000, 1000, 0},
+                {28, 4, 128, 30_000, 100, 0}, {14, 2, 64, 4_000, 333, 1}};
+        for (int[] c : selections) {
+            deviceSelectionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5] != 0);
         }
 
         // argmax: random values with a planted tie (first index wins)
@@ -449,6 +460,104 @@ public final class CudaSelfTest {
             check("argmax_f32 n=" + n, got[0] == expect ? 0 : 1, 0);
             dev.free(vp);
             dev.free(op);
+        }
+    }
+
+    /**
+     * {@link CudaKernels#selectOnDevice} on a random paged cache (shuffled block table) against the CPU
+     * reference on the same bf16 keys: the chosen candidates must be the reference's, except near-ties
+     * (vote within 1e-5 relative of the k-th largest); with every key equal, exactly the first k.
+     */
+    private void deviceSelectionCase(CudaDevice dev, CudaKernels k, int heads, int kvHeads, int d, int len, int topK,
+                                     boolean allEqual) {
+        int bs = 16;
+        int blocks = (len + bs - 1) / bs;
+        long blockElems = 2L * kvHeads * bs * d;
+        float[] poolF = randn((int) (blockElems * blocks), 1);
+        if (allEqual) {
+            for (int i = 0; i < poolF.length; i++) {
+                poolF[i] = poolF[i % d];
+            }
+        }
+        short[] poolH = bf16(poolF);
+        int[] table = new int[blocks];
+        for (int i = 0; i < blocks; i++) {
+            table[i] = i;
+        }
+        for (int i = blocks - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = table[i];
+            table[i] = table[j];
+            table[j] = t;
+        }
+        int nInit = 8;
+        int nLocal = 32;
+        int from = nInit;
+        int count = len - nInit - nLocal;
+        float[] qbar = randn(heads * d, 1);
+        int group = heads / kvHeads;
+        float[][] sc = new float[heads][count];
+        for (int c = 0; c < count; c++) {
+            int t = from + c;
+            for (int g = 0; g < kvHeads; g++) {
+                long off = table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d;
+                for (int hh = 0; hh < group; hh++) {
+                    int h = g * group + hh;
+                    float dot = 0;
+                    for (int e = 0; e < d; e++) {
+                        dot += qbar[h * d + e] * Bf16.toFloat(poolH[(int) (off + e)]);
+                    }
+                    sc[h][c] = dot;
+                }
+            }
+        }
+        float[] vote = HeadSoftVote.vote(sc);
+        int kk = Math.min(topK, count);
+        int[] ref = TopK.ascending(vote, count, kk);
+        float[] sorted = vote.clone();
+        Arrays.sort(sorted);
+        float kth = sorted[count - kk];
+
+        CUdeviceptr pool = uploadBf16(dev, poolH);
+        CUdeviceptr tp = dev.upload(table, "t");
+        CUdeviceptr qp = dev.upload(qbar, "t");
+        CUdeviceptr scratch = dev.alloc(CudaKernels.selectScratchBytes(heads, count), "t");
+        int entries = nInit + kk + nLocal;
+        CUdeviceptr out = dev.alloc(4L * entries, "t");
+        dev.fill32(out, -1, entries);
+        CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d);
+        int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
+        int[] got = new int[entries];
+        dev.copyToHost(got, out, entries);
+        int wrong = n == entries ? 0 : 1;
+        int nearTies = 0;
+        for (int i = 0; i < nInit; i++) {
+            wrong += got[i] == i ? 0 : 1;
+        }
+        for (int i = 0; i < nLocal; i++) {
+            wrong += got[nInit + kk + i] == len - nLocal + i ? 0 : 1;
+        }
+        java.util.Set<Integer> refSet = new java.util.HashSet<>();
+        for (int r : ref) {
+            refSet.add(from + r);
+        }
+        for (int i = 0; i < kk; i++) {
+            int c = got[nInit + i];
+            boolean ascending = i == 0 || c > got[nInit + i - 1];
+            if (c < from || c >= from + count || !ascending) {
+                wrong++;
+            } else if (!refSet.contains(c)) {
+                if (!allEqual && Math.abs(vote[c - from] - kth) <= 1e-5 * Math.abs(kth)) {
+                    nearTies++;
+                } else {
+                    wrong++;
+                }
+            }
+        }
+        check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s (%d near-ties)",
+                heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", nearTies), wrong, 0);
+        for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
+            dev.free(p);
         }
     }
 
@@ -569,6 +678,12 @@ public final class CudaSelfTest {
         // the tensor-core prefill kernel: bf16 hi + lo scores, fp16 probabilities (see flash_prefill.cu)
         boolean flash = k.usesFlashPrefill(selected, n, d);
         check(name + (flash ? " [flash]" : ""), relL2(download(dev, out, n * heads * d), ref), flash ? 1e-3 : 1e-4);
+        if (selected && n == 1 && CudaKernels.attentionDecodeFits(d, heads / kvHeads)) { // the decode step's kernel
+            CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+            k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
+            check(name + " [decode kernel]", relL2(download(dev, out2, heads * d), ref), 1e-4);
+            dev.free(out2);
+        }
 
         if (selected) { // TokenSelect scores on the same cache
             int from = 4;
