@@ -170,7 +170,7 @@ public final class CudaAttentionBench {
                 dev.free(p);
             }
             k.setTensorCoreDecode(false);
-            k.setPreloadedDecode(true);
+            k.setPreloadedDecode(false);
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import dev.tokenselect.engine.model.ModelConfig;
 import dev.tokenselect.engine.select.AttentionSpec;
 import dev.tokenselect.engine.select.HeadSoftVote;
+import dev.tokenselect.engine.select.SelectionParams;
 import dev.tokenselect.engine.select.TopK;
 import jcuda.driver.CUdeviceptr;
 
@@ -329,13 +330,15 @@ final class CudaDecodeCheck {
                         backend.kvCapacityTokens());
                 continue;
             }
+            String line;
+            double tps;
             try (CudaSequence seq = backend.newSequence()) {
                 backend.fillForBenchmark(seq, ctx, KV_PATTERN);
                 int steps = depth >= 65536 ? 48 : 96;
-                double tps = timeDecode(backend, seq, steps);
+                tps = timeDecode(backend, seq, steps);
                 double bytes = weights + (double) backend.kvBytesPerToken() * (ctx + steps / 2);
                 double bound = copy * 1e9 / bytes;
-                String line = String.format(Locale.ROOT, "decode %-13s depth %6d: %7.1f tok/s graph; bound %7.1f (%.0f%%)",
+                line = String.format(Locale.ROOT, "decode %-13s depth %6d: %7.1f tok/s graph; bound %7.1f (%.0f%%)",
                         name, depth, tps, bound, 100 * tps / bound);
                 if (depth == 0) {
                     backend.setCudaGraphs(false);
@@ -350,9 +353,22 @@ final class CudaDecodeCheck {
                     backend.setTensorCoreDecode(false);
                     line += String.format(Locale.ROOT, "; tensor-core attention %.1f tok/s (%.0f%%)", tc, 100 * tc / bound);
                 }
-                System.out.println("     " + line);
-                report.summary(line);
+                if (depth < 32768) {
+                    System.out.println("     " + line);
+                    report.summary(line);
+                    continue;
+                }
             }
+            // TokenSelect (default budget 2048 + 128 + 512) at the same depth, once the full-attention
+            // sequence has given its blocks back
+            try (CudaSequence ts = backend.newSequence(AttentionSpec.tokenSelect(SelectionParams.defaults()))) {
+                backend.fillForBenchmark(ts, ctx, KV_PATTERN);
+                double tsTps = timeDecode(backend, ts, depth >= 65536 ? 48 : 96);
+                line += String.format(Locale.ROOT, "; TokenSelect %.1f tok/s (%.2fx, selection-cache hit rate %.0f%%)",
+                        tsTps, tsTps / tps, 100 * ts.selectionStats().cacheHitRate());
+            }
+            System.out.println("     " + line);
+            report.summary(line);
         }
         kernelProfile(backend, name, 4096, copy);
         for (int batch : new int[] {1, 4, 8, 16}) {
