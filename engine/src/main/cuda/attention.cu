@@ -170,15 +170,15 @@ ATT_ENTRY(attention_d128, 4)
 ATT_ENTRY(attention_d256, 8)
 
 /**
- * Merges split-K partials: grid (n * H), block 256. out[i, h*d + dd]. The block reduces the splits'
+ * Merges split-K partials: grid (n * H), block 256 or 1024 (more split groups in flight). out[i, h*d + dd]. The block reduces the splits'
  * maxima and sums in parallel; then threads take (dim, split group) pairs so the partials are read
  * by the whole block at once, and the groups are summed in shared memory.
  */
-extern "C" __global__ void __launch_bounds__(256) attn_combine(const float *__restrict__ partial, int nsplit, int n,
+extern "C" __global__ void __launch_bounds__(1024) attn_combine(const float *__restrict__ partial, int nsplit, int n,
                                                                int H, int d, float *__restrict__ out, int ldo) {
     __shared__ float red[32];
     __shared__ float scaleOf[1024];
-    __shared__ float sums[256];
+    __shared__ float sums[1024];
     int row = blockIdx.x;  // i * H + h
     int i = row / H, h = row % H;
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;

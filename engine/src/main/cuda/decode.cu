@@ -288,9 +288,12 @@ ATT_DECODE_SEL_ENTRY(attn_decode_sel_d128, 128)
  * With kvPool set (the fused q|k|v projection), rows past qDim are also stored as the new token's
  * K (un-rotated) and V in the paged pool at position step[B + b0 + b], like kv_append_batch.
  * Each lane keeps U 16-byte loads per row in flight. Needs cols % 8 == 0 and ldx % 4 == 0.
+ * XS (one vector): the block first stages X' in shared memory (cols floats of dynamic shared memory),
+ * so its 8 row-warps read the input from there instead of each streaming all of it through L2, which
+ * for one row per warp moved twice the weight bytes.
  * grid ceil(rows / (8 * ROWS)), block 256.
  */
-template <int ROWS, int NB, int U>
+template <int ROWS, int NB, int U, bool XS = false>
 __device__ __forceinline__ void gemv_batch_body(
         const bf16 *__restrict__ W, const float *__restrict__ X, int ldx, float *__restrict__ Y, int ldy,
         const float *__restrict__ bias, int xMode, const float *__restrict__ normW, float eps, int rows, int cols,
@@ -298,8 +301,26 @@ __device__ __forceinline__ void gemv_batch_body(
         int tableStride, int bs, int layer, int kvHeads, int d, int qDim, const int *__restrict__ step, int B,
         int b0) {
     __shared__ float invNorm[NB];
+    extern __shared__ __align__(16) float xs[];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    if (xMode == 1) {
+    if (XS) {
+        // stage X[0] (and its squares' sum) in one pass, then normalise in place: the same products,
+        // in the same order, as the unstaged path
+        const float4 *xr = reinterpret_cast<const float4 *>(X);
+        float4 *xs4 = reinterpret_cast<float4 *>(xs);
+        float ss = 0.f;
+        for (int c = threadIdx.x; c < (cols >> 2); c += blockDim.x) {
+            float4 v = __ldg(xr + c);
+            xs4[c] = v;
+            ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+        }
+        if (xMode == 1) {
+            ss = block_sum(ss);
+            float inv = 1.0f / sqrtf(ss / cols + eps);
+            for (int c = threadIdx.x; c < cols; c += blockDim.x) xs[c] = (xs[c] * inv) * normW[c];
+        }
+        __syncthreads();
+    } else if (xMode == 1) {
         // the whole block sums each row's squares (4 rows of float4 per thread per step)
         for (int nb = 0; nb < NB; nb++) {
             const float4 *xr = reinterpret_cast<const float4 *>(X + (size_t) nb * ldx);
@@ -341,7 +362,7 @@ __device__ __forceinline__ void gemv_batch_body(
             int c = c0 + 32 * u;
             if (c >= chunks) break;
             float nw[8];
-            if (xMode == 1) {
+            if (xMode == 1 && !XS) {
                 float4 n0 = __ldg(reinterpret_cast<const float4 *>(normW) + 2 * c);
                 float4 n1 = __ldg(reinterpret_cast<const float4 *>(normW) + 2 * c + 1);
                 nw[0] = n0.x; nw[1] = n0.y; nw[2] = n0.z; nw[3] = n0.w;
@@ -349,11 +370,17 @@ __device__ __forceinline__ void gemv_batch_body(
             }
 #pragma unroll
             for (int nb = 0; nb < NB; nb++) {
-                const float4 *x4 = reinterpret_cast<const float4 *>(X + (size_t) nb * ldx);
-                float4 xa = __ldg(x4 + 2 * c);
-                float4 xb = __ldg(x4 + 2 * c + 1);
+                float4 xa, xb;
+                if (XS) {
+                    xa = reinterpret_cast<const float4 *>(xs)[2 * c];
+                    xb = reinterpret_cast<const float4 *>(xs)[2 * c + 1];
+                } else {
+                    const float4 *x4 = reinterpret_cast<const float4 *>(X + (size_t) nb * ldx);
+                    xa = __ldg(x4 + 2 * c);
+                    xb = __ldg(x4 + 2 * c + 1);
+                }
                 float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
-                if (xMode == 1) {
+                if (xMode == 1 && !XS) {
                     float inv = invNorm[nb];
 #pragma unroll
                     for (int e = 0; e < 8; e++) xv[e] = (xv[e] * inv) * nw[e];
@@ -419,6 +446,20 @@ __device__ __forceinline__ void gemv_batch_body(
 
 GEMV_BATCH_ENTRY(4, 1, 2)
 GEMV_BATCH_ENTRY(1, 1, 8)
+
+// one vector, one row per warp, the input staged in shared memory (dynamic, cols floats)
+#define GEMV_BATCH_XS_ENTRY(NAME, ROWS, U)                                                                          \
+    extern "C" __global__ void __launch_bounds__(256) NAME(                                                        \
+            const bf16 *W, const float *X, int ldx, float *Y, int ldy, const float *bias, int xMode,             \
+            const float *normW, float eps, int rows, int cols, int accumulate, bf16 *kvPool,                      \
+            long long blockElems, const int *tables, int tableStride, int bs, int layer, int kvHeads, int d,      \
+            int qDim, const int *step, int B, int b0) {                                                           \
+        gemv_batch_body<ROWS, 1, U, true>(W, X, ldx, Y, ldy, bias, xMode, normW, eps, rows, cols, accumulate,      \
+                                          kvPool, blockElems, tables, tableStride, bs, layer, kvHeads, d, qDim, step, \
+                                          B, b0);                                                                 \
+    }
+
+GEMV_BATCH_XS_ENTRY(gemv_batch_xs_r1_b1, 1, 8)
 GEMV_BATCH_ENTRY(2, 2, 2)
 GEMV_BATCH_ENTRY(2, 3, 2)
 GEMV_BATCH_ENTRY(2, 4, 2)

@@ -9,11 +9,28 @@ extern "C" __global__ void __launch_bounds__(1024) argmax_f32(const float *__res
     __shared__ int bi[32];
     float best = NEG_INF;
     int idx = 0x7fffffff;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float v = x[i];
-        if (v > best) {  // ascending i per thread: the first maximum wins
-            best = v;
-            idx = i;
+    if ((n & 3) == 0 && (reinterpret_cast<uintptr_t>(x) & 15) == 0) {
+        // 16-byte loads, four in flight per thread; each thread still sees its indices in ascending order
+        const float4 *x4 = reinterpret_cast<const float4 *>(x);
+#pragma unroll 4
+        for (int i = threadIdx.x; i < (n >> 2); i += blockDim.x) {
+            float4 v = x4[i];
+            float e[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                if (e[j] > best) {
+                    best = e[j];
+                    idx = 4 * i + j;
+                }
+            }
+        }
+    } else {
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            float v = x[i];
+            if (v > best) {  // ascending i per thread: the first maximum wins
+                best = v;
+                idx = i;
+            }
         }
     }
 #pragma unroll

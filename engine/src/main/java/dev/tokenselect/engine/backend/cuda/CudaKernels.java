@@ -26,6 +26,7 @@ public final class CudaKernels {
             dev.allowDynamicShared("flash_prefill_d" + d, flashSharedBytes(d));
         }
         dev.allowDynamicShared("gemm_bf16_tc2", GEMM2_SHARED_BYTES);
+        dev.allowDynamicShared("gemv_batch_xs_r1_b1", 4 * STAGED_INPUT_MAX);
         for (int d : new int[] {64, 128}) {
             dev.allowDynamicShared("attn_decode_tc_d" + d, tensorCoreDecodeSharedBytes(d));
         }
@@ -180,6 +181,14 @@ public final class CudaKernels {
         return 2 * 2 * 64 * (d + 8) * 2 + d * (64 + 8) * 2;
     }
 
+    /**
+     * Threads of an attn_combine block: 1024 for many splits, so more (dim, split) pairs are loaded at
+     * once (a decode step's combine over 32 to 128 splits took 10 to 29 us with 256 on an H200).
+     */
+    private static int combineThreads(int nsplit) {
+        return nsplit > 8 ? 1024 : 256;
+    }
+
     /** Floats of split-K partials one attention call needs for {@code nsplit × n × heads}. */
     static long partialFloats(int nsplit, int n, int heads, int d) {
         return (long) nsplit * n * heads * (d + 2);
@@ -214,7 +223,7 @@ public final class CudaKernels {
                     kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n, window,
                     invFreq, heads / kv.kvHeads(), (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial);
             if (nsplit > 1) {
-                dev.launch("attn_combine", n * heads, 1, 1, 256, 0, partial, nsplit, n, heads, d, out, ldo);
+                dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
             }
             return;
         }
@@ -244,7 +253,7 @@ public final class CudaKernels {
                 kv.blockElems(), blockTable, kv.blockSize(), layer, kvHeads, sel, nEntries, qPos0, n, window, invFreq,
                 d, group, tq, rpw, scale, tilesPerSplit, out, ldo, partial);
         if (nsplit > 1) {
-            dev.launch("attn_combine", n * heads, 1, 1, 256, 0, partial, nsplit, n, heads, d, out, ldo);
+            dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
         }
     }
 
@@ -393,6 +402,17 @@ public final class CudaKernels {
         gemvBatch(w, x, ldx, y, ldy, bias, 1, normW, eps, rows, cols, target.batch(), false, target);
     }
 
+    /** Largest input the one-vector GEMV stages in shared memory (floats): 128 KiB. */
+    static final int STAGED_INPUT_MAX = 32768;
+
+    /**
+     * Whether a one-vector, one-row-per-warp GEMV stages its input in shared memory
+     * ({@code gemv_batch_xs_r1_b1}): each block reads the input once instead of each warp.
+     */
+    boolean stagedInputFits(int cols) {
+        return cols <= STAGED_INPUT_MAX && 4L * cols + 1024 <= dev.maxSharedMemoryOptin();
+    }
+
     /** The batched GEMV entry point for {@code group} input vectors (1 to 8) and a matrix of {@code rows}. */
     static String gemvBatchKernel(int group, int rows, int sms, boolean multiRow) {
         boolean tall = rows >= 4 * 8 * 2 * sms;
@@ -420,7 +440,12 @@ public final class CudaKernels {
             int group = Math.min(GEMV_MAX_BATCH, nb - b0);
             String kernel = gemvBatchKernel(group, rows, sms, multiRowBatches);
             int rowsPerWarp = kernel.charAt("gemv_batch_r".length()) - '0';
-            dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, 0, w,
+            int shared = 0;
+            if (kernel.equals("gemv_batch_r1_b1") && stagedInputFits(cols)) {
+                kernel = "gemv_batch_xs_r1_b1";
+                shared = 4 * cols;
+            }
+            dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, shared, w,
                     x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, xMode, normW, eps,
                     rows, cols, accumulate ? 1 : 0,
                     kvt == null ? null : kvt.kv().pool(), kvt == null ? 0L : kvt.kv().blockElems(),
@@ -511,7 +536,7 @@ public final class CudaKernels {
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                 nsplit == 1 ? out : null, ldo, partial);
         if (nsplit > 1) {
-            dev.launch("attn_combine", batch * heads, 1, 1, 256, 0, partial, nsplit, batch, heads, d, out, ldo);
+            dev.launch("attn_combine", batch * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, batch, heads, d, out, ldo);
         }
     }
 
@@ -533,7 +558,7 @@ public final class CudaKernels {
                 kv.blockSize(), layer, kv.kvHeads(), sel, nEntries, invFreq, heads / kv.kvHeads(),
                 (float) Math.pow(d, -0.5), nsplit == 1 ? out : null, partial);
         if (nsplit > 1) {
-            dev.launch("attn_combine", heads, 1, 1, 256, 0, partial, nsplit, 1, heads, d, out, heads * d);
+            dev.launch("attn_combine", heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, 1, heads, d, out, heads * d);
         }
     }
 
