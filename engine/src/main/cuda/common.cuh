@@ -119,19 +119,19 @@ __device__ __forceinline__ void store_split(bf16 *hi, bf16 *lo, float x) {
 }
 
 /**
- * Stages 8 rotary pairs (dims c0..c0+7 and their partners + HALF) of cached token j for the tensor-core
- * attention kernels: the key rotated at position j in fp32 and split into hi + lo bf16 (row kr of kh, kl,
- * row stride ld), the value as fp16 into column kr of the transposed tile vt (row stride ldv). Tokens past
- * the end (valid false) stage zeros.
+ * Stages 8 rotary pairs (dims c0..c0+7 and their partners + HALF) of cached token `tok` for the
+ * tensor-core attention kernels: the key rotated at position j in fp32 and split into hi + lo bf16 (row
+ * kr of kh, kl, row stride ld), the value as fp16 into column kr of the transposed tile vt (row stride
+ * ldv). Tokens past the end (valid false) stage zeros. tok == j except over a selected entry list.
  */
 template <int HALF>
 __device__ __forceinline__ void stage_rotated_kv(const bf16 *__restrict__ pool, const int *__restrict__ table, int bs,
-                                                 long long blockElems, int layer, int kvHeads, int g, int j,
+                                                 long long blockElems, int layer, int kvHeads, int g, int tok, int j,
                                                  bool valid, int c0, const float *__restrict__ invFreq, bf16 *kh,
                                                  bf16 *kl, int ld, __half *vt, int ldv, int kr) {
     float ka[8], kb[8], va[8], vb[8];
     if (valid) {
-        size_t ko = kv_offset(table, j, bs, blockElems, layer, 0, kvHeads, g, 2 * HALF);
+        size_t ko = kv_offset(table, tok, bs, blockElems, layer, 0, kvHeads, g, 2 * HALF);
         size_t vo = ko + (size_t) kvHeads * bs * 2 * HALF;
         uint4 wa = *reinterpret_cast<const uint4 *>(pool + ko + c0);
         uint4 wb = *reinterpret_cast<const uint4 *>(pool + ko + HALF + c0);

@@ -72,7 +72,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
         for (int idx = tid; idx < TCD_TK * (HALF / 8); idx += blockDim.x) {
             int kr = idx / (HALF / 8), c0 = (idx % (HALF / 8)) * 8;
             int j = j0 + kr;
-            stage_rotated_kv<HALF>(pool, table, bs, blockElems, layer, kvHeads, g, j, j < len, c0, invFreq, kh, kl, LD,
+            stage_rotated_kv<HALF>(pool, table, bs, blockElems, layer, kvHeads, g, j, j, j < len, c0, invFreq, kh, kl, LD,
                                    vt, LDV, kr);
         }
         __syncthreads();

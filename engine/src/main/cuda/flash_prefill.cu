@@ -1,7 +1,8 @@
 // Prefill attention on tensor cores (flash-attention style): causal GQA attention of a chunk of n
 // queries over the paged bf16 cache, full attention with an optional sliding window. A block takes
 // one query head and 64 queries (16 per warp), walks the keys in tiles of 64 with an online softmax,
-// and never materialises the score matrix. With gridDim.z > 1 each block takes one range of key tiles
+// and never materialises the score matrix. With a selected entry list (TokenSelect), entry j is token
+// sel[j] rotated at position j (compacted positions) and kvLen is the number of entries. With gridDim.z > 1 each block takes one range of key tiles
 // (split-K, for chunks with few queries over a long cache) and writes its unnormalised partial state
 // (max, sum, accumulator) for attn_combine.
 //
@@ -28,7 +29,7 @@ __device__ __forceinline__ void flash_prefill_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ blockTable, int bs, int layer, int kvHeads, int kvLen, int qPos0, int n, int window,
         const float *__restrict__ invFreq, int group, float scale, float *__restrict__ out, int ldo,
-        int tilesPerSplit, float *__restrict__ partial) {
+        int tilesPerSplit, float *__restrict__ partial, const int *__restrict__ sel) {
     constexpr int HALF = D / 2;
     constexpr int LD = D + FA_PAD;        // row stride of Q and K tiles (bf16)
     constexpr int LDV = FA_BK + FA_PAD;   // row stride of the transposed V tile (fp16)
@@ -85,8 +86,9 @@ __device__ __forceinline__ void flash_prefill_body(
         for (int idx = tid; idx < FA_BK * (HALF / 8); idx += blockDim.x) {
             int kr = idx / (HALF / 8), c0 = (idx % (HALF / 8)) * 8;
             int j = j0 + kr;
-            stage_rotated_kv<HALF>(pool, blockTable, bs, blockElems, layer, kvHeads, g, j, j < hiKey, c0, invFreq, kh,
-                                   kl, LD, vt, LDV, kr);
+            bool valid = j < hiKey;
+            stage_rotated_kv<HALF>(pool, blockTable, bs, blockElems, layer, kvHeads, g, sel != nullptr && valid ? sel[j] : j,
+                                   j, valid, c0, invFreq, kh, kl, LD, vt, LDV, kr);
         }
         __syncthreads();
 
@@ -229,9 +231,9 @@ __device__ __forceinline__ void flash_prefill_body(
     extern "C" __global__ void __launch_bounds__(128) NAME(                                                     \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *blockTable, int bs,     \
             int layer, int kvHeads, int kvLen, int qPos0, int n, int window, const float *invFreq, int group,   \
-            float scale, float *out, int ldo, int tilesPerSplit, float *partial) {                              \
+            float scale, float *out, int ldo, int tilesPerSplit, float *partial, const int *sel) {              \
         flash_prefill_body<D>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, qPos0, n, window, \
-                              invFreq, group, scale, out, ldo, tilesPerSplit, partial);                         \
+                              invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel);                    \
     }
 
 FA_ENTRY(flash_prefill_d64, 64)

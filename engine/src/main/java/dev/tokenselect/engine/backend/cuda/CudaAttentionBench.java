@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
-import dev.tokenselect.engine.select.HeadSoftVote;
-import dev.tokenselect.engine.select.TopK;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUgraphExec;
 
@@ -18,7 +16,7 @@ import jcuda.driver.CUgraphExec;
  * and on a hit (attend to the cached selection). Every variant is one captured CUDA graph, replayed
  * back to back and timed with events, so launch overhead is what a captured decode step pays.
  * Before timing, the device's selection at the first context is compared with the CPU reference
- * ({@link HeadSoftVote}, {@link TopK}) on the same keys and query.
+ * ({@link SelectionReference}) on the same keys and query.
  *
  * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaAttentionBench \
  *     [--contexts 32768,131072,524288,1048576] [--k 2048] [--iters 200]</pre>
@@ -102,7 +100,7 @@ public final class CudaAttentionBench {
         List<CUdeviceptr> owned = new ArrayList<>(List.of(pool));
         try {
             fill(pool, blockElems * blocks);
-            int[] table = shuffled(blocks);
+            int[] table = SelectionReference.shuffledTable(blocks, rnd);
             CUdeviceptr tableDev = track(owned, dev.upload(table, "block table"));
             CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, BS, KV_HEADS, D);
             float[] inv = new float[D / 2];
@@ -211,74 +209,21 @@ public final class CudaAttentionBench {
         }
     }
 
-    /**
-     * The device's selected entries against the CPU reference: scores of the un-rotated keys in fp32,
-     * HeadSoftVote, TopK (ascending, ties to the lower index). A candidate only one side takes must be a
-     * near-tie: its reference vote within 1e-5 relative of the k-th largest.
-     */
+    /** The device's selected entries against the CPU reference ({@link SelectionReference}) on the same keys. */
     private void checkSelection(float[] q, int[] table, long blockElems, int from, int count, CUdeviceptr sel,
                                 int entries, int len) {
-        float[][] s = new float[HEADS][count];
-        int group = HEADS / KV_HEADS;
-        float[] key = new float[D];
-        for (int c = 0; c < count; c++) {
-            int t = from + c;
-            for (int g = 0; g < KV_HEADS; g++) {
-                long off = table[t / BS] * blockElems + (long) g * BS * D + (long) (t % BS) * D;
-                for (int e = 0; e < D; e++) {
-                    key[e] = Bf16.toFloat(pattern[(int) ((off + e) % PATTERN)]);
-                }
-                for (int hh = 0; hh < group; hh++) {
-                    int h = g * group + hh;
-                    float dot = 0;
-                    for (int e = 0; e < D; e++) {
-                        dot += q[h * D + e] * key[e];
-                    }
-                    s[h][c] = dot;
-                }
-            }
-        }
-        float[] vote = HeadSoftVote.vote(s);
-        int kk = Math.min(topK, count);
-        int[] ref = TopK.ascending(vote, count, kk);
         int[] got = new int[entries];
         dev.copyToHost(got, sel, entries);
-        float[] sorted = vote.clone();
-        Arrays.sort(sorted);
-        float kth = sorted[count - kk];
-        int[] chosen = Arrays.copyOfRange(got, nInit, nInit + kk);
-        java.util.Set<Integer> refSet = new java.util.HashSet<>();
-        for (int r : ref) {
-            refSet.add(r + from);
-        }
-        int same = 0;
-        int nearTies = 0;
-        int wrong = 0;
-        for (int c : chosen) {
-            if (refSet.contains(c)) {
-                same++;
-            } else if (Math.abs(vote[c - from] - kth) <= 1e-5 * Math.abs(kth)) {
-                nearTies++;
-            } else {
-                wrong++;
-            }
-        }
-        boolean framed = true;
-        for (int i = 0; i < nInit; i++) {
-            framed &= got[i] == i;
-        }
-        for (int i = 0; i < nLocal; i++) {
-            framed &= got[nInit + kk + i] == len - nLocal + i;
-        }
-        boolean ascending = true;
-        for (int i = 1; i < kk; i++) {
-            ascending &= chosen[i] > chosen[i - 1];
-        }
-        boolean ok = wrong == 0 && framed && ascending;
+        SelectionReference.Keys keys = (t, g, e) -> {
+            long off = table[t / BS] * blockElems + (long) g * BS * D + (long) (t % BS) * D;
+            return Bf16.toFloat(pattern[(int) ((off + e) % PATTERN)]);
+        };
+        SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, keys, from, count, topK, nInit,
+                nLocal, len, got, false);
         System.out.printf(Locale.ROOT, "%s device selection vs CPU reference at %,d tokens: %d of %d candidates equal,"
-                        + " %d near-ties, %d wrong; sinks and window %s; ascending %s%n", ok ? "PASS" : "FAIL", len, same,
-                kk, nearTies, wrong, framed ? "right" : "WRONG", ascending);
-        if (!ok) {
+                + " %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL", len, r.same(), Math.min(topK, count),
+                r.nearTies(), r.wrong());
+        if (!r.ok()) {
             failures++;
         }
     }
@@ -296,20 +241,6 @@ public final class CudaAttentionBench {
         } finally {
             dev.free(src);
         }
-    }
-
-    private int[] shuffled(int n) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
-        return a;
     }
 
     private float[] randn(int n) {

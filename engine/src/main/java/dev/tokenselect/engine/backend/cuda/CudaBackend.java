@@ -173,10 +173,8 @@ public final class CudaBackend implements Backend {
     private final CUdeviceptr partial;
     private final long partialFloats;
     private final CUdeviceptr qbarBuf;
-    private CUdeviceptr selBuf;
-    private int selCapacity;
-    private CUdeviceptr scoresBuf;
-    private long scoresCapacity;
+    private final GrowingBuffer selBuf;
+    private final GrowingBuffer scoresBuf;
     private final long weightBytes;
     // the replayed decode step: tokens | positions, block-table rows, graphs per (batch, splits)
     private final CUdeviceptr stepBuf;
@@ -248,6 +246,8 @@ public final class CudaBackend implements Backend {
             this.partialFloats = (long) PARTIAL_ROWS * c.numHeads() * (c.headDim() + 2);
             this.partial = dev.alloc(4L * partialFloats, "attention split-K scratch");
             this.qbarBuf = dev.alloc(4L * c.queryDim(), "TokenSelect scoring query");
+            this.selBuf = new GrowingBuffer(dev, "a TokenSelect index list");
+            this.scoresBuf = new GrowingBuffer(dev, "TokenSelect scores and selection scratch");
 
             this.geometry = KvGeometry.of(c, options.blockSize());
             this.blockBytes = 2L * geometry.numLayers() * geometry.numKvHeads() * geometry.blockSize()
@@ -762,13 +762,13 @@ public final class CudaBackend implements Backend {
                 k.attention(q, qDim, kv, table, l, null, pos0 + n, pos0, n, c.slidingWindow(), invFreq, heads, att,
                         qDim, partial, partialFloats);
             } else {
-                ensureSelection(selected.length);
-                dev.copyToDevice(selBuf, selected, selected.length);
+                CUdeviceptr sel = selBuf.ensure(selected.length);
+                dev.copyToDevice(sel, selected, selected.length);
                 if (n == 1 && CudaKernels.attentionDecodeFits(d, heads / c.numKvHeads())) {
-                    k.attentionDecodeSelected(q, kv, table, l, selBuf, selected.length, invFreq, heads, att, partial,
+                    k.attentionDecodeSelected(q, kv, table, l, sel, selected.length, invFreq, heads, att, partial,
                             partialFloats);
                 } else {
-                    k.attention(q, qDim, kv, table, l, selBuf, selected.length, selected.length - n, n, 0, invFreq,
+                    k.attention(q, qDim, kv, table, l, sel, selected.length, selected.length - n, n, 0, invFreq,
                             heads, att, qDim, partial, partialFloats);
                 }
             }
@@ -804,24 +804,6 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void ensureScores(long floats) {
-        if (floats > scoresCapacity) {
-            dev.free(scoresBuf);
-            long cap = Math.max(floats, scoresCapacity * 3 / 2);
-            scoresBuf = dev.alloc(4L * cap, "TokenSelect scores and selection scratch");
-            scoresCapacity = cap;
-        }
-    }
-
-    private void ensureSelection(int count) {
-        if (count > selCapacity) {
-            dev.free(selBuf);
-            int cap = Math.max(count, selCapacity * 3 / 2);
-            selBuf = dev.alloc(4L * cap, "a TokenSelect index list");
-            selCapacity = cap;
-        }
-    }
-
     /** The policy's view of a sequence's cached keys on the device (un-rotated, bf16 read as fp32). */
     private KeyAccess keyAccess(CudaSequence seq) {
         int heads = config.numHeads();
@@ -835,11 +817,12 @@ public final class CudaBackend implements Backend {
                 dev.copyToDevice(qbarBuf, flat, flat.length);
             }
 
-            /** The scores of [from, to) into scoresBuf on the device (row h at h * count). */
-            private void deviceScores(int layer, float[][] qbar, int from, int count) {
+            /** The scores of [from, to) into the scores buffer on the device (row h at h * count). */
+            private CUdeviceptr deviceScores(int layer, float[][] qbar, int from, int count) {
                 uploadQbar(qbar);
-                ensureScores((long) heads * count);
-                k.scores(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, scoresBuf);
+                CUdeviceptr scores = scoresBuf.ensure((long) heads * count);
+                k.scores(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, scores);
+                return scores;
             }
 
             @Override
@@ -854,12 +837,12 @@ public final class CudaBackend implements Backend {
                 int want = Math.min(kk, count);
                 if (d != 64 && d != 128) { // the single-block kernels of ts_select.cu
                     long hc = (long) heads * count;
-                    ensureScores(hc + 2L * count + 2L * heads); // before the scores land in the buffer
-                    deviceScores(layer, qbar, from, count);
-                    CUdeviceptr vote = scoresBuf.withByteOffset(4 * hc);
-                    CUdeviceptr stats = scoresBuf.withByteOffset(4 * (hc + count));
-                    CUdeviceptr chosen = scoresBuf.withByteOffset(4 * (hc + count + 2L * heads));
-                    int n = k.tsSelect(scoresBuf, count, heads, count, want, from, 0, to, 0, stats, vote, chosen);
+                    scoresBuf.ensure(hc + 2L * count + 2L * heads); // before the scores land in the buffer
+                    CUdeviceptr scores = deviceScores(layer, qbar, from, count);
+                    CUdeviceptr vote = scores.withByteOffset(4 * hc);
+                    CUdeviceptr stats = scores.withByteOffset(4 * (hc + count));
+                    CUdeviceptr chosen = scores.withByteOffset(4 * (hc + count + 2L * heads));
+                    int n = k.tsSelect(scores, count, heads, count, want, from, 0, to, 0, stats, vote, chosen);
                     int[] top = new int[n];
                     dev.copyToHost(top, chosen, n);
                     return top;
@@ -867,10 +850,10 @@ public final class CudaBackend implements Backend {
                 uploadQbar(qbar);
                 // the selection's scratch and, behind it, the chosen indices
                 long scratch = (CudaKernels.selectScratchBytes(heads, count) + 3) / 4;
-                ensureScores(scratch + want);
-                CUdeviceptr chosen = scoresBuf.withByteOffset(4 * scratch);
-                int n = k.selectOnDevice(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, want, 0, to, 0,
-                        scoresBuf, chosen);
+                CUdeviceptr buf = scoresBuf.ensure(scratch + want);
+                CUdeviceptr chosen = buf.withByteOffset(4 * scratch);
+                int n = k.selectOnDevice(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, want, 0, to, 0, buf,
+                        chosen);
                 int[] top = new int[n];
                 dev.copyToHost(top, chosen, n);
                 return top;
@@ -882,10 +865,9 @@ public final class CudaBackend implements Backend {
                 if (count <= 0) {
                     return;
                 }
-                deviceScores(layer, qbar, from, count);
-                long need = (long) heads * count;
-                float[] host = new float[Math.toIntExact(need)];
-                dev.copyToHost(host, scoresBuf, host.length);
+                CUdeviceptr scores = deviceScores(layer, qbar, from, count);
+                float[] host = new float[Math.toIntExact((long) heads * count)];
+                dev.copyToHost(host, scores, host.length);
                 for (int h = 0; h < heads; h++) {
                     System.arraycopy(host, h * count, out[h], 0, count);
                 }

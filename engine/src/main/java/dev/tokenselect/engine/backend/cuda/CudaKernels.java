@@ -171,9 +171,20 @@ public final class CudaKernels {
         flashPrefill = on;
     }
 
-    /** Whether a chunk of n queries without a selection takes the tensor-core prefill kernel. */
+    /** Whether a chunk of n queries takes the tensor-core prefill kernel (over a selection only when enabled). */
     public boolean usesFlashPrefill(boolean selection, int n, int d) {
-        return flashPrefill && !selection && n >= 16 && (d == 64 || d == 128);
+        return flashPrefill && (!selection || flashSelected) && n >= 16 && (d == 64 || d == 128);
+    }
+
+    /**
+     * Prefill chunks over a TokenSelect selection through the tensor-core prefill kernel (entry j is
+     * token sel[j] rotated at position j) instead of the fp32 kernel. Off until its kernel checks and
+     * timings on a GPU are recorded; the self-test checks both.
+     */
+    private volatile boolean flashSelected;
+
+    void setFlashSelected(boolean on) {
+        flashSelected = on;
     }
 
     /** Q and K tiles (bf16 hi + lo, 64 rows each) and the transposed V tile (fp16). */
@@ -221,7 +232,7 @@ public final class CudaKernels {
             nsplit = blocks(keyTiles, tilesPerSplit);
             dev.launch("flash_prefill_d" + d, qTiles, heads, nsplit, 128, flashSharedBytes(d), q, ldq, kv.pool(),
                     kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n, window,
-                    invFreq, heads / kv.kvHeads(), (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial);
+                    invFreq, heads / kv.kvHeads(), (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel);
             if (nsplit > 1) {
                 dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
             }

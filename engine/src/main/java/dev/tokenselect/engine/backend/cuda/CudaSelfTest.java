@@ -20,9 +20,7 @@ import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.model.synthetic.Presets;
 import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
 import dev.tokenselect.engine.select.AttentionSpec;
-import dev.tokenselect.engine.select.HeadSoftVote;
 import dev.tokenselect.engine.select.SelectionParams;
-import dev.tokenselect.engine.select.TopK;
 import jcuda.driver.CUdeviceptr;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -430,9 +428,14 @@ public final class CudaSelfTest {
                 {4, 1, 16, 100, 50, 32, 0}, {14, 2, 64, 2000, 1, 0, 1}, {4, 2, 32, 1500, 64, 0, 1},
                 {8, 8, 256, 700, 3, 0, 0}, {14, 2, 64, 300, 100, 64, 0}, {28, 4, 128, 1000, 200, 0, 0},
                 {16, 8, 128, 0, 130, 0, 0}, {28, 4, 128, 6000, 20, 0, 0}, {14, 2, 64, 3000, 33, 0, 0}, {28, 4, 128, 5000, 1, 0, 1},
-                {8, 8, 32, 900, 1, 0, 1}};
+                {8, 8, 32, 900, 1, 0, 1}, {28, 4, 128, 3000, 64, 0, 1}, {14, 2, 64, 2000, 100, 0, 1}};
         for (int[] c : cases) {
             attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
+            if (c[6] != 0 && k.usesFlashPrefill(false, c[4], c[2])) { // the same chunk over the selection on tensor cores
+                k.setFlashSelected(true);
+                attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], true);
+                k.setFlashSelected(false);
+            }
         }
 
         // TokenSelect selection over the whole card against the CPU reference (HeadSoftVote, TopK)
@@ -480,43 +483,13 @@ public final class CudaSelfTest {
             }
         }
         short[] poolH = bf16(poolF);
-        int[] table = new int[blocks];
-        for (int i = 0; i < blocks; i++) {
-            table[i] = i;
-        }
-        for (int i = blocks - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = table[i];
-            table[i] = table[j];
-            table[j] = t;
-        }
+        int[] table = SelectionReference.shuffledTable(blocks, rnd);
         int nInit = 8;
         int nLocal = 32;
         int from = nInit;
         int count = len - nInit - nLocal;
         float[] qbar = randn(heads * d, 1);
-        int group = heads / kvHeads;
-        float[][] sc = new float[heads][count];
-        for (int c = 0; c < count; c++) {
-            int t = from + c;
-            for (int g = 0; g < kvHeads; g++) {
-                long off = table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d;
-                for (int hh = 0; hh < group; hh++) {
-                    int h = g * group + hh;
-                    float dot = 0;
-                    for (int e = 0; e < d; e++) {
-                        dot += qbar[h * d + e] * Bf16.toFloat(poolH[(int) (off + e)]);
-                    }
-                    sc[h][c] = dot;
-                }
-            }
-        }
-        float[] vote = HeadSoftVote.vote(sc);
         int kk = Math.min(topK, count);
-        int[] ref = TopK.ascending(vote, count, kk);
-        float[] sorted = vote.clone();
-        Arrays.sort(sorted);
-        float kth = sorted[count - kk];
 
         CUdeviceptr pool = uploadBf16(dev, poolH);
         CUdeviceptr tp = dev.upload(table, "t");
@@ -529,31 +502,12 @@ public final class CudaSelfTest {
         int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
         int[] got = new int[entries];
         dev.copyToHost(got, out, entries);
-        int wrong = n == entries ? 0 : 1;
-        int nearTies = 0;
-        for (int i = 0; i < nInit; i++) {
-            wrong += got[i] == i ? 0 : 1;
-        }
-        for (int i = 0; i < nLocal; i++) {
-            wrong += got[nInit + kk + i] == len - nLocal + i ? 0 : 1;
-        }
-        java.util.Set<Integer> refSet = new java.util.HashSet<>();
-        for (int r : ref) {
-            refSet.add(from + r);
-        }
-        for (int i = 0; i < kk; i++) {
-            int c = got[nInit + i];
-            boolean ascending = i == 0 || c > got[nInit + i - 1];
-            if (c < from || c >= from + count || !ascending) {
-                wrong++;
-            } else if (!refSet.contains(c)) {
-                if (!allEqual && Math.abs(vote[c - from] - kth) <= 1e-5 * Math.abs(kth)) {
-                    nearTies++;
-                } else {
-                    wrong++;
-                }
-            }
-        }
+        SelectionReference.Keys keys = (t, g, e) -> Bf16.toFloat(
+                poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
+        SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d, keys, from, count, topK,
+                nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
+        int wrong = r.wrong();
+        int nearTies = r.nearTies();
         check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s (%d near-ties)",
                 heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", nearTies), wrong, 0);
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
