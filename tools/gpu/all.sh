@@ -12,7 +12,8 @@
 #    0 / 4K / 32K / 128K, batches and prefill, each next to its bound;
 # 4. a corpus resident in the device pool, persisted and restored by a second engine (same answer),
 #    and time to first token cold / resident / restored (CORPUS_BENCH="model:tokens ...", default
-#    qwen2-7b:131072; CORPUS_BENCH_TIMEOUT seconds each, default 420);
+#    qwen2-7b:131072; CORPUS_BENCH_TIMEOUT seconds each, default 420; CORPUS_JAVA_OPTS, e.g.
+#    -Dtokenselect.cuda.stagedPrefill=true, reach the benchmark's JVM);
 # 5. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates;
 # 6. per-layer decode attention at 32K / 128K / 512K / 1M tokens (Qwen2-7B geometry): full attention,
 #    TokenSelect on a selection-cache miss and hit, the device's selection against the CPU reference,
@@ -67,7 +68,7 @@ for spec in ${CORPUS_BENCH:-qwen2-7b:131072}; do
   cp "$repo/engine/src/test/resources/tokenizers/qwen3/tokenizer_config.json" "$work/$name/"
   rm -rf "$work/cache-$name"
   timeout "${CORPUS_BENCH_TIMEOUT:-420}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -Xmx48g -cp "$jar" dev.tokenselect.engine.prefix.CorpusBenchmark "$work/$name" "$work/cache-$name" "$tokens" cuda \
+    -Xmx48g ${CORPUS_JAVA_OPTS:-} -cp "$jar" dev.tokenselect.engine.prefix.CorpusBenchmark "$work/$name" "$work/cache-$name" "$tokens" cuda \
     2>&1 | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/corpus-bench-$name.log"
   rm -rf "$work/cache-$name"
 done

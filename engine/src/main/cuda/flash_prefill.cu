@@ -29,7 +29,8 @@ __device__ __forceinline__ void flash_prefill_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ blockTable, int bs, int layer, int kvHeads, int kvLen, int qPos0, int n, int window,
         const float *__restrict__ invFreq, int group, float scale, float *__restrict__ out, int ldo,
-        int tilesPerSplit, float *__restrict__ partial, const int *__restrict__ sel) {
+        int tilesPerSplit, float *__restrict__ partial, const int *__restrict__ sel, const bf16 *__restrict__ staged,
+        int stagedTiles) {
     constexpr int HALF = D / 2;
     constexpr int LD = D + FA_PAD;        // row stride of Q and K tiles (bf16)
     constexpr int LDV = FA_BK + FA_PAD;   // row stride of the transposed V tile (fp16)
@@ -82,13 +83,29 @@ __device__ __forceinline__ void flash_prefill_body(
 
     for (int j0 = loKey; j0 < endKey; j0 += FA_BK) {
         __syncthreads();  // the previous tile is consumed (the first time: Q is staged)
-        // K tile rotated at the keys' positions (hi + lo), V tile transposed to fp16
-        for (int idx = tid; idx < FA_BK * (HALF / 8); idx += blockDim.x) {
-            int kr = idx / (HALF / 8), c0 = (idx % (HALF / 8)) * 8;
-            int j = j0 + kr;
-            bool valid = j < hiKey;
-            stage_rotated_kv<HALF>(pool, blockTable, bs, blockElems, layer, kvHeads, g, sel != nullptr && valid ? sel[j] : j,
-                                   j, valid, c0, invFreq, kh, kl, LD, vt, LDV, kr);
+        if (staged != nullptr) {  // copied from the tiles flash_stage rotated once for every block
+            const bf16 *skh = staged + ((size_t) g * stagedTiles + j0 / FA_BK) * (3 * FA_BK * D);
+            const bf16 *skl = skh + FA_BK * D;
+            const __half *svt = reinterpret_cast<const __half *>(skl + FA_BK * D);
+            for (int idx = tid; idx < FA_BK * (D / 8); idx += blockDim.x) {
+                int r = idx / (D / 8), c = (idx % (D / 8)) * 8;
+                *reinterpret_cast<uint4 *>(&kh[r * LD + c]) = *reinterpret_cast<const uint4 *>(&skh[r * D + c]);
+                *reinterpret_cast<uint4 *>(&kl[r * LD + c]) = *reinterpret_cast<const uint4 *>(&skl[r * D + c]);
+            }
+            for (int idx = tid; idx < D * (FA_BK / 8); idx += blockDim.x) {
+                int r = idx / (FA_BK / 8), c = (idx % (FA_BK / 8)) * 8;
+                *reinterpret_cast<uint4 *>(&vt[r * LDV + c]) = *reinterpret_cast<const uint4 *>(&svt[r * FA_BK + c]);
+            }
+        } else {
+            // K tile rotated at the keys' positions (hi + lo), V tile transposed to fp16
+            for (int idx = tid; idx < FA_BK * (HALF / 8); idx += blockDim.x) {
+                int kr = idx / (HALF / 8), c0 = (idx % (HALF / 8)) * 8;
+                int j = j0 + kr;
+                bool valid = j < hiKey;
+                stage_rotated_kv<HALF>(pool, blockTable, bs, blockElems, layer, kvHeads, g,
+                                       sel != nullptr && valid ? sel[j] : j, j, valid, c0, invFreq, kh, kl, LD, vt, LDV,
+                                       kr);
+            }
         }
         __syncthreads();
 
@@ -231,10 +248,47 @@ __device__ __forceinline__ void flash_prefill_body(
     extern "C" __global__ void __launch_bounds__(128) NAME(                                                     \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *blockTable, int bs,     \
             int layer, int kvHeads, int kvLen, int qPos0, int n, int window, const float *invFreq, int group,   \
-            float scale, float *out, int ldo, int tilesPerSplit, float *partial, const int *sel) {              \
+            float scale, float *out, int ldo, int tilesPerSplit, float *partial, const int *sel,                \
+            const bf16 *staged, int stagedTiles) {                                                              \
         flash_prefill_body<D>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, qPos0, n, window, \
-                              invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel);                    \
+                              invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel, staged, stagedTiles); \
     }
 
 FA_ENTRY(flash_prefill_d64, 64)
 FA_ENTRY(flash_prefill_d128, 128)
+
+/**
+ * Rotates the keys of entries [0, kvLen) once for all the blocks of a prefill chunk: for KV head g and
+ * 64-key tile t, K hi + lo (64 x D bf16 each, rows of D) and V transposed to fp16 (D x 64), laid out
+ * as the flash kernel's shared tiles without their padding; entries past kvLen are zeros. With a
+ * selection, entry j is token sel[j]. grid (tiles, kvHeads), block 128.
+ */
+template <int D>
+__device__ __forceinline__ void flash_stage_body(const bf16 *__restrict__ pool, long long blockElems,
+                                                 const int *__restrict__ blockTable, int bs, int layer, int kvHeads,
+                                                 int kvLen, const float *__restrict__ invFreq,
+                                                 const int *__restrict__ sel, int tiles, bf16 *__restrict__ staged) {
+    constexpr int HALF = D / 2;
+    int t = blockIdx.x, g = blockIdx.y;
+    bf16 *kh = staged + ((size_t) g * tiles + t) * (3 * FA_BK * D);
+    bf16 *kl = kh + FA_BK * D;
+    __half *vt = reinterpret_cast<__half *>(kl + FA_BK * D);
+    for (int idx = threadIdx.x; idx < FA_BK * (HALF / 8); idx += blockDim.x) {
+        int kr = idx / (HALF / 8), c0 = (idx % (HALF / 8)) * 8;
+        int j = t * FA_BK + kr;
+        bool valid = j < kvLen;
+        stage_rotated_kv<HALF>(pool, blockTable, bs, blockElems, layer, kvHeads, g, sel != nullptr && valid ? sel[j] : j,
+                               j, valid, c0, invFreq, kh, kl, D, vt, FA_BK, kr);
+    }
+}
+
+#define FA_STAGE_ENTRY(NAME, D)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(128) NAME(                                                     \
+            const bf16 *pool, long long blockElems, const int *blockTable, int bs, int layer, int kvHeads,      \
+            int kvLen, const float *invFreq, const int *sel, int tiles, bf16 *staged) {                         \
+        flash_stage_body<D>(pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, invFreq, sel, tiles,        \
+                            staged);                                                                            \
+    }
+
+FA_STAGE_ENTRY(flash_stage_d64, 64)
+FA_STAGE_ENTRY(flash_stage_d128, 128)

@@ -177,11 +177,37 @@ public final class CudaKernels {
     }
 
     /**
+     * Keys rotated once per prefill chunk and layer ({@code flash_stage_d*}) into a scratch that every
+     * block of the chunk copies its tiles from, instead of each of the chunk's (query tile, head) blocks
+     * rotating every key itself (at 128K tokens the rotations dominate prefill attention). Off until
+     * its checks and timings on a GPU are recorded (the self-test checks both; the system property
+     * {@code tokenselect.cuda.stagedPrefill=true} turns it on for a whole run, e.g. a corpus benchmark).
+     */
+    private volatile boolean stagedPrefill = Boolean.getBoolean("tokenselect.cuda.stagedPrefill");
+    private GrowingBuffer stagedKeys;
+
+    void setStagedPrefill(boolean on) {
+        stagedPrefill = on;
+    }
+
+    /** The staging scratch of at least {@code bytes}, or null when the device cannot give it (unstaged then). */
+    private CUdeviceptr stagedKeys(long bytes) {
+        if (stagedKeys == null) {
+            stagedKeys = new GrowingBuffer(dev, "prefill attention's rotated key tiles");
+        }
+        try {
+            return stagedKeys.ensure((bytes + 3) / 4);
+        } catch (CudaOutOfMemoryException e) {
+            return null;
+        }
+    }
+
+    /**
      * Prefill chunks over a TokenSelect selection through the tensor-core prefill kernel (entry j is
      * token sel[j] rotated at position j) instead of the fp32 kernel. Off until its kernel checks and
      * timings on a GPU are recorded; the self-test checks both.
      */
-    private volatile boolean flashSelected;
+    private volatile boolean flashSelected = Boolean.getBoolean("tokenselect.cuda.flashSelected");
 
     void setFlashSelected(boolean on) {
         flashSelected = on;
@@ -230,9 +256,20 @@ public final class CudaKernels {
             }
             int tilesPerSplit = blocks(keyTiles, nsplit);
             nsplit = blocks(keyTiles, tilesPerSplit);
+            int group = heads / kv.kvHeads();
+            CUdeviceptr staged = null;
+            int stagedTiles = blocks(nEntries, 64);
+            if (stagedPrefill && window == 0 && qTiles * group >= 4) {
+                staged = stagedKeys(2L * kv.kvHeads() * stagedTiles * 3 * 64 * d);
+                if (staged != null) {
+                    dev.launch("flash_stage_d" + d, stagedTiles, kv.kvHeads(), 1, 128, 0, kv.pool(), kv.blockElems(),
+                            blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, invFreq, sel, stagedTiles, staged);
+                }
+            }
             dev.launch("flash_prefill_d" + d, qTiles, heads, nsplit, 128, flashSharedBytes(d), q, ldq, kv.pool(),
                     kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n, window,
-                    invFreq, heads / kv.kvHeads(), (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel);
+                    invFreq, group, (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel, staged,
+                    stagedTiles);
             if (nsplit > 1) {
                 dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
             }

@@ -119,6 +119,15 @@ public final class CudaSelfTest {
             Path dir = large;
             section("transformers models", () -> new CudaLargeModels(this).run(dir, bench));
         }
+        if (kernels) {
+            CudaDevice last = CudaDevice.open(0);
+            try {
+                CudaKernels k = new CudaKernels(last);
+                section("paths off by default", () -> pathsOffByDefault(last, k));
+            } finally {
+                last.close();
+            }
+        }
         System.out.println();
         System.out.println("==== summary ====");
         summary.forEach(System.out::println);
@@ -420,22 +429,9 @@ public final class CudaSelfTest {
         }
 
         // KV append + attention (decode, prefill, sliding window, selection) + TokenSelect scores
-        // {heads, kvHeads, d, cached before, n, window, selected?}
-        int[][] cases = {
-                {4, 2, 16, 0, 1, 0, 0}, {4, 1, 16, 36, 1, 0, 0}, {14, 2, 64, 999, 1, 0, 0}, {14, 2, 64, 4999, 1, 0, 0},
-                {32, 8, 64, 0, 17, 0, 0}, {14, 2, 64, 100, 40, 0, 0}, {16, 8, 128, 3000, 1, 0, 0},
-                {28, 4, 128, 200, 64, 0, 0}, {4, 2, 32, 300, 70, 0, 0}, {4, 1, 16, 500, 1, 64, 0},
-                {4, 1, 16, 100, 50, 32, 0}, {14, 2, 64, 2000, 1, 0, 1}, {4, 2, 32, 1500, 64, 0, 1},
-                {8, 8, 256, 700, 3, 0, 0}, {14, 2, 64, 300, 100, 64, 0}, {28, 4, 128, 1000, 200, 0, 0},
-                {16, 8, 128, 0, 130, 0, 0}, {28, 4, 128, 6000, 20, 0, 0}, {14, 2, 64, 3000, 33, 0, 0}, {28, 4, 128, 5000, 1, 0, 1},
-                {8, 8, 32, 900, 1, 0, 1}, {28, 4, 128, 3000, 64, 0, 1}, {14, 2, 64, 2000, 100, 0, 1}};
+        int[][] cases = ATTENTION_CASES;
         for (int[] c : cases) {
             attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
-            if (c[6] != 0 && k.usesFlashPrefill(false, c[4], c[2])) { // the same chunk over the selection on tensor cores
-                k.setFlashSelected(true);
-                attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], true);
-                k.setFlashSelected(false);
-            }
         }
 
         // TokenSelect selection over the whole card against the CPU reference (HeadSoftVote, TopK)
@@ -512,6 +508,41 @@ public final class CudaSelfTest {
                 heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", nearTies), wrong, 0);
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
             dev.free(p);
+        }
+    }
+
+    /** Attention checks: {heads, kvHeads, d, cached before, n, window, selected?}. */
+    private static final int[][] ATTENTION_CASES = {
+            {4, 2, 16, 0, 1, 0, 0}, {4, 1, 16, 36, 1, 0, 0}, {14, 2, 64, 999, 1, 0, 0}, {14, 2, 64, 4999, 1, 0, 0},
+            {32, 8, 64, 0, 17, 0, 0}, {14, 2, 64, 100, 40, 0, 0}, {16, 8, 128, 3000, 1, 0, 0},
+            {28, 4, 128, 200, 64, 0, 0}, {4, 2, 32, 300, 70, 0, 0}, {4, 1, 16, 500, 1, 64, 0},
+            {4, 1, 16, 100, 50, 32, 0}, {14, 2, 64, 2000, 1, 0, 1}, {4, 2, 32, 1500, 64, 0, 1},
+            {8, 8, 256, 700, 3, 0, 0}, {14, 2, 64, 300, 100, 64, 0}, {28, 4, 128, 1000, 200, 0, 0},
+            {16, 8, 128, 0, 130, 0, 0}, {28, 4, 128, 6000, 20, 0, 0}, {14, 2, 64, 3000, 33, 0, 0}, {28, 4, 128, 5000, 1, 0, 1},
+            {8, 8, 32, 900, 1, 0, 1}, {28, 4, 128, 3000, 64, 0, 1}, {14, 2, 64, 2000, 100, 0, 1}};
+
+    /**
+     * Paths built but off by default, checked on their own device context after everything else, so a
+     * fault in one of them cannot spoil the checks of the paths in use: the tensor-core prefill kernel
+     * over a TokenSelect selection, and keys rotated once per prefill chunk.
+     */
+    private void pathsOffByDefault(CudaDevice dev, CudaKernels k) {
+        for (int[] c : ATTENTION_CASES) {
+            if (!k.usesFlashPrefill(false, c[4], c[2])) {
+                continue;
+            }
+            if (c[6] != 0) {
+                k.setFlashSelected(true);
+                attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], true);
+                k.setStagedPrefill(true);
+                attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], true);
+                k.setStagedPrefill(false);
+                k.setFlashSelected(false);
+            } else if (c[5] == 0) {
+                k.setStagedPrefill(true);
+                attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], false);
+                k.setStagedPrefill(false);
+            }
         }
     }
 

@@ -22,8 +22,10 @@ final class GrowingBuffer {
     CUdeviceptr ensure(long need) {
         if (need > words) {
             dev.free(ptr);
+            ptr = null;
             long cap = Math.max(need, words * 3 / 2);
-            ptr = dev.alloc(4L * cap, what);
+            words = 0;
+            ptr = dev.alloc(4L * cap, what); // on failure the buffer stays empty
             words = cap;
         }
         return ptr;
