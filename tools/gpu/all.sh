@@ -17,10 +17,12 @@
 # 5. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates;
 # 6. per-layer decode attention at 32K / 128K / 512K / 1M tokens (Qwen2-7B geometry): full attention,
 #    TokenSelect on a selection-cache miss and hit, the device's selection against the CPU reference,
-#    and PyTorch's scaled_dot_product_attention and a plain PyTorch TokenSelect on the same shapes.
+#    and PyTorch's scaled_dot_product_attention and a plain PyTorch TokenSelect on the same shapes;
+# 7. decode at the longest contexts (LONG_CONTEXT="model:tokens ...", default qwen2-7b:1048576): the
+#    largest context the card's pool holds, full attention against TokenSelect at that depth.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
-# STEPS="1 2 3 4 5 6" (the default) picks steps and their order (2 must come before 3 and 4); SKIP_HF_GENERATE=1 leaves out step 5.
+# STEPS="1 2 3 4 5 6 7" (the default) picks steps and their order (2 must come before 3, 4 and 7); SKIP_HF_GENERATE=1 leaves out step 5.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "${1:-$here/../..}" && pwd)"
@@ -89,6 +91,18 @@ step6() {
     2>&1 | tee "$out/attention-torch.log" || rc=1
 }
 
-for n in ${STEPS:-1 2 3 4 5 6}; do "step$n"; done
+step7() {
+  echo "== 7. decode at the longest contexts"
+  for spec in ${LONG_CONTEXT:-qwen2-7b:1048576}; do
+    name="${spec%%:*}"; tokens="${spec##*:}"
+    [[ -d "$work/$name" ]] || continue
+    timeout 300 "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -cp "$jar" \
+      dev.tokenselect.engine.backend.cuda.CudaLongContext "$work/$name" "$tokens" 2>&1 \
+      | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/long-context-$name.log"
+    [[ ${PIPESTATUS[0]} == 0 ]] || rc=1
+  done
+}
+
+for n in ${STEPS:-1 2 3 4 5 6 7}; do "step$n"; done
 echo "all.sh: exit status $rc; logs in $out"
 exit $rc

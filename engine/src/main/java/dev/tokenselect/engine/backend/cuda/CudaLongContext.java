@@ -1,0 +1,70 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+import dev.tokenselect.engine.model.Model;
+import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.SelectionParams;
+
+/**
+ * Decode at the longest contexts a card holds: the KV pool takes its default share of the memory
+ * left after the weights (which states the largest context this geometry reaches on this card), then
+ * one sequence at {@code tokens} of context (filled without a prefill) decodes with full attention and
+ * then with TokenSelect (default budget), side by side: milliseconds per token, the ratio and the
+ * selection-cache hit rate.
+ *
+ * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaLongContext MODEL_DIR [tokens] [steps]</pre>
+ */
+public final class CudaLongContext {
+
+    private static final int KV_PATTERN = 0x3c003c00;
+
+    private CudaLongContext() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length < 1) {
+            System.err.println("usage: CudaLongContext MODEL_DIR [tokens=1048576] [steps=16]");
+            System.exit(2);
+        }
+        long want = args.length > 1 ? Long.parseLong(args[1]) : 1_048_576L;
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+        try (Model model = Model.load(Path.of(args[0]));
+             CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults())) {
+            long capacity = backend.kvCapacityTokens();
+            System.out.printf(Locale.ROOT, "%s%nlargest context this pool holds: %,d tokens (%d KV bytes per token)%n",
+                    backend.summary(), capacity, backend.kvBytesPerToken());
+            int depth = (int) Math.min(want, capacity - 4096);
+            double full;
+            try (CudaSequence seq = backend.newSequence()) {
+                backend.fillForBenchmark(seq, depth, KV_PATTERN);
+                full = msPerToken(backend, seq, steps);
+            }
+            double ts;
+            double hitRate;
+            try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(SelectionParams.defaults()))) {
+                backend.fillForBenchmark(seq, depth, KV_PATTERN);
+                ts = msPerToken(backend, seq, steps);
+                hitRate = seq.selectionStats().cacheHitRate();
+            }
+            System.out.printf(Locale.ROOT, "context %,d: full attention %.2f ms per token (%.1f tok/s), TokenSelect %.2f ms"
+                    + " (%.1f tok/s), %.2fx, selection-cache hit rate %.0f%%%n", depth, full, 1e3 / full, ts, 1e3 / ts,
+                    full / ts, 100 * hitRate);
+        }
+    }
+
+    private static double msPerToken(CudaBackend backend, CudaSequence seq, int steps) {
+        int token = 1;
+        for (int i = 0; i < 3; i++) {
+            backend.forward(seq, new int[] {token}, true);
+            token = seq.greedyToken();
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            backend.forward(seq, new int[] {token}, true);
+            token = seq.greedyToken();
+        }
+        return (System.nanoTime() - t0) / 1e6 / steps;
+    }
+}
