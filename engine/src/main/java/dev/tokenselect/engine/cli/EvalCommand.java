@@ -76,6 +76,10 @@ final class EvalCommand extends ModelCommand {
             description = "Append every answer to this file as a JSON line as soon as it is known")
     Path outcomes;
 
+    @Option(names = "--resume", description = "With --outcomes: take the answers already in that file (an "
+            + "interrupted run with the same seed) instead of generating them again, and append only the new ones")
+    boolean resume;
+
     @Option(names = "--replay", paramLabel = "FILE", split = ",",
             description = "Build the report and plot from outcome files (JSON lines or progress logs) instead of running the model")
     List<Path> replay;
@@ -105,9 +109,19 @@ final class EvalCommand extends ModelCommand {
             report(out, new EvalReport(config, all, common.model.toString(), backend.backend + " (replayed)"), trained);
             return 0;
         }
+        List<EvalHarness.Outcome> earlier = List.of();
+        if (resume) {
+            if (outcomes == null) {
+                throw new IllegalArgumentException("--resume needs --outcomes FILE: the file of the run to go on with");
+            }
+            if (java.nio.file.Files.exists(outcomes)) {
+                earlier = OutcomeLog.read(outcomes);
+                out.info("resuming: " + earlier.size() + " answers already in " + outcomes);
+            }
+        }
         try (Engine engine = Engine.open(common.model, options)) {
             List<EvalHarness.Outcome> results = EvalHarness.run(engine, config, quiet ? s -> { } : out::info,
-                    outcomes == null ? o -> { } : o -> OutcomeLog.append(outcomes, o));
+                    outcomes == null ? o -> { } : o -> OutcomeLog.append(outcomes, o), earlier);
             int trained = trainedLength != null ? trainedLength : engine.model().config().maxPositionEmbeddings();
             report(out, new EvalReport(config, results, common.model.toString(), engine.backend().name()), trained);
         }

@@ -108,6 +108,20 @@ public final class EvalHarness {
 
     /** Runs the evaluation; {@code each} sees every outcome as soon as it is known. */
     public static List<Outcome> run(Engine engine, Config config, Consumer<String> progress, Consumer<Outcome> each) {
+        return run(engine, config, progress, each, List.of());
+    }
+
+    /**
+     * Runs the evaluation, taking the answers in {@code earlier} (an interrupted run of the same seed,
+     * read back from its outcome file) instead of generating them again: a long evaluation can go on
+     * across several runs. {@code each} sees only the new outcomes; the result holds both.
+     */
+    public static List<Outcome> run(Engine engine, Config config, Consumer<String> progress, Consumer<Outcome> each,
+                                    List<Outcome> earlier) {
+        java.util.Map<String, Outcome> done = new java.util.HashMap<>();
+        for (Outcome o : earlier) {
+            done.put(key(o.task(), o.length(), o.policy(), o.sample(), o.seed()), o);
+        }
         Tokenizer tokenizer = engine.tokenizer();
         ChatFormat chat = chatFormat(tokenizer);
         EvalTasks.TokenCounter counter = counter(tokenizer, chat);
@@ -118,9 +132,21 @@ public final class EvalHarness {
                 int taskIndex = EvalTasks.TASKS.indexOf(task);
                 for (int i = 0; i < config.samples(); i++) {
                     long seed = EvalSeeds.sampleSeed(config.seed(), taskIndex, i);
+                    List<EvalPolicy> todo = new ArrayList<>();
+                    for (EvalPolicy policy : config.policies()) {
+                        Outcome previous = done.get(key(task, length, policy.name(), i, seed));
+                        if (previous != null) {
+                            out.add(previous);
+                        } else {
+                            todo.add(policy);
+                        }
+                    }
+                    if (todo.isEmpty()) {
+                        continue;
+                    }
                     EvalSample sample = EvalTasks.generate(task, seed, length, counter);
                     int[] ids = promptIds(tokenizer, chat, sample.user());
-                    for (EvalPolicy policy : config.policies()) {
+                    for (EvalPolicy policy : todo) {
                         long start = System.nanoTime();
                         GenerationResult r = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK))
                                 .generate(policy.spec(), ids, sampling, TokenListener.NONE);
@@ -140,6 +166,10 @@ public final class EvalHarness {
             }
         }
         return out;
+    }
+
+    private static String key(String task, int length, String policy, int sample, long seed) {
+        return task + '\u0000' + length + '\u0000' + policy + '\u0000' + sample + '\u0000' + seed;
     }
 
     private static String quote(String s) {
