@@ -19,7 +19,11 @@
 #    TokenSelect on a selection-cache miss and hit, the device's selection against the CPU reference,
 #    and PyTorch's scaled_dot_product_attention and a plain PyTorch TokenSelect on the same shapes;
 # 7. decode at the longest contexts (LONG_CONTEXT="model:tokens ...", default qwen2-7b:1048576): the
-#    largest context the card's pool holds, full attention against TokenSelect at that depth.
+#    largest context the card's pool holds, full attention against TokenSelect at that depth;
+# 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m, resumable across calls: the
+#    answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
+#    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
+#    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run. Not in the default STEPS.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
 # STEPS="1 2 3 4 5 6 7" (the default) picks steps and their order (2 must come before 3, 4 and 7); SKIP_HF_GENERATE=1 leaves out step 5.
@@ -101,6 +105,21 @@ step7() {
       | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/long-context-$name.log"
     [[ ${PIPESTATUS[0]} == 0 ]] || rc=1
   done
+}
+
+step8() {
+  echo "== 8. accuracy of the attention policies"
+  local outcomes="$out/accuracy-outcomes.jsonl"
+  if [[ -n "${EVAL_RESUME_FROM:-}" && -f "$EVAL_RESUME_FROM" ]]; then cp "$EVAL_RESUME_FROM" "$outcomes"; fi
+  timeout "${EVAL_TIMEOUT:-480}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g \
+    -jar "$jar" eval --model "$repo/models/needle-14m" --backend cuda \
+    --tasks "${EVAL_TASKS:-niah_single_noise,niah_single_prose,niah_multikey,niah_multivalue,niah_multiquery,vt,cwe,kv}" \
+    --lengths "${EVAL_LENGTHS:-4096,8192,16384,32768,65536}" \
+    --policies "${EVAL_POLICIES:-full,ts-2048,ts-2048-nocache,streaming-2048,page-2048}" \
+    --samples "${EVAL_SAMPLES:-10}" --seed 1 --outcomes "$outcomes" --resume --out "$out/ACCURACY.md" \
+    --plot "$out/accuracy.png" > "$out/accuracy.log" 2>&1
+  local status=$?
+  echo "accuracy: exit status $status (124: the time limit; resume from the outcomes), $(wc -l < "$outcomes") answers in $outcomes"
 }
 
 for n in ${STEPS:-1 2 3 4 5 6 7}; do "step$n"; done
