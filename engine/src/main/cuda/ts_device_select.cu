@@ -51,7 +51,11 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
                                                   long long blockElems, const int *__restrict__ table, int bs,
                                                   int layer, int kvHeads, int G, int from, int count,
                                                   int tilesPerWarp, float *__restrict__ out, long long ldOut,
-                                                  float *__restrict__ warpStats) {
+                                                  float *__restrict__ warpStats, const int *__restrict__ ctrl) {
+    if (ctrl != nullptr) {  // captured decode step: skipped on a selection-cache hit, the count read here
+        if (ctrl[0]) return;
+        count = ctrl[1];
+    }
     constexpr int CH = D / 32;
     int g = blockIdx.y;
     int lane = threadIdx.x & 31, gr = lane >> 2, t4 = lane & 3;
@@ -140,9 +144,9 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
     extern "C" __global__ void __launch_bounds__(256) NAME(                                                        \
             const float *qbar, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,        \
             int kvHeads, int G, int from, int count, int tilesPerWarp, float *out, long long ldOut,              \
-            float *warpStats) {                                                                                   \
+            float *warpStats, const int *ctrl) {                                                                  \
         ts_scores_tc_body<D>(qbar, pool, blockElems, table, bs, layer, kvHeads, G, from, count, tilesPerWarp, out, \
-                             ldOut, warpStats);                                                                   \
+                             ldOut, warpStats, ctrl);                                                             \
     }
 
 TS_SCORES_ENTRY(ts_scores_tc_d64, 64)
@@ -150,8 +154,10 @@ TS_SCORES_ENTRY(ts_scores_tc_d128, 128)
 
 /** stats[2h] = max, stats[2h + 1] = 1 / sum of exp over all warps' states of head h. grid (H), block 256. */
 extern "C" __global__ void __launch_bounds__(256) ts_stats_combine(const float *__restrict__ warpStats, int warps,
-                                                                    int H, float *__restrict__ stats) {
+                                                                    int H, float *__restrict__ stats,
+                                                                    const int *__restrict__ ctrl) {
     __shared__ float sm[8], ss[8];
+    if (ctrl != nullptr && ctrl[0]) return;
     int h = blockIdx.x;
     float m = NEG_INF, s = 0.f;
     for (int w = threadIdx.x; w < warps; w += blockDim.x) {
@@ -255,15 +261,21 @@ __device__ void ts_radix_derive(const int *__restrict__ hist, int passes, int k,
 }
 
 /** Zeroes n ints. grid ceil(n / 256), block 256. */
-extern "C" __global__ void ts_radix_clear(int *buf, int n) {
+extern "C" __global__ void ts_radix_clear(int *buf, int n, const int *__restrict__ ctrl) {
+    if (ctrl != nullptr && ctrl[0]) return;
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) buf[i] = 0;
 }
 
 /** Histogram of pass `pass` over the keys that match the earlier passes' prefix. grid (chunks), block 1024. */
 extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__restrict__ vote, int count, int k,
-                                                                 int pass, int *__restrict__ hist) {
+                                                                 int pass, int *__restrict__ hist,
+                                                                 const int *__restrict__ ctrl) {
     __shared__ int sh[TS_BINS];
+    if (ctrl != nullptr) {
+        if (ctrl[0]) return;
+        count = ctrl[1];
+    }
     uint32_t bits, mask;
     int need;
     ts_radix_derive(hist, pass, k, bits, mask, need);
@@ -285,8 +297,13 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__
 /** Per chunk: how many keys are above the k-th largest and how many equal it. grid (chunks), block 1024. */
 extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *__restrict__ vote, int count, int k,
                                                                   const int *__restrict__ hist,
-                                                                  int *__restrict__ chunkCounts) {
+                                                                  int *__restrict__ chunkCounts,
+                                                                  const int *__restrict__ ctrl) {
     __shared__ int buf32[32];
+    if (ctrl != nullptr) {
+        if (ctrl[0]) return;
+        count = ctrl[1];
+    }
     uint32_t kth, mask;
     int need;
     ts_radix_derive(hist, 3, k, kth, mask, need);
@@ -314,9 +331,15 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *_
 extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *__restrict__ vote, int count, int k,
                                                                   const int *__restrict__ hist,
                                                                   const int *__restrict__ chunkCounts, int from,
-                                                                  int nInit, int len, int nLocal, int *__restrict__ out) {
+                                                                  int nInit, int len, int nLocal, int *__restrict__ out,
+                                                                  const int *__restrict__ ctrl) {
     __shared__ int buf32[32];
     __shared__ int base[2];
+    if (ctrl != nullptr) {
+        if (ctrl[0]) return;
+        count = ctrl[1];
+        len = ctrl[2];
+    }
     uint32_t kth, mask;
     int need;
     ts_radix_derive(hist, 3, k, kth, mask, need);
@@ -359,4 +382,67 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *_
         }
         __syncthreads();
     }
+}
+
+// ------------------------------------------------------------------------ selection inside the decode graph
+
+/**
+ * A captured TokenSelect decode step of one sequence, per layer, before the selection: the scoring
+ * query qbar = q rotated at position nLocal (DESIGN.md, a chunk of one query), its cosine with the
+ * layer's kept query, and the decision: ctrl[0] = 1 on a selection-cache hit (the selection kernels
+ * skip, the kept list stands), else the query is kept; ctrl[1] = candidates (len - nInit - nLocal),
+ * ctrl[2] = len, the cached length after this token (step[1] + 1). counters: hits, misses, selections.
+ * One block of 1024 threads.
+ */
+extern "C" __global__ void __launch_bounds__(1024) ts_decode_gate(const float *__restrict__ q,
+                                                                  const float *__restrict__ invFreq, int H, int d,
+                                                                  int nLocal, int nInit, float theta, int cacheOn,
+                                                                  float *__restrict__ keptQ, int *__restrict__ keptValid,
+                                                                  float *__restrict__ qbar, int *__restrict__ ctrl,
+                                                                  int *__restrict__ counters, const int *__restrict__ step) {
+    int half = d / 2;
+    int valid = *keptValid;
+    float dot = 0.f, na = 0.f, nb = 0.f;
+    for (int idx = threadIdx.x; idx < H * half; idx += blockDim.x) {
+        int h = idx / half, i = idx % half;
+        float a, b;
+        rope_pair(q[h * d + i], q[h * d + i + half], invFreq[i], nLocal, a, b);
+        qbar[h * d + i] = a;
+        qbar[h * d + i + half] = b;
+        float ka = keptQ[h * d + i], kb = keptQ[h * d + i + half];
+        dot += a * ka + b * kb;
+        na += a * a + b * b;
+        nb += ka * ka + kb * kb;
+    }
+    dot = block_sum(dot);
+    na = block_sum(na);
+    nb = block_sum(nb);
+    bool hit = cacheOn && valid && na > 0.f && nb > 0.f && dot / sqrtf(na * nb) >= theta;
+    if (!hit) {  // keep this query; each thread copies what it computed
+        for (int idx = threadIdx.x; idx < H * half; idx += blockDim.x) {
+            int h = idx / half, i = idx % half;
+            keptQ[h * d + i] = qbar[h * d + i];
+            keptQ[h * d + i + half] = qbar[h * d + i + half];
+        }
+    }
+    if (threadIdx.x == 0) {
+        int len = step[1] + 1;
+        ctrl[0] = hit ? 1 : 0;
+        ctrl[1] = len - nInit - nLocal;
+        ctrl[2] = len;
+        if (hit) {
+            counters[0]++;
+        } else {
+            if (valid && cacheOn) counters[1]++;
+            counters[2]++;
+            *keptValid = 1;
+        }
+    }
+}
+
+/** The local window of a layer's entry list for this step: entries[nInit + k + i] = len - nLocal + i. */
+extern "C" __global__ void ts_entries_window(int *__restrict__ entries, int nInit, int k, int nLocal,
+                                             const int *__restrict__ ctrl) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < nLocal) entries[nInit + k + i] = ctrl[2] - nLocal + i;
 }

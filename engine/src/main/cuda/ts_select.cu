@@ -29,7 +29,12 @@ extern "C" __global__ void __launch_bounds__(1024) ts_head_stats(const float *__
 
 /** vote[c] = sum_h exp(s[h][c] - max_h) / sum_h. grid ceil(count / 256), block 256. */
 extern "C" __global__ void ts_vote_sum(const float *__restrict__ scores, long long ld, int heads, int count,
-                                       const float *__restrict__ stats, float *__restrict__ vote) {
+                                       const float *__restrict__ stats, float *__restrict__ vote,
+                                       const int *__restrict__ ctrl) {
+    if (ctrl != nullptr) {  // captured decode step (ts_device_select.cu): skip on a hit, the count read here
+        if (ctrl[0]) return;
+        count = ctrl[1];
+    }
     int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= count) return;
     float v = 0.f;

@@ -86,6 +86,46 @@ public final class TokenSelectPolicy implements AttentionPolicy {
         return top;
     }
 
+    public SelectionParams params() {
+        return params;
+    }
+
+    /**
+     * The selection cache of one layer, for a backend that keeps it on its device while it decodes:
+     * the kept scoring query (flattened, heads x d) and the kept top-k, or null when the layer has not
+     * selected while decoding yet.
+     */
+    public float[] keptQuery(int layer) {
+        return keptQuery[layer];
+    }
+
+    public int[] keptTop(int layer) {
+        return keptTop[layer];
+    }
+
+    /** Takes back a layer's selection cache from a backend that kept it on its device. */
+    public void restoreKept(int layer, float[] query, int[] top) {
+        keptQuery[layer] = query;
+        keptTop[layer] = top;
+    }
+
+    /**
+     * Counts a decode step that a backend ran with the selection on its device, as {@link #select}
+     * counts its own: the step, then per layer the cache hits, misses and fresh selections it made.
+     */
+    public void recordDeviceStep(int cachedLength, long hits, long misses, long selections) {
+        for (long i = 0; i < hits; i++) {
+            stats.cacheHit();
+        }
+        for (long i = 0; i < misses; i++) {
+            stats.cacheMiss();
+        }
+        for (long i = 0; i < selections; i++) {
+            stats.selection();
+        }
+        stats.step(params.budget(), cachedLength, true, true);
+    }
+
     @Override
     public int maxChunk() {
         return params.prefillChunk();

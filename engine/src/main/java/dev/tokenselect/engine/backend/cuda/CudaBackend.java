@@ -28,6 +28,8 @@ import dev.tokenselect.engine.select.AttentionSpec;
 import dev.tokenselect.engine.select.FullAttentionPolicy;
 import dev.tokenselect.engine.select.Geometry;
 import dev.tokenselect.engine.select.KeyAccess;
+import dev.tokenselect.engine.select.SelectionParams;
+import dev.tokenselect.engine.select.TokenSelectPolicy;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUgraphExec;
 
@@ -182,6 +184,15 @@ public final class CudaBackend implements Backend {
     private final int tableStride;
     private final int[][] uploadedRows;
     private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
+    /** TokenSelect decode steps replayed from graphs (one per candidate capacity and parameters). */
+    private final Map<String, CUgraphExec> selectedGraphs = new HashMap<>();
+    private final SelectedDecode selected;
+    /**
+     * TokenSelect decode steps of one sequence replayed from a CUDA graph, selection cache and
+     * selection included ({@link SelectedDecode}). Off until its checks and timings on a GPU are
+     * recorded (system property {@code tokenselect.cuda.graphSelection=true} turns it on).
+     */
+    private volatile boolean graphSelection = Boolean.getBoolean("tokenselect.cuda.graphSelection");
     private final boolean graphShapes;
     private volatile boolean graphsEnabled;
     private volatile boolean deviceSelection = true;
@@ -246,6 +257,7 @@ public final class CudaBackend implements Backend {
             this.partialFloats = (long) PARTIAL_ROWS * c.numHeads() * (c.headDim() + 2);
             this.partial = dev.alloc(4L * partialFloats, "attention split-K scratch");
             this.qbarBuf = dev.alloc(4L * c.queryDim(), "TokenSelect scoring query");
+            this.selected = new SelectedDecode(dev, k, c.numLayers(), c.numHeads(), c.headDim());
             this.selBuf = new GrowingBuffer(dev, "a TokenSelect index list");
             this.scoresBuf = new GrowingBuffer(dev, "TokenSelect scores and selection scratch");
 
@@ -437,10 +449,14 @@ public final class CudaBackend implements Backend {
         if (decoding && tokens.length == 1 && replayable(seq)) {
             return decodeReplayed(List.of(seq), tokens)[0];
         }
+        if (decoding && tokens.length == 1 && selectedReplayable(seq)) {
+            return decodeSelectedReplayed(seq, tokens[0]);
+        }
         lock.lock();
         try {
             checkOpen();
             dev.makeCurrent();
+            selected.handBack(seq); // a host step of a sequence whose selection cache the device holds
             BlockTable table = seq.blockTable();
             int start = table.length();
             table.reserve((long) start + tokens.length); // throws KvCapacityException, changing nothing
@@ -599,6 +615,17 @@ public final class CudaBackend implements Backend {
      * and the final ones (the profile times each alone).
      */
     private List<DecodeOp> decodeOps(int batch, int nsplit, int onlyLayer) {
+        return decodeOps(batch, onlyLayer, layer -> k.attentionDecode(qkv, config.queryDim() + 2 * config.kvDim(), kv,
+                tablesBuf, tableStride, layer, stepBuf, batch, config.slidingWindow(), invFreq, config.numHeads(), nsplit,
+                att, config.queryDim(), partial));
+    }
+
+    /** A layer's attention inside a recorded decode step (full attention, or TokenSelect's selection and attention). */
+    private interface LayerAttention {
+        void record(int layer);
+    }
+
+    private List<DecodeOp> decodeOps(int batch, int onlyLayer, LayerAttention attention) {
         ModelConfig c = config;
         int hidden = c.hiddenSize();
         int qDim = c.queryDim();
@@ -629,8 +656,7 @@ public final class CudaBackend implements Backend {
                 ops.add(new DecodeOp("kv append", 0, () -> k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld,
                         kv, tablesBuf, tableStride, layer, stepBuf, batch)));
             }
-            ops.add(new DecodeOp("attention (+ combine)", 0, () -> k.attentionDecode(qkv, ld, kv, tablesBuf, tableStride,
-                    layer, stepBuf, batch, c.slidingWindow(), invFreq, c.numHeads(), nsplit, att, qDim, partial)));
+            ops.add(new DecodeOp("attention (+ combine)", 0, () -> attention.record(layer)));
             ops.add(new DecodeOp("o gemv", 2L * hidden * qDim, () -> k.gemvBatch(w.wo(), att, qDim, x, hidden, null,
                     null, 0f, hidden, qDim, batch, true)));
             ops.add(new DecodeOp("gate|up gemv + norm", 2L * 2 * ffn * hidden, () -> k.gemvBatch(w.wgu(), x, hidden,
@@ -969,6 +995,81 @@ public final class CudaBackend implements Backend {
             dev.destroy(g);
         }
         decodeGraphs.clear();
+        dropSelectedGraphs();
+    }
+
+    private void dropSelectedGraphs() {
+        for (CUgraphExec g : selectedGraphs.values()) {
+            dev.destroy(g);
+        }
+        selectedGraphs.clear();
+    }
+
+    void setGraphSelection(boolean on) {
+        graphSelection = on;
+    }
+
+    /** Whether a decode step of this sequence replays the TokenSelect graph ({@link SelectedDecode}). */
+    private boolean selectedReplayable(CudaSequence seq) {
+        if (!(graphSelection && graphsEnabled && graphShapes && deviceSelection
+                && seq.policy() instanceof TokenSelectPolicy policy)) {
+            return false;
+        }
+        int d = config.headDim();
+        return (d == 64 || d == 128) && CudaKernels.attentionDecodeFits(d, config.numHeads() / config.numKvHeads())
+                && config.slidingWindow() <= 0 && seq.blockTable().length() + 1 > policy.params().budget();
+    }
+
+    /** One TokenSelect decode step of one sequence through its captured graph. */
+    private float[] decodeSelectedReplayed(CudaSequence seq, int token) {
+        TokenSelectPolicy policy = (TokenSelectPolicy) seq.policy();
+        SelectionParams p = policy.params();
+        lock.lock();
+        try {
+            checkOpen();
+            dev.makeCurrent();
+            BlockTable table = seq.blockTable();
+            int pos = table.length();
+            table.reserve(pos + 1L);
+            try {
+                uploadTableRow(0, table.blockIds());
+                dev.copyToDevice(stepBuf, new int[] {token, pos}, 2);
+                if (!selected.bind(seq, policy)) {
+                    dropSelectedGraphs();
+                }
+                int count = pos + 1 - p.nInit() - p.nLocal();
+                int capacity = Math.max(4096, Integer.highestOneBit(count - 1) << 1);
+                if (selected.ensureScratch(capacity)) {
+                    dropSelectedGraphs();
+                }
+                String key = capacity + " " + p;
+                CUgraphExec graph = selectedGraphs.get(key);
+                if (graph == null) {
+                    graph = dev.capture(() -> {
+                        for (DecodeOp op : decodeOps(1, -1, layer -> selected.record(layer, capacity, qkv, kv,
+                                tablesBuf, stepBuf, invFreq, qbarBuf, att, partial, partialFloats))) {
+                            op.launch().run();
+                        }
+                    });
+                    selectedGraphs.put(key, graph);
+                }
+                dev.replay(graph);
+                int[] am = new int[2];
+                dev.copyToHost(am, argmaxBuf, 2);
+                float[] logits = new float[config.vocabSize()];
+                dev.copyToHost(logits, logitsBuf, logits.length);
+                seq.lastArgmax = am[0];
+                int[] counts = selected.takeCounts();
+                policy.recordDeviceStep(pos + 1, counts[0], counts[1], counts[2]);
+                table.setLength(pos + 1);
+                return logits;
+            } catch (RuntimeException | Error e) {
+                table.truncate(pos);
+                throw e;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Turns graph replay of decode steps on or off (benchmarks compare both on one loaded model). */
@@ -1019,6 +1120,7 @@ public final class CudaBackend implements Backend {
         }
         lock.lock();
         try {
+            selected.release(seq);
             if (!closed) {
                 dev.makeCurrent();
                 dev.free(seq.deviceTable);

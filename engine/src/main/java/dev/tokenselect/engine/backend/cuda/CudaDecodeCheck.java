@@ -200,6 +200,54 @@ final class CudaDecodeCheck {
      * the eager kernels (a fork of it), at a short and a long context; then batches of 3 and 11
      * sequences of different lengths against the same sequences decoded one at a time.
      */
+    /**
+     * TokenSelect decode steps replayed from the graph (selection cache and selection on the device)
+     * against the same steps through the host path, on two sequences with the same prompt: the
+     * tokens are teacher-forced from the host path; logits within 2e-3 relative, no argmax differs,
+     * and the selection caches count the same hits, misses and selections.
+     */
+    void graphSelectionVsHost(CudaBackend backend, String name, int context) {
+        int d = backend.config().headDim();
+        if (!backend.graphShapes() || (d != 64 && d != 128)) {
+            report.pass(name + " TokenSelect graph decode", "skipped: shapes outside the decode kernels");
+            return;
+        }
+        SelectionParams params = new SelectionParams(256, 16, 64, 0.9, 64);
+        int[] prompt = randomTokens(context, backend.config().vocabSize());
+        int steps = 24;
+        try (CudaSequence host = backend.newSequence(AttentionSpec.tokenSelect(params));
+             CudaSequence graph = backend.newSequence(AttentionSpec.tokenSelect(params))) {
+            backend.setGraphSelection(false);
+            float[] logits = backend.forward(host, prompt);
+            backend.forward(graph, prompt);
+            double worst = 0;
+            int differ = 0;
+            int tok = CudaSelfTest.argmax(logits);
+            for (int step = 0; step < steps; step++) {
+                backend.setGraphSelection(false);
+                float[] h = backend.forward(host, new int[] {tok}, true);
+                backend.setGraphSelection(true);
+                float[] g = backend.forward(graph, new int[] {tok}, true);
+                worst = Math.max(worst, CudaSelfTest.relMax(g, h));
+                if (CudaSelfTest.argmax(g) != CudaSelfTest.argmax(h)) {
+                    differ++;
+                }
+                tok = CudaSelfTest.argmax(h);
+            }
+            backend.setGraphSelection(false);
+            var hs = host.selectionStats();
+            var gs = graph.selectionStats();
+            String counts = String.format(Locale.ROOT, "host hits/misses/selections %d/%d/%d, graph %d/%d/%d",
+                    hs.cacheHits(), hs.cacheMisses(), hs.selections(), gs.cacheHits(), gs.cacheMisses(), gs.selections());
+            report.check(String.format(Locale.ROOT, "%s TokenSelect graph decode vs host at %d (%d steps, %d argmax differ; %s)",
+                    name, context, steps, differ, counts), differ == 0 && hs.cacheHits() == gs.cacheHits()
+                    && hs.cacheMisses() == gs.cacheMisses() && hs.selections() == gs.selections() ? worst : Double.NaN,
+                    2e-3);
+        } finally {
+            backend.setGraphSelection(false);
+        }
+    }
+
     void graphVsEager(CudaBackend backend, String name, int longDepth) {
         if (!backend.graphShapes()) {
             report.pass(name + " graph decode", "skipped: shapes outside the decode kernels (eager path used)");

@@ -329,7 +329,7 @@ public final class CudaKernels {
                         int nLocal, CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr out) {
         int kk = Math.min(k, count);
         dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, ld, count, stats);
-        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote);
+        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote, null);
         dev.launch("ts_topk_select", 1, 1, 1, 1024, 0, vote, count, kk, from, nInit, len, nLocal, out);
         return nInit + kk + nLocal;
     }
@@ -371,6 +371,18 @@ public final class CudaKernels {
      */
     public int selectOnDevice(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
                               int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out) {
+        return selectOnDevice(qbar, kv, table, layer, heads, from, count, k, nInit, len, nLocal, scratch, out, null);
+    }
+
+    /**
+     * The same with the step's values on the device, for a captured decode step: with {@code ctrl}
+     * set, every kernel returns at once when ctrl[0] is 1 (a selection-cache hit) and reads the
+     * candidates from ctrl[1] and the cached length from ctrl[2]; {@code count} is then the capacity
+     * the launch is sized for (at least ctrl[1], and above k) and {@code len} is unused.
+     */
+    public int selectOnDevice(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
+                              int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out,
+                              CUdeviceptr ctrl) {
         int d = kv.headDim();
         if (d != 64 && d != 128) {
             throw new IllegalArgumentException("device selection is built for head dims 64 and 128, got " + d);
@@ -393,17 +405,36 @@ public final class CudaKernels {
         at += 3L * SELECT_BINS;
         CUdeviceptr chunkCounts = scratch.withByteOffset(4 * at);
         dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(), table,
-                kv.blockSize(), layer, kv.kvHeads(), group, from, count, tpw, scores, (long) count, warpStats);
-        dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, stats);
-        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, (long) count, heads, count, stats, vote);
-        dev.launch("ts_radix_clear", blocks(3 * SELECT_BINS, 256), 1, 1, 256, 0, hist, 3 * SELECT_BINS);
+                kv.blockSize(), layer, kv.kvHeads(), group, from, count, tpw, scores, (long) count, warpStats, ctrl);
+        dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, stats, ctrl);
+        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, (long) count, heads, count, stats, vote,
+                ctrl);
+        dev.launch("ts_radix_clear", blocks(3 * SELECT_BINS, 256), 1, 1, 256, 0, hist, 3 * SELECT_BINS, ctrl);
         for (int pass = 0; pass < 3; pass++) {
-            dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, vote, count, kk, pass, hist);
+            dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, vote, count, kk, pass, hist, ctrl);
         }
-        dev.launch("ts_radix_count", chunks, 1, 1, 1024, 0, vote, count, kk, hist, chunkCounts);
+        dev.launch("ts_radix_count", chunks, 1, 1, 1024, 0, vote, count, kk, hist, chunkCounts, ctrl);
         dev.launch("ts_radix_write", chunks, 1, 1, 1024, 0, vote, count, kk, hist, chunkCounts, from, nInit, len,
-                nLocal, out);
+                nLocal, out, ctrl);
         return nInit + kk + nLocal;
+    }
+
+    /**
+     * The selection-cache decision of a captured TokenSelect decode step (one sequence, one layer): the
+     * scoring query {@code qbar} of q, its cosine with {@code keptQ} against theta, ctrl = (hit,
+     * candidates, cached length) for {@link #selectOnDevice}'s captured form, counters += (hit, miss,
+     * selection). One block.
+     */
+    public void tsDecodeGate(CUdeviceptr q, CUdeviceptr invFreq, int heads, int d, int nLocal, int nInit, double theta,
+                             boolean cacheOn, CUdeviceptr keptQ, CUdeviceptr keptValid, CUdeviceptr qbar,
+                             CUdeviceptr ctrl, CUdeviceptr counters, CUdeviceptr step) {
+        dev.launch("ts_decode_gate", 1, 1, 1, 1024, 0, q, invFreq, heads, d, nLocal, nInit, (float) theta,
+                cacheOn ? 1 : 0, keptQ, keptValid, qbar, ctrl, counters, step);
+    }
+
+    /** Rewrites the local window of an entry list [nInit | k | nLocal] for the cached length in ctrl[2]. */
+    public void tsEntriesWindow(CUdeviceptr entries, int nInit, int k, int nLocal, CUdeviceptr ctrl) {
+        dev.launch("ts_entries_window", blocks(nLocal, 256), 1, 1, 256, 0, entries, nInit, k, nLocal, ctrl);
     }
 
     /** out[0] = argmax x (first maximum), out[1] = its value's bits. One block of 1024 threads. */

@@ -119,6 +119,9 @@ public final class CudaSelfTest {
             Path dir = large;
             section("transformers models", () -> new CudaLargeModels(this).run(dir, bench));
         }
+        if (models) {
+            section("TokenSelect decode graph (off by default)", this::graphSelection);
+        }
         if (kernels) {
             CudaDevice last = CudaDevice.open(0);
             try {
@@ -946,6 +949,21 @@ public final class CudaSelfTest {
                 try (Model model = Model.load(dir);
                      CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(50_000))) {
                     new CudaDecodeCheck(this).graphVsEager(backend, preset, 20_000);
+                }
+            } finally {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    private void graphSelection() throws IOException {
+        for (String preset : new String[] {"qwen2.5-0.5b", "qwen3-0.6b"}) {
+            Path dir = Files.createTempDirectory("cuda-selftest-ts-graph");
+            try {
+                SyntheticModelWriter.write(dir, Presets.config(preset), null, 11, DType.BF16, 1, null);
+                try (Model model = Model.load(dir);
+                     CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(50_000))) {
+                    new CudaDecodeCheck(this).graphSelectionVsHost(backend, preset, 6000);
                 }
             } finally {
                 deleteTree(dir);

@@ -18,6 +18,11 @@ final class GrowingBuffer {
         this.what = what;
     }
 
+    /** Words the buffer holds now (0 before the first request). */
+    long words() {
+        return words;
+    }
+
     /** The buffer, at least {@code need} words long. */
     CUdeviceptr ensure(long need) {
         if (need > words) {
