@@ -26,6 +26,8 @@
 #    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run. Not in the default STEPS.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
+# ENGINE_JAVA_OPTS reach the engine's JVM in step 3 (e.g. -Dtokenselect.cuda.graphSelection=true to time
+# TokenSelect decode steps replayed from the graph there).
 # STEPS="1 2 3 4 5 6 7" (the default) picks steps and their order (2 must come before 3, 4 and 7); SKIP_HF_GENERATE=1 leaves out step 5.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,7 +55,7 @@ cp "$work"/*.json "$work"/*.logits.f32 "$out/large/" 2>/dev/null
 
 step3() {
 echo "== 3. the engine on the transformers models"
-"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx32g \
+"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx32g ${ENGINE_JAVA_OPTS:-} \
   -cp "$jar" dev.tokenselect.engine.backend.cuda.CudaSelfTest --repo "$repo" --large-only "$work" 2>&1 \
   | tee "$out/large-models.log"
 [[ ${PIPESTATUS[0]} == 0 ]] || rc=1

@@ -1009,6 +1009,10 @@ public final class CudaBackend implements Backend {
         graphSelection = on;
     }
 
+    boolean graphSelection() {
+        return graphSelection;
+    }
+
     /** Whether a decode step of this sequence replays the TokenSelect graph ({@link SelectedDecode}). */
     private boolean selectedReplayable(CudaSequence seq) {
         if (!(graphSelection && graphsEnabled && graphShapes && deviceSelection

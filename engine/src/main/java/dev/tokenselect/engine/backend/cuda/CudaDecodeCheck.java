@@ -412,8 +412,9 @@ final class CudaDecodeCheck {
             try (CudaSequence ts = backend.newSequence(AttentionSpec.tokenSelect(SelectionParams.defaults()))) {
                 backend.fillForBenchmark(ts, ctx, KV_PATTERN);
                 double tsTps = timeDecode(backend, ts, depth >= 65536 ? 48 : 96);
-                line += String.format(Locale.ROOT, "; TokenSelect %.1f tok/s (%.2fx, selection-cache hit rate %.0f%%)",
-                        tsTps, tsTps / tps, 100 * ts.selectionStats().cacheHitRate());
+                line += String.format(Locale.ROOT, "; TokenSelect%s %.1f tok/s (%.2fx, selection-cache hit rate %.0f%%)",
+                        backend.graphSelection() ? " (replayed graph)" : "", tsTps, tsTps / tps,
+                        100 * ts.selectionStats().cacheHitRate());
             }
             System.out.println("     " + line);
             report.summary(line);

@@ -10,9 +10,9 @@ import dev.tokenselect.engine.select.SelectionParams;
 /**
  * Decode at the longest contexts a card holds: the KV pool takes its default share of the memory
  * left after the weights (which states the largest context this geometry reaches on this card), then
- * one sequence at {@code tokens} of context (filled without a prefill) decodes with full attention and
- * then with TokenSelect (default budget), side by side: milliseconds per token, the ratio and the
- * selection-cache hit rate.
+ * one sequence at {@code tokens} of context (filled without a prefill) decodes with full attention, then
+ * with TokenSelect (default budget) through the host-driven path and through the replayed graph, side by
+ * side: milliseconds per token, the ratio and the selection-cache hit rate.
  *
  * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaLongContext MODEL_DIR [tokens] [steps]</pre>
  */
@@ -41,16 +41,20 @@ public final class CudaLongContext {
                 backend.fillForBenchmark(seq, depth, KV_PATTERN);
                 full = msPerToken(backend, seq, steps);
             }
-            double ts;
-            double hitRate;
-            try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(SelectionParams.defaults()))) {
-                backend.fillForBenchmark(seq, depth, KV_PATTERN);
-                ts = msPerToken(backend, seq, steps);
-                hitRate = seq.selectionStats().cacheHitRate();
+            System.out.printf(Locale.ROOT, "context %,d: full attention %.2f ms per token (%.1f tok/s)%n", depth, full,
+                    1e3 / full);
+            // TokenSelect with its selection cache on the host, then replayed from the graph
+            for (boolean graph : new boolean[] {false, true}) {
+                backend.setGraphSelection(graph);
+                try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(SelectionParams.defaults()))) {
+                    backend.fillForBenchmark(seq, depth, KV_PATTERN);
+                    double ts = msPerToken(backend, seq, steps);
+                    System.out.printf(Locale.ROOT, "context %,d: TokenSelect (%s) %.2f ms per token (%.1f tok/s), %.2fx"
+                                    + " full attention, selection-cache hit rate %.0f%%%n", depth,
+                            graph ? "replayed graph" : "selection cache on the host", ts, 1e3 / ts, full / ts,
+                            100 * seq.selectionStats().cacheHitRate());
+                }
             }
-            System.out.printf(Locale.ROOT, "context %,d: full attention %.2f ms per token (%.1f tok/s), TokenSelect %.2f ms"
-                    + " (%.1f tok/s), %.2fx, selection-cache hit rate %.0f%%%n", depth, full, 1e3 / full, ts, 1e3 / ts,
-                    full / ts, 100 * hitRate);
         }
     }
 
