@@ -3,7 +3,6 @@ package dev.tokenselect.engine.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,11 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.tokenselect.engine.Engine;
 import dev.tokenselect.engine.EngineOptions;
-import dev.tokenselect.engine.model.DType;
-import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /** The harness end to end on a tiny random-weight Qwen3 with the real Qwen3 tokenizer and chat template. */
 class EvalHarnessEndToEndTest {
@@ -31,13 +25,7 @@ class EvalHarnessEndToEndTest {
 
     @Test
     void runsEveryPolicyAndLengthAndWritesTheReport() throws Exception {
-        JsonNode fixture;
-        try (InputStream in = getClass().getResourceAsStream("/fixtures/models/qwen3.json")) {
-            fixture = JsonMapper.builder().build().readTree(in);
-        }
-        Path model = tmp.resolve("model");
-        SyntheticModelWriter.write(model, (ObjectNode) fixture.get("config"), fixture.get("generation_config"),
-                fixture.get("seed").asLong(), DType.BF16, 1, EvalTestSupport.qwen3Resources());
+        Path model = EvalTestSupport.qwen3Model(tmp.resolve("model"));
 
         List<EvalPolicy> policies = EvalPolicy.parseList("full,ts-64,ts-64-nocache,streaming-64,page-64", 16, 64, 0.9, 64, 16);
         EvalHarness.Config config = new EvalHarness.Config(List.of("niah_single_noise", "kv"), List.of(384, 768),

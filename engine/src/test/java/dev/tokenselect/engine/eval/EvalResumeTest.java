@@ -3,7 +3,6 @@ package dev.tokenselect.engine.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,11 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.tokenselect.engine.Engine;
 import dev.tokenselect.engine.EngineOptions;
-import dev.tokenselect.engine.model.DType;
-import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /** A long evaluation goes on across runs: answers already in the outcome file are taken, not generated again. */
 class EvalResumeTest {
@@ -27,13 +21,7 @@ class EvalResumeTest {
 
     @Test
     void takesTheAnswersOfAnInterruptedRunAndGeneratesOnlyTheRest() throws Exception {
-        JsonNode fixture;
-        try (InputStream in = getClass().getResourceAsStream("/fixtures/models/qwen3.json")) {
-            fixture = JsonMapper.builder().build().readTree(in);
-        }
-        Path model = tmp.resolve("model");
-        SyntheticModelWriter.write(model, (ObjectNode) fixture.get("config"), fixture.get("generation_config"),
-                fixture.get("seed").asLong(), DType.BF16, 1, EvalTestSupport.qwen3Resources());
+        Path model = EvalTestSupport.qwen3Model(tmp.resolve("model"));
         Path log = tmp.resolve("outcomes.jsonl");
         List<EvalPolicy> first = EvalPolicy.parseList("full", 16, 64, 0.9, 64, 16);
         List<EvalPolicy> both = EvalPolicy.parseList("full,streaming-64", 16, 64, 0.9, 64, 16);

@@ -942,13 +942,22 @@ public final class CudaSelfTest {
 
     /** Replayed decode against eager launches on synthetic models of real geometries (GQA, q/k norm). */
     private void graphDecode() throws IOException {
+        onSyntheticModels((backend, preset) -> new CudaDecodeCheck(this).graphVsEager(backend, preset, 20_000));
+    }
+
+    private interface ModelCheck {
+        void run(CudaBackend backend, String preset);
+    }
+
+    /** Runs a check on synthetic Qwen2.5-0.5B and Qwen3-0.6B geometry models (bf16), each on its own backend. */
+    private void onSyntheticModels(ModelCheck check) throws IOException {
         for (String preset : new String[] {"qwen2.5-0.5b", "qwen3-0.6b"}) {
-            Path dir = Files.createTempDirectory("cuda-selftest-graph");
+            Path dir = Files.createTempDirectory("cuda-selftest-" + preset);
             try {
                 SyntheticModelWriter.write(dir, Presets.config(preset), null, 11, DType.BF16, 1, null);
                 try (Model model = Model.load(dir);
                      CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(50_000))) {
-                    new CudaDecodeCheck(this).graphVsEager(backend, preset, 20_000);
+                    check.run(backend, preset);
                 }
             } finally {
                 deleteTree(dir);
@@ -957,18 +966,7 @@ public final class CudaSelfTest {
     }
 
     private void graphSelection() throws IOException {
-        for (String preset : new String[] {"qwen2.5-0.5b", "qwen3-0.6b"}) {
-            Path dir = Files.createTempDirectory("cuda-selftest-ts-graph");
-            try {
-                SyntheticModelWriter.write(dir, Presets.config(preset), null, 11, DType.BF16, 1, null);
-                try (Model model = Model.load(dir);
-                     CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(50_000))) {
-                    new CudaDecodeCheck(this).graphSelectionVsHost(backend, preset, 6000);
-                }
-            } finally {
-                deleteTree(dir);
-            }
-        }
+        onSyntheticModels((backend, preset) -> new CudaDecodeCheck(this).graphSelectionVsHost(backend, preset, 6000));
     }
 
     private void bandwidth(CudaBackend backend) {
