@@ -15,7 +15,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-/** The real Qwen3 tokenizer from the test resources, loaded once. */
+/** The real Qwen3 tokenizer (loaded once) and a tiny Qwen3 model from the test resources. */
 final class EvalTestSupport {
 
     private static Tokenizer qwen3;
@@ -29,6 +29,20 @@ final class EvalTestSupport {
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A tiny random-weight Qwen3 (the model fixture's geometry and seed) with the real Qwen3 tokenizer
+     * and chat template, written to {@code dir}.
+     */
+    static Path qwen3Model(Path dir) throws IOException {
+        JsonNode fixture;
+        try (InputStream in = EvalTestSupport.class.getResourceAsStream("/fixtures/models/qwen3.json")) {
+            fixture = JsonMapper.builder().build().readTree(in);
+        }
+        SyntheticModelWriter.write(dir, (ObjectNode) fixture.get("config"), fixture.get("generation_config"),
+                fixture.get("seed").asLong(), DType.BF16, 1, qwen3Resources());
+        return dir;
     }
 
     static synchronized Tokenizer qwen3() {
