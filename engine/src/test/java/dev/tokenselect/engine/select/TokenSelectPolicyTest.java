@@ -234,4 +234,59 @@ class TokenSelectPolicyTest {
         assertArrayEquals(byPolicy, byBackend);
         assertEquals(2 + 6 + 4, byBackend.length, "sinks, the k chosen, the local window");
     }
+
+    /**
+     * A backend that keeps the selection cache on its device takes it from the policy and hands it
+     * back: a policy given another's kept queries and lists decides hits and selects exactly as the
+     * other would, and device steps are counted as the policy counts its own.
+     */
+    @Test
+    void selectionCacheHandedBackFromADeviceDecidesAsTheHostWould() {
+        Geometry geo = new Geometry(4, 2, 8);
+        ArrayKeyAccess keys = new ArrayKeyAccess(geo, 2, 400, new Random(11));
+        SelectionParams params = new SelectionParams(16, 4, 8, 0.5, 8);
+        TokenSelectPolicy host = new TokenSelectPolicy(params, geo, 2);
+        Random rnd = new Random(5);
+        float[] q = new float[geo.queryDim()];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) rnd.nextGaussian();
+        }
+        for (int layer = 0; layer < 2; layer++) {
+            host.select(layer, q, 1, 300, true, keys, NO_ROPE);
+            assertEquals(16, host.keptTop(layer).length);
+            assertEquals(geo.queryDim(), host.keptQuery(layer).length);
+        }
+        TokenSelectPolicy device = new TokenSelectPolicy(params, geo, 2);
+        assertNull(device.keptQuery(0));
+        for (int layer = 0; layer < 2; layer++) {
+            device.restoreKept(layer, host.keptQuery(layer).clone(), host.keptTop(layer).clone());
+        }
+        // a slightly different query stays within theta: both reuse their kept list; a far one selects anew
+        float[] near = q.clone();
+        near[0] += 0.05f;
+        float[] far = new float[q.length];
+        for (int i = 0; i < far.length; i++) {
+            far[i] = -q[i];
+        }
+        for (float[] next : new float[][] {near, far}) {
+            for (int layer = 0; layer < 2; layer++) {
+                assertArrayEquals(host.select(layer, next, 1, 301, true, keys, NO_ROPE),
+                        device.select(layer, next, 1, 301, true, keys, NO_ROPE));
+            }
+        }
+        assertEquals(host.stats().cacheHits(), device.stats().cacheHits());
+        assertEquals(host.stats().cacheMisses(), device.stats().cacheMisses());
+        assertEquals(2, device.stats().cacheHits());
+        assertEquals(2, device.stats().cacheMisses());
+
+        // a device step: 1 hit and 1 miss with its selection over two layers, one selecting step
+        long steps = device.stats().selectionSteps();
+        device.recordDeviceStep(302, 1, 1, 1);
+        assertEquals(3, device.stats().cacheHits());
+        assertEquals(3, device.stats().cacheMisses());
+        assertEquals(steps + 1, device.stats().selectionSteps());
+        device.restoreKept(0, null, null);
+        assertNull(device.keptQuery(0));
+        assertNull(device.keptTop(0));
+    }
 }
