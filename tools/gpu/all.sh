@@ -23,7 +23,9 @@
 # 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m, resumable across calls: the
 #    answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
-#    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run. Not in the default STEPS.
+#    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run. Not in the default STEPS;
+# 9. Nsight Compute durations of every kernel of one replayed 7B decode step at PROFILE_DEPTHS (default
+#    4096 131072), summed per kernel by ncu_summary.py. Not in the default STEPS.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
 # ENGINE_JAVA_OPTS reach the engine's JVM in step 3 (e.g. -Dtokenselect.cuda.graphSelection=true to time
@@ -122,6 +124,22 @@ step8() {
     --plot "$out/accuracy.png" > "$out/accuracy.log" 2>&1
   local status=$?
   echo "accuracy: exit status $status (124: the time limit; resume from the outcomes), $(wc -l < "$outcomes") answers in $outcomes"
+}
+
+step9() {
+  echo "== 9. decode step profile"
+  local ncu
+  ncu="$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null | head -1)"
+  [[ -n "$ncu" && -d "$work/qwen2-7b" ]] || { echo "no ncu or no qwen2-7b model (step 2)"; rc=1; return; }
+  for depth in ${PROFILE_DEPTHS:-4096 131072}; do
+    # three warm-up steps of 199 kernels (28 layers of 7, embed, lm_head, argmax) are skipped
+    timeout 200 "$ncu" --clock-control none --kernel-name regex:"gemv|attn|swiglu|embed|argmax|ts_" \
+      --launch-skip 597 --launch-count 199 \
+      --metrics gpu__time_duration.sum,dram__bytes_read.sum,launch__registers_per_thread,sm__warps_active.avg.pct_of_peak_sustained_active \
+      --csv --page raw "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g -cp "$jar" \
+      dev.tokenselect.engine.backend.cuda.CudaDecodeProfile "$work/qwen2-7b" "$depth" 6 > "$out/ncu-decode-$depth.csv" 2>/dev/null
+    python3 "$here/ncu_summary.py" "$out/ncu-decode-$depth.csv" --layers 28 | tee "$out/ncu-decode-$depth.md" || rc=1
+  done
 }
 
 for n in ${STEPS:-1 2 3 4 5 6 7}; do "step$n"; done
