@@ -16,10 +16,10 @@ import sys
 import time
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM
+from transformers import AutoModelForCausalLM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_large import PRESETS  # noqa: E402
+from reference_large import preset_config  # noqa: E402
 
 
 def timed(fn, reps=1):
@@ -47,17 +47,12 @@ def card_rates():
 
 
 def bench(name, context, tmp):
-    cfg = dict(PRESETS[name])
-    d = os.path.join(tmp, "cfg-" + name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(cfg, f)
-    config = AutoConfig.from_pretrained(d)
+    config = preset_config(name, tmp)
     torch.manual_seed(1)
     with torch.device("cuda"):
         model = AutoModelForCausalLM.from_config(config, attn_implementation="sdpa", dtype=torch.bfloat16)
     model.eval()
-    prompt = torch.randint(0, cfg["vocab_size"], (1, context), device="cuda")
+    prompt = torch.randint(0, config.vocab_size, (1, context), device="cuda")
 
     def gen(n):
         with torch.no_grad():

@@ -43,13 +43,18 @@ PRESETS = {
 }
 
 
-def run(name, out):
-    cfg = dict(PRESETS[name])
-    cfg_dir = os.path.join(out, "cfg-" + name)
+def preset_config(name, root):
+    """The preset's config.json written under root, read back by transformers' AutoConfig."""
+    cfg_dir = os.path.join(root, "cfg-" + name)
     os.makedirs(cfg_dir, exist_ok=True)
     with open(os.path.join(cfg_dir, "config.json"), "w") as f:
-        json.dump(cfg, f)
-    config = AutoConfig.from_pretrained(cfg_dir)
+        json.dump(PRESETS[name], f)
+    return AutoConfig.from_pretrained(cfg_dir)
+
+
+def run(name, out):
+    cfg = dict(PRESETS[name])
+    config = preset_config(name, out)
     torch.manual_seed(SEED)
     with torch.device("cuda"):
         model = AutoModelForCausalLM.from_config(config, attn_implementation="eager", dtype=torch.bfloat16)

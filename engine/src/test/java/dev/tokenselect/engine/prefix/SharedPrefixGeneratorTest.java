@@ -120,21 +120,13 @@ class SharedPrefixGeneratorTest {
         AttentionSpec spec = AttentionSpec.full();
         // the new prompt keeps the document's first 170 tokens and goes on differently: 10 shared blocks of 16
         int[] edited = prompt(java.util.Arrays.copyOf(document, 170), 22, 90);
-        int[] expected;
+        FirstRun first = persistDocument(modelDir, cacheDir, document, 23, edited, params);
+        assertEquals(288, first.secondCachedPrefix());
+        assertEquals(1, first.segments(), "the document's 288 tokens were persisted");
+        int[] expected = first.editedAnswer();
         try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
-            Generator generator = process.generator;
-            PersistentPrefixes disk = process.disk;
             SharedPrefixGenerator shared = process.shared;
-            shared.generate(spec, "", prompt(document, 23, 10), params, TokenListener.NONE);
-            assertEquals(288, shared.generate(spec, "", prompt(document, 24, 12), params, TokenListener.NONE)
-                    .cachedPrefixTokens());
-            assertEquals(1, disk.store().segments().size(), "the document's 288 tokens were persisted");
-            expected = generator.generate(spec, edited, params, TokenListener.NONE).ids();
-        }
-        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
-            Generator generator = process.generator;
             PersistentPrefixes disk = process.disk;
-            SharedPrefixGenerator shared = process.shared;
             SharedPrefixGenerator.Result r = shared.generate(spec, "", edited, params, TokenListener.NONE);
             assertEquals(160, r.restoredTokens(), "the 10 shared blocks were read back");
             assertEquals(160, r.cachedPrefixTokens());
@@ -156,15 +148,7 @@ class SharedPrefixGeneratorTest {
         SamplingParams params = SamplingParams.builder().maxTokens(6).ignoreEos(true).build();
         AttentionSpec spec = AttentionSpec.full();
         int[] edited = prompt(java.util.Arrays.copyOf(document, 170), 32, 90);
-        int[] expected;
-        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
-            Generator generator = process.generator;
-            PersistentPrefixes disk = process.disk;
-            SharedPrefixGenerator shared = process.shared;
-            shared.generate(spec, "", prompt(document, 33, 10), params, TokenListener.NONE);
-            shared.generate(spec, "", prompt(document, 34, 12), params, TokenListener.NONE);
-            expected = generator.generate(spec, edited, params, TokenListener.NONE).ids();
-        }
+        int[] expected = persistDocument(modelDir, cacheDir, document, 33, edited, params).editedAnswer();
         Path segment;
         try (var files = java.nio.file.Files.list(cacheDir)) {
             segment = files.filter(p -> p.toString().endsWith(".kvseg")).findFirst().orElseThrow();
@@ -173,15 +157,33 @@ class SharedPrefixGeneratorTest {
         bytes[bytes.length / 3] ^= 0x10; // inside one of the first ten blocks' data
         java.nio.file.Files.write(segment, bytes);
         try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
-            Generator generator = process.generator;
             PersistentPrefixes disk = process.disk;
-            SharedPrefixGenerator shared = process.shared;
-            SharedPrefixGenerator.Result r = shared.generate(spec, "", edited, params, TokenListener.NONE);
+            SharedPrefixGenerator.Result r = process.shared.generate(spec, "", edited, params, TokenListener.NONE);
             assertEquals(0, r.restoredTokens());
             assertEquals(0, r.cachedPrefixTokens());
             assertArrayEquals(expected, r.generation().ids());
             assertEquals(1, disk.discarded(), "the corrupt file was discarded");
             assertTrue(disk.store().segments().isEmpty());
+        }
+    }
+
+    /** What a first process saw: the second prompt's cached prefix, the segments on disk, the answer to the edited prompt. */
+    private record FirstRun(int secondCachedPrefix, int segments, int[] editedAnswer) {
+    }
+
+    /**
+     * A first process answers two prompts that start with {@code document} (seeds {@code seed} and
+     * {@code seed + 1}), so its prefix is persisted, and answers {@code edited} by a plain prefill.
+     */
+    private static FirstRun persistDocument(Path modelDir, Path cacheDir, int[] document, long seed, int[] edited,
+                                            SamplingParams params) {
+        AttentionSpec spec = AttentionSpec.full();
+        try (EngineProcess process = new EngineProcess(modelDir, cacheDir)) {
+            process.shared.generate(spec, "", prompt(document, seed, 10), params, TokenListener.NONE);
+            int cached = process.shared.generate(spec, "", prompt(document, seed + 1, 12), params, TokenListener.NONE)
+                    .cachedPrefixTokens();
+            return new FirstRun(cached, process.disk.store().segments().size(),
+                    process.generator.generate(spec, edited, params, TokenListener.NONE).ids());
         }
     }
 

@@ -30,6 +30,7 @@ import dev.tokenselect.engine.generate.FinishReason;
 import dev.tokenselect.engine.generate.GenerationResult;
 import dev.tokenselect.engine.generate.TokenListener;
 import dev.tokenselect.engine.model.DType;
+import dev.tokenselect.engine.model.synthetic.Presets;
 import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
 import dev.tokenselect.engine.serve.Completion;
 import dev.tokenselect.engine.serve.InferenceRequest;
@@ -64,20 +65,7 @@ class ToolCallRoundTripTest {
 
     @BeforeAll
     static void open() throws Exception {
-        ObjectNode config = JsonMapper.builder().build().createObjectNode();
-        config.putArray("architectures").add("Qwen3ForCausalLM");
-        config.put("model_type", "qwen3");
-        config.put("hidden_size", 32);
-        config.put("intermediate_size", 64);
-        config.put("num_hidden_layers", 2);
-        config.put("num_attention_heads", 4);
-        config.put("num_key_value_heads", 2);
-        config.put("head_dim", 16);
-        config.put("vocab_size", 151936);
-        config.put("rms_norm_eps", 1e-6);
-        config.put("rope_theta", 1000000.0);
-        config.put("tie_word_embeddings", false);
-        config.put("max_position_embeddings", 4096);
+        ObjectNode config = Presets.tinyQwen3(151936);
         ObjectNode gen = JsonMapper.builder().build().createObjectNode();
         gen.putArray("eos_token_id").add(151645);
         Path model = dir.resolve("qwen3-tools");

@@ -79,11 +79,10 @@ public final class CudaAttentionBench {
             System.out.printf(Locale.ROOT, "%nper-layer decode attention, %d query heads, %d KV heads, d %d, bf16 cache;"
                     + " TokenSelect k %d + %d sinks + %d local; median of %d graph replays%n", HEADS, KV_HEADS, D, topK,
                     128, 512, iters);
-            System.out.println("| context | full, fp32 kernel (K by chunks) | full, fp32 kernel (K row preloaded)"
-                    + " | full, tensor-core kernel | full (best): KV GB/s"
-                    + " | TokenSelect miss (select + attend) | of which selection (score, vote, top-k)"
-                    + " | miss, first device path | TokenSelect hit (attend) | full / miss | full / hit |");
-            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            System.out.println("| context | full, fp32 decode kernel | full, tensor-core decode kernel"
+                    + " | full (best): KV GB/s | TokenSelect miss (select + attend) | of which selection"
+                    + " (score, vote, top-k) | TokenSelect hit (attend) | full / miss | full / hit |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.forEach(System.out::println);
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
@@ -117,9 +116,8 @@ public final class CudaAttentionBench {
             CUdeviceptr step = track(owned, dev.upload(new int[] {0, len - 1}, "step"));
 
             // full attention: the decode step's kernel and split count (as CudaBackend.decodeSplits)
-            float fullChunked = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, 0);
-            float fullFp32 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, 1);
-            float fullTc = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, 2);
+            float fullFp32 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, false);
+            float fullTc = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, true);
 
             // TokenSelect: candidates are [nInit, len - nLocal)
             int from = nInit;
@@ -131,8 +129,6 @@ public final class CudaAttentionBench {
                     scratch, sel);
             Runnable attend = () -> k.attentionDecodeSelected(qDev, kv, tableDev, 0, sel, entries, invFreq, HEADS, out,
                     partial, partialCap);
-            Runnable attendGeneric = () -> k.attention(qDev, HEADS * D, kv, tableDev, 0, sel, entries, entries - 1, 1,
-                    0, invFreq, HEADS, out, HEADS * D, partial, partialCap);
             select.run();
             dev.synchronize();
             if (checkSelection) {
@@ -144,38 +140,23 @@ public final class CudaAttentionBench {
                 attend.run();
             });
             float hit = time(attend);
-            // the first device path (single-block vote and top-k), for comparison
-            CUdeviceptr scores = scratch;
-            CUdeviceptr vote = scratch.withByteOffset(4L * HEADS * count);
-            CUdeviceptr stats = vote.withByteOffset(4L * count);
-            float firstPath = time(() -> {
-                k.scores(qDev, kv, tableDev, 0, HEADS, from, count, scores);
-                k.tsSelect(scores, count, HEADS, count, topK, from, nInit, len, nLocal, stats, vote, sel);
-                attendGeneric.run();
-            });
-            float full = Math.min(fullChunked, Math.min(fullFp32, fullTc));
+            float full = Math.min(fullFp32, fullTc);
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
-            System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 by chunks / preloaded /"
-                    + " tensor cores), miss %.4f ms"
-                    + " (selection %.4f; first device path %.4f), hit %.4f ms%n", len, fullChunked, fullFp32, fullTc,
-                    miss, tSelect,
-                    firstPath, hit);
-            return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.0f | %.4f ms | %.4f ms | %.4f ms"
-                    + " | %.4f ms | %.2fx | %.1fx |", len, fullChunked, fullFp32, fullTc, gbps, miss, tSelect, firstPath, hit,
-                    full / miss, full / hit);
+            System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f ms (fp32 / tensor cores), miss %.4f ms"
+                    + " (selection %.4f), hit %.4f ms%n", len, fullFp32, fullTc, miss, tSelect, hit);
+            return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.0f | %.4f ms | %.4f ms | %.4f ms"
+                    + " | %.2fx | %.1fx |", len, fullFp32, fullTc, gbps, miss, tSelect, hit, full / miss, full / hit);
         } finally {
             for (CUdeviceptr p : owned) {
                 dev.free(p);
             }
             k.setTensorCoreDecode(false);
-            k.setPreloadedDecode(false);
         }
     }
 
     private float timeFull(CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step, CUdeviceptr invFreq,
-                           CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len, int variant) {
-        k.setTensorCoreDecode(variant == 2);
-        k.setPreloadedDecode(variant == 1);
+                           CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len, boolean tc) {
+        k.setTensorCoreDecode(tc);
         int perBlock = k.decodeTileKeys(D);
         int shares = (len + perBlock - 1) / perBlock;
         int want = Math.min(shares, (4 * dev.multiprocessors() + KV_HEADS - 1) / KV_HEADS);

@@ -184,8 +184,8 @@ public final class CudaBackend implements Backend {
     private final int tableStride;
     private final int[][] uploadedRows;
     private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
-    /** TokenSelect decode steps replayed from graphs (one per candidate capacity and parameters). */
-    private final Map<String, CUgraphExec> selectedGraphs = new HashMap<>();
+    /** TokenSelect decode steps replayed from graphs, one per candidate capacity (dropped when the parameters change). */
+    private final Map<Integer, CUgraphExec> selectedGraphs = new HashMap<>();
     private final SelectedDecode selected;
     /**
      * TokenSelect decode steps of one sequence replayed from a CUDA graph, selection cache and
@@ -861,18 +861,6 @@ public final class CudaBackend implements Backend {
                     return new int[0];
                 }
                 int want = Math.min(kk, count);
-                if (d != 64 && d != 128) { // the single-block kernels of ts_select.cu
-                    long hc = (long) heads * count;
-                    scoresBuf.ensure(hc + 2L * count + 2L * heads); // before the scores land in the buffer
-                    CUdeviceptr scores = deviceScores(layer, qbar, from, count);
-                    CUdeviceptr vote = scores.withByteOffset(4 * hc);
-                    CUdeviceptr stats = scores.withByteOffset(4 * (hc + count));
-                    CUdeviceptr chosen = scores.withByteOffset(4 * (hc + count + 2L * heads));
-                    int n = k.tsSelect(scores, count, heads, count, want, from, 0, to, 0, stats, vote, chosen);
-                    int[] top = new int[n];
-                    dev.copyToHost(top, chosen, n);
-                    return top;
-                }
                 uploadQbar(qbar);
                 // the selection's scratch and, behind it, the chosen indices
                 long scratch = (CudaKernels.selectScratchBytes(heads, count) + 3) / 4;
@@ -1046,8 +1034,7 @@ public final class CudaBackend implements Backend {
                 if (selected.ensureScratch(capacity)) {
                     dropSelectedGraphs();
                 }
-                String key = capacity + " " + p;
-                CUgraphExec graph = selectedGraphs.get(key);
+                CUgraphExec graph = selectedGraphs.get(capacity);
                 if (graph == null) {
                     graph = dev.capture(() -> {
                         for (DecodeOp op : decodeOps(1, -1, layer -> selected.record(layer, capacity, qkv, kv,
@@ -1055,7 +1042,7 @@ public final class CudaBackend implements Backend {
                             op.launch().run();
                         }
                     });
-                    selectedGraphs.put(key, graph);
+                    selectedGraphs.put(capacity, graph);
                 }
                 dev.replay(graph);
                 int[] am = new int[2];

@@ -137,14 +137,13 @@ final class CudaDecodeCheck {
             int from = nInit;
             int len = from + count + nLocal;
             CUdeviceptr ds = dev.upload(flat, "test");
-            CUdeviceptr stats = dev.alloc(8L * heads, "test");
-            CUdeviceptr vote = dev.alloc(4L * count, "test");
+            CUdeviceptr scratch = dev.alloc(CudaKernels.voteScratchBytes(heads, count), "test");
             CUdeviceptr out = dev.alloc(4L * (nInit + count + nLocal), "test");
-            int n = k.tsSelect(ds, count, heads, count, kk, from, nInit, len, nLocal, stats, vote, out);
+            int n = k.voteAndTopK(ds, count, heads, count, kk, from, nInit, len, nLocal, scratch, out);
             int[] got = new int[n];
             dev.copyToHost(got, out, n);
             float[] devVote = new float[count];
-            dev.copyToHost(devVote, vote, count);
+            dev.copyToHost(devVote, scratch.withByteOffset(8L * heads), count); // behind the per-head stats
             double voteErr = CudaSelfTest.relMax(devVote, hostVote);
             // the expected entries, and which candidates sit at the k-th vote (either side may take them)
             float kth = Float.POSITIVE_INFINITY;
@@ -177,9 +176,9 @@ final class CudaDecodeCheck {
                     }
                 }
             }
-            report.check(String.format(Locale.ROOT, "ts_vote + ts_topk_select H=%d candidates=%d k=%d (%d near ties)",
+            report.check(String.format(Locale.ROOT, "ts_vote + radix top-k H=%d candidates=%d k=%d (%d near ties)",
                     heads, count, kk, nearTies), layout && bad == 0 ? voteErr : Double.NaN, 1e-5);
-            for (CUdeviceptr p : new CUdeviceptr[] {ds, stats, vote, out}) {
+            for (CUdeviceptr p : new CUdeviceptr[] {ds, scratch, out}) {
                 dev.free(p);
             }
         }

@@ -317,23 +317,6 @@ public final class CudaKernels {
                 out);
     }
 
-    /**
-     * TokenSelect's selection on the device from scores[h][c] (row stride ld; {@link #scores}): the head
-     * soft vote into {@code vote} (count floats; {@code stats} holds 2·heads floats), then the best
-     * {@code min(k, count)} candidates by vote in ascending order, ties to the lower index, written as the
-     * attention's entries: out = [0, nInit) ++ (from + chosen) ++ [len - nLocal, len).
-     *
-     * @return the number of entries written
-     */
-    public int tsSelect(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
-                        int nLocal, CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr out) {
-        int kk = Math.min(k, count);
-        dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, ld, count, stats);
-        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote, null);
-        dev.launch("ts_topk_select", 1, 1, 1, 1024, 0, vote, count, kk, from, nInit, len, nLocal, out);
-        return nInit + kk + nLocal;
-    }
-
     private static final int SELECT_CHUNK = 8192; // ts_device_select.cu TS_CHUNK
     private static final int SELECT_BINS = 2048;
 
@@ -352,19 +335,26 @@ public final class CudaKernels {
     public static long selectScratchBytes(int heads, int count) {
         long floats = (long) heads * count            // scores
                 + (long) selectWarps(count) * heads * 2 // warps' softmax states
-                + 2L * heads                           // per-head max and 1 / sum
-                + count                                // vote
-                + 3L * SELECT_BINS                     // radix histograms
-                + 2L * blocks(count, SELECT_CHUNK);    // per-chunk counts
+                + voteScratchFloats(heads, count);
         return 4 * floats;
     }
 
+    /** Per-head max and 1 / sum, the vote, the radix histograms and the per-chunk counts. */
+    private static long voteScratchFloats(int heads, int count) {
+        return 2L * heads + count + 3L * SELECT_BINS + 2L * blocks(count, SELECT_CHUNK);
+    }
+
+    /** Bytes of scratch {@link #voteAndTopK} needs for {@code count} candidates. */
+    public static long voteScratchBytes(int heads, int count) {
+        return 4 * voteScratchFloats(heads, count);
+    }
+
     /**
-     * TokenSelect's selection on the device with every step spread over the card: tensor-core scores
-     * of the candidates [from, from + count) (each KV head read once for its query group), per-head
-     * softmax, head soft vote, and the best min(k, count) by vote (radix select, ties to the lower
-     * index), written as out = [0, nInit) ++ (chosen, ascending) ++ [len - nLocal, len). Nine launches,
-     * no host round trip, so it can be captured.
+     * TokenSelect's selection on the device with every step spread over the card: the scores of the
+     * candidates [from, from + count) (on tensor cores for head dims 64 and 128, each KV head read once
+     * for its query group; else {@link #scores}), per-head softmax, head soft vote, and the best
+     * min(k, count) by vote (radix select, ties to the lower index), written as out = [0, nInit) ++
+     * (chosen, ascending) ++ [len - nLocal, len). No host round trip, so it can be captured.
      *
      * @param scratch at least {@link #selectScratchBytes} bytes
      * @return the number of entries written
@@ -378,37 +368,57 @@ public final class CudaKernels {
      * The same with the step's values on the device, for a captured decode step: with {@code ctrl}
      * set, every kernel returns at once when ctrl[0] is 1 (a selection-cache hit) and reads the
      * candidates from ctrl[1] and the cached length from ctrl[2]; {@code count} is then the capacity
-     * the launch is sized for (at least ctrl[1], and above k) and {@code len} is unused.
+     * the launch is sized for (at least ctrl[1], and above k) and {@code len} is unused. Head dims 64
+     * and 128 only.
      */
     public int selectOnDevice(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
                               int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out,
                               CUdeviceptr ctrl) {
         int d = kv.headDim();
-        if (d != 64 && d != 128) {
-            throw new IllegalArgumentException("device selection is built for head dims 64 and 128, got " + d);
+        boolean tensorCores = d == 64 || d == 128;
+        if (ctrl != null && !tensorCores) {
+            throw new IllegalArgumentException("a captured selection is built for head dims 64 and 128, got " + d);
         }
-        int group = heads / kv.kvHeads();
-        int kk = Math.min(k, count);
-        int tpw = selectTilesPerWarp(count);
         int warps = selectWarps(count);
-        int chunks = blocks(count, SELECT_CHUNK);
-        long at = 0;
         CUdeviceptr scores = scratch;
-        at += (long) heads * count;
-        CUdeviceptr warpStats = scratch.withByteOffset(4 * at);
-        at += (long) warps * heads * 2;
-        CUdeviceptr stats = scratch.withByteOffset(4 * at);
-        at += 2L * heads;
-        CUdeviceptr vote = scratch.withByteOffset(4 * at);
-        at += count;
-        CUdeviceptr hist = scratch.withByteOffset(4 * at);
-        at += 3L * SELECT_BINS;
-        CUdeviceptr chunkCounts = scratch.withByteOffset(4 * at);
-        dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(), table,
-                kv.blockSize(), layer, kv.kvHeads(), group, from, count, tpw, scores, (long) count, warpStats, ctrl);
-        dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, stats, ctrl);
-        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, (long) count, heads, count, stats, vote,
-                ctrl);
+        CUdeviceptr warpStats = scratch.withByteOffset(4L * heads * count);
+        CUdeviceptr rest = warpStats.withByteOffset(4L * warps * heads * 2);
+        if (tensorCores) {
+            dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(),
+                    table, kv.blockSize(), layer, kv.kvHeads(), heads / kv.kvHeads(), from, count,
+                    selectTilesPerWarp(count), scores, (long) count, warpStats, ctrl);
+            dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, rest, ctrl);
+        } else {
+            scores(qbar, kv, table, layer, heads, from, count, scores);
+            dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, (long) count, count, rest);
+        }
+        return topKOfVotes(scores, count, heads, count, k, from, nInit, len, nLocal, rest, out, ctrl);
+    }
+
+    /**
+     * The head soft vote and top-k of given scores[h][c] (row stride ld), as {@link #selectOnDevice}
+     * takes them after its scores: out = [0, nInit) ++ (from + the best min(k, count) by vote,
+     * ascending, ties to the lower index) ++ [len - nLocal, len).
+     *
+     * @param scratch at least {@link #voteScratchBytes}: stats (2·heads floats), vote, radix state
+     * @return the number of entries written
+     */
+    public int voteAndTopK(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
+                           int nLocal, CUdeviceptr scratch, CUdeviceptr out) {
+        dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, ld, count, scratch);
+        return topKOfVotes(scores, ld, heads, count, k, from, nInit, len, nLocal, scratch, out, null);
+    }
+
+    /** The vote and radix top-k, the per-head stats already at the start of {@code scratch}. */
+    private int topKOfVotes(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
+                            int nLocal, CUdeviceptr scratch, CUdeviceptr out, CUdeviceptr ctrl) {
+        int kk = Math.min(k, count);
+        int chunks = blocks(count, SELECT_CHUNK);
+        CUdeviceptr stats = scratch;
+        CUdeviceptr vote = stats.withByteOffset(8L * heads);
+        CUdeviceptr hist = vote.withByteOffset(4L * count);
+        CUdeviceptr chunkCounts = hist.withByteOffset(4L * 3 * SELECT_BINS);
+        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote, ctrl);
         dev.launch("ts_radix_clear", blocks(3 * SELECT_BINS, 256), 1, 1, 256, 0, hist, 3 * SELECT_BINS, ctrl);
         for (int pass = 0; pass < 3; pass++) {
             dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, vote, count, kk, pass, hist, ctrl);
@@ -496,19 +506,22 @@ public final class CudaKernels {
         return cols <= STAGED_INPUT_MAX && 4L * cols + 1024 <= dev.maxSharedMemoryOptin();
     }
 
-    /** The batched GEMV entry point for {@code group} input vectors (1 to 8) and a matrix of {@code rows}. */
-    static String gemvBatchKernel(int group, int rows, int sms, boolean multiRow) {
+    /** Weight rows per warp of the batched GEMV for {@code group} input vectors (1 to 8) and {@code rows} rows. */
+    static int gemvRowsPerWarp(int group, int rows, int sms, boolean multiRow) {
         boolean tall = rows >= 4 * 8 * 2 * sms;
-        int rowsPerWarp;
         if (group == 1) {
-            rowsPerWarp = tall ? 4 : 1;
-        } else if (multiRow) {
+            return tall ? 4 : 1;
+        }
+        if (multiRow) {
             // more rows per warp read each input once for more weight rows, as long as the grid still
             // gives every SM two blocks
-            rowsPerWarp = tall ? 4 : 2;
-        } else {
-            rowsPerWarp = group <= 4 ? 2 : 1;
+            return tall ? 4 : 2;
         }
+        return group <= 4 ? 2 : 1;
+    }
+
+    /** The batched GEMV entry point for {@code group} input vectors and {@code rowsPerWarp}. */
+    static String gemvBatchKernel(int group, int rowsPerWarp) {
         return "gemv_batch_r" + rowsPerWarp + "_b" + group;
     }
 
@@ -521,13 +534,10 @@ public final class CudaKernels {
         }
         for (int b0 = 0; b0 < nb; b0 += GEMV_MAX_BATCH) {
             int group = Math.min(GEMV_MAX_BATCH, nb - b0);
-            String kernel = gemvBatchKernel(group, rows, sms, multiRowBatches);
-            int rowsPerWarp = kernel.charAt("gemv_batch_r".length()) - '0';
-            int shared = 0;
-            if (kernel.equals("gemv_batch_r1_b1") && stagedInputFits(cols)) {
-                kernel = "gemv_batch_xs_r1_b1";
-                shared = 4 * cols;
-            }
+            int rowsPerWarp = gemvRowsPerWarp(group, rows, sms, multiRowBatches);
+            boolean staged = group == 1 && rowsPerWarp == 1 && stagedInputFits(cols);
+            String kernel = staged ? "gemv_batch_xs_r1_b1" : gemvBatchKernel(group, rowsPerWarp);
+            int shared = staged ? 4 * cols : 0;
             dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, shared, w,
                     x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, xMode, normW, eps,
                     rows, cols, accumulate ? 1 : 0,
@@ -583,18 +593,6 @@ public final class CudaKernels {
         return multiRowBatches;
     }
 
-    /**
-     * The fp32 decode attention kernel that issues a key row's loads before its arithmetic
-     * ({@code attn_decode_pl_d*}) instead of one chunk of dims at a time. Off: on an H200 it took
-     * 1.75 ms per layer at 1M tokens against 1.33 (its registers cost occupancy); the attention
-     * benchmark times both.
-     */
-    private volatile boolean preloadedDecode;
-
-    void setPreloadedDecode(boolean on) {
-        preloadedDecode = on;
-    }
-
     /** Head dims the decode attention kernel is built for. */
     static boolean attentionDecodeFits(int d, int group) {
         return (d == 32 || d == 64 || d == 128) && group <= 8;
@@ -613,7 +611,7 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
-        dev.launch((tc ? "attn_decode_tc_d" : preloadedDecode ? "attn_decode_pl_d" : "attn_decode_d") + d, kv.kvHeads(),
+        dev.launch((tc ? "attn_decode_tc_d" : "attn_decode_d") + d, kv.kvHeads(),
                 batch, nsplit, 128,
                 tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,

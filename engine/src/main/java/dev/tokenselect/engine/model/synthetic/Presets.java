@@ -32,6 +32,28 @@ public final class Presets {
         return PRESETS.keySet();
     }
 
+    /**
+     * A tiny Qwen3 (2 layers, hidden 32, 4 query heads and 2 KV heads of dim 16) for tests and examples
+     * that need a real architecture, not a released geometry.
+     */
+    public static ObjectNode tinyQwen3(int vocabSize) {
+        ObjectNode c = JSON.createObjectNode();
+        c.putArray("architectures").add("Qwen3ForCausalLM");
+        c.put("model_type", "qwen3");
+        c.put("hidden_size", 32);
+        c.put("intermediate_size", 64);
+        c.put("num_hidden_layers", 2);
+        c.put("num_attention_heads", 4);
+        c.put("num_key_value_heads", 2);
+        c.put("head_dim", 16);
+        c.put("vocab_size", vocabSize);
+        c.put("rms_norm_eps", 1e-6);
+        c.put("rope_theta", 1000000.0);
+        c.put("tie_word_embeddings", false);
+        c.put("max_position_embeddings", 4096);
+        return c;
+    }
+
     private static ObjectNode base(String arch, String type, int hidden, int ffn, int layers, int heads, int kvHeads,
                                    int vocab, double theta, double eps, boolean tied, int maxPos) {
         ObjectNode c = JSON.createObjectNode();

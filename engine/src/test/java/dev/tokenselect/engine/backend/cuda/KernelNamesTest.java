@@ -59,7 +59,8 @@ class KernelNamesTest {
             for (int rows : rowCounts) {
                 for (int group = 1; group <= CudaKernels.GEMV_MAX_BATCH; group++) {
                     for (boolean multiRow : new boolean[] {false, true}) {
-                        String kernel = CudaKernels.gemvBatchKernel(group, rows, sms, multiRow);
+                        String kernel = CudaKernels.gemvBatchKernel(group,
+                                CudaKernels.gemvRowsPerWarp(group, rows, sms, multiRow));
                         assertTrue(entryPoints.contains(kernel), kernel + " for " + group + " vectors, " + rows
                                 + " rows, " + sms + " SMs, multi-row " + multiRow + " is not in the CUDA sources");
                     }
