@@ -28,8 +28,8 @@
 #    4096 131072), summed per kernel by ncu_summary.py. Not in the default STEPS.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
-# ENGINE_JAVA_OPTS reach the engine's JVM in step 3 (e.g. -Dtokenselect.cuda.graphSelection=true to time
-# TokenSelect decode steps replayed from the graph there).
+# ENGINE_JAVA_OPTS reach the engine's JVM in step 3 (e.g. -Dtokenselect.cuda.graphSelection=false to time
+# TokenSelect decode steps with the selection cache on the host there).
 # STEPS="1 2 3 4 5 6 7" (the default) picks steps and their order (2 must come before 3, 4 and 7); SKIP_HF_GENERATE=1 leaves out step 5.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

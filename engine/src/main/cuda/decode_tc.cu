@@ -1,16 +1,52 @@
 // Decode attention on tensor cores: the same function as attn_decode (one new token per sequence,
 // full causal attention over the paged cache, optional sliding window, split-K over the context),
-// with the GQA group's query heads as the rows of an m16 tile. A block takes one KV head of one
-// sequence and a range of 64-key tiles; the 128 threads load each tile once (keys rotated at their
-// positions in fp32, split into bf16 hi + lo; values converted to fp16 and transposed), then each of
-// the 4 warps multiplies the group's queries with 16 of the tile's keys (scores from Qhi Khi + Qlo Khi
-// + Qhi Klo, about 16 mantissa bits), keeps its own online softmax and P V accumulators (fp16 P and
-// V, fp32 sums), and the warps merge at the end. Rows G..15 of the m16 tile are padding.
+// with the GQA group's query heads as the rows of an m16 tile (rows G..15 are padding).
+//
+// A block takes one KV head of one sequence and a range of 64-key tiles. The raw bf16 K and V rows of
+// each tile stream into shared memory through a TCD_STAGES-deep cp.async ring, so two tiles are in
+// flight while one is computed; nothing is converted on the way in. Each of the 4 warps then takes 16
+// keys of the tile: ldmatrix hands it K fragments whose rotary partners (dims i and i + D/2) sit in the
+// same thread, so the key is rotated at its position in registers (fp32) and split into bf16 hi + lo;
+// the scores are Qhi Khi + Qlo Khi + Qhi Klo (about 16 mantissa bits). The score fragments are the P
+// fragments of P V (P split into hi + lo as well, V exact in bf16, fetched by ldmatrix.trans), with an
+// online softmax in base 2 per warp; the warps merge at the end.
 // grid (kvHeads, B, nsplit), block 128; partials for attn_combine as attn_decode writes them.
 #include "common.cuh"
 
 #define TCD_TK 64
 #define TCD_PAD 8
+#define TCD_STAGES 3
+
+__device__ __forceinline__ void tcd_cp_async16(void *smem, const void *gmem) {
+    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(const void *smem, uint32_t &r0, uint32_t &r1, uint32_t &r2, uint32_t &r3) {
+    unsigned a = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(const void *smem, uint32_t &r0, uint32_t &r1, uint32_t &r2,
+                                                  uint32_t &r3) {
+    unsigned a = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
+}
+
+/** x, y as packed bf16 hi and the packed bf16 of what hi leaves (x - hi, y - hi'). */
+__device__ __forceinline__ void split_bf16x2(float x, float y, uint32_t &hi, uint32_t &lo) {
+    hi = pack_bf16x2(x, y);
+    float hx, hy;
+    unpack_bf16x2(hi, hx, hy);
+    lo = pack_bf16x2(x - hx, y - hy);
+}
+
+/** Shared memory of attn_decode_tc_d*: the K and V ring (bf16, padded rows). */
+__host__ __device__ constexpr int tcd_shared_bytes(int d) {
+    return TCD_STAGES * 2 * TCD_TK * (d + TCD_PAD) * 2;
+}
 
 template <int D>
 __device__ __forceinline__ void attn_decode_tc_body(
@@ -19,18 +55,16 @@ __device__ __forceinline__ void attn_decode_tc_body(
         const int *__restrict__ step, int B, int window, const float *__restrict__ invFreq, int G, float scale,
         float *__restrict__ out, int ldo, float *__restrict__ partial) {
     constexpr int HALF = D / 2;
-    constexpr int LD = D + TCD_PAD;
-    constexpr int LDV = TCD_TK + TCD_PAD;
-    constexpr int DT = D / 8;
+    constexpr int LD = D + TCD_PAD;       // bf16 per shared row: 16-byte rows, ldmatrix without bank conflicts
+    constexpr int KS = HALF / 16;         // k16 steps per half of the head dim
+    constexpr int DT = D / 8;             // n8 tiles of the output
+    constexpr int STAGE = 2 * TCD_TK * LD;  // K rows then V rows
+    constexpr float LOG2E = 1.4426950408889634f;
     extern __shared__ __align__(16) unsigned char tcd_smem[];
-    bf16 *qh = reinterpret_cast<bf16 *>(tcd_smem);        // [16][LD]
-    bf16 *ql = qh + 16 * LD;                               // [16][LD]
-    bf16 *kh = ql + 16 * LD;                               // [64][LD]
-    bf16 *kl = kh + TCD_TK * LD;                           // [64][LD]
-    __half *vt = reinterpret_cast<__half *>(kl + TCD_TK * LD);  // [D][LDV]
-    float *wm = reinterpret_cast<float *>(vt + D * LDV);   // [4][8]
-    float *wl = wm + 32;                                   // [4][8]
-    float *wacc = wl + 32;                                 // [4][8][D]
+    bf16 *ring = reinterpret_cast<bf16 *>(tcd_smem);
+    __shared__ float freq[HALF];
+    __shared__ float wm[32], wl[32];
+    __shared__ float qrot[8][D];
 
     int g = blockIdx.x, b = blockIdx.y, split = blockIdx.z, nsplit = gridDim.z;
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -39,126 +73,183 @@ __device__ __forceinline__ void attn_decode_tc_body(
     int pos = step[B + b];
     int len = pos + 1;
     const int *table = tables + (size_t) b * tableStride;
-
-    // the group's queries, rotated at pos, scaled, as hi + lo; rows G..15 zero
-    for (int idx = tid; idx < 16 * HALF; idx += blockDim.x) {
-        int r = idx / HALF, i = idx % HALF;
-        float a = 0.f, c = 0.f;
-        if (r < G) {
-            const float *src = q + (size_t) b * ldq + (size_t) (g * G + r) * D;
-            rope_pair(src[i], src[i + HALF], invFreq[i], pos, a, c);
-            a *= scale;
-            c *= scale;
-        }
-        store_split(&qh[r * LD + i], &ql[r * LD + i], a);
-        store_split(&qh[r * LD + i + HALF], &ql[r * LD + i + HALF], c);
-    }
+    size_t valueOffset = (size_t) kvHeads * bs * D;
 
     int lo = window > 0 ? max(0, len - window) : 0;
     int tiles = (len - lo + TCD_TK - 1) / TCD_TK;
     int tps = (tiles + nsplit - 1) / nsplit;
     int t0 = split * tps, t1 = min(tiles, t0 + tps);
 
+    // one tile's raw K and V rows into a ring stage: a key's K row and V row are D / 8 16-byte chunks
+    // each, so a warp copies 32 / (D / 4) keys per pass (contiguous 2 x D x 2 bytes per key); keys past
+    // the end copy the last key (finite, weight 0). Page lookups by shift and mask when bs is a power of two.
+    constexpr int CPR = D / 8;               // chunks per row
+    constexpr int KPP = 32 / (2 * CPR);      // keys per warp pass
+    int within = lane % (2 * CPR);
+    bool isV = within >= CPR;
+    int chunk = within % CPR;
+    size_t headOff = ((size_t) (2 * layer) * kvHeads + g) * (size_t) bs * D + (isV ? valueOffset : 0) + 8 * chunk;
+    int bsShift = (bs & (bs - 1)) == 0 ? __ffs(bs) - 1 : -1;
+    auto load_tile = [&](int t, int stage) {
+        bf16 *dst = ring + stage * STAGE + (isV ? TCD_TK * LD : 0) + 8 * chunk;
+        int j0 = lo + t * TCD_TK;
+#pragma unroll 4
+        for (int kr = warp * KPP + lane / (2 * CPR); kr < TCD_TK; kr += 4 * KPP) {
+            int j = min(j0 + kr, len - 1);
+            int page = bsShift >= 0 ? j >> bsShift : j / bs;
+            int slot = bsShift >= 0 ? j & (bs - 1) : j % bs;
+            size_t off = (size_t) table[page] * (size_t) blockElems + headOff + (size_t) slot * D;
+            tcd_cp_async16(dst + kr * LD, pool + off);
+        }
+    };
+    for (int s = 0; s < TCD_STAGES - 1; s++) {
+        if (t0 + s < t1) load_tile(t0 + s, s);
+        asm volatile("cp.async.commit_group;\n" ::);
+    }
+
+    // the group's queries rotated at pos and scaled by scale * log2(e), staged once per block, then
+    // this thread's fragments as bf16 hi + lo: qh[k][0] holds dims 16k + 2t4 (+1) of row gr, qh[k][1]
+    // dims 16k + 8 + 2t4 (+1); rows gr + 8 (and gr >= G) are zero
+    float qscale = scale * LOG2E;
+    for (int i = tid; i < HALF; i += blockDim.x) freq[i] = invFreq[i];
+    for (int idx = tid; idx < 8 * HALF; idx += blockDim.x) {
+        int r = idx / HALF, i = idx % HALF;
+        float a = 0.f, c = 0.f;
+        if (r < G) {
+            const float *src = q + (size_t) b * ldq + (size_t) (g * G + r) * D;
+            rope_pair(src[i], src[i + HALF], invFreq[i], pos, a, c);
+        }
+        qrot[r][i] = a * qscale;
+        qrot[r][i + HALF] = c * qscale;
+    }
+    __syncthreads();
+    uint32_t qh[2 * KS][2], ql[2 * KS][2];
+#pragma unroll
+    for (int k = 0; k < 2 * KS; k++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            int i = 16 * k + 8 * h + 2 * t4;
+            split_bf16x2(qrot[gr][i], qrot[gr][i + 1], qh[k][h], ql[k][h]);
+        }
+
     float o[DT][4];
 #pragma unroll
     for (int j = 0; j < DT; j++)
 #pragma unroll
         for (int e = 0; e < 4; e++) o[j][e] = 0.f;
-    float mrow = NEG_INF, lrow = 0.f;  // row gr (a head); row gr + 8 is padding
+    float mrow = NEG_INF, lrow = 0.f;  // row gr, base 2
+    int kbase = warp * 16;
 
     for (int t = t0; t < t1; t++) {
-        int j0 = lo + t * TCD_TK;
-        __syncthreads();  // the previous tile is consumed (the first time: Q is staged)
-        for (int idx = tid; idx < TCD_TK * (HALF / 8); idx += blockDim.x) {
-            int kr = idx / (HALF / 8), c0 = (idx % (HALF / 8)) * 8;
-            int j = j0 + kr;
-            stage_rotated_kv<HALF>(pool, table, bs, blockElems, layer, kvHeads, g, j, j, j < len, c0, invFreq, kh, kl, LD,
-                                   vt, LDV, kr);
-        }
-        __syncthreads();
+        int stage = (t - t0) % TCD_STAGES;
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(TCD_STAGES - 2));
+        __syncthreads();  // tile t has landed for every thread; the stage refilled below is consumed
+        if (t + TCD_STAGES - 1 < t1) load_tile(t + TCD_STAGES - 1, (t + TCD_STAGES - 1 - t0) % TCD_STAGES);
+        asm volatile("cp.async.commit_group;\n" ::);
 
-        // this warp's 16 keys: two n8 tiles of scores
-        int kbase = warp * 16;
+        const bf16 *ks = ring + stage * STAGE;
+        const bf16 *vs = ks + TCD_TK * LD;
+        int j0 = lo + t * TCD_TK;
+
+        // scores of this warp's 16 keys: two n8 tiles; row gr, keys 2t4 and 2t4 + 1 of each
         float s[2][4];
 #pragma unroll
-        for (int j = 0; j < 2; j++)
+        for (int n = 0; n < 2; n++) {
 #pragma unroll
-            for (int e = 0; e < 4; e++) s[j][e] = 0.f;
+            for (int e = 0; e < 4; e++) s[n][e] = 0.f;
+            int key = kbase + 8 * n + gr;        // the key of this thread's B fragments
+            float jf = (float) (j0 + key);
+            // ldmatrix: lanes 8m..8m+7 address rows of matrix m = (dims +0 | +8) x (first | second half)
+            const bf16 *rowp = ks + (kbase + 8 * n + (lane & 7)) * LD + ((lane >> 3) & 1) * 8 + (lane >> 4) * HALF;
 #pragma unroll
-        for (int kk = 0; kk < D; kk += 16) {
-            const bf16 *qa = qh + gr * LD + kk + 2 * t4;
-            const bf16 *qb = ql + gr * LD + kk + 2 * t4;
-            uint32_t ah0 = *reinterpret_cast<const uint32_t *>(qa);
-            uint32_t ah1 = *reinterpret_cast<const uint32_t *>(qa + 8 * LD);
-            uint32_t ah2 = *reinterpret_cast<const uint32_t *>(qa + 8);
-            uint32_t ah3 = *reinterpret_cast<const uint32_t *>(qa + 8 * LD + 8);
-            uint32_t al0 = *reinterpret_cast<const uint32_t *>(qb);
-            uint32_t al1 = *reinterpret_cast<const uint32_t *>(qb + 8 * LD);
-            uint32_t al2 = *reinterpret_cast<const uint32_t *>(qb + 8);
-            uint32_t al3 = *reinterpret_cast<const uint32_t *>(qb + 8 * LD + 8);
+            for (int k = 0; k < KS; k++) {
+                uint32_t r0, r1, r2, r3;
+                ldmatrix_x4(rowp + 16 * k, r0, r1, r2, r3);
+                float ka[4], kb[4];
+                unpack_bf16x2(r0, ka[0], ka[1]);
+                unpack_bf16x2(r1, ka[2], ka[3]);
+                unpack_bf16x2(r2, kb[0], kb[1]);
+                unpack_bf16x2(r3, kb[2], kb[3]);
+                float ra[4], rb[4];
 #pragma unroll
-            for (int j = 0; j < 2; j++) {
-                const bf16 *kp = kh + (kbase + j * 8 + gr) * LD + kk + 2 * t4;
-                const bf16 *kq = kl + (kbase + j * 8 + gr) * LD + kk + 2 * t4;
-                uint32_t bh0 = *reinterpret_cast<const uint32_t *>(kp);
-                uint32_t bh1 = *reinterpret_cast<const uint32_t *>(kp + 8);
-                uint32_t bl0 = *reinterpret_cast<const uint32_t *>(kq);
-                uint32_t bl1 = *reinterpret_cast<const uint32_t *>(kq + 8);
-                mma_bf16_16816(s[j], al0, al1, al2, al3, bh0, bh1);
-                mma_bf16_16816(s[j], ah0, ah1, ah2, ah3, bl0, bl1);
-                mma_bf16_16816(s[j], ah0, ah1, ah2, ah3, bh0, bh1);
+                for (int e = 0; e < 4; e++) {
+                    int i = 16 * k + (e >> 1) * 8 + 2 * t4 + (e & 1);
+                    float sn, cs;
+                    sincos_reduced(__fmul_rn(jf, freq[i]), &sn, &cs);
+                    ra[e] = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
+                    rb[e] = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
+                }
+                uint32_t ah0, al0, ah1, al1, bh0, bl0, bh1, bl1;
+                split_bf16x2(ra[0], ra[1], ah0, al0);
+                split_bf16x2(ra[2], ra[3], ah1, al1);
+                split_bf16x2(rb[0], rb[1], bh0, bl0);
+                split_bf16x2(rb[2], rb[3], bh1, bl1);
+                mma_bf16_16816(s[n], ql[k][0], 0u, ql[k][1], 0u, ah0, ah1);
+                mma_bf16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, al0, al1);
+                mma_bf16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, ah0, ah1);
+                mma_bf16_16816(s[n], ql[k + KS][0], 0u, ql[k + KS][1], 0u, bh0, bh1);
+                mma_bf16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bl0, bl1);
+                mma_bf16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bh0, bh1);
             }
         }
-        // mask keys past the end; online softmax of row gr over the warp's 16 keys (a row lives in one quad)
+        // keys past the end; online softmax of row gr (a row lives in one quad)
         float tmax = NEG_INF;
 #pragma unroll
-        for (int j = 0; j < 2; j++) {
+        for (int n = 0; n < 2; n++) {
 #pragma unroll
             for (int e = 0; e < 2; e++) {
-                int key = j0 + kbase + j * 8 + 2 * t4 + e;
-                if (key >= len) s[j][e] = NEG_INF;
-                tmax = fmaxf(tmax, s[j][e]);
+                if (j0 + kbase + 8 * n + 2 * t4 + e >= len) s[n][e] = NEG_INF;
+                tmax = fmaxf(tmax, s[n][e]);
             }
         }
         tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 1));
         tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 2));
         float mNew = fmaxf(mrow, tmax);
-        float corr = mNew == NEG_INF ? 1.f : expf(mrow - mNew);
-        mrow = mNew;
-        lrow *= corr;
-        float p[2][2];
+        if (mNew != NEG_INF) {  // else every key of the warp's share is past the end: nothing to add
+            float corr = exp2f(mrow - mNew);  // 0 the first time
+            mrow = mNew;
+            float p[2][2];
+            float rowSum = 0.f;
 #pragma unroll
-        for (int j = 0; j < 2; j++) {
+            for (int n = 0; n < 2; n++)
 #pragma unroll
-            for (int e = 0; e < 2; e++) {
-                p[j][e] = s[j][e] == NEG_INF ? 0.f : expf(s[j][e] - mNew);
-                lrow += p[j][e];
+                for (int e = 0; e < 2; e++) {
+                    p[n][e] = exp2f(s[n][e] - mNew);  // exp2(-inf) = 0
+                    rowSum += p[n][e];
+                }
+            lrow = lrow * corr + rowSum;
+#pragma unroll
+            for (int j = 0; j < DT; j++) {
+                o[j][0] *= corr;
+                o[j][1] *= corr;
+            }
+            uint32_t ph0, pl0, ph1, pl1;
+            split_bf16x2(p[0][0], p[0][1], ph0, pl0);
+            split_bf16x2(p[1][0], p[1][1], ph1, pl1);
+            // O += P V: V fragments by ldmatrix.trans (matrices: keys +0 | +8 x dims +0 | +8)
+            const bf16 *vrow = vs + (kbase + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + (lane >> 4) * 8;
+#pragma unroll
+            for (int j = 0; j < DT; j += 2) {
+                uint32_t v0, v1, v2, v3;
+                ldmatrix_x4_trans(vrow + 8 * j, v0, v1, v2, v3);
+                mma_bf16_16816(o[j], ph0, 0u, ph1, 0u, v0, v1);
+                mma_bf16_16816(o[j], pl0, 0u, pl1, 0u, v0, v1);
+                mma_bf16_16816(o[j + 1], ph0, 0u, ph1, 0u, v2, v3);
+                mma_bf16_16816(o[j + 1], pl0, 0u, pl1, 0u, v2, v3);
             }
         }
-#pragma unroll
-        for (int j = 0; j < DT; j++) {
-            o[j][0] *= corr;
-            o[j][1] *= corr;
-        }
-        // O += P V over the warp's 16 keys (one k16 step); the padding rows' P is zero
-        uint32_t a0 = pack_f16x2(p[0][0], p[0][1]);
-        uint32_t a2 = pack_f16x2(p[1][0], p[1][1]);
-#pragma unroll
-        for (int j = 0; j < DT; j++) {
-            const __half *vp = vt + (j * 8 + gr) * LDV + kbase + 2 * t4;
-            uint32_t b0 = *reinterpret_cast<const uint32_t *>(vp);
-            uint32_t b1 = *reinterpret_cast<const uint32_t *>(vp + 8);
-            mma_f16_16816(o[j], a0, 0u, a2, 0u, b0, b1);
-        }
     }
+    asm volatile("cp.async.wait_group 0;\n" ::);
 
-    // row sums over the quad, then the warps merge through shared memory (rows < G only)
+    // row sums over the quad, then the warps merge through shared memory (rows < G only), the ring
+    // reused as the merge buffer; maxima back to natural-log units for the merge and attn_combine
     lrow += __shfl_xor_sync(0xffffffffu, lrow, 1);
     lrow += __shfl_xor_sync(0xffffffffu, lrow, 2);
     __syncthreads();
+    float *wacc = reinterpret_cast<float *>(tcd_smem);  // [4][8][D]
     if (gr < G) {
         if (t4 == 0) {
-            wm[warp * 8 + gr] = mrow;
+            wm[warp * 8 + gr] = mrow == NEG_INF ? NEG_INF : mrow * (1.f / LOG2E);
             wl[warp * 8 + gr] = lrow;
         }
 #pragma unroll
@@ -172,7 +263,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
 }
 
 #define TCD_ENTRY(NAME, D)                                                                                        \
-    extern "C" __global__ void __launch_bounds__(128) NAME(                                                      \
+    extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
             int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
             float scale, float *out, int ldo, float *partial) {                                                  \

@@ -150,7 +150,7 @@ public final class CudaAttentionBench {
             for (CUdeviceptr p : owned) {
                 dev.free(p);
             }
-            k.setTensorCoreDecode(false);
+            k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
         }
     }
 

@@ -233,7 +233,6 @@ final class CudaDecodeCheck {
                 }
                 tok = CudaSelfTest.argmax(h);
             }
-            backend.setGraphSelection(false);
             var hs = host.selectionStats();
             var gs = graph.selectionStats();
             String counts = String.format(Locale.ROOT, "host hits/misses/selections %d/%d/%d, graph %d/%d/%d",
@@ -243,7 +242,7 @@ final class CudaDecodeCheck {
                     && hs.cacheMisses() == gs.cacheMisses() && hs.selections() == gs.selections() ? worst : Double.NaN,
                     2e-3);
         } finally {
-            backend.setGraphSelection(false);
+            backend.setGraphSelection(CudaBackend.GRAPH_SELECTION_DEFAULT);
         }
     }
 
@@ -289,7 +288,7 @@ final class CudaDecodeCheck {
                 }
             }
         }
-        backend.setTensorCoreDecode(false);
+        backend.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
         for (int batch : new int[] {3, 11}) {
             List<CudaSequence> batched = new ArrayList<>();
             List<CudaSequence> single = new ArrayList<>();
@@ -394,11 +393,13 @@ final class CudaDecodeCheck {
                     line += String.format(Locale.ROOT, "; eager launches %.1f tok/s (graph %.2fx)", eager, tps / eager);
                 }
                 int d = c.headDim();
-                if (d == 64 || d == 128) {
-                    backend.setTensorCoreDecode(true);
-                    double tc = timeDecode(backend, seq, steps);
-                    backend.setTensorCoreDecode(false);
-                    line += String.format(Locale.ROOT, "; tensor-core attention %.1f tok/s (%.0f%%)", tc, 100 * tc / bound);
+                if (d == 64 || d == 128) { // the other decode attention kernel, side by side
+                    boolean tcDefault = CudaKernels.TENSOR_CORE_DECODE_DEFAULT;
+                    backend.setTensorCoreDecode(!tcDefault);
+                    double other = timeDecode(backend, seq, steps);
+                    backend.setTensorCoreDecode(tcDefault);
+                    line += String.format(Locale.ROOT, "; %s attention %.1f tok/s (%.0f%%)",
+                            tcDefault ? "fp32" : "tensor-core", other, 100 * other / bound);
                 }
                 if (depth < 32768) {
                     System.out.println("     " + line);

@@ -120,7 +120,7 @@ public final class CudaSelfTest {
             section("transformers models", () -> new CudaLargeModels(this).run(dir, bench));
         }
         if (models) {
-            section("TokenSelect decode graph (off by default)", this::graphSelection);
+            section("TokenSelect decode graph against the host path", this::graphSelection);
         }
         if (kernels) {
             CudaDevice last = CudaDevice.open(0);
@@ -522,7 +522,9 @@ public final class CudaSelfTest {
             {4, 1, 16, 100, 50, 32, 0}, {14, 2, 64, 2000, 1, 0, 1}, {4, 2, 32, 1500, 64, 0, 1},
             {8, 8, 256, 700, 3, 0, 0}, {14, 2, 64, 300, 100, 64, 0}, {28, 4, 128, 1000, 200, 0, 0},
             {16, 8, 128, 0, 130, 0, 0}, {28, 4, 128, 6000, 20, 0, 0}, {14, 2, 64, 3000, 33, 0, 0}, {28, 4, 128, 5000, 1, 0, 1},
-            {8, 8, 32, 900, 1, 0, 1}, {28, 4, 128, 3000, 64, 0, 1}, {14, 2, 64, 2000, 100, 0, 1}};
+            {8, 8, 32, 900, 1, 0, 1}, {28, 4, 128, 3000, 64, 0, 1}, {14, 2, 64, 2000, 100, 0, 1},
+            {28, 4, 128, 5000, 1, 0, 0}, {28, 4, 128, 3001, 1, 700, 0}, {32, 4, 128, 2000, 1, 0, 0},
+            {16, 8, 64, 777, 1, 0, 0}};
 
     /**
      * Paths built but off by default, checked on their own device context after everything else, so a
@@ -671,6 +673,24 @@ public final class CudaSelfTest {
             k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
             check(name + " [decode kernel]", relL2(download(dev, out2, heads * d), ref), 1e-4);
             dev.free(out2);
+        }
+
+        if (!selected && n == 1 && CudaKernels.attentionDecodeFits(d, group)) { // the decode step's kernels
+            CUdeviceptr step = dev.upload(new int[] {0, total - 1}, "t");
+            for (boolean tc : d == 64 || d == 128 ? new boolean[] {false, true} : new boolean[] {false}) {
+                k.setTensorCoreDecode(tc);
+                for (int nsplit : new int[] {1, 7, 32}) {
+                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                    k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
+                            partial);
+                    // tensor cores: scores and probabilities as bf16 hi + lo (about 16 mantissa bits)
+                    check(name + (tc ? " [decode, tensor cores" : " [decode") + ", " + nsplit + " splits]",
+                            relL2(download(dev, out2, heads * d), ref), tc ? 3e-4 : 1e-4);
+                    dev.free(out2);
+                }
+            }
+            k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
+            dev.free(step);
         }
 
         if (selected) { // TokenSelect scores on the same cache
