@@ -13,6 +13,17 @@ public interface KeyAccess {
     void key(int layer, int kvHead, int token, float[] out, int off);
 
     /**
+     * Copies the keys of tokens {@code [from, to)} for KV head {@code kvHead} into {@code out}, row
+     * {@code t - from} at {@code (t - from) * headDim}: one call per range, so a backend whose keys live
+     * elsewhere (device memory) can move them in a few large copies instead of one per token.
+     */
+    default void keys(int layer, int kvHead, int from, int to, int headDim, float[] out) {
+        for (int t = from; t < to; t++) {
+            key(layer, kvHead, t, out, (t - from) * headDim);
+        }
+    }
+
+    /**
      * The {@code k} candidates of {@code [from, to)} with the highest head soft vote (each head's softmax
      * of {@link #scores}, summed over heads), as absolute token indices in ascending order, ties to the
      * lower index, computed where the keys are (so only the k indices travel); null where the backend

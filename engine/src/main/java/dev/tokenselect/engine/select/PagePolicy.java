@@ -91,15 +91,15 @@ public final class PagePolicy implements AttentionPolicy {
         }
         int d = geo.headDim();
         float[][] b = new float[geo.numKvHeads()][2 * d];
-        float[] k = new float[d];
+        float[] k = new float[(hi - lo) * d];
         for (int g = 0; g < geo.numKvHeads(); g++) {
             java.util.Arrays.fill(b[g], 0, d, Float.POSITIVE_INFINITY);
             java.util.Arrays.fill(b[g], d, 2 * d, Float.NEGATIVE_INFINITY);
-            for (int t = lo; t < hi; t++) {
-                keys.key(layer, g, t, k, 0);
+            keys.keys(layer, g, lo, hi, d, k);
+            for (int t = 0; t < hi - lo; t++) {
                 for (int j = 0; j < d; j++) {
-                    b[g][j] = Math.min(b[g][j], k[j]);
-                    b[g][d + j] = Math.max(b[g][d + j], k[j]);
+                    b[g][j] = Math.min(b[g][j], k[t * d + j]);
+                    b[g][d + j] = Math.max(b[g][d + j], k[t * d + j]);
                 }
             }
         }

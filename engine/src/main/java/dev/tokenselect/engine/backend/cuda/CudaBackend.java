@@ -835,7 +835,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** The policy's view of a sequence's cached keys on the device (un-rotated, bf16 read as fp32). */
-    private KeyAccess keyAccess(CudaSequence seq) {
+    KeyAccess keyAccess(CudaSequence seq) {
         int heads = config.numHeads();
         int d = config.headDim();
         return new KeyAccess() {
@@ -901,6 +901,25 @@ public final class CudaBackend implements Backend {
                 dev.copyToHost(raw, kv.pool().withByteOffset(2 * elem), d);
                 for (int i = 0; i < d; i++) {
                     out[off + i] = Bf16.toFloat(raw[i]);
+                }
+            }
+
+            /** One copy per block: a KV head's keys of one block are bs contiguous rows. */
+            @Override
+            public void keys(int layer, int kvHead, int from, int to, int headDim, float[] out) {
+                BlockTable t = seq.blockTable();
+                short[] raw = new short[kv.blockSize() * d];
+                for (int tok = from; tok < to; ) {
+                    int slot = t.slotOf(tok);
+                    int run = Math.min(to - tok, kv.blockSize() - slot);
+                    long elem = (long) t.blockOf(tok) * kv.blockElems()
+                            + ((long) (2 * layer) * kv.kvHeads() + kvHead) * kv.blockSize() * d + (long) slot * d;
+                    dev.copyToHost(raw, kv.pool().withByteOffset(2 * elem), run * d);
+                    int base = (tok - from) * d;
+                    for (int i = 0; i < run * d; i++) {
+                        out[base + i] = Bf16.toFloat(raw[i]);
+                    }
+                    tok += run;
                 }
             }
         };

@@ -246,6 +246,36 @@ final class CudaDecodeCheck {
         }
     }
 
+    /**
+     * The policies' bulk key reads (one copy per block, for page-level selection) against reading the
+     * same keys one token at a time, over a range that starts and ends inside blocks.
+     */
+    void keyReads(CudaBackend backend, String name) {
+        int d = backend.config().headDim();
+        try (CudaSequence seq = backend.newSequence()) {
+            backend.forward(seq, randomTokens(123, backend.config().vocabSize()));
+            var keys = backend.keyAccess(seq);
+            int from = 5;
+            int to = 117;
+            int layer = backend.config().numLayers() - 1;
+            int kvHead = backend.config().numKvHeads() - 1;
+            float[] bulk = new float[(to - from) * d];
+            keys.keys(layer, kvHead, from, to, d, bulk);
+            float[] one = new float[(to - from) * d];
+            for (int t = from; t < to; t++) {
+                keys.key(layer, kvHead, t, one, (t - from) * d);
+            }
+            int differ = 0;
+            boolean nonZero = false;
+            for (int i = 0; i < bulk.length; i++) {
+                differ += Float.compare(bulk[i], one[i]) != 0 ? 1 : 0;
+                nonZero |= one[i] != 0;
+            }
+            report.check(String.format(Locale.ROOT, "%s key reads of tokens [%d, %d) in bulk vs one by one (%d differ)",
+                    name, from, to, differ), differ == 0 && nonZero ? 0 : Double.NaN, 0);
+        }
+    }
+
     void graphVsEager(CudaBackend backend, String name, int longDepth) {
         if (!backend.graphShapes()) {
             report.pass(name + " graph decode", "skipped: shapes outside the decode kernels (eager path used)");

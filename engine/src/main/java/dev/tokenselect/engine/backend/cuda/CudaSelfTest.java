@@ -962,7 +962,11 @@ public final class CudaSelfTest {
 
     /** Replayed decode against eager launches on synthetic models of real geometries (GQA, q/k norm). */
     private void graphDecode() throws IOException {
-        onSyntheticModels((backend, preset) -> new CudaDecodeCheck(this).graphVsEager(backend, preset, 20_000));
+        onSyntheticModels((backend, preset) -> {
+            CudaDecodeCheck check = new CudaDecodeCheck(this);
+            check.graphVsEager(backend, preset, 20_000);
+            check.keyReads(backend, preset);
+        });
     }
 
     private interface ModelCheck {
