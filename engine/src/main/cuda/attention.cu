@@ -159,7 +159,7 @@ __device__ __forceinline__ void attention_body(
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *blockTable, int bs,       \
             int layer, int kvHeads, const int *sel, int nEntries, int qPos0, int n, int window,                  \
             const float *invFreq, int d, int group, int tq, int rpw, float scale, int tilesPerSplit, float *out, \
-            int ldo, float *partial) {                                                                           \
+            int ldo, float *partial) { PDL_BEGIN();                                                                           \
         attention_body<DPL>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, sel, nEntries, qPos0, n,   \
                             window, invFreq, d, group, tq, rpw, scale, tilesPerSplit, out, ldo, partial);        \
     }
@@ -175,7 +175,7 @@ ATT_ENTRY(attention_d256, 8)
  * by the whole block at once, and the groups are summed in shared memory.
  */
 extern "C" __global__ void __launch_bounds__(1024) attn_combine(const float *__restrict__ partial, int nsplit, int n,
-                                                               int H, int d, float *__restrict__ out, int ldo) {
+                                                               int H, int d, float *__restrict__ out, int ldo) { PDL_BEGIN();
     __shared__ float red[32];
     __shared__ float scaleOf[1024];
     __shared__ float sums[1024];

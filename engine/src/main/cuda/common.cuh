@@ -8,6 +8,32 @@ typedef __nv_bfloat16 bf16;
 
 #define NEG_INF (-__int_as_float(0x7f800000))
 
+/**
+ * Programmatic dependent launch (sm_90+): a kernel launched with programmatic stream serialization
+ * may start while the kernel before it is still running. Every kernel therefore waits for its
+ * predecessor's completion (griddepcontrol.wait: its writes visible) before it reads or writes any
+ * global memory that kernel might touch, and then lets its own successor be scheduled. Only reads of
+ * data no kernel writes (weights) may come before PDL_BEGIN. Launched without the attribute, or before
+ * sm_90, both are no-ops.
+ */
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
+#define PDL_BEGIN()                \
+    do {                           \
+        pdl_wait();                \
+        pdl_launch_dependents();   \
+    } while (0)
+
 __device__ __forceinline__ float bf2f(bf16 x) { return __bfloat162float(x); }
 
 __device__ __forceinline__ float bfbits2f(uint32_t bits16) { return __uint_as_float(bits16 << 16); }

@@ -250,7 +250,7 @@ __device__ __forceinline__ void attn_decode_body(
     extern "C" __global__ void __launch_bounds__(128) NAME(                                                       \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride,  \
             int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,      \
-            float scale, float *out, int ldo, float *partial) {                                                   \
+            float scale, float *out, int ldo, float *partial) { PDL_BEGIN();                                                   \
         attn_decode_body<D, false>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, step, B,   \
                                    window, invFreq, G, scale, out, ldo, partial);                                 \
     }
@@ -268,7 +268,7 @@ ATT_DECODE_ENTRY(attn_decode_d128, 128)
     extern "C" __global__ void __launch_bounds__(128) NAME(                                                       \
             const float *q, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,          \
             int kvHeads, const int *sel, int nEntries, const float *invFreq, int G, float scale, float *out,      \
-            float *partial) {                                                                                     \
+            float *partial) { PDL_BEGIN();                                                                                     \
         attn_decode_body<D, true, true>(q, 0, pool, blockElems, table, 0, bs, layer, kvHeads, nullptr, 1, 0,     \
                                         invFreq, G, scale, out, 0, partial, sel, nEntries);                       \
     }
@@ -302,6 +302,22 @@ __device__ __forceinline__ void gemv_batch_body(
     __shared__ float invNorm[NB];
     extern __shared__ __align__(16) float xs[];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    {
+        // the weights are read-only: the first U chunks of this warp's rows start toward L2 while the
+        // kernel before (programmatic dependent launch) finishes; then wait for it
+        int wr0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
+        if (wr0 < rows) {
+            int chunks = cols >> 3;
+#pragma unroll
+            for (int k = 0; k < ROWS; k++) {
+                const uint4 *wr = reinterpret_cast<const uint4 *>(W + (size_t) min(wr0 + k, rows - 1) * cols);
+                for (int c = lane; c < chunks && c < 32 * U; c += 32) {
+                    asm volatile("prefetch.global.L2 [%0];\n" ::"l"(wr + c));
+                }
+            }
+        }
+    }
+    PDL_BEGIN();
     if (XS) {
         // stage X[0] (and its squares' sum) in one pass, then normalise in place: the same products,
         // in the same order, as the unstaged path
@@ -438,7 +454,7 @@ __device__ __forceinline__ void gemv_batch_body(
             const bf16 *W, const float *X, int ldx, float *Y, int ldy, const float *bias, int xMode,             \
             const float *normW, float eps, int rows, int cols, int accumulate, bf16 *kvPool,                      \
             long long blockElems, const int *tables, int tableStride, int bs, int layer, int kvHeads, int d,      \
-            int qDim, const int *step, int B, int b0) {                                                           \
+            int qDim, const int *step, int B, int b0) { /* PDL_BEGIN in the body, after the weight prefetch */                                                           \
         gemv_batch_body<ROWS, NB, U>(W, X, ldx, Y, ldy, bias, xMode, normW, eps, rows, cols, accumulate, kvPool, \
                                      blockElems, tables, tableStride, bs, layer, kvHeads, d, qDim, step, B, b0); \
     }
@@ -452,7 +468,7 @@ GEMV_BATCH_ENTRY(1, 1, 8)
             const bf16 *W, const float *X, int ldx, float *Y, int ldy, const float *bias, int xMode,             \
             const float *normW, float eps, int rows, int cols, int accumulate, bf16 *kvPool,                      \
             long long blockElems, const int *tables, int tableStride, int bs, int layer, int kvHeads, int d,      \
-            int qDim, const int *step, int B, int b0) {                                                           \
+            int qDim, const int *step, int B, int b0) { /* PDL_BEGIN in the body, after the weight prefetch */                                                           \
         gemv_batch_body<ROWS, 1, U, true>(W, X, ldx, Y, ldy, bias, xMode, normW, eps, rows, cols, accumulate,      \
                                           kvPool, blockElems, tables, tableStride, bs, layer, kvHeads, d, qDim, step, \
                                           B, b0);                                                                 \
@@ -487,7 +503,7 @@ GEMV_BATCH_ENTRY(4, 4, 1)
 extern "C" __global__ void kv_append_batch(const float *__restrict__ k, const float *__restrict__ v, int ld,
                                            bf16 *__restrict__ pool, long long blockElems,
                                            const int *__restrict__ tables, int tableStride, int bs, int layer,
-                                           int kvHeads, int d, const int *__restrict__ step, int B) {
+                                           int kvHeads, int d, const int *__restrict__ step, int B) { PDL_BEGIN();
     int b = blockIdx.x, g = blockIdx.y;
     int pos = step[B + b];
     size_t ko = kv_offset(tables + (size_t) b * tableStride, pos, bs, blockElems, layer, 0, kvHeads, g, d);
@@ -501,7 +517,7 @@ extern "C" __global__ void kv_append_batch(const float *__restrict__ k, const fl
 }
 
 /** In place on rows of 2*ffn (gate | up): gate = silu(gate) * up. grid (ceil(ffn/256), B), block 256. */
-extern "C" __global__ void swiglu_rows(float *__restrict__ gu, int ffn) {
+extern "C" __global__ void swiglu_rows(float *__restrict__ gu, int ffn) { PDL_BEGIN();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= ffn) return;
     float *row = gu + (size_t) blockIdx.y * 2 * ffn;
@@ -512,7 +528,7 @@ extern "C" __global__ void swiglu_rows(float *__restrict__ gu, int ffn) {
 
 /** Per-head RMSNorm of heads laid out [B][ld] (head h of row b at b*ld + h*dim). A warp per head. */
 extern "C" __global__ void rmsnorm_heads_strided(float *x, const float *__restrict__ w, int B, int headsPerRow,
-                                                 int ld, int dim, float eps) {
+                                                 int ld, int dim, float eps) { PDL_BEGIN();
     int r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     int lane = threadIdx.x & 31;
     if (r >= B * headsPerRow) return;

@@ -266,7 +266,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
             int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
-            float scale, float *out, int ldo, float *partial) {                                                  \
+            float scale, float *out, int ldo, float *partial) { PDL_BEGIN();                                                  \
         attn_decode_tc_body<D>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, step, B,      \
                                window, invFreq, G, scale, out, ldo, partial);                                    \
     }

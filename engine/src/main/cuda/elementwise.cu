@@ -3,7 +3,7 @@
 
 /** out[i, :] = table[tokens[i], :] (bf16 -> fp32). grid (n), block 256. */
 extern "C" __global__ void embed_bf16(const bf16 *__restrict__ table, const int *__restrict__ tokens,
-                                      float *__restrict__ out, int n, int hidden) {
+                                      float *__restrict__ out, int n, int hidden) { PDL_BEGIN();
     int i = blockIdx.x;
     if (i >= n) return;
     const bf16 *row = table + (size_t) tokens[i] * hidden;
@@ -12,7 +12,7 @@ extern "C" __global__ void embed_bf16(const bf16 *__restrict__ table, const int 
 }
 
 /** gate[i] = silu(gate[i]) * up[i]. grid ceil(count/256), block 256. */
-extern "C" __global__ void swiglu_f32(float *__restrict__ gate, const float *__restrict__ up, int count) {
+extern "C" __global__ void swiglu_f32(float *__restrict__ gate, const float *__restrict__ up, int count) { PDL_BEGIN();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < count) {
         float g = gate[i];
@@ -22,25 +22,25 @@ extern "C" __global__ void swiglu_f32(float *__restrict__ gate, const float *__r
 }
 
 /** x[i] += y[i]. grid ceil(count/256), block 256. */
-extern "C" __global__ void add_f32(float *__restrict__ x, const float *__restrict__ y, int count) {
+extern "C" __global__ void add_f32(float *__restrict__ x, const float *__restrict__ y, int count) { PDL_BEGIN();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < count) x[i] += y[i];
 }
 
 /** y[r, c] += bias[c] for rows x cols. grid ceil(rows*cols/256), block 256. */
-extern "C" __global__ void add_bias_f32(float *__restrict__ y, const float *__restrict__ bias, int rows, int cols) {
+extern "C" __global__ void add_bias_f32(float *__restrict__ y, const float *__restrict__ bias, int rows, int cols) { PDL_BEGIN();
     long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < (long long) rows * cols) y[i] += bias[i % cols];
 }
 
 /** dst[i] = float(src[i]) for a block of the KV pool leaving the device. grid ceil(n/256), block 256. */
-extern "C" __global__ void bf16_to_f32(float *__restrict__ dst, const bf16 *__restrict__ src, long long n) {
+extern "C" __global__ void bf16_to_f32(float *__restrict__ dst, const bf16 *__restrict__ src, long long n) { PDL_BEGIN();
     long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) dst[i] = bf2f(src[i]);
 }
 
 /** dst[i] = bf16(src[i]) (round to nearest even) for a block restored into the KV pool. */
-extern "C" __global__ void f32_to_bf16(bf16 *__restrict__ dst, const float *__restrict__ src, long long n) {
+extern "C" __global__ void f32_to_bf16(bf16 *__restrict__ dst, const float *__restrict__ src, long long n) { PDL_BEGIN();
     long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) dst[i] = __float2bfloat16_rn(src[i]);
 }

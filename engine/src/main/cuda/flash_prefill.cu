@@ -249,7 +249,7 @@ __device__ __forceinline__ void flash_prefill_body(
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *blockTable, int bs,     \
             int layer, int kvHeads, int kvLen, int qPos0, int n, int window, const float *invFreq, int group,   \
             float scale, float *out, int ldo, int tilesPerSplit, float *partial, const int *sel,                \
-            const bf16 *staged, int stagedTiles) {                                                              \
+            const bf16 *staged, int stagedTiles) { PDL_BEGIN();                                                              \
         flash_prefill_body<D>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, qPos0, n, window, \
                               invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel, staged, stagedTiles); \
     }
@@ -285,7 +285,7 @@ __device__ __forceinline__ void flash_stage_body(const bf16 *__restrict__ pool, 
 #define FA_STAGE_ENTRY(NAME, D)                                                                                  \
     extern "C" __global__ void __launch_bounds__(128) NAME(                                                     \
             const bf16 *pool, long long blockElems, const int *blockTable, int bs, int layer, int kvHeads,      \
-            int kvLen, const float *invFreq, const int *sel, int tiles, bf16 *staged) {                         \
+            int kvLen, const float *invFreq, const int *sel, int tiles, bf16 *staged) { PDL_BEGIN();                         \
         flash_stage_body<D>(pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, invFreq, sel, tiles,        \
                             staged);                                                                            \
     }

@@ -39,7 +39,7 @@ __device__ __forceinline__ void gemm_store(float *__restrict__ Y, int ldy, const
 
 extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__restrict__ X, const bf16 *__restrict__ W,
                                                 float *__restrict__ Y, const float *__restrict__ bias,
-                                                int M, int N, int K, int ldy, int accumulate) {
+                                                int M, int N, int K, int ldy, int accumulate) { PDL_BEGIN();
     __shared__ __align__(16) bf16 As[GEMM_BM][GEMM_BK + GEMM_PAD];
     __shared__ __align__(16) bf16 Al[GEMM_BM][GEMM_BK + GEMM_PAD];
     __shared__ __align__(16) bf16 Bs[GEMM_BN][GEMM_BK + GEMM_PAD];
@@ -142,7 +142,7 @@ __device__ __forceinline__ void cp_async16(void *smem, const void *gmem) {
 
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_tc2(const float *__restrict__ X, const bf16 *__restrict__ W,
                                                                 float *__restrict__ Y, const float *__restrict__ bias,
-                                                                int M, int N, int K, int ldy, int accumulate) {
+                                                                int M, int N, int K, int ldy, int accumulate) { PDL_BEGIN();
     extern __shared__ __align__(16) unsigned char g2_smem[];
     // stage s: Ah at s * 3 * tile, Al at + tile, Bs at + 2 * tile (tile = 128 * G2_LD bf16)
     bf16 *base = reinterpret_cast<bf16 *>(g2_smem);

@@ -79,13 +79,13 @@ __device__ __forceinline__ void gemv_body(const bf16 *__restrict__ W, const floa
 /** One row per warp. grid ceil(rows / (blockDim/32)), block 256. */
 extern "C" __global__ void __launch_bounds__(256) gemv_bf16_r1(const bf16 *__restrict__ W, const float *__restrict__ x,
                                            float *__restrict__ y, const float *__restrict__ bias,
-                                           int rows, int cols, int accumulate) {
+                                           int rows, int cols, int accumulate) { PDL_BEGIN();
     gemv_body<1>(W, x, y, bias, rows, cols, accumulate);
 }
 
 /** Four rows per warp (large matrices). grid ceil(rows / (4 * blockDim/32)), block 256. */
 extern "C" __global__ void __launch_bounds__(256) gemv_bf16_r4(const bf16 *__restrict__ W, const float *__restrict__ x,
                                            float *__restrict__ y, const float *__restrict__ bias,
-                                           int rows, int cols, int accumulate) {
+                                           int rows, int cols, int accumulate) { PDL_BEGIN();
     gemv_body<4>(W, x, y, bias, rows, cols, accumulate);
 }

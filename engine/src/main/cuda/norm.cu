@@ -4,7 +4,7 @@
 
 /** One block (256 threads) per row of `dim`. In place allowed (out == x). grid (rows). */
 extern "C" __global__ void rmsnorm_rows(float *out, const float *x, const float *__restrict__ w,
-                                        int rows, int dim, float eps) {
+                                        int rows, int dim, float eps) { PDL_BEGIN();
     int r = blockIdx.x;
     if (r >= rows) return;
     const float *xr = x + (size_t) r * dim;
@@ -21,7 +21,7 @@ extern "C" __global__ void rmsnorm_rows(float *out, const float *x, const float 
 
 /** One warp per row (per-head q/k norm over headDim). In place allowed. grid ceil(rows/8), block 256. */
 extern "C" __global__ void rmsnorm_heads(float *out, const float *x, const float *__restrict__ w,
-                                         int rows, int dim, float eps) {
+                                         int rows, int dim, float eps) { PDL_BEGIN();
     int r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     int lane = threadIdx.x & 31;
     if (r >= rows) return;

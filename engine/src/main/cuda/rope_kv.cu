@@ -8,7 +8,7 @@
  */
 extern "C" __global__ void kv_append(const float *__restrict__ k, const float *__restrict__ v, int ld,
                                      bf16 *__restrict__ pool, long long blockElems, const int *__restrict__ blockTable,
-                                     int bs, int layer, int kvHeads, int d, int pos0, int n) {
+                                     int bs, int layer, int kvHeads, int d, int pos0, int n) { PDL_BEGIN();
     int i = blockIdx.x, g = blockIdx.y;
     if (i >= n) return;
     size_t ko = kv_offset(blockTable, pos0 + i, bs, blockElems, layer, 0, kvHeads, g, d);
@@ -22,7 +22,7 @@ extern "C" __global__ void kv_append(const float *__restrict__ k, const float *_
 }
 
 /** In-place RoPE of rows x[i, h*d ...] at position pos0 + i. grid (n, heads), block 64. */
-extern "C" __global__ void rope_rows(float *x, int ld, int d, const float *__restrict__ invFreq, int pos0, int n) {
+extern "C" __global__ void rope_rows(float *x, int ld, int d, const float *__restrict__ invFreq, int pos0, int n) { PDL_BEGIN();
     int i = blockIdx.x, h = blockIdx.y;
     int half = d >> 1;
     float *row = x + (size_t) i * ld + (size_t) h * d;

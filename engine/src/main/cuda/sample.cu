@@ -2,7 +2,7 @@
 #include "common.cuh"
 
 /** One block of 1024 threads per row of n: out[2r] = index, ((float*) out)[2r + 1] = value. grid (rows). */
-extern "C" __global__ void __launch_bounds__(1024) argmax_f32(const float *__restrict__ x, int n, int *__restrict__ out) {
+extern "C" __global__ void __launch_bounds__(1024) argmax_f32(const float *__restrict__ x, int n, int *__restrict__ out) { PDL_BEGIN();
     x += (size_t) blockIdx.x * n;
     out += 2 * blockIdx.x;
     __shared__ float bv[32];

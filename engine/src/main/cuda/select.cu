@@ -7,7 +7,7 @@
 extern "C" __global__ void __launch_bounds__(256) ts_scores(const float *__restrict__ qbar, const bf16 *__restrict__ pool,
                                             long long blockElems, const int *__restrict__ blockTable, int bs,
                                             int layer, int kvHeads, int d, int group, int from, int count,
-                                            float *__restrict__ out) {
+                                            float *__restrict__ out) { PDL_BEGIN();
     extern __shared__ float qsm[];
     int H = kvHeads * group;
     for (int idx = threadIdx.x; idx < H * d; idx += blockDim.x) qsm[idx] = qbar[idx];

@@ -144,7 +144,7 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
     extern "C" __global__ void __launch_bounds__(256) NAME(                                                        \
             const float *qbar, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,        \
             int kvHeads, int G, int from, int count, int tilesPerWarp, float *out, long long ldOut,              \
-            float *warpStats, const int *ctrl) {                                                                  \
+            float *warpStats, const int *ctrl) { PDL_BEGIN();                                                                  \
         ts_scores_tc_body<D>(qbar, pool, blockElems, table, bs, layer, kvHeads, G, from, count, tilesPerWarp, out, \
                              ldOut, warpStats, ctrl);                                                             \
     }
@@ -155,7 +155,7 @@ TS_SCORES_ENTRY(ts_scores_tc_d128, 128)
 /** stats[2h] = max, stats[2h + 1] = 1 / sum of exp over all warps' states of head h. grid (H), block 256. */
 extern "C" __global__ void __launch_bounds__(256) ts_stats_combine(const float *__restrict__ warpStats, int warps,
                                                                     int H, float *__restrict__ stats,
-                                                                    const int *__restrict__ ctrl) {
+                                                                    const int *__restrict__ ctrl) { PDL_BEGIN();
     __shared__ float sm[8], ss[8];
     if (ctrl != nullptr && ctrl[0]) return;
     int h = blockIdx.x;
@@ -261,7 +261,7 @@ __device__ void ts_radix_derive(const int *__restrict__ hist, int passes, int k,
 }
 
 /** Zeroes n ints. grid ceil(n / 256), block 256. */
-extern "C" __global__ void ts_radix_clear(int *buf, int n, const int *__restrict__ ctrl) {
+extern "C" __global__ void ts_radix_clear(int *buf, int n, const int *__restrict__ ctrl) { PDL_BEGIN();
     if (ctrl != nullptr && ctrl[0]) return;
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) buf[i] = 0;
@@ -270,7 +270,7 @@ extern "C" __global__ void ts_radix_clear(int *buf, int n, const int *__restrict
 /** Histogram of pass `pass` over the keys that match the earlier passes' prefix. grid (chunks), block 1024. */
 extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__restrict__ vote, int count, int k,
                                                                  int pass, int *__restrict__ hist,
-                                                                 const int *__restrict__ ctrl) {
+                                                                 const int *__restrict__ ctrl) { PDL_BEGIN();
     __shared__ int sh[TS_BINS];
     if (ctrl != nullptr) {
         if (ctrl[0]) return;
@@ -298,7 +298,7 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__
 extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *__restrict__ vote, int count, int k,
                                                                   const int *__restrict__ hist,
                                                                   int *__restrict__ chunkCounts,
-                                                                  const int *__restrict__ ctrl) {
+                                                                  const int *__restrict__ ctrl) { PDL_BEGIN();
     __shared__ int buf32[32];
     if (ctrl != nullptr) {
         if (ctrl[0]) return;
@@ -332,7 +332,7 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *_
                                                                   const int *__restrict__ hist,
                                                                   const int *__restrict__ chunkCounts, int from,
                                                                   int nInit, int len, int nLocal, int *__restrict__ out,
-                                                                  const int *__restrict__ ctrl) {
+                                                                  const int *__restrict__ ctrl) { PDL_BEGIN();
     __shared__ int buf32[32];
     __shared__ int base[2];
     if (ctrl != nullptr) {
@@ -399,7 +399,7 @@ extern "C" __global__ void __launch_bounds__(1024) ts_decode_gate(const float *_
                                                                   int nLocal, int nInit, float theta, int cacheOn,
                                                                   float *__restrict__ keptQ, int *__restrict__ keptValid,
                                                                   float *__restrict__ qbar, int *__restrict__ ctrl,
-                                                                  int *__restrict__ counters, const int *__restrict__ step) {
+                                                                  int *__restrict__ counters, const int *__restrict__ step) { PDL_BEGIN();
     int half = d / 2;
     int valid = *keptValid;
     float dot = 0.f, na = 0.f, nb = 0.f;
@@ -442,7 +442,7 @@ extern "C" __global__ void __launch_bounds__(1024) ts_decode_gate(const float *_
 
 /** The local window of a layer's entry list for this step: entries[nInit + k + i] = len - nLocal + i. */
 extern "C" __global__ void ts_entries_window(int *__restrict__ entries, int nInit, int k, int nLocal,
-                                             const int *__restrict__ ctrl) {
+                                             const int *__restrict__ ctrl) { PDL_BEGIN();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < nLocal) entries[nInit + k + i] = ctrl[2] - nLocal + i;
 }

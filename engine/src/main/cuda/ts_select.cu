@@ -6,7 +6,7 @@
 
 /** Per head h: stats[2h] = max over the candidates, stats[2h + 1] = 1 / sum exp(s - max). grid (H), block 1024. */
 extern "C" __global__ void __launch_bounds__(1024) ts_head_stats(const float *__restrict__ scores, long long ld, int count,
-                                                                 float *__restrict__ stats) {
+                                                                 float *__restrict__ stats) { PDL_BEGIN();
     __shared__ float red[32];
     const float *row = scores + (size_t) blockIdx.x * ld;
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -30,7 +30,7 @@ extern "C" __global__ void __launch_bounds__(1024) ts_head_stats(const float *__
 /** vote[c] = sum_h exp(s[h][c] - max_h) / sum_h. grid ceil(count / 256), block 256. */
 extern "C" __global__ void ts_vote_sum(const float *__restrict__ scores, long long ld, int heads, int count,
                                        const float *__restrict__ stats, float *__restrict__ vote,
-                                       const int *__restrict__ ctrl) {
+                                       const int *__restrict__ ctrl) { PDL_BEGIN();
     if (ctrl != nullptr) {  // captured decode step (ts_device_select.cu): skip on a hit, the count read here
         if (ctrl[0]) return;
         count = ctrl[1];

@@ -223,6 +223,9 @@ public final class CudaBackend implements Backend {
         this.dev = CudaDevice.open(options.device());
         try {
             this.k = new CudaKernels(dev);
+            if (Boolean.getBoolean("tokenselect.cuda.programmaticLaunch")) {
+                dev.setProgrammaticLaunch(true);
+            }
             ModelWeights w = model.weights();
             this.rope = new HostRope(c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim()));
             this.invFreq = dev.upload(c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim()), "RoPE frequencies");
@@ -965,6 +968,31 @@ public final class CudaBackend implements Backend {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Programmatic dependent launch of the kernels of replayed decode steps (sm_90+): each kernel is
+     * scheduled while the one before drains and prefetches its weights before it waits. Off by default
+     * until checked and timed on a GPU ({@code -Dtokenselect.cuda.programmaticLaunch=true}); the
+     * captured graphs are dropped and recaptured.
+     */
+    void setProgrammaticLaunch(boolean on) {
+        lock.lock();
+        try {
+            dev.makeCurrent();
+            dev.setProgrammaticLaunch(on);
+            dropGraphs();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean programmaticLaunch() {
+        return dev.programmaticLaunch();
+    }
+
+    boolean programmaticLaunchPossible() {
+        return dev.programmaticLaunchPossible();
     }
 
     /**

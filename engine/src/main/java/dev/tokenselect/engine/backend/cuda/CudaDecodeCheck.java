@@ -276,6 +276,61 @@ final class CudaDecodeCheck {
         }
     }
 
+    /**
+     * Replayed decode steps with programmatic dependent launch against plain launches of the same
+     * graph: the kernels and their order are the same, so the logits must be identical.
+     */
+    void programmaticVsPlain(CudaBackend backend, String name) {
+        boolean before = backend.programmaticLaunch();
+        int vocab = backend.config().vocabSize();
+        for (int batch : new int[] {1, 4}) {
+            List<CudaSequence> pdl = new ArrayList<>();
+            List<CudaSequence> plain = new ArrayList<>();
+            try {
+                int[] toks = new int[batch];
+                for (int i = 0; i < batch; i++) {
+                    CudaSequence s = backend.newSequence();
+                    backend.forward(s, randomTokens(300 + 97 * i, vocab));
+                    pdl.add(s);
+                    plain.add(backend.fork(s, 300 + 97 * i, AttentionSpec.full()));
+                    toks[i] = 1 + i;
+                }
+                int differ = 0;
+                long exact = 0;
+                long total = 0;
+                for (int step = 0; step < 8; step++) {
+                    backend.setProgrammaticLaunch(true);
+                    float[][] a = backend.decode(pdl, toks);
+                    backend.setProgrammaticLaunch(false);
+                    float[][] b = backend.decode(plain, toks);
+                    for (int i = 0; i < batch; i++) {
+                        float[] x = a[i];
+                        float[] y = b[i];
+                        for (int j = 0; j < x.length; j++) {
+                            exact += Float.compare(x[j], y[j]) == 0 ? 1 : 0;
+                        }
+                        total += x.length;
+                        if (CudaSelfTest.argmax(x) != CudaSelfTest.argmax(y)) {
+                            differ++;
+                        }
+                        toks[i] = CudaSelfTest.argmax(y);
+                    }
+                }
+                report.check(String.format(Locale.ROOT, "%s programmatic launch vs plain, batch %d (8 steps, %d argmax"
+                        + " differ, %d of %d logits bit-equal)", name, batch, differ, exact, total),
+                        differ == 0 && exact == total ? 0 : Double.NaN, 0);
+            } finally {
+                for (CudaSequence s : pdl) {
+                    s.close();
+                }
+                for (CudaSequence s : plain) {
+                    s.close();
+                }
+                backend.setProgrammaticLaunch(before);
+            }
+        }
+    }
+
     void graphVsEager(CudaBackend backend, String name, int longDepth) {
         if (!backend.graphShapes()) {
             report.pass(name + " graph decode", "skipped: shapes outside the decode kernels (eager path used)");
@@ -319,6 +374,9 @@ final class CudaDecodeCheck {
             }
         }
         backend.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
+        if (backend.programmaticLaunchPossible()) {
+            programmaticVsPlain(backend, name);
+        }
         for (int batch : new int[] {3, 11}) {
             List<CudaSequence> batched = new ArrayList<>();
             List<CudaSequence> single = new ArrayList<>();
@@ -416,6 +474,14 @@ final class CudaDecodeCheck {
                 double bound = copy * 1e9 / bytes;
                 line = String.format(Locale.ROOT, "decode %-13s depth %6d: %7.1f tok/s graph; bound %7.1f (%.0f%%)",
                         name, depth, tps, bound, 100 * tps / bound);
+                if (backend.programmaticLaunchPossible()) { // the other launch mode, side by side
+                    boolean pdl = backend.programmaticLaunch();
+                    backend.setProgrammaticLaunch(!pdl);
+                    double other = timeDecode(backend, seq, steps);
+                    backend.setProgrammaticLaunch(pdl);
+                    line += String.format(Locale.ROOT, "; %s %.1f tok/s", pdl ? "plain launches" : "programmatic launch",
+                            other);
+                }
                 if (depth == 0) {
                     backend.setCudaGraphs(false);
                     double eager = timeDecode(backend, seq, 32);

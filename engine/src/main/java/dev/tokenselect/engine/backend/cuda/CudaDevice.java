@@ -335,7 +335,38 @@ public final class CudaDevice implements AutoCloseable {
      * Launches {@code kernel} on the default stream. Arguments: {@link CUdeviceptr} (null for a null
      * device pointer), Integer, Long, Float.
      */
+    /**
+     * Whether kernels captured into graphs are launched with programmatic stream serialization (each may
+     * start while the one before drains; see {@link ProgrammaticLaunch}). Needs sm_90 or newer.
+     */
+    private boolean programmaticLaunch;
+
+    /** Turns programmatic dependent launches of captured kernels on or off; graphs captured before keep theirs. */
+    public void setProgrammaticLaunch(boolean on) {
+        if (on && computeMajor < 9) {
+            throw new IllegalStateException("programmatic dependent launch needs compute capability 9.0 or newer, this"
+                    + " device has " + computeCapability());
+        }
+        if (on && ProgrammaticLaunch.unavailableReason() != null) {
+            throw new IllegalStateException(ProgrammaticLaunch.unavailableReason());
+        }
+        programmaticLaunch = on;
+    }
+
+    public boolean programmaticLaunch() {
+        return programmaticLaunch;
+    }
+
+    /** Whether this device and driver can launch kernels with programmatic stream serialization. */
+    public boolean programmaticLaunchPossible() {
+        return computeMajor >= 9 && ProgrammaticLaunch.unavailableReason() == null;
+    }
+
     public void launch(String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
+        if (programmaticLaunch && launchStream != null && launchStream == captureStream) {
+            ProgrammaticLaunch.launch(function(kernel), gx, gy, gz, block, sharedBytes, launchStream, args);
+            return;
+        }
         NativePointerObject[] params = new NativePointerObject[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
