@@ -26,17 +26,22 @@ import make_reference_fixtures as ref  # noqa: E402
 
 
 class Params:
-    def __init__(self, k, n_init, n_local, theta, prefill_chunk):
+    def __init__(self, k, n_init, n_local, theta, prefill_chunk, original_positions=False):
         assert prefill_chunk <= n_local
         self.k, self.n_init, self.n_local, self.theta, self.prefill_chunk = k, n_init, n_local, theta, prefill_chunk
+        # DESIGN.md's extension: entries and queries keep their tokens' positions instead of compacted ones
+        self.original_positions = original_positions
 
     @property
     def budget(self):
         return self.n_init + self.k + self.n_local
 
     def as_dict(self):
-        return {"k": self.k, "n_init": self.n_init, "n_local": self.n_local, "theta": self.theta,
-                "prefill_chunk": self.prefill_chunk}
+        d = {"k": self.k, "n_init": self.n_init, "n_local": self.n_local, "theta": self.theta,
+             "prefill_chunk": self.prefill_chunk}
+        if self.original_positions:
+            d["original_positions"] = True
+        return d
 
 
 def rotate(x, positions, inv_freq):
@@ -130,8 +135,14 @@ class TokenSelectRunner:
                 self.stats["selected_tokens"] += len(sel)
         n = len(sel)
         # Compacted positions: entry j at position j; query i at n - t + i (the true positions when sel is everything).
-        k_rot = rotate(self.keys[layer][:, sel, :], torch.arange(n), self.inv_freq)
-        q_rot = rotate(q, torch.arange(n - t, n), self.inv_freq)
+        # Original positions: entry j at its token's position sel[j], query i at its own, length - t + i.
+        # Which entries a query sees is the same either way (the chunk is the end of the local window).
+        if self.p.original_positions:
+            k_pos, q_pos = sel, torch.arange(length - t, length)
+        else:
+            k_pos, q_pos = torch.arange(n), torch.arange(n - t, n)
+        k_rot = rotate(self.keys[layer][:, sel, :], k_pos, self.inv_freq)
+        q_rot = rotate(q, q_pos, self.inv_freq)
         groups = torch.tensor([self.group(hh) for hh in range(self.h)])
         scores = torch.einsum("htd,hnd->htn", q_rot, k_rot[groups]) / math.sqrt(self.d)
         mask = torch.arange(n)[None, :] > torch.arange(n - t, n)[:, None]
@@ -204,6 +215,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--min-tokens", type=int, default=1100)
+    ap.add_argument("--only", default="", help="comma-separated fixture names to write (default: all)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -213,7 +225,12 @@ def main():
         ("ts_qwen2", "qwen2", Params(k=32, n_init=4, n_local=32, theta=2.0, prefill_chunk=32)),
         ("ts_qwen3", "qwen3", Params(k=32, n_init=4, n_local=32, theta=2.0, prefill_chunk=32)),
         ("ts_qwen3_cache", "qwen3", Params(k=48, n_init=8, n_local=64, theta=None, prefill_chunk=64)),
+        ("ts_qwen2_orig", "qwen2", Params(k=32, n_init=4, n_local=32, theta=2.0, prefill_chunk=32,
+                                          original_positions=True)),
     ]
+    if args.only:
+        wanted = set(args.only.split(","))
+        cases = [c for c in cases if c[0] in wanted]
     models = {name: (fam, dt, cfg) for name, fam, dt, cfg in ref.MODELS}
     with tempfile.TemporaryDirectory() as tmp:
         toks = {}

@@ -225,3 +225,25 @@ __device__ __forceinline__ void decode_merge_warps(const float *wm, const float 
         }
     }
 }
+
+/** Four 8x8 b16 matrices from shared memory (lanes 8m..8m+7 give the row addresses of matrix m). */
+__device__ __forceinline__ void ldmatrix_x4(const void *smem, uint32_t &r0, uint32_t &r1, uint32_t &r2, uint32_t &r3) {
+    unsigned a = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(const void *smem, uint32_t &r0, uint32_t &r1, uint32_t &r2,
+                                                  uint32_t &r3) {
+    unsigned a = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
+}
+
+/** x, y as packed bf16 hi and the packed bf16 of what hi leaves (x - hi, y - hi'). */
+__device__ __forceinline__ void split_bf16x2(float x, float y, uint32_t &hi, uint32_t &lo) {
+    hi = pack_bf16x2(x, y);
+    float hx, hy;
+    unpack_bf16x2(hi, hx, hy);
+    lo = pack_bf16x2(x - hx, y - hy);
+}

@@ -22,27 +22,6 @@ __device__ __forceinline__ void tcd_cp_async16(void *smem, const void *gmem) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
 }
 
-__device__ __forceinline__ void ldmatrix_x4(const void *smem, uint32_t &r0, uint32_t &r1, uint32_t &r2, uint32_t &r3) {
-    unsigned a = (unsigned) __cvta_generic_to_shared(smem);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
-}
-
-__device__ __forceinline__ void ldmatrix_x4_trans(const void *smem, uint32_t &r0, uint32_t &r1, uint32_t &r2,
-                                                  uint32_t &r3) {
-    unsigned a = (unsigned) __cvta_generic_to_shared(smem);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a));
-}
-
-/** x, y as packed bf16 hi and the packed bf16 of what hi leaves (x - hi, y - hi'). */
-__device__ __forceinline__ void split_bf16x2(float x, float y, uint32_t &hi, uint32_t &lo) {
-    hi = pack_bf16x2(x, y);
-    float hx, hy;
-    unpack_bf16x2(hi, hx, hy);
-    lo = pack_bf16x2(x - hx, y - hy);
-}
-
 /** Shared memory of attn_decode_tc_d*: the K and V ring (bf16, padded rows). */
 __host__ __device__ constexpr int tcd_shared_bytes(int d) {
     return TCD_STAGES * 2 * TCD_TK * (d + TCD_PAD) * 2;

@@ -11,5 +11,6 @@
 #include "decode.cu"
 #include "flash_prefill.cu"
 #include "decode_tc.cu"
+#include "flash_gqa.cu"
 #include "ts_select.cu"
 #include "ts_device_select.cu"

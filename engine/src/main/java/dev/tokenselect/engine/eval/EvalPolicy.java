@@ -13,6 +13,8 @@ import dev.tokenselect.engine.select.SelectionParams;
  * <li>{@code full}: ordinary attention over every cached token, at true positions;</li>
  * <li>{@code ts-K}: TokenSelect with {@code k = K} and the selection cache at {@code theta};</li>
  * <li>{@code ts-K-nocache}: the same with the cache disabled ({@code theta = 2});</li>
+ * <li>{@code ts-K-orig}, {@code ts-K-orig-nocache}: the same at original positions instead of compacted
+ * ones (DESIGN.md's extension; CPU backend);</li>
  * <li>{@code streaming-K}: attention sinks plus a recent window of the same budget as {@code ts-K}
  *     ({@code nInit} sinks, a window of {@code K + nLocal});</li>
  * <li>{@code page-K}: page-level selection (Quest/InfLLM style) of {@code K} tokens in whole pages.</li>
@@ -65,12 +67,16 @@ public record EvalPolicy(String name, AttentionSpec spec) {
             switch (parts[0]) {
                 case "ts", "tokenselect" -> {
                     int k = Integer.parseInt(parts[1]);
-                    boolean noCache = parts.length == 3 && parts[2].equals("nocache");
-                    if (parts.length > 3 || (parts.length == 3 && !noCache)) {
+                    java.util.List<String> flags = java.util.Arrays.asList(parts).subList(2, parts.length);
+                    boolean original = flags.contains("orig");
+                    boolean noCache = flags.contains("nocache");
+                    if (flags.size() != (original ? 1 : 0) + (noCache ? 1 : 0)
+                            || (original && noCache && flags.indexOf("orig") > flags.indexOf("nocache"))) {
                         break;
                     }
-                    return new EvalPolicy("ts-" + k + (noCache ? "-nocache" : ""), AttentionSpec.tokenSelect(
-                            new SelectionParams(k, nInit, nLocal, noCache ? 2.0 : theta, chunk)));
+                    return new EvalPolicy("ts-" + k + (original ? "-orig" : "") + (noCache ? "-nocache" : ""),
+                            AttentionSpec.tokenSelect(new SelectionParams(k, nInit, nLocal, noCache ? 2.0 : theta, chunk,
+                                    original)));
                 }
                 case "streaming" -> {
                     int k = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
@@ -95,6 +101,7 @@ public record EvalPolicy(String name, AttentionSpec spec) {
             // fall through to the error below
         }
         throw new IllegalArgumentException("unknown policy '" + name
-                + "': use full, ts-K, ts-K-nocache, streaming-K or page-K (K selected tokens, e.g. ts-2048)");
+                + "': use full, ts-K, ts-K-nocache, ts-K-orig, ts-K-orig-nocache, streaming-K or page-K (K selected tokens,"
+                + " e.g. ts-2048; -orig: original positions instead of compacted)");
     }
 }

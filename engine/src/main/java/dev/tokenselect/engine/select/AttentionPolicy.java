@@ -25,4 +25,13 @@ public interface AttentionPolicy {
 
     /** A short name for logs and statistics. */
     String name();
+
+    /**
+     * Whether attention over a selection uses the tokens' own positions (entry {@code j} rotated at
+     * its token's position, chunk query {@code i} at its own) instead of compacted positions; which
+     * entries a query sees is the same either way. DESIGN.md's extension, off by default.
+     */
+    default boolean originalPositions() {
+        return false;
+    }
 }

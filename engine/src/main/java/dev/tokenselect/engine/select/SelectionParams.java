@@ -6,8 +6,14 @@ import java.util.Locale;
  * TokenSelect's parameters (DESIGN.md, "TokenSelect"): {@code k} selected tokens, {@code nInit}
  * attention sinks, {@code nLocal} recent tokens, the selection-cache threshold {@code theta}
  * ({@code > 1} disables the cache) and the prefill chunk, never above {@code nLocal}.
+ * {@code originalPositions} is DESIGN.md's extension (off by default): the selected entries keep the
+ * positions of their tokens and the queries theirs, instead of compacted positions.
  */
-public record SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk) {
+public record SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk, boolean originalPositions) {
+
+    public SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk) {
+        this(k, nInit, nLocal, theta, prefillChunk, false);
+    }
 
     public static final int DEFAULT_K = 2048;
     public static final int DEFAULT_N_INIT = 128;
@@ -45,7 +51,11 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
     }
 
     public SelectionParams withPrefillChunk(int chunk) {
-        return new SelectionParams(k, nInit, nLocal, theta, chunk);
+        return new SelectionParams(k, nInit, nLocal, theta, chunk, originalPositions);
+    }
+
+    public SelectionParams withOriginalPositions(boolean on) {
+        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, on);
     }
 
     /**
@@ -57,6 +67,7 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
         int nInit = DEFAULT_N_INIT;
         int nLocal = DEFAULT_N_LOCAL;
         double theta = DEFAULT_THETA;
+        boolean original = false;
         if (spec != null && !spec.isBlank()) {
             for (String part : spec.split(",")) {
                 String[] kv = part.split("=", 2);
@@ -72,8 +83,14 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
                         case "n-init" -> nInit = Integer.parseInt(value);
                         case "n-local" -> nLocal = Integer.parseInt(value);
                         case "theta" -> theta = Double.parseDouble(value);
+                        case "positions" -> original = switch (value.toLowerCase(Locale.ROOT)) {
+                            case "compacted" -> false;
+                            case "original" -> true;
+                            default -> throw new IllegalArgumentException("selection option positions is compacted or"
+                                    + " original, got '" + value + "'");
+                        };
                         default -> throw new IllegalArgumentException("unknown selection option '" + kv[0]
-                                + "': use k, n-init, n-local and theta");
+                                + "': use k, n-init, n-local, theta and positions");
                     }
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("selection option '" + kv[0] + "' needs a number, got '" + value + "'");
@@ -81,6 +98,6 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
             }
         }
         int chunk = prefillChunk != null ? prefillChunk : Math.min(DEFAULT_PREFILL_CHUNK, nLocal);
-        return new SelectionParams(k, nInit, nLocal, theta, chunk);
+        return new SelectionParams(k, nInit, nLocal, theta, chunk, original);
     }
 }

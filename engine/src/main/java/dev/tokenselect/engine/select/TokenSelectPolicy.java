@@ -137,6 +137,11 @@ public final class TokenSelectPolicy implements AttentionPolicy {
     }
 
     @Override
+    public boolean originalPositions() {
+        return params.originalPositions();
+    }
+
+    @Override
     public String name() {
         return "tokenselect";
     }

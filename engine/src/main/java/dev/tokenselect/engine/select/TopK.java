@@ -13,6 +13,9 @@ public final class TopK {
     }
 
     public static int[] ascending(float[] values, int count, int k) {
+        if (k <= 0) {
+            return new int[0];
+        }
         if (k >= count) {
             int[] all = new int[count];
             Arrays.setAll(all, i -> i);

@@ -41,7 +41,14 @@ class ScorerAndPolicyTest {
         assertEquals(2048, ps.get(5).spec().params().k());
         assertEquals(64, EvalPolicy.parse("ts-32", 8, 64, 0.9, 512, 16).spec().params().prefillChunk(),
                 "the prefill chunk never exceeds n-local");
-        for (String bad : new String[] {"ts", "ts-x", "ts-5-cache", "window", "page", "full,full"}) {
+        EvalPolicy orig = EvalPolicy.parse("ts-2048-orig-nocache", 128, 512, 0.9, 512, 16);
+        assertEquals("ts-2048-orig-nocache", orig.name());
+        assertTrue(orig.spec().params().originalPositions());
+        assertFalse(orig.spec().params().cacheEnabled());
+        assertTrue(EvalPolicy.parse("ts-64-orig", 8, 64, 0.9, 512, 16).spec().params().originalPositions());
+        assertFalse(ps.get(2).spec().params().originalPositions());
+        for (String bad : new String[] {"ts", "ts-x", "ts-5-cache", "window", "page", "full,full", "ts-5-orig-orig",
+                "ts-5-nocache-orig"}) {
             assertThrows(IllegalArgumentException.class, () -> EvalPolicy.parseList(bad, 128, 512, 0.9, 512, 16), bad);
         }
     }

@@ -2,6 +2,7 @@ package dev.tokenselect.engine.select;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,6 +41,7 @@ class TokenSelectPolicyTest {
         assertArrayEquals(new int[] {1, 3}, TopK.ascending(v, 6, 2));
         assertArrayEquals(new int[] {1, 2, 3, 4}, TopK.ascending(v, 6, 4));
         assertArrayEquals(new int[] {0, 1, 2}, TopK.ascending(v, 3, 5));
+        assertArrayEquals(new int[0], TopK.ascending(v, 6, 0), "k = 0 (sinks and window only) selects nothing");
     }
 
     @Test
@@ -155,6 +157,13 @@ class TokenSelectPolicyTest {
         var e = assertThrows(IllegalArgumentException.class, () -> SelectionParams.parse("k=8,n-local=16", 32));
         assertTrue(e.getMessage().contains("local window"));
         assertThrows(IllegalArgumentException.class, () -> SelectionParams.parse("kk=3", null));
+        assertTrue(SelectionParams.parse("k=32,positions=original", null).originalPositions());
+        assertFalse(SelectionParams.parse("positions=compacted", null).originalPositions());
+        assertFalse(SelectionParams.defaults().originalPositions(), "compacted positions by default");
+        var bad = assertThrows(IllegalArgumentException.class, () -> SelectionParams.parse("positions=true", null));
+        assertTrue(bad.getMessage().contains("compacted or original"), bad.getMessage());
+        assertTrue(new TokenSelectPolicy(p.withOriginalPositions(true), new Geometry(4, 2, 8), 1).originalPositions());
+        assertFalse(new TokenSelectPolicy(p, new Geometry(4, 2, 8), 1).originalPositions());
     }
 
     @Test

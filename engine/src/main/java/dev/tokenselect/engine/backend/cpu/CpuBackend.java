@@ -317,14 +317,17 @@ public final class CpuBackend implements Backend {
             storeKv(seq.blockTable(), l, pos0, n, s.k, s.v); // K without RoPE
             // The policy sees the un-rotated queries: TokenSelect scores with its own rotation.
             int[] selected = seq.policy().select(l, s.q, n, pos0 + n, decoding, keyAccess(seq.blockTable()), rotator);
-            // Full attention: true positions. A selection: entry j at position j, query i at |S| - n + i.
+            // Full attention: true positions. A selection: entry j at position j, query i at |S| - n + i
+            // (compacted), or every entry and query at its token's own position (original positions).
             int qPos0 = selected == null ? pos0 : selected.length - n;
+            boolean original = selected != null && seq.policy().originalPositions();
             for (int i = 0; i < n; i++) {
                 for (int h = 0; h < c.numHeads(); h++) {
-                    Rope.rotate(s.q, i * c.queryDim() + h * c.headDim(), ropeTable, qPos0 + i, rope.half());
+                    Rope.rotate(s.q, i * c.queryDim() + h * c.headDim(), ropeTable, (original ? pos0 : qPos0) + i,
+                            rope.half());
                 }
             }
-            attention(seq.blockTable(), l, qPos0, n, selected, s.q, s.att, ropeTable);
+            attention(seq.blockTable(), l, qPos0, n, selected, original, s.q, s.att, ropeTable);
             outputAndMlp(w, s, n);
         }
 
@@ -396,10 +399,11 @@ public final class CpuBackend implements Backend {
                 storeKv(table, l, pos[i], 1, one.k, one.v);
                 int[] selected = seqs[i].policy().select(l, one.q, 1, pos[i] + 1, true, keyAccess(table), rotator);
                 int qPos = selected == null ? pos[i] : selected.length - 1;
+                boolean original = selected != null && seqs[i].policy().originalPositions();
                 for (int h = 0; h < c.numHeads(); h++) {
-                    Rope.rotate(one.q, h * c.headDim(), ropeTable, qPos, rope.half());
+                    Rope.rotate(one.q, h * c.headDim(), ropeTable, original ? pos[i] : qPos, rope.half());
                 }
-                attention(table, l, qPos, 1, selected, one.q, one.att, ropeTable);
+                attention(table, l, qPos, 1, selected, original, one.q, one.att, ropeTable);
                 System.arraycopy(one.att, 0, s.att, i * qDim, qDim);
             }
             outputAndMlp(w, s, n);
@@ -491,8 +495,8 @@ public final class CpuBackend implements Backend {
      * {@code pos0 + i}) over the sequence's cached keys and values, keys rotated at their positions
      * on read. Runs in tasks of (KV head, some of its query heads, a tile of queries).
      */
-    private void attention(BlockTable table, int layer, int pos0, int n, int[] selected, float[] q, float[] out,
-                           Rope.Table ropeTable) {
+    private void attention(BlockTable table, int layer, int pos0, int n, int[] selected, boolean original, float[] q,
+                           float[] out, Rope.Table ropeTable) {
         int kvHeads = config.numKvHeads();
         int group = config.groupSize();
         int threads = parallel.threads();
@@ -517,7 +521,7 @@ public final class CpuBackend implements Backend {
                 int h1 = Math.min((g + 1) * group, h0 + headsPerTask);
                 int i0 = tile * tileLen;
                 int i1 = Math.min(n, i0 + tileLen);
-                attend(table, layer, g, h0, h1, pos0, i0, i1, selected, q, out, ropeTable);
+                attend(table, layer, g, h0, h1, pos0, i0, i1, selected, original, q, out, ropeTable);
             }
         });
     }
@@ -538,12 +542,12 @@ public final class CpuBackend implements Backend {
 
     /**
      * Attention of query heads {@code [h0, h1)} (all of KV head {@code g}) for chunk queries
-     * {@code [i0, i1)} sitting at positions {@code pos0 + i}. Key entry {@code j} is the cached token
-     * {@link #token(int, int[])} rotated at position {@code j}; query {@code i} sees entries up to its
-     * own position.
+     * {@code [i0, i1)}, query {@code i} being entry {@code pos0 + i}. Key entry {@code j} is the cached
+     * token {@link #token(int, int[])} rotated at position {@code j} (or at its token's position with
+     * {@code original}); query {@code i} sees entries up to its own.
      */
     private void attend(BlockTable table, int layer, int g, int h0, int h1, int pos0, int i0, int i1, int[] selected,
-                        float[] q, float[] out, Rope.Table ropeTable) {
+                        boolean original, float[] q, float[] out, Rope.Table ropeTable) {
         int d = config.headDim();
         int half = rope.half();
         int qDim = config.queryDim();
@@ -557,7 +561,8 @@ public final class CpuBackend implements Backend {
         for (int j = kLo; j < kHi; j++) {
             int t = token(j, selected);
             MemorySegment block = pool.block(table.blockId(t / bs));
-            Rope.rotate(block, geometry.keyOffset(layer, g, t % bs), keys, (j - kLo) * d, ropeTable, j, half);
+            Rope.rotate(block, geometry.keyOffset(layer, g, t % bs), keys, (j - kLo) * d, ropeTable, original ? t : j,
+                    half);
         }
 
         float[] scores = scratch.scores(kHi - kLo);

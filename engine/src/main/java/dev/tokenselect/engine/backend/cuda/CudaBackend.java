@@ -403,6 +403,15 @@ public final class CudaBackend implements Backend {
         return dev;
     }
 
+    /** The CUDA kernels attend over a selection at compacted positions only. */
+    private static void refuseOriginalPositions(AttentionSpec attention) {
+        if (attention.params() != null && attention.params().originalPositions()) {
+            throw new UnsupportedOperationException("TokenSelect with original positions (positions=original) runs on"
+                    + " the cpu backend only; the cuda backend attends at compacted positions (positions=compacted,"
+                    + " the default)");
+        }
+    }
+
     @Override
     public CudaSequence newSequence() {
         return newSequence(AttentionSpec.full());
@@ -411,6 +420,7 @@ public final class CudaBackend implements Backend {
     @Override
     public CudaSequence newSequence(AttentionSpec attention) {
         checkOpen();
+        refuseOriginalPositions(attention);
         AttentionPolicy policy = attention.newPolicy(
                 new Geometry(config.numHeads(), config.numKvHeads(), config.headDim()), config.numLayers(),
                 options.maxChunkTokens());
@@ -419,6 +429,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public CudaSequence fork(Sequence source, int length, AttentionSpec attention) {
+        refuseOriginalPositions(attention);
         BlockTable from = own(source).blockTable();
         if (length < 0 || length > from.length()) {
             throw new IllegalArgumentException("cannot fork " + length + " tokens of a sequence of " + from.length());
@@ -868,6 +879,9 @@ public final class CudaBackend implements Backend {
                     return new int[0];
                 }
                 int want = Math.min(kk, count);
+                if (want <= 0) {
+                    return new int[0];
+                }
                 uploadQbar(qbar);
                 // the selection's scratch and, behind it, the chosen indices
                 long scratch = (CudaKernels.selectScratchBytes(heads, count) + 3) / 4;
@@ -1060,7 +1074,8 @@ public final class CudaBackend implements Backend {
         }
         int d = config.headDim();
         return (d == 64 || d == 128) && CudaKernels.attentionDecodeFits(d, config.numHeads() / config.numKvHeads())
-                && config.slidingWindow() <= 0 && seq.blockTable().length() + 1 > policy.params().budget();
+                && config.slidingWindow() <= 0 && policy.params().k() > 0
+                && seq.blockTable().length() + 1 > policy.params().budget();
     }
 
     /** One TokenSelect decode step of one sequence through its captured graph. */

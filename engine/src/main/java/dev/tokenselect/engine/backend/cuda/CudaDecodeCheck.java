@@ -558,7 +558,11 @@ final class CudaDecodeCheck {
     }
 
     private static double prefillRate(CudaBackend backend, int[] prompt) {
-        try (CudaSequence seq = backend.newSequence()) {
+        return prefillRate(backend, prompt, AttentionSpec.full());
+    }
+
+    private static double prefillRate(CudaBackend backend, int[] prompt, AttentionSpec spec) {
+        try (CudaSequence seq = backend.newSequence(spec)) {
             long t0 = System.nanoTime();
             backend.forward(seq, prompt);
             return prompt.length / ((System.nanoTime() - t0) / 1e9);
@@ -626,6 +630,19 @@ final class CudaDecodeCheck {
         k.setStagedPrefill(true);
         double stagedTps = prefillRate(backend, prompt);
         k.setStagedPrefill(false);
+        boolean gqa = k.gqaPrefill();
+        k.setGqaPrefill(true);
+        double gqaTps = prefillRate(backend, prompt);
+        k.setGqaPrefill(gqa);
+        // TokenSelect's default budget (2,688) selects from the sixth chunk on: attention over the
+        // selection through the fp32 kernel, then the tensor-core one
+        AttentionSpec ts = AttentionSpec.tokenSelect(SelectionParams.defaults());
+        boolean flashSelected = k.flashSelected();
+        k.setFlashSelected(false);
+        double tsTps = prefillRate(backend, prompt, ts);
+        k.setFlashSelected(true);
+        double tsFlashTps = prefillRate(backend, prompt, ts);
+        k.setFlashSelected(flashSelected);
         int m = 512;
         int rows = 2 * c.intermediateSize();
         int cols = c.hiddenSize();
@@ -652,9 +669,10 @@ final class CudaDecodeCheck {
         dev.free(w);
         dev.free(y);
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; keys rotated once per chunk: %.0f); GEMM"
-                + " 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f",
-                name, tps, scalarTps, smallTileTps, stagedTps, rows, cols, tflops[0], tflops[1]);
+                + " (fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; keys rotated once per chunk: %.0f; GQA rows"
+                + " per block: %.0f; TokenSelect %.0f, tensor cores over the selection %.0f); GEMM 512x%dx%d %.1f"
+                + " TFLOP/s, pipelined 128x128 %.1f", name, tps, scalarTps, smallTileTps, stagedTps, gqaTps, tsTps,
+                tsFlashTps, rows, cols, tflops[0], tflops[1]);
         System.out.println("     " + line);
         report.summary(line);
     }

@@ -29,6 +29,7 @@ public final class CudaKernels {
         dev.allowDynamicShared("gemv_batch_xs_r1_b1", 4 * STAGED_INPUT_MAX);
         for (int d : new int[] {64, 128}) {
             dev.allowDynamicShared("attn_decode_tc_d" + d, tensorCoreDecodeSharedBytes(d));
+            dev.allowDynamicShared("flash_gqa_d" + d, gqaPrefillSharedBytes(d));
         }
     }
 
@@ -209,8 +210,34 @@ public final class CudaKernels {
      */
     private volatile boolean flashSelected = Boolean.getBoolean("tokenselect.cuda.flashSelected");
 
+    boolean flashSelected() {
+        return flashSelected;
+    }
+
     void setFlashSelected(boolean on) {
         flashSelected = on;
+    }
+
+    /**
+     * Prefill attention with the GQA group packed into the rows ({@code flash_gqa_d*}): a block takes
+     * one KV head and 64 (token, head) rows, so each key is fetched and rotated once per block for all
+     * the heads of its group instead of once per head, and the next tile's keys and values load while
+     * the current one is computed. Off until its checks and timings on a GPU are recorded
+     * ({@code -Dtokenselect.cuda.gqaPrefill=true}); the self-test checks it against the CPU twin.
+     */
+    private volatile boolean gqaPrefill = Boolean.getBoolean("tokenselect.cuda.gqaPrefill");
+
+    boolean gqaPrefill() {
+        return gqaPrefill;
+    }
+
+    void setGqaPrefill(boolean on) {
+        gqaPrefill = on;
+    }
+
+    /** Q hi + lo, K hi + lo and two stages of raw V: six [64][d + 8] bf16 tiles (flash_gqa.cu). */
+    static int gqaPrefillSharedBytes(int d) {
+        return 6 * 64 * (d + 8) * 2;
     }
 
     /** Q and K tiles (bf16 hi + lo, 64 rows each) and the transposed V tile (fp16). */
@@ -244,6 +271,25 @@ public final class CudaKernels {
                           int nEntries, int qPos0, int n, int window, CUdeviceptr invFreq, int heads,
                           CUdeviceptr out, int ldo, CUdeviceptr partial, long partialCapacity) {
         int d = kv.headDim();
+        if (usesFlashPrefill(sel != null, n, d) && gqaPrefill) {
+            int group = heads / kv.kvHeads();
+            int rowTiles = blocks((long) n * group, 64);
+            int keyTiles = blocks(Math.min((long) qPos0 + n, nEntries), 64);
+            int nsplit = 1;
+            if (window == 0 && rowTiles * kv.kvHeads() < 2 * sms && keyTiles > 1) {
+                nsplit = Math.min(keyTiles, blocks(2 * sms, rowTiles * kv.kvHeads()));
+                nsplit = (int) Math.min(nsplit, Math.max(1, partialCapacity / ((long) n * heads * (d + 2))));
+            }
+            int tilesPerSplit = blocks(keyTiles, nsplit);
+            nsplit = blocks(keyTiles, tilesPerSplit);
+            dev.launch("flash_gqa_d" + d, rowTiles, kv.kvHeads(), nsplit, 128, gqaPrefillSharedBytes(d), q, ldq,
+                    kv.pool(), kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n,
+                    window, invFreq, group, (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel);
+            if (nsplit > 1) {
+                dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
+            }
+            return;
+        }
         if (usesFlashPrefill(sel != null, n, d)) {
             // few query tiles over a long cache (a question after a resident corpus): split the keys so
             // every SM has work, as the decode kernel does

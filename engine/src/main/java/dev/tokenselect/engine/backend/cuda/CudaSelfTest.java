@@ -536,6 +536,12 @@ public final class CudaSelfTest {
             if (!k.usesFlashPrefill(false, c[4], c[2])) {
                 continue;
             }
+            // the GQA-packed prefill kernel, over the whole cache and over a selection
+            k.setGqaPrefill(true);
+            k.setFlashSelected(c[6] != 0);
+            attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
+            k.setFlashSelected(false);
+            k.setGqaPrefill(false);
             if (c[6] != 0) {
                 k.setFlashSelected(true);
                 attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], true);
@@ -667,7 +673,8 @@ public final class CudaSelfTest {
                 d, total, n, window > 0 ? " window=" + window : "", sel != null ? " selected=" + sel.length : "");
         // the tensor-core prefill kernel: bf16 hi + lo scores, fp16 probabilities (see flash_prefill.cu)
         boolean flash = k.usesFlashPrefill(selected, n, d);
-        check(name + (flash ? " [flash]" : ""), relL2(download(dev, out, n * heads * d), ref), flash ? 1e-3 : 1e-4);
+        String kernel = flash ? (k.gqaPrefill() ? " [flash, GQA rows]" : " [flash]") : "";
+        check(name + kernel, relL2(download(dev, out, n * heads * d), ref), flash ? 1e-3 : 1e-4);
         if (selected && n == 1 && CudaKernels.attentionDecodeFits(d, heads / kvHeads)) { // the decode step's kernel
             CUdeviceptr out2 = poisoned(dev, (long) heads * d);
             k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);

@@ -34,7 +34,8 @@ class TokenSelectReferenceTest {
 
     private static SelectionParams params(JsonNode s) {
         return new SelectionParams(s.get("k").asInt(), s.get("n_init").asInt(), s.get("n_local").asInt(),
-                s.get("theta").asDouble(), s.get("prefill_chunk").asInt());
+                s.get("theta").asDouble(), s.get("prefill_chunk").asInt(),
+                s.has("original_positions") && s.get("original_positions").asBoolean());
     }
 
     @ParameterizedTest
@@ -85,6 +86,31 @@ class TokenSelectReferenceTest {
             // and a budget that does not cover it changes the result
             float[][] small = run(backend, AttentionSpec.tokenSelect(new SelectionParams(32, 4, 32, 2.0, 32)), prompt, 1);
             assertNotEquals(0.0, relativeError(small[0], full[0]));
+        }
+    }
+
+    /**
+     * Original positions (DESIGN.md's extension) against compacted ones. RoPE scores depend only on
+     * the distance between query and key, so over a contiguous selection (the local window alone) the
+     * two place every entry at the same distances and agree up to rounding; with sinks in front of the
+     * window the sinks sit at different distances, and the results differ.
+     */
+    @Test
+    void originalPositionsMoveOnlyWhatIsNotContiguous() throws IOException {
+        ReferenceFixture f = ReferenceFixture.load("tokenselect", "ts_qwen2");
+        int[] prompt = f.promptIds();
+        try (Model model = Model.load(f.write(dir)); CpuBackend backend = new CpuBackend(model)) {
+            SelectionParams window = new SelectionParams(0, 0, 64, 2.0, 32);
+            float[][] compacted = run(backend, AttentionSpec.tokenSelect(window), prompt, 3);
+            float[][] original = run(backend, AttentionSpec.tokenSelect(window.withOriginalPositions(true)), prompt, 3);
+            for (int i = 0; i < compacted.length; i++) {
+                double e = relativeError(original[i], compacted[i]);
+                assertTrue(e < 1e-4, "step " + i + ": a contiguous selection at either position differs by " + e);
+            }
+            SelectionParams sinks = new SelectionParams(0, 16, 64, 2.0, 32);
+            float[] a = run(backend, AttentionSpec.tokenSelect(sinks), prompt, 1)[0];
+            float[] b = run(backend, AttentionSpec.tokenSelect(sinks.withOriginalPositions(true)), prompt, 1)[0];
+            assertTrue(relativeError(a, b) > 1e-3, "sinks at their own positions change the result: " + relativeError(a, b));
         }
     }
 

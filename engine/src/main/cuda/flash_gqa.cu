@@ -1,0 +1,314 @@
+// Prefill attention on tensor cores with the GQA group packed into the rows: the same function as
+// flash_prefill (causal attention of a chunk of n queries over the paged bf16 cache, optional sliding
+// window, a TokenSelect entry list, split-K partials for attn_combine), laid out so each key is
+// fetched and rotated once per block for all of its query heads.
+//
+// A block takes one KV head and 64 packed rows, row P = (token P / G, head g*G + P % G), so the G
+// heads of a token share every K/V tile. Per 64-key tile: the raw K chunks, loaded into registers
+// while the tile before was computed, are rotated at their entry positions (fp32) and split into bf16
+// hi + lo in shared memory once for the whole block; the raw V rows arrive by cp.async into a
+// two-stage ring. Each warp then multiplies its 16 rows: Q K^T as Qhi Khi + Qlo Khi + Qhi Klo (about
+// 16 mantissa bits), an online softmax in base 2, P V with P as bf16 hi + lo and V exact in bf16
+// (fragments by ldmatrix, V by ldmatrix.trans), fp32 accumulation.
+// grid (ceil(n * G / 64), kvHeads, nsplit), block 128, dynamic shared memory fg_shared_bytes(D).
+#include "common.cuh"
+
+#define FG_BR 64
+#define FG_BK 64
+#define FG_PAD 8
+
+/** Q hi + lo, K hi + lo and two V stages: six [64][D + 8] bf16 tiles. */
+__host__ __device__ constexpr int fg_shared_bytes(int d) {
+    return 6 * FG_BR * (d + FG_PAD) * 2;
+}
+
+template <int D>
+__device__ __forceinline__ void flash_gqa_body(
+        const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
+        const int *__restrict__ blockTable, int bs, int layer, int kvHeads, int kvLen, int qPos0, int n, int window,
+        const float *__restrict__ invFreq, int group, float scale, float *__restrict__ out, int ldo,
+        int tilesPerSplit, float *__restrict__ partial, const int *__restrict__ sel) {
+    constexpr int HALF = D / 2;
+    constexpr int LD = D + FG_PAD;
+    constexpr int KS = D / 16;               // k16 steps of Q K^T
+    constexpr int NT = FG_BK / 8;            // n8 tiles of scores
+    constexpr int DT = D / 8;                // n8 tiles of the output
+    constexpr int CH = HALF / 8;             // 8-pair chunks of a key
+    constexpr int KITEMS = FG_BK * CH / 128; // key chunks per thread
+    constexpr int VITEMS = FG_BK * (D / 8) / 128;
+    constexpr float LOG2E = 1.4426950408889634f;
+    extern __shared__ __align__(16) unsigned char fg_smem[];
+    bf16 *qh = reinterpret_cast<bf16 *>(fg_smem);
+    bf16 *ql = qh + FG_BR * LD;
+    bf16 *kh = ql + FG_BR * LD;
+    bf16 *kl = kh + FG_BK * LD;
+    bf16 *vring = kl + FG_BK * LD;  // [2][64][LD]
+    __shared__ float freq[HALF];
+
+    int g = blockIdx.y;
+    int P0 = blockIdx.x * FG_BR;
+    int rowsTotal = n * group;
+    int H = kvHeads * group;
+    int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    int gr = lane >> 2, t4 = lane & 3;
+
+    // queries of the block's rows, rotated at their entry positions, scaled by scale * log2(e), hi + lo
+    float qscale = scale * LOG2E;
+    for (int idx = tid; idx < FG_BR * HALF; idx += blockDim.x) {
+        int r = idx / HALF, i = idx % HALF;
+        int P = P0 + r;
+        float a = 0.f, b = 0.f;
+        if (P < rowsTotal) {
+            int tok = P / group, h = g * group + P % group;
+            const float *src = q + (size_t) tok * ldq + (size_t) h * D;
+            rope_pair(src[i], src[i + HALF], invFreq[i], qPos0 + tok, a, b);
+            a *= qscale;
+            b *= qscale;
+        }
+        store_split(&qh[r * LD + i], &ql[r * LD + i], a);
+        store_split(&qh[r * LD + i + HALF], &ql[r * LD + i + HALF], b);
+    }
+    for (int i = tid; i < HALF; i += blockDim.x) freq[i] = invFreq[i];
+
+    // the keys this block's rows see, and this split's share of them
+    int tokFirst = min(P0 / group, n - 1);
+    int tokLast = min(n - 1, (P0 + FG_BR - 1) / group);
+    int hiKey = min(kvLen, qPos0 + tokLast + 1);
+    int loKey = window > 0 ? max(0, qPos0 + tokFirst - window + 1) : 0;
+    loKey = (loKey / FG_BK) * FG_BK;
+    int endKey = hiKey;
+    if (gridDim.z > 1) {  // no sliding window with splits
+        loKey = blockIdx.z * tilesPerSplit * FG_BK;
+        endKey = min(hiKey, loKey + tilesPerSplit * FG_BK);
+    }
+    int nTiles = endKey > loKey ? (endKey - loKey + FG_BK - 1) / FG_BK : 0;
+
+    // this thread's rows (rowA, rowA + 8) and their entry positions; rows past the chunk see nothing
+    int rowA = warp * 16 + gr;
+    int PA = P0 + rowA, PB = PA + 8;
+    int posA = PA < rowsTotal ? qPos0 + PA / group : -1;
+    int posB = PB < rowsTotal ? qPos0 + PB / group : -1;
+
+    size_t valueOffset = (size_t) kvHeads * bs * D;
+    uint4 ka[KITEMS], kb[KITEMS];
+    auto load_k = [&](int j0) {  // raw key chunks into registers (zeros past the end)
+#pragma unroll
+        for (int m = 0; m < KITEMS; m++) {
+            int item = tid + 128 * m;
+            int kr = item / CH, c0 = (item % CH) * 8;
+            int j = j0 + kr;
+            ka[m] = make_uint4(0, 0, 0, 0);
+            kb[m] = make_uint4(0, 0, 0, 0);
+            if (j < hiKey) {
+                size_t off = kv_offset(blockTable, sel ? sel[j] : j, bs, blockElems, layer, 0, kvHeads, g, D);
+                ka[m] = *reinterpret_cast<const uint4 *>(pool + off + c0);
+                kb[m] = *reinterpret_cast<const uint4 *>(pool + off + HALF + c0);
+            }
+        }
+    };
+    auto load_v = [&](int j0, int stage) {  // raw V rows by cp.async (past the end: the last entry's row)
+        bf16 *dst = vring + stage * FG_BK * LD;
+#pragma unroll
+        for (int m = 0; m < VITEMS; m++) {
+            int item = tid + 128 * m;
+            int kr = item / (D / 8), c = item % (D / 8);
+            int j = min(j0 + kr, hiKey - 1);
+            size_t off = kv_offset(blockTable, sel ? sel[j] : j, bs, blockElems, layer, 0, kvHeads, g, D) + valueOffset;
+            unsigned s = (unsigned) __cvta_generic_to_shared(dst + kr * LD + 8 * c);
+            asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(pool + off + 8 * c));
+        }
+        asm volatile("cp.async.commit_group;\n" ::);
+    };
+    if (nTiles > 0) {
+        load_k(loKey);
+        load_v(loKey, 0);
+    }
+
+    float o[DT][4];
+#pragma unroll
+    for (int j = 0; j < DT; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) o[j][e] = 0.f;
+    float mrow[2] = {NEG_INF, NEG_INF}, lrow[2] = {0.f, 0.f};
+
+    for (int t = 0; t < nTiles; t++) {
+        int j0 = loKey + t * FG_BK;
+        __syncthreads();  // the tile before is consumed (the first time: Q and freq are staged)
+        // this tile's keys rotated at their entry positions into K hi + lo, once for the whole block
+#pragma unroll
+        for (int m = 0; m < KITEMS; m++) {
+            int item = tid + 128 * m;
+            int kr = item / CH, c0 = (item % CH) * 8;
+            float jf = (float) (j0 + kr);
+            float xa[8], xb[8];
+            unpack_bf16x2(ka[m].x, xa[0], xa[1]); unpack_bf16x2(ka[m].y, xa[2], xa[3]);
+            unpack_bf16x2(ka[m].z, xa[4], xa[5]); unpack_bf16x2(ka[m].w, xa[6], xa[7]);
+            unpack_bf16x2(kb[m].x, xb[0], xb[1]); unpack_bf16x2(kb[m].y, xb[2], xb[3]);
+            unpack_bf16x2(kb[m].z, xb[4], xb[5]); unpack_bf16x2(kb[m].w, xb[6], xb[7]);
+            uint32_t ah[4], al[4], bh[4], bl[4];
+#pragma unroll
+            for (int e = 0; e < 8; e += 2) {
+                float r[2][2];
+#pragma unroll
+                for (int u = 0; u < 2; u++) {
+                    float sn, cs;
+                    sincos_reduced(__fmul_rn(jf, freq[c0 + e + u]), &sn, &cs);
+                    r[0][u] = __fsub_rn(__fmul_rn(xa[e + u], cs), __fmul_rn(xb[e + u], sn));
+                    r[1][u] = __fadd_rn(__fmul_rn(xb[e + u], cs), __fmul_rn(xa[e + u], sn));
+                }
+                split_bf16x2(r[0][0], r[0][1], ah[e / 2], al[e / 2]);
+                split_bf16x2(r[1][0], r[1][1], bh[e / 2], bl[e / 2]);
+            }
+            *reinterpret_cast<uint4 *>(&kh[kr * LD + c0]) = make_uint4(ah[0], ah[1], ah[2], ah[3]);
+            *reinterpret_cast<uint4 *>(&kl[kr * LD + c0]) = make_uint4(al[0], al[1], al[2], al[3]);
+            *reinterpret_cast<uint4 *>(&kh[kr * LD + HALF + c0]) = make_uint4(bh[0], bh[1], bh[2], bh[3]);
+            *reinterpret_cast<uint4 *>(&kl[kr * LD + HALF + c0]) = make_uint4(bl[0], bl[1], bl[2], bl[3]);
+        }
+        // the next tile's loads go out while this one is computed
+        if (t + 1 < nTiles) {
+            load_k(j0 + FG_BK);
+            load_v(j0 + FG_BK, (t + 1) & 1);
+        } else {
+            asm volatile("cp.async.commit_group;\n" ::);
+        }
+        asm volatile("cp.async.wait_group 1;\n" ::);  // this tile's V rows have landed
+        __syncthreads();
+
+        // S = Q K^T for this warp's 16 rows and the tile's 64 keys
+        float s[NT][4];
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) s[j][e] = 0.f;
+        const bf16 *qrow = qh + (warp * 16 + (lane & 15)) * LD + (lane >> 4) * 8;
+        const bf16 *qrowl = ql + (warp * 16 + (lane & 15)) * LD + (lane >> 4) * 8;
+        int krow = (lane & 7) + ((lane >> 4) << 3);
+        int kcol = ((lane >> 3) & 1) * 8;
+#pragma unroll
+        for (int k = 0; k < KS; k++) {
+            uint32_t a[4], b[4];
+            ldmatrix_x4(qrow + 16 * k, a[0], a[1], a[2], a[3]);
+            ldmatrix_x4(qrowl + 16 * k, b[0], b[1], b[2], b[3]);
+#pragma unroll
+            for (int j = 0; j < NT; j += 2) {
+                uint32_t h0, h1, h2, h3, l0, l1, l2, l3;
+                ldmatrix_x4(kh + (8 * j + krow) * LD + 16 * k + kcol, h0, h1, h2, h3);
+                ldmatrix_x4(kl + (8 * j + krow) * LD + 16 * k + kcol, l0, l1, l2, l3);
+                mma_bf16_16816(s[j], b[0], b[1], b[2], b[3], h0, h1);
+                mma_bf16_16816(s[j], a[0], a[1], a[2], a[3], l0, l1);
+                mma_bf16_16816(s[j], a[0], a[1], a[2], a[3], h0, h1);
+                mma_bf16_16816(s[j + 1], b[0], b[1], b[2], b[3], h2, h3);
+                mma_bf16_16816(s[j + 1], a[0], a[1], a[2], a[3], l2, l3);
+                mma_bf16_16816(s[j + 1], a[0], a[1], a[2], a[3], h2, h3);
+            }
+        }
+
+        // mask; online softmax of rows rowA and rowA + 8 (a row's 64 columns live in one quad)
+        float tmax[2] = {NEG_INF, NEG_INF};
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int key = j0 + 8 * j + 2 * t4 + (e & 1);
+                int pos = e < 2 ? posA : posB;
+                bool ok = key < hiKey && key <= pos && (window <= 0 || key > pos - window);
+                if (!ok) s[j][e] = NEG_INF;
+                tmax[e >> 1] = fmaxf(tmax[e >> 1], s[j][e]);
+            }
+        }
+        float corr[2], mUse[2];
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
+            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
+            float mNew = fmaxf(mrow[r], tmax[r]);
+            corr[r] = mNew == NEG_INF ? 1.f : exp2f(mrow[r] - mNew);
+            mUse[r] = mNew == NEG_INF ? 0.f : mNew;  // a row that has seen nothing keeps weights 0
+            mrow[r] = mNew;
+            lrow[r] *= corr[r];
+        }
+        uint32_t ph[NT / 2][4], pl[NT / 2][4];
+#pragma unroll
+        for (int j = 0; j < NT; j++) {
+            float p[4];
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                p[e] = exp2f(s[j][e] - mUse[e >> 1]);  // exp2(-inf) = 0
+                lrow[e >> 1] += p[e];
+            }
+            // C fragments of two adjacent n8 tiles form the A fragment of one k16 step
+            int kk = j >> 1, hi = (j & 1) * 2;
+            split_bf16x2(p[0], p[1], ph[kk][hi], pl[kk][hi]);
+            split_bf16x2(p[2], p[3], ph[kk][hi + 1], pl[kk][hi + 1]);
+        }
+#pragma unroll
+        for (int j = 0; j < DT; j++) {
+            o[j][0] *= corr[0];
+            o[j][1] *= corr[0];
+            o[j][2] *= corr[1];
+            o[j][3] *= corr[1];
+        }
+        // O += P V over the tile's 64 keys (V fragments by ldmatrix.trans: keys +0 | +8 x dims +0 | +8)
+        const bf16 *vs = vring + (t & 1) * FG_BK * LD;
+#pragma unroll
+        for (int kk = 0; kk < NT / 2; kk++) {
+            const bf16 *vrow = vs + (16 * kk + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + (lane >> 4) * 8;
+#pragma unroll
+            for (int j = 0; j < DT; j += 2) {
+                uint32_t v0, v1, v2, v3;
+                ldmatrix_x4_trans(vrow + 8 * j, v0, v1, v2, v3);
+                mma_bf16_16816(o[j], ph[kk][0], ph[kk][1], ph[kk][2], ph[kk][3], v0, v1);
+                mma_bf16_16816(o[j], pl[kk][0], pl[kk][1], pl[kk][2], pl[kk][3], v0, v1);
+                mma_bf16_16816(o[j + 1], ph[kk][0], ph[kk][1], ph[kk][2], ph[kk][3], v2, v3);
+                mma_bf16_16816(o[j + 1], pl[kk][0], pl[kk][1], pl[kk][2], pl[kk][3], v2, v3);
+            }
+        }
+    }
+    asm volatile("cp.async.wait_group 0;\n" ::);
+
+    // row sums across the quad, then the output rows (or this split's partials: maxima back to base e)
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
+        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int P = r == 0 ? PA : PB;
+        if (P >= rowsTotal) continue;
+        int tok = P / group, h = g * group + P % group;
+        if (gridDim.z > 1) {
+            float *pr = partial + (((size_t) blockIdx.z * n + tok) * H + h) * (D + 2);
+            if (t4 == 0) {
+                pr[0] = mrow[r] == NEG_INF ? NEG_INF : mrow[r] * (1.f / LOG2E);
+                pr[1] = lrow[r];
+            }
+#pragma unroll
+            for (int j = 0; j < DT; j++) {
+                int col = j * 8 + 2 * t4;
+                pr[2 + col] = o[j][2 * r];
+                pr[3 + col] = o[j][2 * r + 1];
+            }
+        } else {
+            float inv = lrow[r] > 0.f ? 1.f / lrow[r] : 0.f;
+#pragma unroll
+            for (int j = 0; j < DT; j++) {
+                int col = j * 8 + 2 * t4;
+                out[(size_t) tok * ldo + (size_t) h * D + col] = o[j][2 * r] * inv;
+                out[(size_t) tok * ldo + (size_t) h * D + col + 1] = o[j][2 * r + 1] * inv;
+            }
+        }
+    }
+}
+
+#define FG_ENTRY(NAME, D)                                                                                        \
+    extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                  \
+            const float *q, int ldq, const bf16 *pool, long long blockElems, const int *blockTable, int bs,     \
+            int layer, int kvHeads, int kvLen, int qPos0, int n, int window, const float *invFreq, int group,   \
+            float scale, float *out, int ldo, int tilesPerSplit, float *partial, const int *sel) { PDL_BEGIN(); \
+        flash_gqa_body<D>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, qPos0, n, window,     \
+                          invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel);                          \
+    }
+
+FG_ENTRY(flash_gqa_d64, 64)
+FG_ENTRY(flash_gqa_d128, 128)
