@@ -332,10 +332,6 @@ public final class CudaDevice implements AutoCloseable {
     }
 
     /**
-     * Launches {@code kernel} on the default stream. Arguments: {@link CUdeviceptr} (null for a null
-     * device pointer), Integer, Long, Float.
-     */
-    /**
      * Whether kernels captured into graphs are launched with programmatic stream serialization (each may
      * start while the one before drains; see {@link ProgrammaticLaunch}). Needs sm_90 or newer.
      */
@@ -345,10 +341,11 @@ public final class CudaDevice implements AutoCloseable {
     public void setProgrammaticLaunch(boolean on) {
         if (on && computeMajor < 9) {
             throw new IllegalStateException("programmatic dependent launch needs compute capability 9.0 or newer, this"
-                    + " device has " + computeCapability());
+                    + " device has " + computeCapability() + ": leave tokenselect.cuda.programmaticLaunch off on it");
         }
         if (on && ProgrammaticLaunch.unavailableReason() != null) {
-            throw new IllegalStateException(ProgrammaticLaunch.unavailableReason());
+            throw new IllegalStateException(ProgrammaticLaunch.unavailableReason()
+                    + ": leave tokenselect.cuda.programmaticLaunch off with this driver");
         }
         programmaticLaunch = on;
     }
@@ -362,6 +359,11 @@ public final class CudaDevice implements AutoCloseable {
         return computeMajor >= 9 && ProgrammaticLaunch.unavailableReason() == null;
     }
 
+    /**
+     * Launches {@code kernel} on the default stream (on the capture stream while a graph is being captured,
+     * with programmatic stream serialization when that is on). Arguments: {@link CUdeviceptr} (null for a null
+     * device pointer), Integer, Long, Float.
+     */
     public void launch(String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
         if (programmaticLaunch && launchStream != null && launchStream == captureStream) {
             ProgrammaticLaunch.launch(function(kernel), gx, gy, gz, block, sharedBytes, launchStream, args);
