@@ -264,3 +264,150 @@ extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_tc2(const float *
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// gemm_bf16_tc2's tiling and pipeline with its fragments fetched by ldmatrix (one instruction for four
+// 8x8 matrices instead of eight 32-bit shared loads per A fragment), in two precisions of X:
+//   gemm_bf16_tc3:      X as bf16 hi + lo (two products per step, as tc2: about 16 mantissa bits);
+//   gemm_bf16_tc3_bf16: X rounded to bf16 once (one product per step: the activations' precision of
+//                       bf16 inference elsewhere, half the tensor-core work).
+// Rows of 40 bf16 (80 bytes) keep the eight row addresses of an ldmatrix in distinct banks.
+template <bool SPLIT>
+__device__ __forceinline__ void gemm_tc3_body(const float *__restrict__ X, const bf16 *__restrict__ W,
+                                              float *__restrict__ Y, const float *__restrict__ bias, int M, int N,
+                                              int K, int ldy, int accumulate) {
+    extern __shared__ __align__(16) unsigned char g3_smem[];
+    bf16 *base = reinterpret_cast<bf16 *>(g3_smem);
+    const int tile = G2_BM * G2_LD;
+
+    int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    int g = lane >> 2, t = lane & 3;
+    int wm = warp >> 2, wn = warp & 3;  // 2 x 4 warps: 64 rows x 32 columns each
+    int m0 = blockIdx.y * G2_BM, n0 = blockIdx.x * G2_BN;
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+
+    float4 xr[4];
+    auto loadX = [&](int k0) {
+#pragma unroll
+        for (int it = 0; it < 4; it++) {
+            int idx = tid + it * 256;
+            int row = idx >> 3, c4 = (idx & 7) * 4;
+            int gm = m0 + row, gk = k0 + c4;
+            xr[it] = (gm < M && gk < K) ? *reinterpret_cast<const float4 *>(X + (size_t) gm * K + gk)
+                                        : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+    };
+    auto storeX = [&](int stage) {
+        bf16 *ah = base + stage * 3 * tile;
+        bf16 *al = ah + tile;
+#pragma unroll
+        for (int it = 0; it < 4; it++) {
+            int idx = tid + it * 256;
+            int row = idx >> 3, c4 = (idx & 7) * 4;
+            if (SPLIT) {
+                store_split4(xr[it], ah + row * G2_LD + c4, al + row * G2_LD + c4);
+            } else {
+                uint2 p;
+                p.x = pack_bf16x2(xr[it].x, xr[it].y);
+                p.y = pack_bf16x2(xr[it].z, xr[it].w);
+                *reinterpret_cast<uint2 *>(ah + row * G2_LD + c4) = p;
+            }
+        }
+    };
+    auto loadW = [&](int k0, int stage) {
+        bf16 *bs = base + stage * 3 * tile + 2 * tile;
+#pragma unroll
+        for (int it = 0; it < 2; it++) {
+            int idx = tid + it * 256;
+            int row = idx >> 2, c8 = (idx & 3) * 8;
+            int gn = n0 + row, gk = k0 + c8;
+            bf16 *dst = bs + row * G2_LD + c8;
+            if (gn < N && gk < K) {
+                cp_async16(dst, W + (size_t) gn * K + gk);
+            } else {
+                *reinterpret_cast<uint4 *>(dst) = make_uint4(0, 0, 0, 0);
+            }
+        }
+        asm volatile("cp.async.commit_group;\n" ::);
+    };
+
+    // ldmatrix row addresses: A (16 rows x 16 k: lanes 0-15 rows, lanes 16-31 the k + 8 half);
+    // B (two n8 tiles x 16 k: lanes 0-7 / 8-15 the first tile's k halves, 16-31 the second tile's)
+    int aRow = wm * 64 + (lane & 15), aCol = (lane >> 4) * 8;
+    int bRow = wn * 32 + (lane & 7) + ((lane >> 4) << 3), bCol = ((lane >> 3) & 1) * 8;
+
+    int tiles = (K + G2_BK - 1) / G2_BK;
+    loadX(0);
+    loadW(0, 0);
+    storeX(0);
+    for (int kt = 0; kt < tiles; kt++) {
+        int cur = kt & 1, nxt = cur ^ 1;
+        bool more = kt + 1 < tiles;
+        if (more) {
+            loadW((kt + 1) * G2_BK, nxt);
+            loadX((kt + 1) * G2_BK);
+            asm volatile("cp.async.wait_group 1;\n" ::);
+        } else {
+            asm volatile("cp.async.wait_group 0;\n" ::);
+        }
+        __syncthreads();
+        const bf16 *ah = base + cur * 3 * tile;
+        const bf16 *al = ah + tile;
+        const bf16 *bs = ah + 2 * tile;
+#pragma unroll
+        for (int kk = 0; kk < G2_BK; kk += 16) {
+            uint32_t b[4][2];
+#pragma unroll
+            for (int j = 0; j < 4; j += 2) {
+                ldmatrix_x4(bs + (bRow + 8 * j) * G2_LD + kk + bCol, b[j][0], b[j][1], b[j + 1][0], b[j + 1][1]);
+            }
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                uint32_t a[4];
+                ldmatrix_x4(ah + (aRow + 16 * i) * G2_LD + kk + aCol, a[0], a[1], a[2], a[3]);
+                if (SPLIT) {
+                    uint32_t l[4];
+                    ldmatrix_x4(al + (aRow + 16 * i) * G2_LD + kk + aCol, l[0], l[1], l[2], l[3]);
+#pragma unroll
+                    for (int j = 0; j < 4; j++) mma_bf16_16816(acc[i][j], l[0], l[1], l[2], l[3], b[j][0], b[j][1]);
+                }
+#pragma unroll
+                for (int j = 0; j < 4; j++) mma_bf16_16816(acc[i][j], a[0], a[1], a[2], a[3], b[j][0], b[j][1]);
+            }
+        }
+        if (more) {
+            storeX(nxt);
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                gemm_store(Y, ldy, bias, M, N, m0 + wm * 64 + i * 16 + g + (e >= 2 ? 8 : 0),
+                           n0 + wn * 32 + j * 8 + 2 * t + (e & 1), acc[i][j][e], accumulate);
+            }
+        }
+    }
+}
+
+#define GEMM_TC3_ENTRY(NAME, SPLIT)                                                                              \
+    extern "C" __global__ void __launch_bounds__(256, 2) NAME(const float *__restrict__ X,                       \
+                                                              const bf16 *__restrict__ W, float *__restrict__ Y, \
+                                                              const float *__restrict__ bias, int M, int N, int K, \
+                                                              int ldy, int accumulate) { PDL_BEGIN();            \
+        gemm_tc3_body<SPLIT>(X, W, Y, bias, M, N, K, ldy, accumulate);                                           \
+    }
+
+GEMM_TC3_ENTRY(gemm_bf16_tc3, true)
+GEMM_TC3_ENTRY(gemm_bf16_tc3_bf16, false)

@@ -634,6 +634,14 @@ final class CudaDecodeCheck {
         k.setGqaPrefill(true);
         double gqaTps = prefillRate(backend, prompt);
         k.setGqaPrefill(gqa);
+        boolean ldm = k.gemmLdmatrix();
+        boolean bf16x = k.bf16Activations();
+        k.setGemmLdmatrix(true);
+        double ldmTps = prefillRate(backend, prompt);
+        k.setBf16Activations(true);
+        double bf16xTps = prefillRate(backend, prompt);
+        k.setGemmLdmatrix(ldm);
+        k.setBf16Activations(bf16x);
         // TokenSelect's default budget (2,688) selects from the sixth chunk on: attention over the
         // selection through the fp32 kernel, then the tensor-core one
         AttentionSpec ts = AttentionSpec.tokenSelect(SelectionParams.defaults());
@@ -651,10 +659,13 @@ final class CudaDecodeCheck {
         CUdeviceptr y = dev.alloc(4L * m * rows, "bench");
         dev.fill32(x, Float.floatToRawIntBits(0.01f), (long) m * cols);
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
-        double[] tflops = new double[2];
+        double[] tflops = new double[4];
         CudaDevice.Timer timer = dev.timer();
-        for (int variant = 0; variant < 2; variant++) { // the 64 x 64 kernel, then the pipelined 128 x 128 one
-            k.setGemmMode(variant == 1 ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
+        // the 64 x 64 kernel, the pipelined 128 x 128 one, its ldmatrix twin, and that with bf16 activations
+        for (int variant = 0; variant < 4; variant++) {
+            k.setGemmMode(variant >= 1 ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
+            k.setGemmLdmatrix(variant == 2);
+            k.setBf16Activations(variant == 3);
             k.gemm(x, w, y, null, m, rows, cols, rows, false);
             int reps = 10;
             timer.start();
@@ -664,15 +675,18 @@ final class CudaDecodeCheck {
             tflops[variant] = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
         }
         k.setGemmMode(gemmMode);
+        k.setGemmLdmatrix(ldm);
+        k.setBf16Activations(bf16x);
         timer.destroy();
         dev.free(x);
         dev.free(w);
         dev.free(y);
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
                 + " (fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; keys rotated once per chunk: %.0f; GQA rows"
-                + " per block: %.0f; TokenSelect %.0f, tensor cores over the selection %.0f); GEMM 512x%dx%d %.1f"
-                + " TFLOP/s, pipelined 128x128 %.1f", name, tps, scalarTps, smallTileTps, stagedTps, gqaTps, tsTps,
-                tsFlashTps, rows, cols, tflops[0], tflops[1]);
+                + " per block: %.0f; ldmatrix GEMM: %.0f; bf16 activations: %.0f; TokenSelect %.0f, tensor cores over"
+                + " the selection %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f, ldmatrix %.1f, bf16"
+                + " activations %.1f", name, tps, scalarTps, smallTileTps, stagedTps, gqaTps, ldmTps, bf16xTps, tsTps,
+                tsFlashTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3]);
         System.out.println("     " + line);
         report.summary(line);
     }

@@ -26,6 +26,8 @@ public final class CudaKernels {
             dev.allowDynamicShared("flash_prefill_d" + d, flashSharedBytes(d));
         }
         dev.allowDynamicShared("gemm_bf16_tc2", GEMM2_SHARED_BYTES);
+        dev.allowDynamicShared("gemm_bf16_tc3", GEMM2_SHARED_BYTES);
+        dev.allowDynamicShared("gemm_bf16_tc3_bf16", GEMM2_SHARED_BYTES);
         dev.allowDynamicShared("gemv_batch_xs_r1_b1", 4 * STAGED_INPUT_MAX);
         for (int d : new int[] {64, 128}) {
             dev.allowDynamicShared("attn_decode_tc_d" + d, tensorCoreDecodeSharedBytes(d));
@@ -78,12 +80,43 @@ public final class CudaKernels {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
         if (gemmMode == GEMM_PIPELINED || gemmMode == GEMM_AUTO && k >= 2048) {
-            dev.launch("gemm_bf16_tc2", blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
+            String kernel = bf16Activations ? "gemm_bf16_tc3_bf16" : gemmLdmatrix ? "gemm_bf16_tc3" : "gemm_bf16_tc2";
+            dev.launch(kernel, blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
                     k, ldy, accumulate ? 1 : 0);
             return;
         }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
                 accumulate ? 1 : 0);
+    }
+
+    /**
+     * The pipelined GEMM with its fragments fetched by ldmatrix ({@code gemm_bf16_tc3}, the same
+     * products as tc2). Off until timed on a GPU ({@code -Dtokenselect.cuda.gemmLdmatrix=true}).
+     */
+    private volatile boolean gemmLdmatrix = Boolean.getBoolean("tokenselect.cuda.gemmLdmatrix");
+
+    /**
+     * Prefill GEMMs with the activations rounded to bf16 once (one tensor-core product per step
+     * instead of hi + lo: half the work, the precision of bf16 inference elsewhere); pipelined shapes
+     * only. Off by default: our prefill keeps about 16 mantissa bits of the activations
+     * ({@code -Dtokenselect.cuda.bf16Activations=true} turns it on).
+     */
+    private volatile boolean bf16Activations = Boolean.getBoolean("tokenselect.cuda.bf16Activations");
+
+    void setGemmLdmatrix(boolean on) {
+        gemmLdmatrix = on;
+    }
+
+    boolean gemmLdmatrix() {
+        return gemmLdmatrix;
+    }
+
+    void setBf16Activations(boolean on) {
+        bf16Activations = on;
+    }
+
+    boolean bf16Activations() {
+        return bf16Activations;
     }
 
     /** Two stages of (X hi, X lo, W) tiles of 128 x (32 + 8) bf16. */

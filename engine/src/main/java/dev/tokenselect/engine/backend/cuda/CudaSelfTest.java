@@ -352,18 +352,37 @@ public final class CudaSelfTest {
             double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
             // fp32 accumulation over K terms (two products each): relative error grows like sqrt(K) * 2^-24
             double tol = Math.max(1e-5, 4e-7 * Math.sqrt(kk));
+            // the same product with x rounded to bf16 once (gemm_bf16_tc3_bf16)
+            double[] refBf16 = new double[m * n];
+            for (int i = 0; i < m; i++) {
+                for (int r = 0; r < n; r++) {
+                    double acc = 0;
+                    for (int c = 0; c < kk; c++) {
+                        acc += (double) Bf16.round(xv[i * kk + c]) * Bf16.toFloat(w[r * kk + c]);
+                    }
+                    refBf16[i * n + r] = acc + bias[r];
+                }
+            }
+            double[] refBf16x2 = Arrays.stream(refBf16).map(v -> 2 * v).toArray();
             int before = k.gemmMode();
-            for (boolean pipelined : new boolean[] {false, true}) { // the 64 x 64 kernel and the pipelined 128 x 128 one
-                k.setGemmMode(pipelined ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
-                String kernel = pipelined ? "gemm_bf16_tc2" : "gemm_bf16_tc";
+            // the 64 x 64 kernel, the pipelined 128 x 128 one, its ldmatrix twin, and that with bf16 activations
+            for (int variant = 0; variant < 4; variant++) {
+                k.setGemmMode(variant == 0 ? CudaKernels.GEMM_SMALL_TILES : CudaKernels.GEMM_PIPELINED);
+                k.setGemmLdmatrix(variant == 2);
+                k.setBf16Activations(variant == 3);
+                String kernel = new String[] {"gemm_bf16_tc", "gemm_bf16_tc2", "gemm_bf16_tc3", "gemm_bf16_tc3_bf16"}[variant];
+                double[] r1 = variant == 3 ? refBf16 : ref;
+                double[] r2 = variant == 3 ? refBf16x2 : ref2;
                 CUdeviceptr yp = poisoned(dev, (long) m * n);
                 k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
-                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
+                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), r1), tol);
                 // accumulate into Y twice: 2 * (XW^T + b)
                 k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
-                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
+                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), r2), tol);
                 dev.free(yp);
             }
+            k.setGemmLdmatrix(false);
+            k.setBf16Activations(false);
             k.setGemmMode(before);
             dev.free(wp);
             dev.free(xp);
