@@ -18,8 +18,9 @@
 # 6. per-layer decode attention at 32K / 128K / 512K / 1M tokens (Qwen2-7B geometry): full attention,
 #    TokenSelect on a selection-cache miss and hit, the device's selection against the CPU reference,
 #    and PyTorch's scaled_dot_product_attention and a plain PyTorch TokenSelect on the same shapes;
-# 7. decode at the longest contexts (LONG_CONTEXT="model:tokens ...", default qwen2-7b:1048576): the
-#    largest context the card's pool holds, full attention against TokenSelect at that depth;
+# 7. decode at the longest contexts (LONG_CONTEXT="model:tokens[,tokens|max] ...", default 1M tokens on each of
+#    the three geometries of step 2 and the largest context the 7B's pool holds): the largest context the
+#    card's pool holds per geometry, full attention against TokenSelect at those depths;
 # 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m, resumable across calls: the
 #    answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
@@ -101,7 +102,7 @@ step6() {
 
 step7() {
   echo "== 7. decode at the longest contexts"
-  for spec in ${LONG_CONTEXT:-qwen2-7b:1048576}; do
+  for spec in ${LONG_CONTEXT:-qwen2.5-0.5b:1048576 llama-3.2-1b:1048576 qwen2-7b:1048576,max}; do
     name="${spec%%:*}"; tokens="${spec##*:}"
     [[ -d "$work/$name" ]] || continue
     timeout 300 "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -cp "$jar" \

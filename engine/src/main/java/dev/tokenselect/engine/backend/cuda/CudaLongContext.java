@@ -14,7 +14,7 @@ import dev.tokenselect.engine.select.SelectionParams;
  * with TokenSelect (default budget) through the host-driven path and through the replayed graph, side by
  * side: milliseconds per token, the ratio and the selection-cache hit rate.
  *
- * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaLongContext MODEL_DIR [tokens] [steps]</pre>
+ * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaLongContext MODEL_DIR [tokens,...|max] [steps]</pre>
  */
 public final class CudaLongContext {
 
@@ -25,25 +25,36 @@ public final class CudaLongContext {
 
     public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: CudaLongContext MODEL_DIR [tokens=1048576] [steps=16]");
+            System.err.println("usage: CudaLongContext MODEL_DIR [tokens,...|max] [steps=16]");
             System.exit(2);
         }
-        long want = args.length > 1 ? Long.parseLong(args[1]) : 1_048_576L;
+        String[] depths = (args.length > 1 ? args[1] : "1048576").split(",");
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         try (Model model = Model.load(Path.of(args[0]));
              CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults())) {
             long capacity = backend.kvCapacityTokens();
             System.out.printf(Locale.ROOT, "%s%nlargest context this pool holds: %,d tokens (%d KV bytes per token)%n",
                     backend.summary(), capacity, backend.kvBytesPerToken());
-            int depth = (int) Math.min(want, capacity - 4096);
-            double full;
-            try (CudaSequence seq = backend.newSequence()) {
-                backend.fillForBenchmark(seq, depth, KV_PATTERN);
-                full = msPerToken(backend, seq, steps);
+            for (String spec : depths) {
+                // "max": the largest context the pool holds, less room for the decoded tokens
+                long want = spec.trim().equals("max") ? Long.MAX_VALUE : Long.parseLong(spec.trim());
+                int depth = (int) Math.min(Math.min(want, capacity - 4096), Integer.MAX_VALUE - 4096);
+                atDepth(backend, depth, steps);
             }
-            System.out.printf(Locale.ROOT, "context %,d: full attention %.2f ms per token (%.1f tok/s)%n", depth, full,
-                    1e3 / full);
-            // TokenSelect with its selection cache on the host, then replayed from the graph
+        }
+    }
+
+    private static void atDepth(CudaBackend backend, int depth, int steps) {
+        double full;
+        try (CudaSequence seq = backend.newSequence()) {
+            backend.fillForBenchmark(seq, depth, KV_PATTERN);
+            full = msPerToken(backend, seq, steps);
+        }
+        System.out.printf(Locale.ROOT, "context %,d: full attention %.2f ms per token (%.1f tok/s)%n", depth, full,
+                1e3 / full);
+        // TokenSelect with its selection cache on the host, then replayed from the graph
+        boolean before = backend.graphSelection();
+        try {
             for (boolean graph : new boolean[] {false, true}) {
                 backend.setGraphSelection(graph);
                 try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(SelectionParams.defaults()))) {
@@ -55,6 +66,8 @@ public final class CudaLongContext {
                             100 * seq.selectionStats().cacheHitRate());
                 }
             }
+        } finally {
+            backend.setGraphSelection(before);
         }
     }
 
