@@ -277,56 +277,55 @@ final class CudaDecodeCheck {
     }
 
     /**
-     * Replayed decode steps with programmatic dependent launch against plain launches of the same
-     * graph: the kernels and their order are the same, so the logits must be identical.
+     * Replayed decode steps with a path switched on against the same steps with it off, where the path
+     * changes how the step runs but not its arithmetic (programmatic dependent launch; SwiGLU fused
+     * into the down GEMV's staging): the logits must be identical, bit for bit.
      */
-    void programmaticVsPlain(CudaBackend backend, String name) {
-        boolean before = backend.programmaticLaunch();
+    void sameLogitsEitherWay(CudaBackend backend, String name, String what, java.util.function.Consumer<Boolean> set,
+                             boolean restore, int... batches) {
         int vocab = backend.config().vocabSize();
-        for (int batch : new int[] {1, 4}) {
-            List<CudaSequence> pdl = new ArrayList<>();
-            List<CudaSequence> plain = new ArrayList<>();
+        for (int batch : batches) {
+            List<CudaSequence> on = new ArrayList<>();
+            List<CudaSequence> off = new ArrayList<>();
             try {
                 int[] toks = new int[batch];
                 for (int i = 0; i < batch; i++) {
                     CudaSequence s = backend.newSequence();
                     backend.forward(s, randomTokens(300 + 97 * i, vocab));
-                    pdl.add(s);
-                    plain.add(backend.fork(s, 300 + 97 * i, AttentionSpec.full()));
+                    on.add(s);
+                    off.add(backend.fork(s, 300 + 97 * i, AttentionSpec.full()));
                     toks[i] = 1 + i;
                 }
                 int differ = 0;
                 long exact = 0;
                 long total = 0;
                 for (int step = 0; step < 8; step++) {
-                    backend.setProgrammaticLaunch(true);
-                    float[][] a = backend.decode(pdl, toks);
-                    backend.setProgrammaticLaunch(false);
-                    float[][] b = backend.decode(plain, toks);
+                    set.accept(true);
+                    float[][] a = backend.decode(on, toks);
+                    set.accept(false);
+                    float[][] b = backend.decode(off, toks);
                     for (int i = 0; i < batch; i++) {
-                        float[] x = a[i];
-                        float[] y = b[i];
-                        for (int j = 0; j < x.length; j++) {
-                            exact += Float.compare(x[j], y[j]) == 0 ? 1 : 0;
+                        for (int j = 0; j < a[i].length; j++) {
+                            exact += Float.compare(a[i][j], b[i][j]) == 0 ? 1 : 0;
                         }
-                        total += x.length;
-                        if (CudaSelfTest.argmax(x) != CudaSelfTest.argmax(y)) {
+                        total += a[i].length;
+                        if (CudaSelfTest.argmax(a[i]) != CudaSelfTest.argmax(b[i])) {
                             differ++;
                         }
-                        toks[i] = CudaSelfTest.argmax(y);
+                        toks[i] = CudaSelfTest.argmax(b[i]);
                     }
                 }
-                report.check(String.format(Locale.ROOT, "%s programmatic launch vs plain, batch %d (8 steps, %d argmax"
-                        + " differ, %d of %d logits bit-equal)", name, batch, differ, exact, total),
+                report.check(String.format(Locale.ROOT, "%s %s vs without, batch %d (8 steps, %d argmax differ, %d of %d"
+                        + " logits bit-equal)", name, what, batch, differ, exact, total),
                         differ == 0 && exact == total ? 0 : Double.NaN, 0);
             } finally {
-                for (CudaSequence s : pdl) {
+                for (CudaSequence s : on) {
                     s.close();
                 }
-                for (CudaSequence s : plain) {
+                for (CudaSequence s : off) {
                     s.close();
                 }
-                backend.setProgrammaticLaunch(before);
+                set.accept(restore);
             }
         }
     }
@@ -375,7 +374,13 @@ final class CudaDecodeCheck {
         }
         backend.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
         if (backend.programmaticLaunchPossible()) {
-            programmaticVsPlain(backend, name);
+            sameLogitsEitherWay(backend, name, "programmatic launch", backend::setProgrammaticLaunch,
+                    backend.programmaticLaunch(), 1, 4);
+        }
+        ModelConfig cfg = backend.config();
+        if (backend.kernels().swigluFusible(1, cfg.hiddenSize(), cfg.intermediateSize())) {
+            sameLogitsEitherWay(backend, name, "SwiGLU fused into the down GEMV", backend::setFusedSwiglu,
+                    backend.kernels().fusedSwiglu(), 1);
         }
         for (int batch : new int[] {3, 11}) {
             List<CudaSequence> batched = new ArrayList<>();
@@ -474,6 +479,14 @@ final class CudaDecodeCheck {
                 double bound = copy * 1e9 / bytes;
                 line = String.format(Locale.ROOT, "decode %-13s depth %6d: %7.1f tok/s graph; bound %7.1f (%.0f%%)",
                         name, depth, tps, bound, 100 * tps / bound);
+                if (backend.kernels().swigluFusible(1, c.hiddenSize(), c.intermediateSize())) {
+                    // SwiGLU fused into the down GEMV (one vector, staged input), side by side
+                    boolean fused = backend.kernels().fusedSwiglu();
+                    backend.setFusedSwiglu(!fused);
+                    double other = timeDecode(backend, seq, steps);
+                    backend.setFusedSwiglu(fused);
+                    line += String.format(Locale.ROOT, "; %s %.1f tok/s", fused ? "SwiGLU apart" : "SwiGLU fused", other);
+                }
                 if (backend.programmaticLaunchPossible()) { // the other launch mode, side by side
                     boolean pdl = backend.programmaticLaunch();
                     backend.setProgrammaticLaunch(!pdl);

@@ -557,6 +557,46 @@ public final class CudaKernels {
     }
 
     /**
+     * SwiGLU and the down projection of one decode step in one launch where the one-vector GEMV
+     * stages its input ({@code ffn} floats fit): the block computes silu(gate) * up from the gate|up row
+     * {@code gu} into shared memory. Off until timed on a GPU ({@code -Dtokenselect.cuda.fusedSwiglu=true}).
+     */
+    private volatile boolean fusedSwiglu = Boolean.getBoolean("tokenselect.cuda.fusedSwiglu");
+
+    void setFusedSwiglu(boolean on) {
+        fusedSwiglu = on;
+    }
+
+    boolean fusedSwiglu() {
+        return fusedSwiglu;
+    }
+
+    /** Whether {@link #swigluDown} runs as one launch for a batch of {@code nb} and this FFN size. */
+    boolean fusesSwiglu(int nb, int rows, int ffn) {
+        return fusedSwiglu && swigluFusible(nb, rows, ffn);
+    }
+
+    /** Whether this shape could take the fused SwiGLU + down GEMV (one vector, input staged). */
+    boolean swigluFusible(int nb, int rows, int ffn) {
+        return nb == 1 && gemvRowsPerWarp(1, rows, sms, multiRowBatches) == 1 && stagedInputFits(ffn)
+                && gemvBatchFits(ffn, 2 * ffn);
+    }
+
+    /**
+     * y[b] (+)= W · (silu(gate_b) * up_b) for the gate|up rows {@code gu} (row b: gate [0, ffn), up
+     * [ffn, 2 ffn)): one launch where {@link #fusesSwiglu}, else SwiGLU in place and the GEMV.
+     */
+    public void swigluDown(CUdeviceptr w, CUdeviceptr gu, int ffn, CUdeviceptr y, int ldy, int rows, int nb,
+                           boolean accumulate) {
+        if (fusesSwiglu(nb, rows, ffn)) {
+            gemvBatch(w, gu, 2 * ffn, y, ldy, null, 2, null, 0f, rows, ffn, 1, accumulate, null);
+            return;
+        }
+        swigluRows(gu, ffn, nb);
+        gemvBatch(w, gu, 2 * ffn, y, ldy, null, null, 0f, rows, ffn, nb, accumulate);
+    }
+
+    /**
      * Where the fused q|k|v projection of a decode step also stores the new token's K and V: rows
      * from {@code qDim} on go to the paged pool at position step[B + b] of table row b.
      */
