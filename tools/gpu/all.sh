@@ -26,7 +26,8 @@
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
 #    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run. Not in the default STEPS;
 # 9. Nsight Compute durations of every kernel of one replayed 7B decode step at PROFILE_DEPTHS (default
-#    4096 131072), summed per kernel by ncu_summary.py. Not in the default STEPS.
+#    4096 131072), summed per kernel by ncu_summary.py; with NCU_DETAIL="kernel-regex", the detailed
+#    sections of one launch of that kernel. Not in the default STEPS.
 # The jar (engine/target/tokenselect-engine-*-cli.jar) must be built with nvcc present (it carries
 # the kernels): ./mvnw -pl engine -DskipTests package. Logs and the small reference files go to LOG_DIR.
 # ENGINE_JAVA_OPTS reach the engine's JVM in step 3 (e.g. -Dtokenselect.cuda.graphSelection=false to time
@@ -141,6 +142,15 @@ step9() {
       dev.tokenselect.engine.backend.cuda.CudaDecodeProfile "$work/qwen2-7b" "$depth" 6 > "$out/ncu-decode-$depth.csv" 2>/dev/null
     python3 "$here/ncu_summary.py" "$out/ncu-decode-$depth.csv" --layers 28 | tee "$out/ncu-decode-$depth.md" || rc=1
   done
+  # NCU_DETAIL="kernel-regex": Nsight Compute's speed-of-light, warp-state and memory sections of one
+  # launch of that kernel in a replayed 7B step at 4K (why a kernel is slower than its bytes allow)
+  if [[ -n "${NCU_DETAIL:-}" ]]; then
+    timeout 200 "$ncu" --clock-control none --kernel-name "regex:${NCU_DETAIL}" --launch-skip 28 --launch-count 1 \
+      --section SpeedOfLight --section WarpStateStats --section MemoryWorkloadAnalysis --section Occupancy \
+      --section LaunchStats "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g \
+      -cp "$jar" dev.tokenselect.engine.backend.cuda.CudaDecodeProfile "$work/qwen2-7b" 4096 6 > "$out/ncu-detail.txt" 2>&1
+    grep -E "Duration|Throughput|Stall|Occupancy|Registers|Block Limit|Warp Cycles|Eligible|Issued" "$out/ncu-detail.txt" | head -60
+  fi
 }
 
 for n in ${STEPS:-1 2 3 4 5 6 7}; do "step$n"; done
