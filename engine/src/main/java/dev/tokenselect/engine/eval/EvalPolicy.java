@@ -15,6 +15,8 @@ import dev.tokenselect.engine.select.SelectionParams;
  * <li>{@code ts-K-nocache}: the same with the cache disabled ({@code theta = 2});</li>
  * <li>{@code ts-K-orig}, {@code ts-K-orig-nocache}: the same at original positions instead of compacted
  * ones (DESIGN.md's extension; CPU backend);</li>
+ * <li>{@code ts-K-poolN} (with {@code -orig} before and {@code -nocache} after it, as wanted): the vote
+ * max-pooled over N neighbouring candidates before the top-k (the official code's KERNEL_SIZE);</li>
  * <li>{@code streaming-K}: attention sinks plus a recent window of the same budget as {@code ts-K}
  *     ({@code nInit} sinks, a window of {@code K + nLocal});</li>
  * <li>{@code page-K}: page-level selection (Quest/InfLLM style) of {@code K} tokens in whole pages.</li>
@@ -70,13 +72,15 @@ public record EvalPolicy(String name, AttentionSpec spec) {
                     java.util.List<String> flags = java.util.Arrays.asList(parts).subList(2, parts.length);
                     boolean original = flags.contains("orig");
                     boolean noCache = flags.contains("nocache");
-                    if (flags.size() != (original ? 1 : 0) + (noCache ? 1 : 0)
-                            || (original && noCache && flags.indexOf("orig") > flags.indexOf("nocache"))) {
-                        break;
+                    String poolFlag = flags.stream().filter(f -> f.matches("pool\\d+")).findFirst().orElse(null);
+                    int pool = poolFlag == null ? 0 : Integer.parseInt(poolFlag.substring(4));
+                    String canonical = (original ? "-orig" : "") + (poolFlag == null ? "" : "-" + poolFlag)
+                            + (noCache ? "-nocache" : "");
+                    if (!canonical.equals(flags.isEmpty() ? "" : "-" + String.join("-", flags))) {
+                        break;  // unknown, repeated or out-of-order flags
                     }
-                    return new EvalPolicy("ts-" + k + (original ? "-orig" : "") + (noCache ? "-nocache" : ""),
-                            AttentionSpec.tokenSelect(new SelectionParams(k, nInit, nLocal, noCache ? 2.0 : theta, chunk,
-                                    original)));
+                    return new EvalPolicy("ts-" + k + canonical, AttentionSpec.tokenSelect(new SelectionParams(k,
+                            nInit, nLocal, noCache ? 2.0 : theta, chunk, original, pool)));
                 }
                 case "streaming" -> {
                     int k = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
@@ -101,7 +105,7 @@ public record EvalPolicy(String name, AttentionSpec spec) {
             // fall through to the error below
         }
         throw new IllegalArgumentException("unknown policy '" + name
-                + "': use full, ts-K, ts-K-nocache, ts-K-orig, ts-K-orig-nocache, streaming-K or page-K (K selected tokens,"
-                + " e.g. ts-2048; -orig: original positions instead of compacted)");
+                + "': use full, ts-K[-orig][-poolN][-nocache], streaming-K or page-K (K selected tokens, e.g. ts-2048;"
+                + " -orig: original positions instead of compacted; -poolN: the vote max-pooled over N candidates)");
     }
 }

@@ -7,12 +7,20 @@ import java.util.Locale;
  * attention sinks, {@code nLocal} recent tokens, the selection-cache threshold {@code theta}
  * ({@code > 1} disables the cache) and the prefill chunk, never above {@code nLocal}.
  * {@code originalPositions} is DESIGN.md's extension (off by default): the selected entries keep the
- * positions of their tokens and the queries theirs, instead of compacted positions.
+ * positions of their tokens and the queries theirs, instead of compacted positions. {@code votePool}
+ * (odd, 0 = off) is the official code's {@code KERNEL_SIZE}, off there by default too: each candidate's
+ * vote becomes the largest vote within {@code votePool / 2} candidates of it before the top-k, so the
+ * neighbours of a strongly voted token come along.
  */
-public record SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk, boolean originalPositions) {
+public record SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk, boolean originalPositions,
+                              int votePool) {
 
     public SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk) {
-        this(k, nInit, nLocal, theta, prefillChunk, false);
+        this(k, nInit, nLocal, theta, prefillChunk, false, 0);
+    }
+
+    public SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk, boolean originalPositions) {
+        this(k, nInit, nLocal, theta, prefillChunk, originalPositions, 0);
     }
 
     public static final int DEFAULT_K = 2048;
@@ -35,6 +43,9 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
         if (Double.isNaN(theta)) {
             throw new IllegalArgumentException("theta must be a number");
         }
+        if (votePool < 0 || votePool > 0 && votePool % 2 == 0) {
+            throw new IllegalArgumentException("pool (the vote's max-pooling width) must be 0 or odd, was " + votePool);
+        }
     }
 
     public static SelectionParams defaults() {
@@ -51,11 +62,15 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
     }
 
     public SelectionParams withPrefillChunk(int chunk) {
-        return new SelectionParams(k, nInit, nLocal, theta, chunk, originalPositions);
+        return new SelectionParams(k, nInit, nLocal, theta, chunk, originalPositions, votePool);
     }
 
     public SelectionParams withOriginalPositions(boolean on) {
-        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, on);
+        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, on, votePool);
+    }
+
+    public SelectionParams withVotePool(int width) {
+        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, originalPositions, width);
     }
 
     /**
@@ -68,6 +83,7 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
         int nLocal = DEFAULT_N_LOCAL;
         double theta = DEFAULT_THETA;
         boolean original = false;
+        int pool = 0;
         if (spec != null && !spec.isBlank()) {
             for (String part : spec.split(",")) {
                 String[] kv = part.split("=", 2);
@@ -83,6 +99,7 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
                         case "n-init" -> nInit = Integer.parseInt(value);
                         case "n-local" -> nLocal = Integer.parseInt(value);
                         case "theta" -> theta = Double.parseDouble(value);
+                        case "pool" -> pool = Integer.parseInt(value);
                         case "positions" -> original = switch (value.toLowerCase(Locale.ROOT)) {
                             case "compacted" -> false;
                             case "original" -> true;
@@ -90,7 +107,7 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
                                     + " original, got '" + value + "'");
                         };
                         default -> throw new IllegalArgumentException("unknown selection option '" + kv[0]
-                                + "': use k, n-init, n-local, theta and positions");
+                                + "': use k, n-init, n-local, theta, positions and pool");
                     }
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("selection option '" + kv[0] + "' needs a number, got '" + value + "'");
@@ -98,6 +115,6 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
             }
         }
         int chunk = prefillChunk != null ? prefillChunk : Math.min(DEFAULT_PREFILL_CHUNK, nLocal);
-        return new SelectionParams(k, nInit, nLocal, theta, chunk, original);
+        return new SelectionParams(k, nInit, nLocal, theta, chunk, original, pool);
     }
 }

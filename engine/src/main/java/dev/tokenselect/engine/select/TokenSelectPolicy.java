@@ -67,7 +67,7 @@ public final class TokenSelectPolicy implements AttentionPolicy {
 
     /** The k candidates with the highest head soft vote, as absolute token indices, ascending. */
     private int[] selectTop(int layer, int from, int to, KeyAccess keys) {
-        int[] there = keys.topCandidates(layer, qbar, from, to, params.k());
+        int[] there = params.votePool() > 1 ? null : keys.topCandidates(layer, qbar, from, to, params.k());
         if (there != null) {
             return there;
         }
@@ -79,7 +79,8 @@ public final class TokenSelectPolicy implements AttentionPolicy {
         }
         keys.scores(layer, qbar, from, to, scores);
         HeadSoftVote.vote(scores, count, vote);
-        int[] top = TopK.ascending(vote, count, params.k());
+        float[] ranked = params.votePool() > 1 ? VotePool.maxPool(vote, count, params.votePool()) : vote;
+        int[] top = TopK.ascending(ranked, count, params.k());
         for (int i = 0; i < top.length; i++) {
             top[i] += from;
         }

@@ -47,8 +47,12 @@ class ScorerAndPolicyTest {
         assertFalse(orig.spec().params().cacheEnabled());
         assertTrue(EvalPolicy.parse("ts-64-orig", 8, 64, 0.9, 512, 16).spec().params().originalPositions());
         assertFalse(ps.get(2).spec().params().originalPositions());
+        EvalPolicy pooled = EvalPolicy.parse("ts-2048-orig-pool3-nocache", 128, 512, 0.9, 512, 16);
+        assertEquals("ts-2048-orig-pool3-nocache", pooled.name());
+        assertEquals(3, pooled.spec().params().votePool());
+        assertEquals(0, ps.get(2).spec().params().votePool());
         for (String bad : new String[] {"ts", "ts-x", "ts-5-cache", "window", "page", "full,full", "ts-5-orig-orig",
-                "ts-5-nocache-orig"}) {
+                "ts-5-nocache-orig", "ts-5-pool3-orig", "ts-5-pool4"}) {
             assertThrows(IllegalArgumentException.class, () -> EvalPolicy.parseList(bad, 128, 512, 0.9, 512, 16), bad);
         }
     }

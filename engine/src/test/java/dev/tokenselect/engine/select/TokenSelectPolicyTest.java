@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,24 @@ class TokenSelectPolicyTest {
         assertArrayEquals(new int[] {1, 2, 3, 4}, TopK.ascending(v, 6, 4));
         assertArrayEquals(new int[] {0, 1, 2}, TopK.ascending(v, 3, 5));
         assertArrayEquals(new int[0], TopK.ascending(v, 6, 0), "k = 0 (sinks and window only) selects nothing");
+    }
+
+    /** The vote's max-pooling: each candidate takes the best vote within width / 2 of it, edges clipped. */
+    @Test
+    void votePoolingBringsNeighboursAlong() {
+        float[] vote = {0.1f, 0.9f, 0.2f, 0.3f, 0.05f, 0.4f, 0f, 0f};
+        assertArrayEquals(vote, Arrays.copyOf(VotePool.maxPool(vote, 8, 1), 8), "width 1 changes nothing");
+        assertArrayEquals(new float[] {0.9f, 0.9f, 0.9f, 0.3f, 0.4f, 0.4f, 0.4f, 0f},
+                Arrays.copyOf(VotePool.maxPool(vote, 8, 3), 8));
+        assertArrayEquals(new float[] {0.9f, 0.9f, 0.9f, 0.9f, 0.4f, 0.4f, 0.4f, 0.4f},
+                Arrays.copyOf(VotePool.maxPool(vote, 8, 5), 8));
+        // only the first count entries are candidates
+        assertArrayEquals(new float[] {0.9f, 0.9f, 0.9f}, Arrays.copyOf(VotePool.maxPool(vote, 3, 3), 3));
+        // with k = 3 the top token's neighbours are chosen over a lone 0.4
+        assertArrayEquals(new int[] {0, 1, 2}, TopK.ascending(VotePool.maxPool(vote, 8, 3), 8, 3));
+        assertTrue(SelectionParams.parse("pool=5", null).votePool() == 5);
+        var even = assertThrows(IllegalArgumentException.class, () -> SelectionParams.parse("pool=4", null));
+        assertTrue(even.getMessage().contains("odd"), even.getMessage());
     }
 
     @Test
