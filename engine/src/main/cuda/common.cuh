@@ -226,6 +226,12 @@ __device__ __forceinline__ void decode_merge_warps(const float *wm, const float 
     }
 }
 
+/** 16 bytes from global to shared memory, asynchronously (cp.async, L2 only); commit and wait separately. */
+__device__ __forceinline__ void cp_async16(void *smem, const void *gmem) {
+    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
+}
+
 /** Four 8x8 b16 matrices from shared memory (lanes 8m..8m+7 give the row addresses of matrix m). */
 __device__ __forceinline__ void ldmatrix_x4(const void *smem, uint32_t &r0, uint32_t &r1, uint32_t &r2, uint32_t &r3) {
     unsigned a = (unsigned) __cvta_generic_to_shared(smem);

@@ -115,10 +115,7 @@ __device__ __forceinline__ void attn_decode_body(
             const bf16 *vsrc = pool + kOff + valueOffset;
             bf16 *vdst = vtile + lane * D;
 #pragma unroll
-            for (int c = 0; c < D / 8; c++) {
-                unsigned dst = (unsigned) __cvta_generic_to_shared(vdst + 8 * c);
-                asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(vsrc + 8 * c));
-            }
+            for (int c = 0; c < D / 8; c++) cp_async16(vdst + 8 * c, vsrc + 8 * c);
             asm volatile("cp.async.commit_group;\n" ::);
         }
         float s[DEC_MAXG];

@@ -17,15 +17,8 @@
 #define TCD_PAD 8
 #define TCD_STAGES 3
 
-__device__ __forceinline__ void tcd_cp_async16(void *smem, const void *gmem) {
-    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
-}
-
-/** Shared memory of attn_decode_tc_d*: the K and V ring (bf16, padded rows). */
-__host__ __device__ constexpr int tcd_shared_bytes(int d) {
-    return TCD_STAGES * 2 * TCD_TK * (d + TCD_PAD) * 2;
-}
+// Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
+// (CudaKernels.tensorCoreDecodeSharedBytes).
 
 template <int D>
 __device__ __forceinline__ void attn_decode_tc_body(
@@ -78,7 +71,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
             int page = bsShift >= 0 ? j >> bsShift : j / bs;
             int slot = bsShift >= 0 ? j & (bs - 1) : j % bs;
             size_t off = (size_t) table[page] * (size_t) blockElems + headOff + (size_t) slot * D;
-            tcd_cp_async16(dst + kr * LD, pool + off);
+            cp_async16(dst + kr * LD, pool + off);
         }
     };
     for (int s = 0; s < TCD_STAGES - 1; s++) {

@@ -10,17 +10,13 @@
 // two-stage ring. Each warp then multiplies its 16 rows: Q K^T as Qhi Khi + Qlo Khi + Qhi Klo (about
 // 16 mantissa bits), an online softmax in base 2, P V with P as bf16 hi + lo and V exact in bf16
 // (fragments by ldmatrix, V by ldmatrix.trans), fp32 accumulation.
-// grid (ceil(n * G / 64), kvHeads, nsplit), block 128, dynamic shared memory fg_shared_bytes(D).
+// grid (ceil(n * G / 64), kvHeads, nsplit), block 128; dynamic shared memory: Q hi + lo, K hi + lo and two
+// V stages, six [64][D + 8] bf16 tiles (CudaKernels.gqaPrefillSharedBytes).
 #include "common.cuh"
 
 #define FG_BR 64
 #define FG_BK 64
 #define FG_PAD 8
-
-/** Q hi + lo, K hi + lo and two V stages: six [64][D + 8] bf16 tiles. */
-__host__ __device__ constexpr int fg_shared_bytes(int d) {
-    return 6 * FG_BR * (d + FG_PAD) * 2;
-}
 
 template <int D>
 __device__ __forceinline__ void flash_gqa_body(
@@ -114,8 +110,7 @@ __device__ __forceinline__ void flash_gqa_body(
             int kr = item / (D / 8), c = item % (D / 8);
             int j = min(j0 + kr, hiKey - 1);
             size_t off = kv_offset(blockTable, sel ? sel[j] : j, bs, blockElems, layer, 0, kvHeads, g, D) + valueOffset;
-            unsigned s = (unsigned) __cvta_generic_to_shared(dst + kr * LD + 8 * c);
-            asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(pool + off + 8 * c));
+            cp_async16(dst + kr * LD + 8 * c, pool + off + 8 * c);
         }
         asm volatile("cp.async.commit_group;\n" ::);
     };

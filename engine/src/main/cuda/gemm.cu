@@ -135,149 +135,18 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
 #define G2_BK 32
 #define G2_LD (G2_BK + GEMM_PAD)
 
-__device__ __forceinline__ void cp_async16(void *smem, const void *gmem) {
-    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
-}
-
-extern "C" __global__ void __launch_bounds__(256, 2) gemm_bf16_tc2(const float *__restrict__ X, const bf16 *__restrict__ W,
-                                                                float *__restrict__ Y, const float *__restrict__ bias,
-                                                                int M, int N, int K, int ldy, int accumulate) { PDL_BEGIN();
-    extern __shared__ __align__(16) unsigned char g2_smem[];
-    // stage s: Ah at s * 3 * tile, Al at + tile, Bs at + 2 * tile (tile = 128 * G2_LD bf16)
-    bf16 *base = reinterpret_cast<bf16 *>(g2_smem);
-    const int tile = G2_BM * G2_LD;
-
-    int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-    int g = lane >> 2, t = lane & 3;
-    int wm = warp >> 2, wn = warp & 3;  // 2 x 4 warps: 64 rows x 32 columns each
-    int m0 = blockIdx.y * G2_BM, n0 = blockIdx.x * G2_BN;
-
-    float acc[4][4][4];
-#pragma unroll
-    for (int i = 0; i < 4; i++)
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
-
-    float4 xr[4];  // this thread's share of the next X tile: 128 x 32 fp32 = 1024 float4, 4 each
-    auto loadX = [&](int k0) {
-#pragma unroll
-        for (int it = 0; it < 4; it++) {
-            int idx = tid + it * 256;
-            int row = idx >> 3, c4 = (idx & 7) * 4;
-            int gm = m0 + row, gk = k0 + c4;
-            xr[it] = (gm < M && gk < K) ? *reinterpret_cast<const float4 *>(X + (size_t) gm * K + gk)
-                                        : make_float4(0.f, 0.f, 0.f, 0.f);
-        }
-    };
-    auto storeX = [&](int stage) {
-        bf16 *ah = base + stage * 3 * tile;
-        bf16 *al = ah + tile;
-#pragma unroll
-        for (int it = 0; it < 4; it++) {
-            int idx = tid + it * 256;
-            int row = idx >> 3, c4 = (idx & 7) * 4;
-            store_split4(xr[it], ah + row * G2_LD + c4, al + row * G2_LD + c4);
-        }
-    };
-    auto loadW = [&](int k0, int stage) {  // 128 rows x 32 bf16 = 512 chunks of 16 bytes, 2 each
-        bf16 *bs = base + stage * 3 * tile + 2 * tile;
-#pragma unroll
-        for (int it = 0; it < 2; it++) {
-            int idx = tid + it * 256;
-            int row = idx >> 2, c8 = (idx & 3) * 8;
-            int gn = n0 + row, gk = k0 + c8;
-            bf16 *dst = bs + row * G2_LD + c8;
-            if (gn < N && gk < K) {
-                cp_async16(dst, W + (size_t) gn * K + gk);
-            } else {
-                *reinterpret_cast<uint4 *>(dst) = make_uint4(0, 0, 0, 0);
-            }
-        }
-        asm volatile("cp.async.commit_group;\n" ::);
-    };
-
-    int tiles = (K + G2_BK - 1) / G2_BK;
-    loadX(0);
-    loadW(0, 0);
-    storeX(0);
-    for (int kt = 0; kt < tiles; kt++) {
-        int cur = kt & 1, nxt = cur ^ 1;
-        bool more = kt + 1 < tiles;
-        if (more) {
-            loadW((kt + 1) * G2_BK, nxt);  // the buffer was released by the barrier ending the last step
-            loadX((kt + 1) * G2_BK);
-            asm volatile("cp.async.wait_group 1;\n" ::);  // the current W tile has landed
-        } else {
-            asm volatile("cp.async.wait_group 0;\n" ::);
-        }
-        __syncthreads();
-        const bf16 *ah = base + cur * 3 * tile;
-        const bf16 *al = ah + tile;
-        const bf16 *bs = ah + 2 * tile;
-#pragma unroll
-        for (int kk = 0; kk < G2_BK; kk += 16) {
-            uint32_t b[4][2];
-#pragma unroll
-            for (int j = 0; j < 4; j++) {
-                const bf16 *bp = bs + (wn * 32 + j * 8 + g) * G2_LD + kk + 2 * t;
-                b[j][0] = *reinterpret_cast<const uint32_t *>(bp);
-                b[j][1] = *reinterpret_cast<const uint32_t *>(bp + 8);
-            }
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                int r = wm * 64 + i * 16 + g;
-                const bf16 *hp = ah + r * G2_LD + kk + 2 * t;
-                const bf16 *lp = al + r * G2_LD + kk + 2 * t;
-                uint32_t a0 = *reinterpret_cast<const uint32_t *>(hp);
-                uint32_t a1 = *reinterpret_cast<const uint32_t *>(hp + 8 * G2_LD);
-                uint32_t a2 = *reinterpret_cast<const uint32_t *>(hp + 8);
-                uint32_t a3 = *reinterpret_cast<const uint32_t *>(hp + 8 * G2_LD + 8);
-                uint32_t l0 = *reinterpret_cast<const uint32_t *>(lp);
-                uint32_t l1 = *reinterpret_cast<const uint32_t *>(lp + 8 * G2_LD);
-                uint32_t l2 = *reinterpret_cast<const uint32_t *>(lp + 8);
-                uint32_t l3 = *reinterpret_cast<const uint32_t *>(lp + 8 * G2_LD + 8);
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    mma_bf16_16816(acc[i][j], l0, l1, l2, l3, b[j][0], b[j][1]);
-                    mma_bf16_16816(acc[i][j], a0, a1, a2, a3, b[j][0], b[j][1]);
-                }
-            }
-        }
-        if (more) {
-            storeX(nxt);  // nobody reads the other stage's X during this step
-        }
-        __syncthreads();
-    }
-
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                gemm_store(Y, ldy, bias, M, N, m0 + wm * 64 + i * 16 + g + (e >= 2 ? 8 : 0),
-                           n0 + wn * 32 + j * 8 + 2 * t + (e & 1), acc[i][j][e], accumulate);
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// gemm_bf16_tc2's tiling and pipeline with its fragments fetched by ldmatrix (one instruction for four
-// 8x8 matrices instead of eight 32-bit shared loads per A fragment), in two precisions of X:
-//   gemm_bf16_tc3:      X as bf16 hi + lo (two products per step, as tc2: about 16 mantissa bits);
-//   gemm_bf16_tc3_bf16: X rounded to bf16 once (one product per step: the activations' precision of
-//                       bf16 inference elsewhere, half the tensor-core work).
+// Three kernels share this body. Fragments come from shared memory as 32-bit loads (gemm_bf16_tc2)
+// or by ldmatrix, one instruction for four 8x8 matrices (tc3); X in two precisions:
+//   SPLIT:  X as bf16 hi + lo, two products per step (about 16 mantissa bits; tc2, tc3);
+//   !SPLIT: X rounded to bf16 once, one product per step (the activations' precision of bf16
+//           inference elsewhere, half the tensor-core work; gemm_bf16_tc3_bf16).
 // Rows of 40 bf16 (80 bytes) keep the eight row addresses of an ldmatrix in distinct banks.
-template <bool SPLIT>
-__device__ __forceinline__ void gemm_tc3_body(const float *__restrict__ X, const bf16 *__restrict__ W,
+template <bool SPLIT, bool LDMATRIX>
+__device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const bf16 *__restrict__ W,
                                               float *__restrict__ Y, const float *__restrict__ bias, int M, int N,
                                               int K, int ldy, int accumulate) {
-    extern __shared__ __align__(16) unsigned char g3_smem[];
-    bf16 *base = reinterpret_cast<bf16 *>(g3_smem);
+    extern __shared__ __align__(16) unsigned char g2_smem[];
+    bf16 *base = reinterpret_cast<bf16 *>(g2_smem);
     const int tile = G2_BM * G2_LD;
 
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -364,22 +233,45 @@ __device__ __forceinline__ void gemm_tc3_body(const float *__restrict__ X, const
 #pragma unroll
         for (int kk = 0; kk < G2_BK; kk += 16) {
             uint32_t b[4][2];
+            if (LDMATRIX) {
 #pragma unroll
-            for (int j = 0; j < 4; j += 2) {
-                ldmatrix_x4(bs + (bRow + 8 * j) * G2_LD + kk + bCol, b[j][0], b[j][1], b[j + 1][0], b[j + 1][1]);
+                for (int j = 0; j < 4; j += 2) {
+                    ldmatrix_x4(bs + (bRow + 8 * j) * G2_LD + kk + bCol, b[j][0], b[j][1], b[j + 1][0], b[j + 1][1]);
+                }
+            } else {
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    const bf16 *bp = bs + (wn * 32 + j * 8 + g) * G2_LD + kk + 2 * t;
+                    b[j][0] = *reinterpret_cast<const uint32_t *>(bp);
+                    b[j][1] = *reinterpret_cast<const uint32_t *>(bp + 8);
+                }
             }
 #pragma unroll
             for (int i = 0; i < 4; i++) {
-                uint32_t a[4];
-                ldmatrix_x4(ah + (aRow + 16 * i) * G2_LD + kk + aCol, a[0], a[1], a[2], a[3]);
-                if (SPLIT) {
-                    uint32_t l[4];
-                    ldmatrix_x4(al + (aRow + 16 * i) * G2_LD + kk + aCol, l[0], l[1], l[2], l[3]);
-#pragma unroll
-                    for (int j = 0; j < 4; j++) mma_bf16_16816(acc[i][j], l[0], l[1], l[2], l[3], b[j][0], b[j][1]);
+                uint32_t a[4], l[4];
+                if (LDMATRIX) {
+                    ldmatrix_x4(ah + (aRow + 16 * i) * G2_LD + kk + aCol, a[0], a[1], a[2], a[3]);
+                    if (SPLIT) ldmatrix_x4(al + (aRow + 16 * i) * G2_LD + kk + aCol, l[0], l[1], l[2], l[3]);
+                } else {
+                    int r = wm * 64 + i * 16 + g;
+                    const bf16 *hp = ah + r * G2_LD + kk + 2 * t;
+                    const bf16 *lp = al + r * G2_LD + kk + 2 * t;
+                    a[0] = *reinterpret_cast<const uint32_t *>(hp);
+                    a[1] = *reinterpret_cast<const uint32_t *>(hp + 8 * G2_LD);
+                    a[2] = *reinterpret_cast<const uint32_t *>(hp + 8);
+                    a[3] = *reinterpret_cast<const uint32_t *>(hp + 8 * G2_LD + 8);
+                    if (SPLIT) {
+                        l[0] = *reinterpret_cast<const uint32_t *>(lp);
+                        l[1] = *reinterpret_cast<const uint32_t *>(lp + 8 * G2_LD);
+                        l[2] = *reinterpret_cast<const uint32_t *>(lp + 8);
+                        l[3] = *reinterpret_cast<const uint32_t *>(lp + 8 * G2_LD + 8);
+                    }
                 }
 #pragma unroll
-                for (int j = 0; j < 4; j++) mma_bf16_16816(acc[i][j], a[0], a[1], a[2], a[3], b[j][0], b[j][1]);
+                for (int j = 0; j < 4; j++) {
+                    if (SPLIT) mma_bf16_16816(acc[i][j], l[0], l[1], l[2], l[3], b[j][0], b[j][1]);
+                    mma_bf16_16816(acc[i][j], a[0], a[1], a[2], a[3], b[j][0], b[j][1]);
+                }
             }
         }
         if (more) {
@@ -401,13 +293,14 @@ __device__ __forceinline__ void gemm_tc3_body(const float *__restrict__ X, const
     }
 }
 
-#define GEMM_TC3_ENTRY(NAME, SPLIT)                                                                              \
+#define GEMM_TC2_ENTRY(NAME, SPLIT, LDMATRIX)                                                                              \
     extern "C" __global__ void __launch_bounds__(256, 2) NAME(const float *__restrict__ X,                       \
                                                               const bf16 *__restrict__ W, float *__restrict__ Y, \
                                                               const float *__restrict__ bias, int M, int N, int K, \
                                                               int ldy, int accumulate) { PDL_BEGIN();            \
-        gemm_tc3_body<SPLIT>(X, W, Y, bias, M, N, K, ldy, accumulate);                                           \
+        gemm_tc2_body<SPLIT, LDMATRIX>(X, W, Y, bias, M, N, K, ldy, accumulate);                                           \
     }
 
-GEMM_TC3_ENTRY(gemm_bf16_tc3, true)
-GEMM_TC3_ENTRY(gemm_bf16_tc3_bf16, false)
+GEMM_TC2_ENTRY(gemm_bf16_tc2, true, false)
+GEMM_TC2_ENTRY(gemm_bf16_tc3, true, true)
+GEMM_TC2_ENTRY(gemm_bf16_tc3_bf16, false, true)

@@ -438,6 +438,17 @@ final class CudaDecodeCheck {
         return gbs;
     }
 
+    /** Decode tokens/s with a switch turned the other way from {@code current}, side by side; then back. */
+    private static double timeTheOtherWay(CudaBackend backend, CudaSequence seq, int steps,
+                                          java.util.function.Consumer<Boolean> set, boolean current) {
+        set.accept(!current);
+        try {
+            return timeDecode(backend, seq, steps);
+        } finally {
+            set.accept(current);
+        }
+    }
+
     private static double timeDecode(CudaBackend backend, CudaSequence seq, int steps) {
         for (int i = 0; i < 4; i++) {
             backend.forward(seq, new int[] {seq.greedyToken() < 0 ? 1 : seq.greedyToken()}, true);
@@ -480,20 +491,14 @@ final class CudaDecodeCheck {
                 line = String.format(Locale.ROOT, "decode %-13s depth %6d: %7.1f tok/s graph; bound %7.1f (%.0f%%)",
                         name, depth, tps, bound, 100 * tps / bound);
                 if (backend.kernels().swigluFusible(1, c.hiddenSize(), c.intermediateSize())) {
-                    // SwiGLU fused into the down GEMV (one vector, staged input), side by side
                     boolean fused = backend.kernels().fusedSwiglu();
-                    backend.setFusedSwiglu(!fused);
-                    double other = timeDecode(backend, seq, steps);
-                    backend.setFusedSwiglu(fused);
-                    line += String.format(Locale.ROOT, "; %s %.1f tok/s", fused ? "SwiGLU apart" : "SwiGLU fused", other);
+                    line += String.format(Locale.ROOT, "; %s %.1f tok/s", fused ? "SwiGLU apart" : "SwiGLU fused",
+                            timeTheOtherWay(backend, seq, steps, backend::setFusedSwiglu, fused));
                 }
-                if (backend.programmaticLaunchPossible()) { // the other launch mode, side by side
+                if (backend.programmaticLaunchPossible()) {
                     boolean pdl = backend.programmaticLaunch();
-                    backend.setProgrammaticLaunch(!pdl);
-                    double other = timeDecode(backend, seq, steps);
-                    backend.setProgrammaticLaunch(pdl);
                     line += String.format(Locale.ROOT, "; %s %.1f tok/s", pdl ? "plain launches" : "programmatic launch",
-                            other);
+                            timeTheOtherWay(backend, seq, steps, backend::setProgrammaticLaunch, pdl));
                 }
                 if (depth == 0) {
                     backend.setCudaGraphs(false);
@@ -502,11 +507,9 @@ final class CudaDecodeCheck {
                     line += String.format(Locale.ROOT, "; eager launches %.1f tok/s (graph %.2fx)", eager, tps / eager);
                 }
                 int d = c.headDim();
-                if (d == 64 || d == 128) { // the other decode attention kernel, side by side
+                if (d == 64 || d == 128) {
                     boolean tcDefault = CudaKernels.TENSOR_CORE_DECODE_DEFAULT;
-                    backend.setTensorCoreDecode(!tcDefault);
-                    double other = timeDecode(backend, seq, steps);
-                    backend.setTensorCoreDecode(tcDefault);
+                    double other = timeTheOtherWay(backend, seq, steps, backend::setTensorCoreDecode, tcDefault);
                     line += String.format(Locale.ROOT, "; %s attention %.1f tok/s (%.0f%%)",
                             tcDefault ? "fp32" : "tensor-core", other, 100 * other / bound);
                 }
@@ -574,6 +577,17 @@ final class CudaDecodeCheck {
         return prefillRate(backend, prompt, AttentionSpec.full());
     }
 
+    /** Prefill tokens/s with a switch set to {@code on}, then set back to {@code before}. */
+    private static double prefillWith(CudaBackend backend, int[] prompt, AttentionSpec spec,
+                                      java.util.function.Consumer<Boolean> set, boolean on, boolean before) {
+        set.accept(on);
+        try {
+            return prefillRate(backend, prompt, spec);
+        } finally {
+            set.accept(before);
+        }
+    }
+
     private static double prefillRate(CudaBackend backend, int[] prompt, AttentionSpec spec) {
         try (CudaSequence seq = backend.newSequence(spec)) {
             long t0 = System.nanoTime();
@@ -632,38 +646,22 @@ final class CudaDecodeCheck {
         }
         CudaDevice dev = backend.cudaDevice();
         CudaKernels k = backend.kernels();
+        AttentionSpec full = AttentionSpec.full();
         double tps = prefillRate(backend, prompt);
-        k.setFlashPrefill(false);
-        double scalarTps = prefillRate(backend, prompt);
-        k.setFlashPrefill(true);
+        double scalarTps = prefillWith(backend, prompt, full, k::setFlashPrefill, false, true);
         int gemmMode = k.gemmMode();
         k.setGemmMode(CudaKernels.GEMM_SMALL_TILES);
         double smallTileTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
-        k.setStagedPrefill(true);
-        double stagedTps = prefillRate(backend, prompt);
-        k.setStagedPrefill(false);
-        boolean gqa = k.gqaPrefill();
-        k.setGqaPrefill(true);
-        double gqaTps = prefillRate(backend, prompt);
-        k.setGqaPrefill(gqa);
-        boolean ldm = k.gemmLdmatrix();
-        boolean bf16x = k.bf16Activations();
-        k.setGemmLdmatrix(true);
-        double ldmTps = prefillRate(backend, prompt);
-        k.setBf16Activations(true);
-        double bf16xTps = prefillRate(backend, prompt);
-        k.setGemmLdmatrix(ldm);
-        k.setBf16Activations(bf16x);
+        double stagedTps = prefillWith(backend, prompt, full, k::setStagedPrefill, true, false);
+        double gqaTps = prefillWith(backend, prompt, full, k::setGqaPrefill, true, k.gqaPrefill());
+        double ldmTps = prefillWith(backend, prompt, full, k::setGemmLdmatrix, true, k.gemmLdmatrix());
+        double bf16xTps = prefillWith(backend, prompt, full, k::setBf16Activations, true, k.bf16Activations());
         // TokenSelect's default budget (2,688) selects from the sixth chunk on: attention over the
         // selection through the fp32 kernel, then the tensor-core one
         AttentionSpec ts = AttentionSpec.tokenSelect(SelectionParams.defaults());
-        boolean flashSelected = k.flashSelected();
-        k.setFlashSelected(false);
-        double tsTps = prefillRate(backend, prompt, ts);
-        k.setFlashSelected(true);
-        double tsFlashTps = prefillRate(backend, prompt, ts);
-        k.setFlashSelected(flashSelected);
+        double tsTps = prefillWith(backend, prompt, ts, k::setFlashSelected, false, k.flashSelected());
+        double tsFlashTps = prefillWith(backend, prompt, ts, k::setFlashSelected, true, k.flashSelected());
         int m = 512;
         int rows = 2 * c.intermediateSize();
         int cols = c.hiddenSize();
@@ -675,6 +673,8 @@ final class CudaDecodeCheck {
         double[] tflops = new double[4];
         CudaDevice.Timer timer = dev.timer();
         // the 64 x 64 kernel, the pipelined 128 x 128 one, its ldmatrix twin, and that with bf16 activations
+        boolean ldm = k.gemmLdmatrix();
+        boolean bf16x = k.bf16Activations();
         for (int variant = 0; variant < 4; variant++) {
             k.setGemmMode(variant >= 1 ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
             k.setGemmLdmatrix(variant == 2);

@@ -37,21 +37,7 @@ public final class Presets {
      * that need a real architecture, not a released geometry.
      */
     public static ObjectNode tinyQwen3(int vocabSize) {
-        ObjectNode c = JSON.createObjectNode();
-        c.putArray("architectures").add("Qwen3ForCausalLM");
-        c.put("model_type", "qwen3");
-        c.put("hidden_size", 32);
-        c.put("intermediate_size", 64);
-        c.put("num_hidden_layers", 2);
-        c.put("num_attention_heads", 4);
-        c.put("num_key_value_heads", 2);
-        c.put("head_dim", 16);
-        c.put("vocab_size", vocabSize);
-        c.put("rms_norm_eps", 1e-6);
-        c.put("rope_theta", 1000000.0);
-        c.put("tie_word_embeddings", false);
-        c.put("max_position_embeddings", 4096);
-        return c;
+        return base("Qwen3ForCausalLM", "qwen3", 32, 64, 2, 4, 2, vocabSize, 1e6, 1e-6, false, 4096).put("head_dim", 16);
     }
 
     private static ObjectNode base(String arch, String type, int hidden, int ffn, int layers, int heads, int kvHeads,
