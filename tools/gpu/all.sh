@@ -24,7 +24,8 @@
 # 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m, resumable across calls: the
 #    answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
-#    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run. Not in the default STEPS;
+#    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run. The plot is drawn afterwards
+#    with `eval --replay` on a full JDK (the jlink runtime has no java.desktop). Not in the default STEPS;
 # 9. Nsight Compute durations of every kernel of one replayed 7B decode step at PROFILE_DEPTHS (default
 #    4096 131072), summed per kernel by ncu_summary.py; with NCU_DETAIL="kernel-regex", the detailed
 #    sections of one launch of that kernel. Not in the default STEPS.
@@ -123,7 +124,7 @@ step8() {
     --lengths "${EVAL_LENGTHS:-4096,8192,16384,32768,65536}" \
     --policies "${EVAL_POLICIES:-full,ts-2048,ts-2048-nocache,streaming-2048,page-2048}" \
     --samples "${EVAL_SAMPLES:-10}" --seed 1 --outcomes "$outcomes" --resume --out "$out/ACCURACY.md" \
-    --plot "$out/accuracy.png" > "$out/accuracy.log" 2>&1
+    > "$out/accuracy.log" 2>&1
   local status=$?
   echo "accuracy: exit status $status (124: the time limit; resume from the outcomes), $(wc -l < "$outcomes") answers in $outcomes"
 }

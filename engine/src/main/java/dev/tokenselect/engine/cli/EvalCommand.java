@@ -90,6 +90,9 @@ final class EvalCommand extends ModelCommand {
     @Override
     public Integer call() throws Exception {
         CliOutput out = output();
+        if (plot != null) {
+            requirePlotSupport(ModuleLayer.boot());
+        }
         List<String> taskList = tasks == null || tasks.isEmpty() ? EvalTasks.TASKS : tasks;
         int chunk = backend.prefillChunk != null ? backend.prefillChunk : SelectionParams.DEFAULT_PREFILL_CHUNK;
         List<EvalPolicy> policyList = EvalPolicy.parseList(policies, nInit, nLocal, theta, chunk, pageSize);
@@ -126,6 +129,15 @@ final class EvalCommand extends ModelCommand {
             report(out, new EvalReport(config, results, common.model.toString(), engine.backend().name()), trained);
         }
         return 0;
+    }
+
+    /** Refuses --plot before any answer is computed when the runtime cannot draw a PNG. */
+    static void requirePlotSupport(ModuleLayer layer) {
+        if (layer.findModule("java.desktop").isEmpty()) {
+            throw new IllegalArgumentException("--plot needs the java.desktop module, which this Java runtime lacks"
+                    + " (a jlink image without it): leave --plot out, keep --outcomes FILE, and draw the plot"
+                    + " later with --replay FILE --plot PNG on a full JDK");
+        }
     }
 
     private void report(CliOutput out, EvalReport report, int trained) throws java.io.IOException {

@@ -39,7 +39,7 @@ class TokenSelectReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ts_llama3", "ts_qwen2", "ts_qwen3", "ts_qwen3_cache"})
+    @ValueSource(strings = {"ts_llama3", "ts_qwen2", "ts_qwen3", "ts_qwen3_cache", "ts_qwen2_orig"})
     void matchesTheIndependentReference(String name) throws IOException {
         ReferenceFixture f = ReferenceFixture.load("tokenselect", name);
         SelectionParams params = params(f.json().get("select"));
