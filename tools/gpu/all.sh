@@ -13,7 +13,7 @@
 # 4. a corpus resident in the device pool, persisted and restored by a second engine (same answer),
 #    and time to first token cold / resident / restored (CORPUS_BENCH="model:tokens ...", default
 #    qwen2-7b:131072; CORPUS_BENCH_TIMEOUT seconds each, default 420; CORPUS_JAVA_OPTS, e.g.
-#    -Dtokenselect.cuda.stagedPrefill=true, reach the benchmark's JVM);
+#    -Dtokenselect.cuda.prefillAttention=f16, reach the benchmark's JVM);
 # 5. transformers' own generate loop at a 4K context, and the card's bf16 matmul and copy rates;
 # 6. per-layer decode attention at 32K / 128K / 512K / 1M tokens (Qwen2-7B geometry): full attention,
 #    TokenSelect on a selection-cache miss and hit, the device's selection against the CPU reference,

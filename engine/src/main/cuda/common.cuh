@@ -145,51 +145,6 @@ __device__ __forceinline__ void store_split(bf16 *hi, bf16 *lo, float x) {
 }
 
 /**
- * Stages 8 rotary pairs (dims c0..c0+7 and their partners + HALF) of cached token `tok` for the
- * tensor-core attention kernels: the key rotated at position j in fp32 and split into hi + lo bf16 (row
- * kr of kh, kl, row stride ld), the value as fp16 into column kr of the transposed tile vt (row stride
- * ldv). Tokens past the end (valid false) stage zeros. tok == j except over a selected entry list.
- */
-template <int HALF>
-__device__ __forceinline__ void stage_rotated_kv(const bf16 *__restrict__ pool, const int *__restrict__ table, int bs,
-                                                 long long blockElems, int layer, int kvHeads, int g, int tok, int j,
-                                                 bool valid, int c0, const float *__restrict__ invFreq, bf16 *kh,
-                                                 bf16 *kl, int ld, __half *vt, int ldv, int kr) {
-    float ka[8], kb[8], va[8], vb[8];
-    if (valid) {
-        size_t ko = kv_offset(table, tok, bs, blockElems, layer, 0, kvHeads, g, 2 * HALF);
-        size_t vo = ko + (size_t) kvHeads * bs * 2 * HALF;
-        uint4 wa = *reinterpret_cast<const uint4 *>(pool + ko + c0);
-        uint4 wb = *reinterpret_cast<const uint4 *>(pool + ko + HALF + c0);
-        uint4 xa = *reinterpret_cast<const uint4 *>(pool + vo + c0);
-        uint4 xb = *reinterpret_cast<const uint4 *>(pool + vo + HALF + c0);
-        unpack_bf16x2(wa.x, ka[0], ka[1]); unpack_bf16x2(wa.y, ka[2], ka[3]);
-        unpack_bf16x2(wa.z, ka[4], ka[5]); unpack_bf16x2(wa.w, ka[6], ka[7]);
-        unpack_bf16x2(wb.x, kb[0], kb[1]); unpack_bf16x2(wb.y, kb[2], kb[3]);
-        unpack_bf16x2(wb.z, kb[4], kb[5]); unpack_bf16x2(wb.w, kb[6], kb[7]);
-        unpack_bf16x2(xa.x, va[0], va[1]); unpack_bf16x2(xa.y, va[2], va[3]);
-        unpack_bf16x2(xa.z, va[4], va[5]); unpack_bf16x2(xa.w, va[6], va[7]);
-        unpack_bf16x2(xb.x, vb[0], vb[1]); unpack_bf16x2(xb.y, vb[2], vb[3]);
-        unpack_bf16x2(xb.z, vb[4], vb[5]); unpack_bf16x2(xb.w, vb[6], vb[7]);
-    } else {
-#pragma unroll
-        for (int e = 0; e < 8; e++) ka[e] = kb[e] = va[e] = vb[e] = 0.f;
-    }
-#pragma unroll
-    for (int e = 0; e < 8; e++) {
-        int i = c0 + e;
-        float sn, cs;
-        sincos_reduced(__fmul_rn((float) j, invFreq[i]), &sn, &cs);
-        float ra = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
-        float rb = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
-        store_split(&kh[kr * ld + i], &kl[kr * ld + i], ra);
-        store_split(&kh[kr * ld + i + HALF], &kl[kr * ld + i + HALF], rb);
-        vt[i * ldv + kr] = __float2half_rn(va[e]);
-        vt[(i + HALF) * ldv + kr] = __float2half_rn(vb[e]);
-    }
-}
-
-/**
  * The end of a split-K decode attention block: merges its 4 warps' online-softmax states for the GQA
  * group's G heads (wm, wl: [4][8]; wacc: [4][8][D], flat), then writes the output rows (nsplit == 1) or
  * this split's partials (max, sum, acc) for attn_combine. Called by the whole block after a barrier.

@@ -280,8 +280,6 @@ ATT_DECODE_SEL_ENTRY(attn_decode_sel_d128, 128)
  * the fly, which saves a launch and a round trip per transform in a decode step:
  *   xMode 0: X[b] as is;
  *   xMode 1: RMSNorm, X[b] * rsqrt(mean(X[b]^2) + eps) * normW (each block recomputes the NB norms);
- *   xMode 2 (one vector, staged only): SwiGLU, silu(X[c]) * X[cols + c] (X is a gate|up row).
- * (SwiGLU is fused only where the input is staged: unstaged, every row-warp would recompute silu over it.)
  * With kvPool set (the fused q|k|v projection), rows past qDim are also stored as the new token's
  * K (un-rotated) and V in the paged pool at position step[B + b0 + b], like kv_append_batch.
  * Each lane keeps U 16-byte loads per row in flight. Needs cols % 8 == 0 and ldx % 4 == 0.
@@ -316,16 +314,7 @@ __device__ __forceinline__ void gemv_batch_body(
         }
     }
     PDL_BEGIN();
-    if (XS && xMode == 2) {
-        // SwiGLU on the way in: X holds gate [0, cols) and up [cols, 2 cols); the same arithmetic as
-        // swiglu_rows, so the fused step equals the two launches bit for bit
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
-            float g = X[c];
-            float silu = g / (1.0f + expf(-g));
-            xs[c] = silu * X[cols + c];
-        }
-        __syncthreads();
-    } else if (XS) {
+    if (XS) {
         // stage X[0] (and its squares' sum) in one pass, then normalise in place: the same products,
         // in the same order, as the unstaged path
         const float4 *xr = reinterpret_cast<const float4 *>(X);

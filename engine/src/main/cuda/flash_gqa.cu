@@ -1,24 +1,33 @@
-// Prefill attention on tensor cores with the GQA group packed into the rows: the same function as
-// flash_prefill (causal attention of a chunk of n queries over the paged bf16 cache, optional sliding
-// window, a TokenSelect entry list, split-K partials for attn_combine), laid out so each key is
-// fetched and rotated once per block for all of its query heads.
+// Prefill attention on tensor cores with the GQA group packed into the rows: causal attention of a
+// chunk of n queries over the paged bf16 cache (optional sliding window, a TokenSelect entry list,
+// split-K partials for attn_combine), laid out so each key is fetched and rotated once per block for
+// all of its query heads.
 //
 // A block takes one KV head and 64 packed rows, row P = (token P / G, head g*G + P % G), so the G
 // heads of a token share every K/V tile. Per 64-key tile: the raw K chunks, loaded into registers
 // while the tile before was computed, are rotated at their entry positions (fp32) and split into bf16
 // hi + lo in shared memory once for the whole block; the raw V rows arrive by cp.async into a
-// two-stage ring. Each warp then multiplies its 16 rows: Q K^T as Qhi Khi + Qlo Khi + Qhi Klo (about
-// 16 mantissa bits), an online softmax in base 2, P V with P as bf16 hi + lo and V exact in bf16
-// (fragments by ldmatrix, V by ldmatrix.trans), fp32 accumulation.
-// grid (ceil(n * G / 64), kvHeads, nsplit), block 128; dynamic shared memory: Q hi + lo, K hi + lo and two
-// V stages, six [64][D + 8] bf16 tiles (CudaKernels.gqaPrefillSharedBytes).
+// two-stage ring. Each warp then multiplies its 16 rows: an online softmax in base 2 of Q K^T, then
+// P V with V exact in bf16 (fragments by ldmatrix, V by ldmatrix.trans), fp32 accumulation. Three
+// precisions (MODE):
+//   FG_SPLIT (flash_gqa_d*): Q K^T as Qhi Khi + Qlo Khi + Qhi Klo in bf16 (about 16 mantissa bits),
+//       P as bf16 hi + lo: five tensor-core products per (row, key, dim) step;
+//   FG_F16 (flash_gqa_f16_d*): Q and rotated K rounded to fp16 once (11 bits) for one product,
+//       P as bf16 hi + lo: three products;
+//   FG_BF16 (flash_gqa_bf16_d*): Q, rotated K and P rounded to bf16 once, as FlashAttention and bf16
+//       inference elsewhere do: two products.
+// grid (ceil(n * G / 64), kvHeads, nsplit), block 128; dynamic shared memory: Q, K (hi + lo for
+// FG_SPLIT) and two V stages, six or four [64][D + 8] 16-bit tiles (CudaKernels.gqaPrefillSharedBytes).
 #include "common.cuh"
 
 #define FG_BR 64
 #define FG_BK 64
 #define FG_PAD 8
+#define FG_SPLIT 0
+#define FG_F16 1
+#define FG_BF16 2
 
-template <int D>
+template <int D, int MODE>
 __device__ __forceinline__ void flash_gqa_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ blockTable, int bs, int layer, int kvHeads, int kvLen, int qPos0, int n, int window,
@@ -34,11 +43,15 @@ __device__ __forceinline__ void flash_gqa_body(
     constexpr int VITEMS = FG_BK * (D / 8) / 128;
     constexpr float LOG2E = 1.4426950408889634f;
     extern __shared__ __align__(16) unsigned char fg_smem[];
+    constexpr bool SPLIT = MODE == FG_SPLIT;  // Q and K as hi + lo
+    constexpr bool F16 = MODE == FG_F16;      // Q and K as fp16
+    constexpr bool PSPLIT = MODE != FG_BF16;  // P as hi + lo
+    constexpr int TERMS = SPLIT ? 2 : 1;     // hi (+ lo) tiles of Q and of K
     bf16 *qh = reinterpret_cast<bf16 *>(fg_smem);
-    bf16 *ql = qh + FG_BR * LD;
-    bf16 *kh = ql + FG_BR * LD;
-    bf16 *kl = kh + FG_BK * LD;
-    bf16 *vring = kl + FG_BK * LD;  // [2][64][LD]
+    bf16 *ql = qh + FG_BR * LD;              // SPLIT only
+    bf16 *kh = qh + TERMS * FG_BR * LD;
+    bf16 *kl = kh + FG_BK * LD;              // SPLIT only
+    bf16 *vring = kh + TERMS * FG_BK * LD;   // [2][64][LD]
     __shared__ float freq[HALF];
 
     int g = blockIdx.y;
@@ -61,8 +74,16 @@ __device__ __forceinline__ void flash_gqa_body(
             a *= qscale;
             b *= qscale;
         }
-        store_split(&qh[r * LD + i], &ql[r * LD + i], a);
-        store_split(&qh[r * LD + i + HALF], &ql[r * LD + i + HALF], b);
+        if (SPLIT) {
+            store_split(&qh[r * LD + i], &ql[r * LD + i], a);
+            store_split(&qh[r * LD + i + HALF], &ql[r * LD + i + HALF], b);
+        } else if (F16) {
+            reinterpret_cast<__half *>(qh)[r * LD + i] = __float2half_rn(a);
+            reinterpret_cast<__half *>(qh)[r * LD + i + HALF] = __float2half_rn(b);
+        } else {
+            qh[r * LD + i] = __float2bfloat16_rn(a);
+            qh[r * LD + i + HALF] = __float2bfloat16_rn(b);
+        }
     }
     for (int i = tid; i < HALF; i += blockDim.x) freq[i] = invFreq[i];
 
@@ -129,7 +150,7 @@ __device__ __forceinline__ void flash_gqa_body(
     for (int t = 0; t < nTiles; t++) {
         int j0 = loKey + t * FG_BK;
         __syncthreads();  // the tile before is consumed (the first time: Q and freq are staged)
-        // this tile's keys rotated at their entry positions into K hi + lo, once for the whole block
+        // this tile's keys rotated at their entry positions into K (hi + lo), once for the whole block
 #pragma unroll
         for (int m = 0; m < KITEMS; m++) {
             int item = tid + 128 * m;
@@ -151,13 +172,18 @@ __device__ __forceinline__ void flash_gqa_body(
                     r[0][u] = __fsub_rn(__fmul_rn(xa[e + u], cs), __fmul_rn(xb[e + u], sn));
                     r[1][u] = __fadd_rn(__fmul_rn(xb[e + u], cs), __fmul_rn(xa[e + u], sn));
                 }
-                split_bf16x2(r[0][0], r[0][1], ah[e / 2], al[e / 2]);
-                split_bf16x2(r[1][0], r[1][1], bh[e / 2], bl[e / 2]);
+                if (F16) {
+                    ah[e / 2] = pack_f16x2(r[0][0], r[0][1]);
+                    bh[e / 2] = pack_f16x2(r[1][0], r[1][1]);
+                } else {
+                    split_bf16x2(r[0][0], r[0][1], ah[e / 2], al[e / 2]);
+                    split_bf16x2(r[1][0], r[1][1], bh[e / 2], bl[e / 2]);
+                }
             }
             *reinterpret_cast<uint4 *>(&kh[kr * LD + c0]) = make_uint4(ah[0], ah[1], ah[2], ah[3]);
-            *reinterpret_cast<uint4 *>(&kl[kr * LD + c0]) = make_uint4(al[0], al[1], al[2], al[3]);
+            if (SPLIT) *reinterpret_cast<uint4 *>(&kl[kr * LD + c0]) = make_uint4(al[0], al[1], al[2], al[3]);
             *reinterpret_cast<uint4 *>(&kh[kr * LD + HALF + c0]) = make_uint4(bh[0], bh[1], bh[2], bh[3]);
-            *reinterpret_cast<uint4 *>(&kl[kr * LD + HALF + c0]) = make_uint4(bl[0], bl[1], bl[2], bl[3]);
+            if (SPLIT) *reinterpret_cast<uint4 *>(&kl[kr * LD + HALF + c0]) = make_uint4(bl[0], bl[1], bl[2], bl[3]);
         }
         // the next tile's loads go out while this one is computed
         if (t + 1 < nTiles) {
@@ -183,18 +209,25 @@ __device__ __forceinline__ void flash_gqa_body(
         for (int k = 0; k < KS; k++) {
             uint32_t a[4], b[4];
             ldmatrix_x4(qrow + 16 * k, a[0], a[1], a[2], a[3]);
-            ldmatrix_x4(qrowl + 16 * k, b[0], b[1], b[2], b[3]);
+            if (SPLIT) ldmatrix_x4(qrowl + 16 * k, b[0], b[1], b[2], b[3]);
 #pragma unroll
             for (int j = 0; j < NT; j += 2) {
                 uint32_t h0, h1, h2, h3, l0, l1, l2, l3;
                 ldmatrix_x4(kh + (8 * j + krow) * LD + 16 * k + kcol, h0, h1, h2, h3);
-                ldmatrix_x4(kl + (8 * j + krow) * LD + 16 * k + kcol, l0, l1, l2, l3);
-                mma_bf16_16816(s[j], b[0], b[1], b[2], b[3], h0, h1);
-                mma_bf16_16816(s[j], a[0], a[1], a[2], a[3], l0, l1);
-                mma_bf16_16816(s[j], a[0], a[1], a[2], a[3], h0, h1);
-                mma_bf16_16816(s[j + 1], b[0], b[1], b[2], b[3], h2, h3);
-                mma_bf16_16816(s[j + 1], a[0], a[1], a[2], a[3], l2, l3);
-                mma_bf16_16816(s[j + 1], a[0], a[1], a[2], a[3], h2, h3);
+                if (SPLIT) {
+                    ldmatrix_x4(kl + (8 * j + krow) * LD + 16 * k + kcol, l0, l1, l2, l3);
+                    mma_bf16_16816(s[j], b[0], b[1], b[2], b[3], h0, h1);
+                    mma_bf16_16816(s[j], a[0], a[1], a[2], a[3], l0, l1);
+                    mma_bf16_16816(s[j + 1], b[0], b[1], b[2], b[3], h2, h3);
+                    mma_bf16_16816(s[j + 1], a[0], a[1], a[2], a[3], l2, l3);
+                }
+                if (F16) {
+                    mma_f16_16816(s[j], a[0], a[1], a[2], a[3], h0, h1);
+                    mma_f16_16816(s[j + 1], a[0], a[1], a[2], a[3], h2, h3);
+                } else {
+                    mma_bf16_16816(s[j], a[0], a[1], a[2], a[3], h0, h1);
+                    mma_bf16_16816(s[j + 1], a[0], a[1], a[2], a[3], h2, h3);
+                }
             }
         }
 
@@ -233,8 +266,13 @@ __device__ __forceinline__ void flash_gqa_body(
             }
             // C fragments of two adjacent n8 tiles form the A fragment of one k16 step
             int kk = j >> 1, hi = (j & 1) * 2;
-            split_bf16x2(p[0], p[1], ph[kk][hi], pl[kk][hi]);
-            split_bf16x2(p[2], p[3], ph[kk][hi + 1], pl[kk][hi + 1]);
+            if (PSPLIT) {
+                split_bf16x2(p[0], p[1], ph[kk][hi], pl[kk][hi]);
+                split_bf16x2(p[2], p[3], ph[kk][hi + 1], pl[kk][hi + 1]);
+            } else {
+                ph[kk][hi] = pack_bf16x2(p[0], p[1]);
+                ph[kk][hi + 1] = pack_bf16x2(p[2], p[3]);
+            }
         }
 #pragma unroll
         for (int j = 0; j < DT; j++) {
@@ -253,9 +291,11 @@ __device__ __forceinline__ void flash_gqa_body(
                 uint32_t v0, v1, v2, v3;
                 ldmatrix_x4_trans(vrow + 8 * j, v0, v1, v2, v3);
                 mma_bf16_16816(o[j], ph[kk][0], ph[kk][1], ph[kk][2], ph[kk][3], v0, v1);
-                mma_bf16_16816(o[j], pl[kk][0], pl[kk][1], pl[kk][2], pl[kk][3], v0, v1);
                 mma_bf16_16816(o[j + 1], ph[kk][0], ph[kk][1], ph[kk][2], ph[kk][3], v2, v3);
-                mma_bf16_16816(o[j + 1], pl[kk][0], pl[kk][1], pl[kk][2], pl[kk][3], v2, v3);
+                if (PSPLIT) {
+                    mma_bf16_16816(o[j], pl[kk][0], pl[kk][1], pl[kk][2], pl[kk][3], v0, v1);
+                    mma_bf16_16816(o[j + 1], pl[kk][0], pl[kk][1], pl[kk][2], pl[kk][3], v2, v3);
+                }
             }
         }
     }
@@ -296,14 +336,18 @@ __device__ __forceinline__ void flash_gqa_body(
     }
 }
 
-#define FG_ENTRY(NAME, D)                                                                                        \
+#define FG_ENTRY(NAME, D, MODE)                                                                                 \
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                  \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *blockTable, int bs,     \
             int layer, int kvHeads, int kvLen, int qPos0, int n, int window, const float *invFreq, int group,   \
             float scale, float *out, int ldo, int tilesPerSplit, float *partial, const int *sel) { PDL_BEGIN(); \
-        flash_gqa_body<D>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, qPos0, n, window,     \
-                          invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel);                          \
+        flash_gqa_body<D, MODE>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, qPos0, n,       \
+                                window, invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel);           \
     }
 
-FG_ENTRY(flash_gqa_d64, 64)
-FG_ENTRY(flash_gqa_d128, 128)
+FG_ENTRY(flash_gqa_d64, 64, FG_SPLIT)
+FG_ENTRY(flash_gqa_d128, 128, FG_SPLIT)
+FG_ENTRY(flash_gqa_f16_d64, 64, FG_F16)
+FG_ENTRY(flash_gqa_f16_d128, 128, FG_F16)
+FG_ENTRY(flash_gqa_bf16_d64, 64, FG_BF16)
+FG_ENTRY(flash_gqa_bf16_d128, 128, FG_BF16)

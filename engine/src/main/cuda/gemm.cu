@@ -135,13 +135,13 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
 #define G2_BK 32
 #define G2_LD (G2_BK + GEMM_PAD)
 
-// Three kernels share this body. Fragments come from shared memory as 32-bit loads (gemm_bf16_tc2)
-// or by ldmatrix, one instruction for four 8x8 matrices (tc3); X in two precisions:
-//   SPLIT:  X as bf16 hi + lo, two products per step (about 16 mantissa bits; tc2, tc3);
+// Two kernels share this body; fragments come from shared memory by ldmatrix (one instruction for
+// four 8x8 matrices; 32-bit loads were 15% slower on an H200). X in two precisions:
+//   SPLIT:  X as bf16 hi + lo, two products per step (about 16 mantissa bits; gemm_bf16_tc2);
 //   !SPLIT: X rounded to bf16 once, one product per step (the activations' precision of bf16
-//           inference elsewhere, half the tensor-core work; gemm_bf16_tc3_bf16).
+//           inference elsewhere, half the tensor-core work; gemm_bf16_tc2_bf16).
 // Rows of 40 bf16 (80 bytes) keep the eight row addresses of an ldmatrix in distinct banks.
-template <bool SPLIT, bool LDMATRIX>
+template <bool SPLIT>
 __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const bf16 *__restrict__ W,
                                               float *__restrict__ Y, const float *__restrict__ bias, int M, int N,
                                               int K, int ldy, int accumulate) {
@@ -233,40 +233,15 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
 #pragma unroll
         for (int kk = 0; kk < G2_BK; kk += 16) {
             uint32_t b[4][2];
-            if (LDMATRIX) {
 #pragma unroll
-                for (int j = 0; j < 4; j += 2) {
-                    ldmatrix_x4(bs + (bRow + 8 * j) * G2_LD + kk + bCol, b[j][0], b[j][1], b[j + 1][0], b[j + 1][1]);
-                }
-            } else {
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    const bf16 *bp = bs + (wn * 32 + j * 8 + g) * G2_LD + kk + 2 * t;
-                    b[j][0] = *reinterpret_cast<const uint32_t *>(bp);
-                    b[j][1] = *reinterpret_cast<const uint32_t *>(bp + 8);
-                }
+            for (int j = 0; j < 4; j += 2) {
+                ldmatrix_x4(bs + (bRow + 8 * j) * G2_LD + kk + bCol, b[j][0], b[j][1], b[j + 1][0], b[j + 1][1]);
             }
 #pragma unroll
             for (int i = 0; i < 4; i++) {
                 uint32_t a[4], l[4];
-                if (LDMATRIX) {
-                    ldmatrix_x4(ah + (aRow + 16 * i) * G2_LD + kk + aCol, a[0], a[1], a[2], a[3]);
-                    if (SPLIT) ldmatrix_x4(al + (aRow + 16 * i) * G2_LD + kk + aCol, l[0], l[1], l[2], l[3]);
-                } else {
-                    int r = wm * 64 + i * 16 + g;
-                    const bf16 *hp = ah + r * G2_LD + kk + 2 * t;
-                    const bf16 *lp = al + r * G2_LD + kk + 2 * t;
-                    a[0] = *reinterpret_cast<const uint32_t *>(hp);
-                    a[1] = *reinterpret_cast<const uint32_t *>(hp + 8 * G2_LD);
-                    a[2] = *reinterpret_cast<const uint32_t *>(hp + 8);
-                    a[3] = *reinterpret_cast<const uint32_t *>(hp + 8 * G2_LD + 8);
-                    if (SPLIT) {
-                        l[0] = *reinterpret_cast<const uint32_t *>(lp);
-                        l[1] = *reinterpret_cast<const uint32_t *>(lp + 8 * G2_LD);
-                        l[2] = *reinterpret_cast<const uint32_t *>(lp + 8);
-                        l[3] = *reinterpret_cast<const uint32_t *>(lp + 8 * G2_LD + 8);
-                    }
-                }
+                ldmatrix_x4(ah + (aRow + 16 * i) * G2_LD + kk + aCol, a[0], a[1], a[2], a[3]);
+                if (SPLIT) ldmatrix_x4(al + (aRow + 16 * i) * G2_LD + kk + aCol, l[0], l[1], l[2], l[3]);
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
                     if (SPLIT) mma_bf16_16816(acc[i][j], l[0], l[1], l[2], l[3], b[j][0], b[j][1]);
@@ -293,14 +268,13 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
     }
 }
 
-#define GEMM_TC2_ENTRY(NAME, SPLIT, LDMATRIX)                                                                              \
+#define GEMM_TC2_ENTRY(NAME, SPLIT)                                                                      \
     extern "C" __global__ void __launch_bounds__(256, 2) NAME(const float *__restrict__ X,                       \
                                                               const bf16 *__restrict__ W, float *__restrict__ Y, \
                                                               const float *__restrict__ bias, int M, int N, int K, \
                                                               int ldy, int accumulate) { PDL_BEGIN();            \
-        gemm_tc2_body<SPLIT, LDMATRIX>(X, W, Y, bias, M, N, K, ldy, accumulate);                                           \
+        gemm_tc2_body<SPLIT>(X, W, Y, bias, M, N, K, ldy, accumulate);                                           \
     }
 
-GEMM_TC2_ENTRY(gemm_bf16_tc2, true, false)
-GEMM_TC2_ENTRY(gemm_bf16_tc3, true, true)
-GEMM_TC2_ENTRY(gemm_bf16_tc3_bf16, false, true)
+GEMM_TC2_ENTRY(gemm_bf16_tc2, true)
+GEMM_TC2_ENTRY(gemm_bf16_tc2_bf16, false)

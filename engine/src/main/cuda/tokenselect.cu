@@ -9,7 +9,6 @@
 #include "select.cu"
 #include "sample.cu"
 #include "decode.cu"
-#include "flash_prefill.cu"
 #include "decode_tc.cu"
 #include "flash_gqa.cu"
 #include "ts_select.cu"

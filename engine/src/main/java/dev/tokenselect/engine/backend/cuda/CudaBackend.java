@@ -53,7 +53,7 @@ import jcuda.driver.CUgraphExec;
  * and block tables are read from device memory, see {@code decode.cu}), so a server's continuous
  * batching ({@link dev.tokenselect.engine.generate.BatchScheduler}) reads each weight once per step.
  * Prefill chunks launch from the host; full-attention prefill attention runs on the tensor cores
- * ({@code flash_prefill.cu}). Thread-safe for distinct sequences; forward passes are serialised on the
+ * ({@code flash_gqa.cu}). Thread-safe for distinct sequences; forward passes are serialised on the
  * device by one lock.
  *
  * <p>TokenSelect: the chunk's un-rotated queries go to the host, where the Java policy keeps the
@@ -679,14 +679,9 @@ public final class CudaBackend implements Backend {
                     null, 0f, hidden, qDim, batch, true)));
             ops.add(new DecodeOp("gate|up gemv + norm", 2L * 2 * ffn * hidden, () -> k.gemvBatch(w.wgu(), x, hidden,
                     gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false)));
-            if (k.fusesSwiglu(batch, hidden, ffn)) {
-                ops.add(new DecodeOp("swiglu + down gemv", 2L * hidden * ffn, () -> k.swigluDown(w.wdown(), gu, ffn, x,
-                        hidden, hidden, batch, true)));
-            } else {
-                ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
-                ops.add(new DecodeOp("down gemv", 2L * hidden * ffn, () -> k.gemvBatch(w.wdown(), gu, 2 * ffn, x,
-                        hidden, null, null, 0f, hidden, ffn, batch, true)));
-            }
+            ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
+            ops.add(new DecodeOp("down gemv", 2L * hidden * ffn, () -> k.gemvBatch(w.wdown(), gu, 2 * ffn, x,
+                    hidden, null, null, 0f, hidden, ffn, batch, true)));
         }
         ops.add(new DecodeOp("lm_head gemv + norm", 2L * c.vocabSize() * hidden, () -> k.gemvBatch(lmHead, x, hidden,
                 logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch, false)));
@@ -984,17 +979,6 @@ public final class CudaBackend implements Backend {
             checkOpen();
             dev.makeCurrent();
             dev.copyToDevice(kv.pool().withByteOffset(blockId * blockBytes), src, blockBytes);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** SwiGLU fused into the down GEMV of replayed one-sequence steps (see {@link CudaKernels}); graphs are recaptured. */
-    void setFusedSwiglu(boolean on) {
-        lock.lock();
-        try {
-            k.setFusedSwiglu(on);
-            dropGraphs();
         } finally {
             lock.unlock();
         }

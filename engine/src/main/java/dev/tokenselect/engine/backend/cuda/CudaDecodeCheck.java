@@ -278,8 +278,8 @@ final class CudaDecodeCheck {
 
     /**
      * Replayed decode steps with a path switched on against the same steps with it off, where the path
-     * changes how the step runs but not its arithmetic (programmatic dependent launch; SwiGLU fused
-     * into the down GEMV's staging): the logits must be identical, bit for bit.
+     * changes how the step runs but not its arithmetic (programmatic dependent launch): the logits must
+     * be identical, bit for bit.
      */
     void sameLogitsEitherWay(CudaBackend backend, String name, String what, java.util.function.Consumer<Boolean> set,
                              boolean restore, int... batches) {
@@ -376,11 +376,6 @@ final class CudaDecodeCheck {
         if (backend.programmaticLaunchPossible()) {
             sameLogitsEitherWay(backend, name, "programmatic launch", backend::setProgrammaticLaunch,
                     backend.programmaticLaunch(), 1, 4);
-        }
-        ModelConfig cfg = backend.config();
-        if (backend.kernels().swigluFusible(1, cfg.hiddenSize(), cfg.intermediateSize())) {
-            sameLogitsEitherWay(backend, name, "SwiGLU fused into the down GEMV", backend::setFusedSwiglu,
-                    backend.kernels().fusedSwiglu(), 1);
         }
         for (int batch : new int[] {3, 11}) {
             List<CudaSequence> batched = new ArrayList<>();
@@ -490,11 +485,6 @@ final class CudaDecodeCheck {
                 double bound = copy * 1e9 / bytes;
                 line = String.format(Locale.ROOT, "decode %-13s depth %6d: %7.1f tok/s graph; bound %7.1f (%.0f%%)",
                         name, depth, tps, bound, 100 * tps / bound);
-                if (backend.kernels().swigluFusible(1, c.hiddenSize(), c.intermediateSize())) {
-                    boolean fused = backend.kernels().fusedSwiglu();
-                    line += String.format(Locale.ROOT, "; %s %.1f tok/s", fused ? "SwiGLU apart" : "SwiGLU fused",
-                            timeTheOtherWay(backend, seq, steps, backend::setFusedSwiglu, fused));
-                }
                 if (backend.programmaticLaunchPossible()) {
                     boolean pdl = backend.programmaticLaunch();
                     line += String.format(Locale.ROOT, "; %s %.1f tok/s", pdl ? "plain launches" : "programmatic launch",
@@ -653,15 +643,21 @@ final class CudaDecodeCheck {
         k.setGemmMode(CudaKernels.GEMM_SMALL_TILES);
         double smallTileTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
-        double stagedTps = prefillWith(backend, prompt, full, k::setStagedPrefill, true, false);
-        double gqaTps = prefillWith(backend, prompt, full, k::setGqaPrefill, true, k.gqaPrefill());
-        double ldmTps = prefillWith(backend, prompt, full, k::setGemmLdmatrix, true, k.gemmLdmatrix());
-        double bf16xTps = prefillWith(backend, prompt, full, k::setBf16Activations, true, k.bf16Activations());
-        // TokenSelect's default budget (2,688) selects from the sixth chunk on: attention over the
-        // selection through the fp32 kernel, then the tensor-core one
-        AttentionSpec ts = AttentionSpec.tokenSelect(SelectionParams.defaults());
-        double tsTps = prefillWith(backend, prompt, ts, k::setFlashSelected, false, k.flashSelected());
-        double tsFlashTps = prefillWith(backend, prompt, ts, k::setFlashSelected, true, k.flashSelected());
+        // the precision switches of prefill: the GEMM's activations, and each other precision of attention
+        boolean bf16x = k.bf16Activations();
+        double flipXTps = prefillWith(backend, prompt, full, k::setBf16Activations, !bf16x, bf16x);
+        PrefillAttentionPrecision precision = k.prefillPrecision();
+        StringBuilder attentionTps = new StringBuilder();
+        for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
+            if (p != precision) {
+                k.setPrefillPrecision(p);
+                attentionTps.append(String.format(Locale.ROOT, "; %s attention: %.0f", p.label(),
+                        prefillRate(backend, prompt, full)));
+                k.setPrefillPrecision(precision);
+            }
+        }
+        // TokenSelect's default budget (2,688) selects from the sixth chunk on
+        double tsTps = prefillRate(backend, prompt, AttentionSpec.tokenSelect(SelectionParams.defaults()));
         int m = 512;
         int rows = 2 * c.intermediateSize();
         int cols = c.hiddenSize();
@@ -670,15 +666,12 @@ final class CudaDecodeCheck {
         CUdeviceptr y = dev.alloc(4L * m * rows, "bench");
         dev.fill32(x, Float.floatToRawIntBits(0.01f), (long) m * cols);
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
-        double[] tflops = new double[4];
+        double[] tflops = new double[3];
         CudaDevice.Timer timer = dev.timer();
-        // the 64 x 64 kernel, the pipelined 128 x 128 one, its ldmatrix twin, and that with bf16 activations
-        boolean ldm = k.gemmLdmatrix();
-        boolean bf16x = k.bf16Activations();
-        for (int variant = 0; variant < 4; variant++) {
+        // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 activations
+        for (int variant = 0; variant < 3; variant++) {
             k.setGemmMode(variant >= 1 ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
-            k.setGemmLdmatrix(variant == 2);
-            k.setBf16Activations(variant == 3);
+            k.setBf16Activations(variant == 2);
             k.gemm(x, w, y, null, m, rows, cols, rows, false);
             int reps = 10;
             timer.start();
@@ -688,18 +681,17 @@ final class CudaDecodeCheck {
             tflops[variant] = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
         }
         k.setGemmMode(gemmMode);
-        k.setGemmLdmatrix(ldm);
         k.setBf16Activations(bf16x);
         timer.destroy();
         dev.free(x);
         dev.free(w);
         dev.free(y);
+        String xName = bf16x ? "hi + lo activations" : "bf16 activations";
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; keys rotated once per chunk: %.0f; GQA rows"
-                + " per block: %.0f; ldmatrix GEMM: %.0f; bf16 activations: %.0f; TokenSelect %.0f, tensor cores over"
-                + " the selection %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f, ldmatrix %.1f, bf16"
-                + " activations %.1f", name, tps, scalarTps, smallTileTps, stagedTps, gqaTps, ldmTps, bf16xTps, tsTps,
-                tsFlashTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3]);
+                + " (%s attention; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; %s: %.0f%s;"
+                + " TokenSelect %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f, bf16 activations %.1f",
+                name, tps, precision.label(), scalarTps, smallTileTps, xName, flipXTps, attentionTps, tsTps, rows,
+                cols, tflops[0], tflops[1], tflops[2]);
         System.out.println("     " + line);
         report.summary(line);
     }

@@ -22,16 +22,14 @@ public final class CudaKernels {
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
-        for (int d : new int[] {64, 128}) {
-            dev.allowDynamicShared("flash_prefill_d" + d, flashSharedBytes(d));
-        }
         dev.allowDynamicShared("gemm_bf16_tc2", GEMM2_SHARED_BYTES);
-        dev.allowDynamicShared("gemm_bf16_tc3", GEMM2_SHARED_BYTES);
-        dev.allowDynamicShared("gemm_bf16_tc3_bf16", GEMM2_SHARED_BYTES);
+        dev.allowDynamicShared("gemm_bf16_tc2_bf16", GEMM2_SHARED_BYTES);
         dev.allowDynamicShared("gemv_batch_xs_r1_b1", 4 * STAGED_INPUT_MAX);
         for (int d : new int[] {64, 128}) {
             dev.allowDynamicShared("attn_decode_tc_d" + d, tensorCoreDecodeSharedBytes(d));
-            dev.allowDynamicShared("flash_gqa_d" + d, gqaPrefillSharedBytes(d));
+            for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
+                dev.allowDynamicShared(p.kernel(d), p.sharedBytes(d));
+            }
         }
     }
 
@@ -80,7 +78,7 @@ public final class CudaKernels {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
         if (gemmMode == GEMM_PIPELINED || gemmMode == GEMM_AUTO && k >= 2048) {
-            String kernel = bf16Activations ? "gemm_bf16_tc3_bf16" : gemmLdmatrix ? "gemm_bf16_tc3" : "gemm_bf16_tc2";
+            String kernel = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
             dev.launch(kernel, blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
                     k, ldy, accumulate ? 1 : 0);
             return;
@@ -90,26 +88,12 @@ public final class CudaKernels {
     }
 
     /**
-     * The pipelined GEMM with its fragments fetched by ldmatrix ({@code gemm_bf16_tc3}, the same
-     * products as tc2). Off until timed on a GPU ({@code -Dtokenselect.cuda.gemmLdmatrix=true}).
-     */
-    private volatile boolean gemmLdmatrix = Boolean.getBoolean("tokenselect.cuda.gemmLdmatrix");
-
-    /**
      * Prefill GEMMs with the activations rounded to bf16 once (one tensor-core product per step
      * instead of hi + lo: half the work, the precision of bf16 inference elsewhere); pipelined shapes
      * only. Off by default: our prefill keeps about 16 mantissa bits of the activations
      * ({@code -Dtokenselect.cuda.bf16Activations=true} turns it on).
      */
     private volatile boolean bf16Activations = Boolean.getBoolean("tokenselect.cuda.bf16Activations");
-
-    void setGemmLdmatrix(boolean on) {
-        gemmLdmatrix = on;
-    }
-
-    boolean gemmLdmatrix() {
-        return gemmLdmatrix;
-    }
 
     void setBf16Activations(boolean on) {
         bf16Activations = on;
@@ -205,77 +189,20 @@ public final class CudaKernels {
         flashPrefill = on;
     }
 
-    /** Whether a chunk of n queries takes the tensor-core prefill kernel (over a selection only when enabled). */
-    public boolean usesFlashPrefill(boolean selection, int n, int d) {
-        return flashPrefill && (!selection || flashSelected) && n >= 16 && (d == 64 || d == 128);
+    /** Whether a chunk of n queries takes the tensor-core prefill kernel (flash_gqa.cu). */
+    public boolean usesFlashPrefill(int n, int d) {
+        return flashPrefill && n >= 16 && (d == 64 || d == 128);
     }
 
-    /**
-     * Keys rotated once per prefill chunk and layer ({@code flash_stage_d*}) into a scratch that every
-     * block of the chunk copies its tiles from, instead of each of the chunk's (query tile, head) blocks
-     * rotating every key itself (at 128K tokens the rotations dominate prefill attention). Off until
-     * its checks and timings on a GPU are recorded (the self-test checks both; the system property
-     * {@code tokenselect.cuda.stagedPrefill=true} turns it on for a whole run, e.g. a corpus benchmark).
-     */
-    private volatile boolean stagedPrefill = Boolean.getBoolean("tokenselect.cuda.stagedPrefill");
-    private GrowingBuffer stagedKeys;
+    /** Precision of prefill attention's products: bf16 hi + lo unless the system property says otherwise. */
+    private volatile PrefillAttentionPrecision prefillPrecision = PrefillAttentionPrecision.fromSystemProperty();
 
-    void setStagedPrefill(boolean on) {
-        stagedPrefill = on;
+    PrefillAttentionPrecision prefillPrecision() {
+        return prefillPrecision;
     }
 
-    /** The staging scratch of at least {@code bytes}, or null when the device cannot give it (unstaged then). */
-    private CUdeviceptr stagedKeys(long bytes) {
-        if (stagedKeys == null) {
-            stagedKeys = new GrowingBuffer(dev, "prefill attention's rotated key tiles");
-        }
-        try {
-            return stagedKeys.ensure((bytes + 3) / 4);
-        } catch (CudaOutOfMemoryException e) {
-            return null;
-        }
-    }
-
-    /**
-     * Prefill chunks over a TokenSelect selection through the tensor-core prefill kernel (entry j is
-     * token sel[j] rotated at position j) instead of the fp32 kernel. Off until its kernel checks and
-     * timings on a GPU are recorded; the self-test checks both.
-     */
-    private volatile boolean flashSelected = Boolean.getBoolean("tokenselect.cuda.flashSelected");
-
-    boolean flashSelected() {
-        return flashSelected;
-    }
-
-    void setFlashSelected(boolean on) {
-        flashSelected = on;
-    }
-
-    /**
-     * Prefill attention with the GQA group packed into the rows ({@code flash_gqa_d*}): a block takes
-     * one KV head and 64 (token, head) rows, so each key is fetched and rotated once per block for all
-     * the heads of its group instead of once per head, and the next tile's keys and values load while
-     * the current one is computed. Off until its checks and timings on a GPU are recorded
-     * ({@code -Dtokenselect.cuda.gqaPrefill=true}); the self-test checks it against the CPU twin.
-     */
-    private volatile boolean gqaPrefill = Boolean.getBoolean("tokenselect.cuda.gqaPrefill");
-
-    boolean gqaPrefill() {
-        return gqaPrefill;
-    }
-
-    void setGqaPrefill(boolean on) {
-        gqaPrefill = on;
-    }
-
-    /** Q hi + lo, K hi + lo and two stages of raw V: six [64][d + 8] bf16 tiles (flash_gqa.cu). */
-    static int gqaPrefillSharedBytes(int d) {
-        return 6 * 64 * (d + 8) * 2;
-    }
-
-    /** Q and K tiles (bf16 hi + lo, 64 rows each) and the transposed V tile (fp16). */
-    static int flashSharedBytes(int d) {
-        return 2 * 2 * 64 * (d + 8) * 2 + d * (64 + 8) * 2;
+    void setPrefillPrecision(PrefillAttentionPrecision precision) {
+        prefillPrecision = precision;
     }
 
     /**
@@ -304,7 +231,9 @@ public final class CudaKernels {
                           int nEntries, int qPos0, int n, int window, CUdeviceptr invFreq, int heads,
                           CUdeviceptr out, int ldo, CUdeviceptr partial, long partialCapacity) {
         int d = kv.headDim();
-        if (usesFlashPrefill(sel != null, n, d) && gqaPrefill) {
+        if (usesFlashPrefill(n, d)) {
+            // a block per (64 packed (token, head) rows, KV head); few row tiles over a long cache (a
+            // question after a resident corpus) split the keys so every SM has work
             int group = heads / kv.kvHeads();
             int rowTiles = blocks((long) n * group, 64);
             int keyTiles = blocks(Math.min((long) qPos0 + n, nEntries), 64);
@@ -315,40 +244,10 @@ public final class CudaKernels {
             }
             int tilesPerSplit = blocks(keyTiles, nsplit);
             nsplit = blocks(keyTiles, tilesPerSplit);
-            dev.launch("flash_gqa_d" + d, rowTiles, kv.kvHeads(), nsplit, 128, gqaPrefillSharedBytes(d), q, ldq,
+            PrefillAttentionPrecision precision = prefillPrecision;
+            dev.launch(precision.kernel(d), rowTiles, kv.kvHeads(), nsplit, 128, precision.sharedBytes(d), q, ldq,
                     kv.pool(), kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n,
                     window, invFreq, group, (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel);
-            if (nsplit > 1) {
-                dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
-            }
-            return;
-        }
-        if (usesFlashPrefill(sel != null, n, d)) {
-            // few query tiles over a long cache (a question after a resident corpus): split the keys so
-            // every SM has work, as the decode kernel does
-            int qTiles = blocks(n, 64);
-            int keyTiles = blocks(Math.min((long) qPos0 + n, nEntries), 64);
-            int nsplit = 1;
-            if (window == 0 && qTiles * heads < 2 * sms && keyTiles > 1) {
-                nsplit = Math.min(keyTiles, blocks(2 * sms, qTiles * heads));
-                nsplit = (int) Math.min(nsplit, Math.max(1, partialCapacity / ((long) n * heads * (d + 2))));
-            }
-            int tilesPerSplit = blocks(keyTiles, nsplit);
-            nsplit = blocks(keyTiles, tilesPerSplit);
-            int group = heads / kv.kvHeads();
-            CUdeviceptr staged = null;
-            int stagedTiles = blocks(nEntries, 64);
-            if (stagedPrefill && window == 0 && qTiles * group >= 4) {
-                staged = stagedKeys(2L * kv.kvHeads() * stagedTiles * 3 * 64 * d);
-                if (staged != null) {
-                    dev.launch("flash_stage_d" + d, stagedTiles, kv.kvHeads(), 1, 128, 0, kv.pool(), kv.blockElems(),
-                            blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, invFreq, sel, stagedTiles, staged);
-                }
-            }
-            dev.launch("flash_prefill_d" + d, qTiles, heads, nsplit, 128, flashSharedBytes(d), q, ldq, kv.pool(),
-                    kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n, window,
-                    invFreq, group, (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel, staged,
-                    stagedTiles);
             if (nsplit > 1) {
                 dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
             }
@@ -557,41 +456,12 @@ public final class CudaKernels {
     }
 
     /**
-     * SwiGLU and the down projection of one decode step in one launch where the one-vector GEMV
-     * stages its input ({@code ffn} floats fit): the block computes silu(gate) * up from the gate|up row
-     * {@code gu} into shared memory. Off until timed on a GPU ({@code -Dtokenselect.cuda.fusedSwiglu=true}).
-     */
-    private volatile boolean fusedSwiglu = Boolean.getBoolean("tokenselect.cuda.fusedSwiglu");
-
-    void setFusedSwiglu(boolean on) {
-        fusedSwiglu = on;
-    }
-
-    boolean fusedSwiglu() {
-        return fusedSwiglu;
-    }
-
-    /** Whether {@link #swigluDown} runs as one launch for a batch of {@code nb} and this FFN size. */
-    boolean fusesSwiglu(int nb, int rows, int ffn) {
-        return fusedSwiglu && swigluFusible(nb, rows, ffn);
-    }
-
-    /** Whether this shape could take the fused SwiGLU + down GEMV (one vector, input staged). */
-    boolean swigluFusible(int nb, int rows, int ffn) {
-        return nb == 1 && gemvRowsPerWarp(1, rows, sms, multiRowBatches) == 1 && stagedInputFits(ffn)
-                && gemvBatchFits(ffn, 2 * ffn);
-    }
-
-    /**
      * y[b] (+)= W · (silu(gate_b) * up_b) for the gate|up rows {@code gu} (row b: gate [0, ffn), up
-     * [ffn, 2 ffn)): one launch where {@link #fusesSwiglu}, else SwiGLU in place and the GEMV.
+     * [ffn, 2 ffn)): SwiGLU in place, then the GEMV. (SwiGLU fused into the GEMV's input staging was
+     * 7-18% slower on an H200 for the 0.5B geometry: every block recomputed it.)
      */
     public void swigluDown(CUdeviceptr w, CUdeviceptr gu, int ffn, CUdeviceptr y, int ldy, int rows, int nb,
                            boolean accumulate) {
-        if (fusesSwiglu(nb, rows, ffn)) {
-            gemvBatch(w, gu, 2 * ffn, y, ldy, null, 2, null, 0f, rows, ffn, 1, accumulate, null);
-            return;
-        }
         swigluRows(gu, ffn, nb);
         gemvBatch(w, gu, 2 * ffn, y, ldy, null, null, 0f, rows, ffn, nb, accumulate);
     }

@@ -27,7 +27,7 @@ class KernelNamesTest {
     static void parseSources() throws IOException {
         entryPoints = new HashSet<>();
         Pattern global = Pattern.compile("extern \"C\" __global__ void(?: __launch_bounds__\\([^)]*\\))?\\s+(\\w+)\\s*\\(");
-        // entry points stamped out by macros: FA_ENTRY(flash_prefill_d64, 64), GEMV_BATCH_ENTRY(1, 5, 4)
+        // entry points stamped out by macros: FG_ENTRY(flash_gqa_d64, 64, true), GEMV_BATCH_ENTRY(1, 5, 4)
         Pattern named = Pattern.compile("^\\w+_ENTRY\\(([a-z]\\w*),", Pattern.MULTILINE);
         Pattern gemvBatch = Pattern.compile("^GEMV_BATCH_ENTRY\\((\\d+), (\\d+), \\d+\\)", Pattern.MULTILINE);
         try (Stream<Path> files = Files.list(SOURCES)) {
@@ -83,7 +83,7 @@ class KernelNamesTest {
         }
         assertTrue(launched.size() > 15, launched::toString);
         for (String name : launched) {
-            // names completed at the call site by a head size ("flash_prefill_d" + d)
+            // names completed at the call site by a head size ("flash_gqa_d" + d)
             boolean prefix = entryPoints.stream().anyMatch(e -> e.startsWith(name) && e.substring(name.length()).matches("\\d+"));
             assertTrue(entryPoints.contains(name) || prefix, name + " is launched but not defined in the CUDA sources");
         }

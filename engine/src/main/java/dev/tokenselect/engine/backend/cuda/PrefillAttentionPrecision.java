@@ -1,0 +1,61 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Precision of the tensor-core products of prefill attention ({@code flash_gqa.cu}); accumulation
+ * and the softmax stay fp32 in all three. Chosen with {@code -Dtokenselect.cuda.prefillAttention=}
+ * {@code hi-lo} (the default), {@code f16} or {@code bf16}.
+ */
+public enum PrefillAttentionPrecision {
+    /** Q, rotated K and P as bf16 hi + lo terms (about 16 mantissa bits): five products per step. */
+    HI_LO("hi-lo", "flash_gqa_d", 6),
+    /** Q and rotated K rounded to fp16 once (11 bits), P as bf16 hi + lo: three products. */
+    F16("f16", "flash_gqa_f16_d", 4),
+    /** Q, rotated K and P rounded to bf16 once (8 bits), as FlashAttention does: two products. */
+    BF16("bf16", "flash_gqa_bf16_d", 4);
+
+    static final String PROPERTY = "tokenselect.cuda.prefillAttention";
+
+    private final String label;
+    private final String kernelPrefix;
+    private final int sharedTiles;
+
+    PrefillAttentionPrecision(String label, String kernelPrefix, int sharedTiles) {
+        this.label = label;
+        this.kernelPrefix = kernelPrefix;
+        this.sharedTiles = sharedTiles;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    /** The kernel for head dim d (64 or 128). */
+    String kernel(int d) {
+        return kernelPrefix + d;
+    }
+
+    /** Q, K (hi + lo for HI_LO) and two stages of V: [64][d + 8] 16-bit tiles. */
+    int sharedBytes(int d) {
+        return sharedTiles * 64 * (d + 8) * 2;
+    }
+
+    /** The precision a label names; an unknown label is an error that lists the known ones. */
+    public static PrefillAttentionPrecision parse(String label) {
+        for (PrefillAttentionPrecision p : values()) {
+            if (p.label.equals(label.trim().toLowerCase(Locale.ROOT))) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown prefill attention precision '" + label + "' (-D" + PROPERTY
+                + "): use one of " + Arrays.stream(values()).map(PrefillAttentionPrecision::label).toList());
+    }
+
+    /** From the system property, HI_LO where it is not set. */
+    static PrefillAttentionPrecision fromSystemProperty() {
+        String v = System.getProperty(PROPERTY);
+        return v == null || v.isBlank() ? HI_LO : parse(v);
+    }
+}
