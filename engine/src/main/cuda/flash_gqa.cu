@@ -27,12 +27,45 @@
 #define FG_F16 1
 #define FG_BF16 2
 
+// One 8-pair chunk of a key (raw bf16 dims c0..c0+7 in ka, their partners + D/2 in kb) rotated at
+// entry position jf and packed in the precision of MODE: hi (+ lo for FG_SPLIT) words of the first
+// and of the second half. The blocks of flash_gqa and the staging kernel both go through here, so a
+// staged key equals the one a block would rotate itself, bit for bit.
+template <int MODE>
+__device__ __forceinline__ void rotate_pack8(uint4 ka, uint4 kb, float jf, const float *freq, uint32_t *ah,
+                                             uint32_t *al, uint32_t *bh, uint32_t *bl) {
+    float xa[8], xb[8];
+    unpack_bf16x2(ka.x, xa[0], xa[1]); unpack_bf16x2(ka.y, xa[2], xa[3]);
+    unpack_bf16x2(ka.z, xa[4], xa[5]); unpack_bf16x2(ka.w, xa[6], xa[7]);
+    unpack_bf16x2(kb.x, xb[0], xb[1]); unpack_bf16x2(kb.y, xb[2], xb[3]);
+    unpack_bf16x2(kb.z, xb[4], xb[5]); unpack_bf16x2(kb.w, xb[6], xb[7]);
+#pragma unroll
+    for (int e = 0; e < 8; e += 2) {
+        float r[2][2];
+#pragma unroll
+        for (int u = 0; u < 2; u++) {
+            float sn, cs;
+            sincos_reduced(__fmul_rn(jf, freq[e + u]), &sn, &cs);
+            r[0][u] = __fsub_rn(__fmul_rn(xa[e + u], cs), __fmul_rn(xb[e + u], sn));
+            r[1][u] = __fadd_rn(__fmul_rn(xb[e + u], cs), __fmul_rn(xa[e + u], sn));
+        }
+        if (MODE == FG_F16) {
+            ah[e / 2] = pack_f16x2(r[0][0], r[0][1]);
+            bh[e / 2] = pack_f16x2(r[1][0], r[1][1]);
+        } else {
+            split_bf16x2(r[0][0], r[0][1], ah[e / 2], al[e / 2]);
+            split_bf16x2(r[1][0], r[1][1], bh[e / 2], bl[e / 2]);
+        }
+    }
+}
+
 template <int D, int MODE>
 __device__ __forceinline__ void flash_gqa_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ blockTable, int bs, int layer, int kvHeads, int kvLen, int qPos0, int n, int window,
         const float *__restrict__ invFreq, int group, float scale, float *__restrict__ out, int ldo,
-        int tilesPerSplit, float *__restrict__ partial, const int *__restrict__ sel) {
+        int tilesPerSplit, float *__restrict__ partial, const int *__restrict__ sel, const bf16 *__restrict__ staged,
+        int stagedTiles) {
     constexpr int HALF = D / 2;
     constexpr int LD = D + FG_PAD;
     constexpr int KS = D / 16;               // k16 steps of Q K^T
@@ -135,9 +168,23 @@ __device__ __forceinline__ void flash_gqa_body(
         }
         asm volatile("cp.async.commit_group;\n" ::);
     };
+    auto load_k_staged = [&](int j0) {  // rotated K (hi + lo) of tile j0 / 64 from the staging kernel, by cp.async
+        const bf16 *src = staged + ((size_t) g * stagedTiles + j0 / FG_BK) * (TERMS * FG_BK * D);
+#pragma unroll
+        for (int m = 0; m < VITEMS; m++) {
+            int item = tid + 128 * m;
+            int kr = item / (D / 8), c = item % (D / 8);
+            cp_async16(kh + kr * LD + 8 * c, src + kr * D + 8 * c);
+            if (SPLIT) cp_async16(kl + kr * LD + 8 * c, src + FG_BK * D + kr * D + 8 * c);
+        }
+    };
     if (nTiles > 0) {
-        load_k(loKey);
-        load_v(loKey, 0);
+        if (staged) {
+            load_k_staged(loKey);
+        } else {
+            load_k(loKey);
+        }
+        load_v(loKey, 0);  // commits this tile's group (with the staged K)
     }
 
     float o[DT][4];
@@ -149,51 +196,36 @@ __device__ __forceinline__ void flash_gqa_body(
 
     for (int t = 0; t < nTiles; t++) {
         int j0 = loKey + t * FG_BK;
-        __syncthreads();  // the tile before is consumed (the first time: Q and freq are staged)
-        // this tile's keys rotated at their entry positions into K (hi + lo), once for the whole block
+        if (staged) {
+            // K and V of this tile were requested one tile ago (or before the loop)
+            asm volatile("cp.async.wait_group 0;\n" ::);
+            __syncthreads();
+        } else {
+            __syncthreads();  // the tile before is consumed (the first time: Q and freq are staged)
+            // this tile's keys rotated at their entry positions into K (hi + lo), once for the whole block
 #pragma unroll
-        for (int m = 0; m < KITEMS; m++) {
-            int item = tid + 128 * m;
-            int kr = item / CH, c0 = (item % CH) * 8;
-            float jf = (float) (j0 + kr);
-            float xa[8], xb[8];
-            unpack_bf16x2(ka[m].x, xa[0], xa[1]); unpack_bf16x2(ka[m].y, xa[2], xa[3]);
-            unpack_bf16x2(ka[m].z, xa[4], xa[5]); unpack_bf16x2(ka[m].w, xa[6], xa[7]);
-            unpack_bf16x2(kb[m].x, xb[0], xb[1]); unpack_bf16x2(kb[m].y, xb[2], xb[3]);
-            unpack_bf16x2(kb[m].z, xb[4], xb[5]); unpack_bf16x2(kb[m].w, xb[6], xb[7]);
-            uint32_t ah[4], al[4], bh[4], bl[4];
-#pragma unroll
-            for (int e = 0; e < 8; e += 2) {
-                float r[2][2];
-#pragma unroll
-                for (int u = 0; u < 2; u++) {
-                    float sn, cs;
-                    sincos_reduced(__fmul_rn(jf, freq[c0 + e + u]), &sn, &cs);
-                    r[0][u] = __fsub_rn(__fmul_rn(xa[e + u], cs), __fmul_rn(xb[e + u], sn));
-                    r[1][u] = __fadd_rn(__fmul_rn(xb[e + u], cs), __fmul_rn(xa[e + u], sn));
-                }
-                if (F16) {
-                    ah[e / 2] = pack_f16x2(r[0][0], r[0][1]);
-                    bh[e / 2] = pack_f16x2(r[1][0], r[1][1]);
-                } else {
-                    split_bf16x2(r[0][0], r[0][1], ah[e / 2], al[e / 2]);
-                    split_bf16x2(r[1][0], r[1][1], bh[e / 2], bl[e / 2]);
+            for (int m = 0; m < KITEMS; m++) {
+                int item = tid + 128 * m;
+                int kr = item / CH, c0 = (item % CH) * 8;
+                uint32_t ah[4], al[4], bh[4], bl[4];
+                rotate_pack8<MODE>(ka[m], kb[m], (float) (j0 + kr), freq + c0, ah, al, bh, bl);
+                *reinterpret_cast<uint4 *>(&kh[kr * LD + c0]) = make_uint4(ah[0], ah[1], ah[2], ah[3]);
+                *reinterpret_cast<uint4 *>(&kh[kr * LD + HALF + c0]) = make_uint4(bh[0], bh[1], bh[2], bh[3]);
+                if (SPLIT) {
+                    *reinterpret_cast<uint4 *>(&kl[kr * LD + c0]) = make_uint4(al[0], al[1], al[2], al[3]);
+                    *reinterpret_cast<uint4 *>(&kl[kr * LD + HALF + c0]) = make_uint4(bl[0], bl[1], bl[2], bl[3]);
                 }
             }
-            *reinterpret_cast<uint4 *>(&kh[kr * LD + c0]) = make_uint4(ah[0], ah[1], ah[2], ah[3]);
-            if (SPLIT) *reinterpret_cast<uint4 *>(&kl[kr * LD + c0]) = make_uint4(al[0], al[1], al[2], al[3]);
-            *reinterpret_cast<uint4 *>(&kh[kr * LD + HALF + c0]) = make_uint4(bh[0], bh[1], bh[2], bh[3]);
-            if (SPLIT) *reinterpret_cast<uint4 *>(&kl[kr * LD + HALF + c0]) = make_uint4(bl[0], bl[1], bl[2], bl[3]);
+            // the next tile's loads go out while this one is computed
+            if (t + 1 < nTiles) {
+                load_k(j0 + FG_BK);
+                load_v(j0 + FG_BK, (t + 1) & 1);
+            } else {
+                asm volatile("cp.async.commit_group;\n" ::);
+            }
+            asm volatile("cp.async.wait_group 1;\n" ::);  // this tile's V rows have landed
+            __syncthreads();
         }
-        // the next tile's loads go out while this one is computed
-        if (t + 1 < nTiles) {
-            load_k(j0 + FG_BK);
-            load_v(j0 + FG_BK, (t + 1) & 1);
-        } else {
-            asm volatile("cp.async.commit_group;\n" ::);
-        }
-        asm volatile("cp.async.wait_group 1;\n" ::);  // this tile's V rows have landed
-        __syncthreads();
 
         // S = Q K^T for this warp's 16 rows and the tile's 64 keys
         float s[NT][4];
@@ -228,6 +260,14 @@ __device__ __forceinline__ void flash_gqa_body(
                     mma_bf16_16816(s[j], a[0], a[1], a[2], a[3], h0, h1);
                     mma_bf16_16816(s[j + 1], a[0], a[1], a[2], a[3], h2, h3);
                 }
+            }
+        }
+
+        if (staged) {
+            __syncthreads();  // every warp has read this tile's K: the next one may land in its place
+            if (t + 1 < nTiles) {
+                load_k_staged(j0 + FG_BK);
+                load_v(j0 + FG_BK, (t + 1) & 1);
             }
         }
 
@@ -336,13 +376,57 @@ __device__ __forceinline__ void flash_gqa_body(
     }
 }
 
+// Keys of entries [0, kvLen) rotated at their entry positions once per prefill chunk and layer, for
+// every block of flash_gqa to copy (each block would otherwise rotate every key itself: once per 64
+// packed rows). Layout: staged[kvHead][tile][hi (, lo)][64][D]; entries past kvLen stage zeros.
+// grid (tiles, kvHeads), block 128.
+template <int D, int MODE>
+__device__ __forceinline__ void flash_gqa_stage_body(const bf16 *__restrict__ pool, long long blockElems,
+                                                     const int *__restrict__ blockTable, int bs, int layer,
+                                                     int kvHeads, int kvLen, const float *__restrict__ invFreq,
+                                                     const int *__restrict__ sel, int tiles, bf16 *__restrict__ staged) {
+    constexpr int HALF = D / 2;
+    constexpr int CH = HALF / 8;
+    constexpr int TERMS = MODE == FG_SPLIT ? 2 : 1;
+    int t = blockIdx.x, g = blockIdx.y;
+    bf16 *dst = staged + ((size_t) g * tiles + t) * (TERMS * FG_BK * D);
+    for (int item = threadIdx.x; item < FG_BK * CH; item += blockDim.x) {
+        int kr = item / CH, c0 = (item % CH) * 8;
+        int j = t * FG_BK + kr;
+        uint4 ka = make_uint4(0, 0, 0, 0), kb = make_uint4(0, 0, 0, 0);
+        if (j < kvLen) {
+            size_t off = kv_offset(blockTable, sel ? sel[j] : j, bs, blockElems, layer, 0, kvHeads, g, D);
+            ka = *reinterpret_cast<const uint4 *>(pool + off + c0);
+            kb = *reinterpret_cast<const uint4 *>(pool + off + HALF + c0);
+        }
+        uint32_t ah[4], al[4], bh[4], bl[4];
+        rotate_pack8<MODE>(ka, kb, (float) j, invFreq + c0, ah, al, bh, bl);
+        *reinterpret_cast<uint4 *>(&dst[kr * D + c0]) = make_uint4(ah[0], ah[1], ah[2], ah[3]);
+        *reinterpret_cast<uint4 *>(&dst[kr * D + HALF + c0]) = make_uint4(bh[0], bh[1], bh[2], bh[3]);
+        if (TERMS == 2) {
+            *reinterpret_cast<uint4 *>(&dst[FG_BK * D + kr * D + c0]) = make_uint4(al[0], al[1], al[2], al[3]);
+            *reinterpret_cast<uint4 *>(&dst[FG_BK * D + kr * D + HALF + c0]) = make_uint4(bl[0], bl[1], bl[2], bl[3]);
+        }
+    }
+}
+
 #define FG_ENTRY(NAME, D, MODE)                                                                                 \
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                  \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *blockTable, int bs,     \
             int layer, int kvHeads, int kvLen, int qPos0, int n, int window, const float *invFreq, int group,   \
-            float scale, float *out, int ldo, int tilesPerSplit, float *partial, const int *sel) { PDL_BEGIN(); \
+            float scale, float *out, int ldo, int tilesPerSplit, float *partial, const int *sel,                \
+            const bf16 *staged, int stagedTiles) { PDL_BEGIN();                                                 \
         flash_gqa_body<D, MODE>(q, ldq, pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, qPos0, n,       \
-                                window, invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel);           \
+                                window, invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel, staged,    \
+                                stagedTiles);                                                                    \
+    }
+
+#define FG_STAGE_ENTRY(NAME, D, MODE)                                                                           \
+    extern "C" __global__ void __launch_bounds__(128) NAME(                                                     \
+            const bf16 *pool, long long blockElems, const int *blockTable, int bs, int layer, int kvHeads,      \
+            int kvLen, const float *invFreq, const int *sel, int tiles, bf16 *staged) { PDL_BEGIN();            \
+        flash_gqa_stage_body<D, MODE>(pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, invFreq, sel,     \
+                                      tiles, staged);                                                           \
     }
 
 FG_ENTRY(flash_gqa_d64, 64, FG_SPLIT)
@@ -351,3 +435,9 @@ FG_ENTRY(flash_gqa_f16_d64, 64, FG_F16)
 FG_ENTRY(flash_gqa_f16_d128, 128, FG_F16)
 FG_ENTRY(flash_gqa_bf16_d64, 64, FG_BF16)
 FG_ENTRY(flash_gqa_bf16_d128, 128, FG_BF16)
+FG_STAGE_ENTRY(flash_gqa_stage_d64, 64, FG_SPLIT)
+FG_STAGE_ENTRY(flash_gqa_stage_d128, 128, FG_SPLIT)
+FG_STAGE_ENTRY(flash_gqa_stage_f16_d64, 64, FG_F16)
+FG_STAGE_ENTRY(flash_gqa_stage_f16_d128, 128, FG_F16)
+FG_STAGE_ENTRY(flash_gqa_stage_bf16_d64, 64, FG_BF16)
+FG_STAGE_ENTRY(flash_gqa_stage_bf16_d128, 128, FG_BF16)

@@ -647,15 +647,20 @@ final class CudaDecodeCheck {
         boolean bf16x = k.bf16Activations();
         double flipXTps = prefillWith(backend, prompt, full, k::setBf16Activations, !bf16x, bf16x);
         PrefillAttentionPrecision precision = k.prefillPrecision();
+        boolean staged = k.stagedKeys();
         StringBuilder attentionTps = new StringBuilder();
-        for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
-            if (p != precision) {
-                k.setPrefillPrecision(p);
-                attentionTps.append(String.format(Locale.ROOT, "; %s attention: %.0f", p.label(),
-                        prefillRate(backend, prompt, full)));
-                k.setPrefillPrecision(precision);
+        for (boolean stage : new boolean[] {staged, !staged}) {
+            k.setStagedKeys(stage);
+            for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
+                if (p != precision || stage != staged) {
+                    k.setPrefillPrecision(p);
+                    attentionTps.append(String.format(Locale.ROOT, "; %s attention%s: %.0f", p.label(),
+                            stage ? " + staged keys" : "", prefillRate(backend, prompt, full)));
+                }
             }
         }
+        k.setStagedKeys(staged);
+        k.setPrefillPrecision(precision);
         // TokenSelect's default budget (2,688) selects from the sixth chunk on
         double tsTps = prefillRate(backend, prompt, AttentionSpec.tokenSelect(SelectionParams.defaults()));
         int m = 512;
@@ -688,11 +693,43 @@ final class CudaDecodeCheck {
         dev.free(y);
         String xName = bf16x ? "hi + lo activations" : "bf16 activations";
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (%s attention; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; %s: %.0f%s;"
+                + " (%s attention%s; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; %s: %.0f%s;"
                 + " TokenSelect %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f, bf16 activations %.1f",
-                name, tps, precision.label(), scalarTps, smallTileTps, xName, flipXTps, attentionTps, tsTps, rows,
+                name, tps, precision.label(), staged ? " + staged keys" : "", scalarTps, smallTileTps, xName, flipXTps, attentionTps, tsTps, rows,
                 cols, tflops[0], tflops[1], tflops[2]);
         System.out.println("     " + line);
         report.summary(line);
+        longPrefill(backend, name);
+    }
+
+    /**
+     * A 16K-token prompt, where prefill attention outweighs the GEMMs: each precision of prefill
+     * attention with its keys rotated per block and staged once per chunk, side by side.
+     */
+    private void longPrefill(CudaBackend backend, String name) {
+        int n = 16384;
+        if (n + 64 > backend.kvCapacityTokens()) {
+            return;
+        }
+        int[] prompt = randomTokens(n, backend.config().vocabSize());
+        CudaKernels k = backend.kernels();
+        PrefillAttentionPrecision precision = k.prefillPrecision();
+        boolean staged = k.stagedKeys();
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "prefill %-12s %d tokens in chunks of 512:",
+                name, n));
+        String sep = " ";
+        for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
+            for (boolean stage : new boolean[] {false, true}) {
+                k.setPrefillPrecision(p);
+                k.setStagedKeys(stage);
+                line.append(String.format(Locale.ROOT, "%s%s%s %.0f tok/s", sep, p.label(), stage ? " + staged keys" : "",
+                        prefillRate(backend, prompt, AttentionSpec.full())));
+                sep = "; ";
+            }
+        }
+        k.setPrefillPrecision(precision);
+        k.setStagedKeys(staged);
+        System.out.println("     " + line);
+        report.summary(line.toString());
     }
 }

@@ -194,6 +194,41 @@ public final class CudaKernels {
         return flashPrefill && n >= 16 && (d == 64 || d == 128);
     }
 
+    /**
+     * Keys rotated once per prefill chunk and layer ({@code flash_gqa_stage_*}) into a scratch every
+     * block copies its K tiles from by cp.async, instead of each block rotating every key itself (a
+     * sincos per element, once per 64 packed rows). Off until timed on a GPU
+     * ({@code -Dtokenselect.cuda.stagedKeys=true}); used where a chunk has at least 4 row tiles per KV
+     * head and no sliding window.
+     */
+    private volatile boolean stagedKeys = Boolean.getBoolean("tokenselect.cuda.stagedKeys");
+    private GrowingBuffer stagedKeyScratch;
+
+    void setStagedKeys(boolean on) {
+        stagedKeys = on;
+    }
+
+    boolean stagedKeys() {
+        return stagedKeys;
+    }
+
+    /** Whether a tensor-core prefill chunk of n queries stages its keys. */
+    boolean stagesKeys(int n, int heads, int kvHeads, int window) {
+        return stagedKeys && window == 0 && blocks((long) n * (heads / kvHeads), 64) >= 4;
+    }
+
+    /** The staging scratch of at least {@code bytes}, or null when the device cannot give it (unstaged then). */
+    private CUdeviceptr stagedKeys(long bytes) {
+        if (stagedKeyScratch == null) {
+            stagedKeyScratch = new GrowingBuffer(dev, "prefill attention's rotated keys");
+        }
+        try {
+            return stagedKeyScratch.ensure((bytes + 3) / 4);
+        } catch (CudaOutOfMemoryException e) {
+            return null;
+        }
+    }
+
     /** Precision of prefill attention's products: bf16 hi + lo unless the system property says otherwise. */
     private volatile PrefillAttentionPrecision prefillPrecision = PrefillAttentionPrecision.fromSystemProperty();
 
@@ -245,9 +280,18 @@ public final class CudaKernels {
             int tilesPerSplit = blocks(keyTiles, nsplit);
             nsplit = blocks(keyTiles, tilesPerSplit);
             PrefillAttentionPrecision precision = prefillPrecision;
+            CUdeviceptr staged = null;
+            if (stagesKeys(n, heads, kv.kvHeads(), window)) {
+                staged = stagedKeys((long) kv.kvHeads() * keyTiles * precision.stagedTileBytes(d));
+                if (staged != null) {
+                    dev.launch(precision.stageKernel(d), keyTiles, kv.kvHeads(), 1, 128, 0, kv.pool(), kv.blockElems(),
+                            blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, invFreq, sel, keyTiles, staged);
+                }
+            }
             dev.launch(precision.kernel(d), rowTiles, kv.kvHeads(), nsplit, 128, precision.sharedBytes(d), q, ldq,
                     kv.pool(), kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n,
-                    window, invFreq, group, (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel);
+                    window, invFreq, group, (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel, staged,
+                    keyTiles);
             if (nsplit > 1) {
                 dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
             }

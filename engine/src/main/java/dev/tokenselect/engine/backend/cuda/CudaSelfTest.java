@@ -547,21 +547,26 @@ public final class CudaSelfTest {
     /**
      * Paths built but off by default, checked on their own device context after everything else, so a
      * fault in one of them cannot spoil the checks of the paths in use: prefill attention in its other
-     * precisions.
+     * precisions, and with its keys staged once per chunk in every precision.
      */
     private void pathsOffByDefault(CudaDevice dev, CudaKernels k) {
         PrefillAttentionPrecision before = k.prefillPrecision();
-        for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
-            if (p == before) {
-                continue;
-            }
-            k.setPrefillPrecision(p);
-            for (int[] c : ATTENTION_CASES) {
-                if (k.usesFlashPrefill(c[4], c[2])) {
-                    attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
+        boolean staged = k.stagedKeys();
+        for (boolean stage : new boolean[] {staged, !staged}) {
+            k.setStagedKeys(stage);
+            for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
+                if (p == before && stage == staged) {
+                    continue; // the default, checked already
+                }
+                k.setPrefillPrecision(p);
+                for (int[] c : ATTENTION_CASES) {
+                    if (k.usesFlashPrefill(c[4], c[2])) {
+                        attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
+                    }
                 }
             }
         }
+        k.setStagedKeys(staged);
         k.setPrefillPrecision(before);
     }
 
@@ -683,7 +688,8 @@ public final class CudaSelfTest {
         // fp16 scores (11 bits) or on bf16 (8 bits)
         boolean flash = k.usesFlashPrefill(n, d);
         PrefillAttentionPrecision precision = k.prefillPrecision();
-        String kernel = flash ? " [flash, " + precision.label() + "]" : "";
+        String kernel = !flash ? "" : " [flash, " + precision.label()
+                + (k.stagesKeys(n, heads, kvHeads, window) ? ", staged keys]" : "]");
         double tol = !flash ? 1e-4 : switch (precision) {
             case HI_LO -> 1e-3;
             case F16 -> 5e-3;

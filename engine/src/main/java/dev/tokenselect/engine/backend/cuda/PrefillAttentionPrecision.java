@@ -37,6 +37,16 @@ public enum PrefillAttentionPrecision {
         return kernelPrefix + d;
     }
 
+    /** The kernel that rotates a chunk's keys once for all blocks, in this precision. */
+    String stageKernel(int d) {
+        return kernelPrefix.replace("flash_gqa_", "flash_gqa_stage_") + d;
+    }
+
+    /** Bytes of one staged 64-key tile of one KV head: hi (+ lo for HI_LO) [64][d] 16-bit words. */
+    long stagedTileBytes(int d) {
+        return (this == HI_LO ? 2L : 1L) * 64 * d * 2;
+    }
+
     /** Q, K (hi + lo for HI_LO) and two stages of V: [64][d + 8] 16-bit tiles. */
     int sharedBytes(int d) {
         return sharedTiles * 64 * (d + 8) * 2;
