@@ -4,10 +4,13 @@
 // all of its query heads.
 //
 // A block takes one KV head and 64 packed rows, row P = (token P / G, head g*G + P % G), so the G
-// heads of a token share every K/V tile. Per 64-key tile: the raw K chunks, loaded into registers
-// while the tile before was computed, are rotated at their entry positions (fp32) and split into bf16
-// hi + lo in shared memory once for the whole block; the raw V rows arrive by cp.async into a
-// two-stage ring. Each warp then multiplies its 16 rows: an online softmax in base 2 of Q K^T, then
+// heads of a token share every K/V tile. Per 64-key tile, K arrives one of two ways:
+//   staged (the default where a chunk has 4 or more row tiles): flash_gqa_stage_* rotated the chunk's
+//       keys once per layer into a scratch; the block copies the tile by cp.async while it finishes
+//       the softmax and P V of the tile before;
+//   rotated in the block: the raw K chunks, loaded into registers while the tile before was computed,
+//       are rotated at their entry positions (fp32) and packed into shared memory once for the block.
+// The raw V rows arrive by cp.async into a two-stage ring. Each warp then multiplies its 16 rows: an online softmax in base 2 of Q K^T, then
 // P V with V exact in bf16 (fragments by ldmatrix, V by ldmatrix.trans), fp32 accumulation. Three
 // precisions (MODE):
 //   FG_SPLIT (flash_gqa_d*): Q K^T as Qhi Khi + Qlo Khi + Qhi Klo in bf16 (about 16 mantissa bits),
@@ -17,7 +20,7 @@
 //   FG_BF16 (flash_gqa_bf16_d*): Q, rotated K and P rounded to bf16 once, as FlashAttention and bf16
 //       inference elsewhere do: two products.
 // grid (ceil(n * G / 64), kvHeads, nsplit), block 128; dynamic shared memory: Q, K (hi + lo for
-// FG_SPLIT) and two V stages, six or four [64][D + 8] 16-bit tiles (CudaKernels.gqaPrefillSharedBytes).
+// FG_SPLIT) and two V stages, six or four [64][D + 8] 16-bit tiles (PrefillAttentionPrecision.sharedBytes).
 #include "common.cuh"
 
 #define FG_BR 64
