@@ -638,6 +638,8 @@ public final class CudaSelfTest {
         int group = heads / kvHeads;
         float scale = (float) Math.pow(d, -0.5);
         double[] ref = new double[n * heads * d];
+        // entry j's key of KV head g, rotated at j: the same for every query, so rotated once
+        float[][] rotated = new float[nEntries * kvHeads][];
         for (int i = 0; i < n; i++) {
             int p = qPos0 + i;
             int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
@@ -648,12 +650,16 @@ public final class CudaSelfTest {
                 double[] sc = new double[p - lo + 1];
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = lo; j <= p; j++) {
-                    int t = sel == null ? j : sel[j];
-                    float[] key = new float[d];
-                    for (int e = 0; e < d; e++) {
-                        key[e] = Bf16.round(kAll[t * kvDim + g * d + e]);
+                    float[] key = rotated[j * kvHeads + g];
+                    if (key == null) {
+                        int t = sel == null ? j : sel[j];
+                        key = new float[d];
+                        for (int e = 0; e < d; e++) {
+                            key[e] = Bf16.round(kAll[t * kvDim + g * d + e]);
+                        }
+                        hr.rotate(key, 0, j);
+                        rotated[j * kvHeads + g] = key;
                     }
-                    hr.rotate(key, 0, j);
                     double dot = 0;
                     for (int e = 0; e < d; e++) {
                         dot += (double) q[e] * key[e];
