@@ -42,63 +42,57 @@ public final class Sampler {
         if (params.isGreedy()) {
             return argmax(logits);
         }
-        int[] order = candidates(logits);
-        int n = order.length;
-        double[] probs = new double[n];
-        double max = logits[order[0]] / params.temperature();
+        int vocab = logits.length;
+        SortedCandidates ranked = new SortedCandidates(logits,
+                params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab);
+        int n = ranked.size();
+        double temperature = params.temperature();
+        double max = logits[ranked.id(0)] / temperature;
+        // softmax weights of the candidates; the denominator in rank order when top-k bounds them
+        double[] weight = new double[vocab];
         double sum = 0;
-        for (int i = 0; i < n; i++) {
-            probs[i] = Math.exp(logits[order[i]] / params.temperature() - max);
-            sum += probs[i];
-        }
-        for (int i = 0; i < n; i++) {
-            probs[i] /= sum;
-        }
-        n = keptCount(probs, n);
-        double total = 0;
-        for (int i = 0; i < n; i++) {
-            total += probs[i];
-        }
-        double r = random.nextDouble() * total;
-        for (int i = 0; i < n; i++) {
-            r -= probs[i];
-            if (r < 0) {
-                return order[i];
+        if (n < vocab) {
+            for (int i = 0; i < n; i++) {
+                int id = ranked.id(i);
+                weight[id] = Math.exp(logits[id] / temperature - max);
+                sum += weight[id];
+            }
+        } else {
+            for (int id = 0; id < vocab; id++) {
+                weight[id] = Math.exp(logits[id] / temperature - max);
+                sum += weight[id];
             }
         }
-        return order[n - 1];
-    }
-
-    /** Ids sorted by logit, highest first (ties: lower id first), cut to top-k when set. */
-    private int[] candidates(float[] logits) {
-        int limit = params.topK() > 0 ? Math.min(params.topK(), logits.length) : logits.length;
-        // One primitive sort of (descending logit, id) packed into longs: no boxing on a 150K vocabulary.
-        long[] keys = new long[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            keys[i] = ((long) descendingKey(logits[i]) << 32) | i;
+        int keep = keptCount(ranked, weight, sum);
+        double total = 0;
+        if (keep == vocab) {
+            total = 1;
+        } else {
+            for (int i = 0; i < keep; i++) {
+                total += weight[ranked.id(i)] / sum;
+            }
         }
-        Arrays.sort(keys);
-        int[] out = new int[limit];
-        for (int i = 0; i < limit; i++) {
-            out[i] = (int) keys[i];
+        double r = random.nextDouble() * total;
+        for (int i = 0; i < keep; i++) {
+            r -= weight[ranked.id(i)] / sum;
+            if (r < 0) {
+                return ranked.id(i);
+            }
         }
-        return out;
+        return ranked.id(keep - 1);
     }
 
-    /** An int that orders floats from highest to lowest when compared as signed ints. */
-    private static int descendingKey(float f) {
-        int bits = Float.floatToIntBits(f);
-        int ascending = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
-        return ~ascending;
-    }
-
-    /** How many of the sorted probabilities survive top-p and min-p (always at least one). */
-    private int keptCount(double[] sorted, int n) {
+    /**
+     * How many of the ranked candidates survive top-p and min-p (always at least one): the smallest
+     * prefix whose probabilities reach top-p, cut where a probability falls below min-p times the best.
+     */
+    private int keptCount(SortedCandidates ranked, double[] weight, double sum) {
+        int n = ranked.size();
         int keep = n;
         if (params.topP() < 1) {
             double cumulative = 0;
             for (int i = 0; i < n; i++) {
-                cumulative += sorted[i];
+                cumulative += weight[ranked.id(i)] / sum;
                 if (cumulative >= params.topP()) {
                     keep = i + 1;
                     break;
@@ -106,9 +100,9 @@ public final class Sampler {
             }
         }
         if (params.minP() > 0) {
-            double floor = params.minP() * sorted[0];
+            double floor = params.minP() * (weight[ranked.id(0)] / sum);
             int k = 1;
-            while (k < keep && sorted[k] >= floor) {
+            while (k < keep && weight[ranked.id(k)] / sum >= floor) {
                 k++;
             }
             keep = k;
