@@ -7,12 +7,15 @@ import java.util.random.RandomGeneratorFactory;
 /**
  * Picks the next token from logits. Greedy is an argmax (lowest id wins a tie, as torch.argmax);
  * sampling applies the filters of {@link SamplingParams} and draws from a seeded generator, so the
- * same seed, prompt and parameters give the same tokens.
+ * same seed, prompt and parameters give the same tokens. Not thread-safe: one sampler serves one
+ * generation, whose tokens are drawn one after another.
  */
 public final class Sampler {
 
     private final SamplingParams params;
     private final RandomGenerator random;
+    /** Softmax weights by id; only the entries of the current candidates are meaningful. */
+    private double[] weight = new double[0];
 
     public Sampler(SamplingParams params) {
         this.params = params;
@@ -49,7 +52,10 @@ public final class Sampler {
         double temperature = params.temperature();
         double max = logits[ranked.id(0)] / temperature;
         // softmax weights of the candidates; the denominator in rank order when top-k bounds them
-        double[] weight = new double[vocab];
+        if (weight.length != vocab) {
+            weight = new double[vocab]; // kept between tokens: a server samples many streams at once
+        }
+        double[] weight = this.weight;
         double sum = 0;
         if (n < vocab) {
             for (int i = 0; i < n; i++) {
