@@ -70,6 +70,16 @@ class KernelNamesTest {
     }
 
     @Test
+    void everyPrefillAttentionPrecisionHasItsKernelsForBothHeadDims() {
+        for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
+            for (int d : new int[] {64, 128}) {
+                assertTrue(entryPoints.contains(p.kernel(d)), p.kernel(d) + " is not in the CUDA sources");
+                assertTrue(entryPoints.contains(p.stageKernel(d)), p.stageKernel(d) + " is not in the CUDA sources");
+            }
+        }
+    }
+
+    @Test
     void everyLiteralLaunchNamesAnEntryPoint() throws IOException {
         Pattern launch = Pattern.compile("launch\\(\"(\\w+)\"");
         Set<String> launched = new HashSet<>();
