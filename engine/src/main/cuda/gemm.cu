@@ -146,6 +146,7 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
                                               float *__restrict__ Y, const float *__restrict__ bias, int M, int N,
                                               int K, int ldy, int accumulate) {
     extern __shared__ __align__(16) unsigned char g2_smem[];
+    // stage s: X hi at s * 3 * tile, X lo at + tile (SPLIT only), W at + 2 * tile (tile = 128 * G2_LD bf16)
     bf16 *base = reinterpret_cast<bf16 *>(g2_smem);
     const int tile = G2_BM * G2_LD;
 
@@ -162,7 +163,7 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
 #pragma unroll
             for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
 
-    float4 xr[4];
+    float4 xr[4];  // this thread's share of the next X tile: 128 x 32 fp32 = 1024 float4, 4 each
     auto loadX = [&](int k0) {
 #pragma unroll
         for (int it = 0; it < 4; it++) {
@@ -190,7 +191,7 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
             }
         }
     };
-    auto loadW = [&](int k0, int stage) {
+    auto loadW = [&](int k0, int stage) {  // 128 rows x 32 bf16 = 512 chunks of 16 bytes, 2 each
         bf16 *bs = base + stage * 3 * tile + 2 * tile;
 #pragma unroll
         for (int it = 0; it < 2; it++) {
@@ -220,9 +221,9 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
         int cur = kt & 1, nxt = cur ^ 1;
         bool more = kt + 1 < tiles;
         if (more) {
-            loadW((kt + 1) * G2_BK, nxt);
+            loadW((kt + 1) * G2_BK, nxt);  // the buffer was released by the barrier ending the last step
             loadX((kt + 1) * G2_BK);
-            asm volatile("cp.async.wait_group 1;\n" ::);
+            asm volatile("cp.async.wait_group 1;\n" ::);  // the current W tile has landed
         } else {
             asm volatile("cp.async.wait_group 0;\n" ::);
         }
@@ -250,7 +251,7 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
             }
         }
         if (more) {
-            storeX(nxt);
+            storeX(nxt);  // nobody reads the other stage's X during this step
         }
         __syncthreads();
     }

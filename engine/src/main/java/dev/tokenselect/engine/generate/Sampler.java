@@ -1,6 +1,5 @@
 package dev.tokenselect.engine.generate;
 
-import java.util.Arrays;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 
@@ -55,7 +54,6 @@ public final class Sampler {
         if (weight.length != vocab) {
             weight = new double[vocab]; // kept between tokens: a server samples many streams at once
         }
-        double[] weight = this.weight;
         double sum = 0;
         if (n < vocab) {
             for (int i = 0; i < n; i++) {
@@ -72,7 +70,7 @@ public final class Sampler {
         int keep = keptCount(ranked, weight, sum);
         double total = 0;
         if (keep == vocab) {
-            total = 1;
+            total = 1; // every normalised weight
         } else {
             for (int i = 0; i < keep; i++) {
                 total += weight[ranked.id(i)] / sum;

@@ -30,9 +30,9 @@ final class SortedCandidates {
     /** The id of the given rank (0 is the best), rank < {@link #size()}. */
     int id(int rank) {
         if (rank >= ranked.length) {
-            // the first few hundred by the heap; past them, one sort of everything
+            // the first few hundred by the heap; past them (or on a small vocabulary), one sort of everything
             boolean shallow = ranked.length == 0 && rank < FIRST_PREFIX && FIRST_PREFIX <= logits.length / 8;
-            ranked = shallow || limit <= FIRST_PREFIX ? best(Math.min(limit, FIRST_PREFIX)) : sortAll(limit);
+            ranked = shallow ? best(Math.min(limit, FIRST_PREFIX)) : sortAll(limit);
         }
         return (int) ranked[rank];
     }

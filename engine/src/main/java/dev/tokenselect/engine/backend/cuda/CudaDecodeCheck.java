@@ -643,24 +643,13 @@ final class CudaDecodeCheck {
         k.setGemmMode(CudaKernels.GEMM_SMALL_TILES);
         double smallTileTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
-        // the precision switches of prefill: the GEMM's activations, and each other precision of attention
+        // the precision switch of the GEMM's activations, and every other path of prefill attention
         boolean bf16x = k.bf16Activations();
         double flipXTps = prefillWith(backend, prompt, full, k::setBf16Activations, !bf16x, bf16x);
-        PrefillAttentionPrecision precision = k.prefillPrecision();
-        boolean staged = k.stagedKeys();
+        String current = k.prefillPath();
         StringBuilder attentionTps = new StringBuilder();
-        for (boolean stage : new boolean[] {staged, !staged}) {
-            k.setStagedKeys(stage);
-            for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
-                if (p != precision || stage != staged) {
-                    k.setPrefillPrecision(p);
-                    attentionTps.append(String.format(Locale.ROOT, "; %s attention%s: %.0f", p.label(),
-                            stage ? " + staged keys" : "", prefillRate(backend, prompt, full)));
-                }
-            }
-        }
-        k.setStagedKeys(staged);
-        k.setPrefillPrecision(precision);
+        k.forEachPrefillPath(false, path -> attentionTps.append(String.format(Locale.ROOT, "; %s attention: %.0f", path,
+                prefillRate(backend, prompt, full))));
         // TokenSelect's default budget (2,688) selects from the sixth chunk on
         double tsTps = prefillRate(backend, prompt, AttentionSpec.tokenSelect(SelectionParams.defaults()));
         int m = 512;
@@ -693,10 +682,10 @@ final class CudaDecodeCheck {
         dev.free(y);
         String xName = bf16x ? "hi + lo activations" : "bf16 activations";
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (%s attention%s; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; %s: %.0f%s;"
+                + " (%s attention; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; %s: %.0f%s;"
                 + " TokenSelect %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f, bf16 activations %.1f",
-                name, tps, precision.label(), staged ? " + staged keys" : "", scalarTps, smallTileTps, xName, flipXTps, attentionTps, tsTps, rows,
-                cols, tflops[0], tflops[1], tflops[2]);
+                name, tps, current, scalarTps, smallTileTps, xName, flipXTps, attentionTps, tsTps, rows, cols,
+                tflops[0], tflops[1], tflops[2]);
         System.out.println("     " + line);
         report.summary(line);
         longPrefill(backend, name);
@@ -712,24 +701,12 @@ final class CudaDecodeCheck {
             return;
         }
         int[] prompt = randomTokens(n, backend.config().vocabSize());
-        CudaKernels k = backend.kernels();
-        PrefillAttentionPrecision precision = k.prefillPrecision();
-        boolean staged = k.stagedKeys();
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "prefill %-12s %d tokens in chunks of 512:",
-                name, n));
-        String sep = " ";
-        for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
-            for (boolean stage : new boolean[] {false, true}) {
-                k.setPrefillPrecision(p);
-                k.setStagedKeys(stage);
-                line.append(String.format(Locale.ROOT, "%s%s%s %.0f tok/s", sep, p.label(), stage ? " + staged keys" : "",
-                        prefillRate(backend, prompt, AttentionSpec.full())));
-                sep = "; ";
-            }
-        }
-        k.setPrefillPrecision(precision);
-        k.setStagedKeys(staged);
+        List<String> paths = new ArrayList<>();
+        backend.kernels().forEachPrefillPath(true, path -> paths.add(String.format(Locale.ROOT, "%s %.0f tok/s", path,
+                prefillRate(backend, prompt, AttentionSpec.full()))));
+        String line = String.format(Locale.ROOT, "prefill %-12s %d tokens in chunks of 512: %s", name, n,
+                String.join("; ", paths));
         System.out.println("     " + line);
-        report.summary(line.toString());
+        report.summary(line);
     }
 }

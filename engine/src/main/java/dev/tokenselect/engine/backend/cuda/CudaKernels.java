@@ -206,21 +206,13 @@ public final class CudaKernels {
             !"false".equalsIgnoreCase(System.getProperty("tokenselect.cuda.stagedKeys"));
     private GrowingBuffer stagedKeyScratch;
 
-    void setStagedKeys(boolean on) {
-        stagedKeys = on;
-    }
-
-    boolean stagedKeys() {
-        return stagedKeys;
-    }
-
     /** Whether a tensor-core prefill chunk of n queries stages its keys. */
     boolean stagesKeys(int n, int heads, int kvHeads, int window) {
         return stagedKeys && window == 0 && blocks((long) n * (heads / kvHeads), 64) >= 4;
     }
 
     /** The staging scratch of at least {@code bytes}, or null when the device cannot give it (unstaged then). */
-    private CUdeviceptr stagedKeys(long bytes) {
+    private CUdeviceptr stagedKeyScratch(long bytes) {
         if (stagedKeyScratch == null) {
             stagedKeyScratch = new GrowingBuffer(dev, "prefill attention's rotated keys");
         }
@@ -238,8 +230,37 @@ public final class CudaKernels {
         return prefillPrecision;
     }
 
-    void setPrefillPrecision(PrefillAttentionPrecision precision) {
-        prefillPrecision = precision;
+    /** The current path of tensor-core prefill attention, as {@link #forEachPrefillPath} names it. */
+    String prefillPath() {
+        return prefillPathLabel(prefillPrecision, stagedKeys);
+    }
+
+    private static String prefillPathLabel(PrefillAttentionPrecision precision, boolean staged) {
+        return precision.label() + (staged ? " + staged keys" : "");
+    }
+
+    /**
+     * Runs {@code action} once under each path of tensor-core prefill attention (every precision, keys
+     * rotated per block and staged), the current one left out unless {@code withCurrent}; the action
+     * gets the path's label. The switches are set back afterwards.
+     */
+    void forEachPrefillPath(boolean withCurrent, java.util.function.Consumer<String> action) {
+        PrefillAttentionPrecision precision = prefillPrecision;
+        boolean staged = stagedKeys;
+        try {
+            for (boolean stage : new boolean[] {staged, !staged}) {
+                for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
+                    if (withCurrent || p != precision || stage != staged) {
+                        prefillPrecision = p;
+                        stagedKeys = stage;
+                        action.accept(prefillPathLabel(p, stage));
+                    }
+                }
+            }
+        } finally {
+            prefillPrecision = precision;
+            stagedKeys = staged;
+        }
     }
 
     /**
@@ -284,7 +305,7 @@ public final class CudaKernels {
             PrefillAttentionPrecision precision = prefillPrecision;
             CUdeviceptr staged = null;
             if (stagesKeys(n, heads, kv.kvHeads(), window)) {
-                staged = stagedKeys((long) kv.kvHeads() * keyTiles * precision.stagedTileBytes(d));
+                staged = stagedKeyScratch((long) kv.kvHeads() * keyTiles * precision.stagedTileBytes(d));
                 if (staged != null) {
                     dev.launch(precision.stageKernel(d), keyTiles, kv.kvHeads(), 1, 128, 0, kv.pool(), kv.blockElems(),
                             blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, invFreq, sel, keyTiles, staged);
@@ -499,17 +520,6 @@ public final class CudaKernels {
     public void gemvBatch(CUdeviceptr w, CUdeviceptr x, int ldx, CUdeviceptr y, int ldy, CUdeviceptr bias,
                           CUdeviceptr normW, float eps, int rows, int cols, int nb, boolean accumulate) {
         gemvBatch(w, x, ldx, y, ldy, bias, normW == null ? 0 : 1, normW, eps, rows, cols, nb, accumulate, null);
-    }
-
-    /**
-     * y[b] (+)= W · (silu(gate_b) * up_b) for the gate|up rows {@code gu} (row b: gate [0, ffn), up
-     * [ffn, 2 ffn)): SwiGLU in place, then the GEMV. (SwiGLU fused into the GEMV's input staging was
-     * 7-18% slower on an H200 for the 0.5B geometry: every block recomputed it.)
-     */
-    public void swigluDown(CUdeviceptr w, CUdeviceptr gu, int ffn, CUdeviceptr y, int ldy, int rows, int nb,
-                           boolean accumulate) {
-        swigluRows(gu, ffn, nb);
-        gemvBatch(w, gu, 2 * ffn, y, ldy, null, null, 0f, rows, ffn, nb, accumulate);
     }
 
     /**

@@ -550,24 +550,13 @@ public final class CudaSelfTest {
      * precisions, and with its keys staged once per chunk in every precision.
      */
     private void pathsOffByDefault(CudaDevice dev, CudaKernels k) {
-        PrefillAttentionPrecision before = k.prefillPrecision();
-        boolean staged = k.stagedKeys();
-        for (boolean stage : new boolean[] {staged, !staged}) {
-            k.setStagedKeys(stage);
-            for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
-                if (p == before && stage == staged) {
-                    continue; // the default, checked already
-                }
-                k.setPrefillPrecision(p);
-                for (int[] c : ATTENTION_CASES) {
-                    if (k.usesFlashPrefill(c[4], c[2])) {
-                        attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
-                    }
+        k.forEachPrefillPath(false, path -> {
+            for (int[] c : ATTENTION_CASES) {
+                if (k.usesFlashPrefill(c[4], c[2])) {
+                    attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
                 }
             }
-        }
-        k.setStagedKeys(staged);
-        k.setPrefillPrecision(before);
+        });
     }
 
     private static double[] toDouble(float[] v) {

@@ -10,22 +10,23 @@ import java.util.Locale;
  */
 public enum PrefillAttentionPrecision {
     /** Q, rotated K and P as bf16 hi + lo terms (about 16 mantissa bits): five products per step. */
-    HI_LO("hi-lo", "flash_gqa_d", 6),
+    HI_LO("hi-lo", "flash_gqa_d", 2),
     /** Q and rotated K rounded to fp16 once (11 bits), P as bf16 hi + lo: three products. */
-    F16("f16", "flash_gqa_f16_d", 4),
+    F16("f16", "flash_gqa_f16_d", 1),
     /** Q, rotated K and P rounded to bf16 once (8 bits), as FlashAttention does: two products. */
-    BF16("bf16", "flash_gqa_bf16_d", 4);
+    BF16("bf16", "flash_gqa_bf16_d", 1);
 
     static final String PROPERTY = "tokenselect.cuda.prefillAttention";
 
     private final String label;
     private final String kernelPrefix;
-    private final int sharedTiles;
+    /** 16-bit terms Q and K are kept in: hi + lo, or one. */
+    private final int terms;
 
-    PrefillAttentionPrecision(String label, String kernelPrefix, int sharedTiles) {
+    PrefillAttentionPrecision(String label, String kernelPrefix, int terms) {
         this.label = label;
         this.kernelPrefix = kernelPrefix;
-        this.sharedTiles = sharedTiles;
+        this.terms = terms;
     }
 
     public String label() {
@@ -44,12 +45,12 @@ public enum PrefillAttentionPrecision {
 
     /** Bytes of one staged 64-key tile of one KV head: hi (+ lo for HI_LO) [64][d] 16-bit words. */
     long stagedTileBytes(int d) {
-        return (this == HI_LO ? 2L : 1L) * 64 * d * 2;
+        return (long) terms * 64 * d * 2;
     }
 
     /** Q, K (hi + lo for HI_LO) and two stages of V: [64][d + 8] 16-bit tiles. */
     int sharedBytes(int d) {
-        return sharedTiles * 64 * (d + 8) * 2;
+        return (2 * terms + 2) * 64 * (d + 8) * 2;
     }
 
     /** The precision a label names; an unknown label is an error that lists the known ones. */
