@@ -10,6 +10,10 @@
 // the scores are Qhi Khi + Qlo Khi + Qhi Klo (about 16 mantissa bits). The score fragments are the P
 // fragments of P V (P split into hi + lo as well, V exact in bf16, fetched by ldmatrix.trans), with an
 // online softmax in base 2 per warp; the warps merge at the end.
+// The fp16 variant (attn_decode_tc_f16_d*) rounds the query and the rotated key to fp16 once: one
+// product per step for the scores instead of three (11 mantissa bits), P V as above. It also takes the
+// rotation of a thread's second key (8 positions on) from its first by one angle addition instead of
+// a second sincos, halving the special-function work per key.
 // grid (kvHeads, B, nsplit), block 128; partials for attn_combine as attn_decode writes them.
 #include "common.cuh"
 
@@ -20,7 +24,7 @@
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
 
-template <int D>
+template <int D, bool F16>
 __device__ __forceinline__ void attn_decode_tc_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ tables, int tableStride, int bs, int layer, int kvHeads,
@@ -35,6 +39,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
     extern __shared__ __align__(16) unsigned char tcd_smem[];
     bf16 *ring = reinterpret_cast<bf16 *>(tcd_smem);
     __shared__ float freq[HALF];
+    __shared__ float2 step8[HALF];  // cos, sin of 8 positions at each frequency (F16)
     __shared__ float wm[32], wl[32];
     __shared__ float qrot[8][D];
 
@@ -83,7 +88,14 @@ __device__ __forceinline__ void attn_decode_tc_body(
     // this thread's fragments as bf16 hi + lo: qh[k][0] holds dims 16k + 2t4 (+1) of row gr, qh[k][1]
     // dims 16k + 8 + 2t4 (+1); rows gr + 8 (and gr >= G) are zero
     float qscale = scale * LOG2E;
-    for (int i = tid; i < HALF; i += blockDim.x) freq[i] = invFreq[i];
+    for (int i = tid; i < HALF; i += blockDim.x) {
+        freq[i] = invFreq[i];
+        if (F16) {
+            float sn, cs;
+            sincosf(8.f * invFreq[i], &sn, &cs);
+            step8[i] = make_float2(cs, sn);
+        }
+    }
     for (int idx = tid; idx < 8 * HALF; idx += blockDim.x) {
         int r = idx / HALF, i = idx % HALF;
         float a = 0.f, c = 0.f;
@@ -95,13 +107,17 @@ __device__ __forceinline__ void attn_decode_tc_body(
         qrot[r][i + HALF] = c * qscale;
     }
     __syncthreads();
-    uint32_t qh[2 * KS][2], ql[2 * KS][2];
+    uint32_t qh[2 * KS][2], ql[2 * KS][2];  // ql unused in F16 (qh then holds fp16 pairs)
 #pragma unroll
     for (int k = 0; k < 2 * KS; k++)
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             int i = 16 * k + 8 * h + 2 * t4;
-            split_bf16x2(qrot[gr][i], qrot[gr][i + 1], qh[k][h], ql[k][h]);
+            if (F16) {
+                qh[k][h] = pack_f16x2(qrot[gr][i], qrot[gr][i + 1]);
+            } else {
+                split_bf16x2(qrot[gr][i], qrot[gr][i + 1], qh[k][h], ql[k][h]);
+            }
         }
 
     float o[DT][4];
@@ -123,20 +139,23 @@ __device__ __forceinline__ void attn_decode_tc_body(
         const bf16 *vs = ks + TCD_TK * LD;
         int j0 = lo + t * TCD_TK;
 
-        // scores of this warp's 16 keys: two n8 tiles; row gr, keys 2t4 and 2t4 + 1 of each
+        // scores of this warp's 16 keys: two n8 tiles; row gr, keys 2t4 and 2t4 + 1 of each. The
+        // thread's B fragments belong to key kbase + 8n + gr; ldmatrix: lanes 8m..8m+7 address rows of
+        // matrix m = (dims +0 | +8) x (first | second half)
         float s[2][4];
 #pragma unroll
-        for (int n = 0; n < 2; n++) {
+        for (int n = 0; n < 2; n++)
 #pragma unroll
             for (int e = 0; e < 4; e++) s[n][e] = 0.f;
-            int key = kbase + 8 * n + gr;        // the key of this thread's B fragments
-            float jf = (float) (j0 + key);
-            // ldmatrix: lanes 8m..8m+7 address rows of matrix m = (dims +0 | +8) x (first | second half)
-            const bf16 *rowp = ks + (kbase + 8 * n + (lane & 7)) * LD + ((lane >> 3) & 1) * 8 + (lane >> 4) * HALF;
+        float jf = (float) (j0 + kbase + gr);
+        const bf16 *rowp = ks + (kbase + (lane & 7)) * LD + ((lane >> 3) & 1) * 8 + (lane >> 4) * HALF;
 #pragma unroll
-            for (int k = 0; k < KS; k++) {
+        for (int k = 0; k < KS; k++) {
+            float cs0[4], sn0[4];
+#pragma unroll
+            for (int n = 0; n < 2; n++) {
                 uint32_t r0, r1, r2, r3;
-                ldmatrix_x4(rowp + 16 * k, r0, r1, r2, r3);
+                ldmatrix_x4(rowp + 8 * n * LD + 16 * k, r0, r1, r2, r3);
                 float ka[4], kb[4];
                 unpack_bf16x2(r0, ka[0], ka[1]);
                 unpack_bf16x2(r1, ka[2], ka[3]);
@@ -147,21 +166,35 @@ __device__ __forceinline__ void attn_decode_tc_body(
                 for (int e = 0; e < 4; e++) {
                     int i = 16 * k + (e >> 1) * 8 + 2 * t4 + (e & 1);
                     float sn, cs;
-                    sincos_reduced(__fmul_rn(jf, freq[i]), &sn, &cs);
+                    if (F16 && n == 1) {  // 8 positions past the first key: one angle addition
+                        float2 r8 = step8[i];
+                        cs = cs0[e] * r8.x - sn0[e] * r8.y;
+                        sn = sn0[e] * r8.x + cs0[e] * r8.y;
+                    } else {
+                        sincos_reduced(__fmul_rn(n == 0 ? jf : jf + 8.f, freq[i]), &sn, &cs);
+                        cs0[e] = cs;
+                        sn0[e] = sn;
+                    }
                     ra[e] = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
                     rb[e] = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
                 }
-                uint32_t ah0, al0, ah1, al1, bh0, bl0, bh1, bl1;
-                split_bf16x2(ra[0], ra[1], ah0, al0);
-                split_bf16x2(ra[2], ra[3], ah1, al1);
-                split_bf16x2(rb[0], rb[1], bh0, bl0);
-                split_bf16x2(rb[2], rb[3], bh1, bl1);
-                mma_bf16_16816(s[n], ql[k][0], 0u, ql[k][1], 0u, ah0, ah1);
-                mma_bf16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, al0, al1);
-                mma_bf16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, ah0, ah1);
-                mma_bf16_16816(s[n], ql[k + KS][0], 0u, ql[k + KS][1], 0u, bh0, bh1);
-                mma_bf16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bl0, bl1);
-                mma_bf16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bh0, bh1);
+                if (F16) {
+                    mma_f16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, pack_f16x2(ra[0], ra[1]), pack_f16x2(ra[2], ra[3]));
+                    mma_f16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, pack_f16x2(rb[0], rb[1]),
+                                  pack_f16x2(rb[2], rb[3]));
+                } else {
+                    uint32_t ah0, al0, ah1, al1, bh0, bl0, bh1, bl1;
+                    split_bf16x2(ra[0], ra[1], ah0, al0);
+                    split_bf16x2(ra[2], ra[3], ah1, al1);
+                    split_bf16x2(rb[0], rb[1], bh0, bl0);
+                    split_bf16x2(rb[2], rb[3], bh1, bl1);
+                    mma_bf16_16816(s[n], ql[k][0], 0u, ql[k][1], 0u, ah0, ah1);
+                    mma_bf16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, al0, al1);
+                    mma_bf16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, ah0, ah1);
+                    mma_bf16_16816(s[n], ql[k + KS][0], 0u, ql[k + KS][1], 0u, bh0, bh1);
+                    mma_bf16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bl0, bl1);
+                    mma_bf16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bh0, bh1);
+                }
             }
         }
         // keys past the end; online softmax of row gr (a row lives in one quad)
@@ -234,14 +267,16 @@ __device__ __forceinline__ void attn_decode_tc_body(
     decode_merge_warps<D>(wm, wl, wacc, G, g, b, split, nsplit, B, H, out, ldo, partial);
 }
 
-#define TCD_ENTRY(NAME, D)                                                                                        \
+#define TCD_ENTRY(NAME, D, F16)                                                                                        \
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
             int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
             float scale, float *out, int ldo, float *partial) { PDL_BEGIN();                                                  \
-        attn_decode_tc_body<D>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, step, B,      \
+        attn_decode_tc_body<D, F16>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, step, B,      \
                                window, invFreq, G, scale, out, ldo, partial);                                    \
     }
 
-TCD_ENTRY(attn_decode_tc_d64, 64)
-TCD_ENTRY(attn_decode_tc_d128, 128)
+TCD_ENTRY(attn_decode_tc_d64, 64, false)
+TCD_ENTRY(attn_decode_tc_d128, 128, false)
+TCD_ENTRY(attn_decode_tc_f16_d64, 64, true)
+TCD_ENTRY(attn_decode_tc_f16_d128, 128, true)

@@ -79,10 +79,10 @@ public final class CudaAttentionBench {
             System.out.printf(Locale.ROOT, "%nper-layer decode attention, %d query heads, %d KV heads, d %d, bf16 cache;"
                     + " TokenSelect k %d + %d sinks + %d local; median of %d graph replays%n", HEADS, KV_HEADS, D, topK,
                     128, 512, iters);
-            System.out.println("| context | full, fp32 decode kernel | full, tensor-core decode kernel"
-                    + " | full (best): KV GB/s | TokenSelect miss (select + attend) | of which selection"
+            System.out.println("| context | full, fp32 decode kernel | full, tensor-core decode kernel, hi-lo scores"
+                    + " | full, tensor-core, f16 scores | full (best): KV GB/s | TokenSelect miss (select + attend) | of which selection"
                     + " (score, vote, top-k) | TokenSelect hit (attend) | full / miss | full / hit |");
-            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.forEach(System.out::println);
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
@@ -116,8 +116,11 @@ public final class CudaAttentionBench {
             CUdeviceptr step = track(owned, dev.upload(new int[] {0, len - 1}, "step"));
 
             // full attention: the decode step's kernel and split count (as CudaBackend.decodeSplits)
-            float fullFp32 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, false);
-            float fullTc = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, true);
+            float fullFp32 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len, null);
+            float fullTc = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
+                    DecodeAttentionPrecision.HI_LO);
+            float fullF16 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
+                    DecodeAttentionPrecision.F16);
 
             // TokenSelect: candidates are [nInit, len - nLocal)
             int from = nInit;
@@ -140,23 +143,28 @@ public final class CudaAttentionBench {
                 attend.run();
             });
             float hit = time(attend);
-            float full = Math.min(fullFp32, fullTc);
+            float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
-            System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f ms (fp32 / tensor cores), miss %.4f ms"
-                    + " (selection %.4f), hit %.4f ms%n", len, fullFp32, fullTc, miss, tSelect, hit);
-            return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.0f | %.4f ms | %.4f ms | %.4f ms"
-                    + " | %.2fx | %.1fx |", len, fullFp32, fullTc, gbps, miss, tSelect, hit, full / miss, full / hit);
+            System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"
+                    + " miss %.4f ms (selection %.4f), hit %.4f ms%n", len, fullFp32, fullTc, fullF16, miss, tSelect, hit);
+            return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.0f | %.4f ms | %.4f ms | %.4f ms"
+                    + " | %.2fx | %.1fx |", len, fullFp32, fullTc, fullF16, gbps, miss, tSelect, hit, full / miss, full / hit);
         } finally {
             for (CUdeviceptr p : owned) {
                 dev.free(p);
             }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
+            k.setDecodePrecision(DecodeAttentionPrecision.fromSystemProperty());
         }
     }
 
     private float timeFull(CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step, CUdeviceptr invFreq,
-                           CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len, boolean tc) {
-        k.setTensorCoreDecode(tc);
+                           CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len,
+                           DecodeAttentionPrecision tc) {
+        k.setTensorCoreDecode(tc != null);
+        if (tc != null) {
+            k.setDecodePrecision(tc);
+        }
         int perBlock = k.decodeTileKeys(D);
         int shares = (len + perBlock - 1) / perBlock;
         int want = Math.min(shares, (4 * dev.multiprocessors() + KV_HEADS - 1) / KV_HEADS);

@@ -1023,6 +1023,21 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** Precision of the tensor-core decode kernel's scores; the captured graphs are recaptured. */
+    void setDecodePrecision(DecodeAttentionPrecision p) {
+        lock.lock();
+        try {
+            k.setDecodePrecision(p);
+            dropGraphs();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    DecodeAttentionPrecision decodePrecision() {
+        return k.decodePrecision();
+    }
+
     /**
      * TokenSelect's vote and top-k on the device, so a selection copies k indices to the host instead
      * of heads x candidates scores. On by default: its selections equal the CPU reference's (2048 of

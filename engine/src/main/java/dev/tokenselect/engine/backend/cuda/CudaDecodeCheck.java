@@ -337,10 +337,19 @@ final class CudaDecodeCheck {
         }
         int vocab = backend.config().vocabSize();
         int d = backend.config().headDim();
-        boolean[] kernels = d == 64 || d == 128 ? new boolean[] {false, true} : new boolean[] {false};
-        for (boolean tc : kernels) { // the fp32 decode attention, then the tensor-core one
-            backend.setTensorCoreDecode(tc);
-            String kernel = tc ? " [tensor-core attention]" : "";
+        DecodeAttentionPrecision precision = backend.decodePrecision();
+        List<DecodeAttentionPrecision> kernels = new ArrayList<>(); // null: the fp32 decode attention
+        kernels.add(null);
+        if (d == 64 || d == 128) {
+            kernels.addAll(List.of(DecodeAttentionPrecision.values()));
+        }
+        for (DecodeAttentionPrecision p : kernels) {
+            backend.setTensorCoreDecode(p != null);
+            if (p != null) {
+                backend.setDecodePrecision(p);
+            }
+            String kernel = p == null ? "" : p == DecodeAttentionPrecision.HI_LO ? " [tensor-core attention]"
+                    : " [tensor-core attention, " + p.label() + "]";
             for (int depth : new int[] {100, longDepth}) {
                 if (depth + 64 > backend.kvCapacityTokens() / 2) {
                     continue;
@@ -373,6 +382,7 @@ final class CudaDecodeCheck {
             }
         }
         backend.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
+        backend.setDecodePrecision(precision);
         if (backend.programmaticLaunchPossible()) {
             sameLogitsEitherWay(backend, name, "programmatic launch", backend::setProgrammaticLaunch,
                     backend.programmaticLaunch(), 1, 4);
@@ -502,6 +512,18 @@ final class CudaDecodeCheck {
                     double other = timeTheOtherWay(backend, seq, steps, backend::setTensorCoreDecode, tcDefault);
                     line += String.format(Locale.ROOT, "; %s attention %.1f tok/s (%.0f%%)",
                             tcDefault ? "fp32" : "tensor-core", other, 100 * other / bound);
+                    DecodeAttentionPrecision current = backend.decodePrecision();
+                    for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
+                        if (p != current && tcDefault) {
+                            backend.setDecodePrecision(p);
+                            try {
+                                double t = timeDecode(backend, seq, steps);
+                                line += String.format(Locale.ROOT, "; %s scores %.1f tok/s (%.3fx)", p.label(), t, t / tps);
+                            } finally {
+                                backend.setDecodePrecision(current);
+                            }
+                        }
+                    }
                 }
                 if (depth < 32768) {
                     System.out.println("     " + line);

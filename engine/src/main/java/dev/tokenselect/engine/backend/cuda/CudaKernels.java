@@ -26,7 +26,9 @@ public final class CudaKernels {
         dev.allowDynamicShared("gemm_bf16_tc2_bf16", GEMM2_SHARED_BYTES);
         dev.allowDynamicShared("gemv_batch_xs_r1_b1", 4 * STAGED_INPUT_MAX);
         for (int d : new int[] {64, 128}) {
-            dev.allowDynamicShared("attn_decode_tc_d" + d, tensorCoreDecodeSharedBytes(d));
+            for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
+                dev.allowDynamicShared(p.kernel(d), tensorCoreDecodeSharedBytes(d));
+            }
             for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
                 dev.allowDynamicShared(p.kernel(d), p.sharedBytes(d));
             }
@@ -223,7 +225,7 @@ public final class CudaKernels {
         }
     }
 
-    /** Precision of prefill attention's products: bf16 hi + lo unless the system property says otherwise. */
+    /** Precision of prefill attention's products: fp16 scores unless the system property says otherwise. */
     private volatile PrefillAttentionPrecision prefillPrecision = PrefillAttentionPrecision.fromSystemProperty();
 
     PrefillAttentionPrecision prefillPrecision() {
@@ -611,6 +613,22 @@ public final class CudaKernels {
         tensorCoreDecode = on;
     }
 
+    /** Precision of the tensor-core decode kernel's scores (see {@link DecodeAttentionPrecision}). */
+    private volatile DecodeAttentionPrecision decodePrecision = DecodeAttentionPrecision.fromSystemProperty();
+
+    DecodeAttentionPrecision decodePrecision() {
+        return decodePrecision;
+    }
+
+    void setDecodePrecision(DecodeAttentionPrecision p) {
+        decodePrecision = p;
+    }
+
+    /** The decode attention kernel in use for head dim d, as the benchmarks name it: fp32 or a precision. */
+    String decodePath(int d) {
+        return usesTensorCoreDecode(d) ? decodePrecision.label() : "fp32";
+    }
+
     boolean usesTensorCoreDecode(int d) {
         return tensorCoreDecode && (d == 64 || d == 128);
     }
@@ -659,7 +677,7 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
-        dev.launch((tc ? "attn_decode_tc_d" : "attn_decode_d") + d, kv.kvHeads(),
+        dev.launch(tc ? decodePrecision.kernel(d) : "attn_decode_d" + d, kv.kvHeads(),
                 batch, nsplit, 128,
                 tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,

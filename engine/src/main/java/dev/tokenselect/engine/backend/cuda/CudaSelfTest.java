@@ -700,19 +700,33 @@ public final class CudaSelfTest {
 
         if (!selected && n == 1 && CudaKernels.attentionDecodeFits(d, group)) { // the decode step's kernels
             CUdeviceptr step = dev.upload(new int[] {0, total - 1}, "t");
-            for (boolean tc : d == 64 || d == 128 ? new boolean[] {false, true} : new boolean[] {false}) {
-                k.setTensorCoreDecode(tc);
+            DecodeAttentionPrecision decodePrecision = k.decodePrecision();
+            // null: the fp32 kernel; else the tensor-core kernel's scores as bf16 hi + lo (about 16
+            // mantissa bits) or fp16 (11); probabilities as hi + lo in both
+            List<DecodeAttentionPrecision> paths = new ArrayList<>();
+            paths.add(null);
+            if (d == 64 || d == 128) {
+                paths.addAll(List.of(DecodeAttentionPrecision.values()));
+            }
+            for (DecodeAttentionPrecision p : paths) {
+                k.setTensorCoreDecode(p != null);
+                if (p != null) {
+                    k.setDecodePrecision(p);
+                }
                 for (int nsplit : new int[] {1, 7, 32}) {
                     CUdeviceptr out2 = poisoned(dev, (long) heads * d);
                     k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
                             partial);
-                    // tensor cores: scores and probabilities as bf16 hi + lo (about 16 mantissa bits)
-                    check(name + (tc ? " [decode, tensor cores" : " [decode") + ", " + nsplit + " splits]",
-                            relL2(download(dev, out2, heads * d), ref), tc ? 3e-4 : 1e-4);
+                    String decodeKernel = p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
+                            ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label();
+                    double decodeTol = p == null ? 1e-4 : p == DecodeAttentionPrecision.HI_LO ? 3e-4 : 2e-3;
+                    check(name + decodeKernel + ", " + nsplit + " splits]", relL2(download(dev, out2, heads * d), ref),
+                            decodeTol);
                     dev.free(out2);
                 }
             }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
+            k.setDecodePrecision(decodePrecision);
             dev.free(step);
         }
 

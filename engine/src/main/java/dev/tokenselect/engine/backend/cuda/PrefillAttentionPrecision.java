@@ -1,12 +1,10 @@
 package dev.tokenselect.engine.backend.cuda;
 
-import java.util.Arrays;
-import java.util.Locale;
-
 /**
  * Precision of the tensor-core products of prefill attention ({@code flash_gqa.cu}); accumulation
  * and the softmax stay fp32 in all three. Chosen with {@code -Dtokenselect.cuda.prefillAttention=}
- * {@code hi-lo} (the default), {@code f16} or {@code bf16}.
+ * {@code f16} (the default), {@code hi-lo} or {@code bf16}. fp16 scores moved the Qwen2-7B's logits
+ * no further from transformers than hi + lo (1.61e-2 against 1.63e-2) and prefill a 128K prompt 13% faster.
  */
 public enum PrefillAttentionPrecision {
     /** Q, rotated K and P as bf16 hi + lo terms (about 16 mantissa bits): five products per step. */
@@ -55,18 +53,13 @@ public enum PrefillAttentionPrecision {
 
     /** The precision a label names; an unknown label is an error that lists the known ones. */
     public static PrefillAttentionPrecision parse(String label) {
-        for (PrefillAttentionPrecision p : values()) {
-            if (p.label.equals(label.trim().toLowerCase(Locale.ROOT))) {
-                return p;
-            }
-        }
-        throw new IllegalArgumentException("unknown prefill attention precision '" + label + "' (-D" + PROPERTY
-                + "): use one of " + Arrays.stream(values()).map(PrefillAttentionPrecision::label).toList());
+        return PrecisionLabels.parse(values(), PrefillAttentionPrecision::label, label, PROPERTY,
+                "prefill attention precision");
     }
 
-    /** From the system property, HI_LO where it is not set. */
+    /** From the system property, F16 where it is not set. */
     static PrefillAttentionPrecision fromSystemProperty() {
-        String v = System.getProperty(PROPERTY);
-        return v == null || v.isBlank() ? HI_LO : parse(v);
+        return PrecisionLabels.fromSystemProperty(values(), PrefillAttentionPrecision::label, PROPERTY,
+                "prefill attention precision", F16);
     }
 }

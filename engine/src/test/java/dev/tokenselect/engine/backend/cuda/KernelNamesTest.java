@@ -80,6 +80,15 @@ class KernelNamesTest {
     }
 
     @Test
+    void everyDecodeAttentionPrecisionHasItsKernelForBothHeadDims() {
+        for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
+            for (int d : new int[] {64, 128}) {
+                assertTrue(entryPoints.contains(p.kernel(d)), p.kernel(d) + " is not in the CUDA sources");
+            }
+        }
+    }
+
+    @Test
     void everyLiteralLaunchNamesAnEntryPoint() throws IOException {
         Pattern launch = Pattern.compile("launch\\(\"(\\w+)\"");
         Set<String> launched = new HashSet<>();

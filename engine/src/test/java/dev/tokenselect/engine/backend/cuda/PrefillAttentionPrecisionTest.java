@@ -17,6 +17,22 @@ class PrefillAttentionPrecisionTest {
     }
 
     @Test
+    void fp16ScoresAreTheDefault() {
+        String before = System.clearProperty(PrefillAttentionPrecision.PROPERTY);
+        try {
+            assertEquals(PrefillAttentionPrecision.F16, PrefillAttentionPrecision.fromSystemProperty());
+            System.setProperty(PrefillAttentionPrecision.PROPERTY, "hi-lo");
+            assertEquals(PrefillAttentionPrecision.HI_LO, PrefillAttentionPrecision.fromSystemProperty());
+        } finally {
+            if (before == null) {
+                System.clearProperty(PrefillAttentionPrecision.PROPERTY);
+            } else {
+                System.setProperty(PrefillAttentionPrecision.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void anUnknownLabelNamesThePropertyAndTheChoices() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> PrefillAttentionPrecision.parse("fp8"));

@@ -1,0 +1,43 @@
+package dev.tokenselect.engine.backend.cuda;
+
+/**
+ * Precision of the scores of decode attention on the tensor cores ({@code decode_tc.cu}); P V, the
+ * accumulation and the softmax are the same in both. Chosen with
+ * {@code -Dtokenselect.cuda.decodeAttention=} {@code hi-lo} (the default) or {@code f16}.
+ */
+public enum DecodeAttentionPrecision {
+    /** Query and rotated key as bf16 hi + lo terms (about 16 mantissa bits): three products per step. */
+    HI_LO("hi-lo", "attn_decode_tc_d"),
+    /** Query and rotated key rounded to fp16 once (11 bits): one product per step. */
+    F16("f16", "attn_decode_tc_f16_d");
+
+    static final String PROPERTY = "tokenselect.cuda.decodeAttention";
+    private static final String WHAT = "decode attention precision";
+
+    private final String label;
+    private final String kernelPrefix;
+
+    DecodeAttentionPrecision(String label, String kernelPrefix) {
+        this.label = label;
+        this.kernelPrefix = kernelPrefix;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    /** The kernel for head dim d (64 or 128). */
+    String kernel(int d) {
+        return kernelPrefix + d;
+    }
+
+    /** The precision a label names; an unknown label is an error that lists the known ones. */
+    public static DecodeAttentionPrecision parse(String label) {
+        return PrecisionLabels.parse(values(), DecodeAttentionPrecision::label, label, PROPERTY, WHAT);
+    }
+
+    /** From the system property, HI_LO where it is not set. */
+    static DecodeAttentionPrecision fromSystemProperty() {
+        return PrecisionLabels.fromSystemProperty(values(), DecodeAttentionPrecision::label, PROPERTY, WHAT, HI_LO);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class DecodeAttentionPrecisionTest {
+
+    @Test
+    void labelsParseToTheirPrecision() {
+        for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
+            assertEquals(p, DecodeAttentionPrecision.parse(p.label()));
+        }
+        assertEquals(DecodeAttentionPrecision.F16, DecodeAttentionPrecision.parse(" F16"));
+    }
+
+    @Test
+    void bf16IsNotADecodePrecisionAndTheErrorSaysWhatIs() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DecodeAttentionPrecision.parse("bf16"));
+        assertTrue(e.getMessage().contains("tokenselect.cuda.decodeAttention") && e.getMessage().contains("hi-lo")
+                && e.getMessage().contains("f16") && e.getMessage().contains("decode"), e.getMessage());
+    }
+
+    @Test
+    void eachPrecisionHasItsOwnKernel() {
+        assertEquals("attn_decode_tc_d128", DecodeAttentionPrecision.HI_LO.kernel(128));
+        assertNotEquals(DecodeAttentionPrecision.HI_LO.kernel(64), DecodeAttentionPrecision.F16.kernel(64));
+    }
+}
