@@ -66,6 +66,20 @@ public interface Backend extends AutoCloseable {
         return out;
     }
 
+    /**
+     * One decode step for several sequences that need only their greedy next token: the argmax of
+     * each step's logits (lowest id wins a tie), as {@link #decode} would give them. Backends that find
+     * the argmax where the logits are (a GPU) return it without copying the logits out.
+     */
+    default int[] decodeArgmax(java.util.List<? extends Sequence> sequences, int[] tokens) {
+        float[][] logits = decode(sequences, tokens);
+        int[] next = new int[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            next[i] = dev.tokenselect.engine.generate.Sampler.argmax(logits[i]);
+        }
+        return next;
+    }
+
     @Override
     void close();
 }

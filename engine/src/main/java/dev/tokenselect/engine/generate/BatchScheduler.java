@@ -159,12 +159,15 @@ public final class BatchScheduler implements AutoCloseable {
             tokens[i] = running.get(i).run().lastToken();
         }
         largestBatch = Math.max(largestBatch, running.size());
-        float[][] logits = backend.decode(sequences, tokens);
+        // a batch of greedy runs takes the backend's argmax of each row, not the logits rows
+        boolean argmaxOnly = running.stream().allMatch(r -> r.run().argmaxSuffices());
+        float[][] logits = argmaxOnly ? null : backend.decode(sequences, tokens);
+        int[] next = argmaxOnly ? backend.decodeArgmax(sequences, tokens) : null;
         List<Running> still = new ArrayList<>(running.size());
         for (int i = 0; i < running.size(); i++) {
             Running r = running.get(i);
             try {
-                if (r.run().accept(logits[i])) {
+                if (argmaxOnly ? r.run().acceptToken(next[i]) : r.run().accept(logits[i])) {
                     finish(r, r.run().result(backend, r.sequence()), null);
                 } else {
                     still.add(r);

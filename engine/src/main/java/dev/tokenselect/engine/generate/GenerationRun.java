@@ -74,7 +74,16 @@ final class GenerationRun {
 
     /** Samples from a step's logits; true when the generation has ended. */
     boolean accept(float[] logits) {
-        int next = sampler.sample(logits, history, historyLength, promptLength);
+        return acceptToken(sampler.sample(logits, history, historyLength, promptLength));
+    }
+
+    /** True when the next token is the argmax of the logits, so a step may return that alone. */
+    boolean argmaxSuffices() {
+        return sampler.argmaxSuffices();
+    }
+
+    /** Takes the next token a backend's argmax gave (see {@link #argmaxSuffices()}); true when the generation has ended. */
+    boolean acceptToken(int next) {
         generated[count++] = next;
         history[historyLength++] = next;
         listener.onToken(next);

@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.generate;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 import dev.tokenselect.engine.backend.Backend;
@@ -57,8 +58,11 @@ public final class Generator {
         long start = System.nanoTime();
         float[] logits = prefill(seq, prompt);
         run.prefilled(System.nanoTime() - start);
-        while (!run.finished() && !run.accept(logits)) {
-            logits = backend.forward(seq, new int[] {run.lastToken()}, true);
+        boolean done = run.finished() || run.accept(logits);
+        while (!done) { // greedy steps take the backend's argmax, not the whole logits row
+            int[] token = {run.lastToken()};
+            done = run.argmaxSuffices() ? run.acceptToken(backend.decodeArgmax(List.of(seq), token)[0])
+                    : run.accept(backend.forward(seq, token, true));
         }
         return run.result(backend, seq);
     }

@@ -33,6 +33,15 @@ public final class Sampler {
      * @param promptLength how many of the history's first ids are the prompt (the frequency and presence
      *                     penalties count only the ids after them)
      */
+    /**
+     * True when the next token is the plain argmax of the logits: greedy with no penalty that would
+     * change them first, so a backend may return the argmax alone ({@code Backend.decodeArgmax}).
+     */
+    public boolean argmaxSuffices() {
+        return params.isGreedy() && params.repetitionPenalty() == 1 && params.frequencyPenalty() == 0
+                && params.presencePenalty() == 0;
+    }
+
     public int sample(float[] logits, int[] history, int historyLength, int promptLength) {
         if (params.repetitionPenalty() != 1) {
             applyRepetitionPenalty(logits, history, historyLength, (float) params.repetitionPenalty());

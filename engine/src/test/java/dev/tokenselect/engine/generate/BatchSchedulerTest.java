@@ -65,8 +65,18 @@ class BatchSchedulerTest {
         return Arrays.copyOf(prompt, 200 + 97 * i); // different lengths: requests join and leave at different steps
     }
 
+    /**
+     * Greedy requests, two sampled ones and one greedy with a repetition penalty: batches that mix them
+     * take the logits rows; once only plain greedy requests remain (5, 6 and 7), steps take the argmax.
+     */
     private static SamplingParams paramsOf(int i) {
-        return SamplingParams.builder().maxTokens(6 + 3 * i).ignoreEos(true).build();
+        SamplingParams.Builder b = SamplingParams.builder().maxTokens(6 + 3 * i).ignoreEos(true);
+        if (i == 1 || i == 4) {
+            b.temperature(0.8).seed(40L + i);
+        } else if (i == 2) {
+            b.repetitionPenalty(1.3);
+        }
+        return b.build();
     }
 
     @Test

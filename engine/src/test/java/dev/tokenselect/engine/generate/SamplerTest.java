@@ -2,6 +2,7 @@ package dev.tokenselect.engine.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,6 +23,22 @@ class SamplerTest {
             out[i] = s.sample(LOGITS.clone(), new int[0], 0);
         }
         return out;
+    }
+
+    @Test
+    void onlyPlainGreedyLetsABackendReturnTheArgmaxAlone() {
+        assertTrue(new Sampler(SamplingParams.greedy(4)).argmaxSuffices());
+        SamplingParams greedy = SamplingParams.greedy(4);
+        for (SamplingParams p : new SamplingParams[] {greedy.toBuilder().temperature(0.7).build(),
+                greedy.toBuilder().repetitionPenalty(1.1).build(), greedy.toBuilder().frequencyPenalty(0.5).build(),
+                greedy.toBuilder().presencePenalty(-0.5).build()}) {
+            assertFalse(new Sampler(p).argmaxSuffices(), p.toString());
+        }
+        // a penalty can move the argmax: the plain argmax of these logits is id 1, the penalised one id 3
+        float[] logits = {0f, 3f, 0f, 2.9f};
+        Sampler penalised = new Sampler(greedy.toBuilder().repetitionPenalty(1.5).build());
+        assertEquals(1, Sampler.argmax(logits));
+        assertEquals(3, penalised.sample(logits.clone(), new int[] {1}, 1));
     }
 
     @Test

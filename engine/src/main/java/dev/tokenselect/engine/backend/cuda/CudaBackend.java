@@ -465,10 +465,10 @@ public final class CudaBackend implements Backend {
         CudaSequence seq = own(sequence);
         PagedSequence.checkTokens(tokens, config.vocabSize());
         if (decoding && tokens.length == 1 && replayable(seq)) {
-            return decodeReplayed(List.of(seq), tokens)[0];
+            return decodeReplayed(List.of(seq), tokens, true)[0];
         }
         if (decoding && tokens.length == 1 && selectedReplayable(seq)) {
-            return decodeSelectedReplayed(seq, tokens[0]);
+            return decodeSelectedReplayed(seq, tokens[0], true);
         }
         lock.lock();
         try {
@@ -514,18 +514,54 @@ public final class CudaBackend implements Backend {
         float[][] out = new float[n][];
         for (int from = 0; from < n; from += options.maxBatch()) {
             int to = Math.min(n, from + options.maxBatch());
-            float[][] part = decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to));
+            float[][] part = decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), true);
             System.arraycopy(part, 0, out, from, part.length);
         }
         return out;
+    }
+
+    /**
+     * Greedy decode steps: every step already finds each row's argmax on the device, so steps replayed
+     * from a graph (full attention or TokenSelect) copy 4 bytes per sequence instead of the logits row
+     * (600 KB for a 152K vocabulary); other steps copy the logits as {@link #decode} does.
+     */
+    @Override
+    public int[] decodeArgmax(List<? extends Sequence> sequences, int[] tokens) {
+        checkOpen();
+        int n = sequences.size();
+        List<CudaSequence> seqs = PagedSequence.decodeBatch(sequences, tokens, config.vocabSize(), this::own);
+        if (seqs.stream().allMatch(this::replayable)) {
+            for (int from = 0; from < n; from += options.maxBatch()) {
+                int to = Math.min(n, from + options.maxBatch());
+                decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), false);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                CudaSequence seq = seqs.get(i);
+                if (selectedReplayable(seq)) {
+                    decodeSelectedReplayed(seq, tokens[i], false);
+                } else {
+                    forward(seq, new int[] {tokens[i]}, true); // sets lastArgmax from the device's argmax
+                }
+            }
+        }
+        int[] next = new int[n];
+        for (int i = 0; i < n; i++) {
+            next[i] = seqs.get(i).lastArgmax;
+        }
+        return next;
     }
 
     private boolean replayable(CudaSequence seq) {
         return graphsEnabled && graphShapes && seq.policy() instanceof FullAttentionPolicy;
     }
 
-    /** Decode step of up to maxBatch full-attention sequences through the captured graph. */
-    private float[][] decodeReplayed(List<CudaSequence> seqs, int[] tokens) {
+    /**
+     * Decode step of up to maxBatch full-attention sequences through the captured graph; the logits
+     * rows are copied to the host only {@code withLogits} (null otherwise: the argmax is in each
+     * sequence's {@code lastArgmax}).
+     */
+    private float[][] decodeReplayed(List<CudaSequence> seqs, int[] tokens, boolean withLogits) {
         int b = seqs.size();
         int vocab = config.vocabSize();
         lock.lock();
@@ -557,10 +593,12 @@ public final class CudaBackend implements Backend {
                 dev.replay(graph);
                 int[] am = new int[2 * b];
                 dev.copyToHost(am, argmaxBuf, am.length);
-                float[][] out = new float[b][vocab];
+                float[][] out = withLogits ? new float[b][vocab] : null;
                 for (int i = 0; i < b; i++) {
                     CudaSequence seq = seqs.get(i);
-                    dev.copyToHost(out[i], off(logitsBuf, (long) i * vocab), vocab); // straight into each row
+                    if (withLogits) {
+                        dev.copyToHost(out[i], off(logitsBuf, (long) i * vocab), vocab); // straight into each row
+                    }
                     seq.lastArgmax = am[2 * i];
                     seq.policy().select(0, null, 1, pos[i] + 1, true, null, rope); // keeps the policy's step stats
                     seq.blockTable().setLength(pos[i] + 1);
@@ -1093,8 +1131,8 @@ public final class CudaBackend implements Backend {
                 && seq.blockTable().length() + 1 > policy.params().budget();
     }
 
-    /** One TokenSelect decode step of one sequence through its captured graph. */
-    private float[] decodeSelectedReplayed(CudaSequence seq, int token) {
+    /** One TokenSelect decode step of one sequence through its captured graph; logits copied only {@code withLogits}. */
+    private float[] decodeSelectedReplayed(CudaSequence seq, int token, boolean withLogits) {
         TokenSelectPolicy policy = (TokenSelectPolicy) seq.policy();
         SelectionParams p = policy.params();
         lock.lock();
@@ -1128,8 +1166,10 @@ public final class CudaBackend implements Backend {
                 dev.replay(graph);
                 int[] am = new int[2];
                 dev.copyToHost(am, argmaxBuf, 2);
-                float[] logits = new float[config.vocabSize()];
-                dev.copyToHost(logits, logitsBuf, logits.length);
+                float[] logits = withLogits ? new float[config.vocabSize()] : null;
+                if (withLogits) {
+                    dev.copyToHost(logits, logitsBuf, logits.length);
+                }
                 seq.lastArgmax = am[0];
                 int[] counts = selected.takeCounts();
                 policy.recordDeviceStep(pos + 1, counts[0], counts[1], counts[2]);

@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.backend.cuda;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -247,6 +248,65 @@ final class CudaDecodeCheck {
     }
 
     /**
+     * Greedy steps that return only the device's argmax ({@code decodeArgmax}) against the same steps
+     * with the logits copied out, teacher-forced from the latter: a batch of full-attention sequences
+     * (one replayed graph) and a TokenSelect sequence (its own graph). Every token must equal the
+     * argmax of the copied logits, and the TokenSelect caches must count the same hits, misses and
+     * selections.
+     */
+    void argmaxOnlySteps(CudaBackend backend, String name, int context) {
+        int vocab = backend.config().vocabSize();
+        int steps = 16;
+        int[] prompt = randomTokens(context, vocab);
+        int differ = 0;
+        List<CudaSequence> withLogits = new ArrayList<>();
+        List<CudaSequence> argmaxOnly = new ArrayList<>();
+        try {
+            int[] tok = new int[3];
+            for (int i = 0; i < 3; i++) { // different lengths, one batch
+                int[] p = Arrays.copyOf(prompt, context - 7 * i);
+                withLogits.add(backend.newSequence());
+                argmaxOnly.add(backend.newSequence());
+                tok[i] = CudaSelfTest.argmax(backend.forward(withLogits.get(i), p));
+                backend.forward(argmaxOnly.get(i), p);
+            }
+            for (int step = 0; step < steps; step++) {
+                float[][] logits = backend.decode(withLogits, tok);
+                int[] next = backend.decodeArgmax(argmaxOnly, tok);
+                for (int i = 0; i < 3; i++) {
+                    tok[i] = CudaSelfTest.argmax(logits[i]);
+                    differ += next[i] != tok[i] ? 1 : 0;
+                }
+            }
+        } finally {
+            withLogits.forEach(CudaSequence::close);
+            argmaxOnly.forEach(CudaSequence::close);
+        }
+        report.check(String.format(Locale.ROOT, "%s greedy steps without the logits, batch of 3 at ~%d (%d steps, %d of %d"
+                + " tokens differ)", name, context, steps, differ, 3 * steps), differ == 0 ? 0 : Double.NaN, 0);
+
+        SelectionParams params = new SelectionParams(256, 16, 64, 0.9, 64);
+        try (CudaSequence a = backend.newSequence(AttentionSpec.tokenSelect(params));
+             CudaSequence b = backend.newSequence(AttentionSpec.tokenSelect(params))) {
+            int tok = CudaSelfTest.argmax(backend.forward(a, prompt));
+            backend.forward(b, prompt);
+            int tsDiffer = 0;
+            for (int step = 0; step < steps; step++) {
+                int next = backend.decodeArgmax(List.of(b), new int[] {tok})[0];
+                tok = CudaSelfTest.argmax(backend.forward(a, new int[] {tok}, true));
+                tsDiffer += next != tok ? 1 : 0;
+            }
+            var as = a.selectionStats();
+            var bs = b.selectionStats();
+            boolean sameCounts = as.cacheHits() == bs.cacheHits() && as.cacheMisses() == bs.cacheMisses()
+                    && as.selections() == bs.selections() && as.selections() > 0;
+            report.check(String.format(Locale.ROOT, "%s TokenSelect greedy steps without the logits at %d (%d steps, %d"
+                    + " differ; selections %d / %d)", name, context, steps, tsDiffer, as.selections(), bs.selections()),
+                    tsDiffer == 0 && sameCounts ? 0 : Double.NaN, 0);
+        }
+    }
+
+    /**
      * The policies' bulk key reads (one copy per block, for page-level selection) against reading the
      * same keys one token at a time, over a range that starts and ends inside blocks.
      */
@@ -454,13 +514,26 @@ final class CudaDecodeCheck {
         }
     }
 
+    /** Greedy decode tokens/s as the generator runs it: each step returns the device's argmax only. */
     private static double timeDecode(CudaBackend backend, CudaSequence seq, int steps) {
-        for (int i = 0; i < 4; i++) {
-            backend.forward(seq, new int[] {seq.greedyToken() < 0 ? 1 : seq.greedyToken()}, true);
-        }
-        long t0 = System.nanoTime();
-        for (int i = 0; i < steps; i++) {
-            backend.forward(seq, new int[] {seq.greedyToken()}, true);
+        return timeDecode(backend, seq, steps, false);
+    }
+
+    /** As {@link #timeDecode(CudaBackend, CudaSequence, int)}; {@code withLogits} copies each step's logits out. */
+    private static double timeDecode(CudaBackend backend, CudaSequence seq, int steps, boolean withLogits) {
+        List<CudaSequence> one = List.of(seq);
+        int[] token = {seq.greedyToken() < 0 ? 1 : seq.greedyToken()};
+        long t0 = 0;
+        for (int i = -4; i < steps; i++) {
+            if (i == 0) {
+                t0 = System.nanoTime();
+            }
+            if (withLogits) {
+                backend.forward(seq, token, true);
+                token[0] = seq.greedyToken();
+            } else {
+                token[0] = backend.decodeArgmax(one, token)[0];
+            }
         }
         return steps / ((System.nanoTime() - t0) / 1e9);
     }
@@ -500,6 +573,9 @@ final class CudaDecodeCheck {
                     line += String.format(Locale.ROOT, "; %s %.1f tok/s", pdl ? "plain launches" : "programmatic launch",
                             timeTheOtherWay(backend, seq, steps, backend::setProgrammaticLaunch, pdl));
                 }
+                double copied = timeDecode(backend, seq, steps, true);
+                line += String.format(Locale.ROOT, "; logits copied to the host %.1f tok/s (argmax only %.3fx)", copied,
+                        tps / copied);
                 if (depth == 0) {
                     backend.setCudaGraphs(false);
                     double eager = timeDecode(backend, seq, 32);

@@ -1032,7 +1032,11 @@ public final class CudaSelfTest {
     }
 
     private void graphSelection() throws IOException {
-        onSyntheticModels((backend, preset) -> new CudaDecodeCheck(this).graphSelectionVsHost(backend, preset, 6000));
+        onSyntheticModels((backend, preset) -> {
+            CudaDecodeCheck check = new CudaDecodeCheck(this);
+            check.graphSelectionVsHost(backend, preset, 6000);
+            check.argmaxOnlySteps(backend, preset, 6000);
+        });
     }
 
     private void bandwidth(CudaBackend backend) {
