@@ -623,6 +623,23 @@ public final class CudaBackend implements Backend {
      * Key-range splits of the decode attention: enough blocks for about four per SM, never more
      * than 32-key tiles, rounded down to a power of two so only a few graphs are ever captured.
      */
+    /**
+     * Decode attention blocks per SM that split-K aims at (the split count is the largest power of two
+     * that stays under it); graphs are keyed by split count, so a change takes effect at once.
+     */
+    private volatile int decodeBlocksPerSm = Integer.getInteger("tokenselect.cuda.decodeBlocksPerSm", 4);
+
+    int decodeBlocksPerSm() {
+        return decodeBlocksPerSm;
+    }
+
+    void setDecodeBlocksPerSm(int blocks) {
+        if (blocks < 1) {
+            throw new IllegalArgumentException("decode blocks per SM must be >= 1, was " + blocks);
+        }
+        decodeBlocksPerSm = blocks;
+    }
+
     private int decodeSplits(int batch, int maxLen) {
         int window = config.slidingWindow();
         int range = window > 0 ? Math.min(maxLen, window) : maxLen;
@@ -631,7 +648,7 @@ public final class CudaBackend implements Backend {
         int perBlock = k.decodeTileKeys(config.headDim());
         int shares = (range + perBlock - 1) / perBlock;
         int blocks = config.numKvHeads() * batch;
-        int target = 4 * dev.multiprocessors(); // about four blocks per SM keep enough warps in flight
+        int target = decodeBlocksPerSm * dev.multiprocessors(); // enough warps in flight on every SM
         if (blocks >= target || shares <= 1) {
             return 1;
         }

@@ -435,8 +435,11 @@ final class CudaDecodeCheck {
                             }
                             tok = CudaSelfTest.argmax(e);
                         }
+                        // fp16 scores (11 bits) against the eager step's fp32 attention: the tolerance of
+                        // the fp16 attention kernels (a transformers-made Qwen2-7B gives 2.2e-3 to 2.9e-3)
+                        double tol = p == DecodeAttentionPrecision.F16 ? 5e-3 : 2e-3;
                         report.check(String.format(Locale.ROOT, "%s graph decode vs eager at %d (16 steps, %d argmax differ)%s",
-                                name, depth, differ, kernel), differ > 1 ? Double.NaN : worst, 2e-3);
+                                name, depth, differ, kernel), differ > 1 ? Double.NaN : worst, tol);
                     }
                 }
             }
@@ -572,6 +575,20 @@ final class CudaDecodeCheck {
                     boolean pdl = backend.programmaticLaunch();
                     line += String.format(Locale.ROOT, "; %s %.1f tok/s", pdl ? "plain launches" : "programmatic launch",
                             timeTheOtherWay(backend, seq, steps, backend::setProgrammaticLaunch, pdl));
+                }
+                if (depth >= 4096) { // split-K aimed at fewer or more blocks per SM than the current
+                    int current = backend.decodeBlocksPerSm();
+                    for (int perSm : new int[] {current / 2, current * 2}) {
+                        if (perSm >= 1) {
+                            backend.setDecodeBlocksPerSm(perSm);
+                            try {
+                                double t = timeDecode(backend, seq, steps);
+                                line += String.format(Locale.ROOT, "; %d blocks/SM %.1f tok/s (%.3fx)", perSm, t, t / tps);
+                            } finally {
+                                backend.setDecodeBlocksPerSm(current);
+                            }
+                        }
+                    }
                 }
                 double copied = timeDecode(backend, seq, steps, true);
                 line += String.format(Locale.ROOT, "; logits copied to the host %.1f tok/s (argmax only %.3fx)", copied,

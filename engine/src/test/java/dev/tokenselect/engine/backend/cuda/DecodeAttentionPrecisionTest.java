@@ -18,6 +18,22 @@ class DecodeAttentionPrecisionTest {
     }
 
     @Test
+    void fp16ScoresAreTheDefault() {
+        String before = System.clearProperty(DecodeAttentionPrecision.PROPERTY);
+        try {
+            assertEquals(DecodeAttentionPrecision.F16, DecodeAttentionPrecision.fromSystemProperty());
+            System.setProperty(DecodeAttentionPrecision.PROPERTY, "hi-lo");
+            assertEquals(DecodeAttentionPrecision.HI_LO, DecodeAttentionPrecision.fromSystemProperty());
+        } finally {
+            if (before == null) {
+                System.clearProperty(DecodeAttentionPrecision.PROPERTY);
+            } else {
+                System.setProperty(DecodeAttentionPrecision.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void bf16IsNotADecodePrecisionAndTheErrorSaysWhatIs() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> DecodeAttentionPrecision.parse("bf16"));
