@@ -286,9 +286,12 @@ ATT_DECODE_SEL_ENTRY(attn_decode_sel_d128, 128)
  * XS (one vector): the block first stages X' in shared memory (cols floats of dynamic shared memory),
  * so its 8 row-warps read the input from there instead of each streaming all of it through L2, which
  * for one row per warp moved twice the weight bytes.
- * grid ceil(rows / (8 * ROWS)), block 256.
+ * GLU (gate|up with SwiGLU in the epilogue): W is [2 * rows, cols], gate rows then up rows; a warp
+ * takes ROWS / 2 gate rows and the up rows that pair with them, and writes Y[b, r] = silu(gate) * up
+ * for its rows < rows, so a decode step needs no separate SwiGLU launch.
+ * grid ceil(rows / (8 * ROWS)) (GLU: ceil(rows / (8 * ROWS / 2))), block 256.
  */
-template <int ROWS, int NB, int U, bool XS = false>
+template <int ROWS, int NB, int U, bool XS = false, bool GLU = false>
 __device__ __forceinline__ void gemv_batch_body(
         const bf16 *__restrict__ W, const float *__restrict__ X, int ldx, float *__restrict__ Y, int ldy,
         const float *__restrict__ bias, int xMode, const float *__restrict__ normW, float eps, int rows, int cols,
@@ -297,16 +300,18 @@ __device__ __forceinline__ void gemv_batch_body(
         int b0) {
     __shared__ float invNorm[NB];
     extern __shared__ __align__(16) float xs[];
+    constexpr int OUT = GLU ? ROWS / 2 : ROWS;  // outputs per warp; row k >= OUT is up row of output k - OUT
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     {
         // the weights are read-only: the first U chunks of this warp's rows start toward L2 while the
         // kernel before (programmatic dependent launch) finishes; then wait for it
-        int wr0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
+        int wr0 = (blockIdx.x * (blockDim.x >> 5) + warp) * OUT;
         if (wr0 < rows) {
             int chunks = cols >> 3;
 #pragma unroll
             for (int k = 0; k < ROWS; k++) {
-                const uint4 *wr = reinterpret_cast<const uint4 *>(W + (size_t) min(wr0 + k, rows - 1) * cols);
+                size_t r = (size_t) min(wr0 + k % OUT, rows - 1) + (k >= OUT ? rows : 0);
+                const uint4 *wr = reinterpret_cast<const uint4 *>(W + r * cols);
                 for (int c = lane; c < chunks && c < 32 * U; c += 32) {
                     asm volatile("prefetch.global.L2 [%0];\n" ::"l"(wr + c));
                 }
@@ -345,7 +350,7 @@ __device__ __forceinline__ void gemv_batch_body(
         }
         __syncthreads();
     }
-    int r0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
+    int r0 = (blockIdx.x * (blockDim.x >> 5) + warp) * OUT;
     if (r0 >= rows) return;
     float acc[ROWS][NB];
 #pragma unroll
@@ -356,8 +361,8 @@ __device__ __forceinline__ void gemv_batch_body(
     const uint4 *wrow[ROWS];
 #pragma unroll
     for (int k = 0; k < ROWS; k++) {
-        int r = min(r0 + k, rows - 1);
-        wrow[k] = reinterpret_cast<const uint4 *>(W + (size_t) r * cols);
+        size_t r = (size_t) min(r0 + k % OUT, rows - 1) + (k >= OUT ? rows : 0);
+        wrow[k] = reinterpret_cast<const uint4 *>(W + r * cols);
     }
     int chunks = cols >> 3;
     for (int c0 = lane; c0 < chunks; c0 += 32 * U) {
@@ -419,6 +424,19 @@ __device__ __forceinline__ void gemv_batch_body(
     for (int k = 0; k < ROWS; k++)
 #pragma unroll
         for (int nb = 0; nb < NB; nb++) acc[k][nb] = warp_sum(acc[k][nb]);
+    if (GLU) {  // the same SwiGLU as swiglu_f32
+#pragma unroll
+        for (int k = 0; k < OUT; k++)
+#pragma unroll
+            for (int nb = 0; nb < NB; nb++) {
+                int r = r0 + k;
+                if (lane != (k * NB + nb) % 32 || r >= rows) continue;
+                float g = acc[k][nb];
+                float silu = g / (1.0f + expf(-g));
+                Y[(size_t) nb * ldy + r] = silu * acc[k + OUT][nb];
+            }
+        return;
+    }
     // lane (k * NB + nb) % 32 writes output (k, nb): stores spread over the warp
 #pragma unroll
     for (int k = 0; k < ROWS; k++) {
@@ -471,6 +489,15 @@ GEMV_BATCH_ENTRY(1, 1, 8)
     }
 
 GEMV_BATCH_XS_ENTRY(gemv_batch_xs_r1_b1, 1, 8)
+
+// gate|up of one vector with SwiGLU in the epilogue: two gate rows and their two up rows per warp
+extern "C" __global__ void __launch_bounds__(256) gemv_glu_r4_b1(
+        const bf16 *W, const float *X, int ldx, float *Y, int ldy, const float *bias, int xMode, const float *normW,
+        float eps, int rows, int cols, int accumulate, bf16 *kvPool, long long blockElems, const int *tables,
+        int tableStride, int bs, int layer, int kvHeads, int d, int qDim, const int *step, int B, int b0) {
+    gemv_batch_body<4, 1, 2, false, true>(W, X, ldx, Y, ldy, bias, xMode, normW, eps, rows, cols, accumulate, kvPool,
+                                          blockElems, tables, tableStride, bs, layer, kvHeads, d, qDim, step, B, b0);
+}
 GEMV_BATCH_ENTRY(2, 2, 2)
 GEMV_BATCH_ENTRY(2, 3, 2)
 GEMV_BATCH_ENTRY(2, 4, 2)

@@ -624,10 +624,31 @@ public final class CudaBackend implements Backend {
      * than 32-key tiles, rounded down to a power of two so only a few graphs are ever captured.
      */
     /**
+     * Whether one-sequence decode steps compute SwiGLU in the gate|up GEMV's epilogue instead of a
+     * launch of its own ({@code -Dtokenselect.cuda.fusedGlu=false} keeps the separate launch); the
+     * captured graphs hold one or the other, so a change recaptures them.
+     */
+    private volatile boolean fusedGlu = !"false".equalsIgnoreCase(System.getProperty("tokenselect.cuda.fusedGlu"));
+
+    boolean fusedGlu() {
+        return fusedGlu;
+    }
+
+    void setFusedGlu(boolean on) {
+        lock.lock();
+        try {
+            fusedGlu = on;
+            dropGraphs();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Decode attention blocks per SM that split-K aims at (the split count is the largest power of two
      * that stays under it); graphs are keyed by split count, so a change takes effect at once.
      */
-    private volatile int decodeBlocksPerSm = Integer.getInteger("tokenselect.cuda.decodeBlocksPerSm", 4);
+    private volatile int decodeBlocksPerSm = Integer.getInteger("tokenselect.cuda.decodeBlocksPerSm", 2);
 
     int decodeBlocksPerSm() {
         return decodeBlocksPerSm;
@@ -732,9 +753,14 @@ public final class CudaBackend implements Backend {
             ops.add(new DecodeOp("attention (+ combine)", 0, () -> attention.record(layer)));
             ops.add(new DecodeOp("o gemv", 2L * hidden * qDim, () -> k.gemvBatch(w.wo(), att, qDim, x, hidden, null,
                     null, 0f, hidden, qDim, batch, true)));
-            ops.add(new DecodeOp("gate|up gemv + norm", 2L * 2 * ffn * hidden, () -> k.gemvBatch(w.wgu(), x, hidden,
-                    gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false)));
-            ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
+            if (batch == 1 && fusedGlu) { // SwiGLU in the GEMV's epilogue: one launch fewer per layer
+                ops.add(new DecodeOp("gate|up gemv + norm + swiglu", 2L * 2 * ffn * hidden, () -> k.gemvGlu(w.wgu(), x,
+                        hidden, gu, w.ffnNorm(), eps, ffn, hidden)));
+            } else {
+                ops.add(new DecodeOp("gate|up gemv + norm", 2L * 2 * ffn * hidden, () -> k.gemvBatch(w.wgu(), x, hidden,
+                        gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false)));
+                ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
+            }
             ops.add(new DecodeOp("down gemv", 2L * hidden * ffn, () -> k.gemvBatch(w.wdown(), gu, 2 * ffn, x,
                     hidden, null, null, 0f, hidden, ffn, batch, true)));
         }

@@ -42,6 +42,72 @@ final class CudaDecodeCheck {
             gemvBatchKernel(dev, k, 9000, 64); // tall: the four-rows-per-warp variants
         }
         k.setMultiRowBatches(true);
+        gemvGluKernel(dev, k);
+    }
+
+    /**
+     * The gate|up GEMV with SwiGLU in its epilogue against the CPU twin (RMSNorm, both projections in
+     * double, silu(gate) * up), on a ragged row count (the last warp's rows past the end).
+     */
+    void gemvGluKernel(CudaDevice dev, CudaKernels k) {
+        for (int[] shape : new int[][] {{4864, 896}, {37, 64}, {1000, 136}}) {
+            int rows = shape[0];
+            int cols = shape[1];
+            int ldx = cols + 4;
+            short[] wb = new short[2 * rows * cols];
+            float[] w = new float[wb.length];
+            for (int i = 0; i < w.length; i++) {
+                wb[i] = Bf16.fromFloat((float) rnd.nextGaussian() * 0.2f);
+                w[i] = Bf16.toFloat(wb[i]);
+            }
+            float[] norm = new float[cols];
+            float[] x = new float[ldx];
+            for (int i = 0; i < cols; i++) {
+                norm[i] = (float) (1 + 0.1 * rnd.nextGaussian());
+                x[i] = (float) rnd.nextGaussian();
+            }
+            CUdeviceptr dw = dev.alloc(2L * wb.length, "test");
+            dev.copyToDevice(dw, wb, wb.length);
+            CUdeviceptr dn = dev.upload(norm, "test");
+            CUdeviceptr dx = dev.upload(x, "test");
+            CUdeviceptr dy = poisonedFloats(dev, rows + 8);
+            k.gemvGlu(dw, dx, ldx, dy, dn, 1e-6f, rows, cols);
+            float[] got = new float[rows + 8];
+            dev.copyToHost(got, dy, got.length);
+            double ss = 0;
+            for (int c = 0; c < cols; c++) {
+                ss += (double) x[c] * x[c];
+            }
+            double inv = 1 / Math.sqrt(ss / cols + 1e-6);
+            double worst = 0;
+            for (int r = 0; r < rows; r++) {
+                double g = 0;
+                double u = 0;
+                for (int c = 0; c < cols; c++) {
+                    double xin = x[c] * inv * norm[c];
+                    g += w[r * cols + c] * xin;
+                    u += w[(rows + r) * cols + c] * xin;
+                }
+                double want = g / (1 + Math.exp(-g)) * u;
+                worst = Math.max(worst, Math.abs(got[r] - want) / (1 + Math.abs(want)));
+            }
+            boolean untouched = true; // nothing written past the last row
+            for (int r = rows; r < rows + 8; r++) {
+                untouched &= Float.isNaN(got[r]);
+            }
+            report.check(String.format(Locale.ROOT, "gemv_glu (gate|up + swiglu) %dx%d", rows, cols),
+                    untouched ? worst : Double.NaN, 1e-4);
+            dev.free(dw);
+            dev.free(dn);
+            dev.free(dx);
+            dev.free(dy);
+        }
+    }
+
+    private static CUdeviceptr poisonedFloats(CudaDevice dev, int n) {
+        float[] nan = new float[n];
+        java.util.Arrays.fill(nan, Float.NaN);
+        return dev.upload(nan, "test");
     }
 
     private void gemvBatchKernel(CudaDevice dev, CudaKernels k, int rows, int cols) {
@@ -589,6 +655,15 @@ final class CudaDecodeCheck {
                             }
                         }
                     }
+                }
+                boolean glu = backend.fusedGlu();
+                backend.setFusedGlu(!glu);
+                try {
+                    double t = timeDecode(backend, seq, steps);
+                    line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", glu ? "separate SwiGLU launch"
+                            : "SwiGLU in the gate|up GEMV", t, t / tps);
+                } finally {
+                    backend.setFusedGlu(glu);
                 }
                 double copied = timeDecode(backend, seq, steps, true);
                 line += String.format(Locale.ROOT, "; logits copied to the host %.1f tok/s (argmax only %.3fx)", copied,
