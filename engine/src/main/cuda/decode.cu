@@ -424,7 +424,7 @@ __device__ __forceinline__ void gemv_batch_body(
     for (int k = 0; k < ROWS; k++)
 #pragma unroll
         for (int nb = 0; nb < NB; nb++) acc[k][nb] = warp_sum(acc[k][nb]);
-    if (GLU) {  // the same SwiGLU as swiglu_f32
+    if constexpr (GLU) {  // the same SwiGLU as swiglu_f32
 #pragma unroll
         for (int k = 0; k < OUT; k++)
 #pragma unroll
@@ -435,8 +435,7 @@ __device__ __forceinline__ void gemv_batch_body(
                 float silu = g / (1.0f + expf(-g));
                 Y[(size_t) nb * ldy + r] = silu * acc[k + OUT][nb];
             }
-        return;
-    }
+    } else {
     // lane (k * NB + nb) % 32 writes output (k, nb): stores spread over the warp
 #pragma unroll
     for (int k = 0; k < ROWS; k++) {
@@ -460,6 +459,7 @@ __device__ __forceinline__ void gemv_batch_body(
                 kvPool[o + e] = __float2bfloat16_rn(v);
             }
         }
+    }
     }
 }
 
