@@ -436,30 +436,30 @@ __device__ __forceinline__ void gemv_batch_body(
                 Y[(size_t) nb * ldy + r] = silu * acc[k + OUT][nb];
             }
     } else {
-    // lane (k * NB + nb) % 32 writes output (k, nb): stores spread over the warp
+        // lane (k * NB + nb) % 32 writes output (k, nb): stores spread over the warp
 #pragma unroll
-    for (int k = 0; k < ROWS; k++) {
-        int r = r0 + k;
+        for (int k = 0; k < ROWS; k++) {
+            int r = r0 + k;
 #pragma unroll
-        for (int nb = 0; nb < NB; nb++) {
-            if (lane != (k * NB + nb) % 32 || r >= rows) continue;
-            float v = acc[k][nb] + (bias ? bias[r] : 0.f);
-            float *y = Y + (size_t) nb * ldy + r;
-            v = accumulate ? *y + v : v;
-            *y = v;
-            if (kvPool && r >= qDim) {
-                int kvDim = kvHeads * d;
-                int kr = r - qDim;
-                int isValue = kr >= kvDim ? 1 : 0;
-                int within = kr - isValue * kvDim;
-                int g = within / d, e = within % d;
-                int seq = b0 + nb;
-                size_t o = kv_offset(tables + (size_t) seq * tableStride, step[B + seq], bs, blockElems, layer,
-                                     isValue, kvHeads, g, d);
-                kvPool[o + e] = __float2bfloat16_rn(v);
+            for (int nb = 0; nb < NB; nb++) {
+                if (lane != (k * NB + nb) % 32 || r >= rows) continue;
+                float v = acc[k][nb] + (bias ? bias[r] : 0.f);
+                float *y = Y + (size_t) nb * ldy + r;
+                v = accumulate ? *y + v : v;
+                *y = v;
+                if (kvPool && r >= qDim) {
+                    int kvDim = kvHeads * d;
+                    int kr = r - qDim;
+                    int isValue = kr >= kvDim ? 1 : 0;
+                    int within = kr - isValue * kvDim;
+                    int g = within / d, e = within % d;
+                    int seq = b0 + nb;
+                    size_t o = kv_offset(tables + (size_t) seq * tableStride, step[B + seq], bs, blockElems, layer,
+                                         isValue, kvHeads, g, d);
+                    kvPool[o + e] = __float2bfloat16_rn(v);
+                }
             }
         }
-    }
     }
 }
 
@@ -494,10 +494,11 @@ GEMV_BATCH_XS_ENTRY(gemv_batch_xs_r1_b1, 1, 8)
 extern "C" __global__ void __launch_bounds__(256) gemv_glu_r4_b1(
         const bf16 *W, const float *X, int ldx, float *Y, int ldy, const float *bias, int xMode, const float *normW,
         float eps, int rows, int cols, int accumulate, bf16 *kvPool, long long blockElems, const int *tables,
-        int tableStride, int bs, int layer, int kvHeads, int d, int qDim, const int *step, int B, int b0) {
+        int tableStride, int bs, int layer, int kvHeads, int d, int qDim, const int *step, int B, int b0) { /* PDL_BEGIN in the body, after the weight prefetch */
     gemv_batch_body<4, 1, 2, false, true>(W, X, ldx, Y, ldy, bias, xMode, normW, eps, rows, cols, accumulate, kvPool,
                                           blockElems, tables, tableStride, bs, layer, kvHeads, d, qDim, step, B, b0);
 }
+
 GEMV_BATCH_ENTRY(2, 2, 2)
 GEMV_BATCH_ENTRY(2, 3, 2)
 GEMV_BATCH_ENTRY(2, 4, 2)

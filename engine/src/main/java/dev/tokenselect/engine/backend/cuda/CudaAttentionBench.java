@@ -161,10 +161,7 @@ public final class CudaAttentionBench {
     private float timeFull(CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step, CUdeviceptr invFreq,
                            CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len,
                            DecodeAttentionPrecision tc) {
-        k.setTensorCoreDecode(tc != null);
-        if (tc != null) {
-            k.setDecodePrecision(tc);
-        }
+        k.useDecodePath(tc);
         int perBlock = k.decodeTileKeys(D);
         int shares = (len + perBlock - 1) / perBlock;
         int want = Math.min(shares, (4 * dev.multiprocessors() + KV_HEADS - 1) / KV_HEADS);

@@ -1104,6 +1104,17 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** The decode attention kernel (see {@link CudaKernels#useDecodePath}); the captured graphs are recaptured. */
+    void useDecodePath(DecodeAttentionPrecision p) {
+        lock.lock();
+        try {
+            k.useDecodePath(p);
+            dropGraphs();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Precision of the tensor-core decode kernel's scores; the captured graphs are recaptured. */
     void setDecodePrecision(DecodeAttentionPrecision p) {
         lock.lock();

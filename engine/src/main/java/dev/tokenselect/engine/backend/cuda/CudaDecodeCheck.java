@@ -464,16 +464,8 @@ final class CudaDecodeCheck {
         int vocab = backend.config().vocabSize();
         int d = backend.config().headDim();
         DecodeAttentionPrecision precision = backend.decodePrecision();
-        List<DecodeAttentionPrecision> kernels = new ArrayList<>(); // null: the fp32 decode attention
-        kernels.add(null);
-        if (d == 64 || d == 128) {
-            kernels.addAll(List.of(DecodeAttentionPrecision.values()));
-        }
-        for (DecodeAttentionPrecision p : kernels) {
-            backend.setTensorCoreDecode(p != null);
-            if (p != null) {
-                backend.setDecodePrecision(p);
-            }
+        for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) { // null: the fp32 decode attention
+            backend.useDecodePath(p);
             String kernel = p == null ? "" : p == DecodeAttentionPrecision.HI_LO ? " [tensor-core attention]"
                     : " [tensor-core attention, " + p.label() + "]";
             for (int depth : new int[] {100, longDepth}) {

@@ -1,5 +1,9 @@
 package dev.tokenselect.engine.backend.cuda;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -246,7 +250,7 @@ public final class CudaKernels {
      * rotated per block and staged), the current one left out unless {@code withCurrent}; the action
      * gets the path's label. The switches are set back afterwards.
      */
-    void forEachPrefillPath(boolean withCurrent, java.util.function.Consumer<String> action) {
+    void forEachPrefillPath(boolean withCurrent, Consumer<String> action) {
         PrefillAttentionPrecision precision = prefillPrecision;
         boolean staged = stagedKeys;
         try {
@@ -636,6 +640,27 @@ public final class CudaKernels {
 
     void setDecodePrecision(DecodeAttentionPrecision p) {
         decodePrecision = p;
+    }
+
+    /**
+     * The decode attention kernels for head dim d as the checks walk them: null for the fp32 kernel,
+     * then each precision of the tensor-core kernel where d is 64 or 128.
+     */
+    static List<DecodeAttentionPrecision> decodePaths(int d) {
+        List<DecodeAttentionPrecision> paths = new ArrayList<>();
+        paths.add(null);
+        if (d == 64 || d == 128) {
+            paths.addAll(List.of(DecodeAttentionPrecision.values()));
+        }
+        return paths;
+    }
+
+    /** The fp32 decode attention kernel for null, else the tensor-core kernel in that precision. */
+    void useDecodePath(DecodeAttentionPrecision p) {
+        tensorCoreDecode = p != null;
+        if (p != null) {
+            decodePrecision = p;
+        }
     }
 
     /** The decode attention kernel in use for head dim d, as the benchmarks name it: fp32 or a precision. */

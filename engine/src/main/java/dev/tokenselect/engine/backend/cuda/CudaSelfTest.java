@@ -703,16 +703,8 @@ public final class CudaSelfTest {
             DecodeAttentionPrecision decodePrecision = k.decodePrecision();
             // null: the fp32 kernel; else the tensor-core kernel's scores as bf16 hi + lo (about 16
             // mantissa bits) or fp16 (11); probabilities as hi + lo in both
-            List<DecodeAttentionPrecision> paths = new ArrayList<>();
-            paths.add(null);
-            if (d == 64 || d == 128) {
-                paths.addAll(List.of(DecodeAttentionPrecision.values()));
-            }
-            for (DecodeAttentionPrecision p : paths) {
-                k.setTensorCoreDecode(p != null);
-                if (p != null) {
-                    k.setDecodePrecision(p);
-                }
+            for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
+                k.useDecodePath(p);
                 for (int nsplit : new int[] {1, 7, 32}) {
                     CUdeviceptr out2 = poisoned(dev, (long) heads * d);
                     k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
