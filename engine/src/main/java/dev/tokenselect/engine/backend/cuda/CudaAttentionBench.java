@@ -162,10 +162,8 @@ public final class CudaAttentionBench {
                            CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len,
                            DecodeAttentionPrecision tc) {
         k.useDecodePath(tc);
-        int perBlock = k.decodeTileKeys(D);
-        int shares = (len + perBlock - 1) / perBlock;
-        int want = Math.min(shares, (4 * dev.multiprocessors() + KV_HEADS - 1) / KV_HEADS);
-        int nsplit = Math.max(1, Integer.highestOneBit(Math.min(want, maxSplits)));
+        int nsplit = CudaKernels.decodeSplitCount(len, k.decodeTileKeys(D), KV_HEADS,
+                CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM * dev.multiprocessors(), maxSplits);
         return time(() -> k.attentionDecode(q, HEADS * D, kv, table, 0, 0, step, 1, 0, invFreq, HEADS, nsplit, out,
                 HEADS * D, partial));
     }

@@ -648,7 +648,8 @@ public final class CudaBackend implements Backend {
      * Decode attention blocks per SM that split-K aims at (the split count is the largest power of two
      * that stays under it); graphs are keyed by split count, so a change takes effect at once.
      */
-    private volatile int decodeBlocksPerSm = Integer.getInteger("tokenselect.cuda.decodeBlocksPerSm", 2);
+    private volatile int decodeBlocksPerSm = Integer.getInteger("tokenselect.cuda.decodeBlocksPerSm",
+            CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM);
 
     int decodeBlocksPerSm() {
         return decodeBlocksPerSm;
@@ -666,16 +667,9 @@ public final class CudaBackend implements Backend {
         int range = window > 0 ? Math.min(maxLen, window) : maxLen;
         // a block's smallest share: one 32-key tile for each of its four warps (fp32 kernel), or one
         // 64-key tile for all four (tensor-core kernel)
-        int perBlock = k.decodeTileKeys(config.headDim());
-        int shares = (range + perBlock - 1) / perBlock;
-        int blocks = config.numKvHeads() * batch;
-        int target = decodeBlocksPerSm * dev.multiprocessors(); // enough warps in flight on every SM
-        if (blocks >= target || shares <= 1) {
-            return 1;
-        }
-        int want = Math.min(shares, (target + blocks - 1) / blocks);
-        want = Math.min(want, (int) (partialFloats / ((long) batch * config.numHeads() * (config.headDim() + 2))));
-        return Math.max(1, Integer.highestOneBit(want));
+        return CudaKernels.decodeSplitCount(range, k.decodeTileKeys(config.headDim()), config.numKvHeads() * batch,
+                decodeBlocksPerSm * dev.multiprocessors(),
+                partialFloats / ((long) batch * config.numHeads() * (config.headDim() + 2)));
     }
 
     /** Mirrors a block table into row {@code row} of the decode tables, uploading only what changed. */

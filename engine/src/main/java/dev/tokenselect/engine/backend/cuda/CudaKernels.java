@@ -672,6 +672,27 @@ public final class CudaKernels {
         return tensorCoreDecode && (d == 64 || d == 128);
     }
 
+    /**
+     * Decode attention blocks per SM that split-K aims at by default: the tensor-core kernel fits two
+     * blocks of 104 KB per SM at d 128, so one wave; on an H200 the 7B at 128K decoded 138.3 tokens/s
+     * with 2 against 132.7 with 4 and 117.3 with 1.
+     */
+    static final int DEFAULT_DECODE_BLOCKS_PER_SM = 2;
+
+    /**
+     * Split-K count of decode attention over {@code range} keys: the largest power of two that keeps
+     * {@code blocks} (KV heads x sequences) times it near {@code targetBlocks}, at most one split per
+     * {@code tileKeys}-key tile and at most {@code maxSplits}; 1 where the blocks alone fill the target.
+     */
+    static int decodeSplitCount(int range, int tileKeys, int blocks, int targetBlocks, long maxSplits) {
+        int shares = (range + tileKeys - 1) / tileKeys;
+        if (blocks >= targetBlocks || shares <= 1) {
+            return 1;
+        }
+        long want = Math.min(Math.min(shares, (targetBlocks + blocks - 1) / blocks), maxSplits);
+        return Math.max(1, Integer.highestOneBit((int) Math.max(1, want)));
+    }
+
     /** Keys per split tile of the decode attention kernel in use. */
     int decodeTileKeys(int d) {
         return usesTensorCoreDecode(d) ? 64 : ATT_TK * ATT_WARPS;

@@ -1,0 +1,37 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class DecodeSplitCountTest {
+
+    private static final int H200_SMS = 132;
+
+    @Test
+    void longContextsFillOneWaveOfTwoBlocksPerSm() {
+        int target = CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM * H200_SMS;
+        // Qwen2-7B (4 KV heads) at 128K: 2048 tiles, 264 / 4 = 66 splits -> 64 (256 blocks)
+        assertEquals(64, CudaKernels.decodeSplitCount(131_072, 64, 4, target, 1 << 20));
+        // Qwen2.5-0.5B (2 KV heads): 132 -> 128 splits
+        assertEquals(128, CudaKernels.decodeSplitCount(131_072, 64, 2, target, 1 << 20));
+    }
+
+    @Test
+    void shortContextsSplitNoFinerThanOneTile() {
+        assertEquals(1, CudaKernels.decodeSplitCount(64, 64, 2, 264, 1 << 20));
+        assertEquals(1, CudaKernels.decodeSplitCount(10, 64, 2, 264, 1 << 20));
+        // 4K over 64-key tiles: 64 shares, below the 132 the target would allow
+        assertEquals(64, CudaKernels.decodeSplitCount(4096, 64, 2, 264, 1 << 20));
+        assertEquals(2, CudaKernels.decodeSplitCount(65, 64, 2, 264, 1 << 20));
+    }
+
+    @Test
+    void enoughBlocksOrTooFewPartialsMeanFewerSplits() {
+        // a batch of 66 sequences x 4 KV heads already fills the target
+        assertEquals(1, CudaKernels.decodeSplitCount(131_072, 64, 264, 264, 1 << 20));
+        // partial buffers for 40 splits: the power of two below
+        assertEquals(32, CudaKernels.decodeSplitCount(131_072, 64, 4, 264, 40));
+        assertEquals(1, CudaKernels.decodeSplitCount(131_072, 64, 4, 264, 0));
+    }
+}
