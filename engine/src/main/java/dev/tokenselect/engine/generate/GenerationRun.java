@@ -82,7 +82,10 @@ final class GenerationRun {
         return sampler.argmaxSuffices();
     }
 
-    /** Takes the next token a backend's argmax gave (see {@link #argmaxSuffices()}); true when the generation has ended. */
+    /**
+     * Takes the next token as a backend's argmax gave it (see {@link #argmaxSuffices()}); true when the
+     * generation has ended.
+     */
     boolean acceptToken(int next) {
         generated[count++] = next;
         history[historyLength++] = next;

@@ -28,12 +28,6 @@ public final class Sampler {
     }
 
     /**
-     * @param logits       modified in place (penalties and temperature)
-     * @param history      prompt and generated ids so far, for the penalties
-     * @param promptLength how many of the history's first ids are the prompt (the frequency and presence
-     *                     penalties count only the ids after them)
-     */
-    /**
      * True when the next token is the plain argmax of the logits: greedy with no penalty that would
      * change them first, so a backend may return the argmax alone ({@code Backend.decodeArgmax}).
      */
@@ -42,6 +36,12 @@ public final class Sampler {
                 && params.presencePenalty() == 0;
     }
 
+    /**
+     * @param logits       modified in place (penalties and temperature)
+     * @param history      prompt and generated ids so far, for the penalties
+     * @param promptLength how many of the history's first ids are the prompt (the frequency and presence
+     *                     penalties count only the ids after them)
+     */
     public int sample(float[] logits, int[] history, int historyLength, int promptLength) {
         if (params.repetitionPenalty() != 1) {
             applyRepetitionPenalty(logits, history, historyLength, (float) params.repetitionPenalty());

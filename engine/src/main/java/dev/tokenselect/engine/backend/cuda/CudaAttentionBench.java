@@ -80,7 +80,8 @@ public final class CudaAttentionBench {
                     + " TokenSelect k %d + %d sinks + %d local; median of %d graph replays%n", HEADS, KV_HEADS, D, topK,
                     128, 512, iters);
             System.out.println("| context | full, fp32 decode kernel | full, tensor-core decode kernel, hi-lo scores"
-                    + " | full, tensor-core, f16 scores | full (best): KV GB/s | TokenSelect miss (select + attend) | of which selection"
+                    + " | full, tensor-core, f16 scores | full (best): KV GB/s | TokenSelect miss (select + attend)"
+                    + " | of which selection"
                     + " (score, vote, top-k) | TokenSelect hit (attend) | full / miss | full / hit |");
             System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.forEach(System.out::println);
@@ -146,9 +147,11 @@ public final class CudaAttentionBench {
             float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
             System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"
-                    + " miss %.4f ms (selection %.4f), hit %.4f ms%n", len, fullFp32, fullTc, fullF16, miss, tSelect, hit);
+                    + " miss %.4f ms (selection %.4f), hit %.4f ms%n", len, fullFp32, fullTc, fullF16, miss, tSelect,
+                    hit);
             return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.0f | %.4f ms | %.4f ms | %.4f ms"
-                    + " | %.2fx | %.1fx |", len, fullFp32, fullTc, fullF16, gbps, miss, tSelect, hit, full / miss, full / hit);
+                    + " | %.2fx | %.1fx |", len, fullFp32, fullTc, fullF16, gbps, miss, tSelect, hit, full / miss,
+                    full / hit);
         } finally {
             for (CUdeviceptr p : owned) {
                 dev.free(p);

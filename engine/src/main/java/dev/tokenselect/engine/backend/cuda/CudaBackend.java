@@ -1179,7 +1179,10 @@ public final class CudaBackend implements Backend {
                 && seq.blockTable().length() + 1 > policy.params().budget();
     }
 
-    /** One TokenSelect decode step of one sequence through its captured graph; logits copied only {@code withLogits}. */
+    /**
+     * One TokenSelect decode step of one sequence through its captured graph; the logits are copied to
+     * the host only {@code withLogits} (null otherwise: the argmax is in {@code lastArgmax}).
+     */
     private float[] decodeSelectedReplayed(CudaSequence seq, int token, boolean withLogits) {
         TokenSelectPolicy policy = (TokenSelectPolicy) seq.policy();
         SelectionParams p = policy.params();

@@ -106,7 +106,7 @@ final class CudaDecodeCheck {
 
     private static CUdeviceptr poisonedFloats(CudaDevice dev, int n) {
         float[] nan = new float[n];
-        java.util.Arrays.fill(nan, Float.NaN);
+        Arrays.fill(nan, Float.NaN);
         return dev.upload(nan, "test");
     }
 
@@ -348,8 +348,9 @@ final class CudaDecodeCheck {
             withLogits.forEach(CudaSequence::close);
             argmaxOnly.forEach(CudaSequence::close);
         }
-        report.check(String.format(Locale.ROOT, "%s greedy steps without the logits, batch of 3 at ~%d (%d steps, %d of %d"
-                + " tokens differ)", name, context, steps, differ, 3 * steps), differ == 0 ? 0 : Double.NaN, 0);
+        report.check(String.format(Locale.ROOT, "%s greedy steps without the logits, batch of 3 at ~%d (%d steps,"
+                + " %d of %d tokens differ)", name, context, steps, differ, 3 * steps),
+                differ == 0 ? 0 : Double.NaN, 0);
 
         SelectionParams params = new SelectionParams(256, 16, 64, 0.9, 64);
         try (CudaSequence a = backend.newSequence(AttentionSpec.tokenSelect(params));
@@ -641,7 +642,8 @@ final class CudaDecodeCheck {
                             backend.setDecodeBlocksPerSm(perSm);
                             try {
                                 double t = timeDecode(backend, seq, steps);
-                                line += String.format(Locale.ROOT, "; %d blocks/SM %.1f tok/s (%.3fx)", perSm, t, t / tps);
+                                line += String.format(Locale.ROOT, "; %d blocks/SM %.1f tok/s (%.3fx)", perSm, t,
+                                        t / tps);
                             } finally {
                                 backend.setDecodeBlocksPerSm(current);
                             }
@@ -678,7 +680,8 @@ final class CudaDecodeCheck {
                             backend.setDecodePrecision(p);
                             try {
                                 double t = timeDecode(backend, seq, steps);
-                                line += String.format(Locale.ROOT, "; %s scores %.1f tok/s (%.3fx)", p.label(), t, t / tps);
+                                line += String.format(Locale.ROOT, "; %s scores %.1f tok/s (%.3fx)", p.label(), t,
+                                        t / tps);
                             } finally {
                                 backend.setDecodePrecision(current);
                             }
