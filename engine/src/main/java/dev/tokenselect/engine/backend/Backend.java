@@ -80,6 +80,20 @@ public interface Backend extends AutoCloseable {
         return next;
     }
 
+    /**
+     * One decode step for several sequences whose samplers need only their {@code k} best tokens
+     * (sampling bounded by top-k): each sequence's k best ids and their logits. Backends that rank on
+     * the device copy k pairs instead of the logits row; this default ranks the copied rows.
+     */
+    default Candidates[] decodeCandidates(java.util.List<? extends Sequence> sequences, int[] tokens, int k) {
+        float[][] logits = decode(sequences, tokens);
+        Candidates[] out = new Candidates[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            out[i] = Candidates.best(logits[i], k);
+        }
+        return out;
+    }
+
     @Override
     void close();
 }

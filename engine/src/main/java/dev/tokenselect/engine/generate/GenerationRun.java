@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Set;
 
 import dev.tokenselect.engine.backend.Backend;
+import dev.tokenselect.engine.backend.Candidates;
 import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.tokenizer.IncrementalDetokenizer;
 import dev.tokenselect.engine.tokenizer.Tokenizer;
@@ -75,6 +76,19 @@ final class GenerationRun {
     /** Samples from a step's logits; true when the generation has ended. */
     boolean accept(float[] logits) {
         return acceptToken(sampler.sample(logits, history, historyLength, promptLength));
+    }
+
+    /**
+     * How many of a step's best candidates the next token needs (0: the whole logits row): 1 for a
+     * plain greedy run, top-k for sampling bounded by it (see {@link Sampler#candidatesSuffice}).
+     */
+    int candidatesNeeded(int vocab) {
+        return sampler.argmaxSuffices() ? 1 : sampler.candidatesSuffice(vocab);
+    }
+
+    /** Takes the next token from a step's candidates; true when the generation has ended. */
+    boolean accept(Candidates candidates) {
+        return acceptToken(sampler.sample(candidates));
     }
 
     /** True when the next token is the argmax of the logits, so a step may return that alone. */

@@ -59,9 +59,12 @@ public final class Generator {
         float[] logits = prefill(seq, prompt);
         run.prefilled(System.nanoTime() - start);
         boolean done = run.finished() || run.accept(logits);
-        while (!done) { // greedy steps take the backend's argmax, not the whole logits row
+        int vocab = backend.config().vocabSize();
+        while (!done) { // greedy steps take the backend's argmax, top-k sampling its k best: not the whole row
             int[] token = {run.lastToken()};
+            int k = run.candidatesNeeded(vocab);
             done = run.argmaxSuffices() ? run.acceptToken(backend.decodeArgmax(List.of(seq), token)[0])
+                    : k > 0 ? run.accept(backend.decodeCandidates(List.of(seq), token, k)[0])
                     : run.accept(backend.forward(seq, token, true));
         }
         return run.result(backend, seq);

@@ -66,13 +66,19 @@ class BatchSchedulerTest {
     }
 
     /**
-     * Greedy requests, two sampled ones and one greedy with a repetition penalty: batches that mix them
-     * take the logits rows; once only plain greedy requests remain (5, 6 and 7), steps take the argmax.
+     * Greedy requests, two sampled ones (one bounded by top-k), one greedy with a repetition penalty
+     * and one top-k request: batches holding the penalised or the unbounded request take the logits
+     * rows, then greedy and top-k requests the best candidates, and the last greedy ones (6 and 7) the
+     * argmax alone.
      */
     private static SamplingParams paramsOf(int i) {
         SamplingParams.Builder b = SamplingParams.builder().maxTokens(6 + 3 * i).ignoreEos(true);
-        if (i == 1 || i == 4) {
-            b.temperature(0.8).seed(40L + i);
+        if (i == 1) {
+            b.temperature(0.8).seed(41L);
+        } else if (i == 4) {
+            b.temperature(0.8).topK(20).seed(44L);
+        } else if (i == 5) {
+            b.temperature(1.1).topK(5).topP(0.9).seed(45L);
         } else if (i == 2) {
             b.repetitionPenalty(1.3);
         }

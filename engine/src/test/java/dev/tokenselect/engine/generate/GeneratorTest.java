@@ -137,4 +137,25 @@ class GeneratorTest {
         assertTrue(outside.getMessage().contains("vocabulary"));
         assertFalse(g.generate(prompt(), SamplingParams.greedy(1), TokenListener.NONE).ids().length == 0);
     }
+
+    @Test
+    void topKSamplingFromTheBestCandidatesDrawsWhatTheWholeRowsDraw() {
+        SamplingParams p = SamplingParams.builder().temperature(1.2).topK(30).topP(0.95).seed(5L).maxTokens(16)
+                .ignoreEos(true).build();
+        GenerationResult r = engine.generator(512).generate(prompt(), p, TokenListener.NONE);
+        // the same draws from whole logits rows, one forward pass per token
+        Sampler sampler = new Sampler(p);
+        int[] ids = new int[16];
+        try (var seq = engine.backend().newSequence()) {
+            float[] logits = engine.backend().forward(seq, prompt());
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = sampler.sample(logits, new int[0], 0);
+                if (i + 1 < ids.length) {
+                    logits = engine.backend().forward(seq, new int[] {ids[i]}, true);
+                }
+            }
+        }
+        assertArrayEquals(ids, r.ids());
+        assertTrue(java.util.Arrays.stream(ids).distinct().count() > 2, "sampled, not a constant token");
+    }
 }

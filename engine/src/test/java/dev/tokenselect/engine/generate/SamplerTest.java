@@ -147,4 +147,62 @@ class SamplerTest {
         var nan = assertThrows(IllegalArgumentException.class, () -> SamplingParams.builder().frequencyPenalty(Double.NaN).build());
         assertTrue(nan.getMessage().contains("frequency"));
     }
+
+    @Test
+    void topKCandidatesInAnyOrderDrawTheTokensOfTheWholeRow() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        int vocab = 5000;
+        float[] logits = new float[vocab];
+        for (int i = 0; i < vocab; i++) { // quantised: many ties, which the lower id wins
+            logits[i] = Math.round(rnd.nextGaussian() * 8) / 4f;
+        }
+        for (int k : new int[] {1, 5, 40, 256}) {
+            for (double topP : new double[] {1, 0.9}) {
+                for (double minP : new double[] {0, 0.05}) {
+                    SamplingParams p = SamplingParams.builder().temperature(0.7).topK(k).topP(topP).minP(minP)
+                            .seed(11L).build();
+                    Sampler whole = new Sampler(p);
+                    Sampler fromCandidates = new Sampler(p);
+                    assertEquals(k, fromCandidates.candidatesSuffice(vocab));
+                    // the k best by (logit, lower id), shuffled, plus ids ranked below them
+                    SortedCandidates ranked = new SortedCandidates(logits.clone(), vocab);
+                    int count = k + 3;
+                    int[] ids = new int[count];
+                    for (int i = 0; i < count; i++) {
+                        ids[i] = ranked.id(i);
+                    }
+                    for (int i = count - 1; i > 0; i--) {
+                        int j = rnd.nextInt(i + 1);
+                        int t = ids[i];
+                        ids[i] = ids[j];
+                        ids[j] = t;
+                    }
+                    float[] values = new float[count];
+                    for (int i = 0; i < count; i++) {
+                        values[i] = logits[ids[i]];
+                    }
+                    for (int draw = 0; draw < 200; draw++) {
+                        int a = whole.sample(logits.clone(), new int[0], 0);
+                        int b = fromCandidates.sampleCandidates(ids, values, count);
+                        assertEquals(a, b, "k " + k + ", top-p " + topP + ", min-p " + minP + ", draw " + draw);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void candidatesSufficeOnlyForPenaltyFreeSamplingBoundedByASmallTopK() {
+        SamplingParams sampled = SamplingParams.builder().temperature(0.8).topK(40).build();
+        assertEquals(40, new Sampler(sampled).candidatesSuffice(151_936));
+        assertEquals(0, new Sampler(SamplingParams.greedy(4)).candidatesSuffice(151_936));
+        assertEquals(0, new Sampler(sampled.toBuilder().topK(0).build()).candidatesSuffice(151_936));
+        assertEquals(0, new Sampler(sampled.toBuilder().topK(Sampler.MAX_CANDIDATES + 1).build())
+                .candidatesSuffice(151_936));
+        assertEquals(0, new Sampler(sampled).candidatesSuffice(40), "top-k of the whole vocabulary");
+        assertEquals(0, new Sampler(sampled.toBuilder().repetitionPenalty(1.1).build()).candidatesSuffice(151_936));
+        assertEquals(0, new Sampler(sampled.toBuilder().presencePenalty(0.5).build()).candidatesSuffice(151_936));
+        assertThrows(IllegalArgumentException.class,
+                () -> new Sampler(sampled).sampleCandidates(new int[] {1, 2}, new float[] {1f, 2f}, 2));
+    }
 }
