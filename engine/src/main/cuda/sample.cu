@@ -67,3 +67,10 @@ extern "C" __global__ void __launch_bounds__(1024) argmax_f32(const float *__res
         }
     }
 }
+
+/** out[i] = x[ids[i]] for i < n: the logits of a row's best candidates. grid ceil(n / 256), block 256. */
+extern "C" __global__ void gather_f32(const float *__restrict__ x, const int *__restrict__ ids, int n,
+                                      float *__restrict__ out) { PDL_BEGIN();
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = x[ids[i]];
+}

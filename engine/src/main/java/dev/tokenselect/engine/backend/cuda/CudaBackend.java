@@ -12,8 +12,10 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.tokenselect.engine.backend.Backend;
+import dev.tokenselect.engine.backend.Candidates;
 import dev.tokenselect.engine.backend.PagedSequence;
 import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.generate.Sampler;
 import dev.tokenselect.engine.kv.BlockAllocator;
 import dev.tokenselect.engine.kv.BlockTable;
 import dev.tokenselect.engine.kv.KvGeometry;
@@ -171,6 +173,11 @@ public final class CudaBackend implements Backend {
     private final CUdeviceptr gu;
     private final CUdeviceptr logitsBuf;
     private final CUdeviceptr argmaxBuf;
+    /** The best candidates of each row of a replayed step (ids, logits) and their radix scratch. */
+    private final int candidatesPerRow;
+    private final CUdeviceptr candIds;
+    private final CUdeviceptr candLogits;
+    private final CUdeviceptr candScratch;
     private final CUdeviceptr tokensBuf;
     private final CUdeviceptr partial;
     private final long partialFloats;
@@ -259,6 +266,10 @@ public final class CudaBackend implements Backend {
             this.gu = dev.alloc(4L * t * 2L * c.intermediateSize(), "activations");
             this.logitsBuf = dev.alloc(4L * options.maxBatch() * c.vocabSize(), "logits");
             this.argmaxBuf = dev.alloc(8L * options.maxBatch(), "argmax");
+            this.candidatesPerRow = Math.min(Sampler.MAX_CANDIDATES, c.vocabSize());
+            this.candIds = dev.alloc(4L * options.maxBatch() * candidatesPerRow, "sampling candidates");
+            this.candLogits = dev.alloc(4L * options.maxBatch() * candidatesPerRow, "sampling candidates");
+            this.candScratch = dev.alloc(CudaKernels.topKRowScratchBytes(c.vocabSize()), "sampling candidates");
             this.stepBuf = dev.alloc(8L * options.maxBatch(), "decode step inputs");
             this.tokensBuf = dev.alloc(4L * t, "tokens");
             this.partialFloats = (long) PARTIAL_ROWS * c.numHeads() * (c.headDim() + 2);
@@ -465,7 +476,7 @@ public final class CudaBackend implements Backend {
         CudaSequence seq = own(sequence);
         PagedSequence.checkTokens(tokens, config.vocabSize());
         if (decoding && tokens.length == 1 && replayable(seq)) {
-            return decodeReplayed(List.of(seq), tokens, true)[0];
+            return decodeReplayed(List.of(seq), tokens, StepOutput.LOGITS, null)[0];
         }
         if (decoding && tokens.length == 1 && selectedReplayable(seq)) {
             return decodeSelectedReplayed(seq, tokens[0], true);
@@ -514,7 +525,8 @@ public final class CudaBackend implements Backend {
         float[][] out = new float[n][];
         for (int from = 0; from < n; from += options.maxBatch()) {
             int to = Math.min(n, from + options.maxBatch());
-            float[][] part = decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), true);
+            float[][] part = decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to),
+                    StepOutput.LOGITS, null);
             System.arraycopy(part, 0, out, from, part.length);
         }
         return out;
@@ -533,7 +545,8 @@ public final class CudaBackend implements Backend {
         if (seqs.stream().allMatch(this::replayable)) {
             for (int from = 0; from < n; from += options.maxBatch()) {
                 int to = Math.min(n, from + options.maxBatch());
-                decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), false);
+                decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), StepOutput.ARGMAX,
+                        null);
             }
         } else {
             for (int i = 0; i < n; i++) {
@@ -552,6 +565,54 @@ public final class CudaBackend implements Backend {
         return next;
     }
 
+    /**
+     * Top-k sampling steps: with {@code -Dtokenselect.cuda.deviceCandidates=true}, full-attention steps
+     * replayed from a graph rank each logits row on the device (radix select, as TokenSelect's top-k)
+     * and copy its 256 best ids and logits (2 KB) instead of the row (600 KB for a 152K vocabulary);
+     * otherwise, and for other steps, the rows are copied and ranked on the host.
+     */
+    @Override
+    public Candidates[] decodeCandidates(List<? extends Sequence> sequences, int[] tokens, int k) {
+        checkOpen();
+        int n = sequences.size();
+        if (!deviceCandidates || k > candidatesPerRow) {
+            return Backend.super.decodeCandidates(sequences, tokens, k);
+        }
+        List<CudaSequence> seqs = PagedSequence.decodeBatch(sequences, tokens, config.vocabSize(), this::own);
+        if (!seqs.stream().allMatch(this::replayable)) {
+            return Backend.super.decodeCandidates(sequences, tokens, k);
+        }
+        Candidates[] out = new Candidates[n];
+        for (int from = 0; from < n; from += options.maxBatch()) {
+            int to = Math.min(n, from + options.maxBatch());
+            Candidates[] part = new Candidates[to - from];
+            decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), StepOutput.CANDIDATES, part);
+            System.arraycopy(part, 0, out, from, part.length);
+        }
+        return out;
+    }
+
+    /** What a replayed decode step hands the host besides each row's argmax. */
+    private enum StepOutput {
+        /** the logits rows */
+        LOGITS,
+        /** nothing more */
+        ARGMAX,
+        /** each row's best {@code candidatesPerRow} ids and logits, ranked on the device */
+        CANDIDATES
+    }
+
+    private volatile boolean deviceCandidates = Boolean.getBoolean("tokenselect.cuda.deviceCandidates");
+
+    boolean deviceCandidates() {
+        return deviceCandidates;
+    }
+
+    /** Whether top-k sampling steps rank on the device (see {@link #decodeCandidates}). */
+    void setDeviceCandidates(boolean on) {
+        deviceCandidates = on;
+    }
+
     private boolean replayable(CudaSequence seq) {
         return graphsEnabled && graphShapes && seq.policy() instanceof FullAttentionPolicy;
     }
@@ -561,7 +622,10 @@ public final class CudaBackend implements Backend {
      * rows are copied to the host only {@code withLogits} (null otherwise: the argmax is in each
      * sequence's {@code lastArgmax}).
      */
-    private float[][] decodeReplayed(List<CudaSequence> seqs, int[] tokens, boolean withLogits) {
+    private float[][] decodeReplayed(List<CudaSequence> seqs, int[] tokens, StepOutput output,
+                                     Candidates[] candidatesOut) {
+        boolean withLogits = output == StepOutput.LOGITS;
+        boolean candidates = output == StepOutput.CANDIDATES;
         int b = seqs.size();
         int vocab = config.vocabSize();
         lock.lock();
@@ -585,14 +649,26 @@ public final class CudaBackend implements Backend {
                 }
                 dev.copyToDevice(stepBuf, step, step.length);
                 int nsplit = decodeSplits(b, maxLen);
-                CUgraphExec graph = decodeGraphs.get(graphKey(b, nsplit));
+                long key = graphKey(b, nsplit, candidates);
+                CUgraphExec graph = decodeGraphs.get(key);
                 if (graph == null) {
-                    graph = dev.capture(() -> recordDecodeStep(b, nsplit));
-                    decodeGraphs.put(graphKey(b, nsplit), graph);
+                    graph = dev.capture(() -> recordDecodeStep(b, nsplit, candidates));
+                    decodeGraphs.put(key, graph);
                 }
                 dev.replay(graph);
                 int[] am = new int[2 * b];
                 dev.copyToHost(am, argmaxBuf, am.length);
+                if (candidates) {
+                    int m = candidatesPerRow;
+                    int[] ids = new int[b * m];
+                    float[] values = new float[b * m];
+                    dev.copyToHost(ids, candIds, ids.length);
+                    dev.copyToHost(values, candLogits, values.length);
+                    for (int i = 0; i < b; i++) {
+                        candidatesOut[i] = new Candidates(Arrays.copyOfRange(ids, i * m, (i + 1) * m),
+                                Arrays.copyOfRange(values, i * m, (i + 1) * m));
+                    }
+                }
                 float[][] out = withLogits ? new float[b][vocab] : null;
                 for (int i = 0; i < b; i++) {
                     CudaSequence seq = seqs.get(i);
@@ -615,8 +691,8 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private static long graphKey(int batch, int nsplit) {
-        return ((long) batch << 32) | nsplit;
+    private static long graphKey(int batch, int nsplit, boolean candidates) {
+        return ((long) batch << 32) | ((long) nsplit << 1) | (candidates ? 1 : 0);
     }
 
     /**
@@ -688,9 +764,15 @@ public final class CudaBackend implements Backend {
     }
 
     /** Launches one decode step of {@code batch} sequences (recorded into a graph by the caller). */
-    private void recordDecodeStep(int batch, int nsplit) {
+    private void recordDecodeStep(int batch, int nsplit, boolean candidates) {
         for (DecodeOp op : decodeOps(batch, nsplit, -1)) {
             op.launch().run();
+        }
+        int vocab = config.vocabSize();
+        int m = candidatesPerRow;
+        for (int i = 0; candidates && i < batch; i++) { // each row's best m, ranked on the device
+            k.topKRow(off(logitsBuf, (long) i * vocab), vocab, m, candScratch, off(candIds, (long) i * m),
+                    off(candLogits, (long) i * m));
         }
     }
 

@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
+import dev.tokenselect.engine.backend.Candidates;
+import dev.tokenselect.engine.generate.Sampler;
+import dev.tokenselect.engine.generate.SamplingParams;
 import dev.tokenselect.engine.model.ModelConfig;
 import dev.tokenselect.engine.select.AttentionSpec;
 import dev.tokenselect.engine.select.HeadSoftVote;
@@ -176,6 +179,46 @@ final class CudaDecodeCheck {
         dev.free(dw);
         dev.free(db);
         dev.free(dn);
+    }
+
+    /**
+     * A logits row's best k on the device ({@code topKRow}: radix select, then the values gathered)
+     * against the host's ranking ({@code Candidates.best}: higher logit first, the lower id on a tie),
+     * on rows quantised so that many logits tie at the k-th value: the same ids, the same values.
+     */
+    void topKRowKernel(CudaDevice dev, CudaKernels k) {
+        for (int[] c : new int[][] {{151_936, 256}, {151_936, 40}, {151_936, 1}, {1000, 256}, {300, 300}}) {
+            int count = c[0];
+            int kk = c[1];
+            float[] row = new float[count];
+            for (int i = 0; i < count; i++) {
+                row[i] = Math.round(rnd.nextGaussian() * 6) / 2f;
+            }
+            CUdeviceptr dr = dev.upload(row, "test");
+            CUdeviceptr scratch = dev.alloc(CudaKernels.topKRowScratchBytes(count), "test");
+            CUdeviceptr ids = dev.alloc(4L * kk, "test");
+            CUdeviceptr vals = dev.alloc(4L * kk, "test");
+            k.topKRow(dr, count, kk, scratch, ids, vals);
+            int[] got = new int[kk];
+            float[] gotVals = new float[kk];
+            dev.copyToHost(got, ids, kk);
+            dev.copyToHost(gotVals, vals, kk);
+            int[] want = Candidates.best(row, kk).ids().clone();
+            Arrays.sort(want);
+            int[] sorted = got.clone();
+            Arrays.sort(sorted);
+            int differ = 0;
+            for (int i = 0; i < kk; i++) {
+                differ += sorted[i] != want[i] ? 1 : 0;
+                differ += got[i] < 0 || got[i] >= count || Float.compare(gotVals[i], row[got[i]]) != 0 ? 1 : 0;
+            }
+            report.check(String.format(Locale.ROOT, "top-k of a logits row, %d values, k=%d (%d differ)", count, kk,
+                    differ), differ == 0 ? 0 : Double.NaN, 0);
+            dev.free(dr);
+            dev.free(scratch);
+            dev.free(ids);
+            dev.free(vals);
+        }
     }
 
     /**
@@ -371,6 +414,78 @@ final class CudaDecodeCheck {
                     + " differ; selections %d / %d)", name, context, steps, tsDiffer, as.selections(), bs.selections()),
                     tsDiffer == 0 && sameCounts ? 0 : Double.NaN, 0);
         }
+    }
+
+    /**
+     * Top-k sampling steps whose candidates the device ranks ({@code decodeCandidates} with device
+     * candidates on) against the same steps with the logits rows copied and ranked on the host, on a
+     * batch of 3 full-attention sequences: the same candidates (ids and logit bits) and, with samplers
+     * of the same seed, the same tokens, teacher-forced from the copied rows.
+     */
+    void deviceCandidateSteps(CudaBackend backend, String name, int context) {
+        if (!backend.graphShapes()) {
+            report.pass(name + " top-k candidates from the device", "skipped: shapes outside the decode kernels");
+            return;
+        }
+        int vocab = backend.config().vocabSize();
+        int steps = 12;
+        int[] prompt = randomTokens(context, vocab);
+        SamplingParams params = SamplingParams.builder().temperature(0.9).topK(40).seed(3L).build();
+        List<CudaSequence> rows = new ArrayList<>();
+        List<CudaSequence> device = new ArrayList<>();
+        boolean before = backend.deviceCandidates();
+        int differ = 0;
+        int tokensDiffer = 0;
+        try {
+            Sampler[] hostSampler = new Sampler[3];
+            Sampler[] deviceSampler = new Sampler[3];
+            int[] tok = new int[3];
+            for (int i = 0; i < 3; i++) {
+                int[] p = Arrays.copyOf(prompt, context - 5 * i);
+                rows.add(backend.newSequence());
+                device.add(backend.newSequence());
+                tok[i] = CudaSelfTest.argmax(backend.forward(rows.get(i), p));
+                backend.forward(device.get(i), p);
+                hostSampler[i] = new Sampler(params);
+                deviceSampler[i] = new Sampler(params);
+            }
+            for (int step = 0; step < steps; step++) {
+                float[][] logits = backend.decode(rows, tok);
+                backend.setDeviceCandidates(true);
+                Candidates[] got = backend.decodeCandidates(device, tok, 40);
+                backend.setDeviceCandidates(before);
+                for (int i = 0; i < 3; i++) {
+                    Candidates want = Candidates.best(logits[i], got[i].size());
+                    differ += sameCandidates(want, got[i]) ? 0 : 1;
+                    int a = hostSampler[i].sample(Candidates.best(logits[i], 40));
+                    int b = deviceSampler[i].sample(got[i]);
+                    tokensDiffer += a != b ? 1 : 0;
+                    tok[i] = a;
+                }
+            }
+        } finally {
+            backend.setDeviceCandidates(before);
+            rows.forEach(CudaSequence::close);
+            device.forEach(CudaSequence::close);
+        }
+        report.check(String.format(Locale.ROOT, "%s top-k candidates from the device, batch of 3 at ~%d (%d steps:"
+                + " %d candidate lists and %d sampled tokens differ)", name, context, steps, differ, tokensDiffer),
+                differ == 0 && tokensDiffer == 0 ? 0 : Double.NaN, 0);
+    }
+
+    private static boolean sameCandidates(Candidates a, Candidates b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        long[] x = new long[a.size()];
+        long[] y = new long[b.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = ((long) a.ids()[i] << 32) | (Float.floatToRawIntBits(a.logits()[i]) & 0xffffffffL);
+            y[i] = ((long) b.ids()[i] << 32) | (Float.floatToRawIntBits(b.logits()[i]) & 0xffffffffL);
+        }
+        Arrays.sort(x);
+        Arrays.sort(y);
+        return Arrays.equals(x, y);
     }
 
     /**
@@ -576,6 +691,22 @@ final class CudaDecodeCheck {
         }
     }
 
+    /** Top-k 40 sampling tokens/s as the generator runs it, the candidates ranked on the device or the host. */
+    private static double timeTopKSampling(CudaBackend backend, CudaSequence seq, int steps, boolean device) {
+        backend.setDeviceCandidates(device);
+        Sampler sampler = new Sampler(SamplingParams.builder().temperature(0.8).topK(40).seed(1L).build());
+        List<CudaSequence> one = List.of(seq);
+        int[] token = {seq.greedyToken() < 0 ? 1 : seq.greedyToken()};
+        long t0 = 0;
+        for (int i = -4; i < steps; i++) {
+            if (i == 0) {
+                t0 = System.nanoTime();
+            }
+            token[0] = sampler.sample(backend.decodeCandidates(one, token, 40)[0]);
+        }
+        return steps / ((System.nanoTime() - t0) / 1e9);
+    }
+
     /** Greedy decode tokens/s as the generator runs it: each step returns the device's argmax only. */
     private static double timeDecode(CudaBackend backend, CudaSequence seq, int steps) {
         return timeDecode(backend, seq, steps, false);
@@ -659,6 +790,12 @@ final class CudaDecodeCheck {
                 } finally {
                     backend.setFusedGlu(glu);
                 }
+                boolean deviceCandidates = backend.deviceCandidates();
+                double rowsTopK = timeTopKSampling(backend, seq, steps, false);
+                double deviceTopK = timeTopKSampling(backend, seq, steps, true);
+                backend.setDeviceCandidates(deviceCandidates);
+                line += String.format(Locale.ROOT, "; top-k 40 sampling %.1f tok/s with candidates from the device,"
+                        + " %.1f with the rows copied (%.3fx)", deviceTopK, rowsTopK, deviceTopK / rowsTopK);
                 double copied = timeDecode(backend, seq, steps, true);
                 line += String.format(Locale.ROOT, "; logits copied to the host %.1f tok/s (argmax only %.3fx)", copied,
                         tps / copied);

@@ -464,20 +464,50 @@ public final class CudaKernels {
     private int topKOfVotes(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
                             int nLocal, CUdeviceptr scratch, CUdeviceptr out, CUdeviceptr ctrl) {
         int kk = Math.min(k, count);
-        int chunks = blocks(count, SELECT_CHUNK);
         CUdeviceptr stats = scratch;
         CUdeviceptr vote = stats.withByteOffset(8L * heads);
         CUdeviceptr hist = vote.withByteOffset(4L * count);
         CUdeviceptr chunkCounts = hist.withByteOffset(4L * 3 * SELECT_BINS);
         dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote, ctrl);
+        radixTopK(vote, count, kk, hist, chunkCounts, from, nInit, len, nLocal, out, ctrl);
+        return nInit + kk + nLocal;
+    }
+
+    /**
+     * Radix select of the k best of values[0, count) (three passes of 11/11/10 bits, ties to the lower
+     * index), written as TokenSelect's entry list: out = [0, nInit) ++ (from + the k best, ascending)
+     * ++ [len - nLocal, len).
+     */
+    private void radixTopK(CUdeviceptr values, int count, int k, CUdeviceptr hist, CUdeviceptr chunkCounts, int from,
+                           int nInit, int len, int nLocal, CUdeviceptr out, CUdeviceptr ctrl) {
+        int chunks = blocks(count, SELECT_CHUNK);
         dev.launch("ts_radix_clear", blocks(3 * SELECT_BINS, 256), 1, 1, 256, 0, hist, 3 * SELECT_BINS, ctrl);
         for (int pass = 0; pass < 3; pass++) {
-            dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, vote, count, kk, pass, hist, ctrl);
+            dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, values, count, k, pass, hist, ctrl);
         }
-        dev.launch("ts_radix_count", chunks, 1, 1, 1024, 0, vote, count, kk, hist, chunkCounts, ctrl);
-        dev.launch("ts_radix_write", chunks, 1, 1, 1024, 0, vote, count, kk, hist, chunkCounts, from, nInit, len,
+        dev.launch("ts_radix_count", chunks, 1, 1, 1024, 0, values, count, k, hist, chunkCounts, ctrl);
+        dev.launch("ts_radix_write", chunks, 1, 1, 1024, 0, values, count, k, hist, chunkCounts, from, nInit, len,
                 nLocal, out, ctrl);
-        return nInit + kk + nLocal;
+    }
+
+    /** Scratch bytes of {@link #topKRow} over {@code count} values: the radix histograms and chunk counts. */
+    static long topKRowScratchBytes(int count) {
+        return 4L * (3L * SELECT_BINS + 2L * blocks(count, SELECT_CHUNK));
+    }
+
+    /**
+     * The k best of row[0, count) (k <= count): their indices ascending in {@code outIds} (ties to the
+     * lower index, as the host's ranking) and their values in {@code outValues}. All on the device, so a
+     * captured decode step can hand the host k candidates instead of the logits row.
+     */
+    public void topKRow(CUdeviceptr row, int count, int k, CUdeviceptr scratch, CUdeviceptr outIds,
+                        CUdeviceptr outValues) {
+        if (k < 1 || k > count) {
+            throw new IllegalArgumentException("top-k of a row needs 1 <= k <= " + count + ", got " + k);
+        }
+        CUdeviceptr chunkCounts = scratch.withByteOffset(4L * 3 * SELECT_BINS);
+        radixTopK(row, count, k, scratch, chunkCounts, 0, 0, count, 0, outIds, null);
+        dev.launch("gather_f32", blocks(k, 256), 1, 1, 256, 0, row, outIds, k, outValues);
     }
 
     /**

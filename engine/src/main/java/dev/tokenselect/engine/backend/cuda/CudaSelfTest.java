@@ -101,6 +101,7 @@ public final class CudaSelfTest {
                 section("kernels", () -> kernelTests(dev, k));
                 section("batched gemv", () -> new CudaDecodeCheck(this).gemvBatchKernel(dev, k));
                 section("TokenSelect selection", () -> new CudaDecodeCheck(this).selectionKernel(dev, k));
+                section("top-k of a logits row", () -> new CudaDecodeCheck(this).topKRowKernel(dev, k));
             }
         } finally {
             dev.close();
@@ -1028,6 +1029,7 @@ public final class CudaSelfTest {
             CudaDecodeCheck check = new CudaDecodeCheck(this);
             check.graphSelectionVsHost(backend, preset, 6000);
             check.argmaxOnlySteps(backend, preset, 6000);
+            check.deviceCandidateSteps(backend, preset, 6000);
         });
     }
 
