@@ -192,7 +192,8 @@ public final class CudaBackend implements Backend {
     private final int[][] uploadedRows;
     private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
     /** TokenSelect decode steps replayed from graphs, one per candidate capacity (dropped when the parameters change). */
-    private final Map<Integer, CUgraphExec> selectedGraphs = new HashMap<>();
+    /** TokenSelect step graphs by (scratch capacity, candidates ranked in the graph). */
+    private final Map<Long, CUgraphExec> selectedGraphs = new HashMap<>();
     private final SelectedDecode selected;
     /**
      * TokenSelect decode steps of one sequence replayed from a CUDA graph, selection cache and
@@ -566,10 +567,11 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Top-k sampling steps: with {@code -Dtokenselect.cuda.deviceCandidates=true}, full-attention steps
-     * replayed from a graph rank each logits row on the device (radix select, as TokenSelect's top-k)
-     * and copy its 256 best ids and logits (2 KB) instead of the row (600 KB for a 152K vocabulary);
-     * otherwise, and for other steps, the rows are copied and ranked on the host.
+     * Top-k sampling steps: with {@code -Dtokenselect.cuda.deviceCandidates=true}, steps replayed from
+     * a graph (full attention, or TokenSelect one sequence at a time) rank each logits row on the device
+     * (radix select, as TokenSelect's top-k) and copy its 256 best ids and logits (2 KB) instead of the
+     * row (600 KB for a 152K vocabulary); otherwise, and for other steps, the rows are copied and ranked
+     * on the host.
      */
     @Override
     public Candidates[] decodeCandidates(List<? extends Sequence> sequences, int[] tokens, int k) {
@@ -579,10 +581,20 @@ public final class CudaBackend implements Backend {
             return Backend.super.decodeCandidates(sequences, tokens, k);
         }
         List<CudaSequence> seqs = PagedSequence.decodeBatch(sequences, tokens, config.vocabSize(), this::own);
-        if (!seqs.stream().allMatch(this::replayable)) {
-            return Backend.super.decodeCandidates(sequences, tokens, k);
-        }
         Candidates[] out = new Candidates[n];
+        if (!seqs.stream().allMatch(this::replayable)) { // TokenSelect steps from their own graphs, one by one
+            for (int i = 0; i < n; i++) {
+                CudaSequence seq = seqs.get(i);
+                if (selectedReplayable(seq)) {
+                    Candidates[] one = new Candidates[1];
+                    decodeSelectedReplayed(seq, tokens[i], StepOutput.CANDIDATES, one);
+                    out[i] = one[0];
+                } else {
+                    out[i] = Candidates.best(forward(seq, new int[] {tokens[i]}, true), k);
+                }
+            }
+            return out;
+        }
         for (int from = 0; from < n; from += options.maxBatch()) {
             int to = Math.min(n, from + options.maxBatch());
             Candidates[] part = new Candidates[to - from];
@@ -659,15 +671,7 @@ public final class CudaBackend implements Backend {
                 int[] am = new int[2 * b];
                 dev.copyToHost(am, argmaxBuf, am.length);
                 if (candidates) {
-                    int m = candidatesPerRow;
-                    int[] ids = new int[b * m];
-                    float[] values = new float[b * m];
-                    dev.copyToHost(ids, candIds, ids.length);
-                    dev.copyToHost(values, candLogits, values.length);
-                    for (int i = 0; i < b; i++) {
-                        candidatesOut[i] = new Candidates(Arrays.copyOfRange(ids, i * m, (i + 1) * m),
-                                Arrays.copyOfRange(values, i * m, (i + 1) * m));
-                    }
+                    copyCandidates(b, candidatesOut);
                 }
                 float[][] out = withLogits ? new float[b][vocab] : null;
                 for (int i = 0; i < b; i++) {
@@ -768,11 +772,31 @@ public final class CudaBackend implements Backend {
         for (DecodeOp op : decodeOps(batch, nsplit, -1)) {
             op.launch().run();
         }
+        if (candidates) {
+            recordCandidates(batch);
+        }
+    }
+
+    /** Each of the first {@code rows} logits rows' best {@code candidatesPerRow}, ranked on the device. */
+    private void recordCandidates(int rows) {
         int vocab = config.vocabSize();
         int m = candidatesPerRow;
-        for (int i = 0; candidates && i < batch; i++) { // each row's best m, ranked on the device
+        for (int i = 0; i < rows; i++) {
             k.topKRow(off(logitsBuf, (long) i * vocab), vocab, m, candScratch, off(candIds, (long) i * m),
                     off(candLogits, (long) i * m));
+        }
+    }
+
+    /** Copies the ranked candidates of the first {@code rows} rows to the host. */
+    private void copyCandidates(int rows, Candidates[] out) {
+        int m = candidatesPerRow;
+        int[] ids = new int[rows * m];
+        float[] values = new float[rows * m];
+        dev.copyToHost(ids, candIds, ids.length);
+        dev.copyToHost(values, candLogits, values.length);
+        for (int i = 0; i < rows; i++) {
+            out[i] = new Candidates(Arrays.copyOfRange(ids, i * m, (i + 1) * m),
+                    Arrays.copyOfRange(values, i * m, (i + 1) * m));
         }
     }
 
@@ -1266,6 +1290,13 @@ public final class CudaBackend implements Backend {
      * the host only {@code withLogits} (null otherwise: the argmax is in {@code lastArgmax}).
      */
     private float[] decodeSelectedReplayed(CudaSequence seq, int token, boolean withLogits) {
+        return decodeSelectedReplayed(seq, token, withLogits ? StepOutput.LOGITS : StepOutput.ARGMAX, null);
+    }
+
+    /** As above; {@link StepOutput#CANDIDATES} puts the row's best ids and logits in {@code candidatesOut[0]}. */
+    private float[] decodeSelectedReplayed(CudaSequence seq, int token, StepOutput output, Candidates[] candidatesOut) {
+        boolean withLogits = output == StepOutput.LOGITS;
+        boolean candidates = output == StepOutput.CANDIDATES;
         TokenSelectPolicy policy = (TokenSelectPolicy) seq.policy();
         SelectionParams p = policy.params();
         lock.lock();
@@ -1286,19 +1317,26 @@ public final class CudaBackend implements Backend {
                 if (selected.ensureScratch(capacity)) {
                     dropSelectedGraphs();
                 }
-                CUgraphExec graph = selectedGraphs.get(capacity);
+                long key = ((long) capacity << 1) | (candidates ? 1 : 0);
+                CUgraphExec graph = selectedGraphs.get(key);
                 if (graph == null) {
                     graph = dev.capture(() -> {
                         for (DecodeOp op : decodeOps(1, -1, layer -> selected.record(layer, capacity, qkv, kv,
                                 tablesBuf, stepBuf, invFreq, qbarBuf, att, partial, partialFloats))) {
                             op.launch().run();
                         }
+                        if (candidates) {
+                            recordCandidates(1);
+                        }
                     });
-                    selectedGraphs.put(capacity, graph);
+                    selectedGraphs.put(key, graph);
                 }
                 dev.replay(graph);
                 int[] am = new int[2];
                 dev.copyToHost(am, argmaxBuf, 2);
+                if (candidates) {
+                    copyCandidates(1, candidatesOut);
+                }
                 float[] logits = withLogits ? new float[config.vocabSize()] : null;
                 if (withLogits) {
                     dev.copyToHost(logits, logitsBuf, logits.length);

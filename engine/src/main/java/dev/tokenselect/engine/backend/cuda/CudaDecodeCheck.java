@@ -471,6 +471,33 @@ final class CudaDecodeCheck {
         report.check(String.format(Locale.ROOT, "%s top-k candidates from the device, batch of 3 at ~%d (%d steps:"
                 + " %d candidate lists and %d sampled tokens differ)", name, context, steps, differ, tokensDiffer),
                 differ == 0 && tokensDiffer == 0 ? 0 : Double.NaN, 0);
+
+        // a TokenSelect sequence, its steps from its own graph
+        SelectionParams ts = new SelectionParams(256, 16, 64, 0.9, 64);
+        try (CudaSequence a = backend.newSequence(AttentionSpec.tokenSelect(ts));
+             CudaSequence b = backend.newSequence(AttentionSpec.tokenSelect(ts))) {
+            int tok = CudaSelfTest.argmax(backend.forward(a, prompt));
+            backend.forward(b, prompt);
+            Sampler sa = new Sampler(params);
+            Sampler sb = new Sampler(params);
+            int tsDiffer = 0;
+            for (int step = 0; step < steps; step++) {
+                backend.setDeviceCandidates(true);
+                Candidates got = backend.decodeCandidates(List.of(b), new int[] {tok}, 40)[0];
+                backend.setDeviceCandidates(before);
+                float[] logits = backend.forward(a, new int[] {tok}, true);
+                tsDiffer += sameCandidates(Candidates.best(logits, got.size()), got) ? 0 : 1;
+                int x = sa.sample(Candidates.best(logits, 40));
+                tsDiffer += x != sb.sample(got) ? 1 : 0;
+                tok = x;
+            }
+            boolean sameSelections = a.selectionStats().selections() == b.selectionStats().selections()
+                    && a.selectionStats().selections() > 0;
+            report.check(String.format(Locale.ROOT, "%s TokenSelect top-k candidates from the device at %d (%d steps,"
+                    + " %d differ)", name, context, steps, tsDiffer), tsDiffer == 0 && sameSelections ? 0 : Double.NaN, 0);
+        } finally {
+            backend.setDeviceCandidates(before);
+        }
     }
 
     private static boolean sameCandidates(Candidates a, Candidates b) {
