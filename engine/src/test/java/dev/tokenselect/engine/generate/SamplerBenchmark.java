@@ -5,6 +5,8 @@ import java.util.Random;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 
+import dev.tokenselect.engine.backend.Candidates;
+
 /**
  * Time per sampled token on a Qwen-size vocabulary (151,936): the sampler against the same rule over
  * one full sort of the vocabulary, side by side in one run, best of the repetitions after a warm-up.
@@ -48,6 +50,27 @@ public final class SamplerBenchmark {
             }
             System.out.printf(Locale.ROOT, "%-22s %12.3f %12.3f %7.1fx%n", names[c], full / 1e6, ranked / 1e6,
                     (double) full / ranked);
+        }
+        // top-k from the 256 candidates a device ranks (Backend.decodeCandidates) against the whole row
+        Candidates best = Candidates.best(logits, Sampler.MAX_CANDIDATES);
+        System.out.printf(Locale.ROOT, "%n%-22s %12s %12s %8s%n", "sampling", "row ms", "candidates ms", "ratio");
+        for (int c : new int[] {1, 3}) {
+            Sampler whole = new Sampler(params[c]);
+            Sampler fromCandidates = new Sampler(params[c]);
+            long row = Long.MAX_VALUE;
+            long cand = Long.MAX_VALUE;
+            for (int i = 0; i < reps; i++) {
+                float[] a = logits.clone();
+                long t0 = System.nanoTime();
+                whole.sample(a, new int[0], 0);
+                long t1 = System.nanoTime();
+                fromCandidates.sample(best);
+                long t2 = System.nanoTime();
+                row = Math.min(row, t1 - t0);
+                cand = Math.min(cand, t2 - t1);
+            }
+            System.out.printf(Locale.ROOT, "%-22s %12.3f %12.4f %7.1fx%n", names[c], row / 1e6, cand / 1e6,
+                    (double) row / cand);
         }
     }
 }
