@@ -728,8 +728,7 @@ public final class CudaBackend implements Backend {
      * Decode attention blocks per SM that split-K aims at (the split count is the largest power of two
      * that stays under it); graphs are keyed by split count, so a change takes effect at once.
      */
-    private volatile int decodeBlocksPerSm = Integer.getInteger("tokenselect.cuda.decodeBlocksPerSm",
-            CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM);
+    private volatile int decodeBlocksPerSm = CudaKernels.decodeBlocksPerSmFromProperty();
 
     int decodeBlocksPerSm() {
         return decodeBlocksPerSm;

@@ -709,6 +709,30 @@ public final class CudaKernels {
      */
     static final int DEFAULT_DECODE_BLOCKS_PER_SM = 2;
 
+    static final String DECODE_BLOCKS_PER_SM_PROPERTY = "tokenselect.cuda.decodeBlocksPerSm";
+
+    /**
+     * {@code -Dtokenselect.cuda.decodeBlocksPerSm}, the default where unset; anything but a positive
+     * integer is refused.
+     */
+    static int decodeBlocksPerSmFromProperty() {
+        String v = System.getProperty(DECODE_BLOCKS_PER_SM_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return DEFAULT_DECODE_BLOCKS_PER_SM;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException("-D" + DECODE_BLOCKS_PER_SM_PROPERTY + "=" + v + ": give the decode attention"
+                + " blocks per SM that split-K aims at as a positive integer (default " + DEFAULT_DECODE_BLOCKS_PER_SM
+                + ")");
+    }
+
     /**
      * Split-K count of decode attention over {@code range} keys: the largest power of two that keeps
      * {@code blocks} (KV heads x sequences) times it near {@code targetBlocks}, at most one split per

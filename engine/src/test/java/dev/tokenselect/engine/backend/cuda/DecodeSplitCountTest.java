@@ -1,6 +1,8 @@
 package dev.tokenselect.engine.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -33,5 +35,29 @@ class DecodeSplitCountTest {
         // partial buffers for 40 splits: the power of two below
         assertEquals(32, CudaKernels.decodeSplitCount(131_072, 64, 4, 264, 40));
         assertEquals(1, CudaKernels.decodeSplitCount(131_072, 64, 4, 264, 0));
+    }
+
+    @Test
+    void theBlocksPerSmSettingTakesPositiveIntegersOnly() {
+        String property = CudaKernels.DECODE_BLOCKS_PER_SM_PROPERTY;
+        String before = System.clearProperty(property);
+        try {
+            assertEquals(CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM, CudaKernels.decodeBlocksPerSmFromProperty());
+            System.setProperty(property, " 4 ");
+            assertEquals(4, CudaKernels.decodeBlocksPerSmFromProperty());
+            for (String bad : new String[] {"0", "-2", "two"}) {
+                System.setProperty(property, bad);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        CudaKernels::decodeBlocksPerSmFromProperty);
+                assertTrue(e.getMessage().contains(property)
+                        && e.getMessage().contains(bad) && e.getMessage().contains("positive integer"), e.getMessage());
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+        }
     }
 }
