@@ -202,8 +202,7 @@ public final class CudaBackend implements Backend {
      * same hits, misses and logits as the host path in the self-test; the system property
      * {@code tokenselect.cuda.graphSelection=false} keeps the host path.
      */
-    static final boolean GRAPH_SELECTION_DEFAULT =
-            !"false".equalsIgnoreCase(System.getProperty("tokenselect.cuda.graphSelection"));
+    static final boolean GRAPH_SELECTION_DEFAULT = CudaSwitch.flag("graphSelection", true);
     private volatile boolean graphSelection = GRAPH_SELECTION_DEFAULT;
     private final boolean graphShapes;
     private volatile boolean graphsEnabled;
@@ -231,7 +230,7 @@ public final class CudaBackend implements Backend {
         this.dev = CudaDevice.open(options.device());
         try {
             this.k = new CudaKernels(dev);
-            if (Boolean.getBoolean("tokenselect.cuda.programmaticLaunch")) {
+            if (CudaSwitch.flag("programmaticLaunch", false)) {
                 dev.setProgrammaticLaunch(true);
             }
             ModelWeights w = model.weights();
@@ -614,7 +613,7 @@ public final class CudaBackend implements Backend {
         CANDIDATES
     }
 
-    private volatile boolean deviceCandidates = Boolean.getBoolean("tokenselect.cuda.deviceCandidates");
+    private volatile boolean deviceCandidates = CudaSwitch.flag("deviceCandidates", false);
 
     boolean deviceCandidates() {
         return deviceCandidates;
@@ -708,7 +707,7 @@ public final class CudaBackend implements Backend {
      * launch of its own ({@code -Dtokenselect.cuda.fusedGlu=false} keeps the separate launch); the
      * captured graphs hold one or the other, so a change recaptures them.
      */
-    private volatile boolean fusedGlu = !"false".equalsIgnoreCase(System.getProperty("tokenselect.cuda.fusedGlu"));
+    private volatile boolean fusedGlu = CudaSwitch.flag("fusedGlu", true);
 
     boolean fusedGlu() {
         return fusedGlu;

@@ -99,7 +99,7 @@ public final class CudaKernels {
      * only. Off by default: our prefill keeps about 16 mantissa bits of the activations
      * ({@code -Dtokenselect.cuda.bf16Activations=true} turns it on).
      */
-    private volatile boolean bf16Activations = Boolean.getBoolean("tokenselect.cuda.bf16Activations");
+    private volatile boolean bf16Activations = CudaSwitch.flag("bf16Activations", false);
 
     void setBf16Activations(boolean on) {
         bf16Activations = on;
@@ -208,8 +208,7 @@ public final class CudaKernels {
      * 16K one, H200); {@code -Dtokenselect.cuda.stagedKeys=false} turns it off. Used where a chunk has
      * at least 4 row tiles per KV head and no sliding window, and where the device gives the scratch.
      */
-    private volatile boolean stagedKeys =
-            !"false".equalsIgnoreCase(System.getProperty("tokenselect.cuda.stagedKeys"));
+    private volatile boolean stagedKeys = CudaSwitch.flag("stagedKeys", true);
     private GrowingBuffer stagedKeyScratch;
 
     /** Whether a tensor-core prefill chunk of n queries stages its keys. */
@@ -652,8 +651,7 @@ public final class CudaKernels {
      * faster at every depth; {@code -Dtokenselect.cuda.tensorCoreDecode=false} keeps the fp32 kernel.
      * Graphs captured before a change must be recaptured (see {@code CudaBackend.setTensorCoreDecode}).
      */
-    static final boolean TENSOR_CORE_DECODE_DEFAULT =
-            !"false".equalsIgnoreCase(System.getProperty("tokenselect.cuda.tensorCoreDecode"));
+    static final boolean TENSOR_CORE_DECODE_DEFAULT = CudaSwitch.flag("tensorCoreDecode", true);
 
     private volatile boolean tensorCoreDecode = TENSOR_CORE_DECODE_DEFAULT;
 
