@@ -9,7 +9,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import dev.tokenselect.engine.backend.Backend;
-import dev.tokenselect.engine.backend.Candidates;
 import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.select.AttentionSpec;
 import dev.tokenselect.engine.tokenizer.Tokenizer;
@@ -160,24 +159,12 @@ public final class BatchScheduler implements AutoCloseable {
             tokens[i] = running.get(i).run().lastToken();
         }
         largestBatch = Math.max(largestBatch, running.size());
-        // a batch of greedy runs takes the backend's argmax of each row; greedy and top-k runs its k best
-        // candidates (k the largest top-k); otherwise the logits rows
-        boolean argmaxOnly = running.stream().allMatch(r -> r.run().argmaxSuffices());
-        int vocab = backend.config().vocabSize();
-        int k = 0;
-        for (Running r : running) {
-            int need = r.run().candidatesNeeded(vocab);
-            k = need == 0 || k < 0 ? -1 : Math.max(k, need);
-        }
-        int[] next = argmaxOnly ? backend.decodeArgmax(sequences, tokens) : null;
-        Candidates[] best = !argmaxOnly && k > 0 ? backend.decodeCandidates(sequences, tokens, k) : null;
-        float[][] logits = next == null && best == null ? backend.decode(sequences, tokens) : null;
+        DecodeStep step = DecodeStep.run(backend, sequences, tokens, running.stream().map(Running::run).toList());
         List<Running> still = new ArrayList<>(running.size());
         for (int i = 0; i < running.size(); i++) {
             Running r = running.get(i);
             try {
-                boolean ended = next != null ? r.run().acceptToken(next[i])
-                        : best != null ? r.run().accept(best[i]) : r.run().accept(logits[i]);
+                boolean ended = step.accept(i, r.run());
                 if (ended) {
                     finish(r, r.run().result(backend, r.sequence()), null);
                 } else {

@@ -59,13 +59,8 @@ public final class Generator {
         float[] logits = prefill(seq, prompt);
         run.prefilled(System.nanoTime() - start);
         boolean done = run.finished() || run.accept(logits);
-        int vocab = backend.config().vocabSize();
         while (!done) { // greedy steps take the backend's argmax, top-k sampling its k best: not the whole row
-            int[] token = {run.lastToken()};
-            int k = run.candidatesNeeded(vocab);
-            done = run.argmaxSuffices() ? run.acceptToken(backend.decodeArgmax(List.of(seq), token)[0])
-                    : k > 0 ? run.accept(backend.decodeCandidates(List.of(seq), token, k)[0])
-                    : run.accept(backend.forward(seq, token, true));
+            done = DecodeStep.run(backend, List.of(seq), new int[] {run.lastToken()}, List.of(run)).accept(0, run);
         }
         return run.result(backend, seq);
     }

@@ -21,7 +21,7 @@ public final class Sampler {
 
     private final SamplingParams params;
     private final RandomGenerator random;
-    /** Softmax weights by id; only the entries of the current candidates are meaningful. */
+    /** Softmax weights by id over the whole vocabulary (sampling without top-k), kept between tokens. */
     private double[] weight = new double[0];
 
     public Sampler(SamplingParams params) {
@@ -40,8 +40,12 @@ public final class Sampler {
      * change them first, so a backend may return the argmax alone ({@code Backend.decodeArgmax}).
      */
     public boolean argmaxSuffices() {
-        return params.isGreedy() && params.repetitionPenalty() == 1 && params.frequencyPenalty() == 0
-                && params.presencePenalty() == 0;
+        return params.isGreedy() && !penalised();
+    }
+
+    /** Whether a penalty changes the logits before the choice (then it needs the whole row). */
+    private boolean penalised() {
+        return params.repetitionPenalty() != 1 || params.frequencyPenalty() != 0 || params.presencePenalty() != 0;
     }
 
     /**
@@ -95,9 +99,7 @@ public final class Sampler {
      */
     public int candidatesSuffice(int vocab) {
         int k = params.topK();
-        boolean penalties = params.repetitionPenalty() != 1 || params.frequencyPenalty() != 0
-                || params.presencePenalty() != 0;
-        return !params.isGreedy() && !penalties && k > 0 && k < vocab && k <= MAX_CANDIDATES ? k : 0;
+        return !params.isGreedy() && !penalised() && k > 0 && k < vocab && k <= MAX_CANDIDATES ? k : 0;
     }
 
     /**
@@ -111,13 +113,7 @@ public final class Sampler {
             throw new IllegalArgumentException("candidates need a sampler bounded by top-k (" + k + ") and at least"
                     + " that many candidates, got " + count);
         }
-        Integer[] order = new Integer[count];
-        for (int i = 0; i < count; i++) {
-            order[i] = i;
-        }
-        // the ranking of SortedCandidates: higher logit first, the lower id on a tie
-        Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a])
-                : Integer.compare(ids[a], ids[b]));
+        Integer[] order = rank(ids, logits, count);
         int[] rankIds = new int[k];
         float[] rankLogits = new float[k];
         for (int i = 0; i < k; i++) {
@@ -125,6 +121,17 @@ public final class Sampler {
             rankLogits[i] = logits[order[i]];
         }
         return drawRanked(rankIds, rankLogits, k);
+    }
+
+    /** Indices of the candidates in the rank order of SortedCandidates: higher logit first, the lower id on a tie. */
+    private static Integer[] rank(int[] ids, float[] logits, int count) {
+        Integer[] order = new Integer[count];
+        for (int i = 0; i < count; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a])
+                : Integer.compare(ids[a], ids[b]));
+        return order;
     }
 
     /** Draws from n candidates in rank order: their softmax at the temperature, summed in rank order. */
@@ -237,13 +244,7 @@ public final class Sampler {
         int[] ids = candidates.ids();
         float[] values = candidates.logits();
         if (params.isGreedy()) {
-            int best = 0;
-            for (int i = 1; i < ids.length; i++) {
-                if (values[i] > values[best] || (values[i] == values[best] && ids[i] < ids[best])) {
-                    best = i;
-                }
-            }
-            return ids[best];
+            return ids[rank(ids, values, ids.length)[0]];
         }
         return sampleCandidates(ids, values, ids.length);
     }

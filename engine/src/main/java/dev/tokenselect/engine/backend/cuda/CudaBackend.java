@@ -191,8 +191,10 @@ public final class CudaBackend implements Backend {
     private final int tableStride;
     private final int[][] uploadedRows;
     private final Map<Long, CUgraphExec> decodeGraphs = new HashMap<>();
-    /** TokenSelect decode steps replayed from graphs, one per candidate capacity (dropped when the parameters change). */
-    /** TokenSelect step graphs by (scratch capacity, candidates ranked in the graph). */
+    /**
+     * TokenSelect decode steps replayed from graphs, one per (candidate capacity, sampling candidates
+     * ranked in the graph); dropped when the parameters change.
+     */
     private final Map<Long, CUgraphExec> selectedGraphs = new HashMap<>();
     private final SelectedDecode selected;
     /**
@@ -475,11 +477,10 @@ public final class CudaBackend implements Backend {
         checkOpen();
         CudaSequence seq = own(sequence);
         PagedSequence.checkTokens(tokens, config.vocabSize());
-        if (decoding && tokens.length == 1 && replayable(seq)) {
-            return decodeReplayed(List.of(seq), tokens, StepOutput.LOGITS, null)[0];
-        }
-        if (decoding && tokens.length == 1 && selectedReplayable(seq)) {
-            return decodeSelectedReplayed(seq, tokens[0], true);
+        if (decoding && tokens.length == 1 && (replayable(seq) || selectedReplayable(seq))) {
+            float[][] row = new float[1][];
+            decodeStep(List.of(seq), tokens, row, null, 0);
+            return row[0];
         }
         lock.lock();
         try {
@@ -517,18 +518,9 @@ public final class CudaBackend implements Backend {
     @Override
     public float[][] decode(List<? extends Sequence> sequences, int[] tokens) {
         checkOpen();
-        int n = sequences.size();
         List<CudaSequence> seqs = PagedSequence.decodeBatch(sequences, tokens, config.vocabSize(), this::own);
-        if (!seqs.stream().allMatch(this::replayable)) {
-            return Backend.super.decode(sequences, tokens);
-        }
-        float[][] out = new float[n][];
-        for (int from = 0; from < n; from += options.maxBatch()) {
-            int to = Math.min(n, from + options.maxBatch());
-            float[][] part = decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to),
-                    StepOutput.LOGITS, null);
-            System.arraycopy(part, 0, out, from, part.length);
-        }
+        float[][] out = new float[seqs.size()][];
+        decodeStep(seqs, tokens, out, null, 0);
         return out;
     }
 
@@ -540,29 +532,9 @@ public final class CudaBackend implements Backend {
     @Override
     public int[] decodeArgmax(List<? extends Sequence> sequences, int[] tokens) {
         checkOpen();
-        int n = sequences.size();
         List<CudaSequence> seqs = PagedSequence.decodeBatch(sequences, tokens, config.vocabSize(), this::own);
-        if (seqs.stream().allMatch(this::replayable)) {
-            for (int from = 0; from < n; from += options.maxBatch()) {
-                int to = Math.min(n, from + options.maxBatch());
-                decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), StepOutput.ARGMAX,
-                        null);
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                CudaSequence seq = seqs.get(i);
-                if (selectedReplayable(seq)) {
-                    decodeSelectedReplayed(seq, tokens[i], false);
-                } else {
-                    forward(seq, new int[] {tokens[i]}, true); // sets lastArgmax from the device's argmax
-                }
-            }
-        }
-        int[] next = new int[n];
-        for (int i = 0; i < n; i++) {
-            next[i] = seqs.get(i).lastArgmax;
-        }
-        return next;
+        decodeStep(seqs, tokens, null, null, 0);
+        return seqs.stream().mapToInt(seq -> seq.lastArgmax).toArray();
     }
 
     /**
@@ -575,42 +547,47 @@ public final class CudaBackend implements Backend {
     @Override
     public Candidates[] decodeCandidates(List<? extends Sequence> sequences, int[] tokens, int k) {
         checkOpen();
-        int n = sequences.size();
         if (!deviceCandidates || k > candidatesPerRow) {
             return Backend.super.decodeCandidates(sequences, tokens, k);
         }
         List<CudaSequence> seqs = PagedSequence.decodeBatch(sequences, tokens, config.vocabSize(), this::own);
-        Candidates[] out = new Candidates[n];
-        if (!seqs.stream().allMatch(this::replayable)) { // TokenSelect steps from their own graphs, one by one
-            for (int i = 0; i < n; i++) {
-                CudaSequence seq = seqs.get(i);
-                if (selectedReplayable(seq)) {
-                    Candidates[] one = new Candidates[1];
-                    decodeSelectedReplayed(seq, tokens[i], StepOutput.CANDIDATES, one);
-                    out[i] = one[0];
-                } else {
-                    out[i] = Candidates.best(forward(seq, new int[] {tokens[i]}, true), k);
-                }
-            }
-            return out;
-        }
-        for (int from = 0; from < n; from += options.maxBatch()) {
-            int to = Math.min(n, from + options.maxBatch());
-            Candidates[] part = new Candidates[to - from];
-            decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), StepOutput.CANDIDATES, part);
-            System.arraycopy(part, 0, out, from, part.length);
-        }
+        Candidates[] out = new Candidates[seqs.size()];
+        decodeStep(seqs, tokens, null, out, k);
         return out;
     }
 
-    /** What a replayed decode step hands the host besides each row's argmax. */
-    private enum StepOutput {
-        /** the logits rows */
-        LOGITS,
-        /** nothing more */
-        ARGMAX,
-        /** each row's best {@code candidatesPerRow} ids and logits, ranked on the device */
-        CANDIDATES
+    /**
+     * One decode step of every sequence; besides each one's argmax ({@code lastArgmax}), its logits
+     * row goes to {@code logits[i]} and its best candidates (at least k) to {@code candidates[i]} where
+     * those arrays are given. Full-attention batches replay one graph per group of maxBatch; otherwise
+     * each sequence steps alone: from its graph where it has one, else as a forward pass.
+     */
+    private void decodeStep(List<CudaSequence> seqs, int[] tokens, float[][] logits, Candidates[] candidates, int k) {
+        int n = seqs.size();
+        if (seqs.stream().allMatch(this::replayable)) {
+            for (int from = 0; from < n; from += options.maxBatch()) {
+                int to = Math.min(n, from + options.maxBatch());
+                decodeReplayed(seqs.subList(from, to), Arrays.copyOfRange(tokens, from, to), logits, candidates, from);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            CudaSequence seq = seqs.get(i);
+            int[] token = {tokens[i]};
+            if (replayable(seq)) {
+                decodeReplayed(List.of(seq), token, logits, candidates, i);
+            } else if (selectedReplayable(seq)) {
+                decodeSelectedReplayed(seq, tokens[i], logits, candidates, i);
+            } else {
+                float[] row = forward(seq, token, true); // sets lastArgmax from the device's argmax
+                if (logits != null) {
+                    logits[i] = row;
+                }
+                if (candidates != null) {
+                    candidates[i] = Candidates.best(row, k);
+                }
+            }
+        }
     }
 
     private volatile boolean deviceCandidates = CudaSwitch.flag("deviceCandidates", false);
@@ -629,16 +606,14 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Decode step of up to maxBatch full-attention sequences through the captured graph; the logits
-     * rows are copied to the host only {@code withLogits} (null otherwise: the argmax is in each
-     * sequence's {@code lastArgmax}).
+     * Decode step of up to maxBatch full-attention sequences through the captured graph. Row i's logits
+     * go to {@code logits[at + i]} and its ranked candidates to {@code candidates[at + i]} only where
+     * those arrays are given (the graph then ranks them); the argmax always to its {@code lastArgmax}.
      */
-    private float[][] decodeReplayed(List<CudaSequence> seqs, int[] tokens, StepOutput output,
-                                     Candidates[] candidatesOut) {
-        boolean withLogits = output == StepOutput.LOGITS;
-        boolean candidates = output == StepOutput.CANDIDATES;
+    private void decodeReplayed(List<CudaSequence> seqs, int[] tokens, float[][] logits, Candidates[] candidates,
+                                int at) {
+        boolean ranked = candidates != null;
         int b = seqs.size();
-        int vocab = config.vocabSize();
         lock.lock();
         try {
             checkOpen();
@@ -660,29 +635,22 @@ public final class CudaBackend implements Backend {
                 }
                 dev.copyToDevice(stepBuf, step, step.length);
                 int nsplit = decodeSplits(b, maxLen);
-                long key = graphKey(b, nsplit, candidates);
+                long key = graphKey(b, nsplit, ranked);
                 CUgraphExec graph = decodeGraphs.get(key);
                 if (graph == null) {
-                    graph = dev.capture(() -> recordDecodeStep(b, nsplit, candidates));
+                    graph = dev.capture(() -> recordDecodeStep(b, nsplit, ranked));
                     decodeGraphs.put(key, graph);
                 }
                 dev.replay(graph);
                 int[] am = new int[2 * b];
                 dev.copyToHost(am, argmaxBuf, am.length);
-                if (candidates) {
-                    copyCandidates(b, candidatesOut);
-                }
-                float[][] out = withLogits ? new float[b][vocab] : null;
+                copyOut(b, logits, candidates, at);
                 for (int i = 0; i < b; i++) {
                     CudaSequence seq = seqs.get(i);
-                    if (withLogits) {
-                        dev.copyToHost(out[i], off(logitsBuf, (long) i * vocab), vocab); // straight into each row
-                    }
                     seq.lastArgmax = am[2 * i];
                     seq.policy().select(0, null, 1, pos[i] + 1, true, null, rope); // keeps the policy's step stats
                     seq.blockTable().setLength(pos[i] + 1);
                 }
-                return out;
             } catch (RuntimeException | Error e) {
                 for (int i = 0; i < Math.min(reserved + 1, b); i++) {
                     seqs.get(i).blockTable().truncate(pos[i]);
@@ -698,10 +666,6 @@ public final class CudaBackend implements Backend {
         return ((long) batch << 32) | ((long) nsplit << 1) | (candidates ? 1 : 0);
     }
 
-    /**
-     * Key-range splits of the decode attention: enough blocks for about four per SM, never more
-     * than 32-key tiles, rounded down to a power of two so only a few graphs are ever captured.
-     */
     /**
      * Whether one-sequence decode steps compute SwiGLU in the gate|up GEMV's epilogue instead of a
      * launch of its own ({@code -Dtokenselect.cuda.fusedGlu=false} keeps the separate launch); the
@@ -740,6 +704,10 @@ public final class CudaBackend implements Backend {
         decodeBlocksPerSm = blocks;
     }
 
+    /**
+     * Key-range splits of the decode attention: enough blocks for {@code decodeBlocksPerSm} per SM,
+     * never finer than one key tile, rounded down to a power of two so only a few graphs are captured.
+     */
     private int decodeSplits(int batch, int maxLen) {
         int window = config.slidingWindow();
         int range = window > 0 ? Math.min(maxLen, window) : maxLen;
@@ -785,16 +753,26 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** Copies the ranked candidates of the first {@code rows} rows to the host. */
-    private void copyCandidates(int rows, Candidates[] out) {
-        int m = candidatesPerRow;
-        int[] ids = new int[rows * m];
-        float[] values = new float[rows * m];
-        dev.copyToHost(ids, candIds, ids.length);
-        dev.copyToHost(values, candLogits, values.length);
-        for (int i = 0; i < rows; i++) {
-            out[i] = new Candidates(Arrays.copyOfRange(ids, i * m, (i + 1) * m),
-                    Arrays.copyOfRange(values, i * m, (i + 1) * m));
+    /**
+     * Copies what a replayed step hands the host for its first {@code rows} rows: each logits row into
+     * {@code logits[at + i]} and each row's ranked candidates into {@code candidates[at + i]}, where given.
+     */
+    private void copyOut(int rows, float[][] logits, Candidates[] candidates, int at) {
+        int vocab = config.vocabSize();
+        for (int i = 0; logits != null && i < rows; i++) {
+            logits[at + i] = new float[vocab];
+            dev.copyToHost(logits[at + i], off(logitsBuf, (long) i * vocab), vocab); // straight into each row
+        }
+        if (candidates != null) {
+            int m = candidatesPerRow;
+            int[] ids = new int[rows * m];
+            float[] values = new float[rows * m];
+            dev.copyToHost(ids, candIds, ids.length);
+            dev.copyToHost(values, candLogits, values.length);
+            for (int i = 0; i < rows; i++) {
+                candidates[at + i] = new Candidates(Arrays.copyOfRange(ids, i * m, (i + 1) * m),
+                        Arrays.copyOfRange(values, i * m, (i + 1) * m));
+            }
         }
     }
 
@@ -1213,17 +1191,6 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** Precision of the tensor-core decode kernel's scores; the captured graphs are recaptured. */
-    void setDecodePrecision(DecodeAttentionPrecision p) {
-        lock.lock();
-        try {
-            k.setDecodePrecision(p);
-            dropGraphs();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     DecodeAttentionPrecision decodePrecision() {
         return k.decodePrecision();
     }
@@ -1284,17 +1251,13 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * One TokenSelect decode step of one sequence through its captured graph; the logits are copied to
-     * the host only {@code withLogits} (null otherwise: the argmax is in {@code lastArgmax}).
+     * One TokenSelect decode step of one sequence through its captured graph; its logits go to
+     * {@code logits[at]} and its ranked candidates to {@code candidates[at]} where those are given, the
+     * argmax to {@code lastArgmax}.
      */
-    private float[] decodeSelectedReplayed(CudaSequence seq, int token, boolean withLogits) {
-        return decodeSelectedReplayed(seq, token, withLogits ? StepOutput.LOGITS : StepOutput.ARGMAX, null);
-    }
-
-    /** As above; {@link StepOutput#CANDIDATES} puts the row's best ids and logits in {@code candidatesOut[0]}. */
-    private float[] decodeSelectedReplayed(CudaSequence seq, int token, StepOutput output, Candidates[] candidatesOut) {
-        boolean withLogits = output == StepOutput.LOGITS;
-        boolean candidates = output == StepOutput.CANDIDATES;
+    private void decodeSelectedReplayed(CudaSequence seq, int token, float[][] logits, Candidates[] candidates,
+                                        int at) {
+        boolean ranked = candidates != null;
         TokenSelectPolicy policy = (TokenSelectPolicy) seq.policy();
         SelectionParams p = policy.params();
         lock.lock();
@@ -1315,7 +1278,7 @@ public final class CudaBackend implements Backend {
                 if (selected.ensureScratch(capacity)) {
                     dropSelectedGraphs();
                 }
-                long key = ((long) capacity << 1) | (candidates ? 1 : 0);
+                long key = ((long) capacity << 1) | (ranked ? 1 : 0);
                 CUgraphExec graph = selectedGraphs.get(key);
                 if (graph == null) {
                     graph = dev.capture(() -> {
@@ -1323,7 +1286,7 @@ public final class CudaBackend implements Backend {
                                 tablesBuf, stepBuf, invFreq, qbarBuf, att, partial, partialFloats))) {
                             op.launch().run();
                         }
-                        if (candidates) {
+                        if (ranked) {
                             recordCandidates(1);
                         }
                     });
@@ -1332,18 +1295,11 @@ public final class CudaBackend implements Backend {
                 dev.replay(graph);
                 int[] am = new int[2];
                 dev.copyToHost(am, argmaxBuf, 2);
-                if (candidates) {
-                    copyCandidates(1, candidatesOut);
-                }
-                float[] logits = withLogits ? new float[config.vocabSize()] : null;
-                if (withLogits) {
-                    dev.copyToHost(logits, logitsBuf, logits.length);
-                }
+                copyOut(1, logits, candidates, at);
                 seq.lastArgmax = am[0];
                 int[] counts = selected.takeCounts();
                 policy.recordDeviceStep(pos + 1, counts[0], counts[1], counts[2]);
                 table.setLength(pos + 1);
-                return logits;
             } catch (RuntimeException | Error e) {
                 table.truncate(pos);
                 throw e;

@@ -5,6 +5,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
+import java.util.function.IntUnaryOperator;
+import java.util.function.Supplier;
 
 import dev.tokenselect.engine.backend.Candidates;
 import dev.tokenselect.engine.generate.Sampler;
@@ -13,6 +17,7 @@ import dev.tokenselect.engine.model.ModelConfig;
 import dev.tokenselect.engine.select.AttentionSpec;
 import dev.tokenselect.engine.select.HeadSoftVote;
 import dev.tokenselect.engine.select.SelectionParams;
+import dev.tokenselect.engine.select.TokenSelectPolicy;
 import dev.tokenselect.engine.select.TopK;
 import jcuda.driver.CUdeviceptr;
 
@@ -364,139 +369,127 @@ final class CudaDecodeCheck {
      * selections.
      */
     void argmaxOnlySteps(CudaBackend backend, String name, int context) {
-        int vocab = backend.config().vocabSize();
+        int[] prompt = randomTokens(context, backend.config().vocabSize());
         int steps = 16;
-        int[] prompt = randomTokens(context, vocab);
-        int differ = 0;
-        List<CudaSequence> withLogits = new ArrayList<>();
-        List<CudaSequence> argmaxOnly = new ArrayList<>();
-        try {
-            int[] tok = new int[3];
-            for (int i = 0; i < 3; i++) { // different lengths, one batch
-                int[] p = Arrays.copyOf(prompt, context - 7 * i);
-                withLogits.add(backend.newSequence());
-                argmaxOnly.add(backend.newSequence());
-                tok[i] = CudaSelfTest.argmax(backend.forward(withLogits.get(i), p));
-                backend.forward(argmaxOnly.get(i), p);
-            }
-            for (int step = 0; step < steps; step++) {
-                float[][] logits = backend.decode(withLogits, tok);
-                int[] next = backend.decodeArgmax(argmaxOnly, tok);
-                for (int i = 0; i < 3; i++) {
-                    tok[i] = CudaSelfTest.argmax(logits[i]);
-                    differ += next[i] != tok[i] ? 1 : 0;
+        for (boolean tokenSelect : new boolean[] {false, true}) {
+            try (Twins t = twins(backend, prompt, tokenSelect)) {
+                int[] tok = t.firstTokens();
+                int differ = 0;
+                for (int step = 0; step < steps; step++) {
+                    float[][] logits = backend.decode(t.reference(), tok);
+                    int[] next = backend.decodeArgmax(t.tried(), tok);
+                    for (int i = 0; i < tok.length; i++) {
+                        tok[i] = CudaSelfTest.argmax(logits[i]);
+                        differ += next[i] != tok[i] ? 1 : 0;
+                    }
                 }
+                report.check(String.format(Locale.ROOT, "%s %s greedy steps without the logits at ~%d (%d steps, %d of"
+                        + " %d tokens differ%s)", name, t.what(), context, steps, differ, steps * tok.length,
+                        t.selections()), differ == 0 && t.sameSelections() ? 0 : Double.NaN, 0);
             }
-        } finally {
-            withLogits.forEach(CudaSequence::close);
-            argmaxOnly.forEach(CudaSequence::close);
-        }
-        report.check(String.format(Locale.ROOT, "%s greedy steps without the logits, batch of 3 at ~%d (%d steps,"
-                + " %d of %d tokens differ)", name, context, steps, differ, 3 * steps),
-                differ == 0 ? 0 : Double.NaN, 0);
-
-        SelectionParams params = new SelectionParams(256, 16, 64, 0.9, 64);
-        try (CudaSequence a = backend.newSequence(AttentionSpec.tokenSelect(params));
-             CudaSequence b = backend.newSequence(AttentionSpec.tokenSelect(params))) {
-            int tok = CudaSelfTest.argmax(backend.forward(a, prompt));
-            backend.forward(b, prompt);
-            int tsDiffer = 0;
-            for (int step = 0; step < steps; step++) {
-                int next = backend.decodeArgmax(List.of(b), new int[] {tok})[0];
-                tok = CudaSelfTest.argmax(backend.forward(a, new int[] {tok}, true));
-                tsDiffer += next != tok ? 1 : 0;
-            }
-            var as = a.selectionStats();
-            var bs = b.selectionStats();
-            boolean sameCounts = as.cacheHits() == bs.cacheHits() && as.cacheMisses() == bs.cacheMisses()
-                    && as.selections() == bs.selections() && as.selections() > 0;
-            report.check(String.format(Locale.ROOT, "%s TokenSelect greedy steps without the logits at %d (%d steps, %d"
-                    + " differ; selections %d / %d)", name, context, steps, tsDiffer, as.selections(), bs.selections()),
-                    tsDiffer == 0 && sameCounts ? 0 : Double.NaN, 0);
         }
     }
 
     /**
      * Top-k sampling steps whose candidates the device ranks ({@code decodeCandidates} with device
      * candidates on) against the same steps with the logits rows copied and ranked on the host, on a
-     * batch of 3 full-attention sequences: the same candidates (ids and logit bits) and, with samplers
-     * of the same seed, the same tokens, teacher-forced from the copied rows.
+     * batch of full-attention sequences and a TokenSelect sequence: the same candidates (ids and logit
+     * bits) and, with samplers of the same seed, the same tokens, teacher-forced from the copied rows.
      */
     void deviceCandidateSteps(CudaBackend backend, String name, int context) {
         if (!backend.graphShapes()) {
             report.pass(name + " top-k candidates from the device", "skipped: shapes outside the decode kernels");
             return;
         }
-        int vocab = backend.config().vocabSize();
+        int[] prompt = randomTokens(context, backend.config().vocabSize());
         int steps = 12;
-        int[] prompt = randomTokens(context, vocab);
         SamplingParams params = SamplingParams.builder().temperature(0.9).topK(40).seed(3L).build();
-        List<CudaSequence> rows = new ArrayList<>();
-        List<CudaSequence> device = new ArrayList<>();
         boolean before = backend.deviceCandidates();
-        int differ = 0;
-        int tokensDiffer = 0;
-        try {
-            Sampler[] hostSampler = new Sampler[3];
-            Sampler[] deviceSampler = new Sampler[3];
-            int[] tok = new int[3];
-            for (int i = 0; i < 3; i++) {
-                int[] p = Arrays.copyOf(prompt, context - 5 * i);
-                rows.add(backend.newSequence());
-                device.add(backend.newSequence());
-                tok[i] = CudaSelfTest.argmax(backend.forward(rows.get(i), p));
-                backend.forward(device.get(i), p);
-                hostSampler[i] = new Sampler(params);
-                deviceSampler[i] = new Sampler(params);
+        for (boolean tokenSelect : new boolean[] {false, true}) {
+            try (Twins t = twins(backend, prompt, tokenSelect)) {
+                int[] tok = t.firstTokens();
+                Sampler[] hostSampler = new Sampler[tok.length];
+                Sampler[] deviceSampler = new Sampler[tok.length];
+                for (int i = 0; i < tok.length; i++) {
+                    hostSampler[i] = new Sampler(params);
+                    deviceSampler[i] = new Sampler(params);
+                }
+                int differ = 0;
+                int tokensDiffer = 0;
+                for (int step = 0; step < steps; step++) {
+                    float[][] logits = backend.decode(t.reference(), tok);
+                    Candidates[] got = with(backend::setDeviceCandidates, true, before,
+                            () -> backend.decodeCandidates(t.tried(), tok, 40));
+                    for (int i = 0; i < tok.length; i++) {
+                        differ += sameCandidates(Candidates.best(logits[i], got[i].size()), got[i]) ? 0 : 1;
+                        int a = hostSampler[i].sample(Candidates.best(logits[i], 40));
+                        tokensDiffer += a != deviceSampler[i].sample(got[i]) ? 1 : 0;
+                        tok[i] = a;
+                    }
+                }
+                report.check(String.format(Locale.ROOT, "%s %s top-k candidates from the device at ~%d (%d steps: %d"
+                        + " candidate lists and %d sampled tokens differ%s)", name, t.what(), context, steps, differ,
+                        tokensDiffer, t.selections()), differ == 0 && tokensDiffer == 0 && t.sameSelections() ? 0
+                        : Double.NaN, 0);
             }
-            for (int step = 0; step < steps; step++) {
-                float[][] logits = backend.decode(rows, tok);
-                backend.setDeviceCandidates(true);
-                Candidates[] got = backend.decodeCandidates(device, tok, 40);
-                backend.setDeviceCandidates(before);
-                for (int i = 0; i < 3; i++) {
-                    Candidates want = Candidates.best(logits[i], got[i].size());
-                    differ += sameCandidates(want, got[i]) ? 0 : 1;
-                    int a = hostSampler[i].sample(Candidates.best(logits[i], 40));
-                    int b = deviceSampler[i].sample(got[i]);
-                    tokensDiffer += a != b ? 1 : 0;
-                    tok[i] = a;
+        }
+    }
+
+    /**
+     * Sequences stepped two ways on the same prompts: {@code reference} the way the check trusts,
+     * {@code tried} the way it checks; {@code firstTokens} the reference's greedy first tokens.
+     */
+    private record Twins(String what, List<CudaSequence> reference, List<CudaSequence> tried, int[] firstTokens)
+            implements AutoCloseable {
+
+        /** Whether TokenSelect counted the same hits, misses and selections both ways (and selected at all). */
+        boolean sameSelections() {
+            for (int i = 0; i < reference.size(); i++) {
+                var a = reference.get(i).selectionStats();
+                var b = tried.get(i).selectionStats();
+                boolean selects = reference.get(i).policy() instanceof TokenSelectPolicy;
+                if (a.cacheHits() != b.cacheHits() || a.cacheMisses() != b.cacheMisses()
+                        || a.selections() != b.selections() || selects && a.selections() == 0) {
+                    return false;
                 }
             }
-        } finally {
-            backend.setDeviceCandidates(before);
-            rows.forEach(CudaSequence::close);
-            device.forEach(CudaSequence::close);
+            return true;
         }
-        report.check(String.format(Locale.ROOT, "%s top-k candidates from the device, batch of 3 at ~%d (%d steps:"
-                + " %d candidate lists and %d sampled tokens differ)", name, context, steps, differ, tokensDiffer),
-                differ == 0 && tokensDiffer == 0 ? 0 : Double.NaN, 0);
 
-        // a TokenSelect sequence, its steps from its own graph
-        SelectionParams ts = new SelectionParams(256, 16, 64, 0.9, 64);
-        try (CudaSequence a = backend.newSequence(AttentionSpec.tokenSelect(ts));
-             CudaSequence b = backend.newSequence(AttentionSpec.tokenSelect(ts))) {
-            int tok = CudaSelfTest.argmax(backend.forward(a, prompt));
-            backend.forward(b, prompt);
-            Sampler sa = new Sampler(params);
-            Sampler sb = new Sampler(params);
-            int tsDiffer = 0;
-            for (int step = 0; step < steps; step++) {
-                backend.setDeviceCandidates(true);
-                Candidates got = backend.decodeCandidates(List.of(b), new int[] {tok}, 40)[0];
-                backend.setDeviceCandidates(before);
-                float[] logits = backend.forward(a, new int[] {tok}, true);
-                tsDiffer += sameCandidates(Candidates.best(logits, got.size()), got) ? 0 : 1;
-                int x = sa.sample(Candidates.best(logits, 40));
-                tsDiffer += x != sb.sample(got) ? 1 : 0;
-                tok = x;
+        String selections() {
+            return what.startsWith("TokenSelect") ? "; selections " + reference.get(0).selectionStats().selections()
+                    + " / " + tried.get(0).selectionStats().selections() : "";
+        }
+
+        @Override
+        public void close() {
+            reference.forEach(CudaSequence::close);
+            tried.forEach(CudaSequence::close);
+        }
+    }
+
+    /**
+     * Twin sequences, prefilled: three full-attention pairs of different lengths (one batch), or one
+     * TokenSelect pair (budget 336, so it selects from the first step).
+     */
+    private Twins twins(CudaBackend backend, int[] prompt, boolean tokenSelect) {
+        AttentionSpec spec = tokenSelect ? AttentionSpec.tokenSelect(new SelectionParams(256, 16, 64, 0.9, 64))
+                : AttentionSpec.full();
+        int n = tokenSelect ? 1 : 3;
+        Twins t = new Twins(tokenSelect ? "TokenSelect" : "batch of " + n, new ArrayList<>(), new ArrayList<>(),
+                new int[n]);
+        try {
+            for (int i = 0; i < n; i++) {
+                int[] p = Arrays.copyOf(prompt, prompt.length - 7 * i);
+                t.reference().add(backend.newSequence(spec));
+                t.tried().add(backend.newSequence(spec));
+                t.firstTokens()[i] = CudaSelfTest.argmax(backend.forward(t.reference().get(i), p));
+                backend.forward(t.tried().get(i), p);
             }
-            boolean sameSelections = a.selectionStats().selections() == b.selectionStats().selections()
-                    && a.selectionStats().selections() > 0;
-            report.check(String.format(Locale.ROOT, "%s TokenSelect top-k candidates from the device at %d (%d steps,"
-                    + " %d differ)", name, context, steps, tsDiffer), tsDiffer == 0 && sameSelections ? 0 : Double.NaN, 0);
-        } finally {
-            backend.setDeviceCandidates(before);
+            return t;
+        } catch (RuntimeException | Error e) {
+            t.close();
+            throw e;
         }
     }
 
@@ -645,8 +638,8 @@ final class CudaDecodeCheck {
                 }
             }
         }
+        backend.useDecodePath(precision);
         backend.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
-        backend.setDecodePrecision(precision);
         if (backend.programmaticLaunchPossible()) {
             sameLogitsEitherWay(backend, name, "programmatic launch", backend::setProgrammaticLaunch,
                     backend.programmaticLaunch(), 1, 4);
@@ -707,53 +700,51 @@ final class CudaDecodeCheck {
         return gbs;
     }
 
-    /** Decode tokens/s with a switch turned the other way from {@code current}, side by side; then back. */
-    private static double timeTheOtherWay(CudaBackend backend, CudaSequence seq, int steps,
-                                          java.util.function.Consumer<Boolean> set, boolean current) {
-        set.accept(!current);
+    /** {@code measure} with a setting at {@code value}, then the setting back at {@code restore}. */
+    private static <T> double with(Consumer<T> set, T value, T restore, DoubleSupplier measure) {
+        return with(set, value, restore, (Supplier<Double>) measure::getAsDouble);
+    }
+
+    /** {@code work}'s result with a setting at {@code value}, then the setting back at {@code restore}. */
+    private static <T, R> R with(Consumer<T> set, T value, T restore, Supplier<R> work) {
+        set.accept(value);
         try {
-            return timeDecode(backend, seq, steps);
+            return work.get();
         } finally {
-            set.accept(current);
+            set.accept(restore);
         }
     }
 
-    /** Top-k 40 sampling tokens/s as the generator runs it, the candidates ranked on the device or the host. */
-    private static double timeTopKSampling(CudaBackend backend, CudaSequence seq, int steps, boolean device) {
-        backend.setDeviceCandidates(device);
+    /** Top-k 40 sampling tokens/s as the generator runs it (candidates from {@code decodeCandidates}). */
+    private static double timeTopKSampling(CudaBackend backend, CudaSequence seq, int steps) {
         Sampler sampler = new Sampler(SamplingParams.builder().temperature(0.8).topK(40).seed(1L).build());
         List<CudaSequence> one = List.of(seq);
-        int[] token = {seq.greedyToken() < 0 ? 1 : seq.greedyToken()};
-        long t0 = 0;
-        for (int i = -4; i < steps; i++) {
-            if (i == 0) {
-                t0 = System.nanoTime();
-            }
-            token[0] = sampler.sample(backend.decodeCandidates(one, token, 40)[0]);
-        }
-        return steps / ((System.nanoTime() - t0) / 1e9);
+        return timeSteps(seq, steps, token -> sampler.sample(backend.decodeCandidates(one, new int[] {token}, 40)[0]));
     }
 
     /** Greedy decode tokens/s as the generator runs it: each step returns the device's argmax only. */
     private static double timeDecode(CudaBackend backend, CudaSequence seq, int steps) {
-        return timeDecode(backend, seq, steps, false);
+        List<CudaSequence> one = List.of(seq);
+        return timeSteps(seq, steps, token -> backend.decodeArgmax(one, new int[] {token})[0]);
     }
 
-    /** As {@link #timeDecode(CudaBackend, CudaSequence, int)}; {@code withLogits} copies each step's logits out. */
-    private static double timeDecode(CudaBackend backend, CudaSequence seq, int steps, boolean withLogits) {
-        List<CudaSequence> one = List.of(seq);
-        int[] token = {seq.greedyToken() < 0 ? 1 : seq.greedyToken()};
+    /** As {@link #timeDecode}, each step's logits copied out. */
+    private static double timeDecodeWithLogits(CudaBackend backend, CudaSequence seq, int steps) {
+        return timeSteps(seq, steps, token -> {
+            backend.forward(seq, new int[] {token}, true);
+            return seq.greedyToken();
+        });
+    }
+
+    /** Tokens/s of {@code steps} decode steps (each maps a token to the next) after 4 untimed ones. */
+    private static double timeSteps(CudaSequence seq, int steps, IntUnaryOperator step) {
+        int token = seq.greedyToken() < 0 ? 1 : seq.greedyToken();
         long t0 = 0;
         for (int i = -4; i < steps; i++) {
             if (i == 0) {
                 t0 = System.nanoTime();
             }
-            if (withLogits) {
-                backend.forward(seq, token, true);
-                token[0] = seq.greedyToken();
-            } else {
-                token[0] = backend.decodeArgmax(one, token)[0];
-            }
+            token = step.applyAsInt(token);
         }
         return steps / ((System.nanoTime() - t0) / 1e9);
     }
@@ -788,42 +779,32 @@ final class CudaDecodeCheck {
                 double bound = copy * 1e9 / bytes;
                 line = String.format(Locale.ROOT, "decode %-13s depth %6d: %7.1f tok/s graph; bound %7.1f (%.0f%%)",
                         name, depth, tps, bound, 100 * tps / bound);
+                DoubleSupplier greedy = () -> timeDecode(backend, seq, steps);
                 if (backend.programmaticLaunchPossible()) {
                     boolean pdl = backend.programmaticLaunch();
                     line += String.format(Locale.ROOT, "; %s %.1f tok/s", pdl ? "plain launches" : "programmatic launch",
-                            timeTheOtherWay(backend, seq, steps, backend::setProgrammaticLaunch, pdl));
+                            with(backend::setProgrammaticLaunch, !pdl, pdl, greedy));
                 }
                 if (depth >= 4096) { // split-K aimed at fewer or more blocks per SM than the current
                     int current = backend.decodeBlocksPerSm();
                     for (int perSm : new int[] {current / 2, current * 2}) {
                         if (perSm >= 1) {
-                            backend.setDecodeBlocksPerSm(perSm);
-                            try {
-                                double t = timeDecode(backend, seq, steps);
-                                line += String.format(Locale.ROOT, "; %d blocks/SM %.1f tok/s (%.3fx)", perSm, t,
-                                        t / tps);
-                            } finally {
-                                backend.setDecodeBlocksPerSm(current);
-                            }
+                            double t = with(backend::setDecodeBlocksPerSm, perSm, current, greedy);
+                            line += String.format(Locale.ROOT, "; %d blocks/SM %.1f tok/s (%.3fx)", perSm, t, t / tps);
                         }
                     }
                 }
                 boolean glu = backend.fusedGlu();
-                backend.setFusedGlu(!glu);
-                try {
-                    double t = timeDecode(backend, seq, steps);
-                    line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", glu ? "separate SwiGLU launch"
-                            : "SwiGLU in the gate|up GEMV", t, t / tps);
-                } finally {
-                    backend.setFusedGlu(glu);
-                }
+                double unfused = with(backend::setFusedGlu, !glu, glu, greedy);
+                line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", glu ? "separate SwiGLU launch"
+                        : "SwiGLU in the gate|up GEMV", unfused, unfused / tps);
                 boolean deviceCandidates = backend.deviceCandidates();
-                double rowsTopK = timeTopKSampling(backend, seq, steps, false);
-                double deviceTopK = timeTopKSampling(backend, seq, steps, true);
-                backend.setDeviceCandidates(deviceCandidates);
+                DoubleSupplier topK = () -> timeTopKSampling(backend, seq, steps);
+                double rowsTopK = with(backend::setDeviceCandidates, false, deviceCandidates, topK);
+                double deviceTopK = with(backend::setDeviceCandidates, true, deviceCandidates, topK);
                 line += String.format(Locale.ROOT, "; top-k 40 sampling %.1f tok/s with candidates from the device,"
                         + " %.1f with the rows copied (%.3fx)", deviceTopK, rowsTopK, deviceTopK / rowsTopK);
-                double copied = timeDecode(backend, seq, steps, true);
+                double copied = timeDecodeWithLogits(backend, seq, steps);
                 line += String.format(Locale.ROOT, "; logits copied to the host %.1f tok/s (argmax only %.3fx)", copied,
                         tps / copied);
                 if (depth == 0) {
@@ -835,20 +816,15 @@ final class CudaDecodeCheck {
                 int d = c.headDim();
                 if (d == 64 || d == 128) {
                     boolean tcDefault = CudaKernels.TENSOR_CORE_DECODE_DEFAULT;
-                    double other = timeTheOtherWay(backend, seq, steps, backend::setTensorCoreDecode, tcDefault);
+                    double other = with(backend::setTensorCoreDecode, !tcDefault, tcDefault, greedy);
                     line += String.format(Locale.ROOT, "; %s attention %.1f tok/s (%.0f%%)",
                             tcDefault ? "fp32" : "tensor-core", other, 100 * other / bound);
                     DecodeAttentionPrecision current = backend.decodePrecision();
-                    for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
-                        if (p != current && tcDefault) {
-                            backend.setDecodePrecision(p);
-                            try {
-                                double t = timeDecode(backend, seq, steps);
-                                line += String.format(Locale.ROOT, "; %s scores %.1f tok/s (%.3fx)", p.label(), t,
-                                        t / tps);
-                            } finally {
-                                backend.setDecodePrecision(current);
-                            }
+                    for (DecodeAttentionPrecision p : tcDefault ? DecodeAttentionPrecision.values()
+                            : new DecodeAttentionPrecision[0]) {
+                        if (p != current) {
+                            double t = with(backend::useDecodePath, p, current, greedy);
+                            line += String.format(Locale.ROOT, "; %s scores %.1f tok/s (%.3fx)", p.label(), t, t / tps);
                         }
                     }
                 }

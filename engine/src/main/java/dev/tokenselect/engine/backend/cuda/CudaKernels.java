@@ -617,17 +617,24 @@ public final class CudaKernels {
             int rowsPerWarp = gemvRowsPerWarp(group, rows, sms, multiRowBatches);
             boolean staged = group == 1 && rowsPerWarp == 1 && stagedInputFits(cols);
             String kernel = staged ? "gemv_batch_xs_r1_b1" : gemvBatchKernel(group, rowsPerWarp);
-            int shared = staged ? 4 * cols : 0;
-            dev.launch(kernel, blocks(rows, 8 * rowsPerWarp), 1, 1, 256, shared, w,
+            launchGemv(kernel, blocks(rows, 8 * rowsPerWarp), staged ? 4 * cols : 0, w,
                     x.withByteOffset(4L * b0 * ldx), ldx, y.withByteOffset(4L * b0 * ldy), ldy, bias, xMode, normW, eps,
-                    rows, cols, accumulate ? 1 : 0,
-                    kvt == null ? null : kvt.kv().pool(), kvt == null ? 0L : kvt.kv().blockElems(),
-                    kvt == null ? null : kvt.tables(), kvt == null ? 0 : kvt.tableStride(),
-                    kvt == null ? 0 : kvt.kv().blockSize(), kvt == null ? 0 : kvt.layer(),
-                    kvt == null ? 0 : kvt.kv().kvHeads(), kvt == null ? 0 : kvt.kv().headDim(),
-                    kvt == null ? Integer.MAX_VALUE : kvt.qDim(), kvt == null ? null : kvt.step(),
-                    kvt == null ? 0 : kvt.batch(), b0);
+                    rows, cols, accumulate, kvt, b0);
         }
+    }
+
+    /** One launch of a {@code gemv_batch_body} entry (decode.cu): block 256, its arguments in order. */
+    private void launchGemv(String kernel, int grid, int shared, CUdeviceptr w, CUdeviceptr x, int ldx, CUdeviceptr y,
+                            int ldy, CUdeviceptr bias, int xMode, CUdeviceptr normW, float eps, int rows, int cols,
+                            boolean accumulate, KvTarget kvt, int b0) {
+        dev.launch(kernel, grid, 1, 1, 256, shared, w, x, ldx, y, ldy, bias, xMode, normW, eps, rows, cols,
+                accumulate ? 1 : 0,
+                kvt == null ? null : kvt.kv().pool(), kvt == null ? 0L : kvt.kv().blockElems(),
+                kvt == null ? null : kvt.tables(), kvt == null ? 0 : kvt.tableStride(),
+                kvt == null ? 0 : kvt.kv().blockSize(), kvt == null ? 0 : kvt.layer(),
+                kvt == null ? 0 : kvt.kv().kvHeads(), kvt == null ? 0 : kvt.kv().headDim(),
+                kvt == null ? Integer.MAX_VALUE : kvt.qDim(), kvt == null ? null : kvt.step(),
+                kvt == null ? 0 : kvt.batch(), b0);
     }
 
     /**
@@ -640,8 +647,9 @@ public final class CudaKernels {
         if (!gemvBatchFits(cols, ldx)) {
             throw new IllegalArgumentException("GEMV needs cols % 8 == 0 and ldx % 4 == 0, got " + cols + ", " + ldx);
         }
-        dev.launch("gemv_glu_r4_b1", blocks(rows, 8 * 2), 1, 1, 256, 0, w, x, ldx, y, rows, null, 1, normW, eps, rows,
-                cols, 0, null, 0L, null, 0, 0, 0, 0, 0, Integer.MAX_VALUE, null, 0, 0);
+        // two gate rows and their two up rows per warp, 8 warps per block
+        launchGemv("gemv_glu_r4_b1", blocks(rows, 8 * 2), 0, w, x, ldx, y, rows, null, 1, normW, eps, rows, cols, false,
+                null, 0);
     }
 
     /**
@@ -691,11 +699,6 @@ public final class CudaKernels {
         }
     }
 
-    /** The decode attention kernel in use for head dim d, as the benchmarks name it: fp32 or a precision. */
-    String decodePath(int d) {
-        return usesTensorCoreDecode(d) ? decodePrecision.label() : "fp32";
-    }
-
     boolean usesTensorCoreDecode(int d) {
         return tensorCoreDecode && (d == 64 || d == 128);
     }
@@ -742,7 +745,7 @@ public final class CudaKernels {
             return 1;
         }
         long want = Math.min(Math.min(shares, (targetBlocks + blocks - 1) / blocks), maxSplits);
-        return Math.max(1, Integer.highestOneBit((int) Math.max(1, want)));
+        return Integer.highestOneBit((int) Math.max(1, want));
     }
 
     /** Keys per split tile of the decode attention kernel in use. */
