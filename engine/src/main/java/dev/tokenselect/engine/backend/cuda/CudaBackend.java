@@ -538,11 +538,10 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Top-k sampling steps: with {@code -Dtokenselect.cuda.deviceCandidates=true}, steps replayed from
-     * a graph (full attention, or TokenSelect one sequence at a time) rank each logits row on the device
+     * Top-k sampling steps: steps replayed from a graph (full attention, or TokenSelect one sequence at a time) rank each logits row on the device
      * (radix select, as TokenSelect's top-k) and copy its 256 best ids and logits (2 KB) instead of the
      * row (600 KB for a 152K vocabulary); otherwise, and for other steps, the rows are copied and ranked
-     * on the host.
+     * on the host. {@code -Dtokenselect.cuda.deviceCandidates=false} copies the rows everywhere.
      */
     @Override
     public Candidates[] decodeCandidates(List<? extends Sequence> sequences, int[] tokens, int k) {
@@ -590,7 +589,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private volatile boolean deviceCandidates = CudaSwitch.flag("deviceCandidates", false);
+    private volatile boolean deviceCandidates = CudaSwitch.flag("deviceCandidates", true);
 
     boolean deviceCandidates() {
         return deviceCandidates;
