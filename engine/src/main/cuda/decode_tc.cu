@@ -15,6 +15,8 @@
 // rotation of a thread's second key (8 positions on) from its first by one angle addition instead of
 // a second sincos, halving the special-function work per key.
 // grid (kvHeads, B, nsplit), block 128; partials for attn_combine as attn_decode writes them.
+// The _sel variants attend over a selected entry list (TokenSelect) as attn_decode_sel does: entry j
+// is token sel[j] of the paged cache with its key rotated at position j, the query at the last entry.
 #include "common.cuh"
 
 #define TCD_TK 64
@@ -24,12 +26,13 @@
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
 
-template <int D, bool F16>
+template <int D, bool F16, bool SEL = false>
 __device__ __forceinline__ void attn_decode_tc_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ tables, int tableStride, int bs, int layer, int kvHeads,
         const int *__restrict__ step, int B, int window, const float *__restrict__ invFreq, int G, float scale,
-        float *__restrict__ out, int ldo, float *__restrict__ partial) {
+        float *__restrict__ out, int ldo, float *__restrict__ partial, const int *__restrict__ sel = nullptr,
+        int selLen = 0) {
     constexpr int HALF = D / 2;
     constexpr int LD = D + TCD_PAD;       // bf16 per shared row: 16-byte rows, ldmatrix without bank conflicts
     constexpr int KS = HALF / 16;         // k16 steps per half of the head dim
@@ -47,7 +50,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     int gr = lane >> 2, t4 = lane & 3;
     int H = kvHeads * G;
-    int pos = step[B + b];
+    int pos = SEL ? selLen - 1 : step[B + b];
     int len = pos + 1;
     const int *table = tables + (size_t) b * tableStride;
     size_t valueOffset = (size_t) kvHeads * bs * D;
@@ -73,8 +76,9 @@ __device__ __forceinline__ void attn_decode_tc_body(
 #pragma unroll 4
         for (int kr = warp * KPP + lane / (2 * CPR); kr < TCD_TK; kr += 4 * KPP) {
             int j = min(j0 + kr, len - 1);
-            int page = bsShift >= 0 ? j >> bsShift : j / bs;
-            int slot = bsShift >= 0 ? j & (bs - 1) : j % bs;
+            int tok = SEL ? sel[j] : j;
+            int page = bsShift >= 0 ? tok >> bsShift : tok / bs;
+            int slot = bsShift >= 0 ? tok & (bs - 1) : tok % bs;
             size_t off = (size_t) table[page] * (size_t) blockElems + headOff + (size_t) slot * D;
             cp_async16(dst + kr * LD, pool + off);
         }
@@ -276,7 +280,20 @@ __device__ __forceinline__ void attn_decode_tc_body(
                                window, invFreq, G, scale, out, ldo, partial);                                    \
     }
 
+#define TCD_SEL_ENTRY(NAME, D, F16)                                                                                    \
+    extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
+            const float *q, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,         \
+            int kvHeads, const int *sel, int nEntries, const float *invFreq, int G, float scale, float *out,     \
+            float *partial) { PDL_BEGIN();                                                                          \
+        attn_decode_tc_body<D, F16, true>(q, 0, pool, blockElems, table, 0, bs, layer, kvHeads, nullptr, 1, 0,   \
+                                          invFreq, G, scale, out, 0, partial, sel, nEntries);                   \
+    }
+
 TCD_ENTRY(attn_decode_tc_d64, 64, false)
 TCD_ENTRY(attn_decode_tc_d128, 128, false)
 TCD_ENTRY(attn_decode_tc_f16_d64, 64, true)
 TCD_ENTRY(attn_decode_tc_f16_d128, 128, true)
+TCD_SEL_ENTRY(attn_decode_tc_sel_d64, 64, false)
+TCD_SEL_ENTRY(attn_decode_tc_sel_d128, 128, false)
+TCD_SEL_ENTRY(attn_decode_tc_sel_f16_d64, 64, true)
+TCD_SEL_ENTRY(attn_decode_tc_sel_f16_d128, 128, true)

@@ -13,7 +13,7 @@ import jcuda.driver.CUgraphExec;
  * Per-layer decode attention time of one query token over a long paged cache, Qwen2-7B geometry (28
  * query heads, 4 KV heads, d 128, bf16 cache): full attention with the decode kernels, and TokenSelect
  * on a selection-cache miss (score every candidate key, head soft vote, top-k, attend to the selection)
- * and on a hit (attend to the cached selection). Every variant is one captured CUDA graph, replayed
+ * and on a hit (attend to the cached selection; also timed with the fp32 kernel over the list). Every variant is one captured CUDA graph, replayed
  * back to back and timed with events, so launch overhead is what a captured decode step pays.
  * Before timing, the device's selection at the first context is compared with the CPU reference
  * ({@link SelectionReference}) on the same keys and query.
@@ -82,8 +82,9 @@ public final class CudaAttentionBench {
             System.out.println("| context | full, fp32 decode kernel | full, tensor-core decode kernel, hi-lo scores"
                     + " | full, tensor-core, f16 scores | full (best): KV GB/s | TokenSelect miss (select + attend)"
                     + " | of which selection"
-                    + " (score, vote, top-k) | TokenSelect hit (attend) | full / miss | full / hit |");
-            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                    + " (score, vote, top-k) | TokenSelect hit (attend) | hit, fp32 list kernel | full / miss"
+                    + " | full / hit |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.forEach(System.out::println);
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
@@ -139,6 +140,10 @@ public final class CudaAttentionBench {
                 checkSelection(q, table, blockElems, from, count, sel, entries, len);
             }
             float tSelect = time(select);
+            k.useDecodePath(null); // the fp32 kernel over the list, for comparison
+            float hitFp32 = time(attend);
+            k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
+            k.setDecodePrecision(DecodeAttentionPrecision.fromSystemProperty());
             float miss = time(() -> {
                 select.run();
                 attend.run();
@@ -147,11 +152,11 @@ public final class CudaAttentionBench {
             float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
             System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"
-                    + " miss %.4f ms (selection %.4f), hit %.4f ms%n", len, fullFp32, fullTc, fullF16, miss, tSelect,
-                    hit);
+                    + " miss %.4f ms (selection %.4f), hit %.4f ms (fp32 list kernel %.4f ms)%n", len, fullFp32, fullTc,
+                    fullF16, miss, tSelect, hit, hitFp32);
             return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.0f | %.4f ms | %.4f ms | %.4f ms"
-                    + " | %.2fx | %.1fx |", len, fullFp32, fullTc, fullF16, gbps, miss, tSelect, hit, full / miss,
-                    full / hit);
+                    + " | %.4f ms | %.2fx | %.1fx |", len, fullFp32, fullTc, fullF16, gbps, miss, tSelect, hit, hitFp32,
+                    full / miss, full / hit);
         } finally {
             for (CUdeviceptr p : owned) {
                 dev.free(p);

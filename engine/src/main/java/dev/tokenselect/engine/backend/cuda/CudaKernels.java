@@ -807,21 +807,45 @@ public final class CudaKernels {
      * entry j is token sel[j] of the paged cache rotated at position j, the query at nEntries - 1
      * (TokenSelect's compacted positions). Split over the entries like a decode step; the partials
      * (nsplit x heads x (d + 2) floats, at most {@code partialCapacity}) are merged by attn_combine.
+     * On the tensor-core decode path the kernel is the decode step's, over the list, with one 64-entry
+     * tile per block where the card has room (a selection of 2K to 4K entries is only a few tiles, so
+     * the latency of a tile, not bandwidth, is what a selection-cache hit waits for).
      */
     public void attentionDecodeSelected(CUdeviceptr q, Kv kv, CUdeviceptr table, int layer, CUdeviceptr sel,
                                         int nEntries, CUdeviceptr invFreq, int heads, CUdeviceptr out,
                                         CUdeviceptr partial, long partialCapacity) {
         int d = kv.headDim();
-        int shares = blocks(nEntries, ATT_TK * ATT_WARPS);
-        int want = Math.min(shares, blocks(4 * sms, kv.kvHeads()));
-        want = (int) Math.min(want, Math.max(1, partialCapacity / ((long) heads * (d + 2))));
-        int nsplit = Math.max(1, Integer.highestOneBit(want));
-        dev.launch("attn_decode_sel_d" + d, kv.kvHeads(), 1, nsplit, 128, 0, q, kv.pool(), kv.blockElems(), table,
-                kv.blockSize(), layer, kv.kvHeads(), sel, nEntries, invFreq, heads / kv.kvHeads(),
-                (float) Math.pow(d, -0.5), nsplit == 1 ? out : null, partial);
+        int group = heads / kv.kvHeads();
+        float scale = (float) Math.pow(d, -0.5);
+        long capacity = Math.max(1, partialCapacity / ((long) heads * (d + 2)));
+        int nsplit;
+        if (usesTensorCoreDecode(d)) {
+            nsplit = selectedSplitCount(nEntries, kv.kvHeads(), DEFAULT_DECODE_BLOCKS_PER_SM * sms, capacity);
+            dev.launch(decodePrecision.selectedKernel(d), kv.kvHeads(), 1, nsplit, 128,
+                    tensorCoreDecodeSharedBytes(d), q, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer,
+                    kv.kvHeads(), sel, nEntries, invFreq, group, scale, nsplit == 1 ? out : null, partial);
+        } else {
+            int shares = blocks(nEntries, ATT_TK * ATT_WARPS);
+            int want = Math.min(shares, blocks(4 * sms, kv.kvHeads()));
+            want = (int) Math.min(want, capacity);
+            nsplit = Math.max(1, Integer.highestOneBit(want));
+            dev.launch("attn_decode_sel_d" + d, kv.kvHeads(), 1, nsplit, 128, 0, q, kv.pool(), kv.blockElems(), table,
+                    kv.blockSize(), layer, kv.kvHeads(), sel, nEntries, invFreq, group, scale,
+                    nsplit == 1 ? out : null, partial);
+        }
         if (nsplit > 1) {
             dev.launch("attn_combine", heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, 1, heads, d, out, heads * d);
         }
+    }
+
+    /**
+     * Splits of the tensor-core attention over a selected list: one 64-entry tile per block up to
+     * targetBlocks blocks over all KV heads, at most maxSplits.
+     */
+    static int selectedSplitCount(int nEntries, int kvHeads, int targetBlocks, long maxSplits) {
+        int tiles = Math.max(1, (nEntries + 63) / 64);
+        long want = Math.min(Math.min(tiles, Math.max(1, targetBlocks / kvHeads)), maxSplits);
+        return (int) Math.max(1, want);
     }
 
     /** K/V append of one token per sequence at position step[B + b]. grid (B, kvHeads), block 128. */

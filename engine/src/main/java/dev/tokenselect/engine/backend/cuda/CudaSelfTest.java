@@ -181,6 +181,14 @@ public final class CudaSelfTest {
 
     // ------------------------------------------------------------------ kernels
 
+    /**
+     * Tolerance of a decode attention path against the fp64 reference: the fp32 kernel (null), the
+     * tensor-core kernel on bf16 hi + lo scores (about 16 mantissa bits) or on fp16 scores (11).
+     */
+    private static double decodeTolerance(DecodeAttentionPrecision p) {
+        return p == null ? 1e-4 : p == DecodeAttentionPrecision.HI_LO ? 3e-4 : 2e-3;
+    }
+
     static double relL2(float[] out, double[] ref) {
         double num = 0;
         double den = 0;
@@ -692,11 +700,18 @@ public final class CudaSelfTest {
             case BF16 -> 2e-2;
         };
         check(name + kernel, relL2(download(dev, out, n * heads * d), ref), tol);
-        if (selected && n == 1 && CudaKernels.attentionDecodeFits(d, heads / kvHeads)) { // the decode step's kernel
-            CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-            k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
-            check(name + " [decode kernel]", relL2(download(dev, out2, heads * d), ref), 1e-4);
-            dev.free(out2);
+        if (selected && n == 1 && CudaKernels.attentionDecodeFits(d, heads / kvHeads)) { // the decode step's kernels
+            DecodeAttentionPrecision decodePrecision = k.decodePrecision();
+            for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
+                k.useDecodePath(p);
+                CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
+                String decodeKernel = p == null ? " [decode kernel]" : " [decode kernel, tensor cores, " + p.label() + "]";
+                check(name + decodeKernel, relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
+                dev.free(out2);
+            }
+            k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
+            k.setDecodePrecision(decodePrecision);
         }
 
         if (!selected && n == 1 && CudaKernels.attentionDecodeFits(d, group)) { // the decode step's kernels
@@ -712,9 +727,8 @@ public final class CudaSelfTest {
                             partial);
                     String decodeKernel = p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
                             ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label();
-                    double decodeTol = p == null ? 1e-4 : p == DecodeAttentionPrecision.HI_LO ? 3e-4 : 2e-3;
                     check(name + decodeKernel + ", " + nsplit + " splits]", relL2(download(dev, out2, heads * d), ref),
-                            decodeTol);
+                            decodeTolerance(p));
                     dev.free(out2);
                 }
             }

@@ -45,5 +45,7 @@ class DecodeAttentionPrecisionTest {
     void eachPrecisionHasItsOwnKernel() {
         assertEquals("attn_decode_tc_d128", DecodeAttentionPrecision.HI_LO.kernel(128));
         assertNotEquals(DecodeAttentionPrecision.HI_LO.kernel(64), DecodeAttentionPrecision.F16.kernel(64));
+        assertEquals("attn_decode_tc_sel_f16_d64", DecodeAttentionPrecision.F16.selectedKernel(64));
+        assertEquals("attn_decode_tc_sel_d128", DecodeAttentionPrecision.HI_LO.selectedKernel(128));
     }
 }

@@ -38,6 +38,19 @@ class DecodeSplitCountTest {
     }
 
     @Test
+    void aSelectedListTakesOneTilePerBlockWhileTheCardHasRoom() {
+        int target = CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM * H200_SMS;
+        // 2,048 selected + 128 initial + 512 local entries: 42 tiles of 64, 42 splits (168 blocks)
+        assertEquals(42, CudaKernels.selectedSplitCount(2048 + 128 + 512, 4, target, 1 << 20));
+        // 8,192 entries: 128 tiles, but 264 / 4 = 66 blocks per KV head fill the card
+        assertEquals(66, CudaKernels.selectedSplitCount(8192, 4, target, 1 << 20));
+        // a short list is one tile; too few partials cap the splits
+        assertEquals(1, CudaKernels.selectedSplitCount(40, 4, target, 1 << 20));
+        assertEquals(16, CudaKernels.selectedSplitCount(8192, 4, target, 16));
+        assertEquals(1, CudaKernels.selectedSplitCount(8192, 4, target, 0));
+    }
+
+    @Test
     void theBlocksPerSmSettingTakesPositiveIntegersOnly() {
         String property = CudaKernels.DECODE_BLOCKS_PER_SM_PROPERTY;
         String before = System.clearProperty(property);

@@ -84,6 +84,8 @@ class KernelNamesTest {
         for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
             for (int d : new int[] {64, 128}) {
                 assertTrue(entryPoints.contains(p.kernel(d)), p.kernel(d) + " is not in the CUDA sources");
+                assertTrue(entryPoints.contains(p.selectedKernel(d)),
+                        p.selectedKernel(d) + " is not in the CUDA sources");
             }
         }
     }
