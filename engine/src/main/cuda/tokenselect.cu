@@ -9,6 +9,7 @@
 #include "select.cu"
 #include "sample.cu"
 #include "decode.cu"
+#include "gemv_spread.cu"
 #include "decode_tc.cu"
 #include "flash_gqa.cu"
 #include "ts_select.cu"

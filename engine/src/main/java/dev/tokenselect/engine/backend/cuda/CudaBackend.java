@@ -686,6 +686,21 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    boolean spreadGemv() {
+        return k.spreadGemv();
+    }
+
+    /** One-vector GEMVs spread evenly over the card or one row per warp (see {@link CudaKernels#SPREAD_GEMV_DEFAULT}). */
+    void setSpreadGemv(boolean on) {
+        lock.lock();
+        try {
+            k.setSpreadGemv(on);
+            dropGraphs();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * Decode attention blocks per SM that split-K aims at (the split count is the largest power of two
      * that stays under it); graphs are keyed by split count, so a change takes effect at once.

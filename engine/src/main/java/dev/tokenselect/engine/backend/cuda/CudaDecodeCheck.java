@@ -44,13 +44,22 @@ final class CudaDecodeCheck {
 
     /** gemvBatch (plain and with the fused RMSNorm; nb 1..8 and 11) against a host computation. */
     void gemvBatchKernel(CudaDevice dev, CudaKernels k) {
-        for (boolean multiRow : new boolean[] {false, true}) {
-            k.setMultiRowBatches(multiRow);
-            gemvBatchKernel(dev, k, 300, 264);
-            gemvBatchKernel(dev, k, 9000, 64); // tall: the four-rows-per-warp variants
+        boolean spread = k.spreadGemv();
+        for (boolean spreadOne : new boolean[] {false, true}) { // one vector: row per warp, or spread
+            k.setSpreadGemv(spreadOne);
+            for (boolean multiRow : new boolean[] {false, true}) {
+                if (spreadOne && !multiRow) {
+                    continue; // the multi-row switch does not touch one vector
+                }
+                k.setMultiRowBatches(multiRow);
+                gemvBatchKernel(dev, k, 300, 264);
+                gemvBatchKernel(dev, k, 9000, 64); // tall: the four-rows-per-warp variants
+            }
+            k.setMultiRowBatches(true);
+            gemvBatchKernel(dev, k, 1000, 904); // rows of 113 chunks: each row's last unit partly past its end
+            gemvGluKernel(dev, k);
         }
-        k.setMultiRowBatches(true);
-        gemvGluKernel(dev, k);
+        k.setSpreadGemv(spread);
     }
 
     /**
@@ -103,7 +112,8 @@ final class CudaDecodeCheck {
             for (int r = rows; r < rows + 8; r++) {
                 untouched &= Float.isNaN(got[r]);
             }
-            report.check(String.format(Locale.ROOT, "gemv_glu (gate|up + swiglu) %dx%d", rows, cols),
+            report.check(String.format(Locale.ROOT, "gemv_glu (gate|up + swiglu) %dx%d%s", rows, cols,
+                            k.spreadGemv() ? " spread" : ""),
                     untouched ? worst : Double.NaN, 1e-4);
             dev.free(dw);
             dev.free(dn);
@@ -175,8 +185,9 @@ final class CudaDecodeCheck {
                         worst = Math.max(worst, Math.abs(got[b * ldy + r] - want) / (1 + Math.abs(want)));
                     }
                 }
-                report.check(String.format(Locale.ROOT, "gemv_batch %dx%d nb=%d %s%s", rows, cols, nb, mode,
-                        k.multiRowBatches() ? " multi-row" : ""), worst, 1e-4);
+                report.check(String.format(Locale.ROOT, "gemv_batch %dx%d nb=%d %s%s%s", rows, cols, nb, mode,
+                        k.multiRowBatches() ? " multi-row" : "", nb == 1 && k.spreadGemv() ? " spread" : ""), worst,
+                        1e-4);
                 dev.free(dx);
                 dev.free(dy);
             }
@@ -794,6 +805,10 @@ final class CudaDecodeCheck {
                         }
                     }
                 }
+                boolean spread = backend.spreadGemv();
+                double otherGemv = with(backend::setSpreadGemv, !spread, spread, greedy);
+                line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", spread ? "GEMVs one row per warp"
+                        : "GEMVs spread evenly", otherGemv, otherGemv / tps);
                 boolean glu = backend.fusedGlu();
                 double unfused = with(backend::setFusedGlu, !glu, glu, greedy);
                 line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", glu ? "separate SwiGLU launch"
@@ -847,6 +862,13 @@ final class CudaDecodeCheck {
             report.summary(line);
         }
         kernelProfile(backend, name, 4096, copy);
+        boolean spread = backend.spreadGemv();
+        backend.setSpreadGemv(!spread);
+        try {
+            kernelProfile(backend, name + (spread ? " (GEMVs one row per warp)" : " (GEMVs spread)"), 4096, copy);
+        } finally {
+            backend.setSpreadGemv(spread);
+        }
         for (int batch : new int[] {1, 4, 8, 16}) {
             if ((long) batch * 700 > backend.kvCapacityTokens()) {
                 continue;

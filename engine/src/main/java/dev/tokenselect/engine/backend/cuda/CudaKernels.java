@@ -29,6 +29,8 @@ public final class CudaKernels {
         dev.allowDynamicShared("gemm_bf16_tc2", GEMM2_SHARED_BYTES);
         dev.allowDynamicShared("gemm_bf16_tc2_bf16", GEMM2_SHARED_BYTES);
         dev.allowDynamicShared("gemv_batch_xs_r1_b1", 4 * STAGED_INPUT_MAX);
+        dev.allowDynamicShared("gemv_spread_b1", SPREAD_SHARED_MAX);
+        dev.allowDynamicShared("gemv_spread_glu_b1", SPREAD_SHARED_MAX);
         for (int d : new int[] {64, 128}) {
             for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
                 dev.allowDynamicShared(p.kernel(d), tensorCoreDecodeSharedBytes(d));
@@ -612,6 +614,12 @@ public final class CudaKernels {
             throw new IllegalArgumentException("batched GEMV needs cols % 8 == 0 and ldx % 4 == 0, got " + cols
                     + ", " + ldx);
         }
+        if (nb == 1 && spreadGemv && spreadFits(rows, cols, false)) {
+            int grid = spreadGrid(rows);
+            launchGemv("gemv_spread_b1", grid, SPREAD_THREADS, spreadSharedBytes(rows, cols, false, grid), w, x, ldx, y,
+                    ldy, bias, xMode, normW, eps, rows, cols, accumulate, kvt, 0);
+            return;
+        }
         for (int b0 = 0; b0 < nb; b0 += GEMV_MAX_BATCH) {
             int group = Math.min(GEMV_MAX_BATCH, nb - b0);
             int rowsPerWarp = gemvRowsPerWarp(group, rows, sms, multiRowBatches);
@@ -627,7 +635,15 @@ public final class CudaKernels {
     private void launchGemv(String kernel, int grid, int shared, CUdeviceptr w, CUdeviceptr x, int ldx, CUdeviceptr y,
                             int ldy, CUdeviceptr bias, int xMode, CUdeviceptr normW, float eps, int rows, int cols,
                             boolean accumulate, KvTarget kvt, int b0) {
-        dev.launch(kernel, grid, 1, 1, 256, shared, w, x, ldx, y, ldy, bias, xMode, normW, eps, rows, cols,
+        launchGemv(kernel, grid, 256, shared, w, x, ldx, y, ldy, bias, xMode, normW, eps, rows, cols, accumulate, kvt,
+                b0);
+    }
+
+    /** One launch of a GEMV entry with the arguments of {@code gemv_batch_body}, in order. */
+    private void launchGemv(String kernel, int grid, int block, int shared, CUdeviceptr w, CUdeviceptr x, int ldx,
+                            CUdeviceptr y, int ldy, CUdeviceptr bias, int xMode, CUdeviceptr normW, float eps, int rows,
+                            int cols, boolean accumulate, KvTarget kvt, int b0) {
+        dev.launch(kernel, grid, 1, 1, block, shared, w, x, ldx, y, ldy, bias, xMode, normW, eps, rows, cols,
                 accumulate ? 1 : 0,
                 kvt == null ? null : kvt.kv().pool(), kvt == null ? 0L : kvt.kv().blockElems(),
                 kvt == null ? null : kvt.tables(), kvt == null ? 0 : kvt.tableStride(),
@@ -647,9 +663,56 @@ public final class CudaKernels {
         if (!gemvBatchFits(cols, ldx)) {
             throw new IllegalArgumentException("GEMV needs cols % 8 == 0 and ldx % 4 == 0, got " + cols + ", " + ldx);
         }
+        if (spreadGemv && spreadFits(rows, cols, true)) {
+            int grid = spreadGrid(rows);
+            launchGemv("gemv_spread_glu_b1", grid, SPREAD_THREADS, spreadSharedBytes(rows, cols, true, grid), w, x, ldx,
+                    y, rows, null, 1, normW, eps, rows, cols, false, null, 0);
+            return;
+        }
         // two gate rows and their two up rows per warp, 8 warps per block
         launchGemv("gemv_glu_r4_b1", blocks(rows, 8 * 2), 0, w, x, ldx, y, rows, null, 1, normW, eps, rows, cols, false,
                 null, 0);
+    }
+
+    /**
+     * One-vector GEMVs with the weight bytes spread evenly over the card ({@code gemv_spread.cu}): a
+     * fixed grid of {@link #SPREAD_BLOCKS_PER_SM} blocks per SM, each a contiguous share of the rows
+     * cut into 256-weight units that its warps split evenly, instead of one or four rows per warp
+     * (where a little over one wave of blocks leaves the card idle at the end).
+     * {@code -Dtokenselect.cuda.spreadGemv=false} keeps the row-per-warp kernels. Graphs captured
+     * before a change must be recaptured (see {@code CudaBackend.setSpreadGemv}).
+     */
+    static final boolean SPREAD_GEMV_DEFAULT = CudaSwitch.flag("spreadGemv", true);
+    static final int SPREAD_THREADS = 512;
+    static final int SPREAD_BLOCKS_PER_SM = 2;
+    /** Dynamic shared memory a spread GEMV may take: two blocks per SM of the staged input and unit sums. */
+    static final int SPREAD_SHARED_MAX = 100 * 1024;
+
+    private volatile boolean spreadGemv = SPREAD_GEMV_DEFAULT;
+
+    void setSpreadGemv(boolean on) {
+        spreadGemv = on;
+    }
+
+    boolean spreadGemv() {
+        return spreadGemv;
+    }
+
+    private int spreadGrid(int rows) {
+        return Math.min(rows, SPREAD_BLOCKS_PER_SM * sms);
+    }
+
+    /** Bytes of the staged input and of one block's unit sums (a unit is 32 16-byte chunks of a row). */
+    static int spreadSharedBytes(int rows, int cols, boolean glu, int grid) {
+        long rowsPerBlock = (rows + grid - 1) / grid;
+        long unitsPerRow = ((cols / 8) + 31) / 32;
+        long units = (glu ? 2 : 1) * rowsPerBlock * unitsPerRow;
+        return (int) Math.min(Integer.MAX_VALUE, 4L * (cols + units));
+    }
+
+    private boolean spreadFits(int rows, int cols, boolean glu) {
+        return spreadSharedBytes(rows, cols, glu, spreadGrid(rows)) <= Math.min(SPREAD_SHARED_MAX,
+                dev.maxSharedMemoryOptin() - 1024);
     }
 
     /**
