@@ -34,6 +34,7 @@ public final class CudaKernels {
         for (int d : new int[] {64, 128}) {
             for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
                 dev.allowDynamicShared(p.kernel(d), tensorCoreDecodeSharedBytes(d));
+                dev.allowDynamicShared(p.selectedKernel(d), tensorCoreDecodeSharedBytes(d));
             }
             for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
                 dev.allowDynamicShared(p.kernel(d), p.sharedBytes(d));
