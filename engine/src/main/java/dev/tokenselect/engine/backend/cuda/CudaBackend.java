@@ -1209,6 +1209,11 @@ public final class CudaBackend implements Backend {
         return k.decodePrecision();
     }
 
+    /** Whether decode attention (and attention over a TokenSelect list) runs on the tensor-core kernels for this model. */
+    boolean tensorCoreDecode() {
+        return k.usesTensorCoreDecode(config.headDim());
+    }
+
     /**
      * TokenSelect's vote and top-k on the device, so a selection copies k indices to the host instead
      * of heads x candidates scores. On by default: its selections equal the CPU reference's (2048 of

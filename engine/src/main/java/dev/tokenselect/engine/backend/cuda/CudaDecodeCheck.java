@@ -47,6 +47,7 @@ final class CudaDecodeCheck {
         boolean spread = k.spreadGemv();
         for (boolean spreadOne : new boolean[] {false, true}) { // one vector: row per warp, or spread
             k.setSpreadGemv(spreadOne);
+            k.setSpreadAllShapes(spreadOne); // these shapes are below the spread kernel's own threshold
             for (boolean multiRow : new boolean[] {false, true}) {
                 if (spreadOne && !multiRow) {
                     continue; // the multi-row switch does not touch one vector
@@ -60,6 +61,7 @@ final class CudaDecodeCheck {
             gemvGluKernel(dev, k);
         }
         k.setSpreadGemv(spread);
+        k.setSpreadAllShapes(false);
     }
 
     /**
@@ -328,9 +330,20 @@ final class CudaDecodeCheck {
     /**
      * TokenSelect decode steps replayed from the graph (selection cache and selection on the device)
      * against the same steps through the host path, on two sequences with the same prompt: the
-     * tokens are teacher-forced from the host path; logits within 2e-3 relative, no argmax differs,
-     * and the selection caches count the same hits, misses and selections.
+     * tokens are teacher-forced from the host path; logits within 2e-3 relative (5e-3 where attention
+     * over the list has fp16 scores), no argmax differs, and the selection caches count the same hits,
+     * misses and selections.
      */
+    /**
+     * Graph against host steps of TokenSelect: both attend over the list with the same kernel, but the
+     * inputs differ in rounding (GEMV against GEMM projections), which fp16 scores (11 bits) carry
+     * further than fp32 or hi + lo scores: the tolerance of the fp16 attention kernels then (a
+     * Qwen3-0.6B geometry at 6,000 tokens gives 4.1e-3).
+     */
+    private static double listTolerance(CudaBackend backend) {
+        return backend.tensorCoreDecode() && backend.decodePrecision() == DecodeAttentionPrecision.F16 ? 5e-3 : 2e-3;
+    }
+
     void graphSelectionVsHost(CudaBackend backend, String name, int context) {
         int d = backend.config().headDim();
         if (!backend.graphShapes() || (d != 64 && d != 128)) {
@@ -366,7 +379,7 @@ final class CudaDecodeCheck {
             report.check(String.format(Locale.ROOT, "%s TokenSelect graph decode vs host at %d (%d steps, %d argmax differ; %s)",
                     name, context, steps, differ, counts), differ == 0 && hs.cacheHits() == gs.cacheHits()
                     && hs.cacheMisses() == gs.cacheMisses() && hs.selections() == gs.selections() ? worst : Double.NaN,
-                    2e-3);
+                    listTolerance(backend));
         } finally {
             backend.setGraphSelection(CudaBackend.GRAPH_SELECTION_DEFAULT);
         }

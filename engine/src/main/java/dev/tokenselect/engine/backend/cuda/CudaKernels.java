@@ -679,8 +679,8 @@ public final class CudaKernels {
      * One-vector GEMVs with the weight bytes spread evenly over the card ({@code gemv_spread.cu}): a
      * fixed grid of {@link #SPREAD_BLOCKS_PER_SM} blocks per SM, each a contiguous share of the rows
      * cut into 256-weight units that its warps split evenly, instead of one or four rows per warp
-     * (where a little over one wave of blocks leaves the card idle at the end).
-     * {@code -Dtokenselect.cuda.spreadGemv=false} keeps the row-per-warp kernels. Graphs captured
+     * (where a little over one wave of blocks leaves the card idle at the end), for the shapes
+     * {@link #spreadShape} takes. {@code -Dtokenselect.cuda.spreadGemv=false} keeps the row-per-warp kernels. Graphs captured
      * before a change must be recaptured (see {@code CudaBackend.setSpreadGemv}).
      */
     static final boolean SPREAD_GEMV_DEFAULT = CudaSwitch.flag("spreadGemv", true);
@@ -711,9 +711,34 @@ public final class CudaKernels {
         return (int) Math.min(Integer.MAX_VALUE, 4L * (cols + units));
     }
 
+    /**
+     * Smallest matrix (weights, gate and up together) a one-vector GEMV spreads: on an H200 the
+     * Qwen2-7B (projections of 12.8M to 136M weights) decoded 2.5-4.7% faster spread, the Qwen2.5-0.5B
+     * (0.8M to 8.7M) 12-16% slower, its blocks too many and too short for their staging and barriers.
+     */
+    static final long SPREAD_MIN_WEIGHTS = 10_000_000L;
+    /**
+     * Most rows of a spread GEMV other than gate|up: the vocabulary projection (32K rows and more)
+     * already reaches the copy bandwidth one row per warp (the 7B's: 254 against 258 us spread).
+     */
+    static final int SPREAD_MAX_ROWS = 16_384;
+
+    /** Whether a one-vector GEMV of this shape takes the spread kernel (while the switch is on). */
+    static boolean spreadShape(int rows, int cols, boolean glu) {
+        long weights = (glu ? 2L : 1L) * rows * cols;
+        return weights >= SPREAD_MIN_WEIGHTS && (glu || rows <= SPREAD_MAX_ROWS);
+    }
+
+    /** The self-test's switch: every shape that fits takes the spread kernel, so small shapes check it. */
+    private volatile boolean spreadAllShapes;
+
+    void setSpreadAllShapes(boolean on) {
+        spreadAllShapes = on;
+    }
+
     private boolean spreadFits(int rows, int cols, boolean glu) {
-        return spreadSharedBytes(rows, cols, glu, spreadGrid(rows)) <= Math.min(SPREAD_SHARED_MAX,
-                dev.maxSharedMemoryOptin() - 1024);
+        return (spreadAllShapes || spreadShape(rows, cols, glu)) && spreadSharedBytes(rows, cols, glu, spreadGrid(rows))
+                <= Math.min(SPREAD_SHARED_MAX, dev.maxSharedMemoryOptin() - 1024);
     }
 
     /**
