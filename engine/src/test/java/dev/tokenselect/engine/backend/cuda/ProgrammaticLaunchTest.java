@@ -35,9 +35,11 @@ class ProgrammaticLaunchTest {
                     kernels++;
                     String first = m.group(1).strip();
                     boolean waits = first.startsWith("PDL_BEGIN();");
-                    // the batched GEMV entries call gemv_batch_body, which prefetches weights (read-only) first
-                    boolean gemv = first.startsWith("/* PDL_BEGIN in the body") && src.substring(m.end(),
-                            Math.min(src.length(), m.end() + 400)).contains("gemv_batch_body<");
+                    // the GEMV entries call gemv_batch_body or gemv_spread_body, which prefetch weights
+                    // (read-only) first
+                    String after = src.substring(m.end(), Math.min(src.length(), m.end() + 400));
+                    boolean gemv = first.startsWith("/* PDL_BEGIN in the body")
+                            && (after.contains("gemv_batch_body<") || after.contains("gemv_spread_body<"));
                     if (!waits && !gemv) {
                         missing.add(f.getFileName() + ": " + src.substring(m.start(), Math.min(m.end(), m.start() + 120)));
                     }
@@ -46,13 +48,18 @@ class ProgrammaticLaunchTest {
         }
         assertTrue(kernels > 30, "found only " + kernels + " kernels");
         assertEquals(List.of(), missing);
-        String decode = Files.readString(SOURCES.resolve("decode.cu"));
-        int body = decode.indexOf("__device__ __forceinline__ void gemv_batch_body(");
-        int prefetch = decode.indexOf("prefetch.global.L2", body);
-        int begin = decode.indexOf("PDL_BEGIN();", body);
-        int firstInput = decode.indexOf("__ldg(", body);
+        prefetchesThenWaitsThenReads("decode.cu", "gemv_batch_body");
+        prefetchesThenWaitsThenReads("gemv_spread.cu", "gemv_spread_body");
+    }
+
+    private static void prefetchesThenWaitsThenReads(String file, String bodyName) throws IOException {
+        String src = Files.readString(SOURCES.resolve(file));
+        int body = src.indexOf("__device__ __forceinline__ void " + bodyName + "(");
+        int prefetch = src.indexOf("prefetch.global.L2", body);
+        int begin = src.indexOf("PDL_BEGIN();", body);
+        int firstInput = src.indexOf("__ldg(", body);
         assertTrue(body > 0 && prefetch > body && begin > prefetch && firstInput > begin,
-                "gemv_batch_body prefetches weights, then waits, then reads its input");
+                bodyName + " prefetches weights, then waits, then reads its input");
     }
 
     @Test
