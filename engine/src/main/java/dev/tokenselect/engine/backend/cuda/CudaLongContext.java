@@ -12,7 +12,8 @@ import dev.tokenselect.engine.select.SelectionParams;
  * left after the weights (which states the largest context this geometry reaches on this card), then
  * one sequence at {@code tokens} of context (filled without a prefill) decodes with full attention, then
  * with TokenSelect (default budget) through the host-driven path and through the replayed graph, side by
- * side: milliseconds per token, the ratio and the selection-cache hit rate.
+ * side: milliseconds per token, the ratio and the selection-cache hit rate; then the graph with the
+ * selection cache's threshold at -1, every step a hit, for what a hit costs end to end.
  *
  * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaLongContext MODEL_DIR [tokens,...|max] [steps]</pre>
  */
@@ -65,6 +66,18 @@ public final class CudaLongContext {
                             graph ? "replayed graph" : "selection cache on the host", ts, 1e3 / ts, full / ts,
                             100 * seq.selectionStats().cacheHitRate());
                 }
+            }
+            // the same graph with the selection cache's threshold at -1, so every step after the first is
+            // a hit: what a step costs when consecutive queries are alike (random weights give 0% hits)
+            backend.setGraphSelection(true);
+            SelectionParams alwaysHit = new SelectionParams(SelectionParams.DEFAULT_K, SelectionParams.DEFAULT_N_INIT,
+                    SelectionParams.DEFAULT_N_LOCAL, -1.0, SelectionParams.DEFAULT_PREFILL_CHUNK);
+            try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(alwaysHit))) {
+                backend.fillForBenchmark(seq, depth, KV_PATTERN);
+                double ts = msPerToken(backend, seq, steps);
+                System.out.printf(Locale.ROOT, "context %,d: TokenSelect (replayed graph, theta -1: every step a hit)"
+                                + " %.2f ms per token (%.1f tok/s), %.2fx full attention, selection-cache hit rate %.0f%%%n",
+                        depth, ts, 1e3 / ts, full / ts, 100 * seq.selectionStats().cacheHitRate());
             }
         } finally {
             backend.setGraphSelection(before);
