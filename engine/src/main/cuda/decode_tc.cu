@@ -26,7 +26,7 @@
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
 
-template <int D, bool F16, bool SEL = false, int STAGES = TCD_STAGES>
+template <int D, bool F16, bool SEL = false>
 __device__ __forceinline__ void attn_decode_tc_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ tables, int tableStride, int bs, int layer, int kvHeads,
@@ -83,7 +83,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
             cp_async16(dst + kr * LD, pool + off);
         }
     };
-    for (int s = 0; s < STAGES - 1; s++) {
+    for (int s = 0; s < TCD_STAGES - 1; s++) {
         if (t0 + s < t1) load_tile(t0 + s, s);
         asm volatile("cp.async.commit_group;\n" ::);
     }
@@ -133,10 +133,10 @@ __device__ __forceinline__ void attn_decode_tc_body(
     int kbase = warp * 16;
 
     for (int t = t0; t < t1; t++) {
-        int stage = (t - t0) % STAGES;
-        asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2));
+        int stage = (t - t0) % TCD_STAGES;
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(TCD_STAGES - 2));
         __syncthreads();  // tile t has landed for every thread; the stage refilled below is consumed
-        if (t + STAGES - 1 < t1) load_tile(t + STAGES - 1, (t + STAGES - 1 - t0) % STAGES);
+        if (t + TCD_STAGES - 1 < t1) load_tile(t + TCD_STAGES - 1, (t + TCD_STAGES - 1 - t0) % TCD_STAGES);
         asm volatile("cp.async.commit_group;\n" ::);
 
         const bf16 *ks = ring + stage * STAGE;
@@ -288,20 +288,6 @@ __device__ __forceinline__ void attn_decode_tc_body(
         attn_decode_tc_body<D, F16, true>(q, 0, pool, blockElems, table, 0, bs, layer, kvHeads, nullptr, 1, 0,   \
                                           invFreq, G, scale, out, 0, partial, sel, nEntries);                   \
     }
-
-// fp16 scores with a two-stage ring (one tile in flight while one is computed): 68 KB of shared
-// memory at d 128, so three blocks (12 warps) fit an SM instead of two; measured against the default
-#define TCD_S2_ENTRY(NAME, D)                                                                                          \
-    extern "C" __global__ void __launch_bounds__(128, 3) NAME(                                                      \
-            const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
-            int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
-            float scale, float *out, int ldo, float *partial) { PDL_BEGIN();                                     \
-        attn_decode_tc_body<D, true, false, 2>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, \
-                                               step, B, window, invFreq, G, scale, out, ldo, partial);           \
-    }
-
-TCD_S2_ENTRY(attn_decode_tc_f16_s2_d64, 64)
-TCD_S2_ENTRY(attn_decode_tc_f16_s2_d128, 128)
 
 TCD_ENTRY(attn_decode_tc_d64, 64, false)
 TCD_ENTRY(attn_decode_tc_d128, 128, false)

@@ -46,7 +46,7 @@ __device__ __forceinline__ void softmax_state_merge(float &m, float &s, float m2
  * (warps index per KV head: w = blockIdx.x * TS_WARPS + warp). grid (ceil(tiles / (TS_WARPS *
  * tilesPerWarp)), kvHeads), block 256; a tile is 16 candidates. G <= 8.
  */
-template <int D, bool PIPE = false>
+template <int D>
 __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar, const bf16 *__restrict__ pool,
                                                   long long blockElems, const int *__restrict__ table, int bs,
                                                   int layer, int kvHeads, int G, int from, int count,
@@ -92,27 +92,17 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
     float m[2] = {NEG_INF, NEG_INF}, sum[2] = {0.f, 0.f};  // heads 2*t4 and 2*t4 + 1
     int tile0 = w * tilesPerWarp;
     int tiles = (count + 15) >> 4;
-    // a tile's two key rows of this lane (candidates tile * 16 + gr and + 8)
-    auto fetch = [&](int tile, uint4 (&ka)[CH], uint4 (&kb)[CH]) {
+    for (int tile = tile0; tile < min(tiles, tile0 + tilesPerWarp); tile++) {
         int cA = tile * 16 + gr, cB = cA + 8;
         bool okA = cA < count, okB = cB < count;
         const bf16 *rowA = pool + kv_offset(table, from + (okA ? cA : 0), bs, blockElems, layer, 0, kvHeads, g, D);
         const bf16 *rowB = pool + kv_offset(table, from + (okB ? cB : 0), bs, blockElems, layer, 0, kvHeads, g, D);
+        uint4 ka[CH], kb[CH];
 #pragma unroll
         for (int ch = 0; ch < CH; ch++) {
             ka[ch] = okA ? __ldcs(reinterpret_cast<const uint4 *>(rowA + ch * 32 + 8 * t4)) : make_uint4(0, 0, 0, 0);
             kb[ch] = okB ? __ldcs(reinterpret_cast<const uint4 *>(rowB + ch * 32 + 8 * t4)) : make_uint4(0, 0, 0, 0);
         }
-    };
-    int tileEnd = min(tiles, tile0 + tilesPerWarp);
-    uint4 ka[CH], kb[CH];
-    for (int tile = tile0; tile < tileEnd; tile++) {
-        int cA = tile * 16 + gr, cB = cA + 8;
-        // PIPE: the next tile's rows are requested before this tile's products, so two tiles of each
-        // warp are in flight instead of one
-        if (!PIPE || tile == tile0) fetch(tile, ka, kb);
-        uint4 na[CH], nb[CH];
-        if (PIPE && tile + 1 < tileEnd) fetch(tile + 1, na, nb);
         float c[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
         for (int p = 2; p >= 0; p--) {  // the small terms first
@@ -129,13 +119,6 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
             if (col < G && cand < count) {
                 out[(size_t) (g * G + col) * ldOut + cand] = c[e];
                 softmax_state_add(m[e & 1], sum[e & 1], c[e]);
-            }
-        }
-        if (PIPE) {
-#pragma unroll
-            for (int ch = 0; ch < CH; ch++) {
-                ka[ch] = na[ch];
-                kb[ch] = nb[ch];
             }
         }
     }
@@ -157,19 +140,17 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
     }
 }
 
-#define TS_SCORES_ENTRY(NAME, D, PIPE)                                                                             \
-    extern "C" __global__ void __launch_bounds__(256, 2) NAME(                                                     \
+#define TS_SCORES_ENTRY(NAME, D)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(256) NAME(                                                        \
             const float *qbar, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,        \
             int kvHeads, int G, int from, int count, int tilesPerWarp, float *out, long long ldOut,              \
             float *warpStats, const int *ctrl) { PDL_BEGIN();                                                                  \
-        ts_scores_tc_body<D, PIPE>(qbar, pool, blockElems, table, bs, layer, kvHeads, G, from, count, tilesPerWarp, \
-                                   out, ldOut, warpStats, ctrl);                                                   \
+        ts_scores_tc_body<D>(qbar, pool, blockElems, table, bs, layer, kvHeads, G, from, count, tilesPerWarp, out, \
+                             ldOut, warpStats, ctrl);                                                             \
     }
 
-TS_SCORES_ENTRY(ts_scores_tc_d64, 64, false)
-TS_SCORES_ENTRY(ts_scores_tc_d128, 128, false)
-TS_SCORES_ENTRY(ts_scores_tc_pipe_d64, 64, true)
-TS_SCORES_ENTRY(ts_scores_tc_pipe_d128, 128, true)
+TS_SCORES_ENTRY(ts_scores_tc_d64, 64)
+TS_SCORES_ENTRY(ts_scores_tc_d128, 128)
 
 /** stats[2h] = max, stats[2h + 1] = 1 / sum of exp over all warps' states of head h. grid (H), block 256. */
 extern "C" __global__ void __launch_bounds__(256) ts_stats_combine(const float *__restrict__ warpStats, int warps,

@@ -88,10 +88,8 @@ public final class CudaAttentionBench {
             System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.forEach(System.out::println);
             System.out.println();
-            System.out.println("| context | scores + softmax states | the same, pipelined | head vote | radix top-k + list"
-                    + " | selection | selection, pipelined scores | full, f16 (3 stages, 2 blocks/SM) | full, f16,"
-                    + " 2 stages, 3 blocks/SM |");
-            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            System.out.println("| context | scores + softmax states | head vote | radix top-k + list | selection |");
+            System.out.println("|---:|---:|---:|---:|---:|");
             bench.stageLines.forEach(System.out::println);
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
@@ -147,26 +145,14 @@ public final class CudaAttentionBench {
                 checkSelection(q, table, blockElems, from, count, sel, entries, len);
             }
             float tSelect = time(select);
-            // the selection's stages apart, and the pipelined scoring pass beside the default
+            // the selection's stages apart
             Runnable[] stages = k.selectionStages(qDev, kv, tableDev, 0, HEADS, from, count, topK, nInit, len, nLocal,
                     scratch, sel);
             float tScores = time(stages[0]);
             float tVote = time(stages[1]);
             float tTopK = time(stages[2]);
-            k.setPipelinedScores(true);
-            float tScoresPipe = time(stages[0]);
-            float tSelectPipe = time(select);
-            k.setPipelinedScores(false);
-            // the two-stage fp16 kernel with split-K aimed at its 3 blocks per SM
-            k.useDecodePath(DecodeAttentionPrecision.F16);
-            k.setTwoStageDecode(true);
-            int nsplit3 = CudaKernels.decodeSplitCount(len, 64, KV_HEADS, 3 * dev.multiprocessors(), maxSplits);
-            float fullTwoStage = time(() -> k.attentionDecode(qDev, HEADS * D, kv, tableDev, 0, 0, step, 1, 0, invFreq,
-                    HEADS, nsplit3, out, HEADS * D, partial));
-            k.setTwoStageDecode(false);
-            stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms"
-                    + " | %.4f ms | %.4f ms |", len, tScores, tScoresPipe, tVote, tTopK, tSelect, tSelectPipe, fullF16,
-                    fullTwoStage));
+            stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms |", len, tScores,
+                    tVote, tTopK, tSelect));
             k.useDecodePath(null); // the fp32 kernel over the list, for comparison
             float hitFp32 = time(attend);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);

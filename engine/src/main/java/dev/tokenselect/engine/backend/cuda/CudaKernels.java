@@ -36,7 +36,6 @@ public final class CudaKernels {
                 dev.allowDynamicShared(p.kernel(d), tensorCoreDecodeSharedBytes(d));
                 dev.allowDynamicShared(p.selectedKernel(d), tensorCoreDecodeSharedBytes(d));
             }
-            dev.allowDynamicShared(twoStageDecodeKernel(d), twoStageDecodeSharedBytes(d));
             for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
                 dev.allowDynamicShared(p.kernel(d), p.sharedBytes(d));
             }
@@ -438,8 +437,7 @@ public final class CudaKernels {
         CUdeviceptr warpStats = scratch.withByteOffset(4L * heads * count);
         CUdeviceptr rest = warpStats.withByteOffset(4L * warps * heads * 2);
         if (tensorCores) {
-            dev.launch((pipelinedScores ? "ts_scores_tc_pipe_d" : "ts_scores_tc_d") + d, warps / 8, kv.kvHeads(), 1,
-                    256, 0, qbar, kv.pool(), kv.blockElems(),
+            dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(),
                     table, kv.blockSize(), layer, kv.kvHeads(), heads / kv.kvHeads(), from, count,
                     selectTilesPerWarp(count), scores, (long) count, warpStats, ctrl);
             dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, rest, ctrl);
@@ -448,21 +446,6 @@ public final class CudaKernels {
             dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, (long) count, count, rest);
         }
         return topKOfVotes(scores, count, heads, count, k, from, nInit, len, nLocal, rest, out, ctrl);
-    }
-
-    /**
-     * The tensor-core scoring pass with each warp's next tile requested before this tile's products
-     * (two tiles in flight per warp instead of one; the same products in the same order): off, timed
-     * beside the default by the attention benchmark.
-     */
-    private volatile boolean pipelinedScores;
-
-    void setPipelinedScores(boolean on) {
-        pipelinedScores = on;
-    }
-
-    boolean pipelinedScores() {
-        return pipelinedScores;
     }
 
     /**
@@ -482,8 +465,7 @@ public final class CudaKernels {
         CUdeviceptr chunkCounts = hist.withByteOffset(4L * 3 * SELECT_BINS);
         int kk = Math.min(k, count);
         Runnable score = () -> {
-            dev.launch((pipelinedScores ? "ts_scores_tc_pipe_d" : "ts_scores_tc_d") + d, warps / 8, kv.kvHeads(), 1,
-                    256, 0, qbar, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer, kv.kvHeads(),
+            dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer, kv.kvHeads(),
                     heads / kv.kvHeads(), from, count, selectTilesPerWarp(count), scores, (long) count, warpStats, null);
             dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, stats, null);
         };
@@ -893,25 +875,6 @@ public final class CudaKernels {
     }
 
     /**
-     * The fp16-score decode kernel with a two-stage ring instead of three (one tile in flight while one
-     * is computed), so three blocks fit an SM instead of two: off, timed beside the default by the
-     * attention benchmark (split-K aimed at 3 blocks per SM for it).
-     */
-    private volatile boolean twoStageDecode;
-
-    void setTwoStageDecode(boolean on) {
-        twoStageDecode = on;
-    }
-
-    static String twoStageDecodeKernel(int d) {
-        return "attn_decode_tc_f16_s2_d" + d;
-    }
-
-    static int twoStageDecodeSharedBytes(int d) {
-        return 2 * 2 * 64 * (d + 8) * 2;
-    }
-
-    /**
      * Two or four weight rows per warp for every batch of 2 to 8 vectors (instead of one row per warp
      * for 5 to 8), so each input is read once per several rows. On by default: on an H200 a Qwen2-7B
      * step of 8 sequences went from 324 to 519 tok/s and one of 16 from 329 to 537 (the self-test
@@ -945,11 +908,8 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
-        boolean twoStages = tc && twoStageDecode && decodePrecision == DecodeAttentionPrecision.F16;
-        dev.launch(twoStages ? twoStageDecodeKernel(d) : tc ? decodePrecision.kernel(d) : "attn_decode_d" + d,
-                kv.kvHeads(), batch, nsplit, 128,
-                twoStages ? twoStageDecodeSharedBytes(d) : tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(),
-                kv.blockElems(),
+        dev.launch(tc ? decodePrecision.kernel(d) : "attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128,
+                tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                 nsplit == 1 ? out : null, ldo, partial);
         if (nsplit > 1) {

@@ -468,13 +468,9 @@ public final class CudaSelfTest {
         // {heads, kvHeads, d, cached tokens, k, all keys equal (every vote ties)}
         int[][] selections = {{28, 4, 128, 20_000, 2048, 0}, {14, 2, 64, 5_003, 300, 0}, {16, 8, 128, 9_000, 1000, 0},
                 {28, 4, 128, 30_000, 100, 0}, {14, 2, 64, 4_000, 333, 1}};
-        for (boolean pipelined : new boolean[] {false, true}) { // the scoring pass as is, and pipelined
-            k.setPipelinedScores(pipelined);
-            for (int[] c : selections) {
-                deviceSelectionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5] != 0);
-            }
+        for (int[] c : selections) {
+            deviceSelectionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5] != 0);
         }
-        k.setPipelinedScores(false);
 
         // argmax: random values with a planted tie (first index wins)
         for (int n : new int[] {1, 1000, 151_936}) {
@@ -538,9 +534,8 @@ public final class CudaSelfTest {
                 nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
         int wrong = r.wrong();
         int nearTies = r.nearTies();
-        check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s%s (%d near-ties)",
-                heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", k.pipelinedScores() ? " pipelined" : "",
-                nearTies), wrong, 0);
+        check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s (%d near-ties)",
+                heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", nearTies), wrong, 0);
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
             dev.free(p);
         }
@@ -736,19 +731,6 @@ public final class CudaSelfTest {
                             decodeTolerance(p));
                     dev.free(out2);
                 }
-            }
-            if (d == 64 || d == 128) { // the two-stage fp16 kernel, off by default
-                k.useDecodePath(DecodeAttentionPrecision.F16);
-                k.setTwoStageDecode(true);
-                for (int nsplit : new int[] {1, 7, 32}) {
-                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                    k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
-                            partial);
-                    check(name + " [decode, tensor cores, f16, two stages, " + nsplit + " splits]",
-                            relL2(download(dev, out2, heads * d), ref), decodeTolerance(DecodeAttentionPrecision.F16));
-                    dev.free(out2);
-                }
-                k.setTwoStageDecode(false);
             }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
