@@ -181,6 +181,47 @@ __device__ __forceinline__ void decode_merge_warps(const float *wm, const float 
     }
 }
 
+/** acc + the dot of 8 bf16 weights (one 16-byte chunk) with x[0..7], one fma after another in order. */
+__device__ __forceinline__ float dot8_bf16(uint4 w, const float *x, float acc) {
+    float a, b;
+    unpack_bf16x2(w.x, a, b);
+    acc = fmaf(a, x[0], acc);
+    acc = fmaf(b, x[1], acc);
+    unpack_bf16x2(w.y, a, b);
+    acc = fmaf(a, x[2], acc);
+    acc = fmaf(b, x[3], acc);
+    unpack_bf16x2(w.z, a, b);
+    acc = fmaf(a, x[4], acc);
+    acc = fmaf(b, x[5], acc);
+    unpack_bf16x2(w.w, a, b);
+    acc = fmaf(a, x[6], acc);
+    acc = fmaf(b, x[7], acc);
+    return acc;
+}
+
+/**
+ * Stages one GEMV input row of `cols` floats (cols % 4 == 0) in shared memory xs, then with xMode 1
+ * RMS-normalises it in place: xs[c] = (x[c] * rsqrt(mean(x^2) + eps)) * normW[c]. Ends with the
+ * block's barrier; every thread of the block must call it.
+ */
+__device__ __forceinline__ void stage_input_row(float *xs, const float *__restrict__ X, int cols, int xMode,
+                                                const float *__restrict__ normW, float eps) {
+    const float4 *xr = reinterpret_cast<const float4 *>(X);
+    float4 *xs4 = reinterpret_cast<float4 *>(xs);
+    float ss = 0.f;
+    for (int c = threadIdx.x; c < (cols >> 2); c += blockDim.x) {
+        float4 v = __ldg(xr + c);
+        xs4[c] = v;
+        ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+    if (xMode == 1) {
+        ss = block_sum(ss);  // its barriers also order the staging stores before the loop below
+        float inv = 1.0f / sqrtf(ss / cols + eps);
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) xs[c] = (xs[c] * inv) * normW[c];
+    }
+    __syncthreads();
+}
+
 /** 16 bytes from global to shared memory, asynchronously (cp.async, L2 only); commit and wait separately. */
 __device__ __forceinline__ void cp_async16(void *smem, const void *gmem) {
     unsigned dst = (unsigned) __cvta_generic_to_shared(smem);

@@ -320,22 +320,9 @@ __device__ __forceinline__ void gemv_batch_body(
     }
     PDL_BEGIN();
     if (XS) {
-        // stage X[0] (and its squares' sum) in one pass, then normalise in place: the same products,
-        // in the same order, as the unstaged path
-        const float4 *xr = reinterpret_cast<const float4 *>(X);
-        float4 *xs4 = reinterpret_cast<float4 *>(xs);
-        float ss = 0.f;
-        for (int c = threadIdx.x; c < (cols >> 2); c += blockDim.x) {
-            float4 v = __ldg(xr + c);
-            xs4[c] = v;
-            ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
-        }
-        if (xMode == 1) {
-            ss = block_sum(ss);
-            float inv = 1.0f / sqrtf(ss / cols + eps);
-            for (int c = threadIdx.x; c < cols; c += blockDim.x) xs[c] = (xs[c] * inv) * normW[c];
-        }
-        __syncthreads();
+        // X[0] staged and normalised once per block: the same products, in the same order, as the
+        // unstaged path
+        stage_input_row(xs, X, cols, xMode, normW, eps);
     } else if (xMode == 1) {
         // the whole block sums each row's squares (4 rows of float4 per thread per step)
         for (int nb = 0; nb < NB; nb++) {
@@ -402,21 +389,7 @@ __device__ __forceinline__ void gemv_batch_body(
                     for (int e = 0; e < 8; e++) xv[e] = (xv[e] * inv) * nw[e];
                 }
 #pragma unroll
-                for (int k = 0; k < ROWS; k++) {
-                    float a, bb;
-                    unpack_bf16x2(w[u][k].x, a, bb);
-                    acc[k][nb] = fmaf(a, xv[0], acc[k][nb]);
-                    acc[k][nb] = fmaf(bb, xv[1], acc[k][nb]);
-                    unpack_bf16x2(w[u][k].y, a, bb);
-                    acc[k][nb] = fmaf(a, xv[2], acc[k][nb]);
-                    acc[k][nb] = fmaf(bb, xv[3], acc[k][nb]);
-                    unpack_bf16x2(w[u][k].z, a, bb);
-                    acc[k][nb] = fmaf(a, xv[4], acc[k][nb]);
-                    acc[k][nb] = fmaf(bb, xv[5], acc[k][nb]);
-                    unpack_bf16x2(w[u][k].w, a, bb);
-                    acc[k][nb] = fmaf(a, xv[6], acc[k][nb]);
-                    acc[k][nb] = fmaf(bb, xv[7], acc[k][nb]);
-                }
+                for (int k = 0; k < ROWS; k++) acc[k][nb] = dot8_bf16(w[u][k], xv, acc[k][nb]);
             }
         }
     }

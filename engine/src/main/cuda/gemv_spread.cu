@@ -53,25 +53,10 @@ __device__ __forceinline__ void gemv_spread_body(
     }
     PDL_BEGIN();
 
-    // stage the input (and its squares' sum), then normalise in place: the same products, in the
-    // same order, as gemv_batch_body
-    {
-        const float4 *xr = reinterpret_cast<const float4 *>(X);
-        float4 *xs4 = reinterpret_cast<float4 *>(xs);
-        float ss = 0.f;
-        for (int c = threadIdx.x; c < (cols >> 2); c += blockDim.x) {
-            float4 v = __ldg(xr + c);
-            xs4[c] = v;
-            ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
-        }
-        for (int i = threadIdx.x; i < units; i += blockDim.x) unitSum[i] = 0.f;
-        if (xMode == 1) {
-            ss = block_sum(ss);  // its barriers also order the staging stores before the loop below
-            float inv = 1.0f / sqrtf(ss / cols + eps);
-            for (int c = threadIdx.x; c < cols; c += blockDim.x) xs[c] = (xs[c] * inv) * normW[c];
-        }
-        __syncthreads();
-    }
+    // the input staged and normalised once per block (the same products, in the same order, as
+    // gemv_batch_body), the block's unit sums cleared
+    for (int i = threadIdx.x; i < units; i += blockDim.x) unitSum[i] = 0.f;
+    stage_input_row(xs, X, cols, xMode, normW, eps);
 
     int curRow = -1, segStart = 0;
     float part = 0.f;
@@ -103,19 +88,8 @@ __device__ __forceinline__ void gemv_spread_body(
             if (c < chunks) {
                 float4 xa = reinterpret_cast<const float4 *>(xs)[2 * c];
                 float4 xb = reinterpret_cast<const float4 *>(xs)[2 * c + 1];
-                float a, b;
-                unpack_bf16x2(w[i].x, a, b);
-                part = fmaf(a, xa.x, part);
-                part = fmaf(b, xa.y, part);
-                unpack_bf16x2(w[i].y, a, b);
-                part = fmaf(a, xa.z, part);
-                part = fmaf(b, xa.w, part);
-                unpack_bf16x2(w[i].z, a, b);
-                part = fmaf(a, xb.x, part);
-                part = fmaf(b, xb.y, part);
-                unpack_bf16x2(w[i].w, a, b);
-                part = fmaf(a, xb.z, part);
-                part = fmaf(b, xb.w, part);
+                float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+                part = dot8_bf16(w[i], xv, part);
             }
         }
     }
