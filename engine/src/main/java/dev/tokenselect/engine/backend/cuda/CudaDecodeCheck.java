@@ -871,6 +871,17 @@ final class CudaDecodeCheck {
                         backend.graphSelection() ? " (replayed graph)" : "", tsTps, tsTps / tps,
                         100 * ts.selectionStats().cacheHitRate());
             }
+            // the same with the selection cache's threshold at -1: every step after the first a hit, what
+            // a step costs when consecutive queries are alike (random weights make them unlike)
+            SelectionParams alwaysHit = new SelectionParams(SelectionParams.DEFAULT_K, SelectionParams.DEFAULT_N_INIT,
+                    SelectionParams.DEFAULT_N_LOCAL, -1.0, SelectionParams.DEFAULT_PREFILL_CHUNK);
+            try (CudaSequence ts = backend.newSequence(AttentionSpec.tokenSelect(alwaysHit))) {
+                backend.fillForBenchmark(ts, ctx, KV_PATTERN);
+                double hitTps = timeDecode(backend, ts, depth >= 65536 ? 48 : 96);
+                line += String.format(Locale.ROOT, "; TokenSelect, every step a hit (theta -1) %.1f tok/s (%.2fx,"
+                        + " selection-cache hit rate %.0f%%)", hitTps, hitTps / tps,
+                        100 * ts.selectionStats().cacheHitRate());
+            }
             System.out.println("     " + line);
             report.summary(line);
         }
