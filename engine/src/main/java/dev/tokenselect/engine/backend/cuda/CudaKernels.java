@@ -86,7 +86,7 @@ public final class CudaKernels {
         if (k % 8 != 0) {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
-        if (gemmMode == GEMM_PIPELINED || gemmMode == GEMM_AUTO && k >= 2048) {
+        if (pipelinedGemm(gemmMode, m, n, k, sms)) {
             String kernel = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
             dev.launch(kernel, blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
                     k, ldy, accumulate ? 1 : 0);
@@ -125,8 +125,22 @@ public final class CudaKernels {
      * whole prefill came out 5% slower (Qwen2.5-0.5B). The self-test checks and times each.
      */
     static final int GEMM_AUTO = 2;
+    /**
+     * As {@link #GEMM_AUTO}, but the 64 x 64 kernel also where the 128 x 128 tiles would not fill one
+     * wave of two blocks per SM: at 512-token chunks the Qwen2-7B's q|k|v, o and down GEMMs are 144,
+     * 112 and 112 such tiles for 264 places on an H200 (half the card idle), four times as many of 64 x
+     * 64. Off: timed beside the default by the prefill benchmark first.
+     */
+    static final int GEMM_BY_TILES = 3;
 
     private volatile int gemmMode = GEMM_AUTO;
+
+    /** Whether a GEMM of this shape takes the pipelined 128 x 128 kernel under {@code mode}. */
+    static boolean pipelinedGemm(int mode, int m, int n, int k, int sms) {
+        boolean fillsTheCard = (long) blocks(n, 128) * blocks(m, 128) >= 2L * sms;
+        return mode == GEMM_PIPELINED || mode == GEMM_AUTO && k >= 2048
+                || mode == GEMM_BY_TILES && k >= 2048 && fillsTheCard;
+    }
 
     public void setGemmMode(int mode) {
         gemmMode = mode;

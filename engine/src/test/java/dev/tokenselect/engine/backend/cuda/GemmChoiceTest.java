@@ -1,0 +1,34 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** Which prefill GEMMs take the pipelined 128 x 128 kernel, at the Qwen2-7B's shapes in 512-token chunks. */
+class GemmChoiceTest {
+
+    private static final int H200_SMS = 132;
+
+    @Test
+    void theDefaultTakesThePipelinedKernelWhereKIsAtLeast2048() {
+        int auto = CudaKernels.GEMM_AUTO;
+        assertTrue(CudaKernels.pipelinedGemm(auto, 512, 4608, 3584, H200_SMS));   // q|k|v
+        assertTrue(CudaKernels.pipelinedGemm(auto, 512, 3584, 18944, H200_SMS));  // down
+        assertFalse(CudaKernels.pipelinedGemm(auto, 512, 9728, 896, H200_SMS));   // the 0.5B's gate|up
+    }
+
+    @Test
+    void byTilesKeepsThe64TileKernelWhereTheBigTilesLeaveTheCardHalfIdle() {
+        int byTiles = CudaKernels.GEMM_BY_TILES;
+        // q|k|v 36 x 4 = 144, o and down 28 x 4 = 112 tiles of 128 x 128: under 264
+        assertFalse(CudaKernels.pipelinedGemm(byTiles, 512, 4608, 3584, H200_SMS));
+        assertFalse(CudaKernels.pipelinedGemm(byTiles, 512, 3584, 3584, H200_SMS));
+        assertFalse(CudaKernels.pipelinedGemm(byTiles, 512, 3584, 18944, H200_SMS));
+        // gate|up 296 x 4 = 1,184 tiles; and q|k|v in chunks of 2,048 tokens (36 x 16 = 576)
+        assertTrue(CudaKernels.pipelinedGemm(byTiles, 512, 37888, 3584, H200_SMS));
+        assertTrue(CudaKernels.pipelinedGemm(byTiles, 2048, 4608, 3584, H200_SMS));
+        // K below 2048 never takes it
+        assertFalse(CudaKernels.pipelinedGemm(byTiles, 4096, 9728, 896, H200_SMS));
+    }
+}
