@@ -26,7 +26,7 @@
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
 
-template <int D, bool F16, bool SEL = false>
+template <int D, bool F16, bool SEL = false, bool BULK = false>
 __device__ __forceinline__ void attn_decode_tc_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ tables, int tableStride, int bs, int layer, int kvHeads,
@@ -83,9 +83,43 @@ __device__ __forceinline__ void attn_decode_tc_body(
             cp_async16(dst + kr * LD, pool + off);
         }
     };
+    // BULK: warp 0 moves each K and V row of a tile with one bulk copy (2 x 64 per tile, 4 per lane)
+    // that completes on the stage's mbarrier, instead of every thread issuing 16 cp.async of 16 bytes
+    __shared__ __align__(8) uint64_t tileBar[TCD_STAGES];
+    size_t rowOff = ((size_t) (2 * layer) * kvHeads + g) * (size_t) bs * D;
+    auto load_tile_bulk = [&](int t, int stage) {
+        if (warp != 0) return;
+        bf16 *kdst = ring + stage * STAGE;
+        bf16 *vdst = kdst + TCD_TK * LD;
+        if (lane == 0) mbar_arrive_expect(&tileBar[stage], TCD_TK * 2 * D * 2);
+        __syncwarp();
+        int j0 = lo + t * TCD_TK;
+        for (int kr = lane; kr < TCD_TK; kr += 32) {
+            int j = min(j0 + kr, len - 1);
+            int tok = SEL ? sel[j] : j;
+            int page = bsShift >= 0 ? tok >> bsShift : tok / bs;
+            int slot = bsShift >= 0 ? tok & (bs - 1) : tok % bs;
+            const bf16 *src = pool + (size_t) table[page] * (size_t) blockElems + rowOff + (size_t) slot * D;
+            bulk_copy_g2s(kdst + kr * LD, src, D * 2, &tileBar[stage]);
+            bulk_copy_g2s(vdst + kr * LD, src + valueOffset, D * 2, &tileBar[stage]);
+        }
+    };
+    if (BULK) {
+        if (tid == 0) {
+            for (int s = 0; s < TCD_STAGES; s++) mbar_init(&tileBar[s], 1);
+#if __CUDA_ARCH__ >= 900
+            asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+        }
+        __syncthreads();
+    }
     for (int s = 0; s < TCD_STAGES - 1; s++) {
-        if (t0 + s < t1) load_tile(t0 + s, s);
-        asm volatile("cp.async.commit_group;\n" ::);
+        if (BULK) {
+            if (t0 + s < t1) load_tile_bulk(t0 + s, s);
+        } else {
+            if (t0 + s < t1) load_tile(t0 + s, s);
+            asm volatile("cp.async.commit_group;\n" ::);
+        }
     }
 
     // the group's queries rotated at pos and scaled by scale * log2(e), staged once per block, then
@@ -134,10 +168,16 @@ __device__ __forceinline__ void attn_decode_tc_body(
 
     for (int t = t0; t < t1; t++) {
         int stage = (t - t0) % TCD_STAGES;
-        asm volatile("cp.async.wait_group %0;\n" ::"n"(TCD_STAGES - 2));
-        __syncthreads();  // tile t has landed for every thread; the stage refilled below is consumed
-        if (t + TCD_STAGES - 1 < t1) load_tile(t + TCD_STAGES - 1, (t + TCD_STAGES - 1 - t0) % TCD_STAGES);
-        asm volatile("cp.async.commit_group;\n" ::);
+        if (BULK) {
+            mbar_wait(&tileBar[stage], ((t - t0) / TCD_STAGES) & 1);  // the stage's k-th fill: phase parity k
+            __syncthreads();  // every warp is done with the stage refilled below
+            if (t + TCD_STAGES - 1 < t1) load_tile_bulk(t + TCD_STAGES - 1, (t + TCD_STAGES - 1 - t0) % TCD_STAGES);
+        } else {
+            asm volatile("cp.async.wait_group %0;\n" ::"n"(TCD_STAGES - 2));
+            __syncthreads();  // tile t has landed for every thread; the stage refilled below is consumed
+            if (t + TCD_STAGES - 1 < t1) load_tile(t + TCD_STAGES - 1, (t + TCD_STAGES - 1 - t0) % TCD_STAGES);
+            asm volatile("cp.async.commit_group;\n" ::);
+        }
 
         const bf16 *ks = ring + stage * STAGE;
         const bf16 *vs = ks + TCD_TK * LD;
@@ -288,6 +328,19 @@ __device__ __forceinline__ void attn_decode_tc_body(
         attn_decode_tc_body<D, F16, true>(q, 0, pool, blockElems, table, 0, bs, layer, kvHeads, nullptr, 1, 0,   \
                                           invFreq, G, scale, out, 0, partial, sel, nEntries);                   \
     }
+
+// fp16 scores with the K and V rows moved by bulk copies (see BULK above); measured against the default
+#define TCD_BULK_ENTRY(NAME, D)                                                                                        \
+    extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
+            const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
+            int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
+            float scale, float *out, int ldo, float *partial) { PDL_BEGIN();                                     \
+        attn_decode_tc_body<D, true, false, true>(q, ldq, pool, blockElems, tables, tableStride, bs, layer,      \
+                                                  kvHeads, step, B, window, invFreq, G, scale, out, ldo, partial); \
+    }
+
+TCD_BULK_ENTRY(attn_decode_tc_f16_bulk_d64, 64)
+TCD_BULK_ENTRY(attn_decode_tc_f16_bulk_d128, 128)
 
 TCD_ENTRY(attn_decode_tc_d64, 64, false)
 TCD_ENTRY(attn_decode_tc_d128, 128, false)

@@ -88,8 +88,9 @@ public final class CudaAttentionBench {
             System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             rows.forEach(System.out::println);
             System.out.println();
-            System.out.println("| context | scores + softmax states | head vote | radix top-k + list | selection |");
-            System.out.println("|---:|---:|---:|---:|---:|");
+            System.out.println("| context | scores + softmax states | head vote | radix top-k + list | selection"
+                    + " | full, f16 | full, f16, rows by bulk copies |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
             bench.stageLines.forEach(System.out::println);
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
@@ -128,6 +129,13 @@ public final class CudaAttentionBench {
                     DecodeAttentionPrecision.HI_LO);
             float fullF16 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
                     DecodeAttentionPrecision.F16);
+            float fullBulk = Float.NaN; // the fp16 kernel with bulk copies (sm_90), off by default
+            if (dev.bulkCopies()) {
+                k.setBulkDecodeLoads(true);
+                fullBulk = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
+                        DecodeAttentionPrecision.F16);
+                k.setBulkDecodeLoads(false);
+            }
 
             // TokenSelect: candidates are [nInit, len - nLocal)
             int from = nInit;
@@ -151,8 +159,8 @@ public final class CudaAttentionBench {
             float tScores = time(stages[0]);
             float tVote = time(stages[1]);
             float tTopK = time(stages[2]);
-            stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms |", len, tScores,
-                    tVote, tTopK, tSelect));
+            stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms |",
+                    len, tScores, tVote, tTopK, tSelect, fullF16, fullBulk));
             k.useDecodePath(null); // the fp32 kernel over the list, for comparison
             float hitFp32 = time(attend);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);

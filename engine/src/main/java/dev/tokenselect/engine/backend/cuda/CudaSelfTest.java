@@ -732,6 +732,19 @@ public final class CudaSelfTest {
                     dev.free(out2);
                 }
             }
+            if ((d == 64 || d == 128) && dev.bulkCopies()) { // the bulk-copy fp16 kernel, off by default
+                k.useDecodePath(DecodeAttentionPrecision.F16);
+                k.setBulkDecodeLoads(true);
+                for (int nsplit : new int[] {1, 7, 32}) {
+                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                    k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
+                            partial);
+                    check(name + " [decode, tensor cores, f16, bulk copies, " + nsplit + " splits]",
+                            relL2(download(dev, out2, heads * d), ref), decodeTolerance(DecodeAttentionPrecision.F16));
+                    dev.free(out2);
+                }
+                k.setBulkDecodeLoads(false);
+            }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
             dev.free(step);

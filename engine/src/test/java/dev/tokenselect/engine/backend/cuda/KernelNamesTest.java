@@ -88,6 +88,10 @@ class KernelNamesTest {
                         p.selectedKernel(d) + " is not in the CUDA sources");
             }
         }
+        for (int d : new int[] {64, 128}) {
+            assertTrue(entryPoints.contains(CudaKernels.bulkDecodeKernel(d)),
+                    CudaKernels.bulkDecodeKernel(d) + " is not in the CUDA sources");
+        }
     }
 
     @Test
