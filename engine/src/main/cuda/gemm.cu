@@ -141,6 +141,9 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
 //   !SPLIT: X rounded to bf16 once, one product per step (the activations' precision of bf16
 //           inference elsewhere, half the tensor-core work; gemm_bf16_tc2_bf16).
 // Rows of 40 bf16 (80 bytes) keep the eight row addresses of an ldmatrix in distinct banks.
+// Split-K (gridDim.z > 1): block z takes the z-th share of the K tiles and writes its partial product
+// to Y + z * M * ldy (a workspace; the host passes no bias and no accumulation), which
+// gemm_splitk_reduce then sums in split order.
 template <bool SPLIT>
 __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const bf16 *__restrict__ W,
                                               float *__restrict__ Y, const float *__restrict__ bias, int M, int N,
@@ -214,12 +217,15 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
     int bRow = wn * 32 + (lane & 7) + ((lane >> 4) << 3), bCol = ((lane >> 3) & 1) * 8;
 
     int tiles = (K + G2_BK - 1) / G2_BK;
-    loadX(0);
-    loadW(0, 0);
+    int perSplit = (tiles + gridDim.z - 1) / gridDim.z;
+    int kt0 = blockIdx.z * perSplit, kt1 = min(tiles, kt0 + perSplit);
+    Y += (size_t) blockIdx.z * M * ldy;
+    loadX(kt0 * G2_BK);
+    loadW(kt0 * G2_BK, 0);
     storeX(0);
-    for (int kt = 0; kt < tiles; kt++) {
-        int cur = kt & 1, nxt = cur ^ 1;
-        bool more = kt + 1 < tiles;
+    for (int kt = kt0; kt < kt1; kt++) {
+        int cur = (kt - kt0) & 1, nxt = cur ^ 1;
+        bool more = kt + 1 < kt1;
         if (more) {
             loadW((kt + 1) * G2_BK, nxt);  // the buffer was released by the barrier ending the last step
             loadX((kt + 1) * G2_BK);
@@ -279,3 +285,30 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
 
 GEMM_TC2_ENTRY(gemm_bf16_tc2, true)
 GEMM_TC2_ENTRY(gemm_bf16_tc2_bf16, false)
+
+/**
+ * Y[m, n] = (accumulate ? Y[m, n] : 0) + bias[n] + sum over z < splits of ws[z][m][n] (in split order),
+ * ws row stride N. grid ceil(M * N / 4 / 256), block 256; needs N % 4 == 0.
+ */
+extern "C" __global__ void gemm_splitk_reduce(const float *__restrict__ ws, int splits, int M, int N,
+                                              float *__restrict__ Y, int ldy, const float *__restrict__ bias,
+                                              int accumulate) { PDL_BEGIN();
+    long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;  // float4 index
+    long long total = (long long) M * N / 4;
+    if (i >= total) return;
+    int m = (int) (i * 4 / N), n = (int) (i * 4 % N);
+    float4 v = reinterpret_cast<const float4 *>(ws)[i];
+    for (int z = 1; z < splits; z++) {
+        float4 w = reinterpret_cast<const float4 *>(ws + (size_t) z * M * N)[i];
+        v.x += w.x;
+        v.y += w.y;
+        v.z += w.z;
+        v.w += w.w;
+    }
+    float *y = Y + (size_t) m * ldy + n;
+    float out[4] = {v.x, v.y, v.z, v.w};
+    for (int e = 0; e < 4; e++) {
+        float r = out[e] + (bias ? bias[n + e] : 0.f);
+        y[e] = accumulate ? y[e] + r : r;
+    }
+}

@@ -1015,6 +1015,8 @@ final class CudaDecodeCheck {
         double smallTileTps = prefillRate(backend, prompt);
         k.setGemmMode(CudaKernels.GEMM_BY_TILES);
         double byTilesTps = prefillRate(backend, prompt);
+        k.setGemmMode(CudaKernels.GEMM_SPLIT_K);
+        double splitKTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
         // the precision switch of the GEMM's activations, and every other path of prefill attention
         boolean bf16x = k.bf16Activations();
@@ -1056,10 +1058,10 @@ final class CudaDecodeCheck {
         String xName = bf16x ? "hi + lo activations" : "bf16 activations";
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
                 + " (%s attention; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; 64x64 GEMM where 128x128"
-                + " tiles leave the card about half idle: %.0f; %s: %.0f%s; TokenSelect %.0f); GEMM 512x%dx%d %.1f TFLOP/s,"
-                + " pipelined 128x128 %.1f, bf16 activations %.1f",
-                name, tps, current, scalarTps, smallTileTps, byTilesTps, xName, flipXTps, attentionTps, tsTps, rows,
-                cols, tflops[0], tflops[1], tflops[2]);
+                + " tiles leave the card about half idle: %.0f; split-K there: %.0f; %s: %.0f%s; TokenSelect %.0f);"
+                + " GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f, bf16 activations %.1f",
+                name, tps, current, scalarTps, smallTileTps, byTilesTps, splitKTps, xName, flipXTps, attentionTps, tsTps,
+                rows, cols, tflops[0], tflops[1], tflops[2]);
         System.out.println("     " + line);
         report.summary(line);
         longPrefill(backend, name);

@@ -23,6 +23,7 @@ public final class CudaKernels {
     public CudaKernels(CudaDevice dev) {
         this.dev = dev;
         this.sms = dev.multiprocessors();
+        this.splitKWorkspace = new GrowingBuffer(dev, "split-K GEMM workspace");
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
@@ -87,6 +88,16 @@ public final class CudaKernels {
         if (k % 8 != 0) {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
+        int splits = gemmMode == GEMM_SPLIT_K ? gemmSplits(m, n, k, sms) : 1;
+        if (splits > 1) {
+            String kernel = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
+            CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
+            dev.launch(kernel, blocks(n, 128), blocks(m, 128), splits, 256, GEMM2_SHARED_BYTES, x, w, ws, null, m, n,
+                    k, n, 0);
+            dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
+                    bias, accumulate ? 1 : 0);
+            return;
+        }
         if (pipelinedGemm(gemmMode, m, n, k, sms)) {
             String kernel = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
             dev.launch(kernel, blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
@@ -136,10 +147,33 @@ public final class CudaKernels {
 
     private volatile int gemmMode = GEMM_AUTO;
 
+    /**
+     * As {@link #GEMM_AUTO}, but where the 128 x 128 tiles would not fill one wave of two blocks per SM,
+     * the K range is split over enough blocks to fill it (at most 4 shares of at least 8 tiles of 32),
+     * each share's partial product written to a workspace and summed in share order by
+     * {@code gemm_splitk_reduce} (with the bias and the accumulation): the 7B's down GEMM in 512-token
+     * chunks is 112 tiles for 264 places on an H200, 3 shares fill them. Off: timed beside the default
+     * by the prefill benchmark first.
+     */
+    static final int GEMM_SPLIT_K = 4;
+
+    private final GrowingBuffer splitKWorkspace;
+
+    /** K shares of a GEMM under {@link #GEMM_SPLIT_K}; 1 where it stays whole. */
+    static int gemmSplits(int m, int n, int k, int sms) {
+        long tiles = (long) blocks(n, 128) * blocks(m, 128);
+        int kTiles = blocks(k, 32);
+        if (k < 2048 || tiles >= 2L * sms || n % 4 != 0) {
+            return 1;
+        }
+        long want = (2L * sms + tiles - 1) / tiles;
+        return (int) Math.max(1, Math.min(Math.min(want, 4), kTiles / 8));
+    }
+
     /** Whether a GEMM of this shape takes the pipelined 128 x 128 kernel under {@code mode}. */
     static boolean pipelinedGemm(int mode, int m, int n, int k, int sms) {
         boolean fillsTheCard = (long) blocks(n, 128) * blocks(m, 128) >= 2L * sms;
-        return mode == GEMM_PIPELINED || mode == GEMM_AUTO && k >= 2048
+        return mode == GEMM_PIPELINED || (mode == GEMM_AUTO || mode == GEMM_SPLIT_K) && k >= 2048
                 || mode == GEMM_BY_TILES && k >= 2048 && fillsTheCard;
     }
 

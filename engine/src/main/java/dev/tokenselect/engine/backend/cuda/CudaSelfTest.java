@@ -336,7 +336,7 @@ public final class CudaSelfTest {
 
         // GEMM (prefill, tensor cores): the twin rounds X to bf16 as the kernel does
         for (int[] s : new int[][] {{2, 64, 64}, {17, 896, 896}, {64, 128, 64}, {100, 4864, 896}, {513, 200, 4864},
-                {130, 72, 40}, {1, 8, 8}, {300, 260, 1000}, {512, 1152, 896}}) {
+                {130, 72, 40}, {1, 8, 8}, {300, 260, 1000}, {512, 1152, 896}, {64, 512, 2056}}) {
             int m = s[0];
             int n = s[1];
             int kk = s[2];
@@ -388,6 +388,17 @@ public final class CudaSelfTest {
                 // accumulate into Y twice: 2 * (XW^T + b)
                 k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
                 check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), r2), tol);
+                dev.free(yp);
+            }
+            // split K over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048 only)
+            if (CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()) > 1) {
+                k.setGemmMode(CudaKernels.GEMM_SPLIT_K);
+                String kernel = "gemm_bf16_tc2 split-K x" + CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors());
+                CUdeviceptr yp = poisoned(dev, (long) m * n);
+                k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
+                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
+                k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
+                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
                 dev.free(yp);
             }
             k.setBf16Activations(bf16x);

@@ -1,5 +1,6 @@
 package dev.tokenselect.engine.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,5 +31,21 @@ class GemmChoiceTest {
         assertTrue(CudaKernels.pipelinedGemm(byTiles, 2048, 4608, 3584, H200_SMS));
         // K below 2048 never takes it
         assertFalse(CudaKernels.pipelinedGemm(byTiles, 4096, 9728, 896, H200_SMS));
+    }
+
+    @Test
+    void splitKFillsOneWaveWhereTheTilesAreFewAndLeavesTheRestWhole() {
+        // down 3584 x 18944 in 512-token chunks: 112 tiles, 3 shares fill 264 places; q|k|v 144 tiles: 2
+        assertEquals(3, CudaKernels.gemmSplits(512, 3584, 18944, H200_SMS));
+        assertEquals(2, CudaKernels.gemmSplits(512, 4608, 3584, H200_SMS));
+        // gate|up fills the card already; K below 2048 takes the 64 x 64 kernel whole
+        assertEquals(1, CudaKernels.gemmSplits(512, 37888, 3584, H200_SMS));
+        assertEquals(1, CudaKernels.gemmSplits(512, 1152, 896, H200_SMS));
+        // few tiles: at most 4 shares, each of at least 8 K tiles
+        assertEquals(4, CudaKernels.gemmSplits(64, 512, 2056, H200_SMS));
+        // K of 2048 is 64 tiles of 32: 8 shares would be allowed, 4 is the most taken
+        assertEquals(4, CudaKernels.gemmSplits(16, 128, 2048, H200_SMS));
+        // a card of 8 SMs is filled by 16 tiles already
+        assertEquals(1, CudaKernels.gemmSplits(512, 512, 4096, 8));
     }
 }
