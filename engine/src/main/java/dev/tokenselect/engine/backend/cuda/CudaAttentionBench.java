@@ -19,14 +19,14 @@ import jcuda.driver.CUgraphExec;
  * ({@link SelectionReference}) on the same keys and query.
  *
  * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaAttentionBench \
- *     [--contexts 32768,131072,524288,1048576] [--k 2048] [--iters 200]</pre>
+ *     [--contexts 32768,131072,524288,1048576] [--k 2048] [--iters 200] [--block-size 16]</pre>
  */
 public final class CudaAttentionBench {
 
     private static final int HEADS = 28;
     private static final int KV_HEADS = 4;
     private static final int D = 128;
-    private static final int BS = 16;
+    private static final int DEFAULT_BLOCK_SIZE = 16;
     private static final double THETA = 1_000_000.0;
     /** Distinct random bf16 values the pool is tiled with (64 MiB): every key of a 32K context is distinct. */
     private static final int PATTERN = 1 << 25;
@@ -37,13 +37,16 @@ public final class CudaAttentionBench {
     private final int nInit;
     private final int nLocal;
     private final int iters;
+    /** Tokens per KV block: each block holds a contiguous run of bs keys (and of values) per KV head. */
+    private final int bs;
     private final short[] pattern;
     private final Random rnd = new Random(7);
     private int failures;
     private final List<String> stageLines = new ArrayList<>();
 
-    private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters) {
+    private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters, int bs) {
         this.dev = dev;
+        this.bs = bs;
         this.k = new CudaKernels(dev);
         this.topK = topK;
         this.nInit = nInit;
@@ -59,27 +62,29 @@ public final class CudaAttentionBench {
         int[] contexts = {32_768, 131_072, 524_288, 1_048_576};
         int topK = 2048;
         int iters = 200;
+        int blockSize = DEFAULT_BLOCK_SIZE;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--block-size" -> blockSize = Integer.parseInt(args[++i]);
                 case "--contexts" -> contexts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--k" -> topK = Integer.parseInt(args[++i]);
                 case "--iters" -> iters = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (use --contexts N,N,... --k K --iters N)");
+                        + " (use --contexts N,N,... --k K --iters N --block-size N)");
             }
         }
         try (CudaDevice dev = CudaDevice.open(0)) {
             System.out.println("device: " + dev.describe());
-            CudaAttentionBench bench = new CudaAttentionBench(dev, topK, 128, 512, iters);
+            CudaAttentionBench bench = new CudaAttentionBench(dev, topK, 128, 512, iters, blockSize);
             List<String> rows = new ArrayList<>();
             boolean first = true;
             for (int len : contexts) {
                 rows.add(bench.context(len, first));
                 first = false;
             }
-            System.out.printf(Locale.ROOT, "%nper-layer decode attention, %d query heads, %d KV heads, d %d, bf16 cache;"
-                    + " TokenSelect k %d + %d sinks + %d local; median of %d graph replays%n", HEADS, KV_HEADS, D, topK,
-                    128, 512, iters);
+            System.out.printf(Locale.ROOT, "%nper-layer decode attention, %d query heads, %d KV heads, d %d, bf16 cache"
+                    + " in blocks of %d tokens; TokenSelect k %d + %d sinks + %d local; median of %d graph replays%n",
+                    HEADS, KV_HEADS, D, blockSize, topK, 128, 512, iters);
             System.out.println("| context | full, fp32 decode kernel | full, tensor-core decode kernel, hi-lo scores"
                     + " | full, tensor-core, f16 scores | full (best): KV GB/s | TokenSelect miss (select + attend)"
                     + " | of which selection"
@@ -101,15 +106,15 @@ public final class CudaAttentionBench {
 
     /** Times every variant at one context length; returns its table row. */
     private String context(int len, boolean checkSelection) {
-        int blocks = (len + BS - 1) / BS;
-        long blockElems = 2L * KV_HEADS * BS * D; // one layer
+        int blocks = (len + bs - 1) / bs;
+        long blockElems = 2L * KV_HEADS * bs * D; // one layer
         CUdeviceptr pool = dev.alloc(2 * blockElems * blocks, "KV pool of " + len + " tokens");
         List<CUdeviceptr> owned = new ArrayList<>(List.of(pool));
         try {
             fill(pool, blockElems * blocks);
             int[] table = SelectionReference.shuffledTable(blocks, rnd);
             CUdeviceptr tableDev = track(owned, dev.upload(table, "block table"));
-            CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, BS, KV_HEADS, D);
+            CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, KV_HEADS, D);
             float[] inv = new float[D / 2];
             for (int i = 0; i < D / 2; i++) {
                 inv[i] = (float) (1.0 / Math.pow(THETA, 2.0 * i / D));
@@ -228,7 +233,7 @@ public final class CudaAttentionBench {
         int[] got = new int[entries];
         dev.copyToHost(got, sel, entries);
         SelectionReference.Keys keys = (t, g, e) -> {
-            long off = table[t / BS] * blockElems + (long) g * BS * D + (long) (t % BS) * D;
+            long off = table[t / bs] * blockElems + (long) g * bs * D + (long) (t % bs) * D;
             return Bf16.toFloat(pattern[(int) ((off + e) % PATTERN)]);
         };
         SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, keys, from, count, topK, nInit,
