@@ -152,12 +152,20 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
 TS_SCORES_ENTRY(ts_scores_tc_d64, 64)
 TS_SCORES_ENTRY(ts_scores_tc_d128, 128)
 
-/** stats[2h] = max, stats[2h + 1] = 1 / sum of exp over all warps' states of head h. grid (H), block 256. */
+/**
+ * stats[2h] = max, stats[2h + 1] = 1 / sum of exp over all warps' states of head h; block 0 also zeroes
+ * clear[0, clearCount) (the radix top-k's histograms, which then need no launch of their own).
+ * grid (H), block 256.
+ */
 extern "C" __global__ void __launch_bounds__(256) ts_stats_combine(const float *__restrict__ warpStats, int warps,
                                                                     int H, float *__restrict__ stats,
-                                                                    const int *__restrict__ ctrl) { PDL_BEGIN();
+                                                                    const int *__restrict__ ctrl,
+                                                                    int *__restrict__ clear, int clearCount) { PDL_BEGIN();
     __shared__ float sm[8], ss[8];
     if (ctrl != nullptr && ctrl[0]) return;
+    if (blockIdx.x == 0) {
+        for (int i = threadIdx.x; i < clearCount; i += blockDim.x) clear[i] = 0;
+    }
     int h = blockIdx.x;
     float m = NEG_INF, s = 0.f;
     for (int w = threadIdx.x; w < warps; w += blockDim.x) {

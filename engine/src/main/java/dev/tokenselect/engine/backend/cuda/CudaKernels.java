@@ -489,12 +489,15 @@ public final class CudaKernels {
             dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(),
                     table, kv.blockSize(), layer, kv.kvHeads(), heads / kv.kvHeads(), from, count,
                     selectTilesPerWarp(count), scores, (long) count, warpStats, ctrl);
-            dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, rest, ctrl);
+            // the per-head stats, and the radix histograms cleared in the same launch
+            CUdeviceptr hist = rest.withByteOffset(8L * heads + 4L * count);
+            dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, rest, ctrl, hist,
+                    3 * SELECT_BINS);
         } else {
             scores(qbar, kv, table, layer, heads, from, count, scores);
             dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, (long) count, count, rest);
         }
-        return topKOfVotes(scores, count, heads, count, k, from, nInit, len, nLocal, rest, out, ctrl);
+        return topKOfVotes(scores, count, heads, count, k, from, nInit, len, nLocal, rest, out, ctrl, !tensorCores);
     }
 
     /**
@@ -516,11 +519,13 @@ public final class CudaKernels {
         Runnable score = () -> {
             dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer, kv.kvHeads(),
                     heads / kv.kvHeads(), from, count, selectTilesPerWarp(count), scores, (long) count, warpStats, null);
-            dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, stats, null);
+            dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, stats, null, hist,
+                    3 * SELECT_BINS);
         };
         Runnable voteSum = () -> dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, (long) count,
                 heads, count, stats, vote, null);
-        Runnable topK = () -> radixTopK(vote, count, kk, hist, chunkCounts, from, nInit, len, nLocal, out, null);
+        Runnable topK = () -> radixTopK(vote, count, kk, hist, chunkCounts, from, nInit, len, nLocal, out, null,
+                true); // timed alone, so its histograms are cleared here
         return new Runnable[] {score, voteSum, topK};
     }
 
@@ -535,19 +540,22 @@ public final class CudaKernels {
     public int voteAndTopK(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
                            int nLocal, CUdeviceptr scratch, CUdeviceptr out) {
         dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, ld, count, scratch);
-        return topKOfVotes(scores, ld, heads, count, k, from, nInit, len, nLocal, scratch, out, null);
+        return topKOfVotes(scores, ld, heads, count, k, from, nInit, len, nLocal, scratch, out, null, true);
     }
 
-    /** The vote and radix top-k, the per-head stats already at the start of {@code scratch}. */
+    /**
+     * The vote and radix top-k, the per-head stats already at the start of {@code scratch}; the radix
+     * histograms (behind the vote) are cleared here unless the stats' launch did it ({@code clearHist}).
+     */
     private int topKOfVotes(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
-                            int nLocal, CUdeviceptr scratch, CUdeviceptr out, CUdeviceptr ctrl) {
+                            int nLocal, CUdeviceptr scratch, CUdeviceptr out, CUdeviceptr ctrl, boolean clearHist) {
         int kk = Math.min(k, count);
         CUdeviceptr stats = scratch;
         CUdeviceptr vote = stats.withByteOffset(8L * heads);
         CUdeviceptr hist = vote.withByteOffset(4L * count);
         CUdeviceptr chunkCounts = hist.withByteOffset(4L * 3 * SELECT_BINS);
         dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote, ctrl);
-        radixTopK(vote, count, kk, hist, chunkCounts, from, nInit, len, nLocal, out, ctrl);
+        radixTopK(vote, count, kk, hist, chunkCounts, from, nInit, len, nLocal, out, ctrl, clearHist);
         return nInit + kk + nLocal;
     }
 
@@ -557,9 +565,11 @@ public final class CudaKernels {
      * ++ [len - nLocal, len).
      */
     private void radixTopK(CUdeviceptr values, int count, int k, CUdeviceptr hist, CUdeviceptr chunkCounts, int from,
-                           int nInit, int len, int nLocal, CUdeviceptr out, CUdeviceptr ctrl) {
+                           int nInit, int len, int nLocal, CUdeviceptr out, CUdeviceptr ctrl, boolean clearHist) {
         int chunks = blocks(count, SELECT_CHUNK);
-        dev.launch("ts_radix_clear", blocks(3 * SELECT_BINS, 256), 1, 1, 256, 0, hist, 3 * SELECT_BINS, ctrl);
+        if (clearHist) {
+            dev.launch("ts_radix_clear", blocks(3 * SELECT_BINS, 256), 1, 1, 256, 0, hist, 3 * SELECT_BINS, ctrl);
+        }
         for (int pass = 0; pass < 3; pass++) {
             dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, values, count, k, pass, hist, ctrl);
         }
@@ -584,7 +594,7 @@ public final class CudaKernels {
             throw new IllegalArgumentException("top-k of a row needs 1 <= k <= " + count + ", got " + k);
         }
         CUdeviceptr chunkCounts = scratch.withByteOffset(4L * 3 * SELECT_BINS);
-        radixTopK(row, count, k, scratch, chunkCounts, 0, 0, count, 0, outIds, null);
+        radixTopK(row, count, k, scratch, chunkCounts, 0, 0, count, 0, outIds, null, true);
         dev.launch("gather_f32", blocks(k, 256), 1, 1, 256, 0, row, outIds, k, outValues);
     }
 
