@@ -26,13 +26,62 @@
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
 
+/**
+ * Split-K without a combine launch: every block of a (sequence, KV head) group has written its
+ * partial; each counts itself in *done, and the last to arrive merges the group's nsplit partials
+ * as attn_combine does (per head the largest max, the sum rescaled to it, the weighted accumulators)
+ * into out, then resets *done for the next launch. weights: nsplit x G floats of shared memory.
+ */
+template <int D>
+__device__ __forceinline__ void combine_if_last(float *weights, int G, int g, int b, int nsplit, int B, int H,
+                                                float *__restrict__ out, int ldo, const float *__restrict__ partial,
+                                                int *done) {
+    __shared__ int ticket;
+    __shared__ float headInvSum[8];
+    __threadfence();  // this block's partial is visible before it is counted
+    __syncthreads();
+    if (threadIdx.x == 0) ticket = atomicAdd(done, 1);
+    __syncthreads();
+    if (ticket != nsplit - 1) return;
+    __threadfence();
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+    size_t stride = (size_t) B * H * (D + 2);  // from one split's partial to the next
+    const float *base = partial + ((size_t) b * H + (size_t) g * G) * (D + 2);
+    for (int h = warp; h < G; h += warps) {
+        float m = NEG_INF;
+        for (int s = lane; s < nsplit; s += 32) m = fmaxf(m, __ldcg(base + s * stride + (size_t) h * (D + 2)));
+        m = warp_max(m);
+        float l = 0.f;
+        for (int s = lane; s < nsplit; s += 32) {
+            const float *pr = base + s * stride + (size_t) h * (D + 2);
+            float ms = __ldcg(pr);
+            float w = ms == NEG_INF ? 0.f : expf(ms - m);
+            weights[s * G + h] = w;
+            l += __ldcg(pr + 1) * w;
+        }
+        l = warp_sum(l);
+        if (lane == 0) headInvSum[h] = l > 0.f ? 1.f / l : 0.f;
+    }
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < G * D; idx += blockDim.x) {
+        int h = idx / D, dd = idx % D;
+        float a = 0.f;
+        for (int s = 0; s < nsplit; s++) {
+            float w = weights[s * G + h];
+            if (w != 0.f) a += __ldcg(base + s * stride + (size_t) h * (D + 2) + 2 + dd) * w;
+        }
+        out[(size_t) b * ldo + (size_t) (g * G + h) * D + dd] = a * headInvSum[h];
+    }
+    if (threadIdx.x == 0) *done = 0;  // every block of the group has counted itself
+}
+
 template <int D, bool F16, bool SEL = false, bool BULK = false>
 __device__ __forceinline__ void attn_decode_tc_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ tables, int tableStride, int bs, int layer, int kvHeads,
         const int *__restrict__ step, int B, int window, const float *__restrict__ invFreq, int G, float scale,
         float *__restrict__ out, int ldo, float *__restrict__ partial, const int *__restrict__ sel = nullptr,
-        int selLen = 0) {
+        int selLen = 0, int *__restrict__ doneCount = nullptr) {
     constexpr int HALF = D / 2;
     constexpr int LD = D + TCD_PAD;       // bf16 per shared row: 16-byte rows, ldmatrix without bank conflicts
     constexpr int KS = HALF / 16;         // k16 steps per half of the head dim
@@ -309,24 +358,28 @@ __device__ __forceinline__ void attn_decode_tc_body(
     }
     __syncthreads();
     decode_merge_warps<D>(wm, wl, wacc, G, g, b, split, nsplit, B, H, out, ldo, partial);
+    if (doneCount != nullptr && nsplit > 1) {
+        combine_if_last<D>(reinterpret_cast<float *>(tcd_smem) + 4 * 8 * D, G, g, b, nsplit, B, H, out, ldo, partial,
+                           doneCount + (size_t) b * kvHeads + g);
+    }
 }
 
 #define TCD_ENTRY(NAME, D, F16)                                                                                        \
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
             int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
-            float scale, float *out, int ldo, float *partial) { PDL_BEGIN();                                                  \
+            float scale, float *out, int ldo, float *partial, int *doneCount) { PDL_BEGIN();                     \
         attn_decode_tc_body<D, F16>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, step, B,      \
-                               window, invFreq, G, scale, out, ldo, partial);                                    \
+                               window, invFreq, G, scale, out, ldo, partial, nullptr, 0, doneCount);             \
     }
 
 #define TCD_SEL_ENTRY(NAME, D, F16)                                                                                    \
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
             const float *q, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,         \
             int kvHeads, const int *sel, int nEntries, const float *invFreq, int G, float scale, float *out,     \
-            float *partial) { PDL_BEGIN();                                                                          \
+            float *partial, int *doneCount) { PDL_BEGIN();                                                          \
         attn_decode_tc_body<D, F16, true>(q, 0, pool, blockElems, table, 0, bs, layer, kvHeads, nullptr, 1, 0,   \
-                                          invFreq, G, scale, out, 0, partial, sel, nEntries);                   \
+                                          invFreq, G, scale, out, 0, partial, sel, nEntries, doneCount);        \
     }
 
 // fp16 scores with the K and V rows moved by bulk copies (see BULK above); measured against the default
@@ -334,9 +387,10 @@ __device__ __forceinline__ void attn_decode_tc_body(
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
             int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
-            float scale, float *out, int ldo, float *partial) { PDL_BEGIN();                                     \
+            float scale, float *out, int ldo, float *partial, int *doneCount) { PDL_BEGIN();                     \
         attn_decode_tc_body<D, true, false, true>(q, ldq, pool, blockElems, tables, tableStride, bs, layer,      \
-                                                  kvHeads, step, B, window, invFreq, G, scale, out, ldo, partial); \
+                                                  kvHeads, step, B, window, invFreq, G, scale, out, ldo, partial, \
+                                                  nullptr, 0, doneCount);                                          \
     }
 
 TCD_BULK_ENTRY(attn_decode_tc_f16_bulk_d64, 64)

@@ -43,6 +43,7 @@ public final class CudaAttentionBench {
     private final Random rnd = new Random(7);
     private int failures;
     private final List<String> stageLines = new ArrayList<>();
+    private final List<String> hitLines = new ArrayList<>();
 
     private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters, int bs) {
         this.dev = dev;
@@ -97,6 +98,10 @@ public final class CudaAttentionBench {
                     + " | full, f16 | full, f16, rows by bulk copies |");
             System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
             bench.stageLines.forEach(System.out::println);
+            System.out.println();
+            System.out.println("| context | TokenSelect hit | hit, splits merged in the kernel |");
+            System.out.println("|---:|---:|---:|");
+            bench.hitLines.forEach(System.out::println);
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
                 System.exit(1);
@@ -175,6 +180,10 @@ public final class CudaAttentionBench {
                 attend.run();
             });
             float hit = time(attend);
+            k.setFusedCombine(true); // the list's splits merged by the kernel's last block
+            float hitFused = time(attend);
+            k.setFusedCombine(false);
+            hitLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms |", len, hit, hitFused));
             float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
             System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"

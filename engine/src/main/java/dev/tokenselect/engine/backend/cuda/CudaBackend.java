@@ -686,6 +686,21 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    boolean fusedCombine() {
+        return k.fusedCombine();
+    }
+
+    /** Split-K decode attention merged by its last block instead of a combine launch; the graphs are recaptured. */
+    void setFusedCombine(boolean on) {
+        lock.lock();
+        try {
+            k.setFusedCombine(on);
+            dropGraphs();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     boolean spreadGemv() {
         return k.spreadGemv();
     }

@@ -818,6 +818,12 @@ final class CudaDecodeCheck {
                         }
                     }
                 }
+                if (depth >= 4096) { // split-K merged by the attention kernel's last block, no combine launch
+                    boolean fused = backend.fusedCombine();
+                    double t = with(backend::setFusedCombine, !fused, fused, greedy);
+                    line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", fused ? "separate combine launch"
+                            : "combine in the attention kernel", t, t / tps);
+                }
                 boolean spread = backend.spreadGemv();
                 double otherGemv = with(backend::setSpreadGemv, !spread, spread, greedy);
                 line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", spread ? "GEMVs one row per warp"

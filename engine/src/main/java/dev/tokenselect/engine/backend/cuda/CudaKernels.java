@@ -24,6 +24,8 @@ public final class CudaKernels {
         this.dev = dev;
         this.sms = dev.multiprocessors();
         this.splitKWorkspace = new GrowingBuffer(dev, "split-K GEMM workspace");
+        this.doneCounts = dev.alloc(4L * DONE_COUNTERS, "split-K attention counters");
+        dev.fill32(doneCounts, 0, DONE_COUNTERS);
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
@@ -984,14 +986,49 @@ public final class CudaKernels {
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
         boolean bulk = tc && bulkDecodeLoads && decodePrecision == DecodeAttentionPrecision.F16 && dev.bulkCopies();
-        dev.launch(bulk ? bulkDecodeKernel(d) : tc ? decodePrecision.kernel(d) : "attn_decode_d" + d, kv.kvHeads(),
-                batch, nsplit, 128,
-                tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
-                tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
-                nsplit == 1 ? out : null, ldo, partial);
+        if (tc) {
+            boolean fused = fusedCombine(nsplit, group, batch, kv.kvHeads(), d);
+            dev.launch(bulk ? bulkDecodeKernel(d) : decodePrecision.kernel(d), kv.kvHeads(), batch, nsplit, 128,
+                    tensorCoreDecodeSharedBytes(d), q, ldq, kv.pool(), kv.blockElems(), tables, tableStride,
+                    kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
+                    nsplit == 1 || fused ? out : null, ldo, partial, fused ? doneCounts : null);
+            if (fused) {
+                return;
+            }
+        } else {
+            dev.launch("attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128, 0, q, ldq, kv.pool(), kv.blockElems(),
+                    tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
+                    nsplit == 1 ? out : null, ldo, partial);
+        }
         if (nsplit > 1) {
             dev.launch("attn_combine", batch * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, batch, heads, d, out, ldo);
         }
+    }
+
+    /**
+     * Split-K decode attention on the tensor cores without the combine launch: the last block of each
+     * (sequence, KV head) to finish merges the group's partials (counted in {@link #doneCounts}, which
+     * it resets). Off: checked and timed beside the default first.
+     */
+    private volatile boolean fusedCombine;
+
+    void setFusedCombine(boolean on) {
+        fusedCombine = on;
+    }
+
+    boolean fusedCombine() {
+        return fusedCombine;
+    }
+
+    /** One counter per (sequence, KV head) of a launch, zero between launches. */
+    private static final int DONE_COUNTERS = 1 << 16;
+    private final CUdeviceptr doneCounts;
+
+    /** Whether this launch merges its splits in the kernel: the counters and the merge's shared memory suffice. */
+    private boolean fusedCombine(int nsplit, int group, int batch, int kvHeads, int d) {
+        long weightFloats = tensorCoreDecodeSharedBytes(d) / 4 - 4L * 8 * d; // the ring after the warps' merge buffer
+        return fusedCombine && nsplit > 1 && (long) batch * kvHeads <= DONE_COUNTERS
+                && (long) nsplit * group <= weightFloats;
     }
 
     /**
@@ -1013,9 +1050,14 @@ public final class CudaKernels {
         int nsplit;
         if (usesTensorCoreDecode(d)) {
             nsplit = selectedSplitCount(nEntries, kv.kvHeads(), DEFAULT_DECODE_BLOCKS_PER_SM * sms, capacity);
+            boolean fused = fusedCombine(nsplit, group, 1, kv.kvHeads(), d);
             dev.launch(decodePrecision.selectedKernel(d), kv.kvHeads(), 1, nsplit, 128,
                     tensorCoreDecodeSharedBytes(d), q, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer,
-                    kv.kvHeads(), sel, nEntries, invFreq, group, scale, nsplit == 1 ? out : null, partial);
+                    kv.kvHeads(), sel, nEntries, invFreq, group, scale, nsplit == 1 || fused ? out : null, partial,
+                    fused ? doneCounts : null);
+            if (fused) {
+                return;
+            }
         } else {
             int shares = blocks(nEntries, ATT_TK * ATT_WARPS);
             int want = Math.min(shares, blocks(4 * sms, kv.kvHeads()));

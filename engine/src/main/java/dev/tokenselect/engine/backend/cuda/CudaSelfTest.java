@@ -715,11 +715,16 @@ public final class CudaSelfTest {
             DecodeAttentionPrecision decodePrecision = k.decodePrecision();
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
                 k.useDecodePath(p);
-                CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
-                String decodeKernel = p == null ? " [decode kernel]" : " [decode kernel, tensor cores, " + p.label() + "]";
-                check(name + decodeKernel, relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
-                dev.free(out2);
+                for (boolean fused : p == null ? new boolean[] {false} : new boolean[] {false, true}) {
+                    k.setFusedCombine(fused);
+                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                    k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
+                    String decodeKernel = p == null ? " [decode kernel]" : " [decode kernel, tensor cores, " + p.label()
+                            + (fused ? ", combined in the kernel]" : "]");
+                    check(name + decodeKernel, relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
+                    dev.free(out2);
+                }
+                k.setFusedCombine(false);
             }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
@@ -755,6 +760,24 @@ public final class CudaSelfTest {
                     dev.free(out2);
                 }
                 k.setBulkDecodeLoads(false);
+            }
+            if (d == 64 || d == 128) { // split-K merged by the last block (off by default), each precision
+                k.setFusedCombine(true);
+                for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
+                    k.useDecodePath(p);
+                    for (int nsplit : new int[] {7, 32}) {
+                        for (int repeat = 0; repeat < 2; repeat++) { // the counters must be back at 0
+                            CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                            k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
+                                    heads * d, partial);
+                            check(name + " [decode, tensor cores, " + p.label() + ", combined in the kernel, " + nsplit
+                                    + " splits, launch " + (repeat + 1) + "]", relL2(download(dev, out2, heads * d), ref),
+                                    decodeTolerance(p));
+                            dev.free(out2);
+                        }
+                    }
+                }
+                k.setFusedCombine(false);
             }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
