@@ -17,6 +17,8 @@ import dev.tokenselect.engine.select.SelectionParams;
  * ones (DESIGN.md's extension; CPU backend);</li>
  * <li>{@code ts-K-poolN} (with {@code -orig} before and {@code -nocache} after it, as wanted): the vote
  * max-pooled over N neighbouring candidates before the top-k (the official code's KERNEL_SIZE);</li>
+ * <li>{@code ts-K-int8} (after {@code -poolN}, before {@code -nocache}): the candidates scored against int8
+ * sketches of their keys ({@link dev.tokenselect.engine.select.KeySketch});</li>
  * <li>{@code streaming-K}: attention sinks plus a recent window of the same budget as {@code ts-K}
  *     ({@code nInit} sinks, a window of {@code K + nLocal});</li>
  * <li>{@code page-K}: page-level selection (Quest/InfLLM style) of {@code K} tokens in whole pages.</li>
@@ -74,13 +76,14 @@ public record EvalPolicy(String name, AttentionSpec spec) {
                     boolean noCache = flags.contains("nocache");
                     String poolFlag = flags.stream().filter(f -> f.matches("pool\\d+")).findFirst().orElse(null);
                     int pool = poolFlag == null ? 0 : Integer.parseInt(poolFlag.substring(4));
+                    boolean int8 = flags.contains("int8");
                     String canonical = (original ? "-orig" : "") + (poolFlag == null ? "" : "-" + poolFlag)
-                            + (noCache ? "-nocache" : "");
+                            + (int8 ? "-int8" : "") + (noCache ? "-nocache" : "");
                     if (!canonical.equals(flags.isEmpty() ? "" : "-" + String.join("-", flags))) {
                         break;  // unknown, repeated or out-of-order flags
                     }
                     return new EvalPolicy("ts-" + k + canonical, AttentionSpec.tokenSelect(new SelectionParams(k,
-                            nInit, nLocal, noCache ? 2.0 : theta, chunk, original, pool)));
+                            nInit, nLocal, noCache ? 2.0 : theta, chunk, original, pool, int8)));
                 }
                 case "streaming" -> {
                     int k = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
@@ -105,7 +108,8 @@ public record EvalPolicy(String name, AttentionSpec spec) {
             // fall through to the error below
         }
         throw new IllegalArgumentException("unknown policy '" + name
-                + "': use full, ts-K[-orig][-poolN][-nocache], streaming-K or page-K (K selected tokens, e.g. ts-2048;"
-                + " -orig: original positions instead of compacted; -poolN: the vote max-pooled over N candidates)");
+                + "': use full, ts-K[-orig][-poolN][-int8][-nocache], streaming-K or page-K (K selected tokens, e.g."
+                + " ts-2048; -orig: original positions instead of compacted; -poolN: the vote max-pooled over N"
+                + " candidates; -int8: candidates scored against int8 sketches of their keys)");
     }
 }

@@ -10,17 +10,24 @@ import java.util.Locale;
  * positions of their tokens and the queries theirs, instead of compacted positions. {@code votePool}
  * (odd, 0 = off) is the official code's {@code KERNEL_SIZE}, off there by default too: each candidate's
  * vote becomes the largest vote within {@code votePool / 2} candidates of it before the top-k, so the
- * neighbours of a strongly voted token come along.
+ * neighbours of a strongly voted token come along. {@code int8Keys} (off by default) scores the
+ * candidates against int8 sketches of their keys instead of the keys ({@link KeySketch}): what a scoring
+ * pass that reads a quarter of the key bytes would select.
  */
 public record SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk, boolean originalPositions,
-                              int votePool) {
+                              int votePool, boolean int8Keys) {
 
     public SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk) {
-        this(k, nInit, nLocal, theta, prefillChunk, false, 0);
+        this(k, nInit, nLocal, theta, prefillChunk, false, 0, false);
     }
 
     public SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk, boolean originalPositions) {
-        this(k, nInit, nLocal, theta, prefillChunk, originalPositions, 0);
+        this(k, nInit, nLocal, theta, prefillChunk, originalPositions, 0, false);
+    }
+
+    public SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk, boolean originalPositions,
+                           int votePool) {
+        this(k, nInit, nLocal, theta, prefillChunk, originalPositions, votePool, false);
     }
 
     public static final int DEFAULT_K = 2048;
@@ -62,15 +69,19 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
     }
 
     public SelectionParams withPrefillChunk(int chunk) {
-        return new SelectionParams(k, nInit, nLocal, theta, chunk, originalPositions, votePool);
+        return new SelectionParams(k, nInit, nLocal, theta, chunk, originalPositions, votePool, int8Keys);
     }
 
     public SelectionParams withOriginalPositions(boolean on) {
-        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, on, votePool);
+        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, on, votePool, int8Keys);
+    }
+
+    public SelectionParams withInt8Keys(boolean on) {
+        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, originalPositions, votePool, on);
     }
 
     public SelectionParams withVotePool(int width) {
-        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, originalPositions, width);
+        return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, originalPositions, width, int8Keys);
     }
 
     /**
@@ -84,6 +95,7 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
         double theta = DEFAULT_THETA;
         boolean original = false;
         int pool = 0;
+        boolean int8Keys = false;
         if (spec != null && !spec.isBlank()) {
             for (String part : spec.split(",")) {
                 String[] kv = part.split("=", 2);
@@ -100,6 +112,12 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
                         case "n-local" -> nLocal = Integer.parseInt(value);
                         case "theta" -> theta = Double.parseDouble(value);
                         case "pool" -> pool = Integer.parseInt(value);
+                        case "keys" -> int8Keys = switch (value.toLowerCase(Locale.ROOT)) {
+                            case "exact" -> false;
+                            case "int8" -> true;
+                            default -> throw new IllegalArgumentException("selection option keys is exact or int8,"
+                                    + " got '" + value + "'");
+                        };
                         case "positions" -> original = switch (value.toLowerCase(Locale.ROOT)) {
                             case "compacted" -> false;
                             case "original" -> true;
@@ -107,7 +125,7 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
                                     + " original, got '" + value + "'");
                         };
                         default -> throw new IllegalArgumentException("unknown selection option '" + kv[0]
-                                + "': use k, n-init, n-local, theta, positions and pool");
+                                + "': use k, n-init, n-local, theta, positions, pool and keys");
                     }
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("selection option '" + kv[0] + "' needs a number, got '" + value + "'");
@@ -115,6 +133,6 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
             }
         }
         int chunk = prefillChunk != null ? prefillChunk : Math.min(DEFAULT_PREFILL_CHUNK, nLocal);
-        return new SelectionParams(k, nInit, nLocal, theta, chunk, original, pool);
+        return new SelectionParams(k, nInit, nLocal, theta, chunk, original, pool, int8Keys);
     }
 }

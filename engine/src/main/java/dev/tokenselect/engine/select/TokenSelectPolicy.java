@@ -67,7 +67,9 @@ public final class TokenSelectPolicy implements AttentionPolicy {
 
     /** The k candidates with the highest head soft vote, as absolute token indices, ascending. */
     private int[] selectTop(int layer, int from, int to, KeyAccess keys) {
-        int[] there = params.votePool() > 1 ? null : keys.topCandidates(layer, qbar, from, to, params.k());
+        // the backend's own top-k scores the exact keys without pooling: not for pooled or sketched votes
+        int[] there = params.votePool() > 1 || params.int8Keys() ? null
+                : keys.topCandidates(layer, qbar, from, to, params.k());
         if (there != null) {
             return there;
         }
@@ -77,7 +79,11 @@ public final class TokenSelectPolicy implements AttentionPolicy {
             scores = new float[geo.numHeads()][size];
             vote = new float[size];
         }
-        keys.scores(layer, qbar, from, to, scores);
+        if (params.int8Keys()) {
+            KeySketch.scores(keys, geo, layer, qbar, from, to, scores);
+        } else {
+            keys.scores(layer, qbar, from, to, scores);
+        }
         HeadSoftVote.vote(scores, count, vote);
         float[] ranked = params.votePool() > 1 ? VotePool.maxPool(vote, count, params.votePool()) : vote;
         int[] top = TopK.ascending(ranked, count, params.k());

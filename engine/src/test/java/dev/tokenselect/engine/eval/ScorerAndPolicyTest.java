@@ -51,8 +51,12 @@ class ScorerAndPolicyTest {
         assertEquals("ts-2048-orig-pool3-nocache", pooled.name());
         assertEquals(3, pooled.spec().params().votePool());
         assertEquals(0, ps.get(2).spec().params().votePool());
+        EvalPolicy sketched = EvalPolicy.parse("ts-2048-pool3-int8-nocache", 128, 512, 0.9, 512, 16);
+        assertEquals("ts-2048-pool3-int8-nocache", sketched.name());
+        assertTrue(sketched.spec().params().int8Keys());
+        assertFalse(ps.get(2).spec().params().int8Keys());
         for (String bad : new String[] {"ts", "ts-x", "ts-5-cache", "window", "page", "full,full", "ts-5-orig-orig",
-                "ts-5-nocache-orig", "ts-5-pool3-orig", "ts-5-pool4"}) {
+                "ts-5-nocache-orig", "ts-5-pool3-orig", "ts-5-pool4", "ts-5-int8-pool3", "ts-5-nocache-int8"}) {
             assertThrows(IllegalArgumentException.class, () -> EvalPolicy.parseList(bad, 128, 512, 0.9, 512, 16), bad);
         }
     }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class TokenSelectPolicyTest {
 
-    private static final Rotator NO_ROPE = (x, off, pos) -> { };
+    static final Rotator NO_ROPE = (x, off, pos) -> { };
 
     /** The 5-token, 4-head example: B is the strongest for two heads, E wins head 3 by a wide margin. */
     @Test

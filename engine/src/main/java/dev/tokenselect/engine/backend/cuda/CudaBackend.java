@@ -1281,6 +1281,7 @@ public final class CudaBackend implements Backend {
         int d = config.headDim();
         return (d == 64 || d == 128) && CudaKernels.attentionDecodeFits(d, config.numHeads() / config.numKvHeads())
                 && config.slidingWindow() <= 0 && policy.params().k() > 0 && policy.params().votePool() <= 1
+                && !policy.params().int8Keys()
                 && seq.blockTable().length() + 1 > policy.params().budget();
     }
 
