@@ -14,3 +14,4 @@
 #include "flash_gqa.cu"
 #include "ts_select.cu"
 #include "ts_device_select.cu"
+#include "ts_sketch.cu"

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
+import dev.tokenselect.engine.select.KeySketch;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUgraphExec;
 
@@ -44,6 +45,7 @@ public final class CudaAttentionBench {
     private int failures;
     private final List<String> stageLines = new ArrayList<>();
     private final List<String> hitLines = new ArrayList<>();
+    private final List<String> sketchLines = new ArrayList<>();
 
     private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters, int bs) {
         this.dev = dev;
@@ -102,6 +104,11 @@ public final class CudaAttentionBench {
             System.out.println("| context | TokenSelect hit | hit, splits merged in the kernel |");
             System.out.println("|---:|---:|---:|");
             bench.hitLines.forEach(System.out::println);
+            System.out.println();
+            System.out.println("| context | sketching every key once | selection | selection on int8 sketches | miss"
+                    + " | miss on sketches | full / miss | full / miss on sketches |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            bench.sketchLines.forEach(System.out::println);
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
                 System.exit(1);
@@ -163,6 +170,25 @@ public final class CudaAttentionBench {
                 checkSelection(q, table, blockElems, from, count, sel, entries, len);
             }
             float tSelect = time(select);
+            // int8 key sketches (built once here; KeySketch specifies them): the selection scored on them
+            CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
+            track(owned, sk.bytes());
+            track(owned, sk.scales());
+            float tBuild = time(() -> k.buildSketches(kv, tableDev, 0, 0, len, sk));
+            Runnable selectSketched = () -> k.selectOnDevice(qDev, kv, tableDev, 0, HEADS, from, count, topK, nInit,
+                    len, nLocal, scratch, sel, null, sk);
+            selectSketched.run();
+            dev.synchronize();
+            if (checkSelection) {
+                checkSketchSelection(q, table, blockElems, from, count, sel, entries, len);
+            }
+            float tSelectSketched = time(selectSketched);
+            float missSketched = time(() -> {
+                selectSketched.run();
+                attend.run();
+            });
+            select.run(); // the exact selection back in place for the hit timings below
+            dev.synchronize();
             // the selection's stages apart
             Runnable[] stages = k.selectionStages(qDev, kv, tableDev, 0, HEADS, from, count, topK, nInit, len, nLocal,
                     scratch, sel);
@@ -184,6 +210,10 @@ public final class CudaAttentionBench {
             float hitFused = time(attend);
             k.setFusedCombine(false);
             hitLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms |", len, hit, hitFused));
+            float fullBest = Math.min(fullFp32, Math.min(fullTc, fullF16));
+            sketchLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.2fx"
+                    + " | %.2fx |", len, tBuild, tSelect, tSelectSketched, miss, missSketched, fullBest / miss,
+                    fullBest / missSketched));
             float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
             System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"
@@ -250,6 +280,40 @@ public final class CudaAttentionBench {
         System.out.printf(Locale.ROOT, "%s device selection vs CPU reference at %,d tokens: %d of %d candidates equal,"
                 + " %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL", len, r.same(), Math.min(topK, count),
                 r.nearTies(), r.wrong());
+        if (!r.ok()) {
+            failures++;
+        }
+    }
+
+    /**
+     * The selection on int8 sketches against the CPU reference scoring the same sketches (each key
+     * quantised by {@link KeySketch} from the same bf16 values, then scale x component).
+     */
+    private void checkSketchSelection(float[] q, int[] table, long blockElems, int from, int count, CUdeviceptr sel,
+                                      int entries, int len) {
+        int[] got = new int[entries];
+        dev.copyToHost(got, sel, entries);
+        float[] row = new float[D];
+        float[] qz = new float[D];
+        int[] cached = {-1, -1};
+        float[] scale = {0f};
+        SelectionReference.Keys keys = (t, g, e) -> {
+            if (cached[0] != t || cached[1] != g) {
+                long off = table[t / bs] * blockElems + (long) g * bs * D + (long) (t % bs) * D;
+                for (int i = 0; i < D; i++) {
+                    row[i] = Bf16.toFloat(pattern[(int) ((off + i) % PATTERN)]);
+                }
+                scale[0] = KeySketch.quantize(row, 0, D, qz);
+                cached[0] = t;
+                cached[1] = g;
+            }
+            return scale[0] * qz[e];
+        };
+        SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, keys, from, count, topK, nInit,
+                nLocal, len, got, false);
+        System.out.printf(Locale.ROOT, "%s device selection on int8 sketches vs CPU reference at %,d tokens: %d of %d"
+                + " candidates equal, %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL", len, r.same(),
+                Math.min(topK, count), r.nearTies(), r.wrong());
         if (!r.ok()) {
             failures++;
         }

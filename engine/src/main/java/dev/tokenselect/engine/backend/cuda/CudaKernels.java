@@ -478,6 +478,42 @@ public final class CudaKernels {
     public int selectOnDevice(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
                               int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out,
                               CUdeviceptr ctrl) {
+        return selectOnDevice(qbar, kv, table, layer, heads, from, count, k, nInit, len, nLocal, scratch, out, ctrl,
+                null);
+    }
+
+    /**
+     * int8 sketches of a pool's keys ({@code ts_sketch.cu}; {@link dev.tokenselect.engine.select.KeySketch}
+     * specifies them): per block {@code blockBytes} of components [layer][kvHead][slot][d] and
+     * {@code blockFloats} scales [layer][kvHead][slot].
+     */
+    public record Sketches(CUdeviceptr bytes, long blockBytes, CUdeviceptr scales, long blockFloats) {
+
+        /** The sizes per block for a pool of {@code layers} layers. */
+        static Sketches allocate(CudaDevice dev, Kv kv, int layers, int blocks) {
+            long blockBytes = (long) layers * kv.kvHeads() * kv.blockSize() * kv.headDim();
+            long blockFloats = (long) layers * kv.kvHeads() * kv.blockSize();
+            return new Sketches(dev.alloc(blockBytes * blocks, "key sketches"), blockBytes,
+                    dev.alloc(4 * blockFloats * blocks, "key sketch scales"), blockFloats);
+        }
+    }
+
+    /** Sketches the keys of tokens [from, to) of one layer, every KV head (head dims 64 and 128). */
+    public void buildSketches(Kv kv, CUdeviceptr table, int layer, int from, int to, Sketches sk) {
+        int rows = (to - from) * kv.kvHeads();
+        dev.launch("ts_sketch_build_d" + kv.headDim(), blocks(rows, 8), 1, 1, 256, 0, kv.pool(), kv.blockElems(), table,
+                kv.blockSize(), layer, kv.kvHeads(), from, to, sk.bytes(), sk.blockBytes(), sk.scales(),
+                sk.blockFloats());
+    }
+
+    /**
+     * {@link #selectOnDevice} with the candidates scored against int8 sketches of their keys instead of
+     * the keys ({@code sketches} non-null; tensor-core head dims only): the scoring pass reads d bytes
+     * per candidate and KV head instead of 2 d.
+     */
+    public int selectOnDevice(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
+                              int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out,
+                              CUdeviceptr ctrl, Sketches sketches) {
         int d = kv.headDim();
         boolean tensorCores = d == 64 || d == 128;
         if (ctrl != null && !tensorCores) {
@@ -487,10 +523,21 @@ public final class CudaKernels {
         CUdeviceptr scores = scratch;
         CUdeviceptr warpStats = scratch.withByteOffset(4L * heads * count);
         CUdeviceptr rest = warpStats.withByteOffset(4L * warps * heads * 2);
+        if (sketches != null && !tensorCores) {
+            throw new IllegalArgumentException("key sketches are scored for head dims 64 and 128, got " + d);
+        }
+        if (sketches != null) {
+            dev.launch("ts_scores_sketch_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, sketches.bytes(),
+                    sketches.blockBytes(), sketches.scales(), sketches.blockFloats(), table, kv.blockSize(), layer,
+                    kv.kvHeads(), heads / kv.kvHeads(), from, count, selectTilesPerWarp(count), scores, (long) count,
+                    warpStats, ctrl);
+        }
         if (tensorCores) {
-            dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(),
-                    table, kv.blockSize(), layer, kv.kvHeads(), heads / kv.kvHeads(), from, count,
-                    selectTilesPerWarp(count), scores, (long) count, warpStats, ctrl);
+            if (sketches == null) {
+                dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(),
+                        table, kv.blockSize(), layer, kv.kvHeads(), heads / kv.kvHeads(), from, count,
+                        selectTilesPerWarp(count), scores, (long) count, warpStats, ctrl);
+            }
             // the per-head stats, and the radix histograms cleared in the same launch
             CUdeviceptr hist = rest.withByteOffset(8L * heads + 4L * count);
             dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, rest, ctrl, hist,
