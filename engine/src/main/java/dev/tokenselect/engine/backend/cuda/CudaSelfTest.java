@@ -20,6 +20,7 @@ import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.model.synthetic.Presets;
 import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
 import dev.tokenselect.engine.select.AttentionSpec;
+import dev.tokenselect.engine.select.KeySketch;
 import dev.tokenselect.engine.select.SelectionParams;
 import jcuda.driver.CUdeviceptr;
 import tools.jackson.databind.JsonNode;
@@ -547,6 +548,36 @@ public final class CudaSelfTest {
         int nearTies = r.nearTies();
         check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s (%d near-ties)",
                 heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", nearTies), wrong, 0);
+        if (d == 64 || d == 128) { // the same selection scored on int8 sketches, against the CPU scoring them
+            CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
+            k.buildSketches(kv, tp, 0, 0, len, sk);
+            dev.fill32(out, -1, entries);
+            int ns = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out, null, sk);
+            int[] gotSketched = new int[entries];
+            dev.copyToHost(gotSketched, out, entries);
+            float[] row = new float[d];
+            float[] qz = new float[d];
+            int[] cached = {-1, -1};
+            float[] scale = {0f};
+            SelectionReference.Keys sketched = (t, g, e) -> {
+                if (cached[0] != t || cached[1] != g) {
+                    for (int i = 0; i < d; i++) {
+                        row[i] = keys.at(t, g, i);
+                    }
+                    scale[0] = KeySketch.quantize(row, 0, d, qz);
+                    cached[0] = t;
+                    cached[1] = g;
+                }
+                return scale[0] * qz[e];
+            };
+            SelectionReference.Result rs = SelectionReference.compare(qbar, heads, kvHeads, d, sketched, from, count,
+                    topK, nInit, nLocal, len, Arrays.copyOf(gotSketched, ns), allEqual);
+            check(String.format(Locale.ROOT, "ts device selection on int8 sketches H=%d Hkv=%d d=%d candidates=%d k=%d%s"
+                    + " (%d near-ties)", heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", rs.nearTies()),
+                    rs.wrong(), 0);
+            dev.free(sk.bytes());
+            dev.free(sk.scales());
+        }
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
             dev.free(p);
         }
