@@ -41,6 +41,43 @@ __device__ __forceinline__ void softmax_state_merge(float &m, float &s, float m2
 }
 
 /**
+ * One 16-candidate tile of a scoring pass (c: rows gr and gr + 8 = candidates cA and cB, columns
+ * 2 t4 and 2 t4 + 1 = heads of the group) into out and this lane's softmax states of its two heads.
+ */
+__device__ __forceinline__ void ts_store_tile(const float c[4], int t4, int cA, int cB, int G, int g, int count,
+                                              float *__restrict__ out, long long ldOut, float m[2], float sum[2]) {
+#pragma unroll
+    for (int e = 0; e < 4; e++) {
+        int col = 2 * t4 + (e & 1);
+        int cand = e < 2 ? cA : cB;
+        if (col < G && cand < count) {
+            out[(size_t) (g * G + col) * ldOut + cand] = c[e];
+            softmax_state_add(m[e & 1], sum[e & 1], c[e]);
+        }
+    }
+}
+
+/** The warp's softmax state of each head (the 8 lanes of a column hold parts of it) into warpStats. */
+__device__ __forceinline__ void ts_write_warp_stats(float m[2], float sum[2], int gr, int t4, int G, int g, int H,
+                                                    int w, float *__restrict__ warpStats) {
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+#pragma unroll
+        for (int o = 4; o < 32; o <<= 1) {
+            float m2 = __shfl_xor_sync(0xffffffffu, m[j], o);
+            float s2 = __shfl_xor_sync(0xffffffffu, sum[j], o);
+            softmax_state_merge(m[j], sum[j], m2, s2);
+        }
+        int col = 2 * t4 + j;
+        if (gr == 0 && col < G) {
+            float *st = warpStats + ((size_t) w * H + g * G + col) * 2;
+            st[0] = m[j];
+            st[1] = sum[j];
+        }
+    }
+}
+
+/**
  * out[h][c] (row stride ldOut) = qbar[h] . K[g(h)][from + c] for the candidates c in [0, count), fp32,
  * no scaling; warpStats[(w * H + h) * 2 + {0, 1}] = max and sum of exp(s - max) over warp w's candidates
  * (warps index per KV head: w = blockIdx.x * TS_WARPS + warp). grid (ceil(tiles / (TS_WARPS *
@@ -112,32 +149,9 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
                 mma_bf16_16816(c, ka[ch].z, kb[ch].z, ka[ch].w, kb[ch].w, bq[p][ch][1][0], bq[p][ch][1][1]);
             }
         }
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-            int col = 2 * t4 + (e & 1);
-            int cand = e < 2 ? cA : cB;
-            if (col < G && cand < count) {
-                out[(size_t) (g * G + col) * ldOut + cand] = c[e];
-                softmax_state_add(m[e & 1], sum[e & 1], c[e]);
-            }
-        }
+        ts_store_tile(c, t4, cA, cB, G, g, count, out, ldOut, m, sum);
     }
-    // the 8 lanes of a column hold parts of its state
-#pragma unroll
-    for (int j = 0; j < 2; j++) {
-#pragma unroll
-        for (int o = 4; o < 32; o <<= 1) {
-            float m2 = __shfl_xor_sync(0xffffffffu, m[j], o);
-            float s2 = __shfl_xor_sync(0xffffffffu, sum[j], o);
-            softmax_state_merge(m[j], sum[j], m2, s2);
-        }
-        int col = 2 * t4 + j;
-        if (gr == 0 && col < G) {
-            float *st = warpStats + ((size_t) w * H + g * G + col) * 2;
-            st[0] = m[j];
-            st[1] = sum[j];
-        }
-    }
+    ts_write_warp_stats(m, sum, gr, t4, G, g, H, w, warpStats);
 }
 
 #define TS_SCORES_ENTRY(NAME, D)                                                                                   \

@@ -154,31 +154,9 @@ __device__ __forceinline__ void ts_scores_sketch_body(
         c[1] *= sA;
         c[2] *= sB;
         c[3] *= sB;
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-            int col = 2 * t4 + (e & 1);
-            int cand = e < 2 ? cA : cB;
-            if (col < G && cand < count) {
-                out[(size_t) (g * G + col) * ldOut + cand] = c[e];
-                softmax_state_add(m[e & 1], sum[e & 1], c[e]);
-            }
-        }
+        ts_store_tile(c, t4, cA, cB, G, g, count, out, ldOut, m, sum);
     }
-#pragma unroll
-    for (int j = 0; j < 2; j++) {
-#pragma unroll
-        for (int o = 4; o < 32; o <<= 1) {
-            float m2 = __shfl_xor_sync(0xffffffffu, m[j], o);
-            float s2 = __shfl_xor_sync(0xffffffffu, sum[j], o);
-            softmax_state_merge(m[j], sum[j], m2, s2);
-        }
-        int col = 2 * t4 + j;
-        if (gr == 0 && col < G) {
-            float *st = warpStats + ((size_t) w * H + g * G + col) * 2;
-            st[0] = m[j];
-            st[1] = sum[j];
-        }
-    }
+    ts_write_warp_stats(m, sum, gr, t4, G, g, H, w, warpStats);
 }
 
 #define TS_SCORES_SKETCH_ENTRY(NAME, D)                                                                            \

@@ -33,28 +33,33 @@ public final class KeySketch {
         return max / 127f;
     }
 
+    /** Keys read per {@link KeyAccess#keys} call: bounds the copy however long the context. */
+    private static final int RUN = 1024;
+
     /**
      * {@code out[h][c]} = the sketch score of candidate {@code from + c} for query head h, as
-     * {@link KeyAccess#scores} lays out the exact ones; the keys are read a KV head at a time.
+     * {@link KeyAccess#scores} lays out the exact ones; the keys are read a KV head and a run at a time.
      */
     public static void scores(KeyAccess keys, Geometry geo, int layer, float[][] qbar, int from, int to,
                               float[][] out) {
         int d = geo.headDim();
-        int count = to - from;
         int group = geo.numHeads() / geo.numKvHeads();
-        float[] rows = new float[count * d];
+        float[] rows = new float[Math.min(RUN, to - from) * d];
         float[] q = new float[d];
         for (int g = 0; g < geo.numKvHeads(); g++) {
-            keys.keys(layer, g, from, to, d, rows);
-            for (int c = 0; c < count; c++) {
-                float scale = quantize(rows, c * d, d, q);
-                for (int h = g * group; h < (g + 1) * group; h++) {
-                    float[] qh = qbar[h];
-                    double acc = 0;
-                    for (int i = 0; i < d; i++) {
-                        acc += (double) qh[i] * q[i];
+            for (int t0 = from; t0 < to; t0 += RUN) {
+                int t1 = Math.min(to, t0 + RUN);
+                keys.keys(layer, g, t0, t1, d, rows);
+                for (int t = t0; t < t1; t++) {
+                    float scale = quantize(rows, (t - t0) * d, d, q);
+                    for (int h = g * group; h < (g + 1) * group; h++) {
+                        float[] qh = qbar[h];
+                        double acc = 0;
+                        for (int i = 0; i < d; i++) {
+                            acc += (double) qh[i] * q[i];
+                        }
+                        out[h][t - from] = (float) (scale * acc);
                     }
-                    out[h][c] = (float) (scale * acc);
                 }
             }
         }

@@ -76,6 +76,11 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
         return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, on, votePool, int8Keys);
     }
 
+    /** The same with the selection cache's threshold at {@code t} (-1: every decode step after the first hits). */
+    public SelectionParams withTheta(double t) {
+        return new SelectionParams(k, nInit, nLocal, t, prefillChunk, originalPositions, votePool, int8Keys);
+    }
+
     public SelectionParams withInt8Keys(boolean on) {
         return new SelectionParams(k, nInit, nLocal, theta, prefillChunk, originalPositions, votePool, on);
     }

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
-import dev.tokenselect.engine.select.KeySketch;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUgraphExec;
 
@@ -167,7 +166,7 @@ public final class CudaAttentionBench {
             select.run();
             dev.synchronize();
             if (checkSelection) {
-                checkSelection(q, table, blockElems, from, count, sel, entries, len);
+                checkSelection(q, table, blockElems, from, count, sel, entries, len, false);
             }
             float tSelect = time(select);
             // int8 key sketches (built once here; KeySketch specifies them): the selection scored on them
@@ -180,7 +179,7 @@ public final class CudaAttentionBench {
             selectSketched.run();
             dev.synchronize();
             if (checkSelection) {
-                checkSketchSelection(q, table, blockElems, from, count, sel, entries, len);
+                checkSelection(q, table, blockElems, from, count, sel, entries, len, true);
             }
             float tSelectSketched = time(selectSketched);
             float missSketched = time(() -> {
@@ -266,54 +265,23 @@ public final class CudaAttentionBench {
         }
     }
 
-    /** The device's selected entries against the CPU reference ({@link SelectionReference}) on the same keys. */
+    /**
+     * The device's selected entries against the CPU reference ({@link SelectionReference}) on the same
+     * keys, or on their int8 sketches (each quantised by KeySketch from the same bf16 values).
+     */
     private void checkSelection(float[] q, int[] table, long blockElems, int from, int count, CUdeviceptr sel,
-                                int entries, int len) {
+                                int entries, int len, boolean sketched) {
         int[] got = new int[entries];
         dev.copyToHost(got, sel, entries);
         SelectionReference.Keys keys = (t, g, e) -> {
             long off = table[t / bs] * blockElems + (long) g * bs * D + (long) (t % bs) * D;
             return Bf16.toFloat(pattern[(int) ((off + e) % PATTERN)]);
         };
-        SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, keys, from, count, topK, nInit,
-                nLocal, len, got, false);
-        System.out.printf(Locale.ROOT, "%s device selection vs CPU reference at %,d tokens: %d of %d candidates equal,"
-                + " %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL", len, r.same(), Math.min(topK, count),
-                r.nearTies(), r.wrong());
-        if (!r.ok()) {
-            failures++;
-        }
-    }
-
-    /**
-     * The selection on int8 sketches against the CPU reference scoring the same sketches (each key
-     * quantised by {@link KeySketch} from the same bf16 values, then scale x component).
-     */
-    private void checkSketchSelection(float[] q, int[] table, long blockElems, int from, int count, CUdeviceptr sel,
-                                      int entries, int len) {
-        int[] got = new int[entries];
-        dev.copyToHost(got, sel, entries);
-        float[] row = new float[D];
-        float[] qz = new float[D];
-        int[] cached = {-1, -1};
-        float[] scale = {0f};
-        SelectionReference.Keys keys = (t, g, e) -> {
-            if (cached[0] != t || cached[1] != g) {
-                long off = table[t / bs] * blockElems + (long) g * bs * D + (long) (t % bs) * D;
-                for (int i = 0; i < D; i++) {
-                    row[i] = Bf16.toFloat(pattern[(int) ((off + i) % PATTERN)]);
-                }
-                scale[0] = KeySketch.quantize(row, 0, D, qz);
-                cached[0] = t;
-                cached[1] = g;
-            }
-            return scale[0] * qz[e];
-        };
-        SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, keys, from, count, topK, nInit,
-                nLocal, len, got, false);
-        System.out.printf(Locale.ROOT, "%s device selection on int8 sketches vs CPU reference at %,d tokens: %d of %d"
-                + " candidates equal, %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL", len, r.same(),
-                Math.min(topK, count), r.nearTies(), r.wrong());
+        SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, sketched ? keys.sketched(D) : keys,
+                from, count, topK, nInit, nLocal, len, got, false);
+        System.out.printf(Locale.ROOT, "%s device selection%s vs CPU reference at %,d tokens: %d of %d candidates equal,"
+                + " %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL", sketched ? " on int8 sketches" : "", len,
+                r.same(), Math.min(topK, count), r.nearTies(), r.wrong());
         if (!r.ok()) {
             failures++;
         }

@@ -661,6 +661,20 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * Changes what the captured decode graphs would launch (a kernel, a switch): under the lock, then
+     * the graphs are dropped, to be recaptured with the change at their next use.
+     */
+    private void changeCapturedPath(Runnable change) {
+        lock.lock();
+        try {
+            change.run();
+            dropGraphs();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private static long graphKey(int batch, int nsplit, boolean candidates) {
         return ((long) batch << 32) | ((long) nsplit << 1) | (candidates ? 1 : 0);
     }
@@ -677,13 +691,7 @@ public final class CudaBackend implements Backend {
     }
 
     void setFusedGlu(boolean on) {
-        lock.lock();
-        try {
-            fusedGlu = on;
-            dropGraphs();
-        } finally {
-            lock.unlock();
-        }
+        changeCapturedPath(() -> fusedGlu = on);
     }
 
     boolean fusedCombine() {
@@ -692,13 +700,7 @@ public final class CudaBackend implements Backend {
 
     /** Split-K decode attention merged by its last block instead of a combine launch; the graphs are recaptured. */
     void setFusedCombine(boolean on) {
-        lock.lock();
-        try {
-            k.setFusedCombine(on);
-            dropGraphs();
-        } finally {
-            lock.unlock();
-        }
+        changeCapturedPath(() -> k.setFusedCombine(on));
     }
 
     boolean spreadGemv() {
@@ -707,13 +709,7 @@ public final class CudaBackend implements Backend {
 
     /** One-vector GEMVs spread evenly over the card or one row per warp (see {@link CudaKernels#SPREAD_GEMV_DEFAULT}). */
     void setSpreadGemv(boolean on) {
-        lock.lock();
-        try {
-            k.setSpreadGemv(on);
-            dropGraphs();
-        } finally {
-            lock.unlock();
-        }
+        changeCapturedPath(() -> k.setSpreadGemv(on));
     }
 
     /**
@@ -1177,14 +1173,10 @@ public final class CudaBackend implements Backend {
      * captured graphs are dropped and recaptured.
      */
     void setProgrammaticLaunch(boolean on) {
-        lock.lock();
-        try {
+        changeCapturedPath(() -> {
             dev.makeCurrent();
             dev.setProgrammaticLaunch(on);
-            dropGraphs();
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     boolean programmaticLaunch() {
@@ -1200,24 +1192,12 @@ public final class CudaBackend implements Backend {
      * captured graphs hold the old kernel, so they are dropped and recaptured.
      */
     void setTensorCoreDecode(boolean on) {
-        lock.lock();
-        try {
-            k.setTensorCoreDecode(on);
-            dropGraphs();
-        } finally {
-            lock.unlock();
-        }
+        changeCapturedPath(() -> k.setTensorCoreDecode(on));
     }
 
     /** The decode attention kernel (see {@link CudaKernels#useDecodePath}); the captured graphs are recaptured. */
     void useDecodePath(DecodeAttentionPrecision p) {
-        lock.lock();
-        try {
-            k.useDecodePath(p);
-            dropGraphs();
-        } finally {
-            lock.unlock();
-        }
+        changeCapturedPath(() -> k.useDecodePath(p));
     }
 
     DecodeAttentionPrecision decodePrecision() {
@@ -1240,13 +1220,7 @@ public final class CudaBackend implements Backend {
 
     /** Several weight rows per warp in batched GEMVs of 5 to 8 vectors (see {@link CudaKernels}); recaptures the graphs. */
     void setMultiRowBatches(boolean on) {
-        lock.lock();
-        try {
-            k.setMultiRowBatches(on);
-            dropGraphs();
-        } finally {
-            lock.unlock();
-        }
+        changeCapturedPath(() -> k.setMultiRowBatches(on));
     }
 
     private void dropGraphs() {

@@ -879,8 +879,7 @@ final class CudaDecodeCheck {
             }
             // the same with the selection cache's threshold at -1: every step after the first a hit, what
             // a step costs when consecutive queries are alike (random weights make them unlike)
-            SelectionParams alwaysHit = new SelectionParams(SelectionParams.DEFAULT_K, SelectionParams.DEFAULT_N_INIT,
-                    SelectionParams.DEFAULT_N_LOCAL, -1.0, SelectionParams.DEFAULT_PREFILL_CHUNK);
+            SelectionParams alwaysHit = SelectionParams.defaults().withTheta(-1.0);
             try (CudaSequence ts = backend.newSequence(AttentionSpec.tokenSelect(alwaysHit))) {
                 backend.fillForBenchmark(ts, ctx, KV_PATTERN);
                 double hitTps = timeDecode(backend, ts, depth >= 65536 ? 48 : 96);

@@ -91,18 +91,17 @@ public final class CudaKernels {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
         int splits = gemmMode == GEMM_SPLIT_K ? gemmSplits(m, n, k, sms) : 1;
+        String pipelined = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
         if (splits > 1) {
-            String kernel = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
             CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
-            dev.launch(kernel, blocks(n, 128), blocks(m, 128), splits, 256, GEMM2_SHARED_BYTES, x, w, ws, null, m, n,
-                    k, n, 0);
+            dev.launch(pipelined, blocks(n, 128), blocks(m, 128), splits, 256, GEMM2_SHARED_BYTES, x, w, ws, null, m,
+                    n, k, n, 0);
             dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
                     bias, accumulate ? 1 : 0);
             return;
         }
         if (pipelinedGemm(gemmMode, m, n, k, sms)) {
-            String kernel = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
-            dev.launch(kernel, blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
+            dev.launch(pipelined, blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
                     k, ldy, accumulate ? 1 : 0);
             return;
         }
@@ -519,34 +518,68 @@ public final class CudaKernels {
         if (ctrl != null && !tensorCores) {
             throw new IllegalArgumentException("a captured selection is built for head dims 64 and 128, got " + d);
         }
-        int warps = selectWarps(count);
-        CUdeviceptr scores = scratch;
-        CUdeviceptr warpStats = scratch.withByteOffset(4L * heads * count);
-        CUdeviceptr rest = warpStats.withByteOffset(4L * warps * heads * 2);
         if (sketches != null && !tensorCores) {
             throw new IllegalArgumentException("key sketches are scored for head dims 64 and 128, got " + d);
         }
-        if (sketches != null) {
-            dev.launch("ts_scores_sketch_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, sketches.bytes(),
-                    sketches.blockBytes(), sketches.scales(), sketches.blockFloats(), table, kv.blockSize(), layer,
-                    kv.kvHeads(), heads / kv.kvHeads(), from, count, selectTilesPerWarp(count), scores, (long) count,
-                    warpStats, ctrl);
-        }
+        SelectScratch sc = SelectScratch.at(scratch, heads, count);
         if (tensorCores) {
-            if (sketches == null) {
-                dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(),
-                        table, kv.blockSize(), layer, kv.kvHeads(), heads / kv.kvHeads(), from, count,
-                        selectTilesPerWarp(count), scores, (long) count, warpStats, ctrl);
-            }
-            // the per-head stats, and the radix histograms cleared in the same launch
-            CUdeviceptr hist = rest.withByteOffset(8L * heads + 4L * count);
-            dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, rest, ctrl, hist,
-                    3 * SELECT_BINS);
+            launchScores(qbar, kv, table, layer, heads, from, count, sc, ctrl, sketches);
+            launchStats(sc, heads, ctrl);
         } else {
-            scores(qbar, kv, table, layer, heads, from, count, scores);
-            dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, (long) count, count, rest);
+            scores(qbar, kv, table, layer, heads, from, count, sc.scores());
+            dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, sc.scores(), (long) count, count, sc.vote().stats());
         }
-        return topKOfVotes(scores, count, heads, count, k, from, nInit, len, nLocal, rest, out, ctrl, !tensorCores);
+        return topKOfVotes(sc.scores(), count, heads, count, k, from, nInit, len, nLocal, sc.vote(), out, ctrl,
+                !tensorCores);
+    }
+
+    /** {@link #selectOnDevice}'s scratch: the scores, the warps' softmax states, then the vote's state. */
+    private record SelectScratch(CUdeviceptr scores, CUdeviceptr warpStats, int warps, VoteScratch vote) {
+
+        static SelectScratch at(CUdeviceptr scratch, int heads, int count) {
+            int warps = selectWarps(count);
+            CUdeviceptr warpStats = scratch.withByteOffset(4L * heads * count);
+            return new SelectScratch(scratch, warpStats, warps,
+                    VoteScratch.at(warpStats.withByteOffset(4L * warps * heads * 2), heads, count));
+        }
+    }
+
+    /**
+     * Where the vote and the radix top-k keep their state behind the scores: per-head max and 1 / sum,
+     * the vote, the radix histograms and the per-chunk counts.
+     */
+    private record VoteScratch(CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr hist, CUdeviceptr chunkCounts) {
+
+        static VoteScratch at(CUdeviceptr base, int heads, int count) {
+            CUdeviceptr vote = base.withByteOffset(8L * heads);
+            CUdeviceptr hist = vote.withByteOffset(4L * count);
+            return new VoteScratch(base, vote, hist, hist.withByteOffset(4L * 3 * SELECT_BINS));
+        }
+    }
+
+    /** The tensor-core scoring pass over the keys, or over their int8 sketches where given. */
+    private void launchScores(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
+                              SelectScratch sc, CUdeviceptr ctrl, Sketches sketches) {
+        int d = kv.headDim();
+        int grid = sc.warps() / 8;
+        CUdeviceptr scores = sc.scores();
+        CUdeviceptr warpStats = sc.warpStats();
+        int group = heads / kv.kvHeads();
+        if (sketches != null) {
+            dev.launch("ts_scores_sketch_d" + d, grid, kv.kvHeads(), 1, 256, 0, qbar, sketches.bytes(),
+                    sketches.blockBytes(), sketches.scales(), sketches.blockFloats(), table, kv.blockSize(), layer,
+                    kv.kvHeads(), group, from, count, selectTilesPerWarp(count), scores, (long) count, warpStats, ctrl);
+        } else {
+            dev.launch("ts_scores_tc_d" + d, grid, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(), table,
+                    kv.blockSize(), layer, kv.kvHeads(), group, from, count, selectTilesPerWarp(count), scores,
+                    (long) count, warpStats, ctrl);
+        }
+    }
+
+    /** The per-head stats from the warps' softmax states; the radix histograms are cleared in the same launch. */
+    private void launchStats(SelectScratch sc, int heads, CUdeviceptr ctrl) {
+        dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, sc.warpStats(), sc.warps(), heads, sc.vote().stats(), ctrl,
+                sc.vote().hist(), 3 * SELECT_BINS);
     }
 
     /**
@@ -556,25 +589,17 @@ public final class CudaKernels {
      */
     Runnable[] selectionStages(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
                                int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out) {
-        int d = kv.headDim();
-        int warps = selectWarps(count);
-        CUdeviceptr scores = scratch;
-        CUdeviceptr warpStats = scratch.withByteOffset(4L * heads * count);
-        CUdeviceptr stats = warpStats.withByteOffset(4L * warps * heads * 2);
-        CUdeviceptr vote = stats.withByteOffset(8L * heads);
-        CUdeviceptr hist = vote.withByteOffset(4L * count);
-        CUdeviceptr chunkCounts = hist.withByteOffset(4L * 3 * SELECT_BINS);
+        SelectScratch sc = SelectScratch.at(scratch, heads, count);
+        VoteScratch vs = sc.vote();
         int kk = Math.min(k, count);
         Runnable score = () -> {
-            dev.launch("ts_scores_tc_d" + d, warps / 8, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer, kv.kvHeads(),
-                    heads / kv.kvHeads(), from, count, selectTilesPerWarp(count), scores, (long) count, warpStats, null);
-            dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, warpStats, warps, heads, stats, null, hist,
-                    3 * SELECT_BINS);
+            launchScores(qbar, kv, table, layer, heads, from, count, sc, null, null);
+            launchStats(sc, heads, null);
         };
-        Runnable voteSum = () -> dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, (long) count,
-                heads, count, stats, vote, null);
-        Runnable topK = () -> radixTopK(vote, count, kk, hist, chunkCounts, from, nInit, len, nLocal, out, null,
-                true); // timed alone, so its histograms are cleared here
+        Runnable voteSum = () -> dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, sc.scores(), (long) count,
+                heads, count, vs.stats(), vs.vote(), null);
+        Runnable topK = () -> radixTopK(vs.vote(), count, kk, vs.hist(), vs.chunkCounts(), from, nInit, len, nLocal, out,
+                null, true); // timed alone, so its histograms are cleared here
         return new Runnable[] {score, voteSum, topK};
     }
 
@@ -589,22 +614,20 @@ public final class CudaKernels {
     public int voteAndTopK(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
                            int nLocal, CUdeviceptr scratch, CUdeviceptr out) {
         dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, ld, count, scratch);
-        return topKOfVotes(scores, ld, heads, count, k, from, nInit, len, nLocal, scratch, out, null, true);
+        return topKOfVotes(scores, ld, heads, count, k, from, nInit, len, nLocal, VoteScratch.at(scratch, heads, count),
+                out, null, true);
     }
 
     /**
-     * The vote and radix top-k, the per-head stats already at the start of {@code scratch}; the radix
-     * histograms (behind the vote) are cleared here unless the stats' launch did it ({@code clearHist}).
+     * The vote and radix top-k, the per-head stats already in {@code vs}; the radix histograms are
+     * cleared here unless the stats' launch did it ({@code clearHist}).
      */
     private int topKOfVotes(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
-                            int nLocal, CUdeviceptr scratch, CUdeviceptr out, CUdeviceptr ctrl, boolean clearHist) {
+                            int nLocal, VoteScratch vs, CUdeviceptr out, CUdeviceptr ctrl, boolean clearHist) {
         int kk = Math.min(k, count);
-        CUdeviceptr stats = scratch;
-        CUdeviceptr vote = stats.withByteOffset(8L * heads);
-        CUdeviceptr hist = vote.withByteOffset(4L * count);
-        CUdeviceptr chunkCounts = hist.withByteOffset(4L * 3 * SELECT_BINS);
-        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, stats, vote, ctrl);
-        radixTopK(vote, count, kk, hist, chunkCounts, from, nInit, len, nLocal, out, ctrl, clearHist);
+        dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, vs.stats(), vs.vote(),
+                ctrl);
+        radixTopK(vs.vote(), count, kk, vs.hist(), vs.chunkCounts(), from, nInit, len, nLocal, out, ctrl, clearHist);
         return nInit + kk + nLocal;
     }
 
@@ -1034,7 +1057,7 @@ public final class CudaKernels {
         boolean tc = usesTensorCoreDecode(d);
         boolean bulk = tc && bulkDecodeLoads && decodePrecision == DecodeAttentionPrecision.F16 && dev.bulkCopies();
         if (tc) {
-            boolean fused = fusedCombine(nsplit, group, batch, kv.kvHeads(), d);
+            boolean fused = combinesInKernel(nsplit, group, batch, kv.kvHeads(), d);
             dev.launch(bulk ? bulkDecodeKernel(d) : decodePrecision.kernel(d), kv.kvHeads(), batch, nsplit, 128,
                     tensorCoreDecodeSharedBytes(d), q, ldq, kv.pool(), kv.blockElems(), tables, tableStride,
                     kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
@@ -1072,7 +1095,7 @@ public final class CudaKernels {
     private final CUdeviceptr doneCounts;
 
     /** Whether this launch merges its splits in the kernel: the counters and the merge's shared memory suffice. */
-    private boolean fusedCombine(int nsplit, int group, int batch, int kvHeads, int d) {
+    private boolean combinesInKernel(int nsplit, int group, int batch, int kvHeads, int d) {
         long weightFloats = tensorCoreDecodeSharedBytes(d) / 4 - 4L * 8 * d; // the ring after the warps' merge buffer
         return fusedCombine && nsplit > 1 && (long) batch * kvHeads <= DONE_COUNTERS
                 && (long) nsplit * group <= weightFloats;
@@ -1097,7 +1120,7 @@ public final class CudaKernels {
         int nsplit;
         if (usesTensorCoreDecode(d)) {
             nsplit = selectedSplitCount(nEntries, kv.kvHeads(), DEFAULT_DECODE_BLOCKS_PER_SM * sms, capacity);
-            boolean fused = fusedCombine(nsplit, group, 1, kv.kvHeads(), d);
+            boolean fused = combinesInKernel(nsplit, group, 1, kv.kvHeads(), d);
             dev.launch(decodePrecision.selectedKernel(d), kv.kvHeads(), 1, nsplit, 128,
                     tensorCoreDecodeSharedBytes(d), q, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer,
                     kv.kvHeads(), sel, nEntries, invFreq, group, scale, nsplit == 1 || fused ? out : null, partial,

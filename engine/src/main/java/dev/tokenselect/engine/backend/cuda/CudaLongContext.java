@@ -71,8 +71,7 @@ public final class CudaLongContext {
             // the same graph with the selection cache's threshold at -1, so every step after the first is
             // a hit: what a step costs when consecutive queries are alike (random weights give 0% hits)
             backend.setGraphSelection(true);
-            SelectionParams alwaysHit = new SelectionParams(SelectionParams.DEFAULT_K, SelectionParams.DEFAULT_N_INIT,
-                    SelectionParams.DEFAULT_N_LOCAL, -1.0, SelectionParams.DEFAULT_PREFILL_CHUNK);
+            SelectionParams alwaysHit = SelectionParams.defaults().withTheta(-1.0);
             try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(alwaysHit))) {
                 backend.fillForBenchmark(seq, depth, KV_PATTERN);
                 double ts = msPerToken(backend, seq, steps);

@@ -20,7 +20,6 @@ import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.model.synthetic.Presets;
 import dev.tokenselect.engine.model.synthetic.SyntheticModelWriter;
 import dev.tokenselect.engine.select.AttentionSpec;
-import dev.tokenselect.engine.select.KeySketch;
 import dev.tokenselect.engine.select.SelectionParams;
 import jcuda.driver.CUdeviceptr;
 import tools.jackson.databind.JsonNode;
@@ -181,6 +180,20 @@ public final class CudaSelfTest {
     }
 
     // ------------------------------------------------------------------ kernels
+
+    /**
+     * One GEMM path in the current mode: Y = XW^T + b against {@code ref}, then accumulated into Y once
+     * more, 2 (XW^T + b), against {@code ref2}.
+     */
+    private void checkGemm(CudaDevice dev, CudaKernels k, String kernel, CUdeviceptr xp, CUdeviceptr wp, CUdeviceptr bp,
+                           int m, int n, int kk, double[] ref, double[] ref2, double tol) {
+        CUdeviceptr yp = poisoned(dev, (long) m * n);
+        k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
+        check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
+        k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
+        check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
+        dev.free(yp);
+    }
 
     /**
      * Tolerance of a decode attention path against the fp64 reference: the fp32 kernel (null), the
@@ -381,26 +394,14 @@ public final class CudaSelfTest {
                 k.setGemmMode(variant == 0 ? CudaKernels.GEMM_SMALL_TILES : CudaKernels.GEMM_PIPELINED);
                 k.setBf16Activations(variant == 2);
                 String kernel = new String[] {"gemm_bf16_tc", "gemm_bf16_tc2", "gemm_bf16_tc2_bf16"}[variant];
-                double[] r1 = variant == 2 ? refBf16 : ref;
-                double[] r2 = variant == 2 ? refBf16x2 : ref2;
-                CUdeviceptr yp = poisoned(dev, (long) m * n);
-                k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
-                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), r1), tol);
-                // accumulate into Y twice: 2 * (XW^T + b)
-                k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
-                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), r2), tol);
-                dev.free(yp);
+                checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, variant == 2 ? refBf16 : ref,
+                        variant == 2 ? refBf16x2 : ref2, tol);
             }
             // split K over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048 only)
             if (CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()) > 1) {
                 k.setGemmMode(CudaKernels.GEMM_SPLIT_K);
-                String kernel = "gemm_bf16_tc2 split-K x" + CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors());
-                CUdeviceptr yp = poisoned(dev, (long) m * n);
-                k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
-                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
-                k.gemm(xp, wp, yp, bp, m, n, kk, n, true);
-                check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +=Y", relL2(download(dev, yp, m * n), ref2), tol);
-                dev.free(yp);
+                checkGemm(dev, k, "gemm_bf16_tc2 split-K x" + CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()),
+                        xp, wp, bp, m, n, kk, ref, ref2, tol);
             }
             k.setBf16Activations(bf16x);
             k.setGemmMode(before);
@@ -555,22 +556,7 @@ public final class CudaSelfTest {
             int ns = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out, null, sk);
             int[] gotSketched = new int[entries];
             dev.copyToHost(gotSketched, out, entries);
-            float[] row = new float[d];
-            float[] qz = new float[d];
-            int[] cached = {-1, -1};
-            float[] scale = {0f};
-            SelectionReference.Keys sketched = (t, g, e) -> {
-                if (cached[0] != t || cached[1] != g) {
-                    for (int i = 0; i < d; i++) {
-                        row[i] = keys.at(t, g, i);
-                    }
-                    scale[0] = KeySketch.quantize(row, 0, d, qz);
-                    cached[0] = t;
-                    cached[1] = g;
-                }
-                return scale[0] * qz[e];
-            };
-            SelectionReference.Result rs = SelectionReference.compare(qbar, heads, kvHeads, d, sketched, from, count,
+            SelectionReference.Result rs = SelectionReference.compare(qbar, heads, kvHeads, d, keys.sketched(d), from, count,
                     topK, nInit, nLocal, len, Arrays.copyOf(gotSketched, ns), allEqual);
             check(String.format(Locale.ROOT, "ts device selection on int8 sketches H=%d Hkv=%d d=%d candidates=%d k=%d%s"
                     + " (%d near-ties)", heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", rs.nearTies()),
@@ -764,31 +750,32 @@ public final class CudaSelfTest {
         if (!selected && n == 1 && CudaKernels.attentionDecodeFits(d, group)) { // the decode step's kernels
             CUdeviceptr step = dev.upload(new int[] {0, total - 1}, "t");
             DecodeAttentionPrecision decodePrecision = k.decodePrecision();
+            // one decode step's attention with nsplit splits, as the kernels are set now, against the reference
+            java.util.function.IntToDoubleFunction decodeError = nsplit -> {
+                CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
+                        partial);
+                double err = relL2(download(dev, out2, heads * d), ref);
+                dev.free(out2);
+                return err;
+            };
             // null: the fp32 kernel; else the tensor-core kernel's scores as bf16 hi + lo (about 16
             // mantissa bits) or fp16 (11); probabilities as hi + lo in both
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
                 k.useDecodePath(p);
                 for (int nsplit : new int[] {1, 7, 32}) {
-                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                    k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
-                            partial);
                     String decodeKernel = p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
                             ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label();
-                    check(name + decodeKernel + ", " + nsplit + " splits]", relL2(download(dev, out2, heads * d), ref),
+                    check(name + decodeKernel + ", " + nsplit + " splits]", decodeError.applyAsDouble(nsplit),
                             decodeTolerance(p));
-                    dev.free(out2);
                 }
             }
             if ((d == 64 || d == 128) && dev.bulkCopies()) { // the bulk-copy fp16 kernel, off by default
                 k.useDecodePath(DecodeAttentionPrecision.F16);
                 k.setBulkDecodeLoads(true);
                 for (int nsplit : new int[] {1, 7, 32}) {
-                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                    k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
-                            partial);
                     check(name + " [decode, tensor cores, f16, bulk copies, " + nsplit + " splits]",
-                            relL2(download(dev, out2, heads * d), ref), decodeTolerance(DecodeAttentionPrecision.F16));
-                    dev.free(out2);
+                            decodeError.applyAsDouble(nsplit), decodeTolerance(DecodeAttentionPrecision.F16));
                 }
                 k.setBulkDecodeLoads(false);
             }
@@ -798,13 +785,9 @@ public final class CudaSelfTest {
                     k.useDecodePath(p);
                     for (int nsplit : new int[] {7, 32}) {
                         for (int repeat = 0; repeat < 2; repeat++) { // the counters must be back at 0
-                            CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                            k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
-                                    heads * d, partial);
                             check(name + " [decode, tensor cores, " + p.label() + ", combined in the kernel, " + nsplit
-                                    + " splits, launch " + (repeat + 1) + "]", relL2(download(dev, out2, heads * d), ref),
+                                    + " splits, launch " + (repeat + 1) + "]", decodeError.applyAsDouble(nsplit),
                                     decodeTolerance(p));
-                            dev.free(out2);
                         }
                     }
                 }

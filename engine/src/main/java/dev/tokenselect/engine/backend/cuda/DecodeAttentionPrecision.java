@@ -9,19 +9,20 @@ package dev.tokenselect.engine.backend.cuda;
  */
 public enum DecodeAttentionPrecision {
     /** Query and rotated key as bf16 hi + lo terms (about 16 mantissa bits): three products per step. */
-    HI_LO("hi-lo", "attn_decode_tc_"),
+    HI_LO("hi-lo", ""),
     /** Query and rotated key rounded to fp16 once (11 bits): one product per step. */
-    F16("f16", "attn_decode_tc_f16_");
+    F16("f16", "f16_");
 
     static final String PROPERTY = "tokenselect.cuda.decodeAttention";
     private static final String WHAT = "decode attention precision";
 
     private final String label;
-    private final String kernelPrefix;
+    /** What the kernels' names carry for this precision, after "attn_decode_tc_" (and "sel_"). */
+    private final String kernelInfix;
 
-    DecodeAttentionPrecision(String label, String kernelPrefix) {
+    DecodeAttentionPrecision(String label, String kernelInfix) {
         this.label = label;
-        this.kernelPrefix = kernelPrefix;
+        this.kernelInfix = kernelInfix;
     }
 
     public String label() {
@@ -30,12 +31,12 @@ public enum DecodeAttentionPrecision {
 
     /** The kernel for head dim d (64 or 128). */
     String kernel(int d) {
-        return kernelPrefix + "d" + d;
+        return "attn_decode_tc_" + kernelInfix + "d" + d;
     }
 
     /** The kernel over a selected entry list (TokenSelect) for head dim d (64 or 128). */
     String selectedKernel(int d) {
-        return kernelPrefix.replace("attn_decode_tc_", "attn_decode_tc_sel_") + "d" + d;
+        return "attn_decode_tc_sel_" + kernelInfix + "d" + d;
     }
 
     /** The precision a label names; an unknown label is an error that lists the known ones. */

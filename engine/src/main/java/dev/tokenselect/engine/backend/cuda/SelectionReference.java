@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.random.RandomGenerator;
 
 import dev.tokenselect.engine.select.HeadSoftVote;
+import dev.tokenselect.engine.select.KeySketch;
 import dev.tokenselect.engine.select.TopK;
 
 /**
@@ -19,6 +20,28 @@ final class SelectionReference {
     /** The bf16 value (as float) of element e of token t's key in KV head g. */
     interface Keys {
         float at(int token, int kvHead, int e);
+
+        /**
+         * These keys as their int8 sketches dequantised (scale x component, {@link KeySketch}): a key is
+         * quantised when its first component is asked for and kept while the same key's others are.
+         */
+        default Keys sketched(int d) {
+            float[] row = new float[d];
+            float[] q = new float[d];
+            int[] cached = {-1, -1};
+            float[] scale = {0f};
+            return (t, g, e) -> {
+                if (cached[0] != t || cached[1] != g) {
+                    for (int i = 0; i < d; i++) {
+                        row[i] = at(t, g, i);
+                    }
+                    scale[0] = KeySketch.quantize(row, 0, d, q);
+                    cached[0] = t;
+                    cached[1] = g;
+                }
+                return scale[0] * q[e];
+            };
+        }
     }
 
     /** How the device's entries compare: chosen candidates equal to the reference's, near-ties, wrong entries. */
