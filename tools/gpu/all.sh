@@ -20,7 +20,8 @@
 #    and PyTorch's scaled_dot_product_attention and a plain PyTorch TokenSelect on the same shapes;
 # 7. decode at the longest contexts (LONG_CONTEXT="model:tokens[,tokens|max] ...", default 1M tokens on each of
 #    the three geometries of step 2 and the largest context the 7B's pool holds): the largest context the
-#    card's pool holds per geometry, full attention against TokenSelect at those depths;
+#    card's pool holds per geometry, full attention against TokenSelect at those depths
+#    (LONG_CONTEXT_JAVA_OPTS=-Dtokenselect.cuda.keySketches=true adds TokenSelect on int8 key sketches);
 # 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m, resumable across calls: the
 #    answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
@@ -107,8 +108,8 @@ step7() {
   for spec in ${LONG_CONTEXT:-qwen2.5-0.5b:1048576 llama-3.2-1b:1048576 qwen2-7b:1048576,max}; do
     name="${spec%%:*}"; tokens="${spec##*:}"
     [[ -d "$work/$name" ]] || continue
-    timeout 300 "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -cp "$jar" \
-      dev.tokenselect.engine.backend.cuda.CudaLongContext "$work/$name" "$tokens" 2>&1 \
+    timeout 300 "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g \
+      ${LONG_CONTEXT_JAVA_OPTS:-} -cp "$jar" dev.tokenselect.engine.backend.cuda.CudaLongContext "$work/$name" "$tokens" 2>&1 \
       | grep -v "^INFO\|^[A-Z][a-z][a-z] [0-9]" | tee "$out/long-context-$name.log"
     [[ ${PIPESTATUS[0]} == 0 ]] || rc=1
   done

@@ -222,64 +222,6 @@ __device__ __forceinline__ void stage_input_row(float *xs, const float *__restri
     __syncthreads();
 }
 
-/** An mbarrier in shared memory expecting `count` arrivals (one thread initialises it). */
-__device__ __forceinline__ void mbar_init(uint64_t *bar, unsigned count) {
-#if __CUDA_ARCH__ >= 900
-    unsigned a = (unsigned) __cvta_generic_to_shared(bar);
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(a), "r"(count) : "memory");
-#else
-    __trap();  // the bulk-copy paths are launched on sm_90 and later only
-#endif
-}
-
-/** This thread's arrival on the barrier, announcing `bytes` that bulk copies will complete on it. */
-__device__ __forceinline__ void mbar_arrive_expect(uint64_t *bar, unsigned bytes) {
-#if __CUDA_ARCH__ >= 900
-    unsigned a = (unsigned) __cvta_generic_to_shared(bar);
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(a), "r"(bytes) : "memory");
-#else
-    __trap();
-#endif
-}
-
-/**
- * Waits until the barrier's phase of the given parity has completed. A phase that never completes is
- * a bug (bytes announced but never copied): the kernel traps after about 2^26 polls instead of
- * hanging the card.
- */
-__device__ __forceinline__ void mbar_wait(uint64_t *bar, unsigned parity) {
-#if __CUDA_ARCH__ >= 900
-    unsigned a = (unsigned) __cvta_generic_to_shared(bar);
-    for (long long spin = 0;; spin++) {
-        unsigned done;
-        asm volatile(
-                "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-                " selp.u32 %0, 1, 0, p;\n}\n"
-                : "=r"(done) : "r"(a), "r"(parity) : "memory");
-        if (done) return;
-        if (spin > (1LL << 26)) __trap();
-    }
-#else
-    __trap();
-#endif
-}
-
-/**
- * `bytes` (a multiple of 16, both addresses 16-byte aligned) from global to shared memory by the
- * copy engine (sm_90), completing on the barrier: one instruction for what cp.async moves 16 bytes
- * per thread at a time.
- */
-__device__ __forceinline__ void bulk_copy_g2s(void *dst, const void *src, unsigned bytes, uint64_t *bar) {
-#if __CUDA_ARCH__ >= 900
-    unsigned d = (unsigned) __cvta_generic_to_shared(dst);
-    unsigned b = (unsigned) __cvta_generic_to_shared(bar);
-    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
-                 ::"r"(d), "l"(src), "r"(bytes), "r"(b) : "memory");
-#else
-    __trap();
-#endif
-}
-
 /** 16 bytes from global to shared memory, asynchronously (cp.async, L2 only); commit and wait separately. */
 __device__ __forceinline__ void cp_async16(void *smem, const void *gmem) {
     unsigned dst = (unsigned) __cvta_generic_to_shared(smem);

@@ -26,62 +26,13 @@
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
 
-/**
- * Split-K without a combine launch: every block of a (sequence, KV head) group has written its
- * partial; each counts itself in *done, and the last to arrive merges the group's nsplit partials
- * as attn_combine does (per head the largest max, the sum rescaled to it, the weighted accumulators)
- * into out, then resets *done for the next launch. weights: nsplit x G floats of shared memory.
- */
-template <int D>
-__device__ __forceinline__ void combine_if_last(float *weights, int G, int g, int b, int nsplit, int B, int H,
-                                                float *__restrict__ out, int ldo, const float *__restrict__ partial,
-                                                int *done) {
-    __shared__ int ticket;
-    __shared__ float headInvSum[8];
-    __threadfence();  // this block's partial is visible before it is counted
-    __syncthreads();
-    if (threadIdx.x == 0) ticket = atomicAdd(done, 1);
-    __syncthreads();
-    if (ticket != nsplit - 1) return;
-    __threadfence();
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
-    size_t stride = (size_t) B * H * (D + 2);  // from one split's partial to the next
-    const float *base = partial + ((size_t) b * H + (size_t) g * G) * (D + 2);
-    for (int h = warp; h < G; h += warps) {
-        float m = NEG_INF;
-        for (int s = lane; s < nsplit; s += 32) m = fmaxf(m, __ldcg(base + s * stride + (size_t) h * (D + 2)));
-        m = warp_max(m);
-        float l = 0.f;
-        for (int s = lane; s < nsplit; s += 32) {
-            const float *pr = base + s * stride + (size_t) h * (D + 2);
-            float ms = __ldcg(pr);
-            float w = ms == NEG_INF ? 0.f : expf(ms - m);
-            weights[s * G + h] = w;
-            l += __ldcg(pr + 1) * w;
-        }
-        l = warp_sum(l);
-        if (lane == 0) headInvSum[h] = l > 0.f ? 1.f / l : 0.f;
-    }
-    __syncthreads();
-    for (int idx = threadIdx.x; idx < G * D; idx += blockDim.x) {
-        int h = idx / D, dd = idx % D;
-        float a = 0.f;
-        for (int s = 0; s < nsplit; s++) {
-            float w = weights[s * G + h];
-            if (w != 0.f) a += __ldcg(base + s * stride + (size_t) h * (D + 2) + 2 + dd) * w;
-        }
-        out[(size_t) b * ldo + (size_t) (g * G + h) * D + dd] = a * headInvSum[h];
-    }
-    if (threadIdx.x == 0) *done = 0;  // every block of the group has counted itself
-}
-
-template <int D, bool F16, bool SEL = false, bool BULK = false>
+template <int D, bool F16, bool SEL = false>
 __device__ __forceinline__ void attn_decode_tc_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ tables, int tableStride, int bs, int layer, int kvHeads,
         const int *__restrict__ step, int B, int window, const float *__restrict__ invFreq, int G, float scale,
         float *__restrict__ out, int ldo, float *__restrict__ partial, const int *__restrict__ sel = nullptr,
-        int selLen = 0, int *__restrict__ doneCount = nullptr) {
+        int selLen = 0) {
     constexpr int HALF = D / 2;
     constexpr int LD = D + TCD_PAD;       // bf16 per shared row: 16-byte rows, ldmatrix without bank conflicts
     constexpr int KS = HALF / 16;         // k16 steps per half of the head dim
@@ -132,43 +83,9 @@ __device__ __forceinline__ void attn_decode_tc_body(
             cp_async16(dst + kr * LD, pool + off);
         }
     };
-    // BULK: warp 0 moves each K and V row of a tile with one bulk copy (2 x 64 per tile, 4 per lane)
-    // that completes on the stage's mbarrier, instead of every thread issuing 16 cp.async of 16 bytes
-    __shared__ __align__(8) uint64_t tileBar[TCD_STAGES];
-    size_t rowOff = ((size_t) (2 * layer) * kvHeads + g) * (size_t) bs * D;
-    auto load_tile_bulk = [&](int t, int stage) {
-        if (warp != 0) return;
-        bf16 *kdst = ring + stage * STAGE;
-        bf16 *vdst = kdst + TCD_TK * LD;
-        if (lane == 0) mbar_arrive_expect(&tileBar[stage], TCD_TK * 2 * D * 2);
-        __syncwarp();
-        int j0 = lo + t * TCD_TK;
-        for (int kr = lane; kr < TCD_TK; kr += 32) {
-            int j = min(j0 + kr, len - 1);
-            int tok = SEL ? sel[j] : j;
-            int page = bsShift >= 0 ? tok >> bsShift : tok / bs;
-            int slot = bsShift >= 0 ? tok & (bs - 1) : tok % bs;
-            const bf16 *src = pool + (size_t) table[page] * (size_t) blockElems + rowOff + (size_t) slot * D;
-            bulk_copy_g2s(kdst + kr * LD, src, D * 2, &tileBar[stage]);
-            bulk_copy_g2s(vdst + kr * LD, src + valueOffset, D * 2, &tileBar[stage]);
-        }
-    };
-    if (BULK) {
-        if (tid == 0) {
-            for (int s = 0; s < TCD_STAGES; s++) mbar_init(&tileBar[s], 1);
-#if __CUDA_ARCH__ >= 900
-            asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-#endif
-        }
-        __syncthreads();
-    }
     for (int s = 0; s < TCD_STAGES - 1; s++) {
-        if (BULK) {
-            if (t0 + s < t1) load_tile_bulk(t0 + s, s);
-        } else {
-            if (t0 + s < t1) load_tile(t0 + s, s);
-            asm volatile("cp.async.commit_group;\n" ::);
-        }
+        if (t0 + s < t1) load_tile(t0 + s, s);
+        asm volatile("cp.async.commit_group;\n" ::);
     }
 
     // the group's queries rotated at pos and scaled by scale * log2(e), staged once per block, then
@@ -217,16 +134,10 @@ __device__ __forceinline__ void attn_decode_tc_body(
 
     for (int t = t0; t < t1; t++) {
         int stage = (t - t0) % TCD_STAGES;
-        if (BULK) {
-            mbar_wait(&tileBar[stage], ((t - t0) / TCD_STAGES) & 1);  // the stage's k-th fill: phase parity k
-            __syncthreads();  // every warp is done with the stage refilled below
-            if (t + TCD_STAGES - 1 < t1) load_tile_bulk(t + TCD_STAGES - 1, (t + TCD_STAGES - 1 - t0) % TCD_STAGES);
-        } else {
-            asm volatile("cp.async.wait_group %0;\n" ::"n"(TCD_STAGES - 2));
-            __syncthreads();  // tile t has landed for every thread; the stage refilled below is consumed
-            if (t + TCD_STAGES - 1 < t1) load_tile(t + TCD_STAGES - 1, (t + TCD_STAGES - 1 - t0) % TCD_STAGES);
-            asm volatile("cp.async.commit_group;\n" ::);
-        }
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(TCD_STAGES - 2));
+        __syncthreads();  // tile t has landed for every thread; the stage refilled below is consumed
+        if (t + TCD_STAGES - 1 < t1) load_tile(t + TCD_STAGES - 1, (t + TCD_STAGES - 1 - t0) % TCD_STAGES);
+        asm volatile("cp.async.commit_group;\n" ::);
 
         const bf16 *ks = ring + stage * STAGE;
         const bf16 *vs = ks + TCD_TK * LD;
@@ -358,43 +269,25 @@ __device__ __forceinline__ void attn_decode_tc_body(
     }
     __syncthreads();
     decode_merge_warps<D>(wm, wl, wacc, G, g, b, split, nsplit, B, H, out, ldo, partial);
-    if (doneCount != nullptr && nsplit > 1) {
-        combine_if_last<D>(reinterpret_cast<float *>(tcd_smem) + 4 * 8 * D, G, g, b, nsplit, B, H, out, ldo, partial,
-                           doneCount + (size_t) b * kvHeads + g);
-    }
 }
 
 #define TCD_ENTRY(NAME, D, F16)                                                                                        \
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
             int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
-            float scale, float *out, int ldo, float *partial, int *doneCount) { PDL_BEGIN();                     \
+            float scale, float *out, int ldo, float *partial) { PDL_BEGIN();                                     \
         attn_decode_tc_body<D, F16>(q, ldq, pool, blockElems, tables, tableStride, bs, layer, kvHeads, step, B,      \
-                               window, invFreq, G, scale, out, ldo, partial, nullptr, 0, doneCount);             \
+                               window, invFreq, G, scale, out, ldo, partial);                                    \
     }
 
 #define TCD_SEL_ENTRY(NAME, D, F16)                                                                                    \
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
             const float *q, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,         \
             int kvHeads, const int *sel, int nEntries, const float *invFreq, int G, float scale, float *out,     \
-            float *partial, int *doneCount) { PDL_BEGIN();                                                          \
+            float *partial) { PDL_BEGIN();                                                                          \
         attn_decode_tc_body<D, F16, true>(q, 0, pool, blockElems, table, 0, bs, layer, kvHeads, nullptr, 1, 0,   \
-                                          invFreq, G, scale, out, 0, partial, sel, nEntries, doneCount);        \
+                                          invFreq, G, scale, out, 0, partial, sel, nEntries);                   \
     }
-
-// fp16 scores with the K and V rows moved by bulk copies (see BULK above); measured against the default
-#define TCD_BULK_ENTRY(NAME, D)                                                                                        \
-    extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                      \
-            const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables, int tableStride, \
-            int bs, int layer, int kvHeads, const int *step, int B, int window, const float *invFreq, int G,     \
-            float scale, float *out, int ldo, float *partial, int *doneCount) { PDL_BEGIN();                     \
-        attn_decode_tc_body<D, true, false, true>(q, ldq, pool, blockElems, tables, tableStride, bs, layer,      \
-                                                  kvHeads, step, B, window, invFreq, G, scale, out, ldo, partial, \
-                                                  nullptr, 0, doneCount);                                          \
-    }
-
-TCD_BULK_ENTRY(attn_decode_tc_f16_bulk_d64, 64)
-TCD_BULK_ENTRY(attn_decode_tc_f16_bulk_d128, 128)
 
 TCD_ENTRY(attn_decode_tc_d64, 64, false)
 TCD_ENTRY(attn_decode_tc_d128, 128, false)

@@ -58,6 +58,40 @@ __device__ __forceinline__ void ts_sketch_build_body(const bf16 *__restrict__ po
 TS_SKETCH_BUILD_ENTRY(ts_sketch_build_d64, 64)
 TS_SKETCH_BUILD_ENTRY(ts_sketch_build_d128, 128)
 
+// The key a replayed decode step appends (position step[1]; step = {token, position}), sketched in the
+// step's graph after the key is written, so the sketches stay as current as the pool.
+#define TS_SKETCH_STEP_ENTRY(NAME, D)                                                                              \
+    extern "C" __global__ void __launch_bounds__(256) NAME(                                                       \
+            const bf16 *pool, long long blockElems, const int *table, int bs, int layer, int kvHeads,             \
+            const int *step, signed char *sketch, long long sketchBlockBytes, float *scale,                       \
+            long long scaleBlockFloats) { PDL_BEGIN();                                                            \
+        int pos = step[1];                                                                                        \
+        ts_sketch_build_body<D>(pool, blockElems, table, bs, layer, kvHeads, pos, pos + 1, sketch,                \
+                                sketchBlockBytes, scale, scaleBlockFloats);                                       \
+    }
+
+TS_SKETCH_STEP_ENTRY(ts_sketch_step_d64, 64)
+TS_SKETCH_STEP_ENTRY(ts_sketch_step_d128, 128)
+
+/** Tiles of 16 candidates a warp of the sketch scoring pass loads before it multiplies. */
+#define TS_SKETCH_TILES 2
+
+/**
+ * Four int8 components (bytes of v) as two fp16 pairs, exactly: with the sign bit flipped a byte is
+ * x + 128, and fp16 0x6400 | byte is 1024 + x + 128 (integers are exact in [1024, 2048)), so one byte
+ * permute and one half2 subtraction per pair replace four int-to-half conversions.
+ */
+__device__ __forceinline__ void widen_int8x4(uint32_t v, uint32_t &lo, uint32_t &hi) {
+    v ^= 0x80808080u;
+    uint32_t p0 = __byte_perm(v, 0x64646464u, 0x4140);  // bytes 0, 1
+    uint32_t p1 = __byte_perm(v, 0x64646464u, 0x4342);  // bytes 2, 3
+    const __half2 bias = __halves2half2(__ushort_as_half(0x6480), __ushort_as_half(0x6480));  // 1152
+    __half2 h0 = __hsub2(*reinterpret_cast<__half2 *>(&p0), bias);
+    __half2 h1 = __hsub2(*reinterpret_cast<__half2 *>(&p1), bias);
+    lo = *reinterpret_cast<uint32_t *>(&h0);
+    hi = *reinterpret_cast<uint32_t *>(&h1);
+}
+
 /**
  * ts_scores_tc (ts_device_select.cu) over the sketches: out[h][c] = scale(c) * qbar[h] . q(c), fp32,
  * and each warp's per-head softmax state. A = 16 candidates' int8 components as exact fp16, B = the
@@ -105,56 +139,68 @@ __device__ __forceinline__ void ts_scores_sketch_body(
             }
         }
     }
-    // 8 int8 components as four fp16 pairs (exact)
-    auto widen = [](uint2 b, uint32_t &x, uint32_t &y, uint32_t &z, uint32_t &wv) {
-        signed char c[8];
-        *reinterpret_cast<uint2 *>(c) = b;
-        __half2 p0 = __halves2half2(__int2half_rn(c[0]), __int2half_rn(c[1]));
-        __half2 p1 = __halves2half2(__int2half_rn(c[2]), __int2half_rn(c[3]));
-        __half2 p2 = __halves2half2(__int2half_rn(c[4]), __int2half_rn(c[5]));
-        __half2 p3 = __halves2half2(__int2half_rn(c[6]), __int2half_rn(c[7]));
-        x = *reinterpret_cast<uint32_t *>(&p0);
-        y = *reinterpret_cast<uint32_t *>(&p1);
-        z = *reinterpret_cast<uint32_t *>(&p2);
-        wv = *reinterpret_cast<uint32_t *>(&p3);
-    };
-
     float m[2] = {NEG_INF, NEG_INF}, sum[2] = {0.f, 0.f};
     int tile0 = w * tilesPerWarp;
     int tiles = (count + 15) >> 4;
-    for (int tile = tile0; tile < min(tiles, tile0 + tilesPerWarp); tile++) {
-        int cA = tile * 16 + gr, cB = cA + 8;
-        bool okA = cA < count, okB = cB < count;
-        int tA = from + (okA ? cA : 0), tB = from + (okB ? cB : 0);
-        int blockA = table[tA / bs], blockB = table[tB / bs];
-        size_t rA = sketch_row(tA, bs, layer, kvHeads, g), rB = sketch_row(tB, bs, layer, kvHeads, g);
-        const signed char *rowA = sketch + (size_t) blockA * sketchBlockBytes + rA * D;
-        const signed char *rowB = sketch + (size_t) blockB * sketchBlockBytes + rB * D;
-        float sA = okA ? scale[(size_t) blockA * scaleBlockFloats + rA] : 0.f;
-        float sB = okB ? scale[(size_t) blockB * scaleBlockFloats + rB] : 0.f;
-        uint2 ka[CH], kb[CH];
+    int tileEnd = min(tiles, tile0 + tilesPerWarp);
+    // Two tiles per step, every load of both issued before the first product: a tile of sketches is
+    // half the bytes of a tile of keys, so one tile at a time left the pass bound by the latency of its
+    // two dependent loads (the block table, then the rows) at the exact pass's speed.
+    for (int tile = tile0; tile < tileEnd; tile += TS_SKETCH_TILES) {
+        int cand[TS_SKETCH_TILES][2];
+        const signed char *row[TS_SKETCH_TILES][2];
+        float sc[TS_SKETCH_TILES][2];
 #pragma unroll
-        for (int ch = 0; ch < CH; ch++) {
-            ka[ch] = okA ? __ldcs(reinterpret_cast<const uint2 *>(rowA + ch * 32 + 8 * t4)) : make_uint2(0, 0);
-            kb[ch] = okB ? __ldcs(reinterpret_cast<const uint2 *>(rowB + ch * 32 + 8 * t4)) : make_uint2(0, 0);
-        }
-        float c[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int j = 0; j < TS_SKETCH_TILES; j++) {
 #pragma unroll
-        for (int p = 1; p >= 0; p--) {  // the small terms first
-#pragma unroll
-            for (int ch = 0; ch < CH; ch++) {
-                uint32_t ax, ay, az, aw, bx, by, bz, bw;
-                widen(ka[ch], ax, ay, az, aw);
-                widen(kb[ch], bx, by, bz, bw);
-                mma_f16_16816(c, ax, bx, ay, by, bq[p][ch][0][0], bq[p][ch][0][1]);
-                mma_f16_16816(c, az, bz, aw, bw, bq[p][ch][1][0], bq[p][ch][1][1]);
+            for (int h = 0; h < 2; h++) {
+                int cnd = (tile + j) * 16 + gr + 8 * h;
+                bool ok = tile + j < tileEnd && cnd < count;
+                cand[j][h] = ok ? cnd : count;  // count: a row that is never stored
+                int t = from + (ok ? cnd : 0);
+                int block = table[t / bs];
+                size_t r = sketch_row(t, bs, layer, kvHeads, g);
+                row[j][h] = ok ? sketch + (size_t) block * sketchBlockBytes + r * D : nullptr;
+                sc[j][h] = ok ? scale[(size_t) block * scaleBlockFloats + r] : 0.f;
             }
         }
-        c[0] *= sA;
-        c[1] *= sA;
-        c[2] *= sB;
-        c[3] *= sB;
-        ts_store_tile(c, t4, cA, cB, G, g, count, out, ldOut, m, sum);
+        uint2 kr[TS_SKETCH_TILES][2][CH];
+#pragma unroll
+        for (int j = 0; j < TS_SKETCH_TILES; j++)
+#pragma unroll
+            for (int h = 0; h < 2; h++)
+#pragma unroll
+                for (int ch = 0; ch < CH; ch++)
+                    kr[j][h][ch] = row[j][h] != nullptr
+                                           ? __ldcs(reinterpret_cast<const uint2 *>(row[j][h] + ch * 32 + 8 * t4))
+                                           : make_uint2(0u, 0u);  // int8 zeros (and a scale of 0)
+#pragma unroll
+        for (int j = 0; j < TS_SKETCH_TILES; j++) {
+            uint32_t a[2][CH][4];  // candidates gr (h 0) and gr + 8 (h 1): components as exact fp16 pairs
+#pragma unroll
+            for (int h = 0; h < 2; h++)
+#pragma unroll
+                for (int ch = 0; ch < CH; ch++) {
+                    widen_int8x4(kr[j][h][ch].x, a[h][ch][0], a[h][ch][1]);
+                    widen_int8x4(kr[j][h][ch].y, a[h][ch][2], a[h][ch][3]);
+                }
+            float c[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+            for (int p = 1; p >= 0; p--) {  // the small terms first
+#pragma unroll
+                for (int ch = 0; ch < CH; ch++) {
+                    mma_f16_16816(c, a[0][ch][0], a[1][ch][0], a[0][ch][1], a[1][ch][1], bq[p][ch][0][0],
+                                  bq[p][ch][0][1]);
+                    mma_f16_16816(c, a[0][ch][2], a[1][ch][2], a[0][ch][3], a[1][ch][3], bq[p][ch][1][0],
+                                  bq[p][ch][1][1]);
+                }
+            }
+            c[0] *= sc[j][0];
+            c[1] *= sc[j][0];
+            c[2] *= sc[j][1];
+            c[3] *= sc[j][1];
+            ts_store_tile(c, t4, cand[j][0], cand[j][1], G, g, count, out, ldOut, m, sum);
+        }
     }
     ts_write_warp_stats(m, sum, gr, t4, G, g, H, w, warpStats);
 }

@@ -18,6 +18,7 @@ public final class BlockTable implements AutoCloseable {
     private int numBlocks;
     private int length;
     private boolean closed;
+    private int unchangedBelow = Integer.MAX_VALUE;
 
     public BlockTable(BlockAllocator allocator) {
         this.allocator = allocator;
@@ -91,7 +92,24 @@ public final class BlockTable implements AutoCloseable {
             throw new IllegalArgumentException("length " + newLength + " outside [0, " + capacity()
                     + "]; reserve blocks first");
         }
+        if (newLength < length) {
+            unchangedBelow = Math.min(unchangedBelow, newLength);
+        }
         length = newLength;
+    }
+
+    /**
+     * The shortest length this table was cut back to since {@link #markUnchanged()} ({@link
+     * Integer#MAX_VALUE} if none): rows of positions below it are the rows written before the mark, so
+     * anything derived from them then (the device's key sketches) is still current there.
+     */
+    public int unchangedBelow() {
+        return unchangedBelow;
+    }
+
+    /** Starts watching for cuts again (see {@link #unchangedBelow()}). */
+    public void markUnchanged() {
+        unchangedBelow = Integer.MAX_VALUE;
     }
 
     /**
@@ -108,7 +126,10 @@ public final class BlockTable implements AutoCloseable {
             allocator.release(blocks[i]);
         }
         numBlocks = Math.min(numBlocks, keep);
-        length = Math.min(length, newLength);
+        if (newLength < length) {
+            unchangedBelow = Math.min(unchangedBelow, newLength);
+            length = newLength;
+        }
     }
 
     /**

@@ -32,4 +32,13 @@ public interface KeyAccess {
     default int[] topCandidates(int layer, float[][] qbar, int from, int to, int k) {
         return null;
     }
+
+    /**
+     * As {@link #topCandidates}, with the candidates scored against int8 sketches of their keys
+     * ({@link KeySketch}) kept where the keys are; null where the backend keeps none, and the policy
+     * then sketches the keys it reads.
+     */
+    default int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int k) {
+        return null;
+    }
 }

@@ -66,6 +66,27 @@ class BlockTableTest {
     }
 
     @Test
+    void unchangedBelowRemembersTheShortestCutSinceTheMark() {
+        BlockAllocator a = new BlockAllocator(8, 4, null);
+        BlockTable t = new BlockTable(a);
+        t.reserve(20);
+        t.setLength(12);
+        assertEquals(Integer.MAX_VALUE, t.unchangedBelow(), "appending cuts nothing");
+        t.truncate(9);
+        t.reserve(20);
+        t.setLength(20);
+        t.truncate(15);
+        assertEquals(9, t.unchangedBelow(), "rows from 9 on were written again since");
+        t.markUnchanged();
+        assertEquals(Integer.MAX_VALUE, t.unchangedBelow());
+        t.setLength(7); // a rollback by length alone cuts too
+        assertEquals(7, t.unchangedBelow());
+        t.markUnchanged();
+        t.truncate(30); // longer than the table: nothing cut
+        assertEquals(Integer.MAX_VALUE, t.unchangedBelow());
+    }
+
+    @Test
     void sharedBlocksAreReferenceCounted() {
         BlockAllocator a = new BlockAllocator(4, 4, null);
         BlockTable first = new BlockTable(a);

@@ -62,6 +62,53 @@ class KeySketchTest {
     }
 
     @Test
+    void aBackendThatKeepsSketchesSelectsOnThemAndIsNeverAskedForTheExactTopK() {
+        Geometry geo = new Geometry(4, 2, 16);
+        ArrayKeyAccess plain = new ArrayKeyAccess(geo, 1, 400, new Random(7));
+        int[] calls = {0};
+        KeyAccess keeps = new KeyAccess() {
+            @Override
+            public void scores(int layer, float[][] qbar, int from, int to, float[][] out) {
+                throw new AssertionError("a backend that selects on its sketches is not asked for scores");
+            }
+
+            @Override
+            public void key(int layer, int kvHead, int token, float[] out, int off) {
+                throw new AssertionError("nor for keys to sketch");
+            }
+
+            @Override
+            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int k) {
+                throw new AssertionError("the backend's exact top-k is not the sketched one");
+            }
+
+            @Override
+            public int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int k) {
+                calls[0]++;
+                float[][] s = new float[qbar.length][to - from];
+                KeySketch.scores(plain, geo, layer, qbar, from, to, s);
+                int[] top = TopK.ascending(HeadSoftVote.vote(s), to - from, k);
+                for (int i = 0; i < top.length; i++) {
+                    top[i] += from;
+                }
+                return top;
+            }
+        };
+        SelectionParams int8 = new SelectionParams(64, 4, 16, 2.0, 16).withInt8Keys(true);
+        float[] q = new float[geo.numHeads() * geo.headDim()];
+        Random r = new Random(9);
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) r.nextGaussian();
+        }
+        int[] byBackend = new TokenSelectPolicy(int8, geo, 1).select(0, q, 1, 400, true, keeps,
+                TokenSelectPolicyTest.NO_ROPE);
+        int[] byPolicy = new TokenSelectPolicy(int8, geo, 1).select(0, q, 1, 400, true, plain,
+                TokenSelectPolicyTest.NO_ROPE);
+        assertEquals(1, calls[0]);
+        assertArrayEquals(byPolicy, byBackend);
+    }
+
+    @Test
     void thePolicyScoresAgainstSketchesAndNeverAsksTheBackendForItsOwnTopK() {
         Geometry geo = new Geometry(4, 2, 16);
         ArrayKeyAccess plain = new ArrayKeyAccess(geo, 1, 400, new Random(7));

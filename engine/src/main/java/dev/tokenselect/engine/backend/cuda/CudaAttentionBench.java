@@ -43,7 +43,6 @@ public final class CudaAttentionBench {
     private final Random rnd = new Random(7);
     private int failures;
     private final List<String> stageLines = new ArrayList<>();
-    private final List<String> hitLines = new ArrayList<>();
     private final List<String> sketchLines = new ArrayList<>();
 
     private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters, int bs) {
@@ -96,13 +95,9 @@ public final class CudaAttentionBench {
             rows.forEach(System.out::println);
             System.out.println();
             System.out.println("| context | scores + softmax states | head vote | radix top-k + list | selection"
-                    + " | full, f16 | full, f16, rows by bulk copies |");
-            System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+                    + " | full, f16 |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|");
             bench.stageLines.forEach(System.out::println);
-            System.out.println();
-            System.out.println("| context | TokenSelect hit | hit, splits merged in the kernel |");
-            System.out.println("|---:|---:|---:|");
-            bench.hitLines.forEach(System.out::println);
             System.out.println();
             System.out.println("| context | sketching every key once | selection | selection on int8 sketches | miss"
                     + " | miss on sketches | full / miss | full / miss on sketches |");
@@ -145,13 +140,6 @@ public final class CudaAttentionBench {
                     DecodeAttentionPrecision.HI_LO);
             float fullF16 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
                     DecodeAttentionPrecision.F16);
-            float fullBulk = Float.NaN; // the fp16 kernel with bulk copies (sm_90), off by default
-            if (dev.bulkCopies()) {
-                k.setBulkDecodeLoads(true);
-                fullBulk = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
-                        DecodeAttentionPrecision.F16);
-                k.setBulkDecodeLoads(false);
-            }
 
             // TokenSelect: candidates are [nInit, len - nLocal)
             int from = nInit;
@@ -194,8 +182,8 @@ public final class CudaAttentionBench {
             float tScores = time(stages[0]);
             float tVote = time(stages[1]);
             float tTopK = time(stages[2]);
-            stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms |",
-                    len, tScores, tVote, tTopK, tSelect, fullF16, fullBulk));
+            stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms |",
+                    len, tScores, tVote, tTopK, tSelect, fullF16));
             k.useDecodePath(null); // the fp32 kernel over the list, for comparison
             float hitFp32 = time(attend);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
@@ -205,10 +193,6 @@ public final class CudaAttentionBench {
                 attend.run();
             });
             float hit = time(attend);
-            k.setFusedCombine(true); // the list's splits merged by the kernel's last block
-            float hitFused = time(attend);
-            k.setFusedCombine(false);
-            hitLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms |", len, hit, hitFused));
             float fullBest = Math.min(fullFp32, Math.min(fullTc, fullF16));
             sketchLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.2fx"
                     + " | %.2fx |", len, tBuild, tSelect, tSelectSketched, miss, missSketched, fullBest / miss,

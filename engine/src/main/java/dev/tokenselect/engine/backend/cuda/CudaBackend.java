@@ -76,7 +76,7 @@ public final class CudaBackend implements Backend {
      * @param maxChunkTokens   a longer forward call runs in chunks of this many tokens
      */
     public record Options(int device, double kvMemoryFraction, long kvCapacityTokens, int blockSize,
-                          int maxChunkTokens, int maxBatch, boolean cudaGraphs) {
+                          int maxChunkTokens, int maxBatch, boolean cudaGraphs, boolean keySketches) {
 
         public Options {
             if (device < 0) {
@@ -101,42 +101,62 @@ public final class CudaBackend implements Backend {
 
         /**
          * Device 0, 90% of the remaining memory for KV, blocks of 32 tokens, chunks of 512, decode
-         * batches of up to 16 sequences replayed from CUDA graphs.
+         * batches of up to 16 sequences replayed from CUDA graphs, no key sketches (unless
+         * {@code -Dtokenselect.cuda.keySketches=true}).
          */
         public static Options defaults() {
-            return new Options(0, 0.9, 0, KvGeometry.DEFAULT_BLOCK_SIZE, 512, 16, true);
+            return new Options(0, 0.9, 0, KvGeometry.DEFAULT_BLOCK_SIZE, 512, 16, true,
+                    CudaSwitch.flag("keySketches", false));
         }
 
         public Options withDevice(int d) {
-            return new Options(d, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs);
+            return new Options(d, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch,
+                    cudaGraphs, keySketches);
         }
 
         public Options withKvMemoryFraction(double f) {
-            return new Options(device, f, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs);
+            return new Options(device, f, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs,
+                    keySketches);
         }
 
         public Options withKvCapacityTokens(long tokens) {
-            return new Options(device, kvMemoryFraction, tokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs);
+            return new Options(device, kvMemoryFraction, tokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs,
+                    keySketches);
         }
 
         public Options withBlockSize(int size) {
-            return new Options(device, kvMemoryFraction, kvCapacityTokens, size, maxChunkTokens, maxBatch, cudaGraphs);
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, size, maxChunkTokens, maxBatch,
+                    cudaGraphs, keySketches);
         }
 
         public Options withMaxChunkTokens(int n) {
-            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, n, maxBatch, cudaGraphs);
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, n, maxBatch, cudaGraphs,
+                    keySketches);
         }
 
         /** Most sequences one replayed decode step advances; larger batches run in groups. */
         public Options withMaxBatch(int n) {
-            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, n, cudaGraphs);
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, n, cudaGraphs,
+                    keySketches);
         }
 
         /** false: launch every decode kernel from the host (for comparisons and debugging). */
         public Options withCudaGraphs(boolean on) {
-            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, on);
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, on,
+                    keySketches);
+        }
+    
+        /**
+         * int8 sketches of every pool block's keys, kept current as keys are written, for TokenSelect
+         * policies with {@code keys=int8} (their scoring pass then reads half the bytes on the device).
+         * They take (d + 4) bytes per key and KV head beside the pool's 4d, so the pool holds fewer tokens.
+         */
+        public Options withKeySketches(boolean on) {
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch,
+                    cudaGraphs, on);
         }
     }
+
 
     /** One transformer block on the device: fused q|k|v and gate|up matrices, fp32 vectors. */
     private record Layer(CUdeviceptr attnNorm, CUdeviceptr wqkv, CUdeviceptr bqkv, CUdeviceptr qNorm,
@@ -158,6 +178,12 @@ public final class CudaBackend implements Backend {
     private final BlockAllocator allocator;
     private final CudaKernels.Kv kv;
     private final long blockBytes;
+    /**
+     * int8 sketches of every pool block's keys (TokenSelect's {@code keys=int8}: the scoring pass reads
+     * half the bytes); null unless {@link Options#keySketches()}. They take (d + 4) / 4d of the pool's
+     * bytes again (26% more device memory per token at d 128).
+     */
+    private final CudaKernels.Sketches sketches;
     private final HostRope rope;
     private final CUdeviceptr invFreq;
     private final CUdeviceptr embedding;
@@ -284,12 +310,15 @@ public final class CudaBackend implements Backend {
             this.geometry = KvGeometry.of(c, options.blockSize());
             this.blockBytes = 2L * geometry.numLayers() * geometry.numKvHeads() * geometry.blockSize()
                     * geometry.headDim() * 2; // bf16
+            boolean withSketches = options.keySketches() && (c.headDim() == 64 || c.headDim() == 128);
+            long sketchBytes = withSketches ? CudaKernels.Sketches.bytesPerBlock(c.numLayers(), c.numKvHeads(),
+                    options.blockSize(), c.headDim()) : 0;
             long numBlocks;
             if (options.kvCapacityTokens() > 0) {
                 numBlocks = BlockAllocator.blocksFor(options.kvCapacityTokens(), options.blockSize());
             } else {
                 long free = dev.memoryInfo()[0];
-                numBlocks = (long) (free * options.kvMemoryFraction()) / blockBytes;
+                numBlocks = (long) (free * options.kvMemoryFraction()) / (blockBytes + sketchBytes);
                 if (numBlocks < 1) {
                     long[] mem = dev.memoryInfo();
                     throw new CudaOutOfMemoryException("the KV pool (not even one block of " + options.blockSize()
@@ -300,6 +329,7 @@ public final class CudaBackend implements Backend {
             CUdeviceptr pool = dev.alloc(numBlocks * blockBytes, "the KV pool (" + numBlocks + " blocks of "
                     + options.blockSize() + " tokens, bf16)");
             this.kv = new CudaKernels.Kv(pool, blockBytes / 2, options.blockSize(), c.numKvHeads(), c.headDim());
+            this.sketches = withSketches ? CudaKernels.Sketches.allocate(dev, kv, c.numLayers(), numBlocks) : null;
             this.allocator = new BlockAllocator((int) numBlocks, options.blockSize(), id -> { });
             this.tableStride = (int) numBlocks;
             this.tablesBuf = dev.alloc(4L * options.maxBatch() * tableStride, "decode block tables");
@@ -461,8 +491,17 @@ public final class CudaBackend implements Backend {
                 table.reserve(length);
                 dev.copyDeviceToDevice(kv.pool().withByteOffset(table.blockId(full) * blockBytes),
                         kv.pool().withByteOffset(from.blockId(full) * blockBytes), blockBytes);
+                if (sketches != null) {
+                    sketches.copyBlock(dev, table.blockId(full), from.blockId(full));
+                }
             }
             table.setLength(length);
+            if (sketches != null) { // the shared blocks' sketches (and the copied one's) are the source's
+                CudaSequence src = own(source);
+                for (int l = 0; l < config.numLayers(); l++) {
+                    seq.sketched(l, Math.min(src.sketchedTo(l), length));
+                }
+            }
         } catch (RuntimeException e) {
             lock.unlock();
             seq.close();
@@ -692,15 +731,6 @@ public final class CudaBackend implements Backend {
 
     void setFusedGlu(boolean on) {
         changeCapturedPath(() -> fusedGlu = on);
-    }
-
-    boolean fusedCombine() {
-        return k.fusedCombine();
-    }
-
-    /** Split-K decode attention merged by its last block instead of a combine launch; the graphs are recaptured. */
-    void setFusedCombine(boolean on) {
-        changeCapturedPath(() -> k.setFusedCombine(on));
     }
 
     boolean spreadGemv() {
@@ -1030,6 +1060,23 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * Brings {@code layer}'s key sketches of {@code seq} up to token {@code to}: sketches the keys written
+     * since it last did ({@code table}: the sequence's block table on the device).
+     */
+    private void sketchUpTo(CudaSequence seq, CUdeviceptr table, int layer, int to) {
+        int from = seq.sketchedTo(layer);
+        if (from < to) {
+            k.buildSketches(kv, table, layer, from, to, sketches);
+            seq.sketched(layer, to);
+        }
+    }
+
+    /** Whether the pool keeps int8 sketches of its keys ({@code -Dtokenselect.cuda.keySketches=true}). */
+    boolean keySketches() {
+        return sketches != null;
+    }
+
     /** The policy's view of a sequence's cached keys on the device (un-rotated, bf16 read as fp32). */
     KeyAccess keyAccess(CudaSequence seq) {
         int heads = config.numHeads();
@@ -1071,6 +1118,28 @@ public final class CudaBackend implements Backend {
                 CUdeviceptr chosen = buf.withByteOffset(4 * scratch);
                 int n = k.selectOnDevice(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, want, 0, to, 0, buf,
                         chosen);
+                int[] top = new int[n];
+                dev.copyToHost(top, chosen, n);
+                return top;
+            }
+
+            @Override
+            public int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int kk) {
+                if (!deviceSelection || sketches == null) {
+                    return null;
+                }
+                int count = to - from;
+                int want = Math.min(kk, count);
+                if (want <= 0) {
+                    return new int[0];
+                }
+                sketchUpTo(seq, seq.deviceTable, layer, to);
+                uploadQbar(qbar);
+                long scratch = (CudaKernels.selectScratchBytes(heads, count) + 3) / 4;
+                CUdeviceptr buf = scoresBuf.ensure(scratch + want);
+                CUdeviceptr chosen = buf.withByteOffset(4 * scratch);
+                int n = k.selectOnDevice(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, want, 0, to, 0, buf,
+                        chosen, null, sketches);
                 int[] top = new int[n];
                 dev.copyToHost(top, chosen, n);
                 return top;
@@ -1255,7 +1324,7 @@ public final class CudaBackend implements Backend {
         int d = config.headDim();
         return (d == 64 || d == 128) && CudaKernels.attentionDecodeFits(d, config.numHeads() / config.numKvHeads())
                 && config.slidingWindow() <= 0 && policy.params().k() > 0 && policy.params().votePool() <= 1
-                && !policy.params().int8Keys()
+                && (!policy.params().int8Keys() || sketches != null)
                 && seq.blockTable().length() + 1 > policy.params().budget();
     }
 
@@ -1287,12 +1356,18 @@ public final class CudaBackend implements Backend {
                 if (selected.ensureScratch(capacity)) {
                     dropSelectedGraphs();
                 }
-                long key = ((long) capacity << 1) | (ranked ? 1 : 0);
+                CudaKernels.Sketches sk = p.int8Keys() ? sketches : null;
+                if (sk != null) { // keys written since the last step (a prompt, a restored prefix) first
+                    for (int l = 0; l < config.numLayers(); l++) {
+                        sketchUpTo(seq, tablesBuf, l, pos);
+                    }
+                }
+                long key = ((long) capacity << 2) | (sk != null ? 2 : 0) | (ranked ? 1 : 0);
                 CUgraphExec graph = selectedGraphs.get(key);
                 if (graph == null) {
                     graph = dev.capture(() -> {
                         for (DecodeOp op : decodeOps(1, -1, layer -> selected.record(layer, capacity, qkv, kv,
-                                tablesBuf, stepBuf, invFreq, qbarBuf, att, partial, partialFloats))) {
+                                tablesBuf, stepBuf, invFreq, qbarBuf, att, partial, partialFloats, sk))) {
                             op.launch().run();
                         }
                         if (ranked) {
@@ -1309,6 +1384,11 @@ public final class CudaBackend implements Backend {
                 int[] counts = selected.takeCounts();
                 policy.recordDeviceStep(pos + 1, counts[0], counts[1], counts[2]);
                 table.setLength(pos + 1);
+                if (sk != null) { // the step sketched the key it appended
+                    for (int l = 0; l < config.numLayers(); l++) {
+                        seq.sketched(l, pos + 1);
+                    }
+                }
             } catch (RuntimeException | Error e) {
                 table.truncate(pos);
                 throw e;

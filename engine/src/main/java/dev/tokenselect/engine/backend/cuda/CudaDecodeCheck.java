@@ -345,44 +345,81 @@ final class CudaDecodeCheck {
     }
 
     void graphSelectionVsHost(CudaBackend backend, String name, int context) {
+        graphSelectionVsHost(backend, name, context, false);
+    }
+
+    /**
+     * With {@code int8Keys} the policy scores int8 sketches of the keys: the graph keeps the device's
+     * sketches current as it appends, the host steps sketch on the CPU ({@code KeySketch}, the device's
+     * selection off); then both sequences are forked in the middle of a block and decode on, so the
+     * fork's copied sketches are checked too.
+     */
+    void graphSelectionVsHost(CudaBackend backend, String name, int context, boolean int8Keys) {
         int d = backend.config().headDim();
         if (!backend.graphShapes() || (d != 64 && d != 128)) {
             report.pass(name + " TokenSelect graph decode", "skipped: shapes outside the decode kernels");
             return;
         }
-        SelectionParams params = new SelectionParams(256, 16, 64, 0.9, 64);
+        SelectionParams params = new SelectionParams(256, 16, 64, 0.9, 64).withInt8Keys(int8Keys);
         int[] prompt = randomTokens(context, backend.config().vocabSize());
         int steps = 24;
         try (CudaSequence host = backend.newSequence(AttentionSpec.tokenSelect(params));
              CudaSequence graph = backend.newSequence(AttentionSpec.tokenSelect(params))) {
-            backend.setGraphSelection(false);
+            hostPath(backend, true, int8Keys);
             float[] logits = backend.forward(host, prompt);
+            hostPath(backend, false, int8Keys);
             backend.forward(graph, prompt);
-            double worst = 0;
-            int differ = 0;
             int tok = CudaSelfTest.argmax(logits);
-            for (int step = 0; step < steps; step++) {
-                backend.setGraphSelection(false);
-                float[] h = backend.forward(host, new int[] {tok}, true);
-                backend.setGraphSelection(true);
-                float[] g = backend.forward(graph, new int[] {tok}, true);
-                worst = Math.max(worst, CudaSelfTest.relMax(g, h));
-                if (CudaSelfTest.argmax(g) != CudaSelfTest.argmax(h)) {
-                    differ++;
+            compareSteps(backend, name + (int8Keys ? " int8 keys" : ""), context, host, graph, tok, steps);
+            if (int8Keys) {
+                int at = host.length() - 37; // inside a block: the fork copies that block and its sketches
+                try (CudaSequence hostFork = backend.fork(host, at, AttentionSpec.tokenSelect(params));
+                     CudaSequence graphFork = backend.fork(graph, at, AttentionSpec.tokenSelect(params))) {
+                    compareSteps(backend, name + " int8 keys, forks", at, hostFork, graphFork, tok, steps);
                 }
-                tok = CudaSelfTest.argmax(h);
             }
-            var hs = host.selectionStats();
-            var gs = graph.selectionStats();
-            String counts = String.format(Locale.ROOT, "host hits/misses/selections %d/%d/%d, graph %d/%d/%d",
-                    hs.cacheHits(), hs.cacheMisses(), hs.selections(), gs.cacheHits(), gs.cacheMisses(), gs.selections());
-            report.check(String.format(Locale.ROOT, "%s TokenSelect graph decode vs host at %d (%d steps, %d argmax differ; %s)",
-                    name, context, steps, differ, counts), differ == 0 && hs.cacheHits() == gs.cacheHits()
-                    && hs.cacheMisses() == gs.cacheMisses() && hs.selections() == gs.selections() ? worst : Double.NaN,
-                    listTolerance(backend));
         } finally {
             backend.setGraphSelection(CudaBackend.GRAPH_SELECTION_DEFAULT);
+            backend.setDeviceSelection(true);
         }
+    }
+
+    /** Host steps (sketching on the CPU where the keys are int8) or the device's path. */
+    private static void hostPath(CudaBackend backend, boolean host, boolean int8Keys) {
+        backend.setGraphSelection(!host);
+        backend.setDeviceSelection(!(host && int8Keys));
+    }
+
+    private void compareSteps(CudaBackend backend, String name, int context, CudaSequence host, CudaSequence graph,
+                              int tok, int steps) {
+        boolean int8Keys = ((dev.tokenselect.engine.select.TokenSelectPolicy) host.policy()).params().int8Keys();
+        var hs0 = host.selectionStats();
+        var gs0 = graph.selectionStats();
+        long[] before = {hs0.cacheHits(), hs0.cacheMisses(), hs0.selections(), gs0.cacheHits(), gs0.cacheMisses(),
+                gs0.selections()};
+        double worst = 0;
+        int differ = 0;
+        for (int step = 0; step < steps; step++) {
+            hostPath(backend, true, int8Keys);
+            float[] h = backend.forward(host, new int[] {tok}, true);
+            hostPath(backend, false, int8Keys);
+            float[] g = backend.forward(graph, new int[] {tok}, true);
+            worst = Math.max(worst, CudaSelfTest.relMax(g, h));
+            if (CudaSelfTest.argmax(g) != CudaSelfTest.argmax(h)) {
+                differ++;
+            }
+            tok = CudaSelfTest.argmax(h);
+        }
+        var hs = host.selectionStats();
+        var gs = graph.selectionStats();
+        long[] c = {hs.cacheHits() - before[0], hs.cacheMisses() - before[1], hs.selections() - before[2],
+                gs.cacheHits() - before[3], gs.cacheMisses() - before[4], gs.selections() - before[5]};
+        String counts = String.format(Locale.ROOT, "host hits/misses/selections %d/%d/%d, graph %d/%d/%d",
+                c[0], c[1], c[2], c[3], c[4], c[5]);
+        report.check(String.format(Locale.ROOT, "%s TokenSelect graph decode vs host at %d (%d steps, %d argmax"
+                + " differ; %s)", name, context, steps, differ, counts),
+                differ == 0 && c[0] == c[3] && c[1] == c[4] && c[2] == c[5] && c[5] > 0 ? worst : Double.NaN,
+                listTolerance(backend));
     }
 
     /**
@@ -818,12 +855,6 @@ final class CudaDecodeCheck {
                         }
                     }
                 }
-                if (depth >= 4096) { // split-K merged by the attention kernel's last block, no combine launch
-                    boolean fused = backend.fusedCombine();
-                    double t = with(backend::setFusedCombine, !fused, fused, greedy);
-                    line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", fused ? "separate combine launch"
-                            : "combine in the attention kernel", t, t / tps);
-                }
                 boolean spread = backend.spreadGemv();
                 double otherGemv = with(backend::setSpreadGemv, !spread, spread, greedy);
                 line += String.format(Locale.ROOT, "; %s %.1f tok/s (%.3fx)", spread ? "GEMVs one row per warp"
@@ -1018,10 +1049,8 @@ final class CudaDecodeCheck {
         int gemmMode = k.gemmMode();
         k.setGemmMode(CudaKernels.GEMM_SMALL_TILES);
         double smallTileTps = prefillRate(backend, prompt);
-        k.setGemmMode(CudaKernels.GEMM_BY_TILES);
-        double byTilesTps = prefillRate(backend, prompt);
-        k.setGemmMode(CudaKernels.GEMM_SPLIT_K);
-        double splitKTps = prefillRate(backend, prompt);
+        k.setGemmMode(CudaKernels.GEMM_WHOLE_K);
+        double wholeKTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
         // the precision switch of the GEMM's activations, and every other path of prefill attention
         boolean bf16x = k.bf16Activations();
@@ -1062,10 +1091,10 @@ final class CudaDecodeCheck {
         dev.free(y);
         String xName = bf16x ? "hi + lo activations" : "bf16 activations";
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (%s attention; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; 64x64 GEMM where 128x128"
-                + " tiles leave the card about half idle: %.0f; split-K there: %.0f; %s: %.0f%s; TokenSelect %.0f);"
+                + " (%s attention; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split: %.0f (split-K"
+                + " %.3fx); %s: %.0f%s; TokenSelect %.0f);"
                 + " GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f, bf16 activations %.1f",
-                name, tps, current, scalarTps, smallTileTps, byTilesTps, splitKTps, xName, flipXTps, attentionTps, tsTps,
+                name, tps, current, scalarTps, smallTileTps, wholeKTps, tps / wholeKTps, xName, flipXTps, attentionTps, tsTps,
                 rows, cols, tflops[0], tflops[1], tflops[2]);
         System.out.println("     " + line);
         report.summary(line);

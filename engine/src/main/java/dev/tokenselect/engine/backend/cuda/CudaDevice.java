@@ -355,11 +355,6 @@ public final class CudaDevice implements AutoCloseable {
     }
 
     /** Whether this device and driver can launch kernels with programmatic stream serialization. */
-    /** Whether the device has Hopper's copy engine for bulk copies and transaction barriers (sm_90 and later). */
-    public boolean bulkCopies() {
-        return computeMajor >= 9;
-    }
-
     public boolean programmaticLaunchPossible() {
         return computeMajor >= 9 && ProgrammaticLaunch.unavailableReason() == null;
     }

@@ -24,8 +24,6 @@ public final class CudaKernels {
         this.dev = dev;
         this.sms = dev.multiprocessors();
         this.splitKWorkspace = new GrowingBuffer(dev, "split-K GEMM workspace");
-        this.doneCounts = dev.alloc(4L * DONE_COUNTERS, "split-K attention counters");
-        dev.fill32(doneCounts, 0, DONE_COUNTERS);
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
@@ -39,7 +37,6 @@ public final class CudaKernels {
                 dev.allowDynamicShared(p.kernel(d), tensorCoreDecodeSharedBytes(d));
                 dev.allowDynamicShared(p.selectedKernel(d), tensorCoreDecodeSharedBytes(d));
             }
-            dev.allowDynamicShared(bulkDecodeKernel(d), tensorCoreDecodeSharedBytes(d));
             for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
                 dev.allowDynamicShared(p.kernel(d), p.sharedBytes(d));
             }
@@ -90,7 +87,7 @@ public final class CudaKernels {
         if (k % 8 != 0) {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
-        int splits = gemmMode == GEMM_SPLIT_K ? gemmSplits(m, n, k, sms) : 1;
+        int splits = gemmMode == GEMM_AUTO ? gemmSplits(m, n, k, sms) : 1;
         String pipelined = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
         if (splits > 1) {
             CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
@@ -133,34 +130,24 @@ public final class CudaKernels {
     static final int GEMM_PIPELINED = 1;
     /**
      * The default: the 128 x 128-tile GEMM with a two-stage cp.async pipeline ({@code gemm_bf16_tc2})
-     * where K ≥ 2048, the 64 x 64 one below. Measured on an H200: 145 vs 93 TFLOP/s for Qwen2-7B's
-     * gate|up (K 3584), 134 vs 84 for Llama-3.2-1B's (K 2048), but 91 vs 82 at K 896 where the
-     * whole prefill came out 5% slower (Qwen2.5-0.5B). The self-test checks and times each.
+     * where K ≥ 2048, the 64 x 64 one below; and where those 128 x 128 tiles would not fill one wave of
+     * two blocks per SM, the K range split over enough blocks to fill it (at most 4 shares of at least 8
+     * tiles of 32), each share's partial product written to a workspace and summed in share order by
+     * {@code gemm_splitk_reduce} (with the bias and the accumulation). Measured on an H200: 145 vs 93
+     * TFLOP/s for Qwen2-7B's gate|up (K 3584), 134 vs 84 for Llama-3.2-1B's (K 2048), but 91 vs 82 at K
+     * 896 where the whole prefill came out 5% slower (Qwen2.5-0.5B); the split K made prefill 1.31x
+     * faster for the 0.5B (its down GEMM is 28 tiles for 264 places) and 1.12x for the 7B (q|k|v, o and
+     * down are 144, 112 and 112 tiles in 512-token chunks). The self-test checks and times each.
      */
     static final int GEMM_AUTO = 2;
-    /**
-     * As {@link #GEMM_AUTO}, but the 64 x 64 kernel also where the 128 x 128 tiles would not fill one
-     * wave of two blocks per SM: at 512-token chunks the Qwen2-7B's q|k|v, o and down GEMMs are 144,
-     * 112 and 112 such tiles for 264 places on an H200 (half the card idle), four times as many of 64 x
-     * 64. Off: timed beside the default by the prefill benchmark first.
-     */
-    static final int GEMM_BY_TILES = 3;
+    /** As {@link #GEMM_AUTO} without splitting K: the prefill benchmark times it beside the default. */
+    static final int GEMM_WHOLE_K = 3;
 
     private volatile int gemmMode = GEMM_AUTO;
 
-    /**
-     * As {@link #GEMM_AUTO}, but where the 128 x 128 tiles would not fill one wave of two blocks per SM,
-     * the K range is split over enough blocks to fill it (at most 4 shares of at least 8 tiles of 32),
-     * each share's partial product written to a workspace and summed in share order by
-     * {@code gemm_splitk_reduce} (with the bias and the accumulation): the 7B's down GEMM in 512-token
-     * chunks is 112 tiles for 264 places on an H200, 3 shares fill them. Off: timed beside the default
-     * by the prefill benchmark first.
-     */
-    static final int GEMM_SPLIT_K = 4;
-
     private final GrowingBuffer splitKWorkspace;
 
-    /** K shares of a GEMM under {@link #GEMM_SPLIT_K}; 1 where it stays whole. */
+    /** K shares of a GEMM under {@link #GEMM_AUTO}; 1 where it stays whole. */
     static int gemmSplits(int m, int n, int k, int sms) {
         long tiles = (long) blocks(n, 128) * blocks(m, 128);
         int kTiles = blocks(k, 32);
@@ -173,9 +160,7 @@ public final class CudaKernels {
 
     /** Whether a GEMM of this shape takes the pipelined 128 x 128 kernel under {@code mode}. */
     static boolean pipelinedGemm(int mode, int m, int n, int k, int sms) {
-        boolean fillsTheCard = (long) blocks(n, 128) * blocks(m, 128) >= 2L * sms;
-        return mode == GEMM_PIPELINED || (mode == GEMM_AUTO || mode == GEMM_SPLIT_K) && k >= 2048
-                || mode == GEMM_BY_TILES && k >= 2048 && fillsTheCard;
+        return mode == GEMM_PIPELINED || (mode == GEMM_AUTO || mode == GEMM_WHOLE_K) && k >= 2048;
     }
 
     public void setGemmMode(int mode) {
@@ -488,12 +473,36 @@ public final class CudaKernels {
      */
     public record Sketches(CUdeviceptr bytes, long blockBytes, CUdeviceptr scales, long blockFloats) {
 
-        /** The sizes per block for a pool of {@code layers} layers. */
-        static Sketches allocate(CudaDevice dev, Kv kv, int layers, int blocks) {
+        /** The sketches of {@code blocks} pool blocks of {@code layers} layers. */
+        static Sketches allocate(CudaDevice dev, Kv kv, int layers, long blocks) {
             long blockBytes = (long) layers * kv.kvHeads() * kv.blockSize() * kv.headDim();
             long blockFloats = (long) layers * kv.kvHeads() * kv.blockSize();
-            return new Sketches(dev.alloc(blockBytes * blocks, "key sketches"), blockBytes,
-                    dev.alloc(4 * blockFloats * blocks, "key sketch scales"), blockFloats);
+            CUdeviceptr bytes = dev.alloc(blockBytes * blocks, "key sketches");
+            try {
+                return new Sketches(bytes, blockBytes, dev.alloc(4 * blockFloats * blocks, "key sketch scales"),
+                        blockFloats);
+            } catch (RuntimeException e) {
+                dev.free(bytes);
+                throw e;
+            }
+        }
+
+        /** Device bytes the sketches of one pool block take (components and scales). */
+        static long bytesPerBlock(int layers, int kvHeads, int blockSize, int headDim) {
+            return (long) layers * kvHeads * blockSize * (headDim + 4L);
+        }
+
+        /** Copies block {@code from}'s sketches over block {@code to}'s. */
+        void copyBlock(CudaDevice dev, int to, int from) {
+            dev.copyDeviceToDevice(bytes.withByteOffset(to * blockBytes), bytes.withByteOffset(from * blockBytes),
+                    blockBytes);
+            dev.copyDeviceToDevice(scales.withByteOffset(4 * to * blockFloats),
+                    scales.withByteOffset(4 * from * blockFloats), 4 * blockFloats);
+        }
+
+        void free(CudaDevice dev) {
+            dev.free(bytes);
+            dev.free(scales);
         }
     }
 
@@ -502,6 +511,13 @@ public final class CudaKernels {
         int rows = (to - from) * kv.kvHeads();
         dev.launch("ts_sketch_build_d" + kv.headDim(), blocks(rows, 8), 1, 1, 256, 0, kv.pool(), kv.blockElems(), table,
                 kv.blockSize(), layer, kv.kvHeads(), from, to, sk.bytes(), sk.blockBytes(), sk.scales(),
+                sk.blockFloats());
+    }
+
+    /** Sketches the key a replayed decode step appends to one layer (its position is {@code step[1]}). */
+    public void buildSketchStep(Kv kv, CUdeviceptr table, int layer, CUdeviceptr step, Sketches sk) {
+        dev.launch("ts_sketch_step_d" + kv.headDim(), blocks(kv.kvHeads(), 8), 1, 1, 256, 0, kv.pool(), kv.blockElems(), table,
+                kv.blockSize(), layer, kv.kvHeads(), step, sk.bytes(), sk.blockBytes(), sk.scales(),
                 sk.blockFloats());
     }
 
@@ -1006,22 +1022,6 @@ public final class CudaKernels {
     }
 
     /**
-     * The fp16-score decode kernel with each K and V row moved into the ring by one bulk copy of the
-     * copy engine (sm_90), completing on a barrier per stage, instead of 16-byte cp.async from every
-     * thread: an H200 profile of the default at 1M tokens showed half the issue slots used and the L2
-     * busier than the DRAM. Off: checked and timed beside the default first.
-     */
-    private volatile boolean bulkDecodeLoads;
-
-    void setBulkDecodeLoads(boolean on) {
-        bulkDecodeLoads = on;
-    }
-
-    static String bulkDecodeKernel(int d) {
-        return "attn_decode_tc_f16_bulk_d" + d;
-    }
-
-    /**
      * Two or four weight rows per warp for every batch of 2 to 8 vectors (instead of one row per warp
      * for 5 to 8), so each input is read once per several rows. On by default: on an H200 a Qwen2-7B
      * step of 8 sequences went from 324 to 519 tok/s and one of 16 from 329 to 537 (the self-test
@@ -1055,50 +1055,13 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
-        boolean bulk = tc && bulkDecodeLoads && decodePrecision == DecodeAttentionPrecision.F16 && dev.bulkCopies();
-        if (tc) {
-            boolean fused = combinesInKernel(nsplit, group, batch, kv.kvHeads(), d);
-            dev.launch(bulk ? bulkDecodeKernel(d) : decodePrecision.kernel(d), kv.kvHeads(), batch, nsplit, 128,
-                    tensorCoreDecodeSharedBytes(d), q, ldq, kv.pool(), kv.blockElems(), tables, tableStride,
-                    kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
-                    nsplit == 1 || fused ? out : null, ldo, partial, fused ? doneCounts : null);
-            if (fused) {
-                return;
-            }
-        } else {
-            dev.launch("attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128, 0, q, ldq, kv.pool(), kv.blockElems(),
-                    tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
-                    nsplit == 1 ? out : null, ldo, partial);
-        }
+        dev.launch(tc ? decodePrecision.kernel(d) : "attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128,
+                tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
+                tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
+                nsplit == 1 ? out : null, ldo, partial);
         if (nsplit > 1) {
             dev.launch("attn_combine", batch * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, batch, heads, d, out, ldo);
         }
-    }
-
-    /**
-     * Split-K decode attention on the tensor cores without the combine launch: the last block of each
-     * (sequence, KV head) to finish merges the group's partials (counted in {@link #doneCounts}, which
-     * it resets). Off: checked and timed beside the default first.
-     */
-    private volatile boolean fusedCombine;
-
-    void setFusedCombine(boolean on) {
-        fusedCombine = on;
-    }
-
-    boolean fusedCombine() {
-        return fusedCombine;
-    }
-
-    /** One counter per (sequence, KV head) of a launch, zero between launches. */
-    private static final int DONE_COUNTERS = 1 << 16;
-    private final CUdeviceptr doneCounts;
-
-    /** Whether this launch merges its splits in the kernel: the counters and the merge's shared memory suffice. */
-    private boolean combinesInKernel(int nsplit, int group, int batch, int kvHeads, int d) {
-        long weightFloats = tensorCoreDecodeSharedBytes(d) / 4 - 4L * 8 * d; // the ring after the warps' merge buffer
-        return fusedCombine && nsplit > 1 && (long) batch * kvHeads <= DONE_COUNTERS
-                && (long) nsplit * group <= weightFloats;
     }
 
     /**
@@ -1120,14 +1083,9 @@ public final class CudaKernels {
         int nsplit;
         if (usesTensorCoreDecode(d)) {
             nsplit = selectedSplitCount(nEntries, kv.kvHeads(), DEFAULT_DECODE_BLOCKS_PER_SM * sms, capacity);
-            boolean fused = combinesInKernel(nsplit, group, 1, kv.kvHeads(), d);
             dev.launch(decodePrecision.selectedKernel(d), kv.kvHeads(), 1, nsplit, 128,
                     tensorCoreDecodeSharedBytes(d), q, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer,
-                    kv.kvHeads(), sel, nEntries, invFreq, group, scale, nsplit == 1 || fused ? out : null, partial,
-                    fused ? doneCounts : null);
-            if (fused) {
-                return;
-            }
+                    kv.kvHeads(), sel, nEntries, invFreq, group, scale, nsplit == 1 ? out : null, partial);
         } else {
             int shares = blocks(nEntries, ATT_TK * ATT_WARPS);
             int want = Math.min(shares, blocks(4 * sms, kv.kvHeads()));

@@ -14,7 +14,9 @@ import dev.tokenselect.engine.select.SelectionParams;
  * one sequence at {@code tokens} of context (filled without a prefill) decodes with full attention, then
  * with TokenSelect (default budget) through the host-driven path and through the replayed graph, side by
  * side: milliseconds per token, the ratio and the selection-cache hit rate; then the graph with the
- * selection cache's threshold at -1, every step a hit, for what a hit costs end to end.
+ * selection cache's threshold at -1, every step a hit, for what a hit costs end to end. With
+ * {@code -Dtokenselect.cuda.keySketches=true} the pool keeps int8 sketches of its keys (and so holds
+ * fewer tokens), and TokenSelect with {@code keys=int8} is timed too.
  *
  * <pre>java -cp tokenselect-engine-cli.jar dev.tokenselect.engine.backend.cuda.CudaLongContext MODEL_DIR [tokens,...|max] [steps]</pre>
  */
@@ -66,6 +68,17 @@ public final class CudaLongContext {
                                     + " full attention, selection-cache hit rate %.0f%%%n", depth,
                             graph ? "replayed graph" : "selection cache on the host", ts, 1e3 / ts, full / ts,
                             100 * seq.selectionStats().cacheHitRate());
+                }
+            }
+            if (backend.keySketches()) { // misses scored on the pool's int8 key sketches (built in the untimed steps)
+                backend.setGraphSelection(true);
+                SelectionParams int8 = SelectionParams.defaults().withInt8Keys(true);
+                try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(int8))) {
+                    backend.fillForBenchmark(seq, depth, KV_PATTERN);
+                    double ts = msPerToken(backend, seq, steps);
+                    System.out.printf(Locale.ROOT, "context %,d: TokenSelect (replayed graph, int8 key sketches) %.2f"
+                                    + " ms per token (%.1f tok/s), %.2fx full attention, selection-cache hit rate %.0f%%%n",
+                            depth, ts, 1e3 / ts, full / ts, 100 * seq.selectionStats().cacheHitRate());
                 }
             }
             // the same graph with the selection cache's threshold at -1, so every step after the first is

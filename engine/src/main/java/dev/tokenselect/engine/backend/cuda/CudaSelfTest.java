@@ -397,9 +397,10 @@ public final class CudaSelfTest {
                 checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, variant == 2 ? refBf16 : ref,
                         variant == 2 ? refBf16x2 : ref2, tol);
             }
-            // split K over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048 only)
+            // split K over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048 only), hi + lo
             if (CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()) > 1) {
-                k.setGemmMode(CudaKernels.GEMM_SPLIT_K);
+                k.setGemmMode(CudaKernels.GEMM_AUTO);
+                k.setBf16Activations(false);
                 checkGemm(dev, k, "gemm_bf16_tc2 split-K x" + CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()),
                         xp, wp, bp, m, n, kk, ref, ref2, tol);
             }
@@ -732,16 +733,11 @@ public final class CudaSelfTest {
             DecodeAttentionPrecision decodePrecision = k.decodePrecision();
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
                 k.useDecodePath(p);
-                for (boolean fused : p == null ? new boolean[] {false} : new boolean[] {false, true}) {
-                    k.setFusedCombine(fused);
-                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                    k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
-                    String decodeKernel = p == null ? " [decode kernel]" : " [decode kernel, tensor cores, " + p.label()
-                            + (fused ? ", combined in the kernel]" : "]");
-                    check(name + decodeKernel, relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
-                    dev.free(out2);
-                }
-                k.setFusedCombine(false);
+                CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
+                String decodeKernel = p == null ? " [decode kernel]" : " [decode kernel, tensor cores, " + p.label() + "]";
+                check(name + decodeKernel, relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
+                dev.free(out2);
             }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
@@ -769,29 +765,6 @@ public final class CudaSelfTest {
                     check(name + decodeKernel + ", " + nsplit + " splits]", decodeError.applyAsDouble(nsplit),
                             decodeTolerance(p));
                 }
-            }
-            if ((d == 64 || d == 128) && dev.bulkCopies()) { // the bulk-copy fp16 kernel, off by default
-                k.useDecodePath(DecodeAttentionPrecision.F16);
-                k.setBulkDecodeLoads(true);
-                for (int nsplit : new int[] {1, 7, 32}) {
-                    check(name + " [decode, tensor cores, f16, bulk copies, " + nsplit + " splits]",
-                            decodeError.applyAsDouble(nsplit), decodeTolerance(DecodeAttentionPrecision.F16));
-                }
-                k.setBulkDecodeLoads(false);
-            }
-            if (d == 64 || d == 128) { // split-K merged by the last block (off by default), each precision
-                k.setFusedCombine(true);
-                for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
-                    k.useDecodePath(p);
-                    for (int nsplit : new int[] {7, 32}) {
-                        for (int repeat = 0; repeat < 2; repeat++) { // the counters must be back at 0
-                            check(name + " [decode, tensor cores, " + p.label() + ", combined in the kernel, " + nsplit
-                                    + " splits, launch " + (repeat + 1) + "]", decodeError.applyAsDouble(nsplit),
-                                    decodeTolerance(p));
-                        }
-                    }
-                }
-                k.setFusedCombine(false);
             }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
@@ -1085,12 +1058,16 @@ public final class CudaSelfTest {
 
     /** Runs a check on synthetic Qwen2.5-0.5B and Qwen3-0.6B geometry models (bf16), each on its own backend. */
     private void onSyntheticModels(ModelCheck check) throws IOException {
+        onSyntheticModels(CudaBackend.Options.defaults().withKvCapacityTokens(50_000), check);
+    }
+
+    private void onSyntheticModels(CudaBackend.Options options, ModelCheck check) throws IOException {
         for (String preset : new String[] {"qwen2.5-0.5b", "qwen3-0.6b"}) {
             Path dir = Files.createTempDirectory("cuda-selftest-" + preset);
             try {
                 SyntheticModelWriter.write(dir, Presets.config(preset), null, 11, DType.BF16, 1, null);
                 try (Model model = Model.load(dir);
-                     CudaBackend backend = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(50_000))) {
+                     CudaBackend backend = new CudaBackend(model, options)) {
                     check.run(backend, preset);
                 }
             } finally {
@@ -1106,6 +1083,9 @@ public final class CudaSelfTest {
             check.argmaxOnlySteps(backend, preset, 6000);
             check.deviceCandidateSteps(backend, preset, 6000);
         });
+        // the pool's int8 key sketches: kept current by the graph, against the CPU sketching the keys
+        onSyntheticModels(CudaBackend.Options.defaults().withKvCapacityTokens(50_000).withKeySketches(true),
+                (backend, preset) -> new CudaDecodeCheck(this).graphSelectionVsHost(backend, preset, 6000, true));
     }
 
     private void bandwidth(CudaBackend backend) {

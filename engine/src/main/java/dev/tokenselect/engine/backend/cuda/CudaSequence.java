@@ -18,6 +18,8 @@ public final class CudaSequence extends PagedSequence {
     int[] uploaded = new int[0];
     /** The device's greedy token for the last forward pass. */
     int lastArgmax = -1;
+    /** Per layer, the tokens [0, n) whose int8 key sketches in the backend's pool are current. */
+    private int[] sketchedTo = new int[0];
 
     CudaSequence(CudaBackend backend, BlockTable table, AttentionPolicy policy) {
         super(table, policy);
@@ -31,6 +33,27 @@ public final class CudaSequence extends PagedSequence {
     /** The argmax of the last forward pass's logits, computed on the device (greedy decoding). */
     public int greedyToken() {
         return lastArgmax;
+    }
+
+    /** Tokens [0, n) of {@code layer} whose key sketches are current (rows rewritten since are not). */
+    int sketchedTo(int layer) {
+        int cut = blockTable().unchangedBelow();
+        if (cut != Integer.MAX_VALUE) {
+            for (int l = 0; l < sketchedTo.length; l++) {
+                sketchedTo[l] = Math.min(sketchedTo[l], cut);
+            }
+            blockTable().markUnchanged();
+        }
+        return layer < sketchedTo.length ? sketchedTo[layer] : 0;
+    }
+
+    /** Records that tokens [0, n) of {@code layer} have current key sketches. */
+    void sketched(int layer, int n) {
+        sketchedTo(layer); // apply any cut first, so it is not forgotten by the mark
+        if (sketchedTo.length <= layer) {
+            sketchedTo = java.util.Arrays.copyOf(sketchedTo, layer + 1);
+        }
+        sketchedTo[layer] = n;
     }
 
     boolean isClosed() {

@@ -142,18 +142,23 @@ final class SelectedDecode {
 
     /**
      * Launches (for capture) one layer's selection and attention: q the step's un-rotated query
-     * (heads x d), table the sequence's block table on the device, step (token, position).
+     * (heads x d), table the sequence's block table on the device, step (token, position); the
+     * candidates scored against int8 sketches of their keys where {@code sketches} is given.
      */
     void record(int layer, int capacity, CUdeviceptr q, CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step,
-                CUdeviceptr invFreq, CUdeviceptr qbar, CUdeviceptr att, CUdeviceptr partial, long partialFloats) {
+                CUdeviceptr invFreq, CUdeviceptr qbar, CUdeviceptr att, CUdeviceptr partial, long partialFloats,
+                CudaKernels.Sketches sketches) {
         SelectionParams p = params;
         int qDim = heads * d;
         CUdeviceptr list = entries.withByteOffset(4L * layer * p.budget());
         k.tsDecodeGate(q, invFreq, heads, d, p.nLocal(), p.nInit(), p.theta(), p.cacheEnabled(),
                 keptQ.withByteOffset(4L * layer * qDim), keptValid.withByteOffset(4L * layer), qbar, ctrl, counters,
                 step);
+        if (sketches != null) { // the key this step appended, sketched before anything selects from it
+            k.buildSketchStep(kv, table, layer, step, sketches);
+        }
         k.selectOnDevice(qbar, kv, table, layer, heads, p.nInit(), capacity, p.k(), p.nInit(), 0, p.nLocal(),
-                scratch(capacity), list, ctrl);
+                scratch(capacity), list, ctrl, sketches);
         k.tsEntriesWindow(list, p.nInit(), p.k(), p.nLocal(), ctrl);
         k.attentionDecodeSelected(q, kv, table, layer, list, p.budget(), invFreq, heads, att, partial, partialFloats);
     }

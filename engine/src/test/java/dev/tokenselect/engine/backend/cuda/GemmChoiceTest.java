@@ -20,17 +20,13 @@ class GemmChoiceTest {
     }
 
     @Test
-    void byTilesKeepsThe64TileKernelWhereTheBigTilesLeaveTheCardHalfIdle() {
-        int byTiles = CudaKernels.GEMM_BY_TILES;
-        // q|k|v 36 x 4 = 144, o and down 28 x 4 = 112 tiles of 128 x 128: under 264
-        assertFalse(CudaKernels.pipelinedGemm(byTiles, 512, 4608, 3584, H200_SMS));
-        assertFalse(CudaKernels.pipelinedGemm(byTiles, 512, 3584, 3584, H200_SMS));
-        assertFalse(CudaKernels.pipelinedGemm(byTiles, 512, 3584, 18944, H200_SMS));
-        // gate|up 296 x 4 = 1,184 tiles; and q|k|v in chunks of 2,048 tokens (36 x 16 = 576)
-        assertTrue(CudaKernels.pipelinedGemm(byTiles, 512, 37888, 3584, H200_SMS));
-        assertTrue(CudaKernels.pipelinedGemm(byTiles, 2048, 4608, 3584, H200_SMS));
-        // K below 2048 never takes it
-        assertFalse(CudaKernels.pipelinedGemm(byTiles, 4096, 9728, 896, H200_SMS));
+    void wholeKTakesTheSameKernelsAsTheDefault() {
+        for (int[] shape : new int[][] {{512, 4608, 3584}, {512, 3584, 18944}, {512, 9728, 896}, {64, 512, 2056}}) {
+            assertEquals(CudaKernels.pipelinedGemm(CudaKernels.GEMM_AUTO, shape[0], shape[1], shape[2], H200_SMS),
+                    CudaKernels.pipelinedGemm(CudaKernels.GEMM_WHOLE_K, shape[0], shape[1], shape[2], H200_SMS));
+        }
+        assertTrue(CudaKernels.pipelinedGemm(CudaKernels.GEMM_PIPELINED, 512, 9728, 896, H200_SMS));
+        assertFalse(CudaKernels.pipelinedGemm(CudaKernels.GEMM_SMALL_TILES, 512, 4608, 3584, H200_SMS));
     }
 
     @Test
