@@ -416,12 +416,11 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *_
  * ctrl[2] = len, the cached length after this token (step[1] + 1). counters: hits, misses, selections.
  * One block of 1024 threads.
  */
-extern "C" __global__ void __launch_bounds__(1024) ts_decode_gate(const float *__restrict__ q,
-                                                                  const float *__restrict__ invFreq, int H, int d,
-                                                                  int nLocal, int nInit, float theta, int cacheOn,
-                                                                  float *__restrict__ keptQ, int *__restrict__ keptValid,
-                                                                  float *__restrict__ qbar, int *__restrict__ ctrl,
-                                                                  int *__restrict__ counters, const int *__restrict__ step) { PDL_BEGIN();
+__device__ __forceinline__ void ts_decode_gate_body(const float *__restrict__ q, const float *__restrict__ invFreq,
+                                                    int H, int d, int nLocal, int nInit, float theta, int cacheOn,
+                                                    float *__restrict__ keptQ, int *__restrict__ keptValid,
+                                                    float *__restrict__ qbar, int *__restrict__ ctrl,
+                                                    int *__restrict__ counters, const int *__restrict__ step) {
     int half = d / 2;
     int valid = *keptValid;
     float dot = 0.f, na = 0.f, nb = 0.f;
@@ -460,6 +459,15 @@ extern "C" __global__ void __launch_bounds__(1024) ts_decode_gate(const float *_
             *keptValid = 1;
         }
     }
+}
+
+extern "C" __global__ void __launch_bounds__(1024) ts_decode_gate(const float *__restrict__ q,
+                                                                  const float *__restrict__ invFreq, int H, int d,
+                                                                  int nLocal, int nInit, float theta, int cacheOn,
+                                                                  float *__restrict__ keptQ, int *__restrict__ keptValid,
+                                                                  float *__restrict__ qbar, int *__restrict__ ctrl,
+                                                                  int *__restrict__ counters, const int *__restrict__ step) { PDL_BEGIN();
+    ts_decode_gate_body(q, invFreq, H, d, nLocal, nInit, theta, cacheOn, keptQ, keptValid, qbar, ctrl, counters, step);
 }
 
 /** The local window of a layer's entry list for this step: entries[nInit + k + i] = len - nLocal + i. */

@@ -58,20 +58,36 @@ __device__ __forceinline__ void ts_sketch_build_body(const bf16 *__restrict__ po
 TS_SKETCH_BUILD_ENTRY(ts_sketch_build_d64, 64)
 TS_SKETCH_BUILD_ENTRY(ts_sketch_build_d128, 128)
 
-// The key a replayed decode step appends (position step[1]; step = {token, position}), sketched in the
-// step's graph after the key is written, so the sketches stay as current as the pool.
-#define TS_SKETCH_STEP_ENTRY(NAME, D)                                                                              \
-    extern "C" __global__ void __launch_bounds__(256) NAME(                                                       \
+// ts_decode_gate (ts_device_select.cu) that also sketches the key the replayed decode step appended to
+// this layer (position step[1]; step = {token, position}; the K row is written before the gate runs),
+// so the sketches stay as current as the pool without a launch of their own. One block of 1024
+// threads: after the gate, warps 0 .. kvHeads - 1 sketch a head each (kvHeads <= 32).
+template <int D>
+__device__ __forceinline__ void ts_decode_gate_sketch_body(
+        const float *q, const float *invFreq, int H, int nLocal, int nInit, float theta, int cacheOn, float *keptQ,
+        int *keptValid, float *qbar, int *ctrl, int *counters, const int *step, const bf16 *pool,
+        long long blockElems, const int *table, int bs, int layer, int kvHeads, signed char *sketch,
+        long long sketchBlockBytes, float *scale, long long scaleBlockFloats) {
+    ts_decode_gate_body(q, invFreq, H, D, nLocal, nInit, theta, cacheOn, keptQ, keptValid, qbar, ctrl, counters, step);
+    int pos = step[1];
+    ts_sketch_build_body<D>(pool, blockElems, table, bs, layer, kvHeads, pos, pos + 1, sketch, sketchBlockBytes,
+                            scale, scaleBlockFloats);
+}
+
+#define TS_GATE_SKETCH_ENTRY(NAME, D)                                                                              \
+    extern "C" __global__ void __launch_bounds__(1024) NAME(                                                      \
+            const float *q, const float *invFreq, int H, int nLocal, int nInit, float theta, int cacheOn,         \
+            float *keptQ, int *keptValid, float *qbar, int *ctrl, int *counters, const int *step,                 \
             const bf16 *pool, long long blockElems, const int *table, int bs, int layer, int kvHeads,             \
-            const int *step, signed char *sketch, long long sketchBlockBytes, float *scale,                       \
-            long long scaleBlockFloats) { PDL_BEGIN();                                                            \
-        int pos = step[1];                                                                                        \
-        ts_sketch_build_body<D>(pool, blockElems, table, bs, layer, kvHeads, pos, pos + 1, sketch,                \
-                                sketchBlockBytes, scale, scaleBlockFloats);                                       \
+            signed char *sketch, long long sketchBlockBytes, float *scale, long long scaleBlockFloats) {          \
+        PDL_BEGIN();                                                                                              \
+        ts_decode_gate_sketch_body<D>(q, invFreq, H, nLocal, nInit, theta, cacheOn, keptQ, keptValid, qbar, ctrl, \
+                                      counters, step, pool, blockElems, table, bs, layer, kvHeads, sketch,        \
+                                      sketchBlockBytes, scale, scaleBlockFloats);                                 \
     }
 
-TS_SKETCH_STEP_ENTRY(ts_sketch_step_d64, 64)
-TS_SKETCH_STEP_ENTRY(ts_sketch_step_d128, 128)
+TS_GATE_SKETCH_ENTRY(ts_decode_gate_sketch_d64, 64)
+TS_GATE_SKETCH_ENTRY(ts_decode_gate_sketch_d128, 128)
 
 /** Tiles of 16 candidates a warp of the sketch scoring pass loads before it multiplies. */
 #define TS_SKETCH_TILES 2

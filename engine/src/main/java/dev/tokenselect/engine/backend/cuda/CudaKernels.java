@@ -514,13 +514,6 @@ public final class CudaKernels {
                 sk.blockFloats());
     }
 
-    /** Sketches the key a replayed decode step appends to one layer (its position is {@code step[1]}). */
-    public void buildSketchStep(Kv kv, CUdeviceptr table, int layer, CUdeviceptr step, Sketches sk) {
-        dev.launch("ts_sketch_step_d" + kv.headDim(), blocks(kv.kvHeads(), 8), 1, 1, 256, 0, kv.pool(), kv.blockElems(), table,
-                kv.blockSize(), layer, kv.kvHeads(), step, sk.bytes(), sk.blockBytes(), sk.scales(),
-                sk.blockFloats());
-    }
-
     /**
      * {@link #selectOnDevice} with the candidates scored against int8 sketches of their keys instead of
      * the keys ({@code sketches} non-null; tensor-core head dims only): the scoring pass reads d bytes
@@ -697,6 +690,23 @@ public final class CudaKernels {
                              CUdeviceptr ctrl, CUdeviceptr counters, CUdeviceptr step) {
         dev.launch("ts_decode_gate", 1, 1, 1, 1024, 0, q, invFreq, heads, d, nLocal, nInit, (float) theta,
                 cacheOn ? 1 : 0, keptQ, keptValid, qbar, ctrl, counters, step);
+    }
+
+    /**
+     * {@link #tsDecodeGate}, then the key the step appended to {@code layer} (position {@code step[1]})
+     * sketched into {@code sk} in the same launch, so the pool's sketches stay current in the graph.
+     */
+    public void tsDecodeGateSketch(CUdeviceptr q, CUdeviceptr invFreq, int heads, int nLocal, int nInit,
+                                   double theta, boolean cacheOn, CUdeviceptr keptQ, CUdeviceptr keptValid,
+                                   CUdeviceptr qbar, CUdeviceptr ctrl, CUdeviceptr counters, CUdeviceptr step, Kv kv,
+                                   CUdeviceptr table, int layer, Sketches sk) {
+        if (kv.kvHeads() > 32) {
+            throw new IllegalArgumentException("the gate sketches up to 32 KV heads, got " + kv.kvHeads());
+        }
+        dev.launch("ts_decode_gate_sketch_d" + kv.headDim(), 1, 1, 1, 1024, 0, q, invFreq, heads, nLocal, nInit,
+                (float) theta, cacheOn ? 1 : 0, keptQ, keptValid, qbar, ctrl, counters, step, kv.pool(),
+                kv.blockElems(), table, kv.blockSize(), layer, kv.kvHeads(), sk.bytes(), sk.blockBytes(), sk.scales(),
+                sk.blockFloats());
     }
 
     /** Rewrites the local window of an entry list [nInit | k | nLocal] for the cached length in ctrl[2]. */

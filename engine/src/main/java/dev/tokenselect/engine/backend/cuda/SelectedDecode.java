@@ -151,11 +151,14 @@ final class SelectedDecode {
         SelectionParams p = params;
         int qDim = heads * d;
         CUdeviceptr list = entries.withByteOffset(4L * layer * p.budget());
-        k.tsDecodeGate(q, invFreq, heads, d, p.nLocal(), p.nInit(), p.theta(), p.cacheEnabled(),
-                keptQ.withByteOffset(4L * layer * qDim), keptValid.withByteOffset(4L * layer), qbar, ctrl, counters,
-                step);
-        if (sketches != null) { // the key this step appended, sketched before anything selects from it
-            k.buildSketchStep(kv, table, layer, step, sketches);
+        if (sketches != null) { // the gate also sketches the key this step appended
+            k.tsDecodeGateSketch(q, invFreq, heads, p.nLocal(), p.nInit(), p.theta(), p.cacheEnabled(),
+                    keptQ.withByteOffset(4L * layer * qDim), keptValid.withByteOffset(4L * layer), qbar, ctrl,
+                    counters, step, kv, table, layer, sketches);
+        } else {
+            k.tsDecodeGate(q, invFreq, heads, d, p.nLocal(), p.nInit(), p.theta(), p.cacheEnabled(),
+                    keptQ.withByteOffset(4L * layer * qDim), keptValid.withByteOffset(4L * layer), qbar, ctrl,
+                    counters, step);
         }
         k.selectOnDevice(qbar, kv, table, layer, heads, p.nInit(), capacity, p.k(), p.nInit(), 0, p.nLocal(),
                 scratch(capacity), list, ctrl, sketches);

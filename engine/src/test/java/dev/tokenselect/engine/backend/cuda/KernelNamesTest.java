@@ -89,7 +89,8 @@ class KernelNamesTest {
             }
         }
         for (int d : new int[] {64, 128}) {
-            for (String kernel : new String[] {"ts_sketch_build_d" + d, "ts_scores_sketch_d" + d}) {
+            for (String kernel : new String[] {"ts_sketch_build_d" + d, "ts_scores_sketch_d" + d,
+                    "ts_decode_gate_sketch_d" + d}) {
                 assertTrue(entryPoints.contains(kernel), kernel + " is not in the CUDA sources");
             }
         }
