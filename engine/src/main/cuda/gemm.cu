@@ -135,19 +135,42 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
 #define G2_BK 32
 #define G2_LD (G2_BK + GEMM_PAD)
 
-// Two kernels share this body; fragments come from shared memory by ldmatrix (one instruction for
-// four 8x8 matrices; 32-bit loads were 15% slower on an H200). X in two precisions:
-//   SPLIT:  X as bf16 hi + lo, two products per step (about 16 mantissa bits; gemm_bf16_tc2);
-//   !SPLIT: X rounded to bf16 once, one product per step (the activations' precision of bf16
-//           inference elsewhere, half the tensor-core work; gemm_bf16_tc2_bf16).
+// Three kernels share this body; fragments come from shared memory by ldmatrix (one instruction for
+// four 8x8 matrices; 32-bit loads were 15% slower on an H200). X in three precisions (GemmActivations):
+//   G2_HI_LO: X as bf16 hi + lo, two products per step (about 16 mantissa bits; gemm_bf16_tc2);
+//   G2_BF16:  X rounded to bf16 once, one product per step (the activations' precision of bf16
+//             inference elsewhere, half the tensor-core work; gemm_bf16_tc2_bf16);
+//   G2_F16:   X times a power of two s rounded to fp16 once (11 bits), the W fragments widened from
+//             bf16 to fp16 in registers (exact where |w| < 65504: checked once per model on the host
+//             side), one fp16 product per step, the sums times 1 / s (gemm_bf16_tc2_f16). s brings the
+//             GEMM's largest |x| (xAmax, the bits of a non-negative float) into [2^14, 2^15).
 // Rows of 40 bf16 (80 bytes) keep the eight row addresses of an ldmatrix in distinct banks.
 // Split-K (gridDim.z > 1): block z takes the z-th share of the K tiles and writes its partial product
 // to Y + z * M * ldy (a workspace; the host passes no bias and no accumulation), which
 // gemm_splitk_reduce then sums in split order.
-template <bool SPLIT>
+#define G2_HI_LO 0
+#define G2_BF16 1
+#define G2_F16 2
+
+/** The power of two that brings amax into [2^14, 2^15) (1 for 0; NaN and inf pass through). */
+__device__ __forceinline__ float f16_scale(float amax) {
+    if (!(amax > 0.f) || isinf(amax)) return 1.f;
+    int e;
+    frexpf(amax, &e);  // amax = f * 2^e, f in [0.5, 1)
+    return ldexpf(1.f, min(15 - e, 100));  // 2^100 at most: a tiny max stays finite when scaled
+}
+
+/** Two bf16 (a 32-bit word) as two fp16, through fp32. */
+__device__ __forceinline__ uint32_t bf16x2_to_f16x2(uint32_t v) {
+    return pack_f16x2(__uint_as_float(v << 16), __uint_as_float(v & 0xffff0000u));
+}
+
+template <int XM>
 __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const bf16 *__restrict__ W,
                                               float *__restrict__ Y, const float *__restrict__ bias, int M, int N,
-                                              int K, int ldy, int accumulate) {
+                                              int K, int ldy, int accumulate, const unsigned *__restrict__ xAmax) {
+    constexpr bool SPLIT = XM == G2_HI_LO;
+    const float xs = XM == G2_F16 ? f16_scale(__uint_as_float(*xAmax)) : 1.f;
     extern __shared__ __align__(16) unsigned char g2_smem[];
     // stage s: X hi at s * 3 * tile, X lo at + tile (SPLIT only), W at + 2 * tile (tile = 128 * G2_LD bf16)
     bf16 *base = reinterpret_cast<bf16 *>(g2_smem);
@@ -186,6 +209,11 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
             int row = idx >> 3, c4 = (idx & 7) * 4;
             if (SPLIT) {
                 store_split4(xr[it], ah + row * G2_LD + c4, al + row * G2_LD + c4);
+            } else if (XM == G2_F16) {
+                uint2 p;
+                p.x = pack_f16x2(xr[it].x * xs, xr[it].y * xs);
+                p.y = pack_f16x2(xr[it].z * xs, xr[it].w * xs);
+                *reinterpret_cast<uint2 *>(ah + row * G2_LD + c4) = p;
             } else {
                 uint2 p;
                 p.x = pack_bf16x2(xr[it].x, xr[it].y);
@@ -244,6 +272,13 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
             for (int j = 0; j < 4; j += 2) {
                 ldmatrix_x4(bs + (bRow + 8 * j) * G2_LD + kk + bCol, b[j][0], b[j][1], b[j + 1][0], b[j + 1][1]);
             }
+            if (XM == G2_F16) {
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    b[j][0] = bf16x2_to_f16x2(b[j][0]);
+                    b[j][1] = bf16x2_to_f16x2(b[j][1]);
+                }
+            }
 #pragma unroll
             for (int i = 0; i < 4; i++) {
                 uint32_t a[4], l[4];
@@ -252,7 +287,11 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
                     if (SPLIT) mma_bf16_16816(acc[i][j], l[0], l[1], l[2], l[3], b[j][0], b[j][1]);
-                    mma_bf16_16816(acc[i][j], a[0], a[1], a[2], a[3], b[j][0], b[j][1]);
+                    if (XM == G2_F16) {
+                        mma_f16_16816(acc[i][j], a[0], a[1], a[2], a[3], b[j][0], b[j][1]);
+                    } else {
+                        mma_bf16_16816(acc[i][j], a[0], a[1], a[2], a[3], b[j][0], b[j][1]);
+                    }
                 }
             }
         }
@@ -269,22 +308,49 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 gemm_store(Y, ldy, bias, M, N, m0 + wm * 64 + i * 16 + g + (e >= 2 ? 8 : 0),
-                           n0 + wn * 32 + j * 8 + 2 * t + (e & 1), acc[i][j][e], accumulate);
+                           n0 + wn * 32 + j * 8 + 2 * t + (e & 1), XM == G2_F16 ? acc[i][j][e] / xs : acc[i][j][e],
+                           accumulate);
             }
         }
     }
 }
 
-#define GEMM_TC2_ENTRY(NAME, SPLIT)                                                                      \
+// xAmax: the bits of max |X| (G2_F16 only; the others take any pointer, null included)
+#define GEMM_TC2_ENTRY(NAME, XM)                                                                         \
     extern "C" __global__ void __launch_bounds__(256, 2) NAME(const float *__restrict__ X,                       \
                                                               const bf16 *__restrict__ W, float *__restrict__ Y, \
                                                               const float *__restrict__ bias, int M, int N, int K, \
-                                                              int ldy, int accumulate) { PDL_BEGIN();            \
-        gemm_tc2_body<SPLIT>(X, W, Y, bias, M, N, K, ldy, accumulate);                                           \
+                                                              int ldy, int accumulate,                           \
+                                                              const unsigned *__restrict__ xAmax) { PDL_BEGIN(); \
+        gemm_tc2_body<XM>(X, W, Y, bias, M, N, K, ldy, accumulate, xAmax);                                       \
     }
 
-GEMM_TC2_ENTRY(gemm_bf16_tc2, true)
-GEMM_TC2_ENTRY(gemm_bf16_tc2_bf16, false)
+GEMM_TC2_ENTRY(gemm_bf16_tc2, G2_HI_LO)
+GEMM_TC2_ENTRY(gemm_bf16_tc2_bf16, G2_BF16)
+GEMM_TC2_ENTRY(gemm_bf16_tc2_f16, G2_F16)
+
+/**
+ * *amax = max(*amax, max |x|) over n floats, as the bits of a non-negative float (their order is the
+ * floats' order; the caller zeroes *amax first). grid min(ceil(n / 1024), 1024), block 256.
+ */
+extern "C" __global__ void absmax_f32(const float *__restrict__ x, long long n, unsigned *__restrict__ amax) { PDL_BEGIN();
+    float m = 0.f;
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        m = fmaxf(m, fabsf(x[i]));
+    }
+    m = warp_max(m);
+    if ((threadIdx.x & 31) == 0) atomicMax(amax, __float_as_uint(m));
+}
+
+/** The same over n bf16 (a model's weights, once at load). */
+extern "C" __global__ void absmax_bf16(const bf16 *__restrict__ x, long long n, unsigned *__restrict__ amax) { PDL_BEGIN();
+    float m = 0.f;
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        m = fmaxf(m, fabsf(__bfloat162float(x[i])));
+    }
+    m = warp_max(m);
+    if ((threadIdx.x & 31) == 0) atomicMax(amax, __float_as_uint(m));
+}
 
 /**
  * Y[m, n] = (accumulate ? Y[m, n] : 0) + bias[n] + sum over z < splits of ws[z][m][n] (in split order),

@@ -79,8 +79,8 @@ __device__ __forceinline__ void ts_decode_gate_sketch_body(
             const float *q, const float *invFreq, int H, int nLocal, int nInit, float theta, int cacheOn,         \
             float *keptQ, int *keptValid, float *qbar, int *ctrl, int *counters, const int *step,                 \
             const bf16 *pool, long long blockElems, const int *table, int bs, int layer, int kvHeads,             \
-            signed char *sketch, long long sketchBlockBytes, float *scale, long long scaleBlockFloats) {          \
-        PDL_BEGIN();                                                                                              \
+            signed char *sketch, long long sketchBlockBytes, float *scale,                                        \
+            long long scaleBlockFloats) { PDL_BEGIN();                                                            \
         ts_decode_gate_sketch_body<D>(q, invFreq, H, nLocal, nInit, theta, cacheOn, keptQ, keptValid, qbar, ctrl, \
                                       counters, step, pool, blockElems, table, bs, layer, kvHeads, sketch,        \
                                       sketchBlockBytes, scale, scaleBlockFloats);                                 \

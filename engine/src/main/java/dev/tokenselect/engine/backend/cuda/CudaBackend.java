@@ -172,6 +172,8 @@ public final class CudaBackend implements Backend {
     private final ModelConfig config;
     private final Options options;
     private final CudaDevice dev;
+    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
+
     private final CudaKernels k;
     private final ReentrantLock lock = new ReentrantLock();
     private final KvGeometry geometry;
@@ -283,6 +285,7 @@ public final class CudaBackend implements Backend {
             }
             this.layers = List.copyOf(ls);
             this.weightBytes = dev.allocatedBytes();
+            noteWeightRange(c);
 
             int t = options.maxChunkTokens();
             this.maxChunk = t;
@@ -1057,6 +1060,27 @@ public final class CudaBackend implements Backend {
             int[] am = new int[2];
             dev.copyToHost(am, argmaxBuf, 2);
             seq.lastArgmax = am[0];
+        }
+    }
+
+    /**
+     * The fp16 activations' GEMM ({@link GemmActivations#F16}) widens the bf16 weights to fp16: it is
+     * only used where every weight of the GEMM matrices is a finite fp16 (hi + lo otherwise).
+     */
+    private void noteWeightRange(ModelConfig c) {
+        long hidden = c.hiddenSize();
+        long ffn = c.intermediateSize();
+        k.clearAbsMax();
+        float largest = 0;
+        for (Layer l : layers) {
+            k.absMaxBf16(l.wqkv(), (c.queryDim() + 2L * c.kvDim()) * hidden);
+            k.absMaxBf16(l.wo(), hidden * c.queryDim());
+            k.absMaxBf16(l.wgu(), 2 * ffn * hidden);
+            largest = k.absMaxBf16(l.wdown(), hidden * ffn);
+        }
+        if (!k.noteWeightRange(largest) && k.gemmActivations() == GemmActivations.F16) {
+            LOG.log(System.Logger.Level.WARNING, "a weight of " + largest + " does not fit fp16: prefill GEMMs take"
+                    + " their activations as hi + lo instead of fp16");
         }
     }
 

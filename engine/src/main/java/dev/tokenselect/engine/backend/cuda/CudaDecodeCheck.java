@@ -1053,8 +1053,19 @@ final class CudaDecodeCheck {
         double wholeKTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
         // the precision switch of the GEMM's activations, and every other path of prefill attention
-        boolean bf16x = k.bf16Activations();
-        double flipXTps = prefillWith(backend, prompt, full, k::setBf16Activations, !bf16x, bf16x);
+        GemmActivations xsNow = k.gemmActivations();
+        StringBuilder activationsTps = new StringBuilder();
+        for (GemmActivations a : GemmActivations.values()) {
+            if (a != xsNow) {
+                k.setGemmActivations(a);
+                try {
+                    activationsTps.append(String.format(Locale.ROOT, "; %s activations: %.0f", a.label(),
+                            prefillRate(backend, prompt, full)));
+                } finally {
+                    k.setGemmActivations(xsNow);
+                }
+            }
+        }
         String current = k.prefillPath();
         StringBuilder attentionTps = new StringBuilder();
         k.forEachPrefillPath(false, path -> attentionTps.append(String.format(Locale.ROOT, "; %s attention: %.0f", path,
@@ -1069,12 +1080,13 @@ final class CudaDecodeCheck {
         CUdeviceptr y = dev.alloc(4L * m * rows, "bench");
         dev.fill32(x, Float.floatToRawIntBits(0.01f), (long) m * cols);
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
-        double[] tflops = new double[3];
+        double[] tflops = new double[4];
         CudaDevice.Timer timer = dev.timer();
-        // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 activations
-        for (int variant = 0; variant < 3; variant++) {
+        // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 and with fp16 activations
+        for (int variant = 0; variant < 4; variant++) {
             k.setGemmMode(variant >= 1 ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
-            k.setBf16Activations(variant == 2);
+            k.setGemmActivations(variant == 2 ? GemmActivations.BF16 : variant == 3 ? GemmActivations.F16
+                    : GemmActivations.HI_LO);
             k.gemm(x, w, y, null, m, rows, cols, rows, false);
             int reps = 10;
             timer.start();
@@ -1084,18 +1096,17 @@ final class CudaDecodeCheck {
             tflops[variant] = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
         }
         k.setGemmMode(gemmMode);
-        k.setBf16Activations(bf16x);
+        k.setGemmActivations(xsNow);
         timer.destroy();
         dev.free(x);
         dev.free(w);
         dev.free(y);
-        String xName = bf16x ? "hi + lo activations" : "bf16 activations";
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (%s attention; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split: %.0f (split-K"
-                + " %.3fx); %s: %.0f%s; TokenSelect %.0f);"
-                + " GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f, bf16 activations %.1f",
-                name, tps, current, scalarTps, smallTileTps, wholeKTps, tps / wholeKTps, xName, flipXTps, attentionTps, tsTps,
-                rows, cols, tflops[0], tflops[1], tflops[2]);
+                + " (%s attention, %s activations; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split:"
+                + " %.0f (split-K %.3fx)%s%s; TokenSelect %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f,"
+                + " bf16 activations %.1f, f16 activations %.1f",
+                name, tps, current, k.activationsInUse().label(), scalarTps, smallTileTps, wholeKTps, tps / wholeKTps,
+                activationsTps, attentionTps, tsTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3]);
         System.out.println("     " + line);
         report.summary(line);
         longPrefill(backend, name);

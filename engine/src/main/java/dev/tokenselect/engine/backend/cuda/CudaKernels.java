@@ -27,8 +27,10 @@ public final class CudaKernels {
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
-        dev.allowDynamicShared("gemm_bf16_tc2", GEMM2_SHARED_BYTES);
-        dev.allowDynamicShared("gemm_bf16_tc2_bf16", GEMM2_SHARED_BYTES);
+        for (GemmActivations a : GemmActivations.values()) {
+            dev.allowDynamicShared(a.kernel(), GEMM2_SHARED_BYTES);
+        }
+        this.amax = dev.alloc(4, "the largest |activation| of a GEMM");
         dev.allowDynamicShared("gemv_batch_xs_r1_b1", 4 * STAGED_INPUT_MAX);
         dev.allowDynamicShared("gemv_spread_b1", SPREAD_SHARED_MAX);
         dev.allowDynamicShared("gemv_spread_glu_b1", SPREAD_SHARED_MAX);
@@ -88,38 +90,71 @@ public final class CudaKernels {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
         int splits = gemmMode == GEMM_AUTO ? gemmSplits(m, n, k, sms) : 1;
-        String pipelined = bf16Activations ? "gemm_bf16_tc2_bf16" : "gemm_bf16_tc2";
+        GemmActivations xs = activationsInUse();
+        String pipelined = xs.kernel();
+        if (xs == GemmActivations.F16 && (splits > 1 || pipelinedGemm(gemmMode, m, n, k, sms))) {
+            dev.fill32(amax, 0, 1); // the fp16 kernel scales X by the power of two its largest |x| asks for
+            dev.launch("absmax_f32", (int) Math.min(blocks((long) m * k, 1024), 1024), 1, 1, 256, 0, x, (long) m * k,
+                    amax);
+        }
         if (splits > 1) {
             CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
             dev.launch(pipelined, blocks(n, 128), blocks(m, 128), splits, 256, GEMM2_SHARED_BYTES, x, w, ws, null, m,
-                    n, k, n, 0);
+                    n, k, n, 0, amax);
             dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
                     bias, accumulate ? 1 : 0);
             return;
         }
         if (pipelinedGemm(gemmMode, m, n, k, sms)) {
             dev.launch(pipelined, blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
-                    k, ldy, accumulate ? 1 : 0);
+                    k, ldy, accumulate ? 1 : 0, amax);
             return;
         }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
                 accumulate ? 1 : 0);
     }
 
-    /**
-     * Prefill GEMMs with the activations rounded to bf16 once (one tensor-core product per step
-     * instead of hi + lo: half the work, the precision of bf16 inference elsewhere); pipelined shapes
-     * only. Off by default: our prefill keeps about 16 mantissa bits of the activations
-     * ({@code -Dtokenselect.cuda.bf16Activations=true} turns it on).
-     */
-    private volatile boolean bf16Activations = CudaSwitch.flag("bf16Activations", false);
+    /** How the pipelined prefill GEMMs take their activations ({@link GemmActivations}; pipelined shapes only). */
+    private volatile GemmActivations activations = GemmActivations.fromSystemProperty();
+    /** Whether every weight of the loaded model is a finite fp16 (the fp16 activations' kernel widens them). */
+    private volatile boolean weightsFitF16 = true;
+    private final CUdeviceptr amax;
 
-    void setBf16Activations(boolean on) {
-        bf16Activations = on;
+    void setGemmActivations(GemmActivations a) {
+        activations = a;
     }
 
-    boolean bf16Activations() {
-        return bf16Activations;
+    GemmActivations gemmActivations() {
+        return activations;
+    }
+
+    /** The setting, less fp16 for a model with a weight fp16 cannot hold (hi + lo then). */
+    GemmActivations activationsInUse() {
+        return activations == GemmActivations.F16 && !weightsFitF16 ? GemmActivations.HI_LO : activations;
+    }
+
+    /**
+     * Records the largest |weight| of the model's GEMM matrices ({@link #absMaxBf16}): above fp16's
+     * largest finite value the fp16 activations' kernel is not used for it.
+     *
+     * @return whether the weights fit fp16
+     */
+    boolean noteWeightRange(float largest) {
+        weightsFitF16 = largest <= 65504f;
+        return weightsFitF16;
+    }
+
+    /** Starts a running max |w| over bf16 matrices on the device ({@link #absMaxBf16}). */
+    void clearAbsMax() {
+        dev.fill32(amax, 0, 1);
+    }
+
+    /** Folds max |w| over n bf16 values into the running max, and returns it (a copy to the host). */
+    float absMaxBf16(CUdeviceptr w, long n) {
+        dev.launch("absmax_bf16", (int) Math.min(blocks(n, 1024), 1024), 1, 1, 256, 0, w, n, amax);
+        int[] bits = new int[1];
+        dev.copyToHost(bits, amax, 1);
+        return Float.intBitsToFloat(bits[0]);
     }
 
     /** Two stages of (X hi, X lo, W) tiles of 128 x (32 + 8) bf16. */

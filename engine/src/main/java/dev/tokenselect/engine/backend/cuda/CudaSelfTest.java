@@ -185,6 +185,30 @@ public final class CudaSelfTest {
      * One GEMM path in the current mode: Y = XW^T + b against {@code ref}, then accumulated into Y once
      * more, 2 (XW^T + b), against {@code ref2}.
      */
+    /**
+     * The GEMM with X as the fp16 kernel takes it: times the power of two that brings the largest |x|
+     * into [2^14, 2^15), rounded to fp16, the products divided by it again; weights bf16 bits.
+     */
+    static double[] gemmReferenceF16(float[] xv, short[] w, float[] bias, int m, int n, int kk) {
+        float amax = 0;
+        for (float v : xv) {
+            amax = Math.max(amax, Math.abs(v));
+        }
+        double s = amax > 0 ? Math.scalb(1.0, Math.min(15 - (Math.getExponent(amax) + 1), 100)) : 1;
+        double[] ref = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int r = 0; r < n; r++) {
+                double acc = 0;
+                for (int c = 0; c < kk; c++) {
+                    double x16 = Float.float16ToFloat(Float.floatToFloat16((float) (xv[i * kk + c] * s)));
+                    acc += x16 * Bf16.toFloat(w[r * kk + c]);
+                }
+                ref[i * n + r] = acc / s + bias[r];
+            }
+        }
+        return ref;
+    }
+
     private void checkGemm(CudaDevice dev, CudaKernels k, String kernel, CUdeviceptr xp, CUdeviceptr wp, CUdeviceptr bp,
                            int m, int n, int kk, double[] ref, double[] ref2, double tol) {
         CUdeviceptr yp = poisoned(dev, (long) m * n);
@@ -388,23 +412,51 @@ public final class CudaSelfTest {
             }
             double[] refBf16x2 = Arrays.stream(refBf16).map(v -> 2 * v).toArray();
             int before = k.gemmMode();
-            // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 activations
-            boolean bf16x = k.bf16Activations();
-            for (int variant = 0; variant < 3; variant++) {
+            // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 and with fp16 activations
+            GemmActivations xsBefore = k.gemmActivations();
+            double[] refF16 = gemmReferenceF16(xv, w, bias, m, n, kk);
+            for (int variant = 0; variant < 4; variant++) {
                 k.setGemmMode(variant == 0 ? CudaKernels.GEMM_SMALL_TILES : CudaKernels.GEMM_PIPELINED);
-                k.setBf16Activations(variant == 2);
-                String kernel = new String[] {"gemm_bf16_tc", "gemm_bf16_tc2", "gemm_bf16_tc2_bf16"}[variant];
-                checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, variant == 2 ? refBf16 : ref,
-                        variant == 2 ? refBf16x2 : ref2, tol);
+                k.setGemmActivations(variant == 2 ? GemmActivations.BF16 : variant == 3 ? GemmActivations.F16
+                        : GemmActivations.HI_LO);
+                String kernel = new String[] {"gemm_bf16_tc", "gemm_bf16_tc2", "gemm_bf16_tc2_bf16",
+                        "gemm_bf16_tc2_f16"}[variant];
+                double[] r = variant == 2 ? refBf16 : variant == 3 ? refF16 : ref;
+                checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, r, Arrays.stream(r).map(v -> 2 * v).toArray(), tol);
             }
             // split K over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048 only), hi + lo
             if (CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()) > 1) {
                 k.setGemmMode(CudaKernels.GEMM_AUTO);
-                k.setBf16Activations(false);
+                k.setGemmActivations(GemmActivations.HI_LO);
                 checkGemm(dev, k, "gemm_bf16_tc2 split-K x" + CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()),
                         xp, wp, bp, m, n, kk, ref, ref2, tol);
             }
-            k.setBf16Activations(bf16x);
+            k.setGemmActivations(xsBefore);
+            k.setGemmMode(before);
+            dev.free(wp);
+            dev.free(xp);
+            dev.free(bp);
+        }
+
+        // fp16 activations far outside fp16's range: the kernel's power-of-two scale keeps them finite
+        for (double range : new double[] {1e6, 1e-30}) {
+            int m = 300;
+            int n = 260;
+            int kk = 1000;
+            short[] w = bf16(randn(n * kk, 0.05));
+            float[] xv = randn(m * kk, range);
+            float[] bias = new float[n];
+            CUdeviceptr wp = uploadBf16(dev, w);
+            CUdeviceptr xp = dev.upload(xv, "t");
+            CUdeviceptr bp = dev.upload(bias, "t");
+            double[] ref = gemmReferenceF16(xv, w, bias, m, n, kk);
+            GemmActivations xsBefore = k.gemmActivations();
+            int before = k.gemmMode();
+            k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+            k.setGemmActivations(GemmActivations.F16);
+            checkGemm(dev, k, "gemm_bf16_tc2_f16 |x| ~ " + range, xp, wp, bp, m, n, kk, ref,
+                    Arrays.stream(ref).map(v -> 2 * v).toArray(), Math.max(1e-5, 4e-7 * Math.sqrt(kk)));
+            k.setGemmActivations(xsBefore);
             k.setGemmMode(before);
             dev.free(wp);
             dev.free(xp);

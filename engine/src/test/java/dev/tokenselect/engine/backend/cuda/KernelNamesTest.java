@@ -80,6 +80,13 @@ class KernelNamesTest {
     }
 
     @Test
+    void everyGemmActivationSettingHasItsKernel() {
+        for (GemmActivations a : GemmActivations.values()) {
+            assertTrue(entryPoints.contains(a.kernel()), a.kernel() + " is not in the CUDA sources");
+        }
+    }
+
+    @Test
     void everyDecodeAttentionPrecisionHasItsKernelForBothHeadDims() {
         for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
             for (int d : new int[] {64, 128}) {

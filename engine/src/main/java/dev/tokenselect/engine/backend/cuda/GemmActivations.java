@@ -1,0 +1,51 @@
+package dev.tokenselect.engine.backend.cuda;
+
+/**
+ * How the pipelined prefill GEMM ({@code gemm.cu}) feeds the fp32 activations to the tensor cores
+ * against the bf16 weights; accumulation stays fp32 in all three. Chosen with
+ * {@code -Dtokenselect.cuda.gemmActivations=} {@code hi-lo} (the default), {@code f16} or {@code bf16}.
+ * bf16 activations put the Qwen2-7B's logits 3.3e-2 from transformers (hi + lo: 1.6e-2), past the
+ * 2e-2 the engine holds itself to.
+ */
+public enum GemmActivations {
+    /** bf16 hi + lo terms (about 16 mantissa bits): two products per step. */
+    HI_LO("hi-lo", "gemm_bf16_tc2"),
+    /**
+     * fp16 once (11 bits), scaled by the power of two that brings the GEMM's largest |x| into
+     * [2^14, 2^15) so nothing overflows, the weights widened from bf16 to fp16 in registers: one
+     * product per step. Falls back to hi + lo for a model with a weight fp16 cannot hold.
+     */
+    F16("f16", "gemm_bf16_tc2_f16"),
+    /** bf16 once (8 bits), as bf16 inference elsewhere: one product per step. */
+    BF16("bf16", "gemm_bf16_tc2_bf16");
+
+    static final String PROPERTY = "tokenselect.cuda.gemmActivations";
+
+    private final String label;
+    private final String kernel;
+
+    GemmActivations(String label, String kernel) {
+        this.label = label;
+        this.kernel = kernel;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    /** The pipelined 128 x 128 kernel that takes the activations this way. */
+    String kernel() {
+        return kernel;
+    }
+
+    /** The setting a label names; an unknown label is an error that lists the known ones. */
+    public static GemmActivations parse(String label) {
+        return PrecisionLabels.parse(values(), GemmActivations::label, label, PROPERTY, "GEMM activation precision");
+    }
+
+    /** From the system property, HI_LO where it is not set. */
+    static GemmActivations fromSystemProperty() {
+        return PrecisionLabels.fromSystemProperty(values(), GemmActivations::label, PROPERTY,
+                "GEMM activation precision", HI_LO);
+    }
+}
