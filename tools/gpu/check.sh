@@ -8,7 +8,8 @@
 # kernels) and engine/src/test/resources/fixtures (the reference fixtures are read from disk).
 # JAVA_RUNTIME: a JDK/JRE 25 (a jlink'd runtime with java.base, java.logging, jdk.incubator.vector,
 # jdk.unsupported is enough); without it, `java` on the PATH. LOG_DIR: where logs go (default
-# REPO_ROOT/target/gpu-check). Self-test options: --no-bench, --kernels-only.
+# REPO_ROOT/target/gpu-check). Self-test options: --no-bench, --kernels-only. SELFTEST_JAVA_OPTS reach its JVM
+# (e.g. -Dtokenselect.cuda.sm90a=false to leave the sm_90a kernels out).
 # Exit status: the self-test's (0 all passed, 1 a failure, 2 no usable GPU).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,7 +44,7 @@ log="$out/cuda-selftest.log"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 || echo "nvidia-smi failed"
 } | tee "$out/environment.txt"
 
-"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx16g \
+"$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss8m -Xmx16g ${SELFTEST_JAVA_OPTS:-} \
   -cp "$jar" dev.tokenselect.engine.backend.cuda.CudaSelfTest --repo "$repo" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 

@@ -5,37 +5,12 @@
 // a prefill through many layers stays as close to an fp32 reference as the bf16 weights allow.
 // Needs K % 8 == 0 (checked on the host).
 // Block tile 64 (M) x 64 (N) x 32 (K), 128 threads = 2 x 2 warps of 32 x 32.
-#include "common.cuh"
+#include "gemm_common.cuh"
 
 #define GEMM_BM 64
 #define GEMM_BN 64
 #define GEMM_BK 32
 #define GEMM_PAD 8
-
-/** Stores 4 activations as their bf16 hi terms at hi and lo terms (x - hi) at lo (8-byte aligned). */
-__device__ __forceinline__ void store_split4(float4 v, bf16 *hi, bf16 *lo) {
-    uint2 p, q;
-    p.x = pack_bf16x2(v.x, v.y);
-    p.y = pack_bf16x2(v.z, v.w);
-    float hx, hy, hz, hw;
-    unpack_bf16x2(p.x, hx, hy);
-    unpack_bf16x2(p.y, hz, hw);
-    q.x = pack_bf16x2(v.x - hx, v.y - hy);
-    q.y = pack_bf16x2(v.z - hz, v.w - hw);
-    *reinterpret_cast<uint2 *>(hi) = p;
-    *reinterpret_cast<uint2 *>(lo) = q;
-}
-
-/** One output element of the GEMM: bias, then written or added to Y, inside the M x N bounds. */
-__device__ __forceinline__ void gemm_store(float *__restrict__ Y, int ldy, const float *__restrict__ bias, int M, int N,
-                                           int m, int n, float v, int accumulate) {
-    if (m < M && n < N) {
-        if (bias) v += bias[n];
-        float *dst = Y + (size_t) m * ldy + n;
-        if (accumulate) v = *dst + v;
-        *dst = v;
-    }
-}
 
 extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__restrict__ X, const bf16 *__restrict__ W,
                                                 float *__restrict__ Y, const float *__restrict__ bias,
@@ -148,23 +123,6 @@ extern "C" __global__ void __launch_bounds__(128) gemm_bf16_tc(const float *__re
 // Split-K (gridDim.z > 1): block z takes the z-th share of the K tiles and writes its partial product
 // to Y + z * M * ldy (a workspace; the host passes no bias and no accumulation), which
 // gemm_splitk_reduce then sums in split order.
-#define G2_HI_LO 0
-#define G2_BF16 1
-#define G2_F16 2
-
-/** The power of two that brings amax into [2^14, 2^15) (1 for 0; NaN and inf pass through). */
-__device__ __forceinline__ float f16_scale(float amax) {
-    if (!(amax > 0.f) || isinf(amax)) return 1.f;
-    int e;
-    frexpf(amax, &e);  // amax = f * 2^e, f in [0.5, 1)
-    return ldexpf(1.f, min(15 - e, 100));  // 2^100 at most: a tiny max stays finite when scaled
-}
-
-/** Two bf16 (a 32-bit word) as two fp16, through fp32. */
-__device__ __forceinline__ uint32_t bf16x2_to_f16x2(uint32_t v) {
-    return pack_f16x2(__uint_as_float(v << 16), __uint_as_float(v & 0xffff0000u));
-}
-
 template <int XM>
 __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const bf16 *__restrict__ W,
                                               float *__restrict__ Y, const float *__restrict__ bias, int M, int N,

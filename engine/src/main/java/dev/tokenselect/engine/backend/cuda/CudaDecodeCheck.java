@@ -1052,6 +1052,18 @@ final class CudaDecodeCheck {
         k.setGemmMode(CudaKernels.GEMM_WHOLE_K);
         double wholeKTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
+        // the pipelined GEMMs on Hopper's warpgroup MMA, or back on mma.sync
+        String wgmmaTps = "";
+        if (k.wgmmaAvailable()) {
+            boolean wg = k.wgmmaGemm();
+            k.setWgmmaGemm(!wg);
+            try {
+                wgmmaTps = String.format(Locale.ROOT, "; GEMMs on %s: %.0f", wg ? "mma.sync" : "wgmma",
+                        prefillRate(backend, prompt));
+            } finally {
+                k.setWgmmaGemm(wg);
+            }
+        }
         // the precision switch of the GEMM's activations, and every other path of prefill attention
         GemmActivations xsNow = k.gemmActivations();
         StringBuilder activationsTps = new StringBuilder();
@@ -1080,13 +1092,18 @@ final class CudaDecodeCheck {
         CUdeviceptr y = dev.alloc(4L * m * rows, "bench");
         dev.fill32(x, Float.floatToRawIntBits(0.01f), (long) m * cols);
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
-        double[] tflops = new double[4];
+        double[] tflops = new double[7];
         CudaDevice.Timer timer = dev.timer();
-        // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 and with fp16 activations
-        for (int variant = 0; variant < 4; variant++) {
+        boolean wgNow = k.wgmmaGemm();
+        // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 and with fp16 activations;
+        // then the three on wgmma where the device has it
+        int variants = k.wgmmaAvailable() ? 7 : 4;
+        for (int variant = 0; variant < variants; variant++) {
             k.setGemmMode(variant >= 1 ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
-            k.setGemmActivations(variant == 2 ? GemmActivations.BF16 : variant == 3 ? GemmActivations.F16
+            int a = variant >= 4 ? variant - 3 : variant;
+            k.setGemmActivations(a == 2 ? GemmActivations.BF16 : a == 3 ? GemmActivations.F16
                     : GemmActivations.HI_LO);
+            k.setWgmmaGemm(variant >= 4);
             k.gemm(x, w, y, null, m, rows, cols, rows, false);
             int reps = 10;
             timer.start();
@@ -1097,16 +1114,19 @@ final class CudaDecodeCheck {
         }
         k.setGemmMode(gemmMode);
         k.setGemmActivations(xsNow);
+        k.setWgmmaGemm(wgNow);
         timer.destroy();
         dev.free(x);
         dev.free(w);
         dev.free(y);
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
                 + " (%s attention, %s activations; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split:"
-                + " %.0f (split-K %.3fx)%s%s; TokenSelect %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f,"
-                + " bf16 activations %.1f, f16 activations %.1f",
+                + " %.0f (split-K %.3fx)%s%s%s; TokenSelect %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f,"
+                + " bf16 activations %.1f, f16 activations %.1f%s",
                 name, tps, current, k.activationsInUse().label(), scalarTps, smallTileTps, wholeKTps, tps / wholeKTps,
-                activationsTps, attentionTps, tsTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3]);
+                wgmmaTps, activationsTps, attentionTps, tsTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3],
+                variants == 7 ? String.format(Locale.ROOT, "; on wgmma: hi-lo %.1f, bf16 %.1f, f16 %.1f", tflops[4],
+                        tflops[5], tflops[6]) : "");
         System.out.println("     " + line);
         report.summary(line);
         longPrefill(backend, name);

@@ -61,6 +61,11 @@ public final class CudaDevice implements AutoCloseable {
 
     /** The classpath resource nvcc's fatbin is packaged as. */
     public static final String FATBIN_RESOURCE = "/cuda/tokenselect.fatbin";
+    /**
+     * The kernels built for sm_90a only (Hopper's warpgroup MMA, {@code wgmma.cu}), loaded as a second
+     * module on devices of compute capability 9.0 where the build has them.
+     */
+    public static final String SM90A_FATBIN_RESOURCE = "/cuda/tokenselect_sm90a.fatbin";
 
     private static final CUdeviceptr NULL = new CUdeviceptr();
 
@@ -68,6 +73,8 @@ public final class CudaDevice implements AutoCloseable {
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final CUmodule module = new CUmodule();
+    /** The sm_90a kernels' module, null where the device or the build has none. */
+    private CUmodule sm90aModule;
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<CUdeviceptr, Long> allocations = new IdentityHashMap<>();
     private final String name;
@@ -119,6 +126,24 @@ public final class CudaDevice implements AutoCloseable {
                     + "; the fatbin holds sm_80/86/89/90 and compute_90 PTX, so the driver may be older than the"
                     + " nvcc that built it", e);
         }
+        // -Dtokenselect.cuda.sm90a=false leaves them out (the mma.sync kernels serve everywhere)
+        byte[] sm90a = computeMajor == 9 && computeMinor == 0 && CudaSwitch.flag("sm90a", true)
+                ? resource(SM90A_FATBIN_RESOURCE) : null;
+        if (sm90a != null) {
+            CUmodule m = new CUmodule();
+            try {
+                cuModuleLoadData(m, sm90a);
+                sm90aModule = m;
+            } catch (CudaException e) { // the sm_90 kernels still run; the wgmma paths say they are missing
+                System.getLogger(CudaDevice.class.getName()).log(System.Logger.Level.WARNING,
+                        "the sm_90a kernels of this build do not load on " + name + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Whether the sm_90a kernels (Hopper's warpgroup MMA) are loaded on this device. */
+    public boolean hasSm90aKernels() {
+        return sm90aModule != null;
     }
 
     /**
@@ -152,6 +177,14 @@ public final class CudaDevice implements AutoCloseable {
         } catch (CudaException e) {
             throw new CudaUnavailableException("no NVIDIA GPU/driver found: cuInit failed (" + e.getMessage()
                     + "); check nvidia-smi, or use --backend cpu", e);
+        }
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = CudaDevice.class.getResourceAsStream(name)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -225,6 +258,13 @@ public final class CudaDevice implements AutoCloseable {
             try {
                 cuModuleGetFunction(f, module, k);
             } catch (CudaException e) {
+                if (sm90aModule != null) {
+                    try {
+                        cuModuleGetFunction(f, sm90aModule, k);
+                        return f;
+                    } catch (CudaException ignored) { // reported below with the main module's error
+                    }
+                }
                 throw new IllegalStateException("kernel '" + k + "' is missing from the CUDA fatbin: " + e.getMessage(), e);
             }
             return f;
@@ -508,6 +548,9 @@ public final class CudaDevice implements AutoCloseable {
         allocations.clear();
         allocatedBytes = 0;
         try {
+            if (sm90aModule != null) {
+                cuModuleUnload(sm90aModule);
+            }
             cuModuleUnload(module);
         } finally {
             closed = true;

@@ -29,6 +29,9 @@ public final class CudaKernels {
         }
         for (GemmActivations a : GemmActivations.values()) {
             dev.allowDynamicShared(a.kernel(), GEMM2_SHARED_BYTES);
+            if (dev.hasSm90aKernels()) {
+                dev.allowDynamicShared(a.wgmmaKernel(), WGMMA_SHARED_BYTES);
+            }
         }
         this.amax = dev.alloc(4, "the largest |activation| of a GEMM");
         dev.allowDynamicShared("gemv_batch_xs_r1_b1", 4 * STAGED_INPUT_MAX);
@@ -91,7 +94,9 @@ public final class CudaKernels {
         }
         int splits = gemmMode == GEMM_AUTO ? gemmSplits(m, n, k, sms) : 1;
         GemmActivations xs = activationsInUse();
-        String pipelined = xs.kernel();
+        boolean wg = wgmmaGemm && dev.hasSm90aKernels();
+        String pipelined = wg ? xs.wgmmaKernel() : xs.kernel();
+        int shared = wg ? WGMMA_SHARED_BYTES : GEMM2_SHARED_BYTES;
         if (xs == GemmActivations.F16 && (splits > 1 || pipelinedGemm(gemmMode, m, n, k, sms))) {
             dev.fill32(amax, 0, 1); // the fp16 kernel scales X by the power of two its largest |x| asks for
             dev.launch("absmax_f32", (int) Math.min(blocks((long) m * k, 1024), 1024), 1, 1, 256, 0, x, (long) m * k,
@@ -99,15 +104,15 @@ public final class CudaKernels {
         }
         if (splits > 1) {
             CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
-            dev.launch(pipelined, blocks(n, 128), blocks(m, 128), splits, 256, GEMM2_SHARED_BYTES, x, w, ws, null, m,
-                    n, k, n, 0, amax);
+            dev.launch(pipelined, blocks(n, 128), blocks(m, 128), splits, 256, shared, x, w, ws, null, m, n, k, n,
+                    0, amax);
             dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
                     bias, accumulate ? 1 : 0);
             return;
         }
         if (pipelinedGemm(gemmMode, m, n, k, sms)) {
-            dev.launch(pipelined, blocks(n, 128), blocks(m, 128), 1, 256, GEMM2_SHARED_BYTES, x, w, y, bias, m, n,
-                    k, ldy, accumulate ? 1 : 0, amax);
+            dev.launch(pipelined, blocks(n, 128), blocks(m, 128), 1, 256, shared, x, w, y, bias, m, n, k, ldy,
+                    accumulate ? 1 : 0, amax);
             return;
         }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
@@ -156,6 +161,29 @@ public final class CudaKernels {
         dev.copyToHost(bits, amax, 1);
         return Float.intBitsToFloat(bits[0]);
     }
+
+    /**
+     * The pipelined GEMMs on Hopper's warpgroup MMA ({@code wgmma.cu}, sm_90a: 128 x 128 x 64 tiles in
+     * two stages, the tensor cores fed from shared memory by descriptors) instead of mma.sync, where
+     * the device has them. Off until checked and timed on a GPU ({@code -Dtokenselect.cuda.wgmmaGemm=true}).
+     */
+    private volatile boolean wgmmaGemm = CudaSwitch.flag("wgmmaGemm", false);
+
+    void setWgmmaGemm(boolean on) {
+        wgmmaGemm = on;
+    }
+
+    boolean wgmmaGemm() {
+        return wgmmaGemm;
+    }
+
+    /** Whether the wgmma GEMMs can run here (sm_90a kernels loaded). */
+    boolean wgmmaAvailable() {
+        return dev.hasSm90aKernels();
+    }
+
+    /** Two stages of (X hi, X lo, W) tiles of 128 x 64 bf16. */
+    static final int WGMMA_SHARED_BYTES = 2 * 3 * 128 * 64 * 2;
 
     /** Two stages of (X hi, X lo, W) tiles of 128 x (32 + 8) bf16. */
     static final int GEMM2_SHARED_BYTES = 2 * 3 * 128 * 40 * 2;

@@ -59,41 +59,32 @@ public final class CudaLongContext {
         // TokenSelect with its selection cache on the host, then replayed from the graph
         boolean before = backend.graphSelection();
         try {
-            for (boolean graph : new boolean[] {false, true}) {
-                backend.setGraphSelection(graph);
-                try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(SelectionParams.defaults()))) {
-                    backend.fillForBenchmark(seq, depth, KV_PATTERN);
-                    double ts = msPerToken(backend, seq, steps);
-                    System.out.printf(Locale.ROOT, "context %,d: TokenSelect (%s) %.2f ms per token (%.1f tok/s), %.2fx"
-                                    + " full attention, selection-cache hit rate %.0f%%%n", depth,
-                            graph ? "replayed graph" : "selection cache on the host", ts, 1e3 / ts, full / ts,
-                            100 * seq.selectionStats().cacheHitRate());
-                }
-            }
+            SelectionParams defaults = SelectionParams.defaults();
+            tokenSelect(backend, depth, steps, full, defaults, false, "selection cache on the host");
+            tokenSelect(backend, depth, steps, full, defaults, true, "replayed graph");
             if (backend.keySketches()) { // misses scored on the pool's int8 key sketches (built in the untimed steps)
-                backend.setGraphSelection(true);
-                SelectionParams int8 = SelectionParams.defaults().withInt8Keys(true);
-                try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(int8))) {
-                    backend.fillForBenchmark(seq, depth, KV_PATTERN);
-                    double ts = msPerToken(backend, seq, steps);
-                    System.out.printf(Locale.ROOT, "context %,d: TokenSelect (replayed graph, int8 key sketches) %.2f"
-                                    + " ms per token (%.1f tok/s), %.2fx full attention, selection-cache hit rate %.0f%%%n",
-                            depth, ts, 1e3 / ts, full / ts, 100 * seq.selectionStats().cacheHitRate());
-                }
+                tokenSelect(backend, depth, steps, full, defaults.withInt8Keys(true), true,
+                        "replayed graph, int8 key sketches");
             }
             // the same graph with the selection cache's threshold at -1, so every step after the first is
             // a hit: what a step costs when consecutive queries are alike (random weights give 0% hits)
-            backend.setGraphSelection(true);
-            SelectionParams alwaysHit = SelectionParams.defaults().withTheta(-1.0);
-            try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(alwaysHit))) {
-                backend.fillForBenchmark(seq, depth, KV_PATTERN);
-                double ts = msPerToken(backend, seq, steps);
-                System.out.printf(Locale.ROOT, "context %,d: TokenSelect (replayed graph, theta -1: every step a hit)"
-                                + " %.2f ms per token (%.1f tok/s), %.2fx full attention, selection-cache hit rate %.0f%%%n",
-                        depth, ts, 1e3 / ts, full / ts, 100 * seq.selectionStats().cacheHitRate());
-            }
+            tokenSelect(backend, depth, steps, full, defaults.withTheta(-1.0), true,
+                    "replayed graph, theta -1: every step a hit");
         } finally {
             backend.setGraphSelection(before);
+        }
+    }
+
+    /** One TokenSelect row: ms per token at {@code depth}, against full attention's {@code full}. */
+    private static void tokenSelect(CudaBackend backend, int depth, int steps, double full, SelectionParams params,
+                                    boolean graph, String label) {
+        backend.setGraphSelection(graph);
+        try (CudaSequence seq = backend.newSequence(AttentionSpec.tokenSelect(params))) {
+            backend.fillForBenchmark(seq, depth, KV_PATTERN);
+            double ts = msPerToken(backend, seq, steps);
+            System.out.printf(Locale.ROOT, "context %,d: TokenSelect (%s) %.2f ms per token (%.1f tok/s), %.2fx"
+                            + " full attention, selection-cache hit rate %.0f%%%n", depth, label, ts, 1e3 / ts,
+                    full / ts, 100 * seq.selectionStats().cacheHitRate());
         }
     }
 

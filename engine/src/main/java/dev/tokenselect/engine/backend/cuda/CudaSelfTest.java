@@ -424,6 +424,24 @@ public final class CudaSelfTest {
                 double[] r = variant == 2 ? refBf16 : variant == 3 ? refF16 : ref;
                 checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, r, Arrays.stream(r).map(v -> 2 * v).toArray(), tol);
             }
+            // the same three on Hopper's warpgroup MMA, whole and with K split
+            if (k.wgmmaAvailable()) {
+                boolean wgBefore = k.wgmmaGemm();
+                k.setWgmmaGemm(true);
+                for (GemmActivations a : GemmActivations.values()) {
+                    k.setGemmActivations(a);
+                    double[] r = a == GemmActivations.BF16 ? refBf16 : a == GemmActivations.F16 ? refF16 : ref;
+                    double[] r2 = Arrays.stream(r).map(v -> 2 * v).toArray();
+                    k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+                    checkGemm(dev, k, a.wgmmaKernel(), xp, wp, bp, m, n, kk, r, r2, tol);
+                    if (CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()) > 1) {
+                        k.setGemmMode(CudaKernels.GEMM_AUTO);
+                        checkGemm(dev, k, a.wgmmaKernel() + " split-K x"
+                                + CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()), xp, wp, bp, m, n, kk, r, r2, tol);
+                    }
+                }
+                k.setWgmmaGemm(wgBefore);
+            }
             // split K over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048 only), hi + lo
             if (CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()) > 1) {
                 k.setGemmMode(CudaKernels.GEMM_AUTO);
@@ -454,8 +472,13 @@ public final class CudaSelfTest {
             int before = k.gemmMode();
             k.setGemmMode(CudaKernels.GEMM_PIPELINED);
             k.setGemmActivations(GemmActivations.F16);
-            checkGemm(dev, k, "gemm_bf16_tc2_f16 |x| ~ " + range, xp, wp, bp, m, n, kk, ref,
-                    Arrays.stream(ref).map(v -> 2 * v).toArray(), Math.max(1e-5, 4e-7 * Math.sqrt(kk)));
+            boolean wgBefore = k.wgmmaGemm();
+            for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
+                k.setWgmmaGemm(wg);
+                checkGemm(dev, k, (wg ? "gemm_wgmma_f16" : "gemm_bf16_tc2_f16") + " |x| ~ " + range, xp, wp, bp, m,
+                        n, kk, ref, Arrays.stream(ref).map(v -> 2 * v).toArray(), Math.max(1e-5, 4e-7 * Math.sqrt(kk)));
+            }
+            k.setWgmmaGemm(wgBefore);
             k.setGemmActivations(xsBefore);
             k.setGemmMode(before);
             dev.free(wp);

@@ -9,33 +9,40 @@ package dev.tokenselect.engine.backend.cuda;
  */
 public enum GemmActivations {
     /** bf16 hi + lo terms (about 16 mantissa bits): two products per step. */
-    HI_LO("hi-lo", "gemm_bf16_tc2"),
+    HI_LO("hi-lo", "gemm_bf16_tc2", "gemm_wgmma_hilo"),
     /**
      * fp16 once (11 bits), scaled by the power of two that brings the GEMM's largest |x| into
      * [2^14, 2^15) so nothing overflows, the weights widened from bf16 to fp16 in registers: one
      * product per step. Falls back to hi + lo for a model with a weight fp16 cannot hold.
      */
-    F16("f16", "gemm_bf16_tc2_f16"),
+    F16("f16", "gemm_bf16_tc2_f16", "gemm_wgmma_f16"),
     /** bf16 once (8 bits), as bf16 inference elsewhere: one product per step. */
-    BF16("bf16", "gemm_bf16_tc2_bf16");
+    BF16("bf16", "gemm_bf16_tc2_bf16", "gemm_wgmma_bf16");
 
     static final String PROPERTY = "tokenselect.cuda.gemmActivations";
 
     private final String label;
     private final String kernel;
+    private final String wgmmaKernel;
 
-    GemmActivations(String label, String kernel) {
+    GemmActivations(String label, String kernel, String wgmmaKernel) {
         this.label = label;
         this.kernel = kernel;
+        this.wgmmaKernel = wgmmaKernel;
     }
 
     public String label() {
         return label;
     }
 
-    /** The pipelined 128 x 128 kernel that takes the activations this way. */
+    /** The pipelined 128 x 128 kernel on mma.sync that takes the activations this way. */
     String kernel() {
         return kernel;
+    }
+
+    /** The same GEMM on Hopper's warpgroup MMA (wgmma.cu, sm_90a). */
+    String wgmmaKernel() {
+        return wgmmaKernel;
     }
 
     /** The setting a label names; an unknown label is an error that lists the known ones. */

@@ -83,6 +83,7 @@ class KernelNamesTest {
     void everyGemmActivationSettingHasItsKernel() {
         for (GemmActivations a : GemmActivations.values()) {
             assertTrue(entryPoints.contains(a.kernel()), a.kernel() + " is not in the CUDA sources");
+            assertTrue(entryPoints.contains(a.wgmmaKernel()), a.wgmmaKernel() + " is not in the CUDA sources");
         }
     }
 
