@@ -3,7 +3,8 @@
 // W bf16 [N, K], Y fp32 (row stride ldy); the same contract, activation settings and split-K
 // workspace as gemm_bf16_tc2 (gemm.cu), which it replaces where the device has wgmma.
 //
-// Block tile 128 (M) x 128 (N) x 64 (K), 256 threads = two warpgroups of 64 rows each, two stages.
+// Block tile 128 (M) x 128 (N) x 64 (K), 256 threads = two warpgroups of 64 rows each, two stages;
+// grid (ceil(M / 128), ceil(N / 128), K shares).
 // Each stage holds X (hi, and lo for hi + lo) and W as 16-bit [128][64] tiles in the wgmma's
 // no-swizzle K-major layout: 8 x 8 core matrices of 128 contiguous bytes, element (r, k) at
 // ((r / 8) * 8 + k / 8) * 64 + (r % 8) * 8 + k % 8; the next core matrix along K is 128 bytes on
@@ -85,7 +86,9 @@ __device__ __forceinline__ void gemm_wgmma_body(const float *__restrict__ X, con
     bf16 *base = reinterpret_cast<bf16 *>(wg_smem);  // stage s: X hi, X lo, W at (3 s + {0, 1, 2}) * WG_TILE
     const float xs = XM == G2_F16 ? f16_scale(__uint_as_float(*xAmax)) : 1.f;
     int tid = threadIdx.x, wg = tid >> 7, lane = tid & 31, warp = (tid >> 5) & 3;
-    int m0 = blockIdx.y * WG_BM, n0 = blockIdx.x * WG_BN;
+    // blockIdx.x walks M: the blocks of one W tile run together, so it comes from DRAM once, not once
+    // per row tile (a layer's W is far larger than L2)
+    int m0 = blockIdx.x * WG_BM, n0 = blockIdx.y * WG_BN;
 
     float4 xr[8];  // this thread's share of the next X tile: 128 x 64 fp32 = 2,048 float4, 8 each
     // float4 q of a tile: rows of 8 consecutive threads differ (conflict-light stores), a warp reads
@@ -207,13 +210,13 @@ __device__ __forceinline__ void gemm_wgmma_body(const float *__restrict__ X, con
             }
         }
         wgmma_commit();
-        if (more) {  // the other stage was last read by the previous step's products, waited for below
+        if (more) {  // the other stage was last read by the previous step's products, all waited for
             loadW((kt + 1) * WG_BK, nxt);
             loadX((kt + 1) * WG_BK);
+            storeX(nxt);  // converted while the tensor cores work on this stage
         }
         wgmma_wait_all();
         wgmma_fence_operands(d);
-        if (more) storeX(nxt);
         __syncthreads();  // nobody overwrites this stage until every warpgroup's products are done
     }
 

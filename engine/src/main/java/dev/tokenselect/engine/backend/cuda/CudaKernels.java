@@ -104,15 +104,15 @@ public final class CudaKernels {
         }
         if (splits > 1) {
             CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
-            dev.launch(pipelined, blocks(n, 128), blocks(m, 128), splits, 256, shared, x, w, ws, null, m, n, k, n,
-                    0, amax);
+            dev.launch(pipelined, wg ? blocks(m, 128) : blocks(n, 128), wg ? blocks(n, 128) : blocks(m, 128), splits,
+                    256, shared, x, w, ws, null, m, n, k, n, 0, amax);
             dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
                     bias, accumulate ? 1 : 0);
             return;
         }
         if (pipelinedGemm(gemmMode, m, n, k, sms)) {
-            dev.launch(pipelined, blocks(n, 128), blocks(m, 128), 1, 256, shared, x, w, y, bias, m, n, k, ldy,
-                    accumulate ? 1 : 0, amax);
+            dev.launch(pipelined, wg ? blocks(m, 128) : blocks(n, 128), wg ? blocks(n, 128) : blocks(m, 128), 1,
+                    256, shared, x, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, amax);
             return;
         }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
