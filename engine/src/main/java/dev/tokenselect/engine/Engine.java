@@ -72,11 +72,13 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Backend cuda(Model model, EngineOptions options) {
-        return new CudaBackend(model, CudaBackend.Options.defaults()
+        CudaBackend.Options cuda = CudaBackend.Options.defaults()
                 .withDevice(options.device())
                 .withKvCapacityTokens(options.kvCapacityTokens())
                 .withKvMemoryFraction(options.kvMemoryFraction())
-                .withBlockSize(options.blockSize()));
+                .withBlockSize(options.blockSize());
+        // asked for here, or by -Dtokenselect.cuda.keySketches=true
+        return new CudaBackend(model, options.keySketches() ? cuda.withKeySketches(true) : cuda);
     }
 
     public Model model() {

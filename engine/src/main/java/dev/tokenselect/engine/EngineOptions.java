@@ -11,9 +11,12 @@ package dev.tokenselect.engine;
  * @param blockSize        tokens per KV block
  * @param kvMemoryFraction share of the GPU memory left after the weights that the CUDA backend's KV pool
  *                         takes when {@code kvCapacityTokens} is 0
+ * @param keySketches      the CUDA backend's pool keeps int8 sketches of its keys, which TokenSelect with
+ *                         {@code keys=int8} scores on the device (they take (d + 4) bytes per key and KV head
+ *                         beside the pool's 4d, so the pool holds about a fifth fewer tokens)
  */
 public record EngineOptions(String backend, int device, int threads, long kvCapacityTokens, int blockSize,
-                            double kvMemoryFraction) {
+                            double kvMemoryFraction, boolean keySketches) {
 
     public static final int DEFAULT_BLOCK_SIZE = 32;
     public static final double DEFAULT_KV_MEMORY_FRACTION = 0.9;
@@ -27,8 +30,17 @@ public record EngineOptions(String backend, int device, int threads, long kvCapa
         }
     }
 
+    public EngineOptions(String backend, int device, int threads, long kvCapacityTokens, int blockSize,
+                         double kvMemoryFraction) {
+        this(backend, device, threads, kvCapacityTokens, blockSize, kvMemoryFraction, false);
+    }
+
     public EngineOptions(String backend, int device, int threads, long kvCapacityTokens, int blockSize) {
         this(backend, device, threads, kvCapacityTokens, blockSize, DEFAULT_KV_MEMORY_FRACTION);
+    }
+
+    public EngineOptions withKeySketches(boolean on) {
+        return new EngineOptions(backend, device, threads, kvCapacityTokens, blockSize, kvMemoryFraction, on);
     }
 
     public static EngineOptions defaults() {

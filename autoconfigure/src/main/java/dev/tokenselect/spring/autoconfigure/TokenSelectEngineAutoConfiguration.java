@@ -40,7 +40,8 @@ public class TokenSelectEngineAutoConfiguration {
     public Engine tokenSelectEngine(TokenSelectProperties properties, HubClient hub) {
         Path dir = hub.resolve(properties.getModel(), properties.getRevision());
         return Engine.open(dir, new EngineOptions(properties.getBackend(), properties.getDevice(), properties.getThreads(),
-                properties.getKvCapacityTokens(), properties.getBlockSize(), properties.getKvMemoryFraction()));
+                properties.getKvCapacityTokens(), properties.getBlockSize(), properties.getKvMemoryFraction(),
+                properties.isKeySketches()));
     }
 
     @Bean(destroyMethod = "close")
@@ -68,7 +69,7 @@ public class TokenSelectEngineAutoConfiguration {
         }
         try {
             return new AttentionSpec(kind, new SelectionParams(p.getK(), p.getNInit(), p.getNLocal(), p.getTheta(),
-                    Math.min(p.getPrefillChunk(), p.getNLocal())), p.getPageSize());
+                    Math.min(p.getPrefillChunk(), p.getNLocal())).withInt8Keys(p.isKeySketches()), p.getPageSize());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(TokenSelectProperties.PREFIX + ": " + e.getMessage(), e);
         }

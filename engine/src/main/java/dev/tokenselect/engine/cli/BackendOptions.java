@@ -22,6 +22,10 @@ final class BackendOptions {
     @Option(names = "--block-size", defaultValue = "32", description = "Tokens per KV block (default: ${DEFAULT-VALUE})")
     int blockSize;
 
+    @Option(names = "--key-sketches", description = "CUDA: keep int8 sketches of the KV pool's keys, which"
+            + " TokenSelect with keys=int8 scores on the device (about a fifth fewer tokens fit)")
+    boolean keySketches;
+
     @Option(names = "--prefill-chunk", paramLabel = "N",
             description = "Prompt tokens per forward pass (default 512; with a selection policy min(512, n-local), never above n-local)")
     Integer prefillChunk;
@@ -31,6 +35,6 @@ final class BackendOptions {
     }
 
     EngineOptions engineOptions() {
-        return new EngineOptions(backend, device, threads, kvTokens, blockSize);
+        return new EngineOptions(backend, device, threads, kvTokens, blockSize).withKeySketches(keySketches);
     }
 }

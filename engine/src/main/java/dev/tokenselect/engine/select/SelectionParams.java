@@ -11,8 +11,8 @@ import java.util.Locale;
  * (odd, 0 = off) is the official code's {@code KERNEL_SIZE}, off there by default too: each candidate's
  * vote becomes the largest vote within {@code votePool / 2} candidates of it before the top-k, so the
  * neighbours of a strongly voted token come along. {@code int8Keys} (off by default) scores the
- * candidates against int8 sketches of their keys instead of the keys ({@link KeySketch}): what a scoring
- * pass that reads a quarter of the key bytes would select.
+ * candidates against int8 sketches of their keys instead of the keys ({@link KeySketch}): the scoring
+ * pass then reads half the bytes of bf16 keys (where the CUDA backend's pool keeps the sketches).
  */
 public record SelectionParams(int k, int nInit, int nLocal, double theta, int prefillChunk, boolean originalPositions,
                               int votePool, boolean int8Keys) {
