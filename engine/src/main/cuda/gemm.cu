@@ -273,41 +273,32 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
     }
 }
 
-// xAmax: the bits of max |X| (G2_F16 only; the others take any pointer, null included)
-#define GEMM_TC2_ENTRY(NAME, XM)                                                                         \
-    extern "C" __global__ void __launch_bounds__(256, 2) NAME(const float *__restrict__ X,                       \
-                                                              const bf16 *__restrict__ W, float *__restrict__ Y, \
-                                                              const float *__restrict__ bias, int M, int N, int K, \
-                                                              int ldy, int accumulate,                           \
-                                                              const unsigned *__restrict__ xAmax) { PDL_BEGIN(); \
-        gemm_tc2_body<XM>(X, W, Y, bias, M, N, K, ldy, accumulate, xAmax);                                       \
-    }
-
-GEMM_TC2_ENTRY(gemm_bf16_tc2, G2_HI_LO)
-GEMM_TC2_ENTRY(gemm_bf16_tc2_bf16, G2_BF16)
-GEMM_TC2_ENTRY(gemm_bf16_tc2_f16, G2_F16)
+GEMM_ENTRY(gemm_bf16_tc2, gemm_tc2_body, G2_HI_LO, 2)
+GEMM_ENTRY(gemm_bf16_tc2_bf16, gemm_tc2_body, G2_BF16, 2)
+GEMM_ENTRY(gemm_bf16_tc2_f16, gemm_tc2_body, G2_F16, 2)
 
 /**
- * *amax = max(*amax, max |x|) over n floats, as the bits of a non-negative float (their order is the
+ * *amax = max(*amax, max |x|) over n values, as the bits of a non-negative float (their order is the
  * floats' order; the caller zeroes *amax first). grid min(ceil(n / 1024), 1024), block 256.
  */
-extern "C" __global__ void absmax_f32(const float *__restrict__ x, long long n, unsigned *__restrict__ amax) { PDL_BEGIN();
+template <typename T>
+__device__ __forceinline__ void absmax_body(const T *__restrict__ x, long long n, unsigned *__restrict__ amax) {
     float m = 0.f;
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
-        m = fmaxf(m, fabsf(x[i]));
+        m = fmaxf(m, fabsf((float) x[i]));
     }
     m = warp_max(m);
     if ((threadIdx.x & 31) == 0) atomicMax(amax, __float_as_uint(m));
 }
 
-/** The same over n bf16 (a model's weights, once at load). */
+/** Of a GEMM's fp32 activations (the fp16 kernels' scale). */
+extern "C" __global__ void absmax_f32(const float *__restrict__ x, long long n, unsigned *__restrict__ amax) { PDL_BEGIN();
+    absmax_body(x, n, amax);
+}
+
+/** Of bf16 weights (once at load: whether they fit fp16). */
 extern "C" __global__ void absmax_bf16(const bf16 *__restrict__ x, long long n, unsigned *__restrict__ amax) { PDL_BEGIN();
-    float m = 0.f;
-    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
-        m = fmaxf(m, fabsf(__bfloat162float(x[i])));
-    }
-    m = warp_max(m);
-    if ((threadIdx.x & 31) == 0) atomicMax(amax, __float_as_uint(m));
+    absmax_body(x, n, amax);
 }
 
 /**

@@ -44,3 +44,15 @@ __device__ __forceinline__ uint32_t bf16x2_to_f16x2(uint32_t v) {
     return pack_f16x2(__uint_as_float(v << 16), __uint_as_float(v & 0xffff0000u));
 }
 
+
+/**
+ * A GEMM entry point of 256 threads: BODY<XM> (gemm_tc2_body, gemm_wgmma_body) under the contract of
+ * gemm.cu; xAmax holds the bits of max |X| (read by the G2_F16 bodies only; the others take any
+ * pointer, null included).
+ */
+#define GEMM_ENTRY(NAME, BODY, XM, MIN_BLOCKS)                                                                   \
+    extern "C" __global__ void __launch_bounds__(256, MIN_BLOCKS) NAME(const float *__restrict__ X,              \
+            const bf16 *__restrict__ W, float *__restrict__ Y, const float *__restrict__ bias, int M, int N, int K, \
+            int ldy, int accumulate, const unsigned *__restrict__ xAmax) { PDL_BEGIN();                          \
+        BODY<XM>(X, W, Y, bias, M, N, K, ldy, accumulate, xAmax);                                                \
+    }

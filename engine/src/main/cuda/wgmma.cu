@@ -241,15 +241,6 @@ __device__ __forceinline__ void gemm_wgmma_body(const float *__restrict__ X, con
 #endif
 }
 
-#define GEMM_WGMMA_ENTRY(NAME, XM)                                                                             \
-    extern "C" __global__ void __launch_bounds__(256, 1) NAME(const float *__restrict__ X,                     \
-                                                              const bf16 *__restrict__ W, float *__restrict__ Y, \
-                                                              const float *__restrict__ bias, int M, int N, int K, \
-                                                              int ldy, int accumulate,                           \
-                                                              const unsigned *__restrict__ xAmax) { PDL_BEGIN(); \
-        gemm_wgmma_body<XM>(X, W, Y, bias, M, N, K, ldy, accumulate, xAmax);                                     \
-    }
-
-GEMM_WGMMA_ENTRY(gemm_wgmma_hilo, G2_HI_LO)
-GEMM_WGMMA_ENTRY(gemm_wgmma_bf16, G2_BF16)
-GEMM_WGMMA_ENTRY(gemm_wgmma_f16, G2_F16)
+GEMM_ENTRY(gemm_wgmma_hilo, gemm_wgmma_body, G2_HI_LO, 1)
+GEMM_ENTRY(gemm_wgmma_bf16, gemm_wgmma_body, G2_BF16, 1)
+GEMM_ENTRY(gemm_wgmma_f16, gemm_wgmma_body, G2_F16, 1)
