@@ -981,9 +981,14 @@ public final class CudaBackend implements Backend {
         int d = c.headDim();
         float eps = c.rmsNormEps();
         CUdeviceptr table = seq.deviceTable;
+        PhaseTimes pt = phaseTimes;
+        if (pt != null) {
+            pt.begin();
+        }
 
         dev.copyToDevice(tokensBuf, Arrays.copyOfRange(tokens, from, from + n), n);
         k.embed(embedding, tokensBuf, x, n, hidden);
+        mark(pt, "embed");
         CUdeviceptr q = qkv;
         CUdeviceptr kk = off(qkv, (long) n * qDim);
         CUdeviceptr vv = off(qkv, (long) n * (qDim + kvDim));
@@ -993,6 +998,7 @@ public final class CudaBackend implements Backend {
         for (int l = 0; l < layers.size(); l++) {
             Layer w = layers.get(l);
             k.rmsNormRows(xb, x, w.attnNorm(), n, hidden, eps);
+            mark(pt, "rmsnorm");
             if (n == 1) { // fused q|k|v rows: one GEMV writes q, k, v contiguously
                 k.gemv(w.wqkv(), xb, qkv, w.bqkv(), qDim + 2 * kvDim, hidden, false);
             } else {
@@ -1002,11 +1008,13 @@ public final class CudaBackend implements Backend {
                 k.gemm(xb, w.wqkv().withByteOffset(2L * (qDim + kvDim) * hidden), vv,
                         w.bqkv() == null ? null : off(w.bqkv(), qDim + kvDim), n, kvDim, hidden, kvDim, false);
             }
+            mark(pt, "q|k|v projection");
             if (w.qNorm() != null) {
                 k.rmsNormHeads(q, q, w.qNorm(), n * heads, d, eps);
                 k.rmsNormHeads(kk, kk, w.kNorm(), n * c.numKvHeads(), d, eps);
             }
             k.kvAppend(kk, vv, kvDim, kv, table, l, pos0, n); // K without RoPE
+            mark(pt, "q/k norm, kv append");
 
             AttentionPolicy policy = seq.policy();
             int[] selected;
@@ -1031,25 +1039,31 @@ public final class CudaBackend implements Backend {
                             heads, att, qDim, partial, partialFloats);
                 }
             }
+            mark(pt, "attention (with selection)");
             if (n == 1) {
                 k.gemv(w.wo(), att, x, null, hidden, qDim, true);
             } else {
                 k.gemm(att, w.wo(), x, null, n, hidden, qDim, hidden, true);
             }
+            mark(pt, "o projection");
 
             k.rmsNormRows(xb, x, w.ffnNorm(), n, hidden, eps);
+            mark(pt, "rmsnorm");
             if (n == 1) { // fused gate|up
                 k.gemv(w.wgu(), xb, gu, null, 2 * ffn, hidden, false);
             } else {
                 k.gemm(xb, w.wgu(), gate, null, n, ffn, hidden, ffn, false);
                 k.gemm(xb, w.wgu().withByteOffset(2L * ffn * hidden), up, null, n, ffn, hidden, ffn, false);
             }
+            mark(pt, "gate|up projection");
             k.swiglu(gate, up, n * ffn);
+            mark(pt, "swiglu");
             if (n == 1) {
                 k.gemv(w.wdown(), gate, x, null, hidden, ffn, true);
             } else {
                 k.gemm(gate, w.wdown(), x, null, n, hidden, ffn, hidden, true);
             }
+            mark(pt, "down projection");
         }
 
         if (logits != null) {
@@ -1060,7 +1074,37 @@ public final class CudaBackend implements Backend {
             int[] am = new int[2];
             dev.copyToHost(am, argmaxBuf, 2);
             seq.lastArgmax = am[0];
+            mark(pt, "lm_head, argmax");
         }
+    }
+
+    private static void mark(PhaseTimes pt, String phase) {
+        if (pt != null) {
+            pt.mark(phase);
+        }
+    }
+
+    /** Set while {@link #profilePrefill} runs: forward passes mark their phases in it. */
+    private volatile PhaseTimes phaseTimes;
+
+    /**
+     * Device milliseconds per phase of a prefill of {@code prompt} (a fresh sequence with full
+     * attention, in the backend's chunks), summed over layers and chunks: where prefill time goes.
+     */
+    Map<String, Double> profilePrefill(int[] prompt) {
+        PhaseTimes pt = new PhaseTimes();
+        phaseTimes = pt;
+        boolean done = false;
+        try (CudaSequence seq = newSequence()) {
+            forward(seq, prompt);
+            done = true;
+        } finally {
+            phaseTimes = null;
+            if (!done) {
+                pt.finish(); // frees the events
+            }
+        }
+        return pt.finish();
     }
 
     /**

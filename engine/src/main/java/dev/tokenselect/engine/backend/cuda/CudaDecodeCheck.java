@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
@@ -1030,6 +1031,18 @@ final class CudaDecodeCheck {
         }
     }
 
+    /** Where the time of a prefill goes: device microseconds per token of each phase, summed over layers and chunks. */
+    private static String prefillPhases(CudaBackend backend, int[] prompt, String name) {
+        Map<String, Double> ms = backend.profilePrefill(prompt);
+        double total = ms.values().stream().mapToDouble(Double::doubleValue).sum();
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+                "prefill profile %-12s %d tokens: %.1f us per token between marks on the device", name, prompt.length,
+                1e3 * total / prompt.length));
+        ms.forEach((phase, t) -> b.append(String.format(Locale.ROOT, "; %s %.2f (%.0f%%)", phase,
+                1e3 * t / prompt.length, 100 * t / total)));
+        return b.toString();
+    }
+
     /** Prefill of 4096 tokens in the backend's chunks, and the tensor-core GEMM rate on the FFN shape. */
     private void prefillBenchmark(CudaBackend backend, String name) {
         ModelConfig c = backend.config();
@@ -1129,6 +1142,9 @@ final class CudaDecodeCheck {
                         tflops[5], tflops[6]) : "");
         System.out.println("     " + line);
         report.summary(line);
+        String phases = prefillPhases(backend, prompt, name);
+        System.out.println("     " + phases);
+        report.summary(phases);
         longPrefill(backend, name);
     }
 
