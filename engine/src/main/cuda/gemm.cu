@@ -153,9 +153,7 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
         for (int it = 0; it < 4; it++) {
             int idx = tid + it * 256;
             int row = idx >> 3, c4 = (idx & 7) * 4;
-            int gm = m0 + row, gk = k0 + c4;
-            xr[it] = (gm < M && gk < K) ? *reinterpret_cast<const float4 *>(X + (size_t) gm * K + gk)
-                                        : make_float4(0.f, 0.f, 0.f, 0.f);
+            xr[it] = load_x4(X, M, K, m0 + row, k0 + c4);
         }
     };
     auto storeX = [&](int stage) {
@@ -165,19 +163,7 @@ __device__ __forceinline__ void gemm_tc2_body(const float *__restrict__ X, const
         for (int it = 0; it < 4; it++) {
             int idx = tid + it * 256;
             int row = idx >> 3, c4 = (idx & 7) * 4;
-            if (SPLIT) {
-                store_split4(xr[it], ah + row * G2_LD + c4, al + row * G2_LD + c4);
-            } else if (XM == G2_F16) {
-                uint2 p;
-                p.x = pack_f16x2(xr[it].x * xs, xr[it].y * xs);
-                p.y = pack_f16x2(xr[it].z * xs, xr[it].w * xs);
-                *reinterpret_cast<uint2 *>(ah + row * G2_LD + c4) = p;
-            } else {
-                uint2 p;
-                p.x = pack_bf16x2(xr[it].x, xr[it].y);
-                p.y = pack_bf16x2(xr[it].z, xr[it].w);
-                *reinterpret_cast<uint2 *>(ah + row * G2_LD + c4) = p;
-            }
+            store_x4<XM>(xr[it], ah + row * G2_LD + c4, al + row * G2_LD + c4, xs);
         }
     };
     auto loadW = [&](int k0, int stage) {  // 128 rows x 32 bf16 = 512 chunks of 16 bytes, 2 each

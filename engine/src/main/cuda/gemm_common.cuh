@@ -20,6 +20,30 @@ __device__ __forceinline__ void store_split4(float4 v, bf16 *hi, bf16 *lo) {
     *reinterpret_cast<uint2 *>(lo) = q;
 }
 
+/** Four activations of X as the GEMM's XM takes them, at hi (and lo for G2_HI_LO); xs: G2_F16's scale. */
+template <int XM>
+__device__ __forceinline__ void store_x4(float4 v, bf16 *hi, bf16 *lo, float xs) {
+    if (XM == G2_HI_LO) {
+        store_split4(v, hi, lo);
+        return;
+    }
+    uint2 p;
+    if (XM == G2_F16) {
+        p.x = pack_f16x2(v.x * xs, v.y * xs);
+        p.y = pack_f16x2(v.z * xs, v.w * xs);
+    } else {
+        p.x = pack_bf16x2(v.x, v.y);
+        p.y = pack_bf16x2(v.z, v.w);
+    }
+    *reinterpret_cast<uint2 *>(hi) = p;
+}
+
+/** The float4 of X at (gm, gk), zeros outside [0, M) x [0, K). */
+__device__ __forceinline__ float4 load_x4(const float *__restrict__ X, int M, int K, int gm, int gk) {
+    return (gm < M && gk < K) ? *reinterpret_cast<const float4 *>(X + (size_t) gm * K + gk)
+                              : make_float4(0.f, 0.f, 0.f, 0.f);
+}
+
 /** One output element of the GEMM: bias, then written or added to Y, inside the M x N bounds. */
 __device__ __forceinline__ void gemm_store(float *__restrict__ Y, int ldy, const float *__restrict__ bias, int M, int N,
                                            int m, int n, float v, int accumulate) {

@@ -109,9 +109,7 @@ __device__ __forceinline__ void gemm_wgmma_body(const float *__restrict__ X, con
         for (int it = 0; it < 8; it++) {
             int r, k;
             xPos(it, r, k);
-            int gm = m0 + r, gk = k0 + k;
-            xr[it] = (gm < M && gk < K) ? *reinterpret_cast<const float4 *>(X + (size_t) gm * K + gk)
-                                        : make_float4(0.f, 0.f, 0.f, 0.f);
+            xr[it] = load_x4(X, M, K, m0 + r, k0 + k);
         }
     };
     auto storeX = [&](int stage) {
@@ -122,19 +120,7 @@ __device__ __forceinline__ void gemm_wgmma_body(const float *__restrict__ X, con
             int r, k;
             xPos(it, r, k);
             int o = wg_offset(r, k);
-            if (SPLIT) {
-                store_split4(xr[it], xh + o, xl + o);
-            } else {
-                uint2 p;
-                if (XM == G2_F16) {
-                    p.x = pack_f16x2(xr[it].x * xs, xr[it].y * xs);
-                    p.y = pack_f16x2(xr[it].z * xs, xr[it].w * xs);
-                } else {
-                    p.x = pack_bf16x2(xr[it].x, xr[it].y);
-                    p.y = pack_bf16x2(xr[it].z, xr[it].w);
-                }
-                *reinterpret_cast<uint2 *>(xh + o) = p;
-            }
+            store_x4<XM>(xr[it], xh + o, xl + o, xs);
         }
     };
     // W: 128 rows x 8 chunks of 16 bytes = 1,024 chunks, 4 per thread
