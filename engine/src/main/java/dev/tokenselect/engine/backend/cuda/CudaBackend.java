@@ -487,6 +487,13 @@ public final class CudaBackend implements Backend {
         lock.lock();
         try {
             dev.makeCurrent();
+            if (sketches != null) { // sketched once on the source (a resident corpus), every fork shares them
+                CudaSequence src = own(source);
+                syncBlockTable(src);
+                for (int l = 0; l < config.numLayers(); l++) {
+                    sketchUpTo(src, src.deviceTable, l, length);
+                }
+            }
             for (int b = 0; b < full; b++) {
                 table.appendShared(from.blockId(b));
             }
@@ -500,9 +507,8 @@ public final class CudaBackend implements Backend {
             }
             table.setLength(length);
             if (sketches != null) { // the shared blocks' sketches (and the copied one's) are the source's
-                CudaSequence src = own(source);
                 for (int l = 0; l < config.numLayers(); l++) {
-                    seq.sketched(l, Math.min(src.sketchedTo(l), length));
+                    seq.sketched(l, length);
                 }
             }
         } catch (RuntimeException e) {
