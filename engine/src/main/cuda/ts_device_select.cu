@@ -406,6 +406,28 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *_
     }
 }
 
+/**
+ * A chunk's scoring query on the device (ScoringQuery on the host): out[h][.] = the mean over the n
+ * queries i of q_i[h] rotated at nLocal + i, summed in query order as the host does. q row stride ldq.
+ * grid H, block 64.
+ */
+extern "C" __global__ void ts_scoring_query(const float *__restrict__ q, int ldq, int n, int H, int d, int nLocal,
+                                            const float *__restrict__ invFreq, float *__restrict__ out) { PDL_BEGIN();
+    int h = blockIdx.x, half = d / 2;
+    for (int i = threadIdx.x; i < half; i += blockDim.x) {
+        float sa = 0.f, sb = 0.f;
+        for (int t = 0; t < n; t++) {
+            const float *row = q + (size_t) t * ldq + h * d;
+            float a, b;
+            rope_pair(row[i], row[i + half], invFreq[i], nLocal + t, a, b);
+            sa = __fadd_rn(sa, a);
+            sb = __fadd_rn(sb, b);
+        }
+        out[h * d + i] = __fdiv_rn(sa, (float) n);
+        out[h * d + i + half] = __fdiv_rn(sb, (float) n);
+    }
+}
+
 // ------------------------------------------------------------------------ selection inside the decode graph
 
 /**

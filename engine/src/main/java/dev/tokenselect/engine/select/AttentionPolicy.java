@@ -12,7 +12,8 @@ package dev.tokenselect.engine.select;
 public interface AttentionPolicy {
 
     /**
-     * @param q            the chunk's queries after bias and q-norm, un-rotated, {@code n × H·d} row-major
+     * @param q            the chunk's queries after bias and q-norm, un-rotated, {@code n × H·d} row-major; null
+     *                     where {@code keys} computes the scoring query itself ({@link KeyAccess#scoringQuery})
      * @param cachedLength tokens cached including the chunk ({@code L})
      * @param decoding     a decode step (the selection cache applies only there)
      */

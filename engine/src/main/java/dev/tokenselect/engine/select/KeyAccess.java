@@ -41,4 +41,13 @@ public interface KeyAccess {
     default int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int k) {
         return null;
     }
+
+    /**
+     * The chunk's scoring query ({@link ScoringQuery}: each of its {@code n} queries rotated at
+     * {@code nLocal + i}, averaged), heads x headDim flattened, computed where the queries are; null
+     * where the backend leaves that to the policy, which then needs the queries themselves.
+     */
+    default float[] scoringQuery(int n, int nLocal) {
+        return null;
+    }
 }

@@ -41,7 +41,7 @@ public final class PagePolicy implements AttentionPolicy {
         }
         int from = params.nInit();
         int to = cachedLength - params.nLocal();
-        ScoringQuery.compute(q, n, geo, params.nLocal(), rope, qbar, tmp);
+        ScoringQuery.compute(q, n, geo, params.nLocal(), rope, qbar, tmp, keys);
         int firstPage = from / pageSize;
         int pages = (to - 1) / pageSize - firstPage + 1;
         float[][] pageScores = new float[geo.numHeads()][pages];

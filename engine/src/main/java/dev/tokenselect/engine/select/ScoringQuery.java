@@ -10,7 +10,27 @@ final class ScoringQuery {
     private ScoringQuery() {
     }
 
-    /** Fills {@code qbar[h][0..d)} and returns it flattened (for the selection cache). */
+    /**
+     * Fills {@code qbar[h][0..d)} and returns it flattened (for the selection cache): the backend's
+     * where it computes it ({@link KeyAccess#scoringQuery}), else from {@code q} (then not null).
+     */
+    static float[] compute(float[] q, int n, Geometry geo, int nLocal, Rotator rope, float[][] qbar, float[] tmp,
+                           KeyAccess keys) {
+        float[] there = keys == null ? null : keys.scoringQuery(n, nLocal);
+        if (there == null) {
+            if (q == null) {
+                throw new IllegalArgumentException("no queries and no scoring query from the backend");
+            }
+            return compute(q, n, geo, nLocal, rope, qbar, tmp);
+        }
+        int d = geo.headDim();
+        for (int h = 0; h < geo.numHeads(); h++) {
+            System.arraycopy(there, h * d, qbar[h], 0, d);
+        }
+        return there;
+    }
+
+    /** Fills {@code qbar[h][0..d)} from the queries and returns it flattened. */
     static float[] compute(float[] q, int n, Geometry geo, int nLocal, Rotator rope, float[][] qbar, float[] tmp) {
         int d = geo.headDim();
         int qDim = geo.queryDim();

@@ -40,7 +40,7 @@ public final class TokenSelectPolicy implements AttentionPolicy {
         }
         int from = params.nInit();
         int to = cachedLength - params.nLocal();
-        float[] flat = ScoringQuery.compute(q, n, geo, params.nLocal(), rope, qbar, tmp);
+        float[] flat = ScoringQuery.compute(q, n, geo, params.nLocal(), rope, qbar, tmp, keys);
         int[] top = null;
         if (decoding && params.cacheEnabled() && keptQuery[layer] != null) {
             if (ScoringQuery.cosine(flat, keptQuery[layer]) >= params.theta()) {

@@ -23,6 +23,7 @@ import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.kv.BlockTable;
 import dev.tokenselect.engine.kv.KvGeometry;
 import dev.tokenselect.engine.kv.KvPool;
+import dev.tokenselect.engine.math.Rope;
 import dev.tokenselect.engine.model.LayerWeights;
 import dev.tokenselect.engine.model.Model;
 import dev.tokenselect.engine.model.ModelConfig;

@@ -1026,6 +1026,8 @@ public final class CudaBackend implements Backend {
             int[] selected;
             if (policy instanceof FullAttentionPolicy) {
                 selected = policy.select(l, null, n, pos0 + n, decoding, null, rope);
+            } else if (deviceScoringQuery) { // the policy reads the chunk's scoring query, not its queries
+                selected = policy.select(l, null, n, pos0 + n, decoding, keyAccess(seq, q, n), rope);
             } else {
                 float[] qHost = new float[n * qDim];
                 dev.copyToHost(qHost, q, n * qDim);
@@ -1151,11 +1153,48 @@ public final class CudaBackend implements Backend {
         return sketches != null;
     }
 
+    /**
+     * Selection policies of prefill chunks take the chunk's scoring query from the device (one kernel,
+     * heads x d floats copied back) instead of copying every query to the host and rotating them there.
+     * Off until checked and timed on a GPU ({@code -Dtokenselect.cuda.deviceScoringQuery=true}).
+     */
+    private volatile boolean deviceScoringQuery = CudaSwitch.flag("deviceScoringQuery", false);
+
+    void setDeviceScoringQuery(boolean on) {
+        deviceScoringQuery = on;
+    }
+
+    boolean deviceScoringQuery() {
+        return deviceScoringQuery;
+    }
+
     /** The policy's view of a sequence's cached keys on the device (un-rotated, bf16 read as fp32). */
     KeyAccess keyAccess(CudaSequence seq) {
+        return keyAccess(seq, null, 0);
+    }
+
+    /**
+     * The same, and the scoring query of the prefill chunk's {@code n} queries at {@code chunkQ} (row
+     * stride heads x d) computed on the device; with {@code chunkQ} null the policy computes it.
+     */
+    private KeyAccess keyAccess(CudaSequence seq, CUdeviceptr chunkQ, int n) {
         int heads = config.numHeads();
         int d = config.headDim();
         return new KeyAccess() {
+            @Override
+            public float[] scoringQuery(int chunk, int nLocal) {
+                if (chunkQ == null) {
+                    return null;
+                }
+                if (chunk != n) {
+                    throw new IllegalArgumentException("the scoring query of " + chunk + " queries, the chunk has " + n);
+                }
+                k.scoringQuery(chunkQ, heads * d, n, heads, d, nLocal, invFreq, qbarBuf);
+                float[] flat = new float[heads * d];
+                dev.copyToHost(flat, qbarBuf, flat.length);
+                return flat;
+            }
+
             private void uploadQbar(float[][] qbar) {
                 float[] flat = new float[heads * d];
                 for (int h = 0; h < heads; h++) {

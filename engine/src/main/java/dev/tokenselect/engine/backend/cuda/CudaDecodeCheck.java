@@ -1097,6 +1097,9 @@ final class CudaDecodeCheck {
                 prefillRate(backend, prompt, full))));
         // TokenSelect's default budget (2,688) selects from the sixth chunk on
         double tsTps = prefillRate(backend, prompt, AttentionSpec.tokenSelect(SelectionParams.defaults()));
+        boolean dsq = backend.deviceScoringQuery();
+        double tsFlipTps = prefillWith(backend, prompt, AttentionSpec.tokenSelect(SelectionParams.defaults()),
+                backend::setDeviceScoringQuery, !dsq, dsq);
         int m = 512;
         int rows = 2 * c.intermediateSize();
         int cols = c.hiddenSize();
@@ -1134,10 +1137,11 @@ final class CudaDecodeCheck {
         dev.free(y);
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
                 + " (%s attention, %s activations; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split:"
-                + " %.0f (split-K %.3fx)%s%s%s; TokenSelect %.0f); GEMM 512x%dx%d %.1f TFLOP/s, pipelined 128x128 %.1f,"
+                + " %.0f (split-K %.3fx)%s%s%s; TokenSelect %.0f, scoring query %s: %.0f); GEMM 512x%dx%d %.1f TFLOP/s,"
+                + " pipelined 128x128 %.1f,"
                 + " bf16 activations %.1f, f16 activations %.1f%s",
                 name, tps, current, k.activationsInUse().label(), scalarTps, smallTileTps, wholeKTps, tps / wholeKTps,
-                wgmmaTps, activationsTps, attentionTps, tsTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3],
+                wgmmaTps, activationsTps, attentionTps, tsTps, dsq ? "on the host" : "on the device", tsFlipTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3],
                 variants == 7 ? String.format(Locale.ROOT, "; on wgmma: hi-lo %.1f, bf16 %.1f, f16 %.1f", tflops[4],
                         tflops[5], tflops[6]) : "");
         System.out.println("     " + line);

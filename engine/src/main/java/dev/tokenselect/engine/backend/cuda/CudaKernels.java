@@ -772,6 +772,15 @@ public final class CudaKernels {
                 sk.blockFloats());
     }
 
+    /**
+     * A prefill chunk's TokenSelect scoring query: out[h] = the mean over its n queries (row stride
+     * ldq) of each rotated at nLocal + i, as the policy computes it on the host. grid heads, block 64.
+     */
+    public void scoringQuery(CUdeviceptr q, int ldq, int n, int heads, int d, int nLocal, CUdeviceptr invFreq,
+                             CUdeviceptr out) {
+        dev.launch("ts_scoring_query", heads, 1, 1, 64, 0, q, ldq, n, heads, d, nLocal, invFreq, out);
+    }
+
     /** Rewrites the local window of an entry list [nInit | k | nLocal] for the cached length in ctrl[2]. */
     public void tsEntriesWindow(CUdeviceptr entries, int nInit, int k, int nLocal, CUdeviceptr ctrl) {
         dev.launch("ts_entries_window", blocks(nLocal, 256), 1, 1, 256, 0, entries, nInit, k, nLocal, ctrl);

@@ -523,6 +523,39 @@ public final class CudaSelfTest {
             dev.free(bp);
         }
 
+        // TokenSelect's scoring query of a prefill chunk: each query rotated at nLocal + i, averaged
+        for (int[] s : new int[][] {{1, 14, 64, 512}, {512, 28, 128, 512}, {37, 16, 128, 64}}) {
+            int n = s[0];
+            int heads = s[1];
+            int d = s[2];
+            int nLocal = s[3];
+            HostRope hr = new HostRope(new dev.tokenselect.engine.model.RopeScaling.None().inverseFrequencies(1e6, d));
+            float[] qv = randn(n * heads * d, 1);
+            double[] ref = new double[heads * d];
+            float[] tmp = new float[d];
+            for (int h = 0; h < heads; h++) {
+                float[] acc = new float[d];
+                for (int i = 0; i < n; i++) { // in query order, in fp32, as the policy sums
+                    System.arraycopy(qv, i * heads * d + h * d, tmp, 0, d);
+                    hr.rotate(tmp, 0, nLocal + i);
+                    for (int j = 0; j < d; j++) {
+                        acc[j] += tmp[j];
+                    }
+                }
+                for (int j = 0; j < d; j++) {
+                    ref[h * d + j] = acc[j] / n;
+                }
+            }
+            CUdeviceptr qp = dev.upload(qv, "t");
+            CUdeviceptr inv = dev.upload(new dev.tokenselect.engine.model.RopeScaling.None().inverseFrequencies(1e6, d), "t");
+            CUdeviceptr out = poisoned(dev, (long) heads * d);
+            k.scoringQuery(qp, heads * d, n, heads, d, nLocal, inv, out);
+            check("ts_scoring_query n=" + n + " H=" + heads + " d=" + d, relL2(download(dev, out, heads * d), ref), 1e-6);
+            dev.free(qp);
+            dev.free(inv);
+            dev.free(out);
+        }
+
         // RoPE
         for (int[] s : new int[][] {{3, 4, 64, 0}, {2, 14, 64, 1000}, {5, 2, 128, 30_000}, {1, 4, 16, 7}}) {
             int n = s[0];
@@ -1017,7 +1050,8 @@ public final class CudaSelfTest {
 
     private void tokenSelectFixtures(Path repo, boolean deviceSelection) throws IOException {
         for (Path fx : fixtures(repo, "tokenselect")) {
-            String name = fx.getFileName().toString().replace(".json", "") + (deviceSelection ? " [device selection]" : "");
+            String name = fx.getFileName().toString().replace(".json", "")
+                    + (deviceSelection ? " [device selection and scoring query]" : "");
             JsonNode f = readJson(fx);
             JsonNode s = f.get("select");
             if (s.has("original_positions") && s.get("original_positions").asBoolean()) {
@@ -1032,6 +1066,7 @@ public final class CudaSelfTest {
                  CudaBackend backend = new CudaBackend(model, smallPool());
                  Sequence seq = backend.newSequence(AttentionSpec.tokenSelect(params))) {
                 backend.setDeviceSelection(deviceSelection);
+                backend.setDeviceScoringQuery(deviceSelection); // the chunks' scoring queries there too
                 int[] prompt = ints(f.get("prompt_ids"));
                 float[] ref = readLogits(fx.resolveSibling(f.get("logits_file").asString()), f.get("vocab_size").asInt());
                 long t0 = System.nanoTime();

@@ -1,12 +1,11 @@
-package dev.tokenselect.engine.backend.cpu;
-
-import static dev.tokenselect.engine.backend.cpu.VectorMath.F;
-import static dev.tokenselect.engine.backend.cpu.VectorMath.LANES;
+package dev.tokenselect.engine.math;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Rotary position embedding in Hugging Face's {@code rotate_half} convention: dimension {@code i} is
@@ -20,29 +19,34 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>cos/sin are tabulated per position and grown on demand (positions are bounded by the KV
  * capacity); the table only ever grows, and a snapshot taken after {@link #table(int)} covers the
- * positions asked for.
+ * positions asked for. Shared by the CPU backend and the CUDA backend's host-side rotations (the
+ * selection policies' scoring queries), so both take the same values from one table per model.
  */
-final class Rope {
+public final class Rope {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = F.length();
+    private static final ValueLayout.OfFloat FLOAT_NATIVE = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /** cos and sin of position {@code p}, pair {@code i}, at index {@code p * half + i}. */
-    record Table(float[] cos, float[] sin, int positions) {
+    public record Table(float[] cos, float[] sin, int positions) {
     }
 
     private final float[] invFreq;
     private final int half;
     private volatile Table table = new Table(new float[0], new float[0], 0);
 
-    Rope(float[] invFreq) {
+    public Rope(float[] invFreq) {
         this.invFreq = invFreq.clone();
         this.half = invFreq.length;
     }
 
-    int half() {
+    public int half() {
         return half;
     }
 
     /** A table that covers positions {@code [0, positions)}. */
-    Table table(int positions) {
+    public Table table(int positions) {
         Table t = table;
         return t.positions >= positions ? t : grow(positions);
     }
@@ -69,7 +73,7 @@ final class Rope {
     }
 
     /** Rotates {@code x[off, off + 2·half)} in place at {@code position} ({@code t} must cover it). */
-    static void rotate(float[] x, int off, Table t, int position, int half) {
+    public static void rotate(float[] x, int off, Table t, int position, int half) {
         float[] cos = t.cos;
         float[] sin = t.sin;
         int row = position * half;
@@ -95,7 +99,8 @@ final class Rope {
     }
 
     /** Reads a row of {@code 2·half} floats (native order) at {@code byteOffset}, writes it rotated at {@code position} into {@code dst}. */
-    static void rotate(MemorySegment src, long byteOffset, float[] dst, int off, Table t, int position, int half) {
+    public static void rotate(MemorySegment src, long byteOffset, float[] dst, int off, Table t, int position,
+                              int half) {
         float[] cos = t.cos;
         float[] sin = t.sin;
         int row = position * half;
@@ -113,8 +118,8 @@ final class Rope {
             }
         }
         for (; i < half; i++) {
-            float a = src.get(VectorMath.FLOAT_NATIVE, byteOffset + 4L * i);
-            float b = src.get(VectorMath.FLOAT_NATIVE, byteOffset + halfBytes + 4L * i);
+            float a = src.get(FLOAT_NATIVE, byteOffset + 4L * i);
+            float b = src.get(FLOAT_NATIVE, byteOffset + halfBytes + 4L * i);
             float c = cos[row + i];
             float s = sin[row + i];
             dst[off + i] = a * c - b * s;
