@@ -995,9 +995,14 @@ public final class CudaBackend implements Backend {
         dev.copyToDevice(tokensBuf, Arrays.copyOfRange(tokens, from, from + n), n);
         k.embed(embedding, tokensBuf, x, n, hidden);
         mark(pt, "embed");
+        // q, k and v of a token side by side in one row (one GEMM), or as three matrices (three GEMMs;
+        // a single token's GEMV writes [q | k | v] too, which the matrices' offsets read the same way)
+        boolean rows = n > 1 && fusedQkvGemm;
+        int ldq = rows ? qDim + 2 * kvDim : qDim;
+        int ldkv = rows ? qDim + 2 * kvDim : kvDim;
         CUdeviceptr q = qkv;
-        CUdeviceptr kk = off(qkv, (long) n * qDim);
-        CUdeviceptr vv = off(qkv, (long) n * (qDim + kvDim));
+        CUdeviceptr kk = off(qkv, rows ? qDim : (long) n * qDim);
+        CUdeviceptr vv = off(qkv, rows ? qDim + kvDim : (long) n * (qDim + kvDim));
         CUdeviceptr gate = gu;
         CUdeviceptr up = off(gu, (long) n * ffn);
 
@@ -1007,6 +1012,8 @@ public final class CudaBackend implements Backend {
             mark(pt, "rmsnorm");
             if (n == 1) { // fused q|k|v rows: one GEMV writes q, k, v contiguously
                 k.gemv(w.wqkv(), xb, qkv, w.bqkv(), qDim + 2 * kvDim, hidden, false);
+            } else if (rows) {
+                k.gemm(xb, w.wqkv(), qkv, w.bqkv(), n, qDim + 2 * kvDim, hidden, ldq, false);
             } else {
                 k.gemm(xb, w.wqkv(), q, w.bqkv(), n, qDim, hidden, qDim, false);
                 k.gemm(xb, w.wqkv().withByteOffset(2L * qDim * hidden), kk,
@@ -1015,11 +1022,14 @@ public final class CudaBackend implements Backend {
                         w.bqkv() == null ? null : off(w.bqkv(), qDim + kvDim), n, kvDim, hidden, kvDim, false);
             }
             mark(pt, "q|k|v projection");
-            if (w.qNorm() != null) {
+            if (w.qNorm() != null && rows) {
+                k.rmsNormHeadsStrided(q, w.qNorm(), n, heads, ldq, d, eps);
+                k.rmsNormHeadsStrided(kk, w.kNorm(), n, c.numKvHeads(), ldkv, d, eps);
+            } else if (w.qNorm() != null) {
                 k.rmsNormHeads(q, q, w.qNorm(), n * heads, d, eps);
                 k.rmsNormHeads(kk, kk, w.kNorm(), n * c.numKvHeads(), d, eps);
             }
-            k.kvAppend(kk, vv, kvDim, kv, table, l, pos0, n); // K without RoPE
+            k.kvAppend(kk, vv, ldkv, kv, table, l, pos0, n); // K without RoPE
             mark(pt, "q/k norm, kv append");
 
             AttentionPolicy policy = seq.policy();
@@ -1027,14 +1037,12 @@ public final class CudaBackend implements Backend {
             if (policy instanceof FullAttentionPolicy) {
                 selected = policy.select(l, null, n, pos0 + n, decoding, null, rope);
             } else if (deviceScoringQuery) { // the policy reads the chunk's scoring query, not its queries
-                selected = policy.select(l, null, n, pos0 + n, decoding, keyAccess(seq, q, n), rope);
+                selected = policy.select(l, null, n, pos0 + n, decoding, keyAccess(seq, q, ldq, n), rope);
             } else {
-                float[] qHost = new float[n * qDim];
-                dev.copyToHost(qHost, q, n * qDim);
-                selected = policy.select(l, qHost, n, pos0 + n, decoding, keyAccess(seq), rope);
+                selected = policy.select(l, hostQueries(q, ldq, n, qDim), n, pos0 + n, decoding, keyAccess(seq), rope);
             }
             if (selected == null) {
-                k.attention(q, qDim, kv, table, l, null, pos0 + n, pos0, n, c.slidingWindow(), invFreq, heads, att,
+                k.attention(q, ldq, kv, table, l, null, pos0 + n, pos0, n, c.slidingWindow(), invFreq, heads, att,
                         qDim, partial, partialFloats);
             } else {
                 CUdeviceptr sel = selBuf.ensure(selected.length);
@@ -1043,7 +1051,7 @@ public final class CudaBackend implements Backend {
                     k.attentionDecodeSelected(q, kv, table, l, sel, selected.length, invFreq, heads, att, partial,
                             partialFloats);
                 } else {
-                    k.attention(q, qDim, kv, table, l, sel, selected.length, selected.length - n, n, 0, invFreq,
+                    k.attention(q, ldq, kv, table, l, sel, selected.length, selected.length - n, n, 0, invFreq,
                             heads, att, qDim, partial, partialFloats);
                 }
             }
@@ -1084,6 +1092,36 @@ public final class CudaBackend implements Backend {
             seq.lastArgmax = am[0];
             mark(pt, "lm_head, argmax");
         }
+    }
+
+    /** The chunk's n queries (row stride ldq on the device) as n x qDim floats on the host. */
+    private float[] hostQueries(CUdeviceptr q, int ldq, int n, int qDim) {
+        float[] rows = new float[n * ldq];
+        dev.copyToHost(rows, q, rows.length - (ldq - qDim));
+        if (ldq == qDim) {
+            return rows;
+        }
+        float[] packed = new float[n * qDim];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(rows, i * ldq, packed, i * qDim, qDim);
+        }
+        return packed;
+    }
+
+    /**
+     * Prefill chunks project q, k and v in one GEMM into rows of [q | k | v] (as a single token's GEMV
+     * does) instead of three GEMMs into three matrices: the small k and v GEMMs (the 7B's are 512 wide)
+     * leave most of the card idle. Off until checked and timed on a GPU
+     * ({@code -Dtokenselect.cuda.fusedQkvGemm=true}).
+     */
+    private volatile boolean fusedQkvGemm = CudaSwitch.flag("fusedQkvGemm", false);
+
+    void setFusedQkvGemm(boolean on) {
+        fusedQkvGemm = on;
+    }
+
+    boolean fusedQkvGemm() {
+        return fusedQkvGemm;
     }
 
     private static void mark(PhaseTimes pt, String phase) {
@@ -1170,14 +1208,14 @@ public final class CudaBackend implements Backend {
 
     /** The policy's view of a sequence's cached keys on the device (un-rotated, bf16 read as fp32). */
     KeyAccess keyAccess(CudaSequence seq) {
-        return keyAccess(seq, null, 0);
+        return keyAccess(seq, null, 0, 0);
     }
 
     /**
      * The same, and the scoring query of the prefill chunk's {@code n} queries at {@code chunkQ} (row
-     * stride heads x d) computed on the device; with {@code chunkQ} null the policy computes it.
+     * stride {@code ldq}) computed on the device; with {@code chunkQ} null the policy computes it.
      */
-    private KeyAccess keyAccess(CudaSequence seq, CUdeviceptr chunkQ, int n) {
+    private KeyAccess keyAccess(CudaSequence seq, CUdeviceptr chunkQ, int ldq, int n) {
         int heads = config.numHeads();
         int d = config.headDim();
         return new KeyAccess() {
@@ -1189,7 +1227,7 @@ public final class CudaBackend implements Backend {
                 if (chunk != n) {
                     throw new IllegalArgumentException("the scoring query of " + chunk + " queries, the chunk has " + n);
                 }
-                k.scoringQuery(chunkQ, heads * d, n, heads, d, nLocal, invFreq, qbarBuf);
+                k.scoringQuery(chunkQ, ldq, n, heads, d, nLocal, invFreq, qbarBuf);
                 float[] flat = new float[heads * d];
                 dev.copyToHost(flat, qbarBuf, flat.length);
                 return flat;

@@ -1065,6 +1065,8 @@ final class CudaDecodeCheck {
         k.setGemmMode(CudaKernels.GEMM_WHOLE_K);
         double wholeKTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
+        boolean fusedQkv = backend.fusedQkvGemm();
+        double flipQkvTps = prefillWith(backend, prompt, full, backend::setFusedQkvGemm, !fusedQkv, fusedQkv);
         // the pipelined GEMMs on Hopper's warpgroup MMA, or back on mma.sync
         String wgmmaTps = "";
         if (k.wgmmaAvailable()) {
@@ -1137,11 +1139,12 @@ final class CudaDecodeCheck {
         dev.free(y);
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
                 + " (%s attention, %s activations; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split:"
-                + " %.0f (split-K %.3fx)%s%s%s; TokenSelect %.0f, scoring query %s: %.0f); GEMM 512x%dx%d %.1f TFLOP/s,"
+                + " %.0f (split-K %.3fx); q|k|v in %s: %.0f%s%s%s; TokenSelect %.0f, scoring query %s: %.0f);"
+                + " GEMM 512x%dx%d %.1f TFLOP/s,"
                 + " pipelined 128x128 %.1f,"
                 + " bf16 activations %.1f, f16 activations %.1f%s",
                 name, tps, current, k.activationsInUse().label(), scalarTps, smallTileTps, wholeKTps, tps / wholeKTps,
-                wgmmaTps, activationsTps, attentionTps, tsTps, dsq ? "on the host" : "on the device", tsFlipTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3],
+                fusedQkv ? "three GEMMs" : "one GEMM", flipQkvTps, wgmmaTps, activationsTps, attentionTps, tsTps, dsq ? "on the host" : "on the device", tsFlipTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3],
                 variants == 7 ? String.format(Locale.ROOT, "; on wgmma: hi-lo %.1f, bf16 %.1f, f16 %.1f", tflops[4],
                         tflops[5], tflops[6]) : "");
         System.out.println("     " + line);

@@ -1051,7 +1051,7 @@ public final class CudaSelfTest {
     private void tokenSelectFixtures(Path repo, boolean deviceSelection) throws IOException {
         for (Path fx : fixtures(repo, "tokenselect")) {
             String name = fx.getFileName().toString().replace(".json", "")
-                    + (deviceSelection ? " [device selection and scoring query]" : "");
+                    + (deviceSelection ? " [device selection and scoring query, q|k|v in one GEMM]" : "");
             JsonNode f = readJson(fx);
             JsonNode s = f.get("select");
             if (s.has("original_positions") && s.get("original_positions").asBoolean()) {
@@ -1067,6 +1067,7 @@ public final class CudaSelfTest {
                  Sequence seq = backend.newSequence(AttentionSpec.tokenSelect(params))) {
                 backend.setDeviceSelection(deviceSelection);
                 backend.setDeviceScoringQuery(deviceSelection); // the chunks' scoring queries there too
+                backend.setFusedQkvGemm(deviceSelection); // and q|k|v projected by one GEMM
                 int[] prompt = ints(f.get("prompt_ids"));
                 float[] ref = readLogits(fx.resolveSibling(f.get("logits_file").asString()), f.get("vocab_size").asInt());
                 long t0 = System.nanoTime();
