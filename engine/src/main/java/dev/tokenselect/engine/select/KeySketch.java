@@ -2,8 +2,8 @@ package dev.tokenselect.engine.select;
 
 /**
  * int8 sketches of cached keys for TokenSelect's scoring pass, which reads every candidate key and so
- * bounds what a selection costs: a key of d floats becomes d int8 values and one fp32 scale (a quarter
- * of a bf16 key's bytes). Per key and KV head: {@code max = max |k_i|}, {@code scale = max / 127},
+ * bounds what a selection costs: a key of d floats becomes d int8 values and one fp32 scale (half a
+ * bf16 key's bytes, a quarter of an fp32 key's). Per key and KV head: {@code max = max |k_i|}, {@code scale = max / 127},
  * {@code q_i = rint(k_i * (127 / max))} (fp32 product, ties to even, within [-127, 127]); a zero key
  * has scale 0. The sketch's score is {@code scale * sum_i qbar_i q_i}. The selection it makes is the
  * policy's with these scores in place of the exact ones ({@code keys=int8}, off by default).

@@ -145,7 +145,7 @@ public final class CudaBackend implements Backend {
             return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, on,
                     keySketches);
         }
-    
+
         /**
          * int8 sketches of every pool block's keys, kept current as keys are written, for TokenSelect
          * policies with {@code keys=int8} (their scoring pass then reads half the bytes on the device).
@@ -157,6 +157,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
 
     /** One transformer block on the device: fused q|k|v and gate|up matrices, fp32 vectors. */
     private record Layer(CUdeviceptr attnNorm, CUdeviceptr wqkv, CUdeviceptr bqkv, CUdeviceptr qNorm,
@@ -172,8 +173,6 @@ public final class CudaBackend implements Backend {
     private final ModelConfig config;
     private final Options options;
     private final CudaDevice dev;
-    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
-
     private final CudaKernels k;
     private final ReentrantLock lock = new ReentrantLock();
     private final KvGeometry geometry;
@@ -507,9 +506,7 @@ public final class CudaBackend implements Backend {
             }
             table.setLength(length);
             if (sketches != null) { // the shared blocks' sketches (and the copied one's) are the source's
-                for (int l = 0; l < config.numLayers(); l++) {
-                    seq.sketched(l, length);
-                }
+                seq.sketchedAll(config.numLayers(), length);
             }
         } catch (RuntimeException e) {
             lock.unlock();
@@ -1161,13 +1158,13 @@ public final class CudaBackend implements Backend {
         long hidden = c.hiddenSize();
         long ffn = c.intermediateSize();
         k.clearAbsMax();
-        float largest = 0;
         for (Layer l : layers) {
-            k.absMaxBf16(l.wqkv(), (c.queryDim() + 2L * c.kvDim()) * hidden);
-            k.absMaxBf16(l.wo(), hidden * c.queryDim());
-            k.absMaxBf16(l.wgu(), 2 * ffn * hidden);
-            largest = k.absMaxBf16(l.wdown(), hidden * ffn);
+            k.foldAbsMaxBf16(l.wqkv(), (c.queryDim() + 2L * c.kvDim()) * hidden);
+            k.foldAbsMaxBf16(l.wo(), hidden * c.queryDim());
+            k.foldAbsMaxBf16(l.wgu(), 2 * ffn * hidden);
+            k.foldAbsMaxBf16(l.wdown(), hidden * ffn);
         }
+        float largest = k.absMax();
         if (!k.noteWeightRange(largest) && k.gemmActivations() == GemmActivations.F16) {
             LOG.log(System.Logger.Level.WARNING, "a weight of " + largest + " does not fit fp16: prefill GEMMs take"
                     + " their activations as hi + lo instead of fp16");
@@ -1251,13 +1248,21 @@ public final class CudaBackend implements Backend {
 
             @Override
             public int[] topCandidates(int layer, float[][] qbar, int from, int to, int kk) {
-                if (!deviceSelection) {
+                return deviceSelection ? top(layer, qbar, from, to, kk, null) : null;
+            }
+
+            @Override
+            public int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int kk) {
+                if (!deviceSelection || sketches == null) {
                     return null;
                 }
+                sketchUpTo(seq, seq.deviceTable, layer, to);
+                return top(layer, qbar, from, to, kk, sketches);
+            }
+
+            /** The device's selection of [from, to), scored on the keys or on their sketches ({@code sk}). */
+            private int[] top(int layer, float[][] qbar, int from, int to, int kk, CudaKernels.Sketches sk) {
                 int count = to - from;
-                if (count <= 0) {
-                    return new int[0];
-                }
                 int want = Math.min(kk, count);
                 if (want <= 0) {
                     return new int[0];
@@ -1268,29 +1273,7 @@ public final class CudaBackend implements Backend {
                 CUdeviceptr buf = scoresBuf.ensure(scratch + want);
                 CUdeviceptr chosen = buf.withByteOffset(4 * scratch);
                 int n = k.selectOnDevice(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, want, 0, to, 0, buf,
-                        chosen);
-                int[] top = new int[n];
-                dev.copyToHost(top, chosen, n);
-                return top;
-            }
-
-            @Override
-            public int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int kk) {
-                if (!deviceSelection || sketches == null) {
-                    return null;
-                }
-                int count = to - from;
-                int want = Math.min(kk, count);
-                if (want <= 0) {
-                    return new int[0];
-                }
-                sketchUpTo(seq, seq.deviceTable, layer, to);
-                uploadQbar(qbar);
-                long scratch = (CudaKernels.selectScratchBytes(heads, count) + 3) / 4;
-                CUdeviceptr buf = scoresBuf.ensure(scratch + want);
-                CUdeviceptr chosen = buf.withByteOffset(4 * scratch);
-                int n = k.selectOnDevice(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, want, 0, to, 0, buf,
-                        chosen, null, sketches);
+                        chosen, null, sk);
                 int[] top = new int[n];
                 dev.copyToHost(top, chosen, n);
                 return top;
@@ -1536,9 +1519,7 @@ public final class CudaBackend implements Backend {
                 policy.recordDeviceStep(pos + 1, counts[0], counts[1], counts[2]);
                 table.setLength(pos + 1);
                 if (sk != null) { // the step sketched the key it appended
-                    for (int l = 0; l < config.numLayers(); l++) {
-                        seq.sketched(l, pos + 1);
-                    }
+                    seq.sketchedAll(config.numLayers(), pos + 1);
                 }
             } catch (RuntimeException | Error e) {
                 table.truncate(pos);

@@ -371,12 +371,12 @@ final class CudaDecodeCheck {
             hostPath(backend, false, int8Keys);
             backend.forward(graph, prompt);
             int tok = CudaSelfTest.argmax(logits);
-            compareSteps(backend, name + (int8Keys ? " int8 keys" : ""), context, host, graph, tok, steps);
+            compareSteps(backend, name + (int8Keys ? " int8 keys" : ""), context, host, graph, tok, steps, int8Keys);
             if (int8Keys) {
                 int at = host.length() - 37; // inside a block: the fork copies that block and its sketches
                 try (CudaSequence hostFork = backend.fork(host, at, AttentionSpec.tokenSelect(params));
                      CudaSequence graphFork = backend.fork(graph, at, AttentionSpec.tokenSelect(params))) {
-                    compareSteps(backend, name + " int8 keys, forks", at, hostFork, graphFork, tok, steps);
+                    compareSteps(backend, name + " int8 keys, forks", at, hostFork, graphFork, tok, steps, true);
                 }
             }
         } finally {
@@ -392,8 +392,7 @@ final class CudaDecodeCheck {
     }
 
     private void compareSteps(CudaBackend backend, String name, int context, CudaSequence host, CudaSequence graph,
-                              int tok, int steps) {
-        boolean int8Keys = ((dev.tokenselect.engine.select.TokenSelectPolicy) host.policy()).params().int8Keys();
+                              int tok, int steps, boolean int8Keys) {
         var hs0 = host.selectionStats();
         var gs0 = graph.selectionStats();
         long[] before = {hs0.cacheHits(), hs0.cacheMisses(), hs0.selections(), gs0.cacheHits(), gs0.cacheMisses(),
@@ -1071,13 +1070,8 @@ final class CudaDecodeCheck {
         String wgmmaTps = "";
         if (k.wgmmaAvailable()) {
             boolean wg = k.wgmmaGemm();
-            k.setWgmmaGemm(!wg);
-            try {
-                wgmmaTps = String.format(Locale.ROOT, "; GEMMs on %s: %.0f", wg ? "mma.sync" : "wgmma",
-                        prefillRate(backend, prompt));
-            } finally {
-                k.setWgmmaGemm(wg);
-            }
+            wgmmaTps = String.format(Locale.ROOT, "; GEMMs on %s: %.0f", wg ? "mma.sync" : "wgmma",
+                    prefillWith(backend, prompt, full, k::setWgmmaGemm, !wg, wg));
         }
         // the precision switch of the GEMM's activations, and every other path of prefill attention
         GemmActivations xsNow = k.gemmActivations();

@@ -102,17 +102,18 @@ public final class CudaKernels {
             dev.launch("absmax_f32", (int) Math.min(blocks((long) m * k, 1024), 1024), 1, 1, 256, 0, x, (long) m * k,
                     amax);
         }
+        // the wgmma kernel's grid walks M first (blocks sharing a W tile run together), the other's N
+        int gx = wg ? blocks(m, 128) : blocks(n, 128);
+        int gy = wg ? blocks(n, 128) : blocks(m, 128);
         if (splits > 1) {
             CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
-            dev.launch(pipelined, wg ? blocks(m, 128) : blocks(n, 128), wg ? blocks(n, 128) : blocks(m, 128), splits,
-                    256, shared, x, w, ws, null, m, n, k, n, 0, amax);
+            dev.launch(pipelined, gx, gy, splits, 256, shared, x, w, ws, null, m, n, k, n, 0, amax);
             dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
                     bias, accumulate ? 1 : 0);
             return;
         }
         if (pipelinedGemm(gemmMode, m, n, k, sms)) {
-            dev.launch(pipelined, wg ? blocks(m, 128) : blocks(n, 128), wg ? blocks(n, 128) : blocks(m, 128), 1,
-                    256, shared, x, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, amax);
+            dev.launch(pipelined, gx, gy, 1, 256, shared, x, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, amax);
             return;
         }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
@@ -139,7 +140,7 @@ public final class CudaKernels {
     }
 
     /**
-     * Records the largest |weight| of the model's GEMM matrices ({@link #absMaxBf16}): above fp16's
+     * Records the largest |weight| of the model's GEMM matrices ({@link #foldAbsMaxBf16}): above fp16's
      * largest finite value the fp16 activations' kernel is not used for it.
      *
      * @return whether the weights fit fp16
@@ -149,14 +150,18 @@ public final class CudaKernels {
         return weightsFitF16;
     }
 
-    /** Starts a running max |w| over bf16 matrices on the device ({@link #absMaxBf16}). */
+    /** Starts a running max |w| over bf16 matrices on the device ({@link #foldAbsMaxBf16}). */
     void clearAbsMax() {
         dev.fill32(amax, 0, 1);
     }
 
-    /** Folds max |w| over n bf16 values into the running max, and returns it (a copy to the host). */
-    float absMaxBf16(CUdeviceptr w, long n) {
+    /** Folds max |w| over n bf16 values into the running max on the device. */
+    void foldAbsMaxBf16(CUdeviceptr w, long n) {
         dev.launch("absmax_bf16", (int) Math.min(blocks(n, 1024), 1024), 1, 1, 256, 0, w, n, amax);
+    }
+
+    /** The running max (a copy to the host). */
+    float absMax() {
         int[] bits = new int[1];
         dev.copyToHost(bits, amax, 1);
         return Float.intBitsToFloat(bits[0]);
@@ -555,6 +560,11 @@ public final class CudaKernels {
             return (long) layers * kvHeads * blockSize * (headDim + 4L);
         }
 
+        void free(CudaDevice dev) {
+            dev.free(bytes);
+            dev.free(scales);
+        }
+
         /** Copies block {@code from}'s sketches over block {@code to}'s. */
         void copyBlock(CudaDevice dev, int to, int from) {
             dev.copyDeviceToDevice(bytes.withByteOffset(to * blockBytes), bytes.withByteOffset(from * blockBytes),
@@ -563,10 +573,6 @@ public final class CudaKernels {
                     scales.withByteOffset(4 * from * blockFloats), 4 * blockFloats);
         }
 
-        void free(CudaDevice dev) {
-            dev.free(bytes);
-            dev.free(scales);
-        }
     }
 
     /** Sketches the keys of tokens [from, to) of one layer, every KV head (head dims 64 and 128). */

@@ -182,10 +182,6 @@ public final class CudaSelfTest {
     // ------------------------------------------------------------------ kernels
 
     /**
-     * One GEMM path in the current mode: Y = XW^T + b against {@code ref}, then accumulated into Y once
-     * more, 2 (XW^T + b), against {@code ref2}.
-     */
-    /**
      * The GEMM with X as the fp16 kernel takes it: times the power of two that brings the largest |x|
      * into [2^14, 2^15), rounded to fp16, the products divided by it again; weights bf16 bits.
      */
@@ -209,8 +205,13 @@ public final class CudaSelfTest {
         return ref;
     }
 
+    /**
+     * One GEMM path in the current mode: Y = XW^T + b against {@code ref}, then accumulated into Y once
+     * more, 2 (XW^T + b), against twice {@code ref}.
+     */
     private void checkGemm(CudaDevice dev, CudaKernels k, String kernel, CUdeviceptr xp, CUdeviceptr wp, CUdeviceptr bp,
-                           int m, int n, int kk, double[] ref, double[] ref2, double tol) {
+                           int m, int n, int kk, double[] ref, double tol) {
+        double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
         CUdeviceptr yp = poisoned(dev, (long) m * n);
         k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
         check(kernel + " M=" + m + " N=" + n + " K=" + kk + " +bias", relL2(download(dev, yp, m * n), ref), tol);
@@ -396,7 +397,6 @@ public final class CudaSelfTest {
             CUdeviceptr wp = uploadBf16(dev, w);
             CUdeviceptr xp = dev.upload(xv, "t");
             CUdeviceptr bp = dev.upload(bias, "t");
-            double[] ref2 = Arrays.stream(ref).map(v -> 2 * v).toArray();
             // fp32 accumulation over K terms (two products each): relative error grows like sqrt(K) * 2^-24
             double tol = Math.max(1e-5, 4e-7 * Math.sqrt(kk));
             // the same product with x rounded to bf16 once (gemm_bf16_tc2_bf16)
@@ -410,45 +410,32 @@ public final class CudaSelfTest {
                     refBf16[i * n + r] = acc + bias[r];
                 }
             }
-            double[] refBf16x2 = Arrays.stream(refBf16).map(v -> 2 * v).toArray();
             int before = k.gemmMode();
-            // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 and with fp16 activations
             GemmActivations xsBefore = k.gemmActivations();
+            boolean wgBefore = k.wgmmaGemm();
+            // the 64 x 64 kernel (hi + lo), then the pipelined 128 x 128 one with each activation setting,
+            // whole and with K split over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048
+            // only), on mma.sync and on Hopper's warpgroup MMA where the device has it
+            k.setGemmActivations(GemmActivations.HI_LO);
+            k.setGemmMode(CudaKernels.GEMM_SMALL_TILES);
+            checkGemm(dev, k, "gemm_bf16_tc", xp, wp, bp, m, n, kk, ref, tol);
             double[] refF16 = gemmReferenceF16(xv, w, bias, m, n, kk);
-            for (int variant = 0; variant < 4; variant++) {
-                k.setGemmMode(variant == 0 ? CudaKernels.GEMM_SMALL_TILES : CudaKernels.GEMM_PIPELINED);
-                k.setGemmActivations(variant == 2 ? GemmActivations.BF16 : variant == 3 ? GemmActivations.F16
-                        : GemmActivations.HI_LO);
-                String kernel = new String[] {"gemm_bf16_tc", "gemm_bf16_tc2", "gemm_bf16_tc2_bf16",
-                        "gemm_bf16_tc2_f16"}[variant];
-                double[] r = variant == 2 ? refBf16 : variant == 3 ? refF16 : ref;
-                checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, r, Arrays.stream(r).map(v -> 2 * v).toArray(), tol);
-            }
-            // the same three on Hopper's warpgroup MMA, whole and with K split
-            if (k.wgmmaAvailable()) {
-                boolean wgBefore = k.wgmmaGemm();
-                k.setWgmmaGemm(true);
+            int splits = CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors());
+            for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
+                k.setWgmmaGemm(wg);
                 for (GemmActivations a : GemmActivations.values()) {
                     k.setGemmActivations(a);
                     double[] r = a == GemmActivations.BF16 ? refBf16 : a == GemmActivations.F16 ? refF16 : ref;
-                    double[] r2 = Arrays.stream(r).map(v -> 2 * v).toArray();
+                    String kernel = wg ? a.wgmmaKernel() : a.kernel();
                     k.setGemmMode(CudaKernels.GEMM_PIPELINED);
-                    checkGemm(dev, k, a.wgmmaKernel(), xp, wp, bp, m, n, kk, r, r2, tol);
-                    if (CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()) > 1) {
+                    checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, r, tol);
+                    if (splits > 1) {
                         k.setGemmMode(CudaKernels.GEMM_AUTO);
-                        checkGemm(dev, k, a.wgmmaKernel() + " split-K x"
-                                + CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()), xp, wp, bp, m, n, kk, r, r2, tol);
+                        checkGemm(dev, k, kernel + " split-K x" + splits, xp, wp, bp, m, n, kk, r, tol);
                     }
                 }
-                k.setWgmmaGemm(wgBefore);
             }
-            // split K over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048 only), hi + lo
-            if (CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()) > 1) {
-                k.setGemmMode(CudaKernels.GEMM_AUTO);
-                k.setGemmActivations(GemmActivations.HI_LO);
-                checkGemm(dev, k, "gemm_bf16_tc2 split-K x" + CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors()),
-                        xp, wp, bp, m, n, kk, ref, ref2, tol);
-            }
+            k.setWgmmaGemm(wgBefore);
             k.setGemmActivations(xsBefore);
             k.setGemmMode(before);
             dev.free(wp);
@@ -475,8 +462,8 @@ public final class CudaSelfTest {
             boolean wgBefore = k.wgmmaGemm();
             for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
                 k.setWgmmaGemm(wg);
-                checkGemm(dev, k, (wg ? "gemm_wgmma_f16" : "gemm_bf16_tc2_f16") + " |x| ~ " + range, xp, wp, bp, m,
-                        n, kk, ref, Arrays.stream(ref).map(v -> 2 * v).toArray(), Math.max(1e-5, 4e-7 * Math.sqrt(kk)));
+                checkGemm(dev, k, (wg ? GemmActivations.F16.wgmmaKernel() : GemmActivations.F16.kernel()) + " |x| ~ " + range, xp, wp, bp, m,
+                        n, kk, ref, Math.max(1e-5, 4e-7 * Math.sqrt(kk)));
             }
             k.setWgmmaGemm(wgBefore);
             k.setGemmActivations(xsBefore);
@@ -670,8 +657,7 @@ public final class CudaSelfTest {
             check(String.format(Locale.ROOT, "ts device selection on int8 sketches H=%d Hkv=%d d=%d candidates=%d k=%d%s"
                     + " (%d near-ties)", heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", rs.nearTies()),
                     rs.wrong(), 0);
-            dev.free(sk.bytes());
-            dev.free(sk.scales());
+            sk.free(dev);
         }
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
             dev.free(p);
@@ -854,24 +840,19 @@ public final class CudaSelfTest {
         if (!selected && n == 1 && CudaKernels.attentionDecodeFits(d, group)) { // the decode step's kernels
             CUdeviceptr step = dev.upload(new int[] {0, total - 1}, "t");
             DecodeAttentionPrecision decodePrecision = k.decodePrecision();
-            // one decode step's attention with nsplit splits, as the kernels are set now, against the reference
-            java.util.function.IntToDoubleFunction decodeError = nsplit -> {
-                CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2, heads * d,
-                        partial);
-                double err = relL2(download(dev, out2, heads * d), ref);
-                dev.free(out2);
-                return err;
-            };
             // null: the fp32 kernel; else the tensor-core kernel's scores as bf16 hi + lo (about 16
             // mantissa bits) or fp16 (11); probabilities as hi + lo in both
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
                 k.useDecodePath(p);
                 for (int nsplit : new int[] {1, 7, 32}) {
+                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                    k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
+                            heads * d, partial);
                     String decodeKernel = p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
                             ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label();
-                    check(name + decodeKernel + ", " + nsplit + " splits]", decodeError.applyAsDouble(nsplit),
+                    check(name + decodeKernel + ", " + nsplit + " splits]", relL2(download(dev, out2, heads * d), ref),
                             decodeTolerance(p));
+                    dev.free(out2);
                 }
             }
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);

@@ -47,6 +47,15 @@ public final class CudaSequence extends PagedSequence {
         return layer < sketchedTo.length ? sketchedTo[layer] : 0;
     }
 
+    /** Records that tokens [0, n) of every one of {@code layers} layers have current key sketches. */
+    void sketchedAll(int layers, int n) {
+        sketchedTo(0); // apply any cut first, so it is not forgotten by the mark
+        if (sketchedTo.length < layers) {
+            sketchedTo = new int[layers];
+        }
+        java.util.Arrays.fill(sketchedTo, n);
+    }
+
     /** Records that tokens [0, n) of {@code layer} have current key sketches. */
     void sketched(int layer, int n) {
         sketchedTo(layer); // apply any cut first, so it is not forgotten by the mark

@@ -50,4 +50,20 @@ class SequenceSketchStateTest {
         seq.sketched(0, 10); // layer 0 brought up to date first
         assertEquals(10, seq.sketchedTo(1));
     }
+
+    @Test
+    void sketchingEveryLayerAtOnceStillAppliesAPendingCut() {
+        CudaSequence seq = sequence(new BlockAllocator(16, 8, null));
+        BlockTable t = seq.blockTable();
+        t.reserve(64);
+        t.setLength(64);
+        seq.sketchedAll(3, 64);
+        assertEquals(64, seq.sketchedTo(2));
+        t.truncate(20);
+        seq.sketchedAll(3, 21); // the step after the cut sketched its own key on every layer
+        for (int l = 0; l < 3; l++) {
+            assertEquals(21, seq.sketchedTo(l));
+        }
+        assertEquals(Integer.MAX_VALUE, t.unchangedBelow(), "the cut was taken into account");
+    }
 }
