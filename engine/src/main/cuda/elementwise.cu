@@ -21,6 +21,19 @@ extern "C" __global__ void swiglu_f32(float *__restrict__ gate, const float *__r
     }
 }
 
+/**
+ * out[r, i] = silu(gu[r, i]) * gu[r, ffn + i] for rows of gate|up (2 ffn floats each, as one GEMM
+ * writes them), out compact (ffn floats per row). grid (ceil(ffn / 256), rows), block 256.
+ */
+extern "C" __global__ void swiglu_rows_to(const float *__restrict__ gu, float *__restrict__ out, int ffn) { PDL_BEGIN();
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= ffn) return;
+    const float *row = gu + (size_t) blockIdx.y * 2 * ffn;
+    float g = row[i];
+    float silu = g / (1.0f + expf(-g));
+    out[(size_t) blockIdx.y * ffn + i] = silu * row[ffn + i];
+}
+
 /** x[i] += y[i]. grid ceil(count/256), block 256. */
 extern "C" __global__ void add_f32(float *__restrict__ x, const float *__restrict__ y, int count) { PDL_BEGIN();
     int i = blockIdx.x * blockDim.x + threadIdx.x;

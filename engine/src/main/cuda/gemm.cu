@@ -288,6 +288,41 @@ extern "C" __global__ void absmax_bf16(const bf16 *__restrict__ x, long long n, 
 }
 
 /**
+ * X rounded to 16 bits for the wgmma GEMMs that read it by cp.async (wgmma.cu): out[i] = fp16(x[i] s)
+ * with s the power of two max |x| asks for (f16_scale of *amax), or bf16(x[i]). n % 4 == 0; grid
+ * min(ceil(n / 1024), 4096), block 256.
+ */
+template <int XM>
+__device__ __forceinline__ void x16_body(const float *__restrict__ x, long long n, const unsigned *__restrict__ amax,
+                                         uint2 *__restrict__ out) {
+    const float s = XM == G2_F16 ? f16_scale(__uint_as_float(*amax)) : 1.f;
+    const float4 *x4 = reinterpret_cast<const float4 *>(x);
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n / 4;
+         i += (long long) gridDim.x * blockDim.x) {
+        float4 v = x4[i];
+        uint2 p;
+        if (XM == G2_F16) {
+            p.x = pack_f16x2(v.x * s, v.y * s);
+            p.y = pack_f16x2(v.z * s, v.w * s);
+        } else {
+            p.x = pack_bf16x2(v.x, v.y);
+            p.y = pack_bf16x2(v.z, v.w);
+        }
+        out[i] = p;
+    }
+}
+
+extern "C" __global__ void x16_f16(const float *__restrict__ x, long long n, const unsigned *__restrict__ amax,
+                                   uint2 *__restrict__ out) { PDL_BEGIN();
+    x16_body<G2_F16>(x, n, amax, out);
+}
+
+extern "C" __global__ void x16_bf16(const float *__restrict__ x, long long n, const unsigned *__restrict__ amax,
+                                    uint2 *__restrict__ out) { PDL_BEGIN();
+    x16_body<G2_BF16>(x, n, amax, out);
+}
+
+/**
  * Y[m, n] = (accumulate ? Y[m, n] : 0) + bias[n] + sum over z < splits of ws[z][m][n] (in split order),
  * ws row stride N. grid ceil(M * N / 4 / 256), block 256; needs N % 4 == 0.
  */

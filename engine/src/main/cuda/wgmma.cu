@@ -1,23 +1,20 @@
-// Prefill GEMM on Hopper's warpgroup MMA (wgmma), compiled for sm_90a only into its own fatbin
-// (build-fatbin.sh): Y[m, n] = (accumulate ? Y : 0) + bias[n] + sum_k X[m, k] W[n, k], X fp32 [M, K],
-// W bf16 [N, K], Y fp32 (row stride ldy); the same contract, activation settings and split-K
-// workspace as gemm_bf16_tc2 (gemm.cu), which it replaces where the device has wgmma.
+// Prefill GEMMs on Hopper's warpgroup MMA (wgmma), compiled for sm_90a only into its own fatbin
+// (build-fatbin.sh): Y[m, n] = (accumulate ? Y : 0) + bias[n] + sum_k X[m, k] W[n, k], W bf16 [N, K],
+// Y fp32 (row stride ldy); the contract and split-K workspace of gemm_bf16_tc2 (gemm.cu), which they
+// replace where the device has wgmma, for the fp16 and bf16 activation settings.
 //
-// Block tile 128 (M) x 128 (N) x 64 (K), 256 threads = two warpgroups of 64 rows each, two stages;
-// grid (ceil(M / 128), ceil(N / 128), K shares).
-// Each stage holds X (hi, and lo for hi + lo) and W as 16-bit [128][64] tiles in the wgmma's
-// no-swizzle K-major layout: 8 x 8 core matrices of 128 contiguous bytes, element (r, k) at
-// ((r / 8) * 8 + k / 8) * 64 + (r % 8) * 8 + k % 8; the next core matrix along K is 128 bytes on
-// (the descriptor's leading offset), along M or N 1,024 (its stride offset). W arrives by cp.async;
-// X is loaded into registers, converted (bf16 hi + lo, bf16 or scaled fp16) and stored by the
-// threads while the tensor cores work on the stage before. For fp16 the W tile is widened from bf16
-// in place once it has landed. Dynamic shared memory: 2 x 3 x 16 KiB = 96 KiB.
+// X arrives already rounded to 16 bits in global memory (x16_f16 / x16_bf16 in gemm.cu, fp16 scaled
+// by the power of two its max |x| asks for), so both tiles of a stage come by cp.async with no thread
+// touching them, into the 128-byte-swizzled layout the descriptors read without bank conflicts. The
+// operands are swapped: the tensor cores compute Y^T = W X^T, W as the A operand from registers
+// (ldmatrix, then widened bf16 -> fp16 in registers for fp16, so W itself stays bf16 in memory) and X
+// as B from shared memory by descriptor.
+//
+// Block tile 128 W rows (two warpgroups of 64) x 128 tokens x 64 k, 256 threads; grid (ceil(M / 128)
+// tokens, ceil(N / 128) rows, K shares), tokens first so the blocks sharing a W tile run together (a
+// layer's W is far larger than L2). A 16-bit [128][64] tile: row r at 128 r bytes, its 16-byte chunk
+// c at chunk c ^ (r % 8) (the 128-byte swizzle; tiles 1,024-byte aligned).
 #include "gemm_common.cuh"
-
-#define WG_BM 128
-#define WG_BN 128
-#define WG_BK 64
-#define WG_TILE (128 * 64)  // 16-bit elements of one [128][64] tile
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define WG_HAVE_WGMMA 1
@@ -25,23 +22,72 @@
 #define WG_HAVE_WGMMA 0
 #endif
 
-/** Element offset of (r, k) in a [128][64] tile of the no-swizzle K-major layout. */
-__device__ __forceinline__ int wg_offset(int r, int k) {
-    return (((r >> 3) << 3) + (k >> 3)) * 64 + (r & 7) * 8 + (k & 7);
+#if WG_HAVE_WGMMA
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+/** Waits until at most one committed group of this warpgroup's products is still running. */
+__device__ __forceinline__ void wgmma_wait_one() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }
+/** Keeps the compiler from moving the accumulators across a wgmma issue or wait (they change asynchronously). */
+__device__ __forceinline__ void wgmma_fence_operands(float *d) {
+#pragma unroll
+    for (int i = 0; i < 64; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+/** Makes this thread's generic-proxy writes to shared memory visible to the async proxy (wgmma reads). */
+__device__ __forceinline__ void fence_async_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+#endif
+
+#define WR_TILE_BYTES (128 * 64 * 2)
+
+/** Byte offset of 16-byte chunk kc (8 elements along K) of row r in a swizzled [128][64] tile. */
+__device__ __forceinline__ uint32_t wr_chunk(int r, int kc) {
+    return (uint32_t) (r * 128 + ((kc ^ (r & 7)) << 4));
 }
 
-/** A wgmma shared-memory descriptor: start address, leading (K) offset 128 B, stride (M/N) offset 1,024 B, no swizzle. */
-__device__ __forceinline__ uint64_t wg_desc(const void *smem) {
-    uint64_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-    return ((addr & 0x3ffff) >> 4) | ((uint64_t) (128 >> 4) << 16) | ((uint64_t) (1024 >> 4) << 32);
+/** Descriptor of a K-major operand in the 128-byte-swizzled layout: stride offset 1,024 B (8 rows). */
+__device__ __forceinline__ uint64_t wr_desc(uint32_t smemAddr) {
+    return (uint64_t) ((smemAddr & 0x3ffff) >> 4) | ((uint64_t) (16 >> 4) << 16) | ((uint64_t) (1024 >> 4) << 32)
+           | (1ull << 62);
+}
+
+/** 16 bytes to shared memory by cp.async, zeros where valid is false (nothing is read then). */
+__device__ __forceinline__ void cp_async16_zfill(uint32_t dst, const void *src, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
 }
 
 #if WG_HAVE_WGMMA
-/**
- * D (64 x 128 per warpgroup, fp32) (+)= A (64 x 16, K-major) B (16 x 128, K-major), both in shared
- * memory by descriptor; D = A B where accumulate is 0. TY: the inputs' type, "bf16" or "f16".
- */
-#define WGMMA_M64N128K16(NAME, TY) \
+/** D (64 x 128 per warpgroup, fp32) (+)= A (64 x 16, registers: the mma.m16n8k16 A fragment of each warp's 16 rows) B (16 x 128, K-major, by descriptor). */
+#define WGMMA_RS_M64N128K16(NAME, TY) \
+    __device__ __forceinline__ void NAME(float *d, const uint32_t *a, uint64_t descB, int accumulate) { \
+        asm volatile( \
+        "{\n" \
+        ".reg .pred p;\n" \
+        "setp.ne.b32 p, %69, 0;\n" \
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32." TY "." TY " " \
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21," \
+        "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41," \
+        "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61," \
+        "%62, %63}, " \
+        "{%64, %65, %66, %67}, %68, p, 1, 1, 0;\n" \
+        "}\n" \
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), \
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), \
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), \
+          "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), \
+          "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), \
+          "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), \
+          "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), \
+          "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), \
+          "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]) \
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descB), "r"(accumulate) \
+        : "memory"); \
+    }
+
+WGMMA_RS_M64N128K16(wgmma_rs_bf16_m64n128k16, "bf16")
+WGMMA_RS_M64N128K16(wgmma_rs_f16_m64n128k16, "f16")
+
+/** D (64 x 128 per warpgroup, fp32) (+)= A (64 x 16, K-major) B (16 x 128, K-major), both in shared memory by descriptor. */
+#define WGMMA_SS_M64N128K16(NAME, TY) \
     __device__ __forceinline__ void NAME(float *d, uint64_t descA, uint64_t descB, int accumulate) { \
         asm volatile( \
         "{\n" \
@@ -67,166 +113,196 @@ __device__ __forceinline__ uint64_t wg_desc(const void *smem) {
         : "memory"); \
     }
 
-WGMMA_M64N128K16(wgmma_bf16_m64n128k16, "bf16")
-WGMMA_M64N128K16(wgmma_f16_m64n128k16, "f16")
-
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
-/** Keeps the compiler from moving the accumulators across a wgmma issue or wait (they change asynchronously). */
-__device__ __forceinline__ void wgmma_fence_operands(float *d) {
-#pragma unroll
-    for (int i = 0; i < 64; i++) asm volatile("" : "+f"(d[i])::"memory");
-}
-/** Makes this thread's generic-proxy writes to shared memory visible to the async proxy (wgmma reads). */
-__device__ __forceinline__ void fence_async_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+WGMMA_SS_M64N128K16(wgmma_ss_bf16_m64n128k16, "bf16")
+WGMMA_SS_M64N128K16(wgmma_ss_f16_m64n128k16, "f16")
 #endif
 
-template <int XM>
-__device__ __forceinline__ void gemm_wgmma_body(const float *__restrict__ X, const bf16 *__restrict__ W,
-                                                float *__restrict__ Y, const float *__restrict__ bias, int M, int N,
-                                                int K, int ldy, int accumulate, const unsigned *__restrict__ xAmax) {
+/**
+ * The body of the 16-bit GEMMs. Two schedules:
+ *  - OVERLAP false (three stages, two blocks per SM): each k tile's products are waited for before
+ *    the next tile's fragments are loaded; the other block on the SM keeps the tensor cores busy
+ *    meanwhile.
+ *  - OVERLAP true (one block per SM): both operands from shared memory by descriptor (W widened to
+ *    fp16 in place there for fp16), tile kt's products still running while tile kt + 1 is widened
+ *    and issued; a stage is refilled once the products two tiles back are done, so STAGES - 2
+ *    tiles load ahead. (W from registers here would make ptxas serialise the products: fragments
+ *    defined while earlier products run.)
+ */
+template <int XM, int STAGES, bool OVERLAP>
+__device__ __forceinline__ void gemm_wgmma_rs_body(const uint16_t *__restrict__ X, const bf16 *__restrict__ W,
+                                                   float *__restrict__ Y, const float *__restrict__ bias, int M,
+                                                   int N, int K, int ldy, int accumulate,
+                                                   const unsigned *__restrict__ xAmax) {
 #if WG_HAVE_WGMMA
-    constexpr bool SPLIT = XM == G2_HI_LO;
-    extern __shared__ __align__(128) unsigned char wg_smem[];
-    bf16 *base = reinterpret_cast<bf16 *>(wg_smem);  // stage s: X hi, X lo, W at (3 s + {0, 1, 2}) * WG_TILE
+    extern __shared__ __align__(128) unsigned char wr_smem[];
+    uint32_t raw = (uint32_t) __cvta_generic_to_shared(wr_smem);
+    uint32_t base = (raw + 1023) & ~1023u;  // stage s: W tile at base + 2 s T, X tile at base + (2 s + 1) T
     const float xs = XM == G2_F16 ? f16_scale(__uint_as_float(*xAmax)) : 1.f;
     int tid = threadIdx.x, wg = tid >> 7, lane = tid & 31, warp = (tid >> 5) & 3;
-    // blockIdx.x walks M: the blocks of one W tile run together, so it comes from DRAM once, not once
-    // per row tile (a layer's W is far larger than L2)
-    int m0 = blockIdx.x * WG_BM, n0 = blockIdx.y * WG_BN;
+    int m0 = blockIdx.x * 128, n0 = blockIdx.y * 128;
 
-    float4 xr[8];  // this thread's share of the next X tile: 128 x 64 fp32 = 2,048 float4, 8 each
-    // float4 q of a tile: rows of 8 consecutive threads differ (conflict-light stores), a warp reads
-    // 8 rows x 64 contiguous bytes of each
-    auto xPos = [&](int it, int &r, int &k) {
-        int q = tid + it * 256;
-        r = ((q >> 7) << 3) + (q & 7);
-        k = (((q >> 4) & 7) << 3) + (((q >> 3) & 1) << 2);
-    };
-    auto loadX = [&](int k0) {
+    int tiles = (K + 63) / 64;
+    int perSplit = (tiles + gridDim.z - 1) / gridDim.z;
+    int kt0 = blockIdx.z * perSplit, kt1 = min(tiles, kt0 + perSplit);
+    Y += (size_t) blockIdx.z * M * ldy;
+
+    // a stage: 1,024 chunks of W and 1,024 of X, 4 + 4 per thread; chunk c: row c / 8, k chunk c % 8;
+    // then one commit group (empty where kt is past the share, so waits always count the same)
+    auto load = [&](int kt) {
+        if (kt < kt1) {
+            uint32_t ws = base + 2 * ((kt - kt0) % STAGES) * WR_TILE_BYTES, xsm = ws + WR_TILE_BYTES;
+            int k0 = kt * 64;
 #pragma unroll
-        for (int it = 0; it < 8; it++) {
-            int r, k;
-            xPos(it, r, k);
-            xr[it] = load_x4(X, M, K, m0 + r, k0 + k);
-        }
-    };
-    auto storeX = [&](int stage) {
-        bf16 *xh = base + stage * 3 * WG_TILE;
-        bf16 *xl = xh + WG_TILE;
-#pragma unroll
-        for (int it = 0; it < 8; it++) {
-            int r, k;
-            xPos(it, r, k);
-            int o = wg_offset(r, k);
-            store_x4<XM>(xr[it], xh + o, xl + o, xs);
-        }
-    };
-    // W: 128 rows x 8 chunks of 16 bytes = 1,024 chunks, 4 per thread
-    auto wPos = [&](int it, int &r, int &kc) {
-        int c = tid + it * 256;
-        r = ((c >> 6) << 3) + (c & 7);
-        kc = (c >> 3) & 7;
-    };
-    auto loadW = [&](int k0, int stage) {
-        bf16 *ws = base + (stage * 3 + 2) * WG_TILE;
-#pragma unroll
-        for (int it = 0; it < 4; it++) {
-            int r, kc;
-            wPos(it, r, kc);
-            int gn = n0 + r, gk = k0 + kc * 8;
-            bf16 *dst = ws + wg_offset(r, kc * 8);
-            if (gn < N && gk < K) {
-                cp_async16(dst, W + (size_t) gn * K + gk);
-            } else {
-                *reinterpret_cast<uint4 *>(dst) = make_uint4(0, 0, 0, 0);
+            for (int it = 0; it < 4; it++) {
+                int c = tid + it * 256, r = c >> 3, kc = c & 7, gk = k0 + kc * 8;
+                bool inK = gk < K;
+                int gn = n0 + r, gm = m0 + r;
+                cp_async16_zfill(ws + wr_chunk(r, kc), (gn < N && inK) ? W + (size_t) gn * K + gk : W, gn < N && inK);
+                cp_async16_zfill(xsm + wr_chunk(r, kc), (gm < M && inK) ? X + (size_t) gm * K + gk : X,
+                                 gm < M && inK);
             }
         }
         asm volatile("cp.async.commit_group;\n" ::);
     };
-    // fp16: the thread widens the W chunks it copied, once they have landed
-    auto widenW = [&](int stage) {
-        bf16 *ws = base + (stage * 3 + 2) * WG_TILE;
+    // this lane's ldmatrix row (of its warp's 16 W rows) and k half
+    int aRow = wg * 64 + warp * 16 + (lane & 15), aHalf = lane >> 4;
+    // the A fragments of tile kt's four k16 steps (W rows, widened to fp16 for fp16)
+    auto loadA = [&](int kt, uint32_t (&a)[4][4]) {
+        uint32_t ws = base + 2 * ((kt - kt0) % STAGES) * WR_TILE_BYTES;
 #pragma unroll
-        for (int it = 0; it < 4; it++) {
-            int r, kc;
-            wPos(it, r, kc);
-            uint4 *p = reinterpret_cast<uint4 *>(ws + wg_offset(r, kc * 8));
-            uint4 v = *p;
-            v.x = bf16x2_to_f16x2(v.x);
-            v.y = bf16x2_to_f16x2(v.y);
-            v.z = bf16x2_to_f16x2(v.z);
-            v.w = bf16x2_to_f16x2(v.w);
-            *p = v;
+        for (int s = 0; s < 4; s++) {
+            asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                         : "=r"(a[s][0]), "=r"(a[s][1]), "=r"(a[s][2]), "=r"(a[s][3])
+                         : "r"(ws + wr_chunk(aRow, 2 * s + aHalf)));
+            if (XM == G2_F16) {
+#pragma unroll
+                for (int e = 0; e < 4; e++) a[s][e] = bf16x2_to_f16x2(a[s][e]);
+            }
         }
     };
-
     float d[64];
 #pragma unroll
     for (int i = 0; i < 64; i++) d[i] = 0.f;
-
-    int tiles = (K + WG_BK - 1) / WG_BK;
-    int perSplit = (tiles + gridDim.z - 1) / gridDim.z;
-    int kt0 = blockIdx.z * perSplit, kt1 = min(tiles, kt0 + perSplit);
-    Y += (size_t) blockIdx.z * M * ldy;
-    if (kt0 < kt1) {
-        loadW(kt0 * WG_BK, 0);
-        loadX(kt0 * WG_BK);
-        storeX(0);
-    }
-    for (int kt = kt0; kt < kt1; kt++) {
-        int cur = (kt - kt0) & 1, nxt = cur ^ 1;
-        bool more = kt + 1 < kt1;
-        asm volatile("cp.async.wait_group 0;\n" ::);  // this stage's W has landed
-        if (XM == G2_F16) widenW(cur);
-        fence_async_shared();
-        __syncthreads();
-        const bf16 *xh = base + cur * 3 * WG_TILE + wg * 64 * 64;  // this warpgroup's 64 rows: 8 core rows
-        const bf16 *xl = xh + WG_TILE;
-        const bf16 *ws = base + (cur * 3 + 2) * WG_TILE;
+    // tile kt's products, committed as one group
+    auto mma = [&](int kt, const uint32_t (&a)[4][4]) {
+        uint32_t xsm = base + (2 * ((kt - kt0) % STAGES) + 1) * WR_TILE_BYTES;
         wgmma_fence_operands(d);
         wgmma_fence();
 #pragma unroll
-        for (int s = 0; s < WG_BK / 16; s++) {  // k16 steps: two core matrices along K each
-            uint64_t dB = wg_desc(ws + s * 128);
+        for (int s = 0; s < 4; s++) {
+            uint64_t dB = wr_desc(xsm + s * 32);  // k16 step s: 32 bytes on inside the swizzle atom
             int acc = kt > kt0 || s > 0 ? 1 : 0;
             if (XM == G2_F16) {
-                wgmma_f16_m64n128k16(d, wg_desc(xh + s * 128), dB, acc);
+                wgmma_rs_f16_m64n128k16(d, a[s], dB, acc);
             } else {
-                if (SPLIT) {
-                    wgmma_bf16_m64n128k16(d, wg_desc(xl + s * 128), dB, acc);
-                    acc = 1;
-                }
-                wgmma_bf16_m64n128k16(d, wg_desc(xh + s * 128), dB, acc);
+                wgmma_rs_bf16_m64n128k16(d, a[s], dB, acc);
             }
         }
         wgmma_commit();
-        if (more) {  // the other stage was last read by the previous step's products, all waited for
-            loadW((kt + 1) * WG_BK, nxt);
-            loadX((kt + 1) * WG_BK);
-            storeX(nxt);  // converted while the tensor cores work on this stage
+    };
+    // stage kt's copies landed (this thread's: at most `pending` younger groups outstanding), visible
+    // to the tensor cores, and everyone's
+    auto arrive = [&](auto pending) {
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(decltype(pending)::value));
+        fence_async_shared();
+        __syncthreads();
+    };
+
+    if (!OVERLAP) {
+        for (int s = 0; s < STAGES - 1; s++) load(kt0 + s);
+        for (int kt = kt0; kt < kt1; kt++) {
+            arrive(std::integral_constant<int, STAGES - 2>());  // also: both warpgroups are done with kt - 1
+            uint32_t a[4][4];
+            loadA(kt, a);
+            mma(kt, a);
+            load(kt + STAGES - 1);  // into the slot of kt - 1
+            wgmma_wait_all();
+            wgmma_fence_operands(d);
+        }
+    } else {
+        // fp16: the thread widens the W chunks it copied itself, once they have landed, in place
+        auto widen = [&](int kt) {
+            uint32_t ws = base + 2 * ((kt - kt0) % STAGES) * WR_TILE_BYTES;
+#pragma unroll
+            for (int it = 0; it < 4; it++) {
+                int c = tid + it * 256;
+                uint32_t addr = ws + wr_chunk(c >> 3, c & 7);
+                uint4 v;
+                asm volatile("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];\n"
+                             : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(addr));
+                v.x = bf16x2_to_f16x2(v.x);
+                v.y = bf16x2_to_f16x2(v.y);
+                v.z = bf16x2_to_f16x2(v.z);
+                v.w = bf16x2_to_f16x2(v.w);
+                asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(addr), "r"(v.x), "r"(v.y), "r"(v.z),
+                             "r"(v.w) : "memory");
+            }
+        };
+        for (int s = 0; s < STAGES - 2; s++) load(kt0 + s);
+        // tile kt: its stage landed (widened for fp16), the slot of kt - 2 refilled (both warpgroups
+        // waited for its products before the barrier), its products issued from shared memory, then
+        // a wait until only they are left running: the tensor cores go on from tile to tile while the
+        // threads copy and widen ahead
+        for (int kt = kt0; kt < kt1; kt++) {
+            asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 3));
+            if (XM == G2_F16) widen(kt);
+            fence_async_shared();
+            __syncthreads();
+            load(kt + STAGES - 2);
+            uint32_t ws = base + 2 * ((kt - kt0) % STAGES) * WR_TILE_BYTES, xsm = ws + WR_TILE_BYTES;
+            wgmma_fence_operands(d);
+            wgmma_fence();
+#pragma unroll
+            for (int s = 0; s < 4; s++) {
+                uint64_t dA = wr_desc(ws + wg * 64 * 128 + s * 32);  // this warpgroup's 64 W rows
+                uint64_t dB = wr_desc(xsm + s * 32);
+                int acc = kt > kt0 || s > 0 ? 1 : 0;
+                if (XM == G2_F16) {
+                    wgmma_ss_f16_m64n128k16(d, dA, dB, acc);
+                } else {
+                    wgmma_ss_bf16_m64n128k16(d, dA, dB, acc);
+                }
+            }
+            wgmma_commit();
+            wgmma_wait_one();
         }
         wgmma_wait_all();
         wgmma_fence_operands(d);
-        __syncthreads();  // nobody overwrites this stage until every warpgroup's products are done
     }
+    asm volatile("cp.async.wait_group 0;\n" ::);
 
-    // accumulators: warp w of the warpgroup holds rows 16 w + lane / 4 (+ 8), columns 8 j + 2 (lane % 4) (+ 1)
-    int rowBase = m0 + wg * 64 + warp * 16 + (lane >> 2);
+    // accumulators: D is Y^T; warp w of the warpgroup holds W rows 16 w + lane / 4 (+ 8), tokens
+    // 8 j + 2 (lane % 4) (+ 1)
+    int nBase = n0 + wg * 64 + warp * 16 + (lane >> 2);
 #pragma unroll
     for (int j = 0; j < 16; j++) {
 #pragma unroll
         for (int e = 0; e < 4; e++) {
             float v = d[4 * j + e];
             if (XM == G2_F16) v /= xs;
-            gemm_store(Y, ldy, bias, M, N, rowBase + (e >= 2 ? 8 : 0), n0 + 8 * j + 2 * (lane & 3) + (e & 1), v,
+            gemm_store(Y, ldy, bias, M, N, m0 + 8 * j + 2 * (lane & 3) + (e & 1), nBase + (e >= 2 ? 8 : 0), v,
                        accumulate);
         }
     }
 #endif
 }
 
-GEMM_ENTRY(gemm_wgmma_hilo, gemm_wgmma_body, G2_HI_LO, 1)
-GEMM_ENTRY(gemm_wgmma_bf16, gemm_wgmma_body, G2_BF16, 1)
-GEMM_ENTRY(gemm_wgmma_f16, gemm_wgmma_body, G2_F16, 1)
+/**
+ * The GEMMs on wgmma: X16 is X rounded to fp16 (scaled) or bf16, [M, K] with K % 8 == 0; otherwise
+ * the contract of gemm.cu. _s3: three stages, two blocks per SM, each waiting for its products
+ * (the other block's fill the gaps); _s4 and _s5: four and five stages, one block per SM,
+ * overlapping a tile's products with the next tile's fragment loads.
+ */
+#define WGMMA_RS_ENTRY(NAME, XM, STAGES, MIN_BLOCKS, OVERLAP)                                                    \
+    extern "C" __global__ void __launch_bounds__(256, MIN_BLOCKS) NAME(const uint16_t *__restrict__ X16,        \
+            const bf16 *__restrict__ W, float *__restrict__ Y, const float *__restrict__ bias, int M, int N, int K, \
+            int ldy, int accumulate, const unsigned *__restrict__ xAmax) { PDL_BEGIN();                          \
+        gemm_wgmma_rs_body<XM, STAGES, OVERLAP>(X16, W, Y, bias, M, N, K, ldy, accumulate, xAmax);               \
+    }
+
+WGMMA_RS_ENTRY(gemm_wgmma_f16_s3, G2_F16, 3, 2, false)
+WGMMA_RS_ENTRY(gemm_wgmma_f16_s4, G2_F16, 4, 1, true)
+WGMMA_RS_ENTRY(gemm_wgmma_f16_s5, G2_F16, 5, 1, true)
+WGMMA_RS_ENTRY(gemm_wgmma_bf16_s3, G2_BF16, 3, 2, false)
+WGMMA_RS_ENTRY(gemm_wgmma_bf16_s4, G2_BF16, 4, 1, true)
+WGMMA_RS_ENTRY(gemm_wgmma_bf16_s5, G2_BF16, 5, 1, true)

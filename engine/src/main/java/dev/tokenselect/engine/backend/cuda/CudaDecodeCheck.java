@@ -1035,7 +1035,7 @@ final class CudaDecodeCheck {
         Map<String, Double> ms = backend.profilePrefill(prompt);
         double total = ms.values().stream().mapToDouble(Double::doubleValue).sum();
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
-                "prefill profile %-12s %d tokens: %.1f us per token between marks on the device", name, prompt.length,
+                "prefill profile %-12s %d tokens: %.1f us per token of device time in the phases, each timed alone", name, prompt.length,
                 1e3 * total / prompt.length));
         ms.forEach((phase, t) -> b.append(String.format(Locale.ROOT, "; %s %.2f (%.0f%%)", phase,
                 1e3 * t / prompt.length, 100 * t / total)));
@@ -1066,18 +1066,23 @@ final class CudaDecodeCheck {
         k.setGemmMode(gemmMode);
         boolean fusedQkv = backend.fusedQkvGemm();
         double flipQkvTps = prefillWith(backend, prompt, full, backend::setFusedQkvGemm, !fusedQkv, fusedQkv);
-        // the pipelined GEMMs on Hopper's warpgroup MMA, or back on mma.sync
+        // the pipelined GEMMs on Hopper's warpgroup MMA, or back on mma.sync (each with its default
+        // activations unless one was asked for)
         String wgmmaTps = "";
         if (k.wgmmaAvailable()) {
             boolean wg = k.wgmmaGemm();
-            wgmmaTps = String.format(Locale.ROOT, "; GEMMs on %s: %.0f", wg ? "mma.sync" : "wgmma",
-                    prefillWith(backend, prompt, full, k::setWgmmaGemm, !wg, wg));
+            k.setWgmmaGemm(!wg);
+            String flipped = k.activationsInUse().label();
+            k.setWgmmaGemm(wg);
+            wgmmaTps = String.format(Locale.ROOT, "; GEMMs on %s (%s activations): %.0f", wg ? "mma.sync" : "wgmma",
+                    flipped, prefillWith(backend, prompt, full, k::setWgmmaGemm, !wg, wg));
         }
         // the precision switch of the GEMM's activations, and every other path of prefill attention
         GemmActivations xsNow = k.gemmActivations();
+        GemmActivations xsUsed = k.activationsInUse();
         StringBuilder activationsTps = new StringBuilder();
         for (GemmActivations a : GemmActivations.values()) {
-            if (a != xsNow) {
+            if (a != xsUsed) {
                 k.setGemmActivations(a);
                 try {
                     activationsTps.append(String.format(Locale.ROOT, "; %s activations: %.0f", a.label(),
@@ -1104,43 +1109,75 @@ final class CudaDecodeCheck {
         CUdeviceptr y = dev.alloc(4L * m * rows, "bench");
         dev.fill32(x, Float.floatToRawIntBits(0.01f), (long) m * cols);
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
-        double[] tflops = new double[7];
         CudaDevice.Timer timer = dev.timer();
         boolean wgNow = k.wgmmaGemm();
-        // the 64 x 64 kernel, the pipelined 128 x 128 one, and that with bf16 and with fp16 activations;
-        // then the three on wgmma where the device has it
-        int variants = k.wgmmaAvailable() ? 7 : 4;
-        for (int variant = 0; variant < variants; variant++) {
-            k.setGemmMode(variant >= 1 ? CudaKernels.GEMM_PIPELINED : CudaKernels.GEMM_SMALL_TILES);
-            int a = variant >= 4 ? variant - 3 : variant;
-            k.setGemmActivations(a == 2 ? GemmActivations.BF16 : a == 3 ? GemmActivations.F16
-                    : GemmActivations.HI_LO);
-            k.setWgmmaGemm(variant >= 4);
+        int stagesNow = k.wgmmaStages();
+        // the 64 x 64 kernel, the pipelined 128 x 128 one on mma.sync with each activation setting,
+        // then the fp16 and bf16 ones on wgmma at each pipeline depth where the device has it (those
+        // include rounding X to 16 bits)
+        List<String> labels = new ArrayList<>();
+        List<Double> tflops = new ArrayList<>();
+        List<Runnable> setups = new ArrayList<>();
+        labels.add("64x64 hi-lo");
+        setups.add(() -> {
+            k.setGemmMode(CudaKernels.GEMM_SMALL_TILES);
+            k.setGemmActivations(GemmActivations.HI_LO);
+            k.setWgmmaGemm(false);
+        });
+        for (GemmActivations a : GemmActivations.values()) {
+            labels.add("mma.sync " + a.label());
+            setups.add(() -> {
+                k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+                k.setGemmActivations(a);
+                k.setWgmmaGemm(false);
+            });
+        }
+        if (k.wgmmaAvailable()) {
+            for (int stages : CudaKernels.WGMMA_STAGES) {
+                for (GemmActivations a : GemmActivations.values()) {
+                    if (a.hasWgmmaKernel()) {
+                        labels.add("wgmma " + stages + " stages " + a.label());
+                        setups.add(() -> {
+                            k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+                            k.setGemmActivations(a);
+                            k.setWgmmaGemm(true);
+                            k.setWgmmaStages(stages);
+                        });
+                    }
+                }
+            }
+        }
+        for (Runnable setup : setups) {
+            setup.run();
             k.gemm(x, w, y, null, m, rows, cols, rows, false);
             int reps = 10;
             timer.start();
             for (int i = 0; i < reps; i++) {
                 k.gemm(x, w, y, null, m, rows, cols, rows, false);
             }
-            tflops[variant] = 2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12;
+            tflops.add(2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12);
         }
         k.setGemmMode(gemmMode);
         k.setGemmActivations(xsNow);
         k.setWgmmaGemm(wgNow);
+        k.setWgmmaStages(stagesNow);
         timer.destroy();
         dev.free(x);
         dev.free(w);
         dev.free(y);
+        StringBuilder gemms = new StringBuilder();
+        for (int i = 0; i < labels.size(); i++) {
+            gemms.append(String.format(Locale.ROOT, "%s%s %.1f", i == 0 ? "" : ", ", labels.get(i), tflops.get(i)));
+        }
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
-                + " (%s attention, %s activations; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split:"
+                + " (%s attention, %s activations%s; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split:"
                 + " %.0f (split-K %.3fx); q|k|v in %s: %.0f%s%s%s; TokenSelect %.0f, scoring query %s: %.0f);"
-                + " GEMM 512x%dx%d %.1f TFLOP/s,"
-                + " pipelined 128x128 %.1f,"
-                + " bf16 activations %.1f, f16 activations %.1f%s",
-                name, tps, current, k.activationsInUse().label(), scalarTps, smallTileTps, wholeKTps, tps / wholeKTps,
-                fusedQkv ? "three GEMMs" : "one GEMM", flipQkvTps, wgmmaTps, activationsTps, attentionTps, tsTps, dsq ? "on the host" : "on the device", tsFlipTps, rows, cols, tflops[0], tflops[1], tflops[2], tflops[3],
-                variants == 7 ? String.format(Locale.ROOT, "; on wgmma: hi-lo %.1f, bf16 %.1f, f16 %.1f", tflops[4],
-                        tflops[5], tflops[6]) : "");
+                + " GEMM 512x%dx%d TFLOP/s: %s",
+                name, tps, current, k.activationsInUse().label(),
+                k.wgmmaInUse() && k.activationsInUse().hasWgmmaKernel() ? " on wgmma, " + stagesNow + " stages" : "",
+                scalarTps, smallTileTps, wholeKTps, tps / wholeKTps,
+                fusedQkv ? "three GEMMs" : "one GEMM", flipQkvTps, wgmmaTps, activationsTps, attentionTps, tsTps,
+                dsq ? "on the host" : "on the device", tsFlipTps, rows, cols, gemms);
         System.out.println("     " + line);
         report.summary(line);
         String phases = prefillPhases(backend, prompt, name);

@@ -24,13 +24,16 @@ public final class CudaKernels {
         this.dev = dev;
         this.sms = dev.multiprocessors();
         this.splitKWorkspace = new GrowingBuffer(dev, "split-K GEMM workspace");
+        this.x16 = new GrowingBuffer(dev, "GEMM activations in 16 bits");
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
         for (GemmActivations a : GemmActivations.values()) {
             dev.allowDynamicShared(a.kernel(), GEMM2_SHARED_BYTES);
-            if (dev.hasSm90aKernels()) {
-                dev.allowDynamicShared(a.wgmmaKernel(), WGMMA_SHARED_BYTES);
+            if (dev.hasSm90aKernels() && a.hasWgmmaKernel()) {
+                for (int stages : WGMMA_STAGES) {
+                    dev.allowDynamicShared(a.wgmmaKernel(stages), wgmmaSharedBytes(stages));
+                }
             }
         }
         this.amax = dev.alloc(4, "the largest |activation| of a GEMM");
@@ -94,34 +97,46 @@ public final class CudaKernels {
         }
         int splits = gemmMode == GEMM_AUTO ? gemmSplits(m, n, k, sms) : 1;
         GemmActivations xs = activationsInUse();
-        boolean wg = wgmmaGemm && dev.hasSm90aKernels();
-        String pipelined = wg ? xs.wgmmaKernel() : xs.kernel();
-        int shared = wg ? WGMMA_SHARED_BYTES : GEMM2_SHARED_BYTES;
-        if (xs == GemmActivations.F16 && (splits > 1 || pipelinedGemm(gemmMode, m, n, k, sms))) {
+        boolean wg = wgmmaInUse() && xs.hasWgmmaKernel();
+        int stages = wgmmaStages;
+        String pipelined = wg ? xs.wgmmaKernel(stages) : xs.kernel();
+        int shared = wg ? wgmmaSharedBytes(stages) : GEMM2_SHARED_BYTES;
+        boolean tiled = splits > 1 || pipelinedGemm(gemmMode, m, n, k, sms, wg);
+        if (xs == GemmActivations.F16 && tiled) {
             dev.fill32(amax, 0, 1); // the fp16 kernel scales X by the power of two its largest |x| asks for
             dev.launch("absmax_f32", (int) Math.min(blocks((long) m * k, 1024), 1024), 1, 1, 256, 0, x, (long) m * k,
                     amax);
+        }
+        CUdeviceptr xIn = x;
+        if (wg && tiled) { // the wgmma kernels copy 16-bit X tiles as they are
+            xIn = x16.ensure(((long) m * k + 1) / 2);
+            dev.launch(xs.x16Kernel(), (int) Math.min(blocks((long) m * k, 1024), 4096), 1, 1, 256, 0, x,
+                    (long) m * k, amax, xIn);
         }
         // the wgmma kernel's grid walks M first (blocks sharing a W tile run together), the other's N
         int gx = wg ? blocks(m, 128) : blocks(n, 128);
         int gy = wg ? blocks(n, 128) : blocks(m, 128);
         if (splits > 1) {
             CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
-            dev.launch(pipelined, gx, gy, splits, 256, shared, x, w, ws, null, m, n, k, n, 0, amax);
+            dev.launch(pipelined, gx, gy, splits, 256, shared, xIn, w, ws, null, m, n, k, n, 0, amax);
             dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
                     bias, accumulate ? 1 : 0);
             return;
         }
-        if (pipelinedGemm(gemmMode, m, n, k, sms)) {
-            dev.launch(pipelined, gx, gy, 1, 256, shared, x, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, amax);
+        if (pipelinedGemm(gemmMode, m, n, k, sms, wg)) {
+            dev.launch(pipelined, gx, gy, 1, 256, shared, xIn, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, amax);
             return;
         }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
                 accumulate ? 1 : 0);
     }
 
-    /** How the pipelined prefill GEMMs take their activations ({@link GemmActivations}; pipelined shapes only). */
-    private volatile GemmActivations activations = GemmActivations.fromSystemProperty();
+    /**
+     * How the pipelined prefill GEMMs take their activations ({@link GemmActivations}; pipelined shapes
+     * only); null: the default of the GEMM kernels in use ({@link #activationsInUse}).
+     */
+    private volatile GemmActivations activations =
+            System.getProperty(GemmActivations.PROPERTY) == null ? null : GemmActivations.fromSystemProperty();
     /** Whether every weight of the loaded model is a finite fp16 (the fp16 activations' kernel widens them). */
     private volatile boolean weightsFitF16 = true;
     private final CUdeviceptr amax;
@@ -130,13 +145,20 @@ public final class CudaKernels {
         activations = a;
     }
 
+    /** The setting asked for (null: the default, {@link #activationsInUse}). */
     GemmActivations gemmActivations() {
         return activations;
     }
 
-    /** The setting, less fp16 for a model with a weight fp16 cannot hold (hi + lo then). */
+    /**
+     * The setting the GEMMs use: the one asked for, else fp16 on the wgmma kernels (the 7B's logits
+     * stay 1.8e-2 from transformers, inside the 2e-2 the engine holds itself to) and hi + lo on
+     * mma.sync; fp16 becomes hi + lo for a model with a weight fp16 cannot hold.
+     */
     GemmActivations activationsInUse() {
-        return activations == GemmActivations.F16 && !weightsFitF16 ? GemmActivations.HI_LO : activations;
+        GemmActivations a = activations != null ? activations
+                : wgmmaInUse() ? GemmActivations.F16 : GemmActivations.HI_LO;
+        return a == GemmActivations.F16 && !weightsFitF16 ? GemmActivations.HI_LO : a;
     }
 
     /**
@@ -168,11 +190,13 @@ public final class CudaKernels {
     }
 
     /**
-     * The pipelined GEMMs on Hopper's warpgroup MMA ({@code wgmma.cu}, sm_90a: 128 x 128 x 64 tiles in
-     * two stages, the tensor cores fed from shared memory by descriptors) instead of mma.sync, where
-     * the device has them. Off until checked and timed on a GPU ({@code -Dtokenselect.cuda.wgmmaGemm=true}).
+     * The pipelined GEMMs of the fp16 and bf16 activation settings on Hopper's warpgroup MMA
+     * ({@code wgmma.cu}, sm_90a: 128 x 128 x 64 tiles, both operands fed from 128-byte-swizzled shared
+     * memory) instead of mma.sync, where the device has them. Measured on an H200: the 7B's gate|up
+     * GEMM 392 TFLOP/s with fp16 activations against 193 on mma.sync, its prefill 17,402 tokens/s
+     * against 10,391. On unless {@code -Dtokenselect.cuda.wgmmaGemm=false}.
      */
-    private volatile boolean wgmmaGemm = CudaSwitch.flag("wgmmaGemm", false);
+    private volatile boolean wgmmaGemm = CudaSwitch.flag("wgmmaGemm", true);
 
     void setWgmmaGemm(boolean on) {
         wgmmaGemm = on;
@@ -182,13 +206,53 @@ public final class CudaKernels {
         return wgmmaGemm;
     }
 
+    /** Whether the wgmma GEMMs are switched on and can run here. */
+    boolean wgmmaInUse() {
+        return wgmmaGemm && dev.hasSm90aKernels();
+    }
+
     /** Whether the wgmma GEMMs can run here (sm_90a kernels loaded). */
     boolean wgmmaAvailable() {
         return dev.hasSm90aKernels();
     }
 
-    /** Two stages of (X hi, X lo, W) tiles of 128 x 64 bf16. */
-    static final int WGMMA_SHARED_BYTES = 2 * 3 * 128 * 64 * 2;
+    /** Pipeline depths of the wgmma kernels: 3 (two blocks per SM), 4 and 5 (one). */
+    static final int[] WGMMA_STAGES = {3, 4, 5};
+
+    /**
+     * Dynamic shared memory of a wgmma kernel: its stages of a W and an X tile of 128 x 64 16-bit
+     * values, plus 1 KiB to align them to the swizzle's 1,024 bytes.
+     */
+    static int wgmmaSharedBytes(int stages) {
+        return stages * 2 * 128 * 64 * 2 + 1024;
+    }
+
+    /**
+     * Pipeline stages of the wgmma GEMMs ({@link #WGMMA_STAGES}); 3 unless
+     * {@code -Dtokenselect.cuda.wgmmaStages=4} or {@code 5}. Measured on an H200 (fp16 activations,
+     * rounding X included): 187 TFLOP/s with 3 against 157 with 4 and 159 with 5 on the 0.5B's
+     * gate|up (512 x 9,728 x 896); bf16 260 / 258 / 239.
+     */
+    private volatile int wgmmaStages = checkedStages(Integer.getInteger("tokenselect.cuda.wgmmaStages", 3));
+
+    void setWgmmaStages(int stages) {
+        wgmmaStages = checkedStages(stages);
+    }
+
+    static int checkedStages(int stages) {
+        if (java.util.Arrays.stream(WGMMA_STAGES).noneMatch(s -> s == stages)) {
+            throw new IllegalArgumentException("the wgmma GEMMs come in " + java.util.Arrays.toString(WGMMA_STAGES)
+                    + " stages, not " + stages + " (-Dtokenselect.cuda.wgmmaStages)");
+        }
+        return stages;
+    }
+
+    int wgmmaStages() {
+        return wgmmaStages;
+    }
+
+    /** X rounded to 16 bits for the wgmma kernels that take it so (grows to the largest M x K). */
+    private final GrowingBuffer x16;
 
     /** Two stages of (X hi, X lo, W) tiles of 128 x (32 + 8) bf16. */
     static final int GEMM2_SHARED_BYTES = 2 * 3 * 128 * 40 * 2;
@@ -226,9 +290,13 @@ public final class CudaKernels {
         return (int) Math.max(1, Math.min(Math.min(want, 4), kTiles / 8));
     }
 
-    /** Whether a GEMM of this shape takes the pipelined 128 x 128 kernel under {@code mode}. */
-    static boolean pipelinedGemm(int mode, int m, int n, int k, int sms) {
-        return mode == GEMM_PIPELINED || (mode == GEMM_AUTO || mode == GEMM_WHOLE_K) && k >= 2048;
+    /**
+     * Whether a GEMM of this shape takes the pipelined 128 x 128 kernel under {@code mode}: on mma.sync
+     * where K ≥ 2048, on wgmma where the chunk has 64 rows or more (measured on an H200: the 0.5B's
+     * gate|up at K 896, 260 TFLOP/s with bf16 activations on wgmma against 84 on the 64 x 64 kernel).
+     */
+    static boolean pipelinedGemm(int mode, int m, int n, int k, int sms, boolean wgmma) {
+        return mode == GEMM_PIPELINED || (mode == GEMM_AUTO || mode == GEMM_WHOLE_K) && (wgmma ? m >= 64 : k >= 2048);
     }
 
     public void setGemmMode(int mode) {
@@ -1203,6 +1271,11 @@ public final class CudaKernels {
                               int layer, CUdeviceptr step, int batch) {
         dev.launch("kv_append_batch", batch, kv.kvHeads(), 1, 128, 0, k, v, ld, kv.pool(), kv.blockElems(), tables,
                 tableStride, kv.blockSize(), layer, kv.kvHeads(), kv.headDim(), step, batch);
+    }
+
+    /** Rows of gate|up (2·ffn floats each) into compact rows of silu(gate) * up. grid (ceil(ffn/256), rows). */
+    public void swigluRowsTo(CUdeviceptr gu, CUdeviceptr out, int ffn, int rows) {
+        dev.launch("swiglu_rows_to", blocks(ffn, 256), rows, 1, 256, 0, gu, out, ffn);
     }
 
     /** Rows of gate|up (2·ffn floats each): gate = silu(gate) * up in place. grid (ceil(ffn/256), B). */

@@ -421,20 +421,28 @@ public final class CudaSelfTest {
             checkGemm(dev, k, "gemm_bf16_tc", xp, wp, bp, m, n, kk, ref, tol);
             double[] refF16 = gemmReferenceF16(xv, w, bias, m, n, kk);
             int splits = CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors());
+            int stagesBefore = k.wgmmaStages();
             for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
                 k.setWgmmaGemm(wg);
                 for (GemmActivations a : GemmActivations.values()) {
                     k.setGemmActivations(a);
                     double[] r = a == GemmActivations.BF16 ? refBf16 : a == GemmActivations.F16 ? refF16 : ref;
-                    String kernel = wg ? a.wgmmaKernel() : a.kernel();
-                    k.setGemmMode(CudaKernels.GEMM_PIPELINED);
-                    checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, r, tol);
-                    if (splits > 1) {
-                        k.setGemmMode(CudaKernels.GEMM_AUTO);
-                        checkGemm(dev, k, kernel + " split-K x" + splits, xp, wp, bp, m, n, kk, r, tol);
+                    if (wg && !a.hasWgmmaKernel()) {
+                        continue; // hi + lo runs on mma.sync only
+                    }
+                    for (int stages : wg ? CudaKernels.WGMMA_STAGES : new int[] {4}) {
+                        k.setWgmmaStages(stages);
+                        String kernel = wg ? a.wgmmaKernel(stages) : a.kernel();
+                        k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+                        checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, r, tol);
+                        if (splits > 1) {
+                            k.setGemmMode(CudaKernels.GEMM_AUTO);
+                            checkGemm(dev, k, kernel + " split-K x" + splits, xp, wp, bp, m, n, kk, r, tol);
+                        }
                     }
                 }
             }
+            k.setWgmmaStages(stagesBefore);
             k.setWgmmaGemm(wgBefore);
             k.setGemmActivations(xsBefore);
             k.setGemmMode(before);
@@ -462,7 +470,7 @@ public final class CudaSelfTest {
             boolean wgBefore = k.wgmmaGemm();
             for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
                 k.setWgmmaGemm(wg);
-                checkGemm(dev, k, (wg ? GemmActivations.F16.wgmmaKernel() : GemmActivations.F16.kernel()) + " |x| ~ " + range, xp, wp, bp, m,
+                checkGemm(dev, k, (wg ? GemmActivations.F16.wgmmaKernel(k.wgmmaStages()) : GemmActivations.F16.kernel()) + " |x| ~ " + range, xp, wp, bp, m,
                         n, kk, ref, Math.max(1e-5, 4e-7 * Math.sqrt(kk)));
             }
             k.setWgmmaGemm(wgBefore);

@@ -9,15 +9,15 @@ package dev.tokenselect.engine.backend.cuda;
  */
 public enum GemmActivations {
     /** bf16 hi + lo terms (about 16 mantissa bits): two products per step. */
-    HI_LO("hi-lo", "gemm_bf16_tc2", "gemm_wgmma_hilo"),
+    HI_LO("hi-lo", "gemm_bf16_tc2", null),
     /**
      * fp16 once (11 bits), scaled by the power of two that brings the GEMM's largest |x| into
      * [2^14, 2^15) so nothing overflows, the weights widened from bf16 to fp16 in registers: one
      * product per step. Falls back to hi + lo for a model with a weight fp16 cannot hold.
      */
-    F16("f16", "gemm_bf16_tc2_f16", "gemm_wgmma_f16"),
+    F16("f16", "gemm_bf16_tc2_f16", "gemm_wgmma_f16_s"),
     /** bf16 once (8 bits), as bf16 inference elsewhere: one product per step. */
-    BF16("bf16", "gemm_bf16_tc2_bf16", "gemm_wgmma_bf16");
+    BF16("bf16", "gemm_bf16_tc2_bf16", "gemm_wgmma_bf16_s");
 
     static final String PROPERTY = "tokenselect.cuda.gemmActivations";
 
@@ -40,9 +40,26 @@ public enum GemmActivations {
         return kernel;
     }
 
-    /** The same GEMM on Hopper's warpgroup MMA (wgmma.cu, sm_90a). */
-    String wgmmaKernel() {
-        return wgmmaKernel;
+    /**
+     * The same GEMM on Hopper's warpgroup MMA (wgmma.cu, sm_90a) with {@code stages} pipeline stages
+     * ({@link CudaKernels#WGMMA_STAGES}), reading X rounded to 16 bits beforehand ({@link #x16Kernel});
+     * the fp16 and bf16 settings only ({@link #hasWgmmaKernel}).
+     */
+    String wgmmaKernel(int stages) {
+        if (!hasWgmmaKernel()) {
+            throw new IllegalStateException(label + " activations have no wgmma kernel");
+        }
+        return wgmmaKernel + stages;
+    }
+
+    /** Whether the setting has wgmma kernels (hi + lo runs on mma.sync everywhere). */
+    boolean hasWgmmaKernel() {
+        return wgmmaKernel != null;
+    }
+
+    /** The kernel that rounds X to 16 bits for the wgmma kernels ({@link #hasWgmmaKernel} only). */
+    String x16Kernel() {
+        return this == F16 ? "x16_f16" : "x16_bf16";
     }
 
     /** The setting a label names; an unknown label is an error that lists the known ones. */

@@ -49,4 +49,30 @@ class GemmActivationsTest {
         double[] tiny = CudaSelfTest.gemmReferenceF16(new float[] {3e-30f}, w, new float[] {0f}, 1, 1, 1);
         assertEquals(1.5e-30, tiny[0], 1.5e-30 * 1e-3);
     }
+
+    @Test
+    void onlyTheSixteenBitSettingsHaveWgmmaKernelsAtEveryPipelineDepth() {
+        assertTrue(!GemmActivations.HI_LO.hasWgmmaKernel());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> GemmActivations.HI_LO.wgmmaKernel(4));
+        assertTrue(e.getMessage().contains("hi-lo"), e.getMessage());
+        assertEquals("gemm_wgmma_f16_s4", GemmActivations.F16.wgmmaKernel(4));
+        assertEquals("gemm_wgmma_bf16_s3", GemmActivations.BF16.wgmmaKernel(3));
+        assertEquals("x16_f16", GemmActivations.F16.x16Kernel());
+        assertEquals("x16_bf16", GemmActivations.BF16.x16Kernel());
+    }
+
+    @Test
+    void wgmmaPipelineDepthsFitABlocksSharedMemoryAndOthersAreRefused() {
+        for (int stages : CudaKernels.WGMMA_STAGES) {
+            assertEquals(stages, CudaKernels.checkedStages(stages));
+            // 227 KiB is the most one block may take on Hopper; the 1 KiB on top aligns the swizzled tiles
+            assertTrue(CudaKernels.wgmmaSharedBytes(stages) <= 227 * 1024, "stages " + stages);
+            assertEquals(0, (CudaKernels.wgmmaSharedBytes(stages) - 1024) % 1024);
+        }
+        // two blocks of the three-stage kernel share an SM (228 KiB, 1 KiB reserved per block)
+        assertTrue(2 * (CudaKernels.wgmmaSharedBytes(3) + 1024) <= 228 * 1024);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaKernels.checkedStages(6));
+        assertTrue(e.getMessage().contains("6") && e.getMessage().contains("tokenselect.cuda.wgmmaStages"),
+                e.getMessage());
+    }
 }

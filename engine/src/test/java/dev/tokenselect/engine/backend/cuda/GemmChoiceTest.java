@@ -14,19 +14,28 @@ class GemmChoiceTest {
     @Test
     void theDefaultTakesThePipelinedKernelWhereKIsAtLeast2048() {
         int auto = CudaKernels.GEMM_AUTO;
-        assertTrue(CudaKernels.pipelinedGemm(auto, 512, 4608, 3584, H200_SMS));   // q|k|v
-        assertTrue(CudaKernels.pipelinedGemm(auto, 512, 3584, 18944, H200_SMS));  // down
-        assertFalse(CudaKernels.pipelinedGemm(auto, 512, 9728, 896, H200_SMS));   // the 0.5B's gate|up
+        assertTrue(CudaKernels.pipelinedGemm(auto, 512, 4608, 3584, H200_SMS, false));   // q|k|v
+        assertTrue(CudaKernels.pipelinedGemm(auto, 512, 3584, 18944, H200_SMS, false));  // down
+        assertFalse(CudaKernels.pipelinedGemm(auto, 512, 9728, 896, H200_SMS, false));   // the 0.5B's gate|up
+    }
+
+    @Test
+    void onWgmmaTheDefaultTakesThePipelinedKernelForChunksOf64RowsOrMore() {
+        int auto = CudaKernels.GEMM_AUTO;
+        assertTrue(CudaKernels.pipelinedGemm(auto, 512, 9728, 896, H200_SMS, true));   // the 0.5B's gate|up
+        assertTrue(CudaKernels.pipelinedGemm(auto, 64, 4608, 3584, H200_SMS, true));
+        assertFalse(CudaKernels.pipelinedGemm(auto, 63, 4608, 3584, H200_SMS, true));
+        assertFalse(CudaKernels.pipelinedGemm(CudaKernels.GEMM_SMALL_TILES, 512, 4608, 3584, H200_SMS, true));
     }
 
     @Test
     void wholeKTakesTheSameKernelsAsTheDefault() {
         for (int[] shape : new int[][] {{512, 4608, 3584}, {512, 3584, 18944}, {512, 9728, 896}, {64, 512, 2056}}) {
-            assertEquals(CudaKernels.pipelinedGemm(CudaKernels.GEMM_AUTO, shape[0], shape[1], shape[2], H200_SMS),
-                    CudaKernels.pipelinedGemm(CudaKernels.GEMM_WHOLE_K, shape[0], shape[1], shape[2], H200_SMS));
+            assertEquals(CudaKernels.pipelinedGemm(CudaKernels.GEMM_AUTO, shape[0], shape[1], shape[2], H200_SMS, false),
+                    CudaKernels.pipelinedGemm(CudaKernels.GEMM_WHOLE_K, shape[0], shape[1], shape[2], H200_SMS, false));
         }
-        assertTrue(CudaKernels.pipelinedGemm(CudaKernels.GEMM_PIPELINED, 512, 9728, 896, H200_SMS));
-        assertFalse(CudaKernels.pipelinedGemm(CudaKernels.GEMM_SMALL_TILES, 512, 4608, 3584, H200_SMS));
+        assertTrue(CudaKernels.pipelinedGemm(CudaKernels.GEMM_PIPELINED, 512, 9728, 896, H200_SMS, false));
+        assertFalse(CudaKernels.pipelinedGemm(CudaKernels.GEMM_SMALL_TILES, 512, 4608, 3584, H200_SMS, false));
     }
 
     @Test
