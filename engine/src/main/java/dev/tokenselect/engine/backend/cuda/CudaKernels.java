@@ -233,16 +233,32 @@ public final class CudaKernels {
      * rounding X included): 187 TFLOP/s with 3 against 157 with 4 and 159 with 5 on the 0.5B's
      * gate|up (512 x 9,728 x 896); bf16 260 / 258 / 239.
      */
-    private volatile int wgmmaStages = checkedStages(Integer.getInteger("tokenselect.cuda.wgmmaStages", 3));
+    private volatile int wgmmaStages = stagesFromProperty();
 
     void setWgmmaStages(int stages) {
         wgmmaStages = checkedStages(stages);
     }
 
+    static final String STAGES_PROPERTY = "tokenselect.cuda.wgmmaStages";
+
+    /** The pipeline depth {@code -Dtokenselect.cuda.wgmmaStages} asks for, 3 where it is not set. */
+    static int stagesFromProperty() {
+        String v = System.getProperty(STAGES_PROPERTY);
+        if (v == null) {
+            return 3;
+        }
+        try {
+            return checkedStages(Integer.parseInt(v.trim()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + STAGES_PROPERTY + "=" + v + " is not a number; the wgmma GEMMs"
+                    + " come in " + java.util.Arrays.toString(WGMMA_STAGES) + " stages");
+        }
+    }
+
     static int checkedStages(int stages) {
         if (java.util.Arrays.stream(WGMMA_STAGES).noneMatch(s -> s == stages)) {
             throw new IllegalArgumentException("the wgmma GEMMs come in " + java.util.Arrays.toString(WGMMA_STAGES)
-                    + " stages, not " + stages + " (-Dtokenselect.cuda.wgmmaStages)");
+                    + " stages, not " + stages + " (-D" + STAGES_PROPERTY + ")");
         }
         return stages;
     }

@@ -75,4 +75,26 @@ class GemmActivationsTest {
         assertTrue(e.getMessage().contains("6") && e.getMessage().contains("tokenselect.cuda.wgmmaStages"),
                 e.getMessage());
     }
+
+    @Test
+    void thePipelineDepthPropertyDefaultsToThreeAndRefusesWhatItCannotRun() {
+        String before = System.clearProperty(CudaKernels.STAGES_PROPERTY);
+        try {
+            assertEquals(3, CudaKernels.stagesFromProperty());
+            System.setProperty(CudaKernels.STAGES_PROPERTY, " 5 ");
+            assertEquals(5, CudaKernels.stagesFromProperty());
+            System.setProperty(CudaKernels.STAGES_PROPERTY, "four");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, CudaKernels::stagesFromProperty);
+            assertTrue(e.getMessage().contains("four") && e.getMessage().contains(CudaKernels.STAGES_PROPERTY),
+                    e.getMessage());
+            System.setProperty(CudaKernels.STAGES_PROPERTY, "2");
+            assertThrows(IllegalArgumentException.class, CudaKernels::stagesFromProperty);
+        } finally {
+            if (before == null) {
+                System.clearProperty(CudaKernels.STAGES_PROPERTY);
+            } else {
+                System.setProperty(CudaKernels.STAGES_PROPERTY, before);
+            }
+        }
+    }
 }
