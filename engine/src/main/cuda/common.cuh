@@ -199,6 +199,18 @@ __device__ __forceinline__ float dot8_bf16(uint4 w, const float *x, float acc) {
     return acc;
 }
 
+/** Max over a block of blockDim.x (a multiple of 32, at most 1024) threads; every thread gets it. */
+__device__ __forceinline__ float block_max(float v) {
+    __shared__ float redMax[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) redMax[warp] = v;
+    __syncthreads();
+    v = lane < warps ? redMax[lane] : -INFINITY;
+    return warp_max(v);
+}
+
 /**
  * Stages one GEMV input row of `cols` floats (cols % 4 == 0) in shared memory xs, then with xMode 1
  * RMS-normalises it in place: xs[c] = (x[c] * rsqrt(mean(x^2) + eps)) * normW[c]. Ends with the

@@ -323,6 +323,33 @@ extern "C" __global__ void x16_bf16(const float *__restrict__ x, long long n, co
 }
 
 /**
+ * X rounded to fp16 row by row, each row scaled by the power of two its own max |x| asks for:
+ * out[r, c] = fp16(x[r, c] s_r), rowScale[r] = s_r (f16_scale), for the wgmma GEMMs (wgmma.cu), which
+ * divide row r's sums by s_r. One pass over X instead of a max pass and a rounding pass, and a row
+ * of small activations keeps fp16's precision beside a row of large ones. K % 4 == 0; grid (rows),
+ * block 256.
+ */
+extern "C" __global__ void x16_rows_f16(const float *__restrict__ x, int K, uint2 *__restrict__ out,
+                                        float *__restrict__ rowScale) { PDL_BEGIN();
+    const float4 *row = reinterpret_cast<const float4 *>(x + (size_t) blockIdx.x * K);
+    float m = 0.f;
+    for (int c = threadIdx.x; c < K / 4; c += blockDim.x) {
+        float4 v = row[c];
+        m = fmaxf(m, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+    }
+    const float s = f16_scale(block_max(m));
+    if (threadIdx.x == 0) rowScale[blockIdx.x] = s;
+    uint2 *o = out + (size_t) blockIdx.x * (K / 4);
+    for (int c = threadIdx.x; c < K / 4; c += blockDim.x) {  // the row again, from L1 or L2
+        float4 v = row[c];
+        uint2 p;
+        p.x = pack_f16x2(v.x * s, v.y * s);
+        p.y = pack_f16x2(v.z * s, v.w * s);
+        o[c] = p;
+    }
+}
+
+/**
  * Y[m, n] = (accumulate ? Y[m, n] : 0) + bias[n] + sum over z < splits of ws[z][m][n] (in split order),
  * ws row stride N. grid ceil(M * N / 4 / 256), block 256; needs N % 4 == 0.
  */

@@ -132,12 +132,14 @@ template <int XM, int STAGES, bool OVERLAP>
 __device__ __forceinline__ void gemm_wgmma_rs_body(const uint16_t *__restrict__ X, const bf16 *__restrict__ W,
                                                    float *__restrict__ Y, const float *__restrict__ bias, int M,
                                                    int N, int K, int ldy, int accumulate,
-                                                   const unsigned *__restrict__ xAmax) {
+                                                   const unsigned *__restrict__ xAmax,
+                                                   const float *__restrict__ rowScale) {
 #if WG_HAVE_WGMMA
     extern __shared__ __align__(128) unsigned char wr_smem[];
     uint32_t raw = (uint32_t) __cvta_generic_to_shared(wr_smem);
     uint32_t base = (raw + 1023) & ~1023u;  // stage s: W tile at base + 2 s T, X tile at base + (2 s + 1) T
-    const float xs = XM == G2_F16 ? f16_scale(__uint_as_float(*xAmax)) : 1.f;
+    // fp16: one scale for all of X (xAmax), or one per row (rowScale, where not null)
+    const float xs = XM == G2_F16 && rowScale == nullptr ? f16_scale(__uint_as_float(*xAmax)) : 1.f;
     int tid = threadIdx.x, wg = tid >> 7, lane = tid & 31, warp = (tid >> 5) & 3;
     int m0 = blockIdx.x * 128, n0 = blockIdx.y * 128;
 
@@ -278,26 +280,27 @@ __device__ __forceinline__ void gemm_wgmma_rs_body(const uint16_t *__restrict__ 
     for (int j = 0; j < 16; j++) {
 #pragma unroll
         for (int e = 0; e < 4; e++) {
+            int m = m0 + 8 * j + 2 * (lane & 3) + (e & 1);
             float v = d[4 * j + e];
-            if (XM == G2_F16) v /= xs;
-            gemm_store(Y, ldy, bias, M, N, m0 + 8 * j + 2 * (lane & 3) + (e & 1), nBase + (e >= 2 ? 8 : 0), v,
-                       accumulate);
+            if (XM == G2_F16) v /= rowScale != nullptr ? (m < M ? rowScale[m] : 1.f) : xs;
+            gemm_store(Y, ldy, bias, M, N, m, nBase + (e >= 2 ? 8 : 0), v, accumulate);
         }
     }
 #endif
 }
 
 /**
- * The GEMMs on wgmma: X16 is X rounded to fp16 (scaled) or bf16, [M, K] with K % 8 == 0; otherwise
- * the contract of gemm.cu. _s3: three stages, two blocks per SM, each waiting for its products
+ * The GEMMs on wgmma: X16 is X rounded to fp16 (scaled by the power of two of xAmax, or per row by
+ * rowScale where that is not null) or bf16, [M, K] with K % 8 == 0; otherwise the contract of gemm.cu. _s3: three stages, two blocks per SM, each waiting for its products
  * (the other block's fill the gaps); _s4 and _s5: four and five stages, one block per SM,
  * overlapping a tile's products with the next tile's fragment loads.
  */
 #define WGMMA_RS_ENTRY(NAME, XM, STAGES, MIN_BLOCKS, OVERLAP)                                                    \
     extern "C" __global__ void __launch_bounds__(256, MIN_BLOCKS) NAME(const uint16_t *__restrict__ X16,        \
             const bf16 *__restrict__ W, float *__restrict__ Y, const float *__restrict__ bias, int M, int N, int K, \
-            int ldy, int accumulate, const unsigned *__restrict__ xAmax) { PDL_BEGIN();                          \
-        gemm_wgmma_rs_body<XM, STAGES, OVERLAP>(X16, W, Y, bias, M, N, K, ldy, accumulate, xAmax);               \
+            int ldy, int accumulate, const unsigned *__restrict__ xAmax,                                         \
+            const float *__restrict__ rowScale) { PDL_BEGIN();                                                   \
+        gemm_wgmma_rs_body<XM, STAGES, OVERLAP>(X16, W, Y, bias, M, N, K, ldy, accumulate, xAmax, rowScale);     \
     }
 
 WGMMA_RS_ENTRY(gemm_wgmma_f16_s3, G2_F16, 3, 2, false)

@@ -1063,7 +1063,11 @@ final class CudaDecodeCheck {
         double smallTileTps = prefillRate(backend, prompt);
         k.setGemmMode(CudaKernels.GEMM_WHOLE_K);
         double wholeKTps = prefillRate(backend, prompt);
+        k.setGemmMode(CudaKernels.GEMM_WAVES);
+        double wavesTps = prefillRate(backend, prompt);
         k.setGemmMode(gemmMode);
+        boolean rowScales = k.f16RowScales();
+        double flipRowsTps = prefillWith(backend, prompt, full, k::setF16RowScales, !rowScales, rowScales);
         boolean fusedQkv = backend.fusedQkvGemm();
         double flipQkvTps = prefillWith(backend, prompt, full, backend::setFusedQkvGemm, !fusedQkv, fusedQkv);
         // the pipelined GEMMs on Hopper's warpgroup MMA, or back on mma.sync (each with its default
@@ -1112,6 +1116,7 @@ final class CudaDecodeCheck {
         CudaDevice.Timer timer = dev.timer();
         boolean wgNow = k.wgmmaGemm();
         int stagesNow = k.wgmmaStages();
+        boolean rowsNow = k.f16RowScales();
         // the 64 x 64 kernel, the pipelined 128 x 128 one on mma.sync with each activation setting,
         // then the fp16 and bf16 ones on wgmma at each pipeline depth where the device has it (those
         // include rounding X to 16 bits)
@@ -1135,14 +1140,17 @@ final class CudaDecodeCheck {
         if (k.wgmmaAvailable()) {
             for (int stages : CudaKernels.WGMMA_STAGES) {
                 for (GemmActivations a : GemmActivations.values()) {
-                    if (a.hasWgmmaKernel()) {
-                        labels.add("wgmma " + stages + " stages " + a.label());
-                        setups.add(() -> {
-                            k.setGemmMode(CudaKernels.GEMM_PIPELINED);
-                            k.setGemmActivations(a);
-                            k.setWgmmaGemm(true);
-                            k.setWgmmaStages(stages);
-                        });
+                    for (boolean byRow : a == GemmActivations.F16 ? new boolean[] {false, true} : new boolean[] {false}) {
+                        if (a.hasWgmmaKernel()) {
+                            labels.add("wgmma " + stages + " stages " + a.label() + (byRow ? " per-row scales" : ""));
+                            setups.add(() -> {
+                                k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+                                k.setGemmActivations(a);
+                                k.setWgmmaGemm(true);
+                                k.setWgmmaStages(stages);
+                                k.setF16RowScales(byRow);
+                            });
+                        }
                     }
                 }
             }
@@ -1161,6 +1169,7 @@ final class CudaDecodeCheck {
         k.setGemmActivations(xsNow);
         k.setWgmmaGemm(wgNow);
         k.setWgmmaStages(stagesNow);
+        k.setF16RowScales(rowsNow);
         timer.destroy();
         dev.free(x);
         dev.free(w);
@@ -1171,11 +1180,14 @@ final class CudaDecodeCheck {
         }
         String line = String.format(Locale.ROOT, "prefill %-12s 4096 tokens in chunks of 512: %8.0f tok/s"
                 + " (%s attention, %s activations%s; fp32 attention kernel: %.0f; 64x64 GEMM only: %.0f; K never split:"
-                + " %.0f (split-K %.3fx); q|k|v in %s: %.0f%s%s%s; TokenSelect %.0f, scoring query %s: %.0f);"
+                + " %.0f (split-K %.3fx); K shares by whole waves: %.0f (%.3fx); fp16 scaled %s: %.0f;"
+                + " q|k|v in %s: %.0f%s%s%s;"
+                + " TokenSelect %.0f, scoring query %s: %.0f);"
                 + " GEMM 512x%dx%d TFLOP/s: %s",
                 name, tps, current, k.activationsInUse().label(),
                 k.wgmmaInUse() && k.activationsInUse().hasWgmmaKernel() ? " on wgmma, " + stagesNow + " stages" : "",
-                scalarTps, smallTileTps, wholeKTps, tps / wholeKTps,
+                scalarTps, smallTileTps, wholeKTps, tps / wholeKTps, wavesTps, wavesTps / tps,
+                rowScales ? "by the whole X" : "row by row", flipRowsTps,
                 fusedQkv ? "three GEMMs" : "one GEMM", flipQkvTps, wgmmaTps, activationsTps, attentionTps, tsTps,
                 dsq ? "on the host" : "on the device", tsFlipTps, rows, cols, gemms);
         System.out.println("     " + line);

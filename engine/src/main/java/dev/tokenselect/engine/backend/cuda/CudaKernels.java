@@ -25,6 +25,7 @@ public final class CudaKernels {
         this.sms = dev.multiprocessors();
         this.splitKWorkspace = new GrowingBuffer(dev, "split-K GEMM workspace");
         this.x16 = new GrowingBuffer(dev, "GEMM activations in 16 bits");
+        this.rowScales = new GrowingBuffer(dev, "per-row scales of fp16 GEMM activations");
         for (int d : new int[] {32, 64, 128, 256}) {
             dev.allowDynamicShared(attentionKernel(d), attentionSharedBytes(d));
         }
@@ -95,20 +96,28 @@ public final class CudaKernels {
         if (k % 8 != 0) {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
-        int splits = gemmMode == GEMM_AUTO ? gemmSplits(m, n, k, sms) : 1;
+        int splits = gemmMode == GEMM_AUTO ? gemmSplits(m, n, k, sms)
+                : gemmMode == GEMM_WAVES ? gemmSplitsByWaves(m, n, k, sms) : 1;
         GemmActivations xs = activationsInUse();
         boolean wg = wgmmaInUse() && xs.hasWgmmaKernel();
         int stages = wgmmaStages;
         String pipelined = wg ? xs.wgmmaKernel(stages) : xs.kernel();
         int shared = wg ? wgmmaSharedBytes(stages) : GEMM2_SHARED_BYTES;
         boolean tiled = splits > 1 || pipelinedGemm(gemmMode, m, n, k, sms, wg);
-        if (xs == GemmActivations.F16 && tiled) {
+        // fp16 on wgmma with a scale per row: X's rows rounded in one pass, no max over all of X
+        boolean byRow = wg && tiled && xs == GemmActivations.F16 && f16RowScales;
+        if (xs == GemmActivations.F16 && tiled && !byRow) {
             dev.fill32(amax, 0, 1); // the fp16 kernel scales X by the power of two its largest |x| asks for
             dev.launch("absmax_f32", (int) Math.min(blocks((long) m * k, 1024), 1024), 1, 1, 256, 0, x, (long) m * k,
                     amax);
         }
         CUdeviceptr xIn = x;
-        if (wg && tiled) { // the wgmma kernels copy 16-bit X tiles as they are
+        CUdeviceptr scales = null;
+        if (byRow) {
+            xIn = x16.ensure(((long) m * k + 1) / 2);
+            scales = rowScales.ensure(m);
+            dev.launch("x16_rows_f16", m, 1, 1, 256, 0, x, k, xIn, scales);
+        } else if (wg && tiled) { // the wgmma kernels copy 16-bit X tiles as they are
             xIn = x16.ensure(((long) m * k + 1) / 2);
             dev.launch(xs.x16Kernel(), (int) Math.min(blocks((long) m * k, 1024), 4096), 1, 1, 256, 0, x,
                     (long) m * k, amax, xIn);
@@ -118,17 +127,46 @@ public final class CudaKernels {
         int gy = wg ? blocks(n, 128) : blocks(m, 128);
         if (splits > 1) {
             CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
-            dev.launch(pipelined, gx, gy, splits, 256, shared, xIn, w, ws, null, m, n, k, n, 0, amax);
+            launchTiled(pipelined, wg, gx, gy, splits, shared, xIn, w, ws, null, m, n, k, n, 0, scales);
             dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
                     bias, accumulate ? 1 : 0);
             return;
         }
         if (pipelinedGemm(gemmMode, m, n, k, sms, wg)) {
-            dev.launch(pipelined, gx, gy, 1, 256, shared, xIn, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, amax);
+            launchTiled(pipelined, wg, gx, gy, 1, shared, xIn, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, scales);
             return;
         }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
                 accumulate ? 1 : 0);
+    }
+
+    /** A pipelined GEMM kernel; the wgmma ones take the per-row scales (or null) as a last argument. */
+    private void launchTiled(String kernel, boolean wg, int gx, int gy, int gz, int shared, CUdeviceptr x,
+                             CUdeviceptr w, CUdeviceptr y, CUdeviceptr bias, int m, int n, int k, int ldy,
+                             int accumulate, CUdeviceptr scales) {
+        if (wg) {
+            dev.launch(kernel, gx, gy, gz, 256, shared, x, w, y, bias, m, n, k, ldy, accumulate, amax, scales);
+        } else {
+            dev.launch(kernel, gx, gy, gz, 256, shared, x, w, y, bias, m, n, k, ldy, accumulate, amax);
+        }
+    }
+
+    /**
+     * fp16 activations on wgmma scaled row by row ({@code x16_rows_f16}: one pass over X, and a row
+     * of small activations keeps its precision beside large ones) instead of by the largest |x| of
+     * the whole GEMM (a max pass, then a rounding pass). Off until checked and timed on a GPU
+     * ({@code -Dtokenselect.cuda.f16RowScales=true}).
+     */
+    private volatile boolean f16RowScales = CudaSwitch.flag("f16RowScales", false);
+    /** The per-row scales of {@link #f16RowScales} (grows to the largest M). */
+    private final GrowingBuffer rowScales;
+
+    void setF16RowScales(boolean on) {
+        f16RowScales = on;
+    }
+
+    boolean f16RowScales() {
+        return f16RowScales;
     }
 
     /**
@@ -290,6 +328,11 @@ public final class CudaKernels {
     static final int GEMM_AUTO = 2;
     /** As {@link #GEMM_AUTO} without splitting K: the prefill benchmark times it beside the default. */
     static final int GEMM_WHOLE_K = 3;
+    /**
+     * As {@link #GEMM_AUTO} with the K shares of {@link #gemmSplitsByWaves} (whole waves, any K of 512
+     * or more): the prefill benchmark times it beside the default until it is measured.
+     */
+    static final int GEMM_WAVES = 4;
 
     private volatile int gemmMode = GEMM_AUTO;
 
@@ -307,12 +350,41 @@ public final class CudaKernels {
     }
 
     /**
+     * K shares that keep the card busiest: for a GEMM of under two waves of tiles (two blocks per SM),
+     * the shares whose blocks fill whole waves best (1 to 4 shares, each at least 8 K tiles of 32; the
+     * fewest where two fill as well, since every share adds a partial product to write and sum; from
+     * two waves on, the last wave's idle places cost less than the partial products). The 7B's down and o GEMMs in 512-token
+     * chunks are 112 tiles: two shares fill 224 of 264 places in one wave, where {@link #gemmSplits}'s
+     * three take 336, a wave and a quarter; q|k|v's 144 tiles take three (432 of 528).
+     */
+    static int gemmSplitsByWaves(int m, int n, int k, int sms) {
+        long tiles = (long) blocks(n, 128) * blocks(m, 128);
+        long slots = 2L * sms;
+        int most = Math.min(4, blocks(k, 32) / 8);
+        if (k < 512 || n % 4 != 0 || most < 2 || tiles >= 2 * slots) {
+            return 1;
+        }
+        int best = 1;
+        double bestFill = 0;
+        for (int s = 1; s <= most; s++) {
+            long blocksNeeded = tiles * s;
+            double fill = (double) blocksNeeded / (((blocksNeeded + slots - 1) / slots) * slots);
+            if (fill > bestFill + 1e-9) {
+                best = s;
+                bestFill = fill;
+            }
+        }
+        return best;
+    }
+
+    /**
      * Whether a GEMM of this shape takes the pipelined 128 x 128 kernel under {@code mode}: on mma.sync
      * where K ≥ 2048, on wgmma where the chunk has 64 rows or more (measured on an H200: the 0.5B's
      * gate|up at K 896, 260 TFLOP/s with bf16 activations on wgmma against 84 on the 64 x 64 kernel).
      */
     static boolean pipelinedGemm(int mode, int m, int n, int k, int sms, boolean wgmma) {
-        return mode == GEMM_PIPELINED || (mode == GEMM_AUTO || mode == GEMM_WHOLE_K) && (wgmma ? m >= 64 : k >= 2048);
+        return mode == GEMM_PIPELINED
+                || (mode == GEMM_AUTO || mode == GEMM_WHOLE_K || mode == GEMM_WAVES) && (wgmma ? m >= 64 : k >= 2048);
     }
 
     public void setGemmMode(int mode) {

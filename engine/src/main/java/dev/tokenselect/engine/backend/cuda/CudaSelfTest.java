@@ -186,13 +186,33 @@ public final class CudaSelfTest {
      * into [2^14, 2^15), rounded to fp16, the products divided by it again; weights bf16 bits.
      */
     static double[] gemmReferenceF16(float[] xv, short[] w, float[] bias, int m, int n, int kk) {
-        float amax = 0;
+        return gemmReferenceF16(xv, w, bias, m, n, kk, false);
+    }
+
+    /**
+     * The fp16 activations' GEMM in fp64: X times the power of two that brings the largest |x| (of all
+     * of X, or of each row where {@code perRow}) into [2^14, 2^15), rounded to fp16, times the bf16
+     * weights, the sums divided by the scale.
+     */
+    static double[] gemmReferenceF16(float[] xv, short[] w, float[] bias, int m, int n, int kk, boolean perRow) {
+        double[] scale = new double[m];
+        float all = 0;
         for (float v : xv) {
-            amax = Math.max(amax, Math.abs(v));
+            all = Math.max(all, Math.abs(v));
         }
-        double s = amax > 0 ? Math.scalb(1.0, Math.min(15 - (Math.getExponent(amax) + 1), 100)) : 1;
+        for (int i = 0; i < m; i++) {
+            float amax = all;
+            if (perRow) {
+                amax = 0;
+                for (int c = 0; c < kk; c++) {
+                    amax = Math.max(amax, Math.abs(xv[i * kk + c]));
+                }
+            }
+            scale[i] = amax > 0 ? Math.scalb(1.0, Math.min(15 - (Math.getExponent(amax) + 1), 100)) : 1;
+        }
         double[] ref = new double[m * n];
         for (int i = 0; i < m; i++) {
+            double s = scale[i];
             for (int r = 0; r < n; r++) {
                 double acc = 0;
                 for (int c = 0; c < kk; c++) {
@@ -420,6 +440,8 @@ public final class CudaSelfTest {
             k.setGemmMode(CudaKernels.GEMM_SMALL_TILES);
             checkGemm(dev, k, "gemm_bf16_tc", xp, wp, bp, m, n, kk, ref, tol);
             double[] refF16 = gemmReferenceF16(xv, w, bias, m, n, kk);
+            double[] refF16Rows = gemmReferenceF16(xv, w, bias, m, n, kk, true);
+            boolean rowScalesBefore = k.f16RowScales();
             int splits = CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors());
             int stagesBefore = k.wgmmaStages();
             for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
@@ -432,17 +454,78 @@ public final class CudaSelfTest {
                     }
                     for (int stages : wg ? CudaKernels.WGMMA_STAGES : new int[] {4}) {
                         k.setWgmmaStages(stages);
-                        String kernel = wg ? a.wgmmaKernel(stages) : a.kernel();
-                        k.setGemmMode(CudaKernels.GEMM_PIPELINED);
-                        checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, r, tol);
-                        if (splits > 1) {
-                            k.setGemmMode(CudaKernels.GEMM_AUTO);
-                            checkGemm(dev, k, kernel + " split-K x" + splits, xp, wp, bp, m, n, kk, r, tol);
+                        // fp16 on wgmma: scaled by the largest |x| of X, then row by row
+                        for (boolean byRow : wg && a == GemmActivations.F16 ? new boolean[] {false, true}
+                                : new boolean[] {false}) {
+                            k.setF16RowScales(byRow);
+                            String kernel = (wg ? a.wgmmaKernel(stages) : a.kernel()) + (byRow ? " per-row scales" : "");
+                            double[] rr = byRow ? refF16Rows : r;
+                            k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+                            checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, rr, tol);
+                            if (splits > 1) {
+                                k.setGemmMode(CudaKernels.GEMM_AUTO);
+                                checkGemm(dev, k, kernel + " split-K x" + splits, xp, wp, bp, m, n, kk, rr, tol);
+                            }
                         }
+                        k.setF16RowScales(rowScalesBefore);
                     }
                 }
             }
             k.setWgmmaStages(stagesBefore);
+            k.setWgmmaGemm(wgBefore);
+            k.setGemmActivations(xsBefore);
+            k.setGemmMode(before);
+            dev.free(wp);
+            dev.free(xp);
+            dev.free(bp);
+        }
+
+        // rows of activations around 1e-30 beside rows around 1e6: scaled row by row (wgmma), each row
+        // keeps fp16's precision (one scale for all of X would flush the small rows to zero)
+        if (k.wgmmaAvailable()) {
+            int m = 300;
+            int n = 260;
+            int kk = 1000;
+            short[] w = bf16(randn(n * kk, 0.05));
+            float[] xv = randn(m * kk, 1);
+            for (int i = 0; i < m; i++) {
+                float f = i % 2 == 0 ? 1e-30f : 1e6f;
+                for (int c = 0; c < kk; c++) {
+                    xv[i * kk + c] *= f;
+                }
+            }
+            float[] bias = new float[n];
+            CUdeviceptr wp = uploadBf16(dev, w);
+            CUdeviceptr xp = dev.upload(xv, "t");
+            CUdeviceptr bp = dev.upload(bias, "t");
+            double[] ref = gemmReferenceF16(xv, w, bias, m, n, kk, true);
+            GemmActivations xsBefore = k.gemmActivations();
+            int before = k.gemmMode();
+            boolean wgBefore = k.wgmmaGemm();
+            boolean rowsBefore = k.f16RowScales();
+            k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+            k.setGemmActivations(GemmActivations.F16);
+            k.setWgmmaGemm(true);
+            k.setF16RowScales(true);
+            CUdeviceptr yp = poisoned(dev, (long) m * n);
+            k.gemm(xp, wp, yp, bp, m, n, kk, n, false);
+            float[] y = download(dev, yp, m * n);
+            // the small rows against their own reference (a relative error over all of Y would not see them)
+            float[] ySmall = new float[m / 2 * n];
+            double[] refSmall = new double[m / 2 * n];
+            for (int i = 0; i < m; i += 2) {
+                for (int r = 0; r < n; r++) {
+                    ySmall[i / 2 * n + r] = y[i * n + r];
+                    refSmall[i / 2 * n + r] = ref[i * n + r];
+                }
+            }
+            double tol = Math.max(1e-5, 4e-7 * Math.sqrt(kk));
+            check(GemmActivations.F16.wgmmaKernel(k.wgmmaStages()) + " per-row scales, rows ~ 1e-30 beside 1e6, all",
+                    relL2(y, ref), tol);
+            check(GemmActivations.F16.wgmmaKernel(k.wgmmaStages()) + " per-row scales, rows ~ 1e-30 beside 1e6, small rows",
+                    relL2(ySmall, refSmall), tol);
+            dev.free(yp);
+            k.setF16RowScales(rowsBefore);
             k.setWgmmaGemm(wgBefore);
             k.setGemmActivations(xsBefore);
             k.setGemmMode(before);

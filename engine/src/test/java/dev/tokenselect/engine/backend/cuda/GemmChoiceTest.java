@@ -53,4 +53,31 @@ class GemmChoiceTest {
         // a card of 8 SMs is filled by 16 tiles already
         assertEquals(1, CudaKernels.gemmSplits(512, 512, 4096, 8));
     }
+
+    @Test
+    void sharesByWavesFillWholeWavesWithTheFewestShares() {
+        // the 7B's down and o (112 tiles): 2 shares, 224 of 264 places, one wave
+        assertEquals(2, CudaKernels.gemmSplitsByWaves(512, 3584, 18944, H200_SMS));
+        assertEquals(2, CudaKernels.gemmSplitsByWaves(512, 3584, 3584, H200_SMS));
+        // its q|k|v (144 tiles): 3 shares, 432 of 528 places
+        assertEquals(3, CudaKernels.gemmSplitsByWaves(512, 4608, 3584, H200_SMS));
+        // gate|up is 1,184 tiles, 4.5 waves: whole (two shares would fill 9 waves better, at the cost of
+        // a partial product of 78 MB to write and read back)
+        assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 37888, 3584, H200_SMS));
+        // the 0.5B's o at K 896 (28 tiles): 3 shares, the most 28 K tiles of 32 allow
+        assertEquals(3, CudaKernels.gemmSplitsByWaves(512, 896, 896, H200_SMS));
+        // K below 512 or too few K tiles for two shares: whole
+        assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 896, 448, H200_SMS));
+        assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 898, 4096, H200_SMS));
+    }
+
+    @Test
+    void sharesByWavesTakeThePipelinedKernelAsTheDefaultDoes() {
+        for (int[] shape : new int[][] {{512, 4608, 3584}, {512, 9728, 896}, {32, 512, 4096}}) {
+            for (boolean wgmma : new boolean[] {false, true}) {
+                assertEquals(CudaKernels.pipelinedGemm(CudaKernels.GEMM_AUTO, shape[0], shape[1], shape[2], H200_SMS, wgmma),
+                        CudaKernels.pipelinedGemm(CudaKernels.GEMM_WAVES, shape[0], shape[1], shape[2], H200_SMS, wgmma));
+            }
+        }
+    }
 }
