@@ -350,6 +350,48 @@ extern "C" __global__ void x16_rows_f16(const float *__restrict__ x, int K, uint
 }
 
 /**
+ * SwiGLU of rows of gate|up (2 ffn floats each, as one GEMM writes them) straight into the down GEMM's
+ * fp16 input: out[r, i] = fp16(silu(g) u s_r), rowScale[r] = s_r, the power of two the row's largest
+ * |silu(g) u| asks for (f16_scale). The row stays in registers between its max and its rounding, so
+ * neither the fp32 SwiGLU nor a second pass over it touches memory. ffn % 4 == 0, ffn <= 4 * 1024 *
+ * SWIGLU16_PER_THREAD; grid (rows), block 1024.
+ */
+#define SWIGLU16_PER_THREAD 8
+extern "C" __global__ void __launch_bounds__(1024) swiglu_rows_f16(const float *__restrict__ gu, int ffn,
+                                                                   uint2 *__restrict__ out,
+                                                                   float *__restrict__ rowScale) { PDL_BEGIN();
+    const float4 *g4 = reinterpret_cast<const float4 *>(gu + (size_t) blockIdx.x * 2 * ffn);
+    const float4 *u4 = g4 + ffn / 4;
+    float4 v[SWIGLU16_PER_THREAD];
+    float m = 0.f;
+#pragma unroll
+    for (int j = 0; j < SWIGLU16_PER_THREAD; j++) {
+        int c = threadIdx.x + j * 1024;
+        if (c < ffn / 4) {
+            float4 g = g4[c], u = u4[c];
+            v[j].x = g.x / (1.0f + expf(-g.x)) * u.x;
+            v[j].y = g.y / (1.0f + expf(-g.y)) * u.y;
+            v[j].z = g.z / (1.0f + expf(-g.z)) * u.z;
+            v[j].w = g.w / (1.0f + expf(-g.w)) * u.w;
+            m = fmaxf(m, fmaxf(fmaxf(fabsf(v[j].x), fabsf(v[j].y)), fmaxf(fabsf(v[j].z), fabsf(v[j].w))));
+        }
+    }
+    const float s = f16_scale(block_max(m));
+    if (threadIdx.x == 0) rowScale[blockIdx.x] = s;
+    uint2 *o = out + (size_t) blockIdx.x * (ffn / 4);
+#pragma unroll
+    for (int j = 0; j < SWIGLU16_PER_THREAD; j++) {
+        int c = threadIdx.x + j * 1024;
+        if (c < ffn / 4) {
+            uint2 p;
+            p.x = pack_f16x2(v[j].x * s, v[j].y * s);
+            p.y = pack_f16x2(v[j].z * s, v[j].w * s);
+            o[c] = p;
+        }
+    }
+}
+
+/**
  * Y[m, n] = (accumulate ? Y[m, n] : 0) + bias[n] + sum over z < splits of ws[z][m][n] (in split order),
  * ws row stride N. grid ceil(M * N / 4 / 256), block 256; needs N % 4 == 0.
  */

@@ -198,8 +198,12 @@ public final class CudaBackend implements Backend {
     private final CUdeviceptr qkv;
     private final CUdeviceptr att;
     private final CUdeviceptr gu;
-    /** SwiGLU of a prefill chunk's gate|up rows, compact, for the down GEMM. */
+    /**
+     * SwiGLU of a prefill chunk's gate|up rows, compact, for the down GEMM: fp32, or fp16 scaled per
+     * row (gluScales) where the down GEMM takes rounded rows ({@link CudaKernels#takesRoundedRows}).
+     */
     private final CUdeviceptr glu;
+    private final CUdeviceptr gluScales;
     private final CUdeviceptr logitsBuf;
     private final CUdeviceptr argmaxBuf;
     /** The best candidates of each row of a replayed step (ids, logits) and their radix scratch. */
@@ -297,6 +301,7 @@ public final class CudaBackend implements Backend {
             this.att = dev.alloc(4L * t * c.queryDim(), "activations");
             this.gu = dev.alloc(4L * t * 2L * c.intermediateSize(), "activations");
             this.glu = dev.alloc(4L * t * c.intermediateSize(), "activations");
+            this.gluScales = dev.alloc(4L * t, "activations");
             this.logitsBuf = dev.alloc(4L * options.maxBatch() * c.vocabSize(), "logits");
             this.argmaxBuf = dev.alloc(8L * options.maxBatch(), "argmax");
             this.candidatesPerRow = Math.min(Sampler.MAX_CANDIDATES, c.vocabSize());
@@ -1073,14 +1078,21 @@ public final class CudaBackend implements Backend {
                 k.gemm(xb, w.wgu(), gu, null, n, 2 * ffn, hidden, 2 * ffn, false);
             }
             mark(pt, "gate|up projection");
+            // fp16 rows for the down GEMM on wgmma: the SwiGLU rounds them itself (no fp32 SwiGLU in memory)
+            boolean roundedGlu = n > 1 && ffn % 4 == 0 && ffn <= CudaKernels.SWIGLU16_MAX_FFN
+                    && k.takesRoundedRows(n, hidden, ffn);
             if (n == 1) {
                 k.swiglu(gu, off(gu, ffn), ffn);
+            } else if (roundedGlu) {
+                k.swigluRowsF16(gu, glu, gluScales, ffn, n);
             } else {
                 k.swigluRowsTo(gu, glu, ffn, n);
             }
             mark(pt, "swiglu");
             if (n == 1) {
                 k.gemv(w.wdown(), gu, x, null, hidden, ffn, true);
+            } else if (roundedGlu) {
+                k.gemmRoundedRows(glu, gluScales, w.wdown(), x, null, n, hidden, ffn, hidden, true);
             } else {
                 k.gemm(glu, w.wdown(), x, null, n, hidden, ffn, hidden, true);
             }

@@ -96,8 +96,7 @@ public final class CudaKernels {
         if (k % 8 != 0) {
             throw new IllegalArgumentException("the GEMM needs K % 8 == 0, got " + k);
         }
-        int splits = gemmMode == GEMM_AUTO ? gemmSplits(m, n, k, sms)
-                : gemmMode == GEMM_WAVES ? gemmSplitsByWaves(m, n, k, sms) : 1;
+        int splits = splitsFor(m, n, k);
         GemmActivations xs = activationsInUse();
         boolean wg = wgmmaInUse() && xs.hasWgmmaKernel();
         int stages = wgmmaStages;
@@ -122,22 +121,76 @@ public final class CudaKernels {
             dev.launch(xs.x16Kernel(), (int) Math.min(blocks((long) m * k, 1024), 4096), 1, 1, 256, 0, x,
                     (long) m * k, amax, xIn);
         }
-        // the wgmma kernel's grid walks M first (blocks sharing a W tile run together), the other's N
-        int gx = wg ? blocks(m, 128) : blocks(n, 128);
-        int gy = wg ? blocks(n, 128) : blocks(m, 128);
-        if (splits > 1) {
-            CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
-            launchTiled(pipelined, wg, gx, gy, splits, shared, xIn, w, ws, null, m, n, k, n, 0, scales);
-            dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
-                    bias, accumulate ? 1 : 0);
-            return;
-        }
-        if (pipelinedGemm(gemmMode, m, n, k, sms, wg)) {
-            launchTiled(pipelined, wg, gx, gy, 1, shared, xIn, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, scales);
+        if (tiled) {
+            runTiled(pipelined, wg, shared, splits, xIn, scales, w, y, bias, m, n, k, ldy, accumulate);
             return;
         }
         dev.launch("gemm_bf16_tc", blocks(n, 64), blocks(m, 64), 1, 128, 0, x, w, y, bias, m, n, k, ldy,
                 accumulate ? 1 : 0);
+    }
+
+    /**
+     * The pipelined GEMM kernel on its grid, whole or in K shares summed by {@code gemm_splitk_reduce}.
+     * The wgmma kernel's grid walks M first (blocks sharing a W tile run together), the other's N.
+     */
+    private void runTiled(String kernel, boolean wg, int shared, int splits, CUdeviceptr x, CUdeviceptr scales,
+                          CUdeviceptr w, CUdeviceptr y, CUdeviceptr bias, int m, int n, int k, int ldy,
+                          boolean accumulate) {
+        int gx = wg ? blocks(m, 128) : blocks(n, 128);
+        int gy = wg ? blocks(n, 128) : blocks(m, 128);
+        if (splits > 1) {
+            CUdeviceptr ws = splitKWorkspace.ensure((long) splits * m * n);
+            launchTiled(kernel, wg, gx, gy, splits, shared, x, w, ws, null, m, n, k, n, 0, scales);
+            dev.launch("gemm_splitk_reduce", blocks((long) m * n / 4, 256), 1, 1, 256, 0, ws, splits, m, n, y, ldy,
+                    bias, accumulate ? 1 : 0);
+        } else {
+            launchTiled(kernel, wg, gx, gy, 1, shared, x, w, y, bias, m, n, k, ldy, accumulate ? 1 : 0, scales);
+        }
+    }
+
+    /** K shares of a GEMM in the current mode. */
+    private int splitsFor(int m, int n, int k) {
+        return gemmMode == GEMM_AUTO ? gemmSplits(m, n, k, sms)
+                : gemmMode == GEMM_WAVES ? gemmSplitsByWaves(m, n, k, sms) : 1;
+    }
+
+    /** The most gate|up columns {@code swiglu_rows_f16} takes (a row in the registers of one block). */
+    static final int SWIGLU16_MAX_FFN = 4 * 1024 * 8;
+
+    /**
+     * Whether a GEMM of this shape runs on wgmma with fp16 activations scaled row by row, so that its
+     * producer may round X itself ({@link #swigluRowsF16}, then {@link #gemmRoundedRows}).
+     */
+    boolean takesRoundedRows(int m, int n, int k) {
+        return f16RowScales && wgmmaInUse() && activationsInUse() == GemmActivations.F16
+                && pipelinedGemm(gemmMode, m, n, k, sms, true);
+    }
+
+    /**
+     * Rows of gate|up (2 ffn floats each) into the down GEMM's fp16 input: silu(gate) * up scaled per
+     * row, rounded; out16 rows x ffn fp16, rowScale rows floats. grid (rows), block 1024.
+     */
+    public void swigluRowsF16(CUdeviceptr gu, CUdeviceptr out16, CUdeviceptr rowScale, int ffn, int rows) {
+        if (ffn % 4 != 0 || ffn > SWIGLU16_MAX_FFN) {
+            throw new IllegalArgumentException("swiglu_rows_f16 takes ffn % 4 == 0 up to " + SWIGLU16_MAX_FFN
+                    + ", got " + ffn);
+        }
+        dev.launch("swiglu_rows_f16", rows, 1, 1, 1024, 0, gu, ffn, out16, rowScale);
+    }
+
+    /**
+     * {@link #gemm} on X already rounded to fp16 row by row (x16 [M, K], rowScale [M]), where
+     * {@link #takesRoundedRows} holds.
+     */
+    public void gemmRoundedRows(CUdeviceptr x16, CUdeviceptr rowScale, CUdeviceptr w, CUdeviceptr y,
+                                CUdeviceptr bias, int m, int n, int k, int ldy, boolean accumulate) {
+        if (!takesRoundedRows(m, n, k) || k % 8 != 0) {
+            throw new IllegalStateException("a GEMM of " + m + " x " + n + " x " + k + " does not run on fp16 rows"
+                    + " on wgmma here");
+        }
+        int stages = wgmmaStages;
+        runTiled(GemmActivations.F16.wgmmaKernel(stages), true, wgmmaSharedBytes(stages), splitsFor(m, n, k), x16,
+                rowScale, w, y, bias, m, n, k, ldy, accumulate);
     }
 
     /** A pipelined GEMM kernel; the wgmma ones take the per-row scales (or null) as a last argument. */
@@ -154,7 +207,8 @@ public final class CudaKernels {
     /**
      * fp16 activations on wgmma scaled row by row ({@code x16_rows_f16}: one pass over X, and a row
      * of small activations keeps its precision beside large ones) instead of by the largest |x| of
-     * the whole GEMM (a max pass, then a rounding pass). Off until checked and timed on a GPU
+     * the whole GEMM (a max pass, then a rounding pass); prefill's SwiGLU then rounds the down GEMM's
+     * rows itself ({@link #takesRoundedRows}). Off until checked and timed on a GPU
      * ({@code -Dtokenselect.cuda.f16RowScales=true}).
      */
     private volatile boolean f16RowScales = CudaSwitch.flag("f16RowScales", false);
@@ -173,8 +227,7 @@ public final class CudaKernels {
      * How the pipelined prefill GEMMs take their activations ({@link GemmActivations}; pipelined shapes
      * only); null: the default of the GEMM kernels in use ({@link #activationsInUse}).
      */
-    private volatile GemmActivations activations =
-            System.getProperty(GemmActivations.PROPERTY) == null ? null : GemmActivations.fromSystemProperty();
+    private volatile GemmActivations activations = GemmActivations.fromSystemProperty();
     /** Whether every weight of the loaded model is a finite fp16 (the fp16 activations' kernel widens them). */
     private volatile boolean weightsFitF16 = true;
     private final CUdeviceptr amax;

@@ -584,6 +584,42 @@ public final class CudaSelfTest {
             dev.free(gp);
             dev.free(up);
         }
+        // SwiGLU of gate|up rows rounded to fp16 row by row for the down GEMM on wgmma (a row of 1e-20s
+        // beside rows of 1e4s: each row keeps fp16's precision)
+        for (int ffn : new int[] {4, 4864, 18944, CudaKernels.SWIGLU16_MAX_FFN}) {
+            int rows = 3;
+            float[] gu = randn(rows * 2 * ffn, 2);
+            for (int i = 0; i < ffn; i++) {
+                gu[ffn + i] *= 1e-20f; // row 0's up half
+                gu[2 * ffn + ffn + i] *= 1e4f; // row 1's
+            }
+            double[][] ref = new double[rows][ffn];
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < ffn; i++) {
+                    double g = gu[r * 2 * ffn + i];
+                    ref[r][i] = g / (1 + Math.exp(-g)) * gu[r * 2 * ffn + ffn + i];
+                }
+            }
+            CUdeviceptr gp = dev.upload(gu, "t");
+            CUdeviceptr op = dev.alloc(2L * rows * ffn, "t");
+            CUdeviceptr sp = dev.alloc(4L * rows, "t");
+            k.swigluRowsF16(gp, op, sp, ffn, rows);
+            short[] out = new short[rows * ffn];
+            dev.copyToHost(out, op, rows * ffn);
+            float[] scales = download(dev, sp, rows);
+            double worst = 0;
+            for (int r = 0; r < rows; r++) {
+                float[] got = new float[ffn];
+                for (int i = 0; i < ffn; i++) {
+                    got[i] = (float) (Float.float16ToFloat(out[r * ffn + i]) / scales[r]);
+                }
+                worst = Math.max(worst, relL2(got, ref[r]));
+            }
+            check("swiglu_rows_f16 ffn=" + ffn + " rows of ~1e-20, ~1, ~1e4 (worst row)", worst, 5e-4);
+            dev.free(gp);
+            dev.free(op);
+            dev.free(sp);
+        }
         {
             int rows = 7;
             int cols = 300;

@@ -1,11 +1,12 @@
 package dev.tokenselect.engine.backend.cuda;
 
 /**
- * How the pipelined prefill GEMM ({@code gemm.cu}) feeds the fp32 activations to the tensor cores
- * against the bf16 weights; accumulation stays fp32 in all three. Chosen with
- * {@code -Dtokenselect.cuda.gemmActivations=} {@code hi-lo} (the default), {@code f16} or {@code bf16}.
- * bf16 activations put the Qwen2-7B's logits 3.3e-2 from transformers (hi + lo: 1.6e-2), past the
- * 2e-2 the engine holds itself to.
+ * How the pipelined prefill GEMMs ({@code gemm.cu}, {@code wgmma.cu}) feed the fp32 activations to the
+ * tensor cores against the bf16 weights; accumulation stays fp32 in all three. Chosen with
+ * {@code -Dtokenselect.cuda.gemmActivations=} {@code hi-lo}, {@code f16} or {@code bf16}; unset, the
+ * GEMM kernels in use choose ({@link CudaKernels#activationsInUse}: fp16 on wgmma, hi + lo on
+ * mma.sync). Measured against transformers, Qwen2-7B's logits: hi + lo 1.7e-2, fp16 1.8e-2 to 1.9e-2,
+ * bf16 3.3e-2 (past the 2e-2 the engine holds itself to).
  */
 public enum GemmActivations {
     /** bf16 hi + lo terms (about 16 mantissa bits): two products per step. */
@@ -67,9 +68,9 @@ public enum GemmActivations {
         return PrecisionLabels.parse(values(), GemmActivations::label, label, PROPERTY, "GEMM activation precision");
     }
 
-    /** From the system property, HI_LO where it is not set. */
+    /** From the system property; null where it is not set (the kernels in use choose). */
     static GemmActivations fromSystemProperty() {
         return PrecisionLabels.fromSystemProperty(values(), GemmActivations::label, PROPERTY,
-                "GEMM activation precision", HI_LO);
+                "GEMM activation precision", null);
     }
 }

@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,10 +18,10 @@ class GemmActivationsTest {
     }
 
     @Test
-    void hiPlusLoIsTheDefault() {
+    void anUnsetPropertyLeavesTheChoiceToTheKernelsInUse() {
         String before = System.clearProperty(GemmActivations.PROPERTY);
         try {
-            assertEquals(GemmActivations.HI_LO, GemmActivations.fromSystemProperty());
+            assertNull(GemmActivations.fromSystemProperty());
             System.setProperty(GemmActivations.PROPERTY, "f16");
             assertEquals(GemmActivations.F16, GemmActivations.fromSystemProperty());
         } finally {
