@@ -3,14 +3,16 @@
 // Y fp32 (row stride ldy); the contract and split-K workspace of gemm_bf16_tc2 (gemm.cu), which they
 // replace where the device has wgmma, for the fp16 and bf16 activation settings.
 //
-// X arrives already rounded to 16 bits in global memory (x16_f16 / x16_bf16 in gemm.cu, fp16 scaled
-// by the power of two its max |x| asks for), so both tiles of a stage come by cp.async with no thread
+// X arrives already rounded to 16 bits in global memory (x16_f16 / x16_bf16 / x16_rows_f16 /
+// swiglu_rows_f16 in gemm.cu, fp16 scaled by the power of two its max |x| asks for, of all of X or
+// of each row), so both tiles of a stage come by cp.async with no thread
 // touching them, into the 128-byte-swizzled layout the descriptors read without bank conflicts. The
 // operands are swapped: the tensor cores compute Y^T = W X^T, W as the A operand from registers
 // (ldmatrix, then widened bf16 -> fp16 in registers for fp16, so W itself stays bf16 in memory) and X
 // as B from shared memory by descriptor.
 //
-// Block tile 128 W rows (two warpgroups of 64) x 128 tokens x 64 k, 256 threads; grid (ceil(M / 128)
+// Block tile 128 W rows (two warpgroups of 64) x 128 tokens x 64 k, 256 threads, three stages of
+// (W tile, X tile), 16 KiB each, two blocks per SM; grid (ceil(M / 128)
 // tokens, ceil(N / 128) rows, K shares), tokens first so the blocks sharing a W tile run together (a
 // layer's W is far larger than L2). A 16-bit [128][64] tile: row r at 128 r bytes, its 16-byte chunk
 // c at chunk c ^ (r % 8) (the 128-byte swizzle; tiles 1,024-byte aligned).
@@ -26,8 +28,6 @@
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
-/** Waits until at most one committed group of this warpgroup's products is still running. */
-__device__ __forceinline__ void wgmma_wait_one() { asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory"); }
 /** Keeps the compiler from moving the accumulators across a wgmma issue or wait (they change asynchronously). */
 __device__ __forceinline__ void wgmma_fence_operands(float *d) {
 #pragma unroll
@@ -85,50 +85,16 @@ __device__ __forceinline__ void cp_async16_zfill(uint32_t dst, const void *src, 
 
 WGMMA_RS_M64N128K16(wgmma_rs_bf16_m64n128k16, "bf16")
 WGMMA_RS_M64N128K16(wgmma_rs_f16_m64n128k16, "f16")
-
-/** D (64 x 128 per warpgroup, fp32) (+)= A (64 x 16, K-major) B (16 x 128, K-major), both in shared memory by descriptor. */
-#define WGMMA_SS_M64N128K16(NAME, TY) \
-    __device__ __forceinline__ void NAME(float *d, uint64_t descA, uint64_t descB, int accumulate) { \
-        asm volatile( \
-        "{\n" \
-        ".reg .pred p;\n" \
-        "setp.ne.b32 p, %66, 0;\n" \
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32." TY "." TY " " \
-        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21," \
-        "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41," \
-        "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61," \
-        "%62, %63}, " \
-        "%64, %65, p, 1, 1, 0, 0;\n" \
-        "}\n" \
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), \
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), \
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), \
-          "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), \
-          "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), \
-          "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), \
-          "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), \
-          "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), \
-          "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]) \
-        : "l"(descA), "l"(descB), "r"(accumulate) \
-        : "memory"); \
-    }
-
-WGMMA_SS_M64N128K16(wgmma_ss_bf16_m64n128k16, "bf16")
-WGMMA_SS_M64N128K16(wgmma_ss_f16_m64n128k16, "f16")
 #endif
 
 /**
- * The body of the 16-bit GEMMs. Two schedules:
- *  - OVERLAP false (three stages, two blocks per SM): each k tile's products are waited for before
- *    the next tile's fragments are loaded; the other block on the SM keeps the tensor cores busy
- *    meanwhile.
- *  - OVERLAP true (one block per SM): both operands from shared memory by descriptor (W widened to
- *    fp16 in place there for fp16), tile kt's products still running while tile kt + 1 is widened
- *    and issued; a stage is refilled once the products two tiles back are done, so STAGES - 2
- *    tiles load ahead. (W from registers here would make ptxas serialise the products: fragments
- *    defined while earlier products run.)
+ * The body of the 16-bit GEMMs: three stages, two blocks per SM. Each k tile's products are waited
+ * for before the next tile's fragments are loaded; the other block on the SM keeps the tensor cores
+ * busy meanwhile. (Measured on an H200 against four and five stages with one block per SM, the
+ * products overlapping the next tile, W from shared memory widened in place there: fp16 423 against
+ * 320 and 335 TFLOP/s on the 7B's gate|up; with W from registers ptxas serialises such products.)
  */
-template <int XM, int STAGES, bool OVERLAP>
+template <int XM>
 __device__ __forceinline__ void gemm_wgmma_rs_body(const uint16_t *__restrict__ X, const bf16 *__restrict__ W,
                                                    float *__restrict__ Y, const float *__restrict__ bias, int M,
                                                    int N, int K, int ldy, int accumulate,
@@ -147,6 +113,7 @@ __device__ __forceinline__ void gemm_wgmma_rs_body(const uint16_t *__restrict__ 
     int perSplit = (tiles + gridDim.z - 1) / gridDim.z;
     int kt0 = blockIdx.z * perSplit, kt1 = min(tiles, kt0 + perSplit);
     Y += (size_t) blockIdx.z * M * ldy;
+    constexpr int STAGES = 3;
 
     // a stage: 1,024 chunks of W and 1,024 of X, 4 + 4 per thread; chunk c: row c / 8, k chunk c % 8;
     // then one commit group (empty where kt is past the share, so waits always count the same)
@@ -202,72 +169,17 @@ __device__ __forceinline__ void gemm_wgmma_rs_body(const uint16_t *__restrict__ 
         }
         wgmma_commit();
     };
-    // stage kt's copies landed (this thread's: at most `pending` younger groups outstanding), visible
-    // to the tensor cores, and everyone's
-    auto arrive = [&](auto pending) {
-        asm volatile("cp.async.wait_group %0;\n" ::"n"(decltype(pending)::value));
+    for (int s = 0; s < STAGES - 1; s++) load(kt0 + s);
+    for (int kt = kt0; kt < kt1; kt++) {
+        // stage kt's copies landed (this thread's; at most STAGES - 2 younger groups outstanding),
+        // visible to the tensor cores, and everyone's; both warpgroups are done with kt - 1
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2));
         fence_async_shared();
         __syncthreads();
-    };
-
-    if (!OVERLAP) {
-        for (int s = 0; s < STAGES - 1; s++) load(kt0 + s);
-        for (int kt = kt0; kt < kt1; kt++) {
-            arrive(std::integral_constant<int, STAGES - 2>());  // also: both warpgroups are done with kt - 1
-            uint32_t a[4][4];
-            loadA(kt, a);
-            mma(kt, a);
-            load(kt + STAGES - 1);  // into the slot of kt - 1
-            wgmma_wait_all();
-            wgmma_fence_operands(d);
-        }
-    } else {
-        // fp16: the thread widens the W chunks it copied itself, once they have landed, in place
-        auto widen = [&](int kt) {
-            uint32_t ws = base + 2 * ((kt - kt0) % STAGES) * WR_TILE_BYTES;
-#pragma unroll
-            for (int it = 0; it < 4; it++) {
-                int c = tid + it * 256;
-                uint32_t addr = ws + wr_chunk(c >> 3, c & 7);
-                uint4 v;
-                asm volatile("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];\n"
-                             : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(addr));
-                v.x = bf16x2_to_f16x2(v.x);
-                v.y = bf16x2_to_f16x2(v.y);
-                v.z = bf16x2_to_f16x2(v.z);
-                v.w = bf16x2_to_f16x2(v.w);
-                asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(addr), "r"(v.x), "r"(v.y), "r"(v.z),
-                             "r"(v.w) : "memory");
-            }
-        };
-        for (int s = 0; s < STAGES - 2; s++) load(kt0 + s);
-        // tile kt: its stage landed (widened for fp16), the slot of kt - 2 refilled (both warpgroups
-        // waited for its products before the barrier), its products issued from shared memory, then
-        // a wait until only they are left running: the tensor cores go on from tile to tile while the
-        // threads copy and widen ahead
-        for (int kt = kt0; kt < kt1; kt++) {
-            asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 3));
-            if (XM == G2_F16) widen(kt);
-            fence_async_shared();
-            __syncthreads();
-            load(kt + STAGES - 2);
-            uint32_t ws = base + 2 * ((kt - kt0) % STAGES) * WR_TILE_BYTES, xsm = ws + WR_TILE_BYTES;
-            wgmma_fence_operands(d);
-            wgmma_fence();
-#pragma unroll
-            for (int s = 0; s < 4; s++) {
-                uint64_t dA = wr_desc(ws + wg * 64 * 128 + s * 32);  // this warpgroup's 64 W rows
-                uint64_t dB = wr_desc(xsm + s * 32);
-                int acc = kt > kt0 || s > 0 ? 1 : 0;
-                if (XM == G2_F16) {
-                    wgmma_ss_f16_m64n128k16(d, dA, dB, acc);
-                } else {
-                    wgmma_ss_bf16_m64n128k16(d, dA, dB, acc);
-                }
-            }
-            wgmma_commit();
-            wgmma_wait_one();
-        }
+        uint32_t a[4][4];
+        loadA(kt, a);
+        mma(kt, a);
+        load(kt + STAGES - 1);  // into the slot of kt - 1
         wgmma_wait_all();
         wgmma_fence_operands(d);
     }
@@ -291,21 +203,15 @@ __device__ __forceinline__ void gemm_wgmma_rs_body(const uint16_t *__restrict__ 
 
 /**
  * The GEMMs on wgmma: X16 is X rounded to fp16 (scaled by the power of two of xAmax, or per row by
- * rowScale where that is not null) or bf16, [M, K] with K % 8 == 0; otherwise the contract of gemm.cu. _s3: three stages, two blocks per SM, each waiting for its products
- * (the other block's fill the gaps); _s4 and _s5: four and five stages, one block per SM,
- * overlapping a tile's products with the next tile's fragment loads.
+ * rowScale where that is not null) or bf16, [M, K] with K % 8 == 0; otherwise the contract of gemm.cu.
  */
-#define WGMMA_RS_ENTRY(NAME, XM, STAGES, MIN_BLOCKS, OVERLAP)                                                    \
-    extern "C" __global__ void __launch_bounds__(256, MIN_BLOCKS) NAME(const uint16_t *__restrict__ X16,        \
+#define WGMMA_RS_ENTRY(NAME, XM)                                                                                 \
+    extern "C" __global__ void __launch_bounds__(256, 2) NAME(const uint16_t *__restrict__ X16,                  \
             const bf16 *__restrict__ W, float *__restrict__ Y, const float *__restrict__ bias, int M, int N, int K, \
             int ldy, int accumulate, const unsigned *__restrict__ xAmax,                                         \
             const float *__restrict__ rowScale) { PDL_BEGIN();                                                   \
-        gemm_wgmma_rs_body<XM, STAGES, OVERLAP>(X16, W, Y, bias, M, N, K, ldy, accumulate, xAmax, rowScale);     \
+        gemm_wgmma_rs_body<XM>(X16, W, Y, bias, M, N, K, ldy, accumulate, xAmax, rowScale);                     \
     }
 
-WGMMA_RS_ENTRY(gemm_wgmma_f16_s3, G2_F16, 3, 2, false)
-WGMMA_RS_ENTRY(gemm_wgmma_f16_s4, G2_F16, 4, 1, true)
-WGMMA_RS_ENTRY(gemm_wgmma_f16_s5, G2_F16, 5, 1, true)
-WGMMA_RS_ENTRY(gemm_wgmma_bf16_s3, G2_BF16, 3, 2, false)
-WGMMA_RS_ENTRY(gemm_wgmma_bf16_s4, G2_BF16, 4, 1, true)
-WGMMA_RS_ENTRY(gemm_wgmma_bf16_s5, G2_BF16, 5, 1, true)
+WGMMA_RS_ENTRY(gemm_wgmma_f16, G2_F16)
+WGMMA_RS_ENTRY(gemm_wgmma_bf16, G2_BF16)

@@ -1115,11 +1115,10 @@ final class CudaDecodeCheck {
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
         CudaDevice.Timer timer = dev.timer();
         boolean wgNow = k.wgmmaGemm();
-        int stagesNow = k.wgmmaStages();
         boolean rowsNow = k.f16RowScales();
         // the 64 x 64 kernel, the pipelined 128 x 128 one on mma.sync with each activation setting,
-        // then the fp16 and bf16 ones on wgmma at each pipeline depth where the device has it (those
-        // include rounding X to 16 bits)
+        // then the fp16 (by X, by row) and bf16 ones on wgmma where the device has it (those include
+        // rounding X to 16 bits)
         List<String> labels = new ArrayList<>();
         List<Double> tflops = new ArrayList<>();
         List<Runnable> setups = new ArrayList<>();
@@ -1138,19 +1137,16 @@ final class CudaDecodeCheck {
             });
         }
         if (k.wgmmaAvailable()) {
-            for (int stages : CudaKernels.WGMMA_STAGES) {
-                for (GemmActivations a : GemmActivations.values()) {
-                    for (boolean byRow : a == GemmActivations.F16 ? new boolean[] {false, true} : new boolean[] {false}) {
-                        if (a.hasWgmmaKernel()) {
-                            labels.add("wgmma " + stages + " stages " + a.label() + (byRow ? " per-row scales" : ""));
-                            setups.add(() -> {
-                                k.setGemmMode(CudaKernels.GEMM_PIPELINED);
-                                k.setGemmActivations(a);
-                                k.setWgmmaGemm(true);
-                                k.setWgmmaStages(stages);
-                                k.setF16RowScales(byRow);
-                            });
-                        }
+            for (GemmActivations a : GemmActivations.values()) {
+                for (boolean byRow : a == GemmActivations.F16 ? new boolean[] {false, true} : new boolean[] {false}) {
+                    if (a.hasWgmmaKernel()) {
+                        labels.add("wgmma " + a.label() + (byRow ? " per-row scales" : ""));
+                        setups.add(() -> {
+                            k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+                            k.setGemmActivations(a);
+                            k.setWgmmaGemm(true);
+                            k.setF16RowScales(byRow);
+                        });
                     }
                 }
             }
@@ -1168,7 +1164,6 @@ final class CudaDecodeCheck {
         k.setGemmMode(gemmMode);
         k.setGemmActivations(xsNow);
         k.setWgmmaGemm(wgNow);
-        k.setWgmmaStages(stagesNow);
         k.setF16RowScales(rowsNow);
         timer.destroy();
         dev.free(x);
@@ -1185,7 +1180,7 @@ final class CudaDecodeCheck {
                 + " TokenSelect %.0f, scoring query %s: %.0f);"
                 + " GEMM 512x%dx%d TFLOP/s: %s",
                 name, tps, current, k.activationsInUse().label(),
-                k.wgmmaInUse() && k.activationsInUse().hasWgmmaKernel() ? " on wgmma, " + stagesNow + " stages" : "",
+                k.wgmmaInUse() && k.activationsInUse().hasWgmmaKernel() ? " on wgmma" : "",
                 scalarTps, smallTileTps, wholeKTps, tps / wholeKTps, wavesTps, wavesTps / tps,
                 rowScales ? "by the whole X" : "row by row", flipRowsTps,
                 fusedQkv ? "three GEMMs" : "one GEMM", flipQkvTps, wgmmaTps, activationsTps, attentionTps, tsTps,

@@ -32,9 +32,7 @@ public final class CudaKernels {
         for (GemmActivations a : GemmActivations.values()) {
             dev.allowDynamicShared(a.kernel(), GEMM2_SHARED_BYTES);
             if (dev.hasSm90aKernels() && a.hasWgmmaKernel()) {
-                for (int stages : WGMMA_STAGES) {
-                    dev.allowDynamicShared(a.wgmmaKernel(stages), wgmmaSharedBytes(stages));
-                }
+                dev.allowDynamicShared(a.wgmmaKernel(), WGMMA_SHARED_BYTES);
             }
         }
         this.amax = dev.alloc(4, "the largest |activation| of a GEMM");
@@ -99,9 +97,8 @@ public final class CudaKernels {
         int splits = splitsFor(m, n, k);
         GemmActivations xs = activationsInUse();
         boolean wg = wgmmaInUse() && xs.hasWgmmaKernel();
-        int stages = wgmmaStages;
-        String pipelined = wg ? xs.wgmmaKernel(stages) : xs.kernel();
-        int shared = wg ? wgmmaSharedBytes(stages) : GEMM2_SHARED_BYTES;
+        String pipelined = wg ? xs.wgmmaKernel() : xs.kernel();
+        int shared = wg ? WGMMA_SHARED_BYTES : GEMM2_SHARED_BYTES;
         boolean tiled = splits > 1 || pipelinedGemm(gemmMode, m, n, k, sms, wg);
         // fp16 on wgmma with a scale per row: X's rows rounded in one pass, no max over all of X
         boolean byRow = wg && tiled && xs == GemmActivations.F16 && f16RowScales;
@@ -188,9 +185,8 @@ public final class CudaKernels {
             throw new IllegalStateException("a GEMM of " + m + " x " + n + " x " + k + " does not run on fp16 rows"
                     + " on wgmma here");
         }
-        int stages = wgmmaStages;
-        runTiled(GemmActivations.F16.wgmmaKernel(stages), true, wgmmaSharedBytes(stages), splitsFor(m, n, k), x16,
-                rowScale, w, y, bias, m, n, k, ldy, accumulate);
+        runTiled(GemmActivations.F16.wgmmaKernel(), true, WGMMA_SHARED_BYTES, splitsFor(m, n, k), x16, rowScale, w,
+                y, bias, m, n, k, ldy, accumulate);
     }
 
     /** A pipelined GEMM kernel; the wgmma ones take the per-row scales (or null) as a last argument. */
@@ -284,8 +280,8 @@ public final class CudaKernels {
      * The pipelined GEMMs of the fp16 and bf16 activation settings on Hopper's warpgroup MMA
      * ({@code wgmma.cu}, sm_90a: 128 x 128 x 64 tiles, both operands fed from 128-byte-swizzled shared
      * memory) instead of mma.sync, where the device has them. Measured on an H200: the 7B's gate|up
-     * GEMM 392 TFLOP/s with fp16 activations against 193 on mma.sync, its prefill 17,402 tokens/s
-     * against 10,391. On unless {@code -Dtokenselect.cuda.wgmmaGemm=false}.
+     * GEMM 423 TFLOP/s with fp16 activations against 193 on mma.sync, its prefill 18,791 tokens/s
+     * against 9,057 with hi + lo on mma.sync. On unless {@code -Dtokenselect.cuda.wgmmaGemm=false}.
      */
     private volatile boolean wgmmaGemm = CudaSwitch.flag("wgmmaGemm", true);
 
@@ -307,56 +303,11 @@ public final class CudaKernels {
         return dev.hasSm90aKernels();
     }
 
-    /** Pipeline depths of the wgmma kernels: 3 (two blocks per SM), 4 and 5 (one). */
-    static final int[] WGMMA_STAGES = {3, 4, 5};
-
     /**
-     * Dynamic shared memory of a wgmma kernel: its stages of a W and an X tile of 128 x 64 16-bit
-     * values, plus 1 KiB to align them to the swizzle's 1,024 bytes.
+     * Dynamic shared memory of a wgmma kernel: three stages of a W and an X tile of 128 x 64 16-bit
+     * values, plus 1 KiB to align them to the swizzle's 1,024 bytes (two blocks fit an SM).
      */
-    static int wgmmaSharedBytes(int stages) {
-        return stages * 2 * 128 * 64 * 2 + 1024;
-    }
-
-    /**
-     * Pipeline stages of the wgmma GEMMs ({@link #WGMMA_STAGES}); 3 unless
-     * {@code -Dtokenselect.cuda.wgmmaStages=4} or {@code 5}. Measured on an H200 (fp16 activations,
-     * rounding X included): 187 TFLOP/s with 3 against 157 with 4 and 159 with 5 on the 0.5B's
-     * gate|up (512 x 9,728 x 896); bf16 260 / 258 / 239.
-     */
-    private volatile int wgmmaStages = stagesFromProperty();
-
-    void setWgmmaStages(int stages) {
-        wgmmaStages = checkedStages(stages);
-    }
-
-    static final String STAGES_PROPERTY = "tokenselect.cuda.wgmmaStages";
-
-    /** The pipeline depth {@code -Dtokenselect.cuda.wgmmaStages} asks for, 3 where it is not set. */
-    static int stagesFromProperty() {
-        String v = System.getProperty(STAGES_PROPERTY);
-        if (v == null) {
-            return 3;
-        }
-        try {
-            return checkedStages(Integer.parseInt(v.trim()));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + STAGES_PROPERTY + "=" + v + " is not a number; the wgmma GEMMs"
-                    + " come in " + java.util.Arrays.toString(WGMMA_STAGES) + " stages");
-        }
-    }
-
-    static int checkedStages(int stages) {
-        if (java.util.Arrays.stream(WGMMA_STAGES).noneMatch(s -> s == stages)) {
-            throw new IllegalArgumentException("the wgmma GEMMs come in " + java.util.Arrays.toString(WGMMA_STAGES)
-                    + " stages, not " + stages + " (-D" + STAGES_PROPERTY + ")");
-        }
-        return stages;
-    }
-
-    int wgmmaStages() {
-        return wgmmaStages;
-    }
+    static final int WGMMA_SHARED_BYTES = 3 * 2 * 128 * 64 * 2 + 1024;
 
     /** X rounded to 16 bits for the wgmma kernels that take it so (grows to the largest M x K). */
     private final GrowingBuffer x16;

@@ -443,35 +443,30 @@ public final class CudaSelfTest {
             double[] refF16Rows = gemmReferenceF16(xv, w, bias, m, n, kk, true);
             boolean rowScalesBefore = k.f16RowScales();
             int splits = CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors());
-            int stagesBefore = k.wgmmaStages();
             for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
                 k.setWgmmaGemm(wg);
                 for (GemmActivations a : GemmActivations.values()) {
-                    k.setGemmActivations(a);
-                    double[] r = a == GemmActivations.BF16 ? refBf16 : a == GemmActivations.F16 ? refF16 : ref;
                     if (wg && !a.hasWgmmaKernel()) {
                         continue; // hi + lo runs on mma.sync only
                     }
-                    for (int stages : wg ? CudaKernels.WGMMA_STAGES : new int[] {4}) {
-                        k.setWgmmaStages(stages);
-                        // fp16 on wgmma: scaled by the largest |x| of X, then row by row
-                        for (boolean byRow : wg && a == GemmActivations.F16 ? new boolean[] {false, true}
-                                : new boolean[] {false}) {
-                            k.setF16RowScales(byRow);
-                            String kernel = (wg ? a.wgmmaKernel(stages) : a.kernel()) + (byRow ? " per-row scales" : "");
-                            double[] rr = byRow ? refF16Rows : r;
-                            k.setGemmMode(CudaKernels.GEMM_PIPELINED);
-                            checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, rr, tol);
-                            if (splits > 1) {
-                                k.setGemmMode(CudaKernels.GEMM_AUTO);
-                                checkGemm(dev, k, kernel + " split-K x" + splits, xp, wp, bp, m, n, kk, rr, tol);
-                            }
+                    k.setGemmActivations(a);
+                    double[] r = a == GemmActivations.BF16 ? refBf16 : a == GemmActivations.F16 ? refF16 : ref;
+                    // fp16 on wgmma: scaled by the largest |x| of X, then row by row
+                    for (boolean byRow : wg && a == GemmActivations.F16 ? new boolean[] {false, true}
+                            : new boolean[] {false}) {
+                        k.setF16RowScales(byRow);
+                        String kernel = (wg ? a.wgmmaKernel() : a.kernel()) + (byRow ? " per-row scales" : "");
+                        double[] rr = byRow ? refF16Rows : r;
+                        k.setGemmMode(CudaKernels.GEMM_PIPELINED);
+                        checkGemm(dev, k, kernel, xp, wp, bp, m, n, kk, rr, tol);
+                        if (splits > 1) {
+                            k.setGemmMode(CudaKernels.GEMM_AUTO);
+                            checkGemm(dev, k, kernel + " split-K x" + splits, xp, wp, bp, m, n, kk, rr, tol);
                         }
-                        k.setF16RowScales(rowScalesBefore);
                     }
+                    k.setF16RowScales(rowScalesBefore);
                 }
             }
-            k.setWgmmaStages(stagesBefore);
             k.setWgmmaGemm(wgBefore);
             k.setGemmActivations(xsBefore);
             k.setGemmMode(before);
@@ -520,9 +515,9 @@ public final class CudaSelfTest {
                 }
             }
             double tol = Math.max(1e-5, 4e-7 * Math.sqrt(kk));
-            check(GemmActivations.F16.wgmmaKernel(k.wgmmaStages()) + " per-row scales, rows ~ 1e-30 beside 1e6, all",
+            check(GemmActivations.F16.wgmmaKernel() + " per-row scales, rows ~ 1e-30 beside 1e6, all",
                     relL2(y, ref), tol);
-            check(GemmActivations.F16.wgmmaKernel(k.wgmmaStages()) + " per-row scales, rows ~ 1e-30 beside 1e6, small rows",
+            check(GemmActivations.F16.wgmmaKernel() + " per-row scales, rows ~ 1e-30 beside 1e6, small rows",
                     relL2(ySmall, refSmall), tol);
             dev.free(yp);
             k.setF16RowScales(rowsBefore);
@@ -553,7 +548,7 @@ public final class CudaSelfTest {
             boolean wgBefore = k.wgmmaGemm();
             for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
                 k.setWgmmaGemm(wg);
-                checkGemm(dev, k, (wg ? GemmActivations.F16.wgmmaKernel(k.wgmmaStages()) : GemmActivations.F16.kernel()) + " |x| ~ " + range, xp, wp, bp, m,
+                checkGemm(dev, k, (wg ? GemmActivations.F16.wgmmaKernel() : GemmActivations.F16.kernel()) + " |x| ~ " + range, xp, wp, bp, m,
                         n, kk, ref, Math.max(1e-5, 4e-7 * Math.sqrt(kk)));
             }
             k.setWgmmaGemm(wgBefore);

@@ -16,9 +16,9 @@ public enum GemmActivations {
      * [2^14, 2^15) so nothing overflows, the weights widened from bf16 to fp16 in registers: one
      * product per step. Falls back to hi + lo for a model with a weight fp16 cannot hold.
      */
-    F16("f16", "gemm_bf16_tc2_f16", "gemm_wgmma_f16_s"),
+    F16("f16", "gemm_bf16_tc2_f16", "gemm_wgmma_f16"),
     /** bf16 once (8 bits), as bf16 inference elsewhere: one product per step. */
-    BF16("bf16", "gemm_bf16_tc2_bf16", "gemm_wgmma_bf16_s");
+    BF16("bf16", "gemm_bf16_tc2_bf16", "gemm_wgmma_bf16");
 
     static final String PROPERTY = "tokenselect.cuda.gemmActivations";
 
@@ -42,15 +42,14 @@ public enum GemmActivations {
     }
 
     /**
-     * The same GEMM on Hopper's warpgroup MMA (wgmma.cu, sm_90a) with {@code stages} pipeline stages
-     * ({@link CudaKernels#WGMMA_STAGES}), reading X rounded to 16 bits beforehand ({@link #x16Kernel});
-     * the fp16 and bf16 settings only ({@link #hasWgmmaKernel}).
+     * The same GEMM on Hopper's warpgroup MMA (wgmma.cu, sm_90a), reading X rounded to 16 bits
+     * beforehand ({@link #x16Kernel}); the fp16 and bf16 settings only ({@link #hasWgmmaKernel}).
      */
-    String wgmmaKernel(int stages) {
+    String wgmmaKernel() {
         if (!hasWgmmaKernel()) {
             throw new IllegalStateException(label + " activations have no wgmma kernel");
         }
-        return wgmmaKernel + stages;
+        return wgmmaKernel;
     }
 
     /** Whether the setting has wgmma kernels (hi + lo runs on mma.sync everywhere). */

@@ -52,50 +52,20 @@ class GemmActivationsTest {
     }
 
     @Test
-    void onlyTheSixteenBitSettingsHaveWgmmaKernelsAtEveryPipelineDepth() {
+    void onlyTheSixteenBitSettingsHaveWgmmaKernels() {
         assertTrue(!GemmActivations.HI_LO.hasWgmmaKernel());
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> GemmActivations.HI_LO.wgmmaKernel(4));
+        IllegalStateException e = assertThrows(IllegalStateException.class, GemmActivations.HI_LO::wgmmaKernel);
         assertTrue(e.getMessage().contains("hi-lo"), e.getMessage());
-        assertEquals("gemm_wgmma_f16_s4", GemmActivations.F16.wgmmaKernel(4));
-        assertEquals("gemm_wgmma_bf16_s3", GemmActivations.BF16.wgmmaKernel(3));
+        assertEquals("gemm_wgmma_f16", GemmActivations.F16.wgmmaKernel());
+        assertEquals("gemm_wgmma_bf16", GemmActivations.BF16.wgmmaKernel());
         assertEquals("x16_f16", GemmActivations.F16.x16Kernel());
         assertEquals("x16_bf16", GemmActivations.BF16.x16Kernel());
     }
 
     @Test
-    void wgmmaPipelineDepthsFitABlocksSharedMemoryAndOthersAreRefused() {
-        for (int stages : CudaKernels.WGMMA_STAGES) {
-            assertEquals(stages, CudaKernels.checkedStages(stages));
-            // 227 KiB is the most one block may take on Hopper; the 1 KiB on top aligns the swizzled tiles
-            assertTrue(CudaKernels.wgmmaSharedBytes(stages) <= 227 * 1024, "stages " + stages);
-            assertEquals(0, (CudaKernels.wgmmaSharedBytes(stages) - 1024) % 1024);
-        }
-        // two blocks of the three-stage kernel share an SM (228 KiB, 1 KiB reserved per block)
-        assertTrue(2 * (CudaKernels.wgmmaSharedBytes(3) + 1024) <= 228 * 1024);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaKernels.checkedStages(6));
-        assertTrue(e.getMessage().contains("6") && e.getMessage().contains("tokenselect.cuda.wgmmaStages"),
-                e.getMessage());
-    }
-
-    @Test
-    void thePipelineDepthPropertyDefaultsToThreeAndRefusesWhatItCannotRun() {
-        String before = System.clearProperty(CudaKernels.STAGES_PROPERTY);
-        try {
-            assertEquals(3, CudaKernels.stagesFromProperty());
-            System.setProperty(CudaKernels.STAGES_PROPERTY, " 5 ");
-            assertEquals(5, CudaKernels.stagesFromProperty());
-            System.setProperty(CudaKernels.STAGES_PROPERTY, "four");
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, CudaKernels::stagesFromProperty);
-            assertTrue(e.getMessage().contains("four") && e.getMessage().contains(CudaKernels.STAGES_PROPERTY),
-                    e.getMessage());
-            System.setProperty(CudaKernels.STAGES_PROPERTY, "2");
-            assertThrows(IllegalArgumentException.class, CudaKernels::stagesFromProperty);
-        } finally {
-            if (before == null) {
-                System.clearProperty(CudaKernels.STAGES_PROPERTY);
-            } else {
-                System.setProperty(CudaKernels.STAGES_PROPERTY, before);
-            }
-        }
+    void twoBlocksOfTheWgmmaKernelShareAnSm() {
+        // 228 KiB per SM on Hopper, 1 KiB of it reserved per block; the 1 KiB on top aligns the swizzled tiles
+        assertTrue(2 * (CudaKernels.WGMMA_SHARED_BYTES + 1024) <= 228 * 1024);
+        assertEquals(0, (CudaKernels.WGMMA_SHARED_BYTES - 1024) % (128 * 64 * 2));
     }
 }
