@@ -10,6 +10,7 @@
 #include "sample.cu"
 #include "decode.cu"
 #include "gemv_spread.cu"
+#include "gemv_batch_tc.cu"
 #include "decode_tc.cu"
 #include "flash_gqa.cu"
 #include "ts_select.cu"

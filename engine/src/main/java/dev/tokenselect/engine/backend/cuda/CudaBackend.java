@@ -874,6 +874,9 @@ public final class CudaBackend implements Backend {
         float eps = c.rmsNormEps();
         List<DecodeOp> ops = new ArrayList<>();
         ops.add(new DecodeOp("embed", 0, () -> k.embed(embedding, stepBuf, x, batch, hidden)));
+        if (tensorCoreBatch(batch)) {
+            return tensorCoreDecodeOps(ops, batch, onlyLayer, attention);
+        }
         for (int l = 0; l < layers.size(); l++) {
             if (onlyLayer >= 0 && l != onlyLayer) {
                 continue;
@@ -911,6 +914,61 @@ public final class CudaBackend implements Backend {
         }
         ops.add(new DecodeOp("lm_head gemv + norm", 2L * c.vocabSize() * hidden, () -> k.gemvBatch(lmHead, x, hidden,
                 logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch, false)));
+        ops.add(new DecodeOp("argmax", 0, () -> k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf)));
+        return ops;
+    }
+
+    /** Whether a decode step of {@code batch} sequences multiplies on the tensor cores ({@link CudaKernels#gemvBatchTc}). */
+    private boolean tensorCoreBatch(int batch) {
+        ModelConfig c = config;
+        return k.tensorCoreBatches() && batch >= CudaKernels.TC_BATCH_MIN && batch <= maxChunk
+                && CudaKernels.gemvBatchTcFits(c.hiddenSize(), c.hiddenSize())
+                && CudaKernels.gemvBatchTcFits(c.queryDim(), c.queryDim())
+                && CudaKernels.gemvBatchTcFits(c.intermediateSize(), 2 * c.intermediateSize());
+    }
+
+    /**
+     * The decode step's kernels after the embedding when the batch multiplies on the tensor cores: each
+     * RMSNorm into xb, the GEMVs on xb, K and V appended to the pool from the q|k|v rows.
+     */
+    private List<DecodeOp> tensorCoreDecodeOps(List<DecodeOp> ops, int batch, int onlyLayer, LayerAttention attention) {
+        ModelConfig c = config;
+        int hidden = c.hiddenSize();
+        int qDim = c.queryDim();
+        int kvDim = c.kvDim();
+        int ffn = c.intermediateSize();
+        int ld = qDim + 2 * kvDim;
+        float eps = c.rmsNormEps();
+        for (int l = 0; l < layers.size(); l++) {
+            if (onlyLayer >= 0 && l != onlyLayer) {
+                continue;
+            }
+            Layer w = layers.get(l);
+            int layer = l;
+            ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, w.attnNorm(), batch, hidden, eps)));
+            ops.add(new DecodeOp("q|k|v tensor cores", 2L * ld * hidden, () -> k.gemvBatchTc(w.wqkv(), xb, hidden, qkv,
+                    ld, w.bqkv(), ld, hidden, batch, false)));
+            if (w.qNorm() != null) {
+                ops.add(new DecodeOp("q norm", 0, () -> k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld,
+                        c.headDim(), eps)));
+                ops.add(new DecodeOp("k norm", 0, () -> k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch,
+                        c.numKvHeads(), ld, c.headDim(), eps)));
+            }
+            ops.add(new DecodeOp("kv append", 0, () -> k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv,
+                    tablesBuf, tableStride, layer, stepBuf, batch)));
+            ops.add(new DecodeOp("attention (+ combine)", 0, () -> attention.record(layer)));
+            ops.add(new DecodeOp("o tensor cores", 2L * hidden * qDim, () -> k.gemvBatchTc(w.wo(), att, qDim, x, hidden,
+                    null, hidden, qDim, batch, true)));
+            ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, w.ffnNorm(), batch, hidden, eps)));
+            ops.add(new DecodeOp("gate|up tensor cores", 2L * 2 * ffn * hidden, () -> k.gemvBatchTc(w.wgu(), xb, hidden,
+                    gu, 2 * ffn, null, 2 * ffn, hidden, batch, false)));
+            ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
+            ops.add(new DecodeOp("down tensor cores", 2L * hidden * ffn, () -> k.gemvBatchTc(w.wdown(), gu, 2 * ffn, x,
+                    hidden, null, hidden, ffn, batch, true)));
+        }
+        ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, finalNorm, batch, hidden, eps)));
+        ops.add(new DecodeOp("lm_head tensor cores", 2L * c.vocabSize() * hidden, () -> k.gemvBatchTc(lmHead, xb, hidden,
+                logitsBuf, c.vocabSize(), null, c.vocabSize(), hidden, batch, false)));
         ops.add(new DecodeOp("argmax", 0, () -> k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf)));
         return ops;
     }
@@ -1443,6 +1501,11 @@ public final class CudaBackend implements Backend {
      */
     void setDeviceSelection(boolean on) {
         deviceSelection = on;
+    }
+
+    /** Batched decode GEMVs on the tensor cores ({@link CudaKernels#tensorCoreBatches}); recaptures the graphs. */
+    void setTensorCoreBatches(boolean on) {
+        changeCapturedPath(() -> k.setTensorCoreBatches(on));
     }
 
     /** Several weight rows per warp in batched GEMVs of 5 to 8 vectors (see {@link CudaKernels}); recaptures the graphs. */

@@ -63,6 +63,64 @@ final class CudaDecodeCheck {
         }
         k.setSpreadGemv(spread);
         k.setSpreadAllShapes(false);
+        // the tensor-core batched GEMV: 16-row and 32-row blocks, a ragged last block, more vectors than
+        // one launch takes, the input rows' stride wider than their length (the down GEMV's gate half)
+        gemvBatchTcKernel(dev, k, 300, 256, 256);
+        gemvBatchTcKernel(dev, k, 9000, 128, 128);
+        gemvBatchTcKernel(dev, k, 1000, 896, 2 * 896);
+    }
+
+    /** gemvBatchTc against a host computation in double (bias, accumulation into Y). */
+    private void gemvBatchTcKernel(CudaDevice dev, CudaKernels k, int rows, int cols, int ldx) {
+        short[] wb = new short[rows * cols];
+        for (int i = 0; i < wb.length; i++) {
+            wb[i] = Bf16.fromFloat((float) rnd.nextGaussian());
+        }
+        float[] bias = new float[rows];
+        for (int i = 0; i < rows; i++) {
+            bias[i] = (float) rnd.nextGaussian();
+        }
+        CUdeviceptr dw = dev.alloc(2L * wb.length, "test");
+        dev.copyToDevice(dw, wb, wb.length);
+        CUdeviceptr db = dev.upload(bias, "test");
+        for (int nb : new int[] {5, 8, 9, 16, 21}) {
+            float[] x = new float[nb * ldx];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            int ldy = rows + 4;
+            float[] y0 = new float[nb * ldy];
+            for (int i = 0; i < y0.length; i++) {
+                y0[i] = (float) rnd.nextGaussian();
+            }
+            CUdeviceptr dx = dev.upload(x, "test");
+            CUdeviceptr dy = dev.upload(y0, "test");
+            k.gemvBatchTc(dw, dx, ldx, dy, ldy, db, rows, cols, nb, true);
+            float[] got = new float[y0.length];
+            dev.copyToHost(got, dy, got.length);
+            double worst = 0;
+            for (int b = 0; b < nb; b++) {
+                for (int r = 0; r < rows; r++) {
+                    double acc = 0;
+                    for (int c = 0; c < cols; c++) {
+                        acc += (double) Bf16.toFloat(wb[r * cols + c]) * x[b * ldx + c];
+                    }
+                    double want = y0[b * ldy + r] + bias[r] + acc;
+                    worst = Math.max(worst, Math.abs(got[b * ldy + r] - want) / (1 + Math.abs(want)));
+                }
+                for (int r = rows; r < ldy; r++) { // the padding of Y's rows stays as it was
+                    if (got[b * ldy + r] != y0[b * ldy + r]) {
+                        worst = Double.NaN;
+                    }
+                }
+            }
+            report.check(String.format(Locale.ROOT, "gemv_batch_tc_r%d %dx%d ldx=%d nb=%d",
+                    CudaKernels.gemvBatchTcRowGroups(rows, dev.multiprocessors()), rows, cols, ldx, nb), worst, 1e-4);
+            dev.free(dx);
+            dev.free(dy);
+        }
+        dev.free(dw);
+        dev.free(db);
     }
 
     /**
@@ -705,7 +763,12 @@ final class CudaDecodeCheck {
             sameLogitsEitherWay(backend, name, "programmatic launch", backend::setProgrammaticLaunch,
                     backend.programmaticLaunch(), 1, 4);
         }
-        for (int batch : new int[] {3, 11}) {
+        boolean tcBatches = backend.kernels().tensorCoreBatches();
+        for (int run = 0; run < 3; run++) {
+            // batches of 3 and 11 with the default GEMVs, then 11 on the tensor cores
+            int batch = run == 0 ? 3 : 11;
+            boolean tc = run == 2;
+            backend.setTensorCoreBatches(tc);
             List<CudaSequence> batched = new ArrayList<>();
             List<CudaSequence> single = new ArrayList<>();
             try {
@@ -730,13 +793,14 @@ final class CudaDecodeCheck {
                         toks[i] = CudaSelfTest.argmax(alone);
                     }
                 }
-                report.check(String.format(Locale.ROOT, "%s batched decode of %d vs one at a time (%d argmax differ)",
-                        name, batch, differ), differ > 1 ? Double.NaN : worst, 2e-3);
+                report.check(String.format(Locale.ROOT, "%s batched decode of %d vs one at a time (%d argmax differ)%s",
+                        name, batch, differ, tc ? " [tensor cores]" : ""), differ > 1 ? Double.NaN : worst, 2e-3);
             } finally {
                 batched.forEach(CudaSequence::close);
                 single.forEach(CudaSequence::close);
             }
         }
+        backend.setTensorCoreBatches(tcBatches);
     }
 
     // ------------------------------------------------------------------ speed
@@ -943,9 +1007,12 @@ final class CudaDecodeCheck {
                     toks[i] = 1 + i;
                 }
                 int steps = 48;
-                double[] secs = new double[2];
-                for (int variant = 0; variant < 2; variant++) { // one row per warp for 5-8 vectors, then several
+                double[] secs = new double[3];
+                boolean tcBatches = backend.kernels().tensorCoreBatches();
+                // one row per warp for 5-8 vectors, then several, then the tensor cores (5 vectors and more)
+                for (int variant = 0; variant < 3; variant++) {
                     backend.setMultiRowBatches(variant == 1);
+                    backend.setTensorCoreBatches(variant == 2);
                     for (int i = 0; i < 4; i++) {
                         backend.decode(seqs, toks);
                     }
@@ -956,9 +1023,11 @@ final class CudaDecodeCheck {
                     secs[variant] = (System.nanoTime() - t0) / 1e9;
                 }
                 backend.setMultiRowBatches(true);
+                backend.setTensorCoreBatches(tcBatches);
                 String line = String.format(Locale.ROOT, "batch  %-13s %2d sequences at ~512: %8.1f tok/s total, %6.2f ms/step;"
-                        + " multi-row GEMV %8.1f tok/s", name, batch, batch * steps / secs[0], 1e3 * secs[0] / steps,
-                        batch * steps / secs[1]);
+                        + " multi-row GEMV %8.1f tok/s; tensor cores %8.1f tok/s (%.3fx multi-row)", name, batch,
+                        batch * steps / secs[0], 1e3 * secs[0] / steps, batch * steps / secs[1], batch * steps / secs[2],
+                        secs[1] / secs[2]);
                 System.out.println("     " + line);
                 report.summary(line);
             } finally {

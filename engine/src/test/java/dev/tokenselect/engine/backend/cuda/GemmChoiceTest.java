@@ -80,4 +80,18 @@ class GemmChoiceTest {
             }
         }
     }
+
+    @Test
+    void theTensorCoreBatchedGemvTakesWholeChunksOf64AndWideBlocksOnlyForTallMatrices() {
+        assertTrue(CudaKernels.gemvBatchTcFits(3584, 3584));
+        assertTrue(CudaKernels.gemvBatchTcFits(18944, 2 * 18944)); // the down GEMV reads the gate half of each row
+        assertFalse(CudaKernels.gemvBatchTcFits(904, 904));
+        assertFalse(CudaKernels.gemvBatchTcFits(896, 898));
+        assertFalse(CudaKernels.gemvBatchTcFits(896, 640));
+        // 32 rows per block where that leaves two blocks per SM (the 7B's gate|up, its vocabulary), else 16
+        assertEquals(2, CudaKernels.gemvBatchTcRowGroups(37888, H200_SMS));
+        assertEquals(2, CudaKernels.gemvBatchTcRowGroups(152064, H200_SMS));
+        assertEquals(1, CudaKernels.gemvBatchTcRowGroups(4608, H200_SMS));
+        assertEquals(1, CudaKernels.gemvBatchTcRowGroups(3584, H200_SMS));
+    }
 }

@@ -80,6 +80,14 @@ class KernelNamesTest {
     }
 
     @Test
+    void theTensorCoreBatchedGemvHasItsBlockWidths() {
+        for (int rows : new int[] {3584, 152064}) {
+            String kernel = "gemv_batch_tc_r" + CudaKernels.gemvBatchTcRowGroups(rows, 132);
+            assertTrue(entryPoints.contains(kernel), kernel + " is not in the CUDA sources");
+        }
+    }
+
+    @Test
     void everyGemmActivationSettingHasItsKernel() {
         for (GemmActivations a : GemmActivations.values()) {
             assertTrue(entryPoints.contains(a.kernel()), a.kernel() + " is not in the CUDA sources");
