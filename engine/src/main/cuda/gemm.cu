@@ -299,16 +299,7 @@ __device__ __forceinline__ void x16_body(const float *__restrict__ x, long long 
     const float4 *x4 = reinterpret_cast<const float4 *>(x);
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n / 4;
          i += (long long) gridDim.x * blockDim.x) {
-        float4 v = x4[i];
-        uint2 p;
-        if (XM == G2_F16) {
-            p.x = pack_f16x2(v.x * s, v.y * s);
-            p.y = pack_f16x2(v.z * s, v.w * s);
-        } else {
-            p.x = pack_bf16x2(v.x, v.y);
-            p.y = pack_bf16x2(v.z, v.w);
-        }
-        out[i] = p;
+        out[i] = pack4<XM>(x4[i], s);
     }
 }
 
@@ -340,13 +331,7 @@ extern "C" __global__ void x16_rows_f16(const float *__restrict__ x, int K, uint
     const float s = f16_scale(block_max(m));
     if (threadIdx.x == 0) rowScale[blockIdx.x] = s;
     uint2 *o = out + (size_t) blockIdx.x * (K / 4);
-    for (int c = threadIdx.x; c < K / 4; c += blockDim.x) {  // the row again, from L1 or L2
-        float4 v = row[c];
-        uint2 p;
-        p.x = pack_f16x2(v.x * s, v.y * s);
-        p.y = pack_f16x2(v.z * s, v.w * s);
-        o[c] = p;
-    }
+    for (int c = threadIdx.x; c < K / 4; c += blockDim.x) o[c] = pack4<G2_F16>(row[c], s);  // the row again, from L1 or L2
 }
 
 /**
@@ -382,12 +367,7 @@ extern "C" __global__ void __launch_bounds__(1024) swiglu_rows_f16(const float *
 #pragma unroll
     for (int j = 0; j < SWIGLU16_PER_THREAD; j++) {
         int c = threadIdx.x + j * 1024;
-        if (c < ffn / 4) {
-            uint2 p;
-            p.x = pack_f16x2(v[j].x * s, v[j].y * s);
-            p.y = pack_f16x2(v[j].z * s, v[j].w * s);
-            o[c] = p;
-        }
+        if (c < ffn / 4) o[c] = pack4<G2_F16>(v[j], s);
     }
 }
 

@@ -20,13 +20,9 @@ __device__ __forceinline__ void store_split4(float4 v, bf16 *hi, bf16 *lo) {
     *reinterpret_cast<uint2 *>(lo) = q;
 }
 
-/** Four activations of X as the GEMM's XM takes them, at hi (and lo for G2_HI_LO); xs: G2_F16's scale. */
+/** Four activations rounded to 16 bits as XM (G2_F16 or G2_BF16) takes them; xs: G2_F16's scale. */
 template <int XM>
-__device__ __forceinline__ void store_x4(float4 v, bf16 *hi, bf16 *lo, float xs) {
-    if (XM == G2_HI_LO) {
-        store_split4(v, hi, lo);
-        return;
-    }
+__device__ __forceinline__ uint2 pack4(float4 v, float xs) {
     uint2 p;
     if (XM == G2_F16) {
         p.x = pack_f16x2(v.x * xs, v.y * xs);
@@ -35,7 +31,17 @@ __device__ __forceinline__ void store_x4(float4 v, bf16 *hi, bf16 *lo, float xs)
         p.x = pack_bf16x2(v.x, v.y);
         p.y = pack_bf16x2(v.z, v.w);
     }
-    *reinterpret_cast<uint2 *>(hi) = p;
+    return p;
+}
+
+/** Four activations of X as the GEMM's XM takes them, at hi (and lo for G2_HI_LO); xs: G2_F16's scale. */
+template <int XM>
+__device__ __forceinline__ void store_x4(float4 v, bf16 *hi, bf16 *lo, float xs) {
+    if (XM == G2_HI_LO) {
+        store_split4(v, hi, lo);
+        return;
+    }
+    *reinterpret_cast<uint2 *>(hi) = pack4<XM>(v, xs);
 }
 
 /** The float4 of X at (gm, gk), zeros outside [0, M) x [0, K). */

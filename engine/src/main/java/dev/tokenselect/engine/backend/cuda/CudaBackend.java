@@ -891,12 +891,7 @@ public final class CudaBackend implements Backend {
             } else { // q/k norm first (Qwen3)
                 ops.add(new DecodeOp("q|k|v gemv + norm", qkvBytes, () -> k.gemvBatch(w.wqkv(), x, hidden, qkv, ld,
                         w.bqkv(), w.attnNorm(), eps, ld, hidden, batch, false)));
-                ops.add(new DecodeOp("q norm", 0, () -> k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld,
-                        c.headDim(), eps)));
-                ops.add(new DecodeOp("k norm", 0, () -> k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch,
-                        c.numKvHeads(), ld, c.headDim(), eps)));
-                ops.add(new DecodeOp("kv append", 0, () -> k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld,
-                        kv, tablesBuf, tableStride, layer, stepBuf, batch)));
+                addQkNormAndAppend(ops, w, layer, batch);
             }
             ops.add(new DecodeOp("attention (+ combine)", 0, () -> attention.record(layer)));
             ops.add(new DecodeOp("o gemv", 2L * hidden * qDim, () -> k.gemvBatch(w.wo(), att, qDim, x, hidden, null,
@@ -916,6 +911,23 @@ public final class CudaBackend implements Backend {
                 logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch, false)));
         ops.add(new DecodeOp("argmax", 0, () -> k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf)));
         return ops;
+    }
+
+    /** The q/k norm of the q|k|v rows (where the model has it), then K and V appended to the pool. */
+    private void addQkNormAndAppend(List<DecodeOp> ops, Layer w, int layer, int batch) {
+        ModelConfig c = config;
+        int qDim = c.queryDim();
+        int kvDim = c.kvDim();
+        int ld = qDim + 2 * kvDim;
+        float eps = c.rmsNormEps();
+        if (w.qNorm() != null) {
+            ops.add(new DecodeOp("q norm", 0, () -> k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld,
+                    c.headDim(), eps)));
+            ops.add(new DecodeOp("k norm", 0, () -> k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch,
+                    c.numKvHeads(), ld, c.headDim(), eps)));
+        }
+        ops.add(new DecodeOp("kv append", 0, () -> k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv,
+                tablesBuf, tableStride, layer, stepBuf, batch)));
     }
 
     /** Whether a decode step of {@code batch} sequences multiplies on the tensor cores ({@link CudaKernels#gemvBatchTc}). */
@@ -948,14 +960,7 @@ public final class CudaBackend implements Backend {
             ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, w.attnNorm(), batch, hidden, eps)));
             ops.add(new DecodeOp("q|k|v tensor cores", 2L * ld * hidden, () -> k.gemvBatchTc(w.wqkv(), xb, hidden, qkv,
                     ld, w.bqkv(), ld, hidden, batch, false)));
-            if (w.qNorm() != null) {
-                ops.add(new DecodeOp("q norm", 0, () -> k.rmsNormHeadsStrided(qkv, w.qNorm(), batch, c.numHeads(), ld,
-                        c.headDim(), eps)));
-                ops.add(new DecodeOp("k norm", 0, () -> k.rmsNormHeadsStrided(off(qkv, qDim), w.kNorm(), batch,
-                        c.numKvHeads(), ld, c.headDim(), eps)));
-            }
-            ops.add(new DecodeOp("kv append", 0, () -> k.kvAppendBatch(off(qkv, qDim), off(qkv, qDim + kvDim), ld, kv,
-                    tablesBuf, tableStride, layer, stepBuf, batch)));
+            addQkNormAndAppend(ops, w, layer, batch);
             ops.add(new DecodeOp("attention (+ combine)", 0, () -> attention.record(layer)));
             ops.add(new DecodeOp("o tensor cores", 2L * hidden * qDim, () -> k.gemvBatchTc(w.wo(), att, qDim, x, hidden,
                     null, hidden, qDim, batch, true)));

@@ -70,29 +70,29 @@ final class CudaDecodeCheck {
         gemvBatchTcKernel(dev, k, 1000, 896, 2 * 896);
     }
 
+    /** n standard normal floats. */
+    private float[] gaussians(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return v;
+    }
+
     /** gemvBatchTc against a host computation in double (bias, accumulation into Y). */
     private void gemvBatchTcKernel(CudaDevice dev, CudaKernels k, int rows, int cols, int ldx) {
         short[] wb = new short[rows * cols];
         for (int i = 0; i < wb.length; i++) {
             wb[i] = Bf16.fromFloat((float) rnd.nextGaussian());
         }
-        float[] bias = new float[rows];
-        for (int i = 0; i < rows; i++) {
-            bias[i] = (float) rnd.nextGaussian();
-        }
+        float[] bias = gaussians(rows);
         CUdeviceptr dw = dev.alloc(2L * wb.length, "test");
         dev.copyToDevice(dw, wb, wb.length);
         CUdeviceptr db = dev.upload(bias, "test");
         for (int nb : new int[] {5, 8, 9, 16, 21}) {
-            float[] x = new float[nb * ldx];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) rnd.nextGaussian();
-            }
+            float[] x = gaussians(nb * ldx);
             int ldy = rows + 4;
-            float[] y0 = new float[nb * ldy];
-            for (int i = 0; i < y0.length; i++) {
-                y0[i] = (float) rnd.nextGaussian();
-            }
+            float[] y0 = gaussians(nb * ldy);
             CUdeviceptr dx = dev.upload(x, "test");
             CUdeviceptr dy = dev.upload(y0, "test");
             k.gemvBatchTc(dw, dx, ldx, dy, ldy, db, rows, cols, nb, true);
@@ -211,15 +211,9 @@ final class CudaDecodeCheck {
         CUdeviceptr dn = dev.upload(norm, "test");
         for (int nb : new int[] {1, 2, 3, 4, 5, 8, 11}) {
             for (String mode : new String[] {"plain", "rmsnorm"}) {
-                float[] x = new float[nb * ldx];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = (float) rnd.nextGaussian();
-                }
+                float[] x = gaussians(nb * ldx);
                 int ldy = rows + 4;
-                float[] y0 = new float[nb * ldy];
-                for (int i = 0; i < y0.length; i++) {
-                    y0[i] = (float) rnd.nextGaussian();
-                }
+                float[] y0 = gaussians(nb * ldy);
                 CUdeviceptr dx = dev.upload(x, "test");
                 CUdeviceptr dy = dev.upload(y0, "test");
                 k.gemvBatch(dw, dx, ldx, dy, ldy, db, mode.equals("plain") ? null : dn, 1e-6f, rows, cols, nb, true);
