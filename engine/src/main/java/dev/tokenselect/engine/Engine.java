@@ -77,8 +77,14 @@ public final class Engine implements AutoCloseable {
                 .withKvCapacityTokens(options.kvCapacityTokens())
                 .withKvMemoryFraction(options.kvMemoryFraction())
                 .withBlockSize(options.blockSize());
-        // asked for here, or by -Dtokenselect.cuda.keySketches=true
-        return new CudaBackend(model, options.keySketches() ? cuda.withKeySketches(true) : cuda);
+        // asked for here, or by -Dtokenselect.cuda.keySketches=true / -Dtokenselect.cuda.kvHostGib=N
+        if (options.keySketches()) {
+            cuda = cuda.withKeySketches(true);
+        }
+        if (options.kvHostBytes() > 0) {
+            cuda = cuda.withHostKvBytes(options.kvHostBytes());
+        }
+        return new CudaBackend(model, cuda);
     }
 
     public Model model() {

@@ -41,7 +41,7 @@ public class TokenSelectEngineAutoConfiguration {
         Path dir = hub.resolve(properties.getModel(), properties.getRevision());
         return Engine.open(dir, new EngineOptions(properties.getBackend(), properties.getDevice(), properties.getThreads(),
                 properties.getKvCapacityTokens(), properties.getBlockSize(), properties.getKvMemoryFraction(),
-                properties.isKeySketches()));
+                properties.isKeySketches(), EngineOptions.gibBytes(properties.getKvHostGib())));
     }
 
     @Bean(destroyMethod = "close")

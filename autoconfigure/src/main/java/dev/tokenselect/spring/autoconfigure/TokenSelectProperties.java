@@ -34,6 +34,12 @@ public class TokenSelectProperties {
      */
     private boolean keySketches;
 
+    /**
+     * GiB of pinned host memory the CUDA backend's KV pool extends into past the GPU's (0: none); its
+     * blocks are read over the bus, so it suits TokenSelect with key-sketches.
+     */
+    private double kvHostGib;
+
     /** Tokens the KV cache holds over all requests and corpora; 0 for the backend's default. */
     private long kvCapacityTokens;
 
@@ -160,6 +166,14 @@ public class TokenSelectProperties {
 
     public void setKeySketches(boolean keySketches) {
         this.keySketches = keySketches;
+    }
+
+    public double getKvHostGib() {
+        return kvHostGib;
+    }
+
+    public void setKvHostGib(double kvHostGib) {
+        this.kvHostGib = kvHostGib;
     }
 
     public long getKvCapacityTokens() {

@@ -105,7 +105,7 @@ class TokenSelectAutoConfigurationTest {
                 "spring.ai.tokenselect.n-init=16", "spring.ai.tokenselect.n-local=64", "spring.ai.tokenselect.theta=0.8",
                 "spring.ai.tokenselect.prefill-chunk=128", "spring.ai.tokenselect.max-batch=3",
                 "spring.ai.tokenselect.kv-memory-fraction=0.5", "spring.ai.tokenselect.persistence.max-bytes=1000000",
-                "spring.ai.tokenselect.key-sketches=true",
+                "spring.ai.tokenselect.key-sketches=true", "spring.ai.tokenselect.kv-host-gib=1.5",
                 "spring.ai.tokenselect.chat.options.temperature=0.7", "spring.ai.tokenselect.chat.options.top-p=0.9",
                 "spring.ai.tokenselect.chat.options.top-k=40", "spring.ai.tokenselect.chat.options.max-tokens=33",
                 "spring.ai.tokenselect.chat.options.stop-sequences=END,STOP",
@@ -126,6 +126,7 @@ class TokenSelectAutoConfigurationTest {
                     assertThat(o.attention().params().theta()).isEqualTo(0.8);
                     assertThat(o.attention().params().int8Keys()).isTrue(); // key-sketches: scored on int8 sketches
                     assertThat(p.isKeySketches()).isTrue();
+                    assertThat(p.getKvHostGib()).isEqualTo(1.5);
                     assertThat(o.attention().params().prefillChunk()).isEqualTo(64); // never above n-local
                     assertThat(o.maxBatch()).isEqualTo(3);
                     TokenSelectChatOptions chat = ctx.getBean(TokenSelectChatModel.class).getOptions();

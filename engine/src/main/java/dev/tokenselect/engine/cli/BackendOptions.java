@@ -26,6 +26,11 @@ final class BackendOptions {
             + " TokenSelect with keys=int8 scores on the device (about a fifth fewer tokens fit)")
     boolean keySketches;
 
+    @Option(names = "--kv-host-gib", paramLabel = "GIB", defaultValue = "0",
+            description = "CUDA: pinned host memory the KV pool extends into past the GPU's (read over the bus: for"
+                    + " TokenSelect with --key-sketches); default 0")
+    double kvHostGib;
+
     @Option(names = "--prefill-chunk", paramLabel = "N",
             description = "Prompt tokens per forward pass (default 512; with a selection policy min(512, n-local), never above n-local)")
     Integer prefillChunk;
@@ -35,6 +40,7 @@ final class BackendOptions {
     }
 
     EngineOptions engineOptions() {
-        return new EngineOptions(backend, device, threads, kvTokens, blockSize).withKeySketches(keySketches);
+        return new EngineOptions(backend, device, threads, kvTokens, blockSize).withKeySketches(keySketches)
+                .withKvHostBytes(EngineOptions.gibBytes(kvHostGib));
     }
 }

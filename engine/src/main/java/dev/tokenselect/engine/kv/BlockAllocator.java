@@ -28,6 +28,11 @@ public final class BlockAllocator {
     }
 
     private final int numBlocks;
+    /**
+     * Blocks {@code [0, preferred)} are handed out before the others (a pool whose first blocks are in
+     * faster memory: device memory before the host memory a CUDA pool may extend into).
+     */
+    private final int preferred;
     private final int blockSize;
     private final BlockMemory memory;
     /**
@@ -37,21 +42,41 @@ public final class BlockAllocator {
      */
     private int fresh;
     private int[] refCounts = new int[16];
-    /** Released block ids; the top of the stack is {@code released[releasedCount - 1]}. */
+    /** Released block ids below {@code preferred}; the top of the stack is {@code released[releasedCount - 1]}. */
     private int[] released = new int[16];
     private int releasedCount;
+    /** Released block ids from {@code preferred} on, a stack like {@link #released}. */
+    private int[] releasedLate = new int[16];
+    private int releasedLateCount;
     private boolean closed;
 
     public BlockAllocator(int numBlocks, int blockSize, BlockMemory memory) {
+        this(numBlocks, numBlocks, blockSize, memory);
+    }
+
+    /**
+     * A pool whose blocks {@code [0, preferred)} are handed out first: free ones among them (released,
+     * then never used) before any other.
+     */
+    public BlockAllocator(int numBlocks, int preferred, int blockSize, BlockMemory memory) {
         if (numBlocks <= 0) {
             throw new IllegalArgumentException("a KV pool needs at least one block, got " + numBlocks);
+        }
+        if (preferred < 0 || preferred > numBlocks) {
+            throw new IllegalArgumentException("preferred blocks must be in [0, " + numBlocks + "], got " + preferred);
         }
         if (blockSize <= 0) {
             throw new IllegalArgumentException("KV block size must be positive, got " + blockSize);
         }
         this.numBlocks = numBlocks;
+        this.preferred = preferred;
         this.blockSize = blockSize;
         this.memory = memory;
+    }
+
+    /** Blocks handed out before the others ({@link #BlockAllocator(int, int, int, BlockMemory)}). */
+    public int preferredBlocks() {
+        return preferred;
     }
 
     /** Blocks needed for a capacity of {@code tokens} (ceil). */
@@ -78,11 +103,16 @@ public final class BlockAllocator {
     }
 
     public synchronized int freeBlocks() {
-        return closed ? 0 : numBlocks - fresh + releasedCount;
+        return closed ? 0 : numBlocks - fresh + releasedCount + releasedLateCount;
     }
 
     public synchronized int usedBlocks() {
-        return closed ? 0 : fresh - releasedCount;
+        return closed ? 0 : fresh - releasedCount - releasedLateCount;
+    }
+
+    /** Blocks in use among the preferred ones. */
+    public synchronized int usedPreferredBlocks() {
+        return closed ? 0 : Math.min(fresh, preferred) - releasedCount;
     }
 
     /** Blocks that have ever been handed out, i.e. that hold memory in a lazily backed pool. */
@@ -97,7 +127,8 @@ public final class BlockAllocator {
 
     /**
      * Hands out {@code count} blocks, each with reference count 1, or none at all. Released blocks
-     * are reused (most recently released first) before blocks never used; those come in id order.
+     * are reused (most recently released first) before blocks never used; those come in id order; and
+     * preferred blocks come before the others.
      *
      * @param neededTokens the sequence length that asks for them, for the error message
      * @throws KvCapacityException when fewer than {@code count} blocks are free; nothing changes
@@ -134,8 +165,11 @@ public final class BlockAllocator {
         if (count > freeBlocks()) {
             throw new KvCapacityException(capacityMessage(count, neededTokens));
         }
+        // preferred blocks (released, then never used) before the others (released, then never used)
         int reused = Math.min(count, releasedCount);
-        int newOnes = count - reused;
+        int newPreferred = Math.min(count - reused, Math.max(0, preferred - fresh));
+        int reusedLate = Math.min(count - reused - newPreferred, releasedLateCount);
+        int newOnes = count - reused - reusedLate;
         // Back new blocks with memory before committing anything, so a failure (out of memory) changes nothing.
         if (refCounts.length < fresh + newOnes) {
             int n = (int) Math.min(numBlocks, Math.max(fresh + newOnes, 2L * refCounts.length));
@@ -147,11 +181,18 @@ public final class BlockAllocator {
             }
         }
         int[] ids = new int[count];
-        for (int i = 0; i < reused; i++) {
-            ids[i] = released[--releasedCount];
+        int i = 0;
+        for (int j = 0; j < reused; j++) {
+            ids[i++] = released[--releasedCount];
         }
-        for (int i = reused; i < count; i++) {
-            ids[i] = fresh++;
+        for (int j = 0; j < newPreferred; j++) {
+            ids[i++] = fresh++;
+        }
+        for (int j = 0; j < reusedLate; j++) {
+            ids[i++] = releasedLate[--releasedLateCount];
+        }
+        while (i < count) {
+            ids[i++] = fresh++;
         }
         for (int id : ids) {
             refCounts[id] = 1;
@@ -178,10 +219,17 @@ public final class BlockAllocator {
             throw new IllegalStateException("block " + blockId + " released more often than it was held");
         }
         if (--refCounts[blockId] == 0) {
-            if (releasedCount == released.length) {
-                released = Arrays.copyOf(released, Math.min(numBlocks, 2 * released.length));
+            if (blockId < preferred) {
+                if (releasedCount == released.length) {
+                    released = Arrays.copyOf(released, Math.min(numBlocks, 2 * released.length));
+                }
+                released[releasedCount++] = blockId;
+            } else {
+                if (releasedLateCount == releasedLate.length) {
+                    releasedLate = Arrays.copyOf(releasedLate, Math.min(numBlocks, 2 * releasedLate.length));
+                }
+                releasedLate[releasedLateCount++] = blockId;
             }
-            released[releasedCount++] = blockId;
         }
     }
 

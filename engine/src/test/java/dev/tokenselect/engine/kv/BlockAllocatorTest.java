@@ -72,4 +72,44 @@ class BlockAllocatorTest {
         a.release(id);
         assertThrows(IllegalStateException.class, () -> a.allocate(1, 8));
     }
+
+    @Test
+    void preferredBlocksGoFirstReleasedOrFreshBeforeAnyOther() {
+        // blocks 0..2 preferred (device memory), 3..5 the others (host memory)
+        BlockAllocator a = new BlockAllocator(6, 3, 16, null);
+        assertEquals(3, a.preferredBlocks());
+        assertArrayEquals(new int[] {0, 1, 2, 3}, a.allocate(4, 64));
+        assertEquals(3, a.usedPreferredBlocks());
+        a.release(3);
+        a.release(1);
+        assertEquals(2, a.usedPreferredBlocks());
+        // the released preferred block first, then the released other one (no fresh preferred is left)
+        assertArrayEquals(new int[] {1, 3}, a.allocate(2, 32));
+        a.release(0);
+        a.release(3);
+        // preferred released, then the other released, then never used: 0, 3, 4
+        assertArrayEquals(new int[] {0, 3, 4}, a.allocate(3, 48));
+        assertEquals(1, a.freeBlocks());
+        assertEquals(5, a.usedBlocks());
+    }
+
+    @Test
+    void aReleasedPreferredBlockComesBeforeAReleasedOtherOneWhicheverWasReleasedLast() {
+        BlockAllocator a = new BlockAllocator(8, 4, 16, null);
+        assertArrayEquals(new int[] {0, 1}, a.allocate(2, 32));
+        // the last two preferred blocks, then the first other one
+        assertArrayEquals(new int[] {2, 3, 4}, a.allocate(3, 80));
+        a.release(4);
+        a.release(2);
+        assertArrayEquals(new int[] {2, 4}, a.allocate(2, 32));
+        assertEquals(4, a.usedPreferredBlocks());
+    }
+
+    @Test
+    void thePreferredCountMustFitThePool() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new BlockAllocator(4, 5, 16, null));
+        assertTrue(e.getMessage().contains("preferred"), e.getMessage());
+        assertEquals(4, new BlockAllocator(4, 16, null).preferredBlocks());
+    }
 }

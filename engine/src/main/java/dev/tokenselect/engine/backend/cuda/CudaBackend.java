@@ -74,9 +74,11 @@ public final class CudaBackend implements Backend {
      * @param kvCapacityTokens tokens the KV pool holds; 0 to size it from {@code kvMemoryFraction}
      * @param blockSize        tokens per KV block
      * @param maxChunkTokens   a longer forward call runs in chunks of this many tokens
+     * @param hostKvBytes      pinned host memory the KV pool extends into past its device part (0: none)
      */
     public record Options(int device, double kvMemoryFraction, long kvCapacityTokens, int blockSize,
-                          int maxChunkTokens, int maxBatch, boolean cudaGraphs, boolean keySketches) {
+                          int maxChunkTokens, int maxBatch, boolean cudaGraphs, boolean keySketches,
+                          long hostKvBytes) {
 
         public Options {
             if (device < 0) {
@@ -97,53 +99,89 @@ public final class CudaBackend implements Backend {
             if (maxBatch < 1 || maxBatch > maxChunkTokens) {
                 throw new IllegalArgumentException("maxBatch must be in [1, maxChunkTokens], got " + maxBatch);
             }
+            if (hostKvBytes < 0) {
+                throw new IllegalArgumentException("hostKvBytes must be >= 0, got " + hostKvBytes);
+            }
         }
 
         /**
          * Device 0, 90% of the remaining memory for KV, blocks of 32 tokens, chunks of 512, decode
          * batches of up to 16 sequences replayed from CUDA graphs, no key sketches (unless
-         * {@code -Dtokenselect.cuda.keySketches=true}).
+         * {@code -Dtokenselect.cuda.keySketches=true}), no host memory for KV (unless
+         * {@code -Dtokenselect.cuda.kvHostGib=N}).
          */
         public static Options defaults() {
             return new Options(0, 0.9, 0, KvGeometry.DEFAULT_BLOCK_SIZE, 512, 16, true,
-                    CudaSwitch.flag("keySketches", false));
+                    CudaSwitch.flag("keySketches", false), hostKvBytesFromProperty());
+        }
+
+        static final String HOST_KV_PROPERTY = "tokenselect.cuda.kvHostGib";
+
+        /** GiB of {@code -Dtokenselect.cuda.kvHostGib} as bytes, 0 where it is not set. */
+        static long hostKvBytesFromProperty() {
+            String v = System.getProperty(HOST_KV_PROPERTY);
+            if (v == null || v.isBlank()) {
+                return 0;
+            }
+            double gib;
+            try {
+                gib = Double.parseDouble(v.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("-D" + HOST_KV_PROPERTY + "=" + v + " is not a number of GiB");
+            }
+            if (!(gib >= 0) || Double.isInfinite(gib)) {
+                throw new IllegalArgumentException("-D" + HOST_KV_PROPERTY + " must be a finite number of GiB >= 0, got "
+                        + v);
+            }
+            return (long) (gib * (1L << 30));
+        }
+
+        /**
+         * Pinned host memory the KV pool extends into past its device part, mapped into the same
+         * address range so every kernel reads it as pool blocks (over the bus: a step reading many of
+         * them is slow, so it suits TokenSelect with key sketches, whose scoring stays on the device and
+         * whose attention reads only the selected tokens). Blocks come from the device part first.
+         */
+        public Options withHostKvBytes(long bytes) {
+            return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch,
+                    cudaGraphs, keySketches, bytes);
         }
 
         public Options withDevice(int d) {
             return new Options(d, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch,
-                    cudaGraphs, keySketches);
+                    cudaGraphs, keySketches, hostKvBytes);
         }
 
         public Options withKvMemoryFraction(double f) {
             return new Options(device, f, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs,
-                    keySketches);
+                    keySketches, hostKvBytes);
         }
 
         public Options withKvCapacityTokens(long tokens) {
             return new Options(device, kvMemoryFraction, tokens, blockSize, maxChunkTokens, maxBatch, cudaGraphs,
-                    keySketches);
+                    keySketches, hostKvBytes);
         }
 
         public Options withBlockSize(int size) {
             return new Options(device, kvMemoryFraction, kvCapacityTokens, size, maxChunkTokens, maxBatch,
-                    cudaGraphs, keySketches);
+                    cudaGraphs, keySketches, hostKvBytes);
         }
 
         public Options withMaxChunkTokens(int n) {
             return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, n, maxBatch, cudaGraphs,
-                    keySketches);
+                    keySketches, hostKvBytes);
         }
 
         /** Most sequences one replayed decode step advances; larger batches run in groups. */
         public Options withMaxBatch(int n) {
             return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, n, cudaGraphs,
-                    keySketches);
+                    keySketches, hostKvBytes);
         }
 
         /** false: launch every decode kernel from the host (for comparisons and debugging). */
         public Options withCudaGraphs(boolean on) {
             return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch, on,
-                    keySketches);
+                    keySketches, hostKvBytes);
         }
 
         /**
@@ -153,7 +191,7 @@ public final class CudaBackend implements Backend {
          */
         public Options withKeySketches(boolean on) {
             return new Options(device, kvMemoryFraction, kvCapacityTokens, blockSize, maxChunkTokens, maxBatch,
-                    cudaGraphs, on);
+                    cudaGraphs, on, hostKvBytes);
         }
     }
 
@@ -172,6 +210,8 @@ public final class CudaBackend implements Backend {
     private final Model model;
     private final ModelConfig config;
     private final Options options;
+    /** Pool blocks in device memory; the pool's others are in pinned host memory ({@link Options#hostKvBytes}). */
+    private final long deviceKvBlocks;
     private final CudaDevice dev;
     private final CudaKernels k;
     private final ReentrantLock lock = new ReentrantLock();
@@ -323,24 +363,43 @@ public final class CudaBackend implements Backend {
             boolean withSketches = options.keySketches() && (c.headDim() == 64 || c.headDim() == 128);
             long sketchBytes = withSketches ? CudaKernels.Sketches.bytesPerBlock(c.numLayers(), c.numKvHeads(),
                     options.blockSize(), c.headDim()) : 0;
+            // blocks past the device part live in pinned host memory (their sketches stay on the device)
+            long hostBlocks = options.hostKvBytes() / blockBytes;
             long numBlocks;
             if (options.kvCapacityTokens() > 0) {
                 numBlocks = BlockAllocator.blocksFor(options.kvCapacityTokens(), options.blockSize());
             } else {
                 long free = dev.memoryInfo()[0];
-                numBlocks = (long) (free * options.kvMemoryFraction()) / (blockBytes + sketchBytes);
+                numBlocks = ((long) (free * options.kvMemoryFraction()) - hostBlocks * sketchBytes)
+                        / (blockBytes + sketchBytes);
                 if (numBlocks < 1) {
                     long[] mem = dev.memoryInfo();
                     throw new CudaOutOfMemoryException("the KV pool (not even one block of " + options.blockSize()
-                            + " tokens fits after the weights)", blockBytes, mem[0], mem[1], null);
+                            + " tokens fits after the weights" + (hostBlocks > 0 ? " and the sketches of the host"
+                            + " blocks" : "") + ")", blockBytes, mem[0], mem[1], null);
                 }
-                numBlocks = Math.min(numBlocks, Integer.MAX_VALUE - 8);
             }
-            CUdeviceptr pool = dev.alloc(numBlocks * blockBytes, "the KV pool (" + numBlocks + " blocks of "
-                    + options.blockSize() + " tokens, bf16)");
+            numBlocks = Math.min(numBlocks, Integer.MAX_VALUE - 8 - hostBlocks);
+            String what = "the KV pool (" + numBlocks + " blocks of " + options.blockSize() + " tokens, bf16"
+                    + (hostBlocks > 0 ? ", and " + hostBlocks + " in host memory" : "") + ")";
+            CUdeviceptr pool;
+            long deviceBlocks = numBlocks;
+            if (hostBlocks > 0) {
+                SpanningRange range = dev.allocSpanning(numBlocks * blockBytes, hostBlocks * blockBytes, what);
+                pool = range.base();
+                // the device part rounds up: blocks wholly inside it are device blocks, the rest host ones
+                deviceBlocks = range.deviceBytes() / blockBytes;
+                numBlocks = (range.deviceBytes() + range.hostBytes()) / blockBytes;
+                LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "KV pool: %,d tokens on the device, %,d"
+                        + " more in %.1f GiB of pinned host memory", deviceBlocks * options.blockSize(),
+                        (numBlocks - deviceBlocks) * options.blockSize(), range.hostBytes() / (double) (1L << 30)));
+            } else {
+                pool = dev.alloc(numBlocks * blockBytes, what);
+            }
+            this.deviceKvBlocks = deviceBlocks;
             this.kv = new CudaKernels.Kv(pool, blockBytes / 2, options.blockSize(), c.numKvHeads(), c.headDim());
             this.sketches = withSketches ? CudaKernels.Sketches.allocate(dev, kv, c.numLayers(), numBlocks) : null;
-            this.allocator = new BlockAllocator((int) numBlocks, options.blockSize(), id -> { });
+            this.allocator = new BlockAllocator((int) numBlocks, (int) deviceBlocks, options.blockSize(), id -> { });
             this.tableStride = (int) numBlocks;
             this.tablesBuf = dev.alloc(4L * options.maxBatch() * tableStride, "decode block tables");
             this.uploadedRows = new int[options.maxBatch()][0];
@@ -437,7 +496,12 @@ public final class CudaBackend implements Backend {
         return model;
     }
 
-    /** Tokens the device KV pool holds over all sequences. */
+    /** Tokens the KV pool keeps in device memory (all of them unless it extends into host memory). */
+    public long deviceKvCapacityTokens() {
+        return deviceKvBlocks * allocator.blockSize();
+    }
+
+    /** Tokens the KV pool holds over all sequences (its host part included). */
     public long kvCapacityTokens() {
         return allocator.capacityTokens();
     }
@@ -1700,8 +1764,11 @@ public final class CudaBackend implements Backend {
 
     /** A summary line for logs: device, weights, KV capacity. */
     public String summary() {
-        return String.format(Locale.ROOT, "%s; weights %.1f MB bf16; KV pool %,d tokens (%.1f MB, bf16)", device(),
-                weightBytes / 1e6, kvCapacityTokens(), allocator.numBlocks() * (double) blockBytes / 1e6);
+        long hostBlocks = allocator.numBlocks() - deviceKvBlocks;
+        return String.format(Locale.ROOT, "%s; weights %.1f MB bf16; KV pool %,d tokens (%.1f MB, bf16)%s", device(),
+                weightBytes / 1e6, kvCapacityTokens(), allocator.numBlocks() * (double) blockBytes / 1e6,
+                hostBlocks > 0 ? String.format(Locale.ROOT, ", %,d of them in pinned host memory",
+                        hostBlocks * allocator.blockSize()) : "");
     }
 
     /** Frees every device allocation (weights, KV pool, activations) and releases the context. */

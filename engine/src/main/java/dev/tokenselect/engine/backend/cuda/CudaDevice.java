@@ -27,8 +27,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -77,6 +79,7 @@ public final class CudaDevice implements AutoCloseable {
     private CUmodule sm90aModule;
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<CUdeviceptr, Long> allocations = new IdentityHashMap<>();
+    private final List<SpanningRange> spanning = new ArrayList<>();
     private final String name;
     private final int multiprocessors;
     private final int computeMajor;
@@ -290,6 +293,26 @@ public final class CudaDevice implements AutoCloseable {
         allocations.put(p, bytes);
         allocatedBytes += bytes;
         return p;
+    }
+
+    /**
+     * Device memory followed by pinned host memory in one range the kernels address as one array
+     * ({@link SpanningRange}); freed on close.
+     */
+    public SpanningRange allocSpanning(long deviceBytes, long hostBytes, String what) {
+        checkOpen();
+        boolean hostSupported;
+        try {
+            int[] v = new int[1];
+            cuDeviceGetAttribute(v, SpanningRange.ATTRIBUTE_HOST_VMM, device);
+            hostSupported = v[0] != 0;
+        } catch (CudaException e) { // a driver older than the attribute
+            hostSupported = false;
+        }
+        SpanningRange r = SpanningRange.map(ordinal, hostSupported, deviceBytes, hostBytes, what);
+        spanning.add(r);
+        allocatedBytes += r.deviceBytes();
+        return r;
     }
 
     public void free(CUdeviceptr p) {
@@ -546,6 +569,10 @@ public final class CudaDevice implements AutoCloseable {
             }
         }
         allocations.clear();
+        for (SpanningRange r : spanning) {
+            r.close();
+        }
+        spanning.clear();
         allocatedBytes = 0;
         try {
             if (sm90aModule != null) {

@@ -124,6 +124,9 @@ public final class CudaSelfTest {
             section("TokenSelect decode graph against the host path", this::graphSelection);
         }
         if (kernels) {
+            section("KV pool extending into host memory", this::hostKvPool);
+        }
+        if (kernels) {
             CudaDevice last = CudaDevice.open(0);
             try {
                 CudaKernels k = new CudaKernels(last);
@@ -1287,6 +1290,55 @@ public final class CudaSelfTest {
             } finally {
                 deleteTree(dir);
             }
+        }
+    }
+
+    /**
+     * A KV pool whose device part holds 1,024 tokens and whose other blocks are in pinned host memory
+     * gives the logits of a pool wholly on the device, bit for bit: a 3,000-token prompt (most of its
+     * blocks in host memory) and 8 replayed decode steps on the Qwen2.5-0.5B geometry.
+     */
+    private void hostKvPool() throws IOException {
+        String preset = "qwen2.5-0.5b";
+        Path dir = Files.createTempDirectory("cuda-selftest-hostkv");
+        try {
+            SyntheticModelWriter.write(dir, Presets.config(preset), null, 11, DType.BF16, 1, null);
+            int[] prompt = new SplittableRandom(5).ints(3000, 0, Presets.config(preset).get("vocab_size").asInt()).toArray();
+            int steps = 8;
+            int[] tokens = new int[steps];
+            float[][] reference = new float[steps + 1][];
+            try (Model model = Model.load(dir);
+                 CudaBackend device = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(8192));
+                 CudaSequence seq = device.newSequence()) {
+                reference[0] = device.forward(seq, prompt, false);
+                for (int i = 0; i < steps; i++) {
+                    tokens[i] = argmax(reference[i]);
+                    reference[i + 1] = device.decode(List.of(seq), new int[] {tokens[i]})[0];
+                }
+            }
+            try (Model model = Model.load(dir);
+                 CudaBackend spanning = new CudaBackend(model, CudaBackend.Options.defaults().withKvCapacityTokens(1024)
+                         .withHostKvBytes(256L << 20));
+                 CudaSequence seq = spanning.newSequence()) {
+                long onDevice = spanning.deviceKvCapacityTokens();
+                if (onDevice >= prompt.length || spanning.kvCapacityTokens() < prompt.length + steps) {
+                    check("KV pool in host memory: " + onDevice + " of " + spanning.kvCapacityTokens()
+                            + " tokens on the device, too many or too few for the check", Double.NaN, 0);
+                    return;
+                }
+                double worst = relMax(spanning.forward(seq, prompt, false), reference[0]);
+                for (int i = 0; i < steps; i++) {
+                    worst = Math.max(worst, relMax(spanning.decode(List.of(seq), new int[] {tokens[i]})[0],
+                            reference[i + 1]));
+                }
+                check(String.format(Locale.ROOT, "KV pool with %,d of %,d tokens on the device, the rest in host memory,"
+                        + " vs all on the device (3,000-token prompt, %d graph steps)", onDevice,
+                        spanning.kvCapacityTokens(), steps), worst, 0);
+            }
+        } catch (CudaUnavailableException e) { // the driver cannot map host memory so: say why
+            check("KV pool in host memory: " + e.getMessage(), Double.NaN, 0);
+        } finally {
+            deleteTree(dir);
         }
     }
 
