@@ -301,18 +301,24 @@ public final class CudaDevice implements AutoCloseable {
      */
     public SpanningRange allocSpanning(long deviceBytes, long hostBytes, String what) {
         checkOpen();
-        boolean hostSupported;
-        try {
-            int[] v = new int[1];
-            cuDeviceGetAttribute(v, SpanningRange.ATTRIBUTE_HOST_VMM, device);
-            hostSupported = v[0] != 0;
-        } catch (CudaException e) { // a driver older than the attribute
-            hostSupported = false;
-        }
-        SpanningRange r = SpanningRange.map(ordinal, hostSupported, deviceBytes, hostBytes, what);
+        SpanningRange r = SpanningRange.map(ordinal, SpanningRange.hostLocation(
+                attributeOr(SpanningRange.ATTRIBUTE_HOST_VMM, 0) != 0,
+                attributeOr(SpanningRange.ATTRIBUTE_HOST_NUMA_VMM, 0) != 0,
+                attributeOr(SpanningRange.ATTRIBUTE_HOST_NUMA_ID, -1)), deviceBytes, hostBytes, what);
         spanning.add(r);
         allocatedBytes += r.deviceBytes();
         return r;
+    }
+
+    /** A device attribute by its cuda.h value, {@code fallback} where the driver does not know it. */
+    private int attributeOr(int attribute, int fallback) {
+        try {
+            int[] v = new int[1];
+            cuDeviceGetAttribute(v, attribute, device);
+            return v[0];
+        } catch (CudaException e) { // a driver older than the attribute
+            return fallback;
+        }
     }
 
     public void free(CUdeviceptr p) {

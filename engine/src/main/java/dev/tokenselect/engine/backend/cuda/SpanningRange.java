@@ -32,10 +32,17 @@ import jcuda.driver.CUmemLocationType;
  */
 final class SpanningRange implements AutoCloseable {
 
-    /** {@code CU_MEM_LOCATION_TYPE_HOST} (cuda.h; JCuda 12.6 has no constant for it). */
+    // cuda.h values JCuda 12.6 has no constants for
+    /** {@code CU_MEM_LOCATION_TYPE_HOST}: host memory, no NUMA node named. */
     static final int LOCATION_HOST = 2;
-    /** {@code CU_DEVICE_ATTRIBUTE_HOST_NUMA_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED} (cuda.h). */
-    static final int ATTRIBUTE_HOST_VMM = 141;
+    /** {@code CU_MEM_LOCATION_TYPE_HOST_NUMA}: host memory of one NUMA node. */
+    static final int LOCATION_HOST_NUMA = 3;
+    /** {@code CU_DEVICE_ATTRIBUTE_HOST_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED} (CUDA 13 drivers). */
+    static final int ATTRIBUTE_HOST_VMM = 145;
+    /** {@code CU_DEVICE_ATTRIBUTE_HOST_NUMA_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED} (CUDA 12.2 drivers on). */
+    static final int ATTRIBUTE_HOST_NUMA_VMM = 141;
+    /** {@code CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID}: the host NUMA node nearest the device, -1 without NUMA. */
+    static final int ATTRIBUTE_HOST_NUMA_ID = 134;
 
     private final CUdeviceptr base;
     private final long deviceBytes;
@@ -57,18 +64,18 @@ final class SpanningRange implements AutoCloseable {
 
     /**
      * Maps at least {@code deviceBytes} of device memory, then at least {@code hostBytes} of pinned host
-     * memory, for device {@code ordinal}; {@code hostSupported} is the device's answer to
-     * {@link #ATTRIBUTE_HOST_VMM}. Errors name the part that failed and what to change; nothing stays
-     * mapped after one.
+     * memory at {@code hostLocation} (null where the device cannot map host memory so;
+     * {@link #hostLocation}), for device {@code ordinal}. Errors name the part that failed and what to
+     * change; nothing stays mapped after one.
      */
-    static SpanningRange map(int ordinal, boolean hostSupported, long deviceBytes, long hostBytes, String what) {
-        if (!hostSupported) {
+    static SpanningRange map(int ordinal, CUmemLocation hostLocation, long deviceBytes, long hostBytes, String what) {
+        if (hostLocation == null) {
             throw new CudaUnavailableException("host memory for " + what + " needs a driver and device that map host"
                     + " memory with the virtual memory management API (CUDA 12.2 or later, Linux): device " + ordinal
                     + " does not; leave the host KV memory at 0 (-Dtokenselect.cuda.kvHostGib, --kv-host-gib)");
         }
         CUmemAllocationProp onDevice = prop(CUmemLocationType.CU_MEM_LOCATION_TYPE_DEVICE, ordinal);
-        CUmemAllocationProp onHost = prop(LOCATION_HOST, 0);
+        CUmemAllocationProp onHost = prop(hostLocation.type, hostLocation.id);
         long granularity = Math.max(granularity(onDevice), granularity(onHost));
         long dev = roundUp(Math.max(deviceBytes, 1), granularity);
         long host = roundUp(Math.max(hostBytes, 1), granularity);
@@ -94,6 +101,19 @@ final class SpanningRange implements AutoCloseable {
             release(base, reserved ? dev + host : 0, mapped, handles);
             throw e;
         }
+    }
+
+    /**
+     * Where pinned host memory for a device-mapped range comes from, given the device's answers to
+     * {@link #ATTRIBUTE_HOST_VMM}, {@link #ATTRIBUTE_HOST_NUMA_VMM} and {@link #ATTRIBUTE_HOST_NUMA_ID}:
+     * host memory where the driver maps it as such, else the device's nearest NUMA node (0 without
+     * NUMA), else null.
+     */
+    static CUmemLocation hostLocation(boolean hostVmm, boolean hostNumaVmm, int numaId) {
+        if (hostVmm) {
+            return new CUmemLocation(LOCATION_HOST, 0);
+        }
+        return hostNumaVmm ? new CUmemLocation(LOCATION_HOST_NUMA, Math.max(numaId, 0)) : null;
     }
 
     private static CUmemAllocationProp prop(int locationType, int id) {

@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,5 +50,18 @@ class CudaOptionsTest {
         assertEquals(2L << 20, SpanningRange.roundUp(1, 2L << 20));
         assertEquals(2L << 20, SpanningRange.roundUp(2L << 20, 2L << 20));
         assertEquals(4L << 20, SpanningRange.roundUp((2L << 20) + 1, 2L << 20));
+    }
+
+    @Test
+    void hostMemoryComesFromWhereTheDriverMapsIt() {
+        assertEquals(SpanningRange.LOCATION_HOST, SpanningRange.hostLocation(true, true, 1).type);
+        // a CUDA 12 driver: the device's nearest NUMA node, node 0 where there is no NUMA
+        assertEquals(SpanningRange.LOCATION_HOST_NUMA, SpanningRange.hostLocation(false, true, 1).type);
+        assertEquals(1, SpanningRange.hostLocation(false, true, 1).id);
+        assertEquals(0, SpanningRange.hostLocation(false, true, -1).id);
+        assertNull(SpanningRange.hostLocation(false, false, 0));
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
+                () -> SpanningRange.map(0, null, 1 << 20, 1 << 20, "the KV pool"));
+        assertTrue(e.getMessage().contains("kvHostGib") && e.getMessage().contains("the KV pool"), e.getMessage());
     }
 }
