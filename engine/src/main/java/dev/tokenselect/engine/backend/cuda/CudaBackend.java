@@ -365,6 +365,11 @@ public final class CudaBackend implements Backend {
                     options.blockSize(), c.headDim()) : 0;
             // blocks past the device part live in pinned host memory (their sketches stay on the device)
             long hostBlocks = options.hostKvBytes() / blockBytes;
+            if (hostBlocks > Integer.MAX_VALUE / 2) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "%,d bytes of host memory for KV make %,d"
+                        + " blocks of %d tokens, more than a pool holds; ask for less or use a larger block size",
+                        options.hostKvBytes(), hostBlocks, options.blockSize()));
+            }
             long numBlocks;
             if (options.kvCapacityTokens() > 0) {
                 numBlocks = BlockAllocator.blocksFor(options.kvCapacityTokens(), options.blockSize());
