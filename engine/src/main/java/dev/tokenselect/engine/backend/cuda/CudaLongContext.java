@@ -43,7 +43,12 @@ public final class CudaLongContext {
                 // "max": the largest context the pool holds, less room for the decoded tokens
                 long want = spec.trim().equals("max") ? Long.MAX_VALUE : Long.parseLong(spec.trim());
                 int depth = (int) Math.min(Math.min(want, capacity - 4096), Integer.MAX_VALUE - 4096);
-                atDepth(backend, depth, steps);
+                long onDevice = backend.deviceKvCapacityTokens();
+                if (depth > onDevice) { // steps that read the host part go over the bus: fewer of them
+                    System.out.printf(Locale.ROOT, "context %,d: %,d tokens in host memory; %d steps per row%n", depth,
+                            depth - onDevice, Math.min(steps, 4));
+                }
+                atDepth(backend, depth, depth > onDevice ? Math.min(steps, 4) : steps);
             }
         }
     }
