@@ -372,6 +372,54 @@ extern "C" __global__ void __launch_bounds__(1024) swiglu_rows_f16(const float *
 }
 
 /**
+ * RMSNorm of rows straight into a GEMM's fp16 input: out[r, c] = fp16((x[r, c] * inv_r) * w[c] s_r),
+ * rowScale[r] = s_r, the power of two the row's largest normed value asks for (f16_scale); inv_r as
+ * rmsnorm_rows computes it. The row stays in registers between the norm, its max and its rounding.
+ * dim % 4 == 0, dim <= 4 * 256 * RMS16_PER_THREAD; grid (rows), block 256.
+ */
+#define RMS16_PER_THREAD 8
+extern "C" __global__ void __launch_bounds__(256) rmsnorm_rows_f16(const float *__restrict__ x,
+                                                                   const float *__restrict__ w, int dim, float eps,
+                                                                   uint2 *__restrict__ out,
+                                                                   float *__restrict__ rowScale) { PDL_BEGIN();
+    const float4 *xr = reinterpret_cast<const float4 *>(x + (size_t) blockIdx.x * dim);
+    const float4 *w4 = reinterpret_cast<const float4 *>(w);
+    float4 v[RMS16_PER_THREAD];
+    float ss = 0.f;
+#pragma unroll
+    for (int j = 0; j < RMS16_PER_THREAD; j++) {
+        int c = threadIdx.x + j * 256;
+        if (c < dim / 4) {
+            v[j] = xr[c];
+            ss += v[j].x * v[j].x + v[j].y * v[j].y + v[j].z * v[j].z + v[j].w * v[j].w;
+        }
+    }
+    ss = block_sum(ss);
+    const float inv = 1.0f / sqrtf(ss / dim + eps);
+    float m = 0.f;
+#pragma unroll
+    for (int j = 0; j < RMS16_PER_THREAD; j++) {
+        int c = threadIdx.x + j * 256;
+        if (c < dim / 4) {
+            float4 g = w4[c];
+            v[j].x = (v[j].x * inv) * g.x;
+            v[j].y = (v[j].y * inv) * g.y;
+            v[j].z = (v[j].z * inv) * g.z;
+            v[j].w = (v[j].w * inv) * g.w;
+            m = fmaxf(m, fmaxf(fmaxf(fabsf(v[j].x), fabsf(v[j].y)), fmaxf(fabsf(v[j].z), fabsf(v[j].w))));
+        }
+    }
+    const float s = f16_scale(block_max(m));
+    if (threadIdx.x == 0) rowScale[blockIdx.x] = s;
+    uint2 *o = out + (size_t) blockIdx.x * (dim / 4);
+#pragma unroll
+    for (int j = 0; j < RMS16_PER_THREAD; j++) {
+        int c = threadIdx.x + j * 256;
+        if (c < dim / 4) o[c] = pack4<G2_F16>(v[j], s);
+    }
+}
+
+/**
  * Y[m, n] = (accumulate ? Y[m, n] : 0) + bias[n] + sum over z < splits of ws[z][m][n] (in split order),
  * ws row stride N. grid ceil(M * N / 4 / 256), block 256; needs N % 4 == 0.
  */

@@ -244,6 +244,9 @@ public final class CudaBackend implements Backend {
      */
     private final CUdeviceptr glu;
     private final CUdeviceptr gluScales;
+    /** A prefill chunk's normed rows in fp16, scaled per row, where the GEMM after takes rounded rows. */
+    private final CUdeviceptr xb16;
+    private final CUdeviceptr xbScales;
     private final CUdeviceptr logitsBuf;
     private final CUdeviceptr argmaxBuf;
     /** The best candidates of each row of a replayed step (ids, logits) and their radix scratch. */
@@ -342,6 +345,8 @@ public final class CudaBackend implements Backend {
             this.gu = dev.alloc(4L * t * 2L * c.intermediateSize(), "activations");
             this.glu = dev.alloc(4L * t * c.intermediateSize(), "activations");
             this.gluScales = dev.alloc(4L * t, "activations");
+            this.xb16 = dev.alloc(2L * t * hidden, "activations");
+            this.xbScales = dev.alloc(4L * t, "activations");
             this.logitsBuf = dev.alloc(4L * options.maxBatch() * c.vocabSize(), "logits");
             this.argmaxBuf = dev.alloc(8L * options.maxBatch(), "argmax");
             this.candidatesPerRow = Math.min(Sampler.MAX_CANDIDATES, c.vocabSize());
@@ -982,6 +987,11 @@ public final class CudaBackend implements Backend {
         return ops;
     }
 
+    /** Whether a prefill chunk's RMSNorm rounds the rows of a GEMM of N x K itself ({@link CudaKernels#takesRoundedRows}). */
+    private boolean roundsNormedRows(int n, int gemmN, int hidden) {
+        return n > 1 && hidden % 4 == 0 && hidden <= CudaKernels.RMSNORM16_MAX_DIM && k.takesRoundedRows(n, gemmN, hidden);
+    }
+
     /** The q/k norm of the q|k|v rows (where the model has it), then K and V appended to the pool. */
     private void addQkNormAndAppend(List<DecodeOp> ops, Layer w, int layer, int batch) {
         ModelConfig c = config;
@@ -1143,10 +1153,18 @@ public final class CudaBackend implements Backend {
 
         for (int l = 0; l < layers.size(); l++) {
             Layer w = layers.get(l);
-            k.rmsNormRows(xb, x, w.attnNorm(), n, hidden, eps);
+            // fp16 rows for the q|k|v GEMM on wgmma: the RMSNorm rounds them itself
+            boolean roundedQkv = rows && roundsNormedRows(n, qDim + 2 * kvDim, hidden);
+            if (roundedQkv) {
+                k.rmsNormRowsF16(xb16, xbScales, x, w.attnNorm(), n, hidden, eps);
+            } else {
+                k.rmsNormRows(xb, x, w.attnNorm(), n, hidden, eps);
+            }
             mark(pt, "rmsnorm");
             if (n == 1) { // fused q|k|v rows: one GEMV writes q, k, v contiguously
                 k.gemv(w.wqkv(), xb, qkv, w.bqkv(), qDim + 2 * kvDim, hidden, false);
+            } else if (roundedQkv) {
+                k.gemmRoundedRows(xb16, xbScales, w.wqkv(), qkv, w.bqkv(), n, qDim + 2 * kvDim, hidden, ldq, false);
             } else if (rows) {
                 k.gemm(xb, w.wqkv(), qkv, w.bqkv(), n, qDim + 2 * kvDim, hidden, ldq, false);
             } else {
@@ -1200,12 +1218,19 @@ public final class CudaBackend implements Backend {
             }
             mark(pt, "o projection");
 
-            k.rmsNormRows(xb, x, w.ffnNorm(), n, hidden, eps);
+            boolean roundedGateUp = n > 1 && roundsNormedRows(n, 2 * ffn, hidden);
+            if (roundedGateUp) {
+                k.rmsNormRowsF16(xb16, xbScales, x, w.ffnNorm(), n, hidden, eps);
+            } else {
+                k.rmsNormRows(xb, x, w.ffnNorm(), n, hidden, eps);
+            }
             mark(pt, "rmsnorm");
             // gate|up: one GEMV, or one GEMM into rows of [gate | up]; SwiGLU in place (one token) or
             // into compact rows for the down GEMM
             if (n == 1) {
                 k.gemv(w.wgu(), xb, gu, null, 2 * ffn, hidden, false);
+            } else if (roundedGateUp) {
+                k.gemmRoundedRows(xb16, xbScales, w.wgu(), gu, null, n, 2 * ffn, hidden, 2 * ffn, false);
             } else {
                 k.gemm(xb, w.wgu(), gu, null, n, 2 * ffn, hidden, 2 * ffn, false);
             }

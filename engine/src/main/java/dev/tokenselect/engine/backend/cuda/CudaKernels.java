@@ -175,6 +175,22 @@ public final class CudaKernels {
         dev.launch("swiglu_rows_f16", rows, 1, 1, 1024, 0, gu, ffn, out16, rowScale);
     }
 
+    /** The widest rows {@code rmsnorm_rows_f16} takes (a row in the registers of one block). */
+    static final int RMSNORM16_MAX_DIM = 4 * 256 * 8;
+
+    /**
+     * RMSNorm of rows of x into a GEMM's fp16 input, scaled per row (out16 rows x dim fp16, rowScale
+     * rows floats), for {@link #gemmRoundedRows}. grid (rows), block 256.
+     */
+    public void rmsNormRowsF16(CUdeviceptr out16, CUdeviceptr rowScale, CUdeviceptr x, CUdeviceptr w, int rows, int dim,
+                               float eps) {
+        if (dim % 4 != 0 || dim > RMSNORM16_MAX_DIM) {
+            throw new IllegalArgumentException("rmsnorm_rows_f16 takes dim % 4 == 0 up to " + RMSNORM16_MAX_DIM
+                    + ", got " + dim);
+        }
+        dev.launch("rmsnorm_rows_f16", rows, 1, 1, 256, 0, x, w, dim, eps, out16, rowScale);
+    }
+
     /**
      * {@link #gemm} on X already rounded to fp16 row by row (x16 [M, K], rowScale [M]), where
      * {@link #takesRoundedRows} holds.
@@ -203,8 +219,8 @@ public final class CudaKernels {
     /**
      * fp16 activations on wgmma scaled row by row ({@code x16_rows_f16}: one pass over X, and a row
      * of small activations keeps its precision beside large ones) instead of by the largest |x| of
-     * the whole GEMM (a max pass, then a rounding pass); prefill's SwiGLU then rounds the down GEMM's
-     * rows itself ({@link #takesRoundedRows}). Off until checked and timed on a GPU
+     * the whole GEMM (a max pass, then a rounding pass); prefill's RMSNorms and SwiGLU then round the
+     * q|k|v, gate|up and down GEMMs' rows themselves ({@link #takesRoundedRows}). Off until checked and timed on a GPU
      * ({@code -Dtokenselect.cuda.f16RowScales=true}).
      */
     private volatile boolean f16RowScales = CudaSwitch.flag("f16RowScales", false);

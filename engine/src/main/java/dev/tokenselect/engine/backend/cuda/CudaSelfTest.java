@@ -582,6 +582,40 @@ public final class CudaSelfTest {
             dev.free(gp);
             dev.free(up);
         }
+        // RMSNorm of rows rounded to fp16 row by row for a GEMM on wgmma, against the norm in double
+        for (int dim : new int[] {4, 896, 3584, CudaKernels.RMSNORM16_MAX_DIM}) {
+            int rows = 3;
+            float[] xs = randn(rows * dim, 3);
+            float[] nw = randn(dim, 0.5);
+            CUdeviceptr xp = dev.upload(xs, "t");
+            CUdeviceptr wp = dev.upload(nw, "t");
+            CUdeviceptr op = dev.alloc(2L * rows * dim, "t");
+            CUdeviceptr sp = dev.alloc(4L * rows, "t");
+            k.rmsNormRowsF16(op, sp, xp, wp, rows, dim, 1e-6f);
+            short[] out = new short[rows * dim];
+            dev.copyToHost(out, op, rows * dim);
+            float[] scales = download(dev, sp, rows);
+            double worst = 0;
+            for (int r = 0; r < rows; r++) {
+                double ss = 0;
+                for (int c = 0; c < dim; c++) {
+                    ss += (double) xs[r * dim + c] * xs[r * dim + c];
+                }
+                double inv = 1 / Math.sqrt(ss / dim + 1e-6);
+                double[] want = new double[dim];
+                float[] got = new float[dim];
+                for (int c = 0; c < dim; c++) {
+                    want[c] = xs[r * dim + c] * inv * nw[c];
+                    got[c] = (float) (Float.float16ToFloat(out[r * dim + c]) / scales[r]);
+                }
+                worst = Math.max(worst, relL2(got, want));
+            }
+            check("rmsnorm_rows_f16 dim=" + dim + " (worst of 3 rows)", worst, 5e-4);
+            dev.free(xp);
+            dev.free(wp);
+            dev.free(op);
+            dev.free(sp);
+        }
         // SwiGLU of gate|up rows rounded to fp16 row by row for the down GEMM on wgmma (a row of 1e-20s
         // beside rows of 1e4s: each row keeps fp16's precision)
         for (int ffn : new int[] {4, 4864, 18944, CudaKernels.SWIGLU16_MAX_FFN}) {
