@@ -61,17 +61,25 @@ __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
-/** Sum over a block of blockDim.x (a multiple of 32, at most 1024) threads; every thread gets it. */
-__device__ __forceinline__ float block_sum(float v) {
+/**
+ * Sum (MAX false) or max (MAX true) over a block of blockDim.x (a multiple of 32, at most 1024)
+ * threads; every thread gets it.
+ */
+template <bool MAX>
+__device__ __forceinline__ float block_reduce(float v) {
     __shared__ float red[32];
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    v = warp_sum(v);
+    v = MAX ? warp_max(v) : warp_sum(v);
     __syncthreads();
     if (lane == 0) red[warp] = v;
     __syncthreads();
-    v = lane < warps ? red[lane] : 0.f;
-    return warp_sum(v);
+    v = lane < warps ? red[lane] : (MAX ? -INFINITY : 0.f);
+    return MAX ? warp_max(v) : warp_sum(v);
 }
+
+__device__ __forceinline__ float block_sum(float v) { return block_reduce<false>(v); }
+
+__device__ __forceinline__ float block_max(float v) { return block_reduce<true>(v); }
 
 /**
  * HF rotate_half RoPE of the pair (a, b) = (x[i], x[i + d/2]) at `pos`: angle = pos * invFreq[i] in
@@ -197,18 +205,6 @@ __device__ __forceinline__ float dot8_bf16(uint4 w, const float *x, float acc) {
     acc = fmaf(a, x[6], acc);
     acc = fmaf(b, x[7], acc);
     return acc;
-}
-
-/** Max over a block of blockDim.x (a multiple of 32, at most 1024) threads; every thread gets it. */
-__device__ __forceinline__ float block_max(float v) {
-    __shared__ float redMax[32];
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    v = warp_max(v);
-    __syncthreads();
-    if (lane == 0) redMax[warp] = v;
-    __syncthreads();
-    v = lane < warps ? redMax[lane] : -INFINITY;
-    return warp_max(v);
 }
 
 /**

@@ -313,6 +313,29 @@ extern "C" __global__ void x16_bf16(const float *__restrict__ x, long long n, co
     x16_body<G2_BF16>(x, n, amax, out);
 }
 
+/** max(|v.x|, |v.y|, |v.z|, |v.w|). */
+__device__ __forceinline__ float absmax4(float4 v) {
+    return fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w)));
+}
+
+/**
+ * Ends a row kernel of one block per row whose threads hold the row's float4 c = threadIdx.x + j *
+ * THREADS in v[j] (c < n4) and its largest |value| so far in m: rowScale[blockIdx.x] = s, the power
+ * of two the row's max asks for (f16_scale), and the row as fp16 times s at out (rows of n4 uint2).
+ */
+template <int PER, int THREADS>
+__device__ __forceinline__ void store_row_f16(const float4 (&v)[PER], int n4, float m, uint2 *__restrict__ out,
+                                              float *__restrict__ rowScale) {
+    const float s = f16_scale(block_max(m));
+    if (threadIdx.x == 0) rowScale[blockIdx.x] = s;
+    uint2 *o = out + (size_t) blockIdx.x * n4;
+#pragma unroll
+    for (int j = 0; j < PER; j++) {
+        int c = threadIdx.x + j * THREADS;
+        if (c < n4) o[c] = pack4<G2_F16>(v[j], s);
+    }
+}
+
 /**
  * X rounded to fp16 row by row, each row scaled by the power of two its own max |x| asks for:
  * out[r, c] = fp16(x[r, c] s_r), rowScale[r] = s_r (f16_scale), for the wgmma GEMMs (wgmma.cu), which
@@ -324,10 +347,7 @@ extern "C" __global__ void x16_rows_f16(const float *__restrict__ x, int K, uint
                                         float *__restrict__ rowScale) { PDL_BEGIN();
     const float4 *row = reinterpret_cast<const float4 *>(x + (size_t) blockIdx.x * K);
     float m = 0.f;
-    for (int c = threadIdx.x; c < K / 4; c += blockDim.x) {
-        float4 v = row[c];
-        m = fmaxf(m, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
-    }
+    for (int c = threadIdx.x; c < K / 4; c += blockDim.x) m = fmaxf(m, absmax4(row[c]));
     const float s = f16_scale(block_max(m));
     if (threadIdx.x == 0) rowScale[blockIdx.x] = s;
     uint2 *o = out + (size_t) blockIdx.x * (K / 4);
@@ -358,17 +378,10 @@ extern "C" __global__ void __launch_bounds__(1024) swiglu_rows_f16(const float *
             v[j].y = g.y / (1.0f + expf(-g.y)) * u.y;
             v[j].z = g.z / (1.0f + expf(-g.z)) * u.z;
             v[j].w = g.w / (1.0f + expf(-g.w)) * u.w;
-            m = fmaxf(m, fmaxf(fmaxf(fabsf(v[j].x), fabsf(v[j].y)), fmaxf(fabsf(v[j].z), fabsf(v[j].w))));
+            m = fmaxf(m, absmax4(v[j]));
         }
     }
-    const float s = f16_scale(block_max(m));
-    if (threadIdx.x == 0) rowScale[blockIdx.x] = s;
-    uint2 *o = out + (size_t) blockIdx.x * (ffn / 4);
-#pragma unroll
-    for (int j = 0; j < SWIGLU16_PER_THREAD; j++) {
-        int c = threadIdx.x + j * 1024;
-        if (c < ffn / 4) o[c] = pack4<G2_F16>(v[j], s);
-    }
+    store_row_f16<SWIGLU16_PER_THREAD, 1024>(v, ffn / 4, m, out, rowScale);
 }
 
 /**
@@ -406,17 +419,10 @@ extern "C" __global__ void __launch_bounds__(256) rmsnorm_rows_f16(const float *
             v[j].y = (v[j].y * inv) * g.y;
             v[j].z = (v[j].z * inv) * g.z;
             v[j].w = (v[j].w * inv) * g.w;
-            m = fmaxf(m, fmaxf(fmaxf(fabsf(v[j].x), fabsf(v[j].y)), fmaxf(fabsf(v[j].z), fabsf(v[j].w))));
+            m = fmaxf(m, absmax4(v[j]));
         }
     }
-    const float s = f16_scale(block_max(m));
-    if (threadIdx.x == 0) rowScale[blockIdx.x] = s;
-    uint2 *o = out + (size_t) blockIdx.x * (dim / 4);
-#pragma unroll
-    for (int j = 0; j < RMS16_PER_THREAD; j++) {
-        int c = threadIdx.x + j * 256;
-        if (c < dim / 4) o[c] = pack4<G2_F16>(v[j], s);
-    }
+    store_row_f16<RMS16_PER_THREAD, 256>(v, dim / 4, m, out, rowScale);
 }
 
 /**

@@ -948,9 +948,8 @@ public final class CudaBackend implements Backend {
         float eps = c.rmsNormEps();
         List<DecodeOp> ops = new ArrayList<>();
         ops.add(new DecodeOp("embed", 0, () -> k.embed(embedding, stepBuf, x, batch, hidden)));
-        if (tensorCoreBatch(batch)) {
-            return tensorCoreDecodeOps(ops, batch, onlyLayer, attention);
-        }
+        // a batch on the tensor cores: each RMSNorm into xb, the GEMVs on xb, K and V appended from q|k|v
+        boolean tc = tensorCoreBatch(batch);
         for (int l = 0; l < layers.size(); l++) {
             if (onlyLayer >= 0 && l != onlyLayer) {
                 continue;
@@ -958,7 +957,12 @@ public final class CudaBackend implements Backend {
             Layer w = layers.get(l);
             int layer = l;
             long qkvBytes = 2L * ld * hidden;
-            if (w.qNorm() == null) { // K and V go straight from the projection into the pool
+            if (tc) {
+                ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, w.attnNorm(), batch, hidden, eps)));
+                ops.add(new DecodeOp("q|k|v tensor cores", qkvBytes, () -> k.gemvBatchTc(w.wqkv(), xb, hidden, qkv, ld,
+                        w.bqkv(), ld, hidden, batch, false)));
+                addQkNormAndAppend(ops, w, layer, batch);
+            } else if (w.qNorm() == null) { // K and V go straight from the projection into the pool
                 ops.add(new DecodeOp("q|k|v gemv + norm + kv store", qkvBytes, () -> k.gemvBatchQkv(w.wqkv(), x, hidden,
                         qkv, ld, w.bqkv(), w.attnNorm(), eps, ld, hidden,
                         new CudaKernels.KvTarget(kv, tablesBuf, tableStride, layer, qDim, stepBuf, batch))));
@@ -968,21 +972,42 @@ public final class CudaBackend implements Backend {
                 addQkNormAndAppend(ops, w, layer, batch);
             }
             ops.add(new DecodeOp("attention (+ combine)", 0, () -> attention.record(layer)));
-            ops.add(new DecodeOp("o gemv", 2L * hidden * qDim, () -> k.gemvBatch(w.wo(), att, qDim, x, hidden, null,
-                    null, 0f, hidden, qDim, batch, true)));
+            long oBytes = 2L * hidden * qDim;
+            long guBytes = 2L * 2 * ffn * hidden;
+            long downBytes = 2L * hidden * ffn;
+            if (tc) {
+                ops.add(new DecodeOp("o tensor cores", oBytes, () -> k.gemvBatchTc(w.wo(), att, qDim, x, hidden, null,
+                        hidden, qDim, batch, true)));
+                ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, w.ffnNorm(), batch, hidden, eps)));
+                ops.add(new DecodeOp("gate|up tensor cores", guBytes, () -> k.gemvBatchTc(w.wgu(), xb, hidden, gu,
+                        2 * ffn, null, 2 * ffn, hidden, batch, false)));
+                ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
+                ops.add(new DecodeOp("down tensor cores", downBytes, () -> k.gemvBatchTc(w.wdown(), gu, 2 * ffn, x,
+                        hidden, null, hidden, ffn, batch, true)));
+                continue;
+            }
+            ops.add(new DecodeOp("o gemv", oBytes, () -> k.gemvBatch(w.wo(), att, qDim, x, hidden, null, null, 0f,
+                    hidden, qDim, batch, true)));
             if (batch == 1 && fusedGlu) { // SwiGLU in the GEMV's epilogue: one launch fewer per layer
-                ops.add(new DecodeOp("gate|up gemv + norm + swiglu", 2L * 2 * ffn * hidden, () -> k.gemvGlu(w.wgu(), x,
-                        hidden, gu, w.ffnNorm(), eps, ffn, hidden)));
+                ops.add(new DecodeOp("gate|up gemv + norm + swiglu", guBytes, () -> k.gemvGlu(w.wgu(), x, hidden, gu,
+                        w.ffnNorm(), eps, ffn, hidden)));
             } else {
-                ops.add(new DecodeOp("gate|up gemv + norm", 2L * 2 * ffn * hidden, () -> k.gemvBatch(w.wgu(), x, hidden,
-                        gu, 2 * ffn, null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false)));
+                ops.add(new DecodeOp("gate|up gemv + norm", guBytes, () -> k.gemvBatch(w.wgu(), x, hidden, gu, 2 * ffn,
+                        null, w.ffnNorm(), eps, 2 * ffn, hidden, batch, false)));
                 ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
             }
-            ops.add(new DecodeOp("down gemv", 2L * hidden * ffn, () -> k.gemvBatch(w.wdown(), gu, 2 * ffn, x,
-                    hidden, null, null, 0f, hidden, ffn, batch, true)));
+            ops.add(new DecodeOp("down gemv", downBytes, () -> k.gemvBatch(w.wdown(), gu, 2 * ffn, x, hidden, null,
+                    null, 0f, hidden, ffn, batch, true)));
         }
-        ops.add(new DecodeOp("lm_head gemv + norm", 2L * c.vocabSize() * hidden, () -> k.gemvBatch(lmHead, x, hidden,
-                logitsBuf, c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch, false)));
+        long headBytes = 2L * c.vocabSize() * hidden;
+        if (tc) {
+            ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, finalNorm, batch, hidden, eps)));
+            ops.add(new DecodeOp("lm_head tensor cores", headBytes, () -> k.gemvBatchTc(lmHead, xb, hidden, logitsBuf,
+                    c.vocabSize(), null, c.vocabSize(), hidden, batch, false)));
+        } else {
+            ops.add(new DecodeOp("lm_head gemv + norm", headBytes, () -> k.gemvBatch(lmHead, x, hidden, logitsBuf,
+                    c.vocabSize(), null, finalNorm, eps, c.vocabSize(), hidden, batch, false)));
+        }
         ops.add(new DecodeOp("argmax", 0, () -> k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf)));
         return ops;
     }
@@ -1016,45 +1041,6 @@ public final class CudaBackend implements Backend {
                 && CudaKernels.gemvBatchTcFits(c.hiddenSize(), c.hiddenSize())
                 && CudaKernels.gemvBatchTcFits(c.queryDim(), c.queryDim())
                 && CudaKernels.gemvBatchTcFits(c.intermediateSize(), 2 * c.intermediateSize());
-    }
-
-    /**
-     * The decode step's kernels after the embedding when the batch multiplies on the tensor cores: each
-     * RMSNorm into xb, the GEMVs on xb, K and V appended to the pool from the q|k|v rows.
-     */
-    private List<DecodeOp> tensorCoreDecodeOps(List<DecodeOp> ops, int batch, int onlyLayer, LayerAttention attention) {
-        ModelConfig c = config;
-        int hidden = c.hiddenSize();
-        int qDim = c.queryDim();
-        int kvDim = c.kvDim();
-        int ffn = c.intermediateSize();
-        int ld = qDim + 2 * kvDim;
-        float eps = c.rmsNormEps();
-        for (int l = 0; l < layers.size(); l++) {
-            if (onlyLayer >= 0 && l != onlyLayer) {
-                continue;
-            }
-            Layer w = layers.get(l);
-            int layer = l;
-            ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, w.attnNorm(), batch, hidden, eps)));
-            ops.add(new DecodeOp("q|k|v tensor cores", 2L * ld * hidden, () -> k.gemvBatchTc(w.wqkv(), xb, hidden, qkv,
-                    ld, w.bqkv(), ld, hidden, batch, false)));
-            addQkNormAndAppend(ops, w, layer, batch);
-            ops.add(new DecodeOp("attention (+ combine)", 0, () -> attention.record(layer)));
-            ops.add(new DecodeOp("o tensor cores", 2L * hidden * qDim, () -> k.gemvBatchTc(w.wo(), att, qDim, x, hidden,
-                    null, hidden, qDim, batch, true)));
-            ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, w.ffnNorm(), batch, hidden, eps)));
-            ops.add(new DecodeOp("gate|up tensor cores", 2L * 2 * ffn * hidden, () -> k.gemvBatchTc(w.wgu(), xb, hidden,
-                    gu, 2 * ffn, null, 2 * ffn, hidden, batch, false)));
-            ops.add(new DecodeOp("swiglu", 0, () -> k.swigluRows(gu, ffn, batch)));
-            ops.add(new DecodeOp("down tensor cores", 2L * hidden * ffn, () -> k.gemvBatchTc(w.wdown(), gu, 2 * ffn, x,
-                    hidden, null, hidden, ffn, batch, true)));
-        }
-        ops.add(new DecodeOp("rmsnorm", 0, () -> k.rmsNormRows(xb, x, finalNorm, batch, hidden, eps)));
-        ops.add(new DecodeOp("lm_head tensor cores", 2L * c.vocabSize() * hidden, () -> k.gemvBatchTc(lmHead, xb, hidden,
-                logitsBuf, c.vocabSize(), null, c.vocabSize(), hidden, batch, false)));
-        ops.add(new DecodeOp("argmax", 0, () -> k.argmaxRows(logitsBuf, batch, c.vocabSize(), argmaxBuf)));
-        return ops;
     }
 
     /**

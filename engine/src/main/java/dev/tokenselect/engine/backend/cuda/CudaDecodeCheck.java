@@ -1177,8 +1177,7 @@ final class CudaDecodeCheck {
         dev.fill32(x, Float.floatToRawIntBits(0.01f), (long) m * cols);
         dev.fill32(w, KV_PATTERN, (long) rows * cols / 2);
         CudaDevice.Timer timer = dev.timer();
-        boolean wgNow = k.wgmmaGemm();
-        boolean rowsNow = k.f16RowScales();
+        CudaKernels.GemmSettings settings = k.gemmSettings();
         // the 64 x 64 kernel, the pipelined 128 x 128 one on mma.sync with each activation setting,
         // then the fp16 (by X, by row) and bf16 ones on wgmma where the device has it (those include
         // rounding X to 16 bits)
@@ -1224,10 +1223,7 @@ final class CudaDecodeCheck {
             }
             tflops.add(2.0 * m * rows * cols * reps / (timer.stopMillis() / 1e3) / 1e12);
         }
-        k.setGemmMode(gemmMode);
-        k.setGemmActivations(xsNow);
-        k.setWgmmaGemm(wgNow);
-        k.setF16RowScales(rowsNow);
+        k.restoreGemmSettings(settings);
         timer.destroy();
         dev.free(x);
         dev.free(w);

@@ -235,6 +235,21 @@ public final class CudaKernels {
         return f16RowScales;
     }
 
+    /** The GEMM switches together, for checks and benchmarks that flip them and put them back. */
+    record GemmSettings(int mode, GemmActivations activations, boolean wgmma, boolean f16RowScales) {
+    }
+
+    GemmSettings gemmSettings() {
+        return new GemmSettings(gemmMode, activations, wgmmaGemm, f16RowScales);
+    }
+
+    void restoreGemmSettings(GemmSettings s) {
+        gemmMode = s.mode();
+        activations = s.activations();
+        wgmmaGemm = s.wgmma();
+        f16RowScales = s.f16RowScales();
+    }
+
     /**
      * How the pipelined prefill GEMMs take their activations ({@link GemmActivations}; pipelined shapes
      * only); null: the default of the GEMM kernels in use ({@link #activationsInUse}).

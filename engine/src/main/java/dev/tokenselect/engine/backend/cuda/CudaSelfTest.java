@@ -433,9 +433,7 @@ public final class CudaSelfTest {
                     refBf16[i * n + r] = acc + bias[r];
                 }
             }
-            int before = k.gemmMode();
-            GemmActivations xsBefore = k.gemmActivations();
-            boolean wgBefore = k.wgmmaGemm();
+            CudaKernels.GemmSettings before = k.gemmSettings();
             // the 64 x 64 kernel (hi + lo), then the pipelined 128 x 128 one with each activation setting,
             // whole and with K split over 2 to 4 shares where the tiles are few (M <= 256 here, K >= 2048
             // only), on mma.sync and on Hopper's warpgroup MMA where the device has it
@@ -444,7 +442,6 @@ public final class CudaSelfTest {
             checkGemm(dev, k, "gemm_bf16_tc", xp, wp, bp, m, n, kk, ref, tol);
             double[] refF16 = gemmReferenceF16(xv, w, bias, m, n, kk);
             double[] refF16Rows = gemmReferenceF16(xv, w, bias, m, n, kk, true);
-            boolean rowScalesBefore = k.f16RowScales();
             int splits = CudaKernels.gemmSplits(m, n, kk, dev.multiprocessors());
             for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
                 k.setWgmmaGemm(wg);
@@ -467,12 +464,9 @@ public final class CudaSelfTest {
                             checkGemm(dev, k, kernel + " split-K x" + splits, xp, wp, bp, m, n, kk, rr, tol);
                         }
                     }
-                    k.setF16RowScales(rowScalesBefore);
                 }
             }
-            k.setWgmmaGemm(wgBefore);
-            k.setGemmActivations(xsBefore);
-            k.setGemmMode(before);
+            k.restoreGemmSettings(before);
             dev.free(wp);
             dev.free(xp);
             dev.free(bp);
@@ -497,10 +491,7 @@ public final class CudaSelfTest {
             CUdeviceptr xp = dev.upload(xv, "t");
             CUdeviceptr bp = dev.upload(bias, "t");
             double[] ref = gemmReferenceF16(xv, w, bias, m, n, kk, true);
-            GemmActivations xsBefore = k.gemmActivations();
-            int before = k.gemmMode();
-            boolean wgBefore = k.wgmmaGemm();
-            boolean rowsBefore = k.f16RowScales();
+            CudaKernels.GemmSettings before = k.gemmSettings();
             k.setGemmMode(CudaKernels.GEMM_PIPELINED);
             k.setGemmActivations(GemmActivations.F16);
             k.setWgmmaGemm(true);
@@ -523,10 +514,7 @@ public final class CudaSelfTest {
             check(GemmActivations.F16.wgmmaKernel() + " per-row scales, rows ~ 1e-30 beside 1e6, small rows",
                     relL2(ySmall, refSmall), tol);
             dev.free(yp);
-            k.setF16RowScales(rowsBefore);
-            k.setWgmmaGemm(wgBefore);
-            k.setGemmActivations(xsBefore);
-            k.setGemmMode(before);
+            k.restoreGemmSettings(before);
             dev.free(wp);
             dev.free(xp);
             dev.free(bp);
@@ -544,19 +532,15 @@ public final class CudaSelfTest {
             CUdeviceptr xp = dev.upload(xv, "t");
             CUdeviceptr bp = dev.upload(bias, "t");
             double[] ref = gemmReferenceF16(xv, w, bias, m, n, kk);
-            GemmActivations xsBefore = k.gemmActivations();
-            int before = k.gemmMode();
+            CudaKernels.GemmSettings before = k.gemmSettings();
             k.setGemmMode(CudaKernels.GEMM_PIPELINED);
             k.setGemmActivations(GemmActivations.F16);
-            boolean wgBefore = k.wgmmaGemm();
             for (boolean wg : k.wgmmaAvailable() ? new boolean[] {false, true} : new boolean[] {false}) {
                 k.setWgmmaGemm(wg);
                 checkGemm(dev, k, (wg ? GemmActivations.F16.wgmmaKernel() : GemmActivations.F16.kernel()) + " |x| ~ " + range, xp, wp, bp, m,
                         n, kk, ref, Math.max(1e-5, 4e-7 * Math.sqrt(kk)));
             }
-            k.setWgmmaGemm(wgBefore);
-            k.setGemmActivations(xsBefore);
-            k.setGemmMode(before);
+            k.restoreGemmSettings(before);
             dev.free(wp);
             dev.free(xp);
             dev.free(bp);
