@@ -1,34 +1,19 @@
 package dev.tokenselect.engine.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemAddressFree;
-import static jcuda.driver.JCudaDriver.cuMemAddressReserve;
-import static jcuda.driver.JCudaDriver.cuMemCreate;
-import static jcuda.driver.JCudaDriver.cuMemGetAllocationGranularity;
-import static jcuda.driver.JCudaDriver.cuMemMap;
-import static jcuda.driver.JCudaDriver.cuMemRelease;
-import static jcuda.driver.JCudaDriver.cuMemSetAccess;
-import static jcuda.driver.JCudaDriver.cuMemUnmap;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 import jcuda.CudaException;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUmemAccessDesc;
-import jcuda.driver.CUmemAccess_flags;
-import jcuda.driver.CUmemAllocationGranularity_flags;
-import jcuda.driver.CUmemAllocationProp;
-import jcuda.driver.CUmemAllocationType;
-import jcuda.driver.CUmemGenericAllocationHandle;
-import jcuda.driver.CUmemLocation;
-import jcuda.driver.CUmemLocationType;
 
 /**
  * One virtual address range of device memory followed by pinned host memory, both mapped for one
  * device (cuMemAddressReserve, cuMemCreate, cuMemMap, cuMemSetAccess), so kernels address the two as
  * one array: a KV pool larger than the device, whose blocks past the device part live in host memory
  * and are read over the bus. Sizes round up to the allocation granularity (2 MiB on current GPUs).
+ * The driver is called through {@link VirtualMemoryCalls}, not JCuda (whose bindings of these calls
+ * pass malformed structures).
  */
 final class SpanningRange implements AutoCloseable {
 
@@ -44,14 +29,18 @@ final class SpanningRange implements AutoCloseable {
     /** {@code CU_DEVICE_ATTRIBUTE_HOST_NUMA_ID}: the host NUMA node nearest the device, -1 without NUMA. */
     static final int ATTRIBUTE_HOST_NUMA_ID = 134;
 
-    private final CUdeviceptr base;
+    /** A memory location as {@code CUmemLocation} names one: its type and its device or NUMA id. */
+    record Location(int type, int id) {
+    }
+
+    private final long address;
     private final long deviceBytes;
     private final long hostBytes;
-    private final List<CUmemGenericAllocationHandle> handles;
+    private final List<Long> handles;
     private boolean closed;
 
-    private SpanningRange(CUdeviceptr base, long deviceBytes, long hostBytes, List<CUmemGenericAllocationHandle> handles) {
-        this.base = base;
+    private SpanningRange(long address, long deviceBytes, long hostBytes, List<Long> handles) {
+        this.address = address;
         this.deviceBytes = deviceBytes;
         this.hostBytes = hostBytes;
         this.handles = handles;
@@ -68,37 +57,31 @@ final class SpanningRange implements AutoCloseable {
      * {@link #hostLocation}), for device {@code ordinal}. Errors name the part that failed and what to
      * change; nothing stays mapped after one.
      */
-    static SpanningRange map(int ordinal, CUmemLocation hostLocation, long deviceBytes, long hostBytes, String what) {
+    static SpanningRange map(int ordinal, Location hostLocation, long deviceBytes, long hostBytes, String what) {
         if (hostLocation == null) {
             throw new CudaUnavailableException("host memory for " + what + " needs a driver and device that map host"
                     + " memory with the virtual memory management API (CUDA 12.2 or later, Linux): device " + ordinal
                     + " does not; leave the host KV memory at 0 (-Dtokenselect.cuda.kvHostGib, --kv-host-gib)");
         }
-        CUmemAllocationProp onDevice = prop(CUmemLocationType.CU_MEM_LOCATION_TYPE_DEVICE, ordinal);
-        CUmemAllocationProp onHost = prop(hostLocation.type, hostLocation.id);
-        long granularity = Math.max(granularity(onDevice), granularity(onHost));
+        long granularity = Math.max(VirtualMemoryCalls.granularity(VirtualMemoryCalls.LOCATION_DEVICE, ordinal),
+                VirtualMemoryCalls.granularity(hostLocation.type(), hostLocation.id()));
         long dev = roundUp(Math.max(deviceBytes, 1), granularity);
         long host = roundUp(Math.max(hostBytes, 1), granularity);
-        CUdeviceptr base = new CUdeviceptr();
-        List<CUmemGenericAllocationHandle> handles = new ArrayList<>();
-        boolean reserved = false;
+        long address = 0;
+        List<Long> handles = new ArrayList<>();
         long mapped = 0;
         try {
-            cuMemAddressReserve(base, dev + host, granularity, new CUdeviceptr(), 0);
-            reserved = true;
-            handles.add(create(dev, onDevice, "device", what));
-            cuMemMap(base, dev, 0, handles.get(0), 0);
+            address = VirtualMemoryCalls.reserve(dev + host, granularity);
+            handles.add(create(dev, VirtualMemoryCalls.LOCATION_DEVICE, ordinal, "device", what));
+            VirtualMemoryCalls.map(address, dev, handles.get(0));
             mapped = dev;
-            handles.add(create(host, onHost, "pinned host", what));
-            cuMemMap(base.withByteOffset(dev), host, 0, handles.get(1), 0);
+            handles.add(create(host, hostLocation.type(), hostLocation.id(), "pinned host", what));
+            VirtualMemoryCalls.map(address + dev, host, handles.get(1));
             mapped += host;
-            CUmemAccessDesc access = new CUmemAccessDesc(
-                    new CUmemLocation(CUmemLocationType.CU_MEM_LOCATION_TYPE_DEVICE, ordinal),
-                    CUmemAccess_flags.CU_MEM_ACCESS_FLAGS_PROT_READWRITE);
-            cuMemSetAccess(base, dev + host, new CUmemAccessDesc[] {access}, 1);
-            return new SpanningRange(base, dev, host, handles);
+            VirtualMemoryCalls.setReadWrite(address, dev + host, ordinal);
+            return new SpanningRange(address, dev, host, handles);
         } catch (RuntimeException e) {
-            release(base, reserved ? dev + host : 0, mapped, handles);
+            release(address, address != 0 ? dev + host : 0, mapped, handles);
             throw e;
         }
     }
@@ -109,68 +92,51 @@ final class SpanningRange implements AutoCloseable {
      * host memory where the driver maps it as such, else the device's nearest NUMA node (0 without
      * NUMA), else null.
      */
-    static CUmemLocation hostLocation(boolean hostVmm, boolean hostNumaVmm, int numaId) {
+    static Location hostLocation(boolean hostVmm, boolean hostNumaVmm, int numaId) {
         if (hostVmm) {
-            return new CUmemLocation(LOCATION_HOST, 0);
+            return new Location(LOCATION_HOST, 0);
         }
-        return hostNumaVmm ? new CUmemLocation(LOCATION_HOST_NUMA, Math.max(numaId, 0)) : null;
+        return hostNumaVmm ? new Location(LOCATION_HOST_NUMA, Math.max(numaId, 0)) : null;
     }
 
-    private static CUmemAllocationProp prop(int locationType, int id) {
-        CUmemAllocationProp p = new CUmemAllocationProp();
-        p.type = CUmemAllocationType.CU_MEM_ALLOCATION_TYPE_PINNED;
-        p.location = new CUmemLocation(locationType, id);
-        return p;
-    }
-
-    private static long granularity(CUmemAllocationProp p) {
-        long[] g = new long[1];
-        cuMemGetAllocationGranularity(g, p, CUmemAllocationGranularity_flags.CU_MEM_ALLOC_GRANULARITY_MINIMUM);
-        return Math.max(g[0], 1);
-    }
-
-    private static CUmemGenericAllocationHandle create(long bytes, CUmemAllocationProp p, String where, String what) {
-        CUmemGenericAllocationHandle h = new CUmemGenericAllocationHandle();
+    private static long create(long bytes, int locationType, int id, String where, String what) {
         try {
-            cuMemCreate(h, bytes, p, 0);
+            return VirtualMemoryCalls.create(bytes, locationType, id);
         } catch (CudaException e) {
             throw new CudaException(String.format(Locale.ROOT, "%,d bytes of %s memory for %s could not be allocated"
                     + " (%s); ask for less (-Dtokenselect.cuda.kvHostGib, --kv-host-gib, or the KV memory fraction)",
                     bytes, where, what, e.getMessage()), e);
         }
-        return h;
     }
 
-    private static void release(CUdeviceptr base, long reservedBytes, long mappedBytes,
-                                List<CUmemGenericAllocationHandle> handles) {
+    private static void release(long address, long reservedBytes, long mappedBytes, List<Long> handles) {
         try {
             if (mappedBytes > 0) {
-                cuMemUnmap(base, mappedBytes);
+                VirtualMemoryCalls.unmap(address, mappedBytes);
             }
-        } catch (CudaException ignored) {
+        } catch (RuntimeException ignored) {
             // keep releasing the rest
         }
-        for (CUmemGenericAllocationHandle h : handles) {
+        for (long h : handles) {
             try {
-                cuMemRelease(h);
-            } catch (CudaException ignored) {
+                VirtualMemoryCalls.release(h);
+            } catch (RuntimeException ignored) {
                 // keep releasing the rest
             }
         }
         try {
             if (reservedBytes > 0) {
-                cuMemAddressFree(base, reservedBytes);
+                VirtualMemoryCalls.free(address, reservedBytes);
             }
-        } catch (CudaException ignored) {
+        } catch (RuntimeException ignored) {
             // nothing left to release
         }
     }
 
     /** The start of the range: device memory for {@link #deviceBytes}, host memory after it. */
     CUdeviceptr base() {
-        return base;
+        return new CUdeviceptr().withByteOffset(address);
     }
-
     long deviceBytes() {
         return deviceBytes;
     }
@@ -184,7 +150,7 @@ final class SpanningRange implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            release(base, deviceBytes + hostBytes, deviceBytes + hostBytes, handles);
+            release(address, deviceBytes + hostBytes, deviceBytes + hostBytes, handles);
         }
     }
 }

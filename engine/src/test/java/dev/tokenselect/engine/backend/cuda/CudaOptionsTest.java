@@ -54,11 +54,11 @@ class CudaOptionsTest {
 
     @Test
     void hostMemoryComesFromWhereTheDriverMapsIt() {
-        assertEquals(SpanningRange.LOCATION_HOST, SpanningRange.hostLocation(true, true, 1).type);
+        assertEquals(SpanningRange.LOCATION_HOST, SpanningRange.hostLocation(true, true, 1).type());
         // a CUDA 12 driver: the device's nearest NUMA node, node 0 where there is no NUMA
-        assertEquals(SpanningRange.LOCATION_HOST_NUMA, SpanningRange.hostLocation(false, true, 1).type);
-        assertEquals(1, SpanningRange.hostLocation(false, true, 1).id);
-        assertEquals(0, SpanningRange.hostLocation(false, true, -1).id);
+        assertEquals(SpanningRange.LOCATION_HOST_NUMA, SpanningRange.hostLocation(false, true, 1).type());
+        assertEquals(1, SpanningRange.hostLocation(false, true, 1).id());
+        assertEquals(0, SpanningRange.hostLocation(false, true, -1).id());
         assertNull(SpanningRange.hostLocation(false, false, 0));
         CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
                 () -> SpanningRange.map(0, null, 1 << 20, 1 << 20, "the KV pool"));

@@ -76,7 +76,7 @@ class GemmChoiceTest {
         for (int[] shape : new int[][] {{512, 4608, 3584}, {512, 9728, 896}, {32, 512, 4096}}) {
             for (boolean wgmma : new boolean[] {false, true}) {
                 assertEquals(CudaKernels.pipelinedGemm(CudaKernels.GEMM_AUTO, shape[0], shape[1], shape[2], H200_SMS, wgmma),
-                        CudaKernels.pipelinedGemm(CudaKernels.GEMM_WAVES, shape[0], shape[1], shape[2], H200_SMS, wgmma));
+                        CudaKernels.pipelinedGemm(CudaKernels.GEMM_TILE_SPLITS, shape[0], shape[1], shape[2], H200_SMS, wgmma));
             }
         }
     }
