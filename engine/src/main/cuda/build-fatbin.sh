@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles the CUDA kernels (tokenselect.cu includes every op family) into ONE fatbin for
-# sm_80, sm_86, sm_89, sm_90 plus compute_90 PTX, and the wgmma kernels (wgmma.cu) into a second one
+# sm_80, sm_86, sm_89, sm_90 plus compute_90 PTX, and the wgmma kernels (tokenselect_sm90a.cu) into a second one
 # for sm_90a (OUTPUT_FATBIN with _sm90a before .fatbin). Called by Maven (engine/pom.xml, generate-resources):
 #   build-fatbin.sh OUTPUT_FATBIN [NVCC]
 # NVCC: -Dnvcc=... on the Maven command line; else $CUDA_HOME/bin/nvcc, nvcc on the PATH,
@@ -49,7 +49,7 @@ echo "[INFO] nvcc ($nvcc): compiling CUDA kernels into $out"
   -o "$out.tmp" "$here/tokenselect.cu"
 # Hopper's warpgroup MMA exists only in the arch-specific sm_90a target: its own module, loaded on
 # devices of compute capability 9.0 beside the one above
-"$nvcc" -fatbin -O3 -std=c++17 -gencode arch=compute_90a,code=sm_90a -o "$sm90a.tmp" "$here/wgmma.cu"
+"$nvcc" -fatbin -O3 -std=c++17 -gencode arch=compute_90a,code=sm_90a -o "$sm90a.tmp" "$here/tokenselect_sm90a.cu"
 mv "$out.tmp" "$out"
 mv "$sm90a.tmp" "$sm90a"
 echo "[INFO] CUDA fatbins: $(wc -c < "$out") + $(wc -c < "$sm90a") bytes (sm_90a)"

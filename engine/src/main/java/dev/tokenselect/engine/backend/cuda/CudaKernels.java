@@ -518,6 +518,34 @@ public final class CudaKernels {
         return stagedKeys && window == 0 && blocks((long) n * (heads / kvHeads), 64) >= 4;
     }
 
+    /**
+     * Staged fp16 prefill attention on Hopper's warpgroup MMA ({@code flash_wgmma.cu}, sm_90a): both
+     * products of a 64-key tile by wgmma, P and V in fp16 (V converted from bf16 once per chunk by the
+     * staging kernel, beside the rotated keys), instead of mma.sync with P as bf16 hi + lo. Off until
+     * checked and timed on a GPU ({@code -Dtokenselect.cuda.wgmmaAttention=true}).
+     */
+    private volatile boolean wgmmaAttention = CudaSwitch.flag("wgmmaAttention", false);
+
+    void setWgmmaAttention(boolean on) {
+        wgmmaAttention = on;
+    }
+
+    /** Whether a prefill chunk of this shape takes {@code flash_wg_f16_d*}. */
+    boolean usesWgmmaAttention(int n, int d, int heads, int kvHeads, int window) {
+        return wgmmaAttention && dev.hasSm90aKernels() && prefillPrecision == PrefillAttentionPrecision.F16
+                && (d == 64 || d == 128) && usesFlashPrefill(n, d) && stagesKeys(n, heads, kvHeads, window);
+    }
+
+    /** Bytes of one staged tile of {@code flash_wg_*}: rotated K and V^T, [64][d] fp16 each. */
+    static long wgmmaAttentionTileBytes(int d) {
+        return 2L * 64 * d * 2;
+    }
+
+    /** Two stages of staged tiles, the Q tile ([64][d + 8] fp16) and 1 KiB to align the stages. */
+    static int wgmmaAttentionSharedBytes(int d) {
+        return (int) (2 * wgmmaAttentionTileBytes(d)) + 64 * (d + 8) * 2 + 1024;
+    }
+
     /** The staging scratch of at least {@code bytes}, or null when the device cannot give it (unstaged then). */
     private CUdeviceptr stagedKeyScratch(long bytes) {
         if (stagedKeyScratch == null) {
@@ -539,11 +567,12 @@ public final class CudaKernels {
 
     /** The current path of tensor-core prefill attention, as {@link #forEachPrefillPath} names it. */
     String prefillPath() {
-        return prefillPathLabel(prefillPrecision, stagedKeys);
+        return prefillPathLabel(prefillPrecision, stagedKeys, wgmmaAttention && dev.hasSm90aKernels());
     }
 
-    private static String prefillPathLabel(PrefillAttentionPrecision precision, boolean staged) {
-        return precision.label() + (staged ? " + staged keys" : "");
+    private static String prefillPathLabel(PrefillAttentionPrecision precision, boolean staged, boolean wgmma) {
+        boolean onWgmma = wgmma && staged && precision == PrefillAttentionPrecision.F16;
+        return precision.label() + (staged ? " + staged keys" : "") + (onWgmma ? " on wgmma" : "");
     }
 
     /**
@@ -554,19 +583,30 @@ public final class CudaKernels {
     void forEachPrefillPath(boolean withCurrent, Consumer<String> action) {
         PrefillAttentionPrecision precision = prefillPrecision;
         boolean staged = stagedKeys;
+        boolean wgmma = wgmmaAttention;
+        String current = prefillPath();
         try {
-            for (boolean stage : new boolean[] {staged, !staged}) {
-                for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
-                    if (withCurrent || p != precision || stage != staged) {
-                        prefillPrecision = p;
-                        stagedKeys = stage;
-                        action.accept(prefillPathLabel(p, stage));
+            // the fp16 staged path on wgmma too, where the device has it
+            for (boolean wg : dev.hasSm90aKernels() ? new boolean[] {false, true} : new boolean[] {false}) {
+                for (boolean stage : wg ? new boolean[] {true} : new boolean[] {staged, !staged}) {
+                    for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
+                        if (wg && p != PrefillAttentionPrecision.F16) {
+                            continue;
+                        }
+                        String label = prefillPathLabel(p, stage, wg);
+                        if (withCurrent || !label.equals(current)) {
+                            prefillPrecision = p;
+                            stagedKeys = stage;
+                            wgmmaAttention = wg;
+                            action.accept(label);
+                        }
                     }
                 }
             }
         } finally {
             prefillPrecision = precision;
             stagedKeys = staged;
+            wgmmaAttention = wgmma;
         }
     }
 
@@ -609,6 +649,22 @@ public final class CudaKernels {
             }
             int tilesPerSplit = blocks(keyTiles, nsplit);
             nsplit = blocks(keyTiles, tilesPerSplit);
+            float scale = (float) Math.pow(d, -0.5);
+            if (usesWgmmaAttention(n, d, heads, kv.kvHeads(), window)) {
+                CUdeviceptr tiles = stagedKeyScratch((long) kv.kvHeads() * keyTiles * wgmmaAttentionTileBytes(d));
+                if (tiles != null) {
+                    dev.launch("flash_wg_stage_d" + d, keyTiles, kv.kvHeads(), 1, 128, 0, kv.pool(), kv.blockElems(),
+                            blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, invFreq, sel, keyTiles, tiles);
+                    dev.launch("flash_wg_f16_d" + d, rowTiles, kv.kvHeads(), nsplit, 128, wgmmaAttentionSharedBytes(d),
+                            q, ldq, kv.kvHeads(), nEntries, qPos0, n, invFreq, group, scale, out, ldo, tilesPerSplit,
+                            partial, tiles, keyTiles);
+                    if (nsplit > 1) {
+                        dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads,
+                                d, out, ldo);
+                    }
+                    return;
+                }
+            }
             PrefillAttentionPrecision precision = prefillPrecision;
             CUdeviceptr staged = null;
             if (stagesKeys(n, heads, kv.kvHeads(), window)) {
@@ -620,8 +676,7 @@ public final class CudaKernels {
             }
             dev.launch(precision.kernel(d), rowTiles, kv.kvHeads(), nsplit, 128, precision.sharedBytes(d), q, ldq,
                     kv.pool(), kv.blockElems(), blockTable, kv.blockSize(), layer, kv.kvHeads(), nEntries, qPos0, n,
-                    window, invFreq, group, (float) Math.pow(d, -0.5), out, ldo, tilesPerSplit, partial, sel, staged,
-                    keyTiles);
+                    window, invFreq, group, scale, out, ldo, tilesPerSplit, partial, sel, staged, keyTiles);
             if (nsplit > 1) {
                 dev.launch("attn_combine", n * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, n, heads, d, out, ldo);
             }

@@ -959,7 +959,8 @@ public final class CudaSelfTest {
         boolean flash = k.usesFlashPrefill(n, d);
         PrefillAttentionPrecision precision = k.prefillPrecision();
         String kernel = !flash ? "" : " [flash, " + precision.label()
-                + (k.stagesKeys(n, heads, kvHeads, window) ? ", staged keys]" : "]");
+                + (k.stagesKeys(n, heads, kvHeads, window) ? ", staged keys" : "")
+                + (k.usesWgmmaAttention(n, d, heads, kvHeads, window) ? ", wgmma, P and V in fp16]" : "]");
         double tol = !flash ? 1e-4 : switch (precision) {
             case HI_LO -> 1e-3;
             case F16 -> 5e-3;

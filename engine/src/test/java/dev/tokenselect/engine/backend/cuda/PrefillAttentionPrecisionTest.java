@@ -47,4 +47,15 @@ class PrefillAttentionPrecisionTest {
         assertEquals(4 * 64 * 72 * 2, PrefillAttentionPrecision.F16.sharedBytes(64));
         assertEquals("flash_gqa_bf16_d128", PrefillAttentionPrecision.BF16.kernel(128));
     }
+
+    @Test
+    void theWgmmaKernelsStagedTilesAreWholeSwizzleAtomsAndTwoBlocksFitAnSm() {
+        // flash_wgmma.cu: per 64-key tile the rotated keys and V^T, [64][d] fp16 each, copied as is into
+        // 1,024-byte-aligned stages (the 128-byte swizzle repeats every 8 rows of 128 bytes)
+        assertEquals(32 * 1024, CudaKernels.wgmmaAttentionTileBytes(128));
+        assertEquals(0, CudaKernels.wgmmaAttentionTileBytes(64) % 1024);
+        // two stages, the Q tile and the alignment slack; two blocks per SM of an H100 or H200 (228 KiB)
+        assertEquals(2 * 32768 + 64 * 136 * 2 + 1024, CudaKernels.wgmmaAttentionSharedBytes(128));
+        assertTrue(2 * (CudaKernels.wgmmaAttentionSharedBytes(128) + 1024) <= 228 * 1024);
+    }
 }
