@@ -47,6 +47,9 @@ public final class CudaKernels {
             for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
                 dev.allowDynamicShared(p.kernel(d), p.sharedBytes(d));
             }
+            if (dev.hasSm90aKernels()) {
+                dev.allowDynamicShared("flash_wg_f16_d" + d, wgmmaAttentionSharedBytes(d));
+            }
         }
     }
 
