@@ -104,7 +104,7 @@ __device__ __forceinline__ void fw_fence(float *d) {
 
 template <int D>
 __device__ __forceinline__ void fw_pv(float *o, const uint32_t *p, uint64_t desc) {
-    if (D == 128) {
+    if constexpr (D == 128) {
         wgmma_rs_f16_m64n128k16(o, p, desc, 1);
     } else {
         wgmma_rs_f16_m64n64k16(o, p, desc, 1);

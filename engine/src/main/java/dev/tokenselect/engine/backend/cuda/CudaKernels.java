@@ -533,10 +533,14 @@ public final class CudaKernels {
         wgmmaAttention = on;
     }
 
-    /** Whether a prefill chunk of this shape takes {@code flash_wg_f16_d*}. */
+    /**
+     * Whether a prefill chunk of this shape takes {@code flash_wg_f16_d128}. Head dim 128 only: the d 64
+     * kernel passed the self-test's checks where a block takes one key tile and failed where it takes
+     * several (measured on an H200), so d 64 keeps mma.sync.
+     */
     boolean usesWgmmaAttention(int n, int d, int heads, int kvHeads, int window) {
         return wgmmaAttention && dev.hasSm90aKernels() && prefillPrecision == PrefillAttentionPrecision.F16
-                && (d == 64 || d == 128) && usesFlashPrefill(n, d) && stagesKeys(n, heads, kvHeads, window);
+                && d == 128 && usesFlashPrefill(n, d) && stagesKeys(n, heads, kvHeads, window);
     }
 
     /** Bytes of one staged tile of {@code flash_wg_*}: rotated K and V^T, [64][d] fp16 each. */
