@@ -12,13 +12,14 @@
 // [D dims][64 keys], both fp16 (V converted from bf16: exact for |v| in fp16's normal range, as in an
 // fp16 KV cache). The softmax is fp32 in base 2, online across tiles, as in flash_gqa.cu.
 // grid (ceil(n G / 64), kvHeads, nsplit), block 128 (one warpgroup); dynamic shared memory
-// FW_SHARED_BYTES(D): two stages of (K, V^T) tiles, then the Q tile the fragments are loaded from.
+// FW_SHARED_BYTES(D): two stages of (K, V^T) tiles, the second one holding the Q tile the fragments
+// are loaded from until the second key tile arrives (65 KiB for d 128: three blocks per SM).
 #include "flash_common.cuh"
 
 #define FW_KEYS 64
 #define FW_K_BYTES(D) (FW_KEYS * (D) * 2)
 #define FW_TILE_BYTES(D) (2 * FW_K_BYTES(D))
-#define FW_SHARED_BYTES(D) (2 * FW_TILE_BYTES(D) + FW_KEYS * ((D) + FG_PAD) * 2 + 1024)
+#define FW_SHARED_BYTES(D) (2 * FW_TILE_BYTES(D) + 1024)
 
 /** Byte offset of dims [dim, dim + 8) of key kr in a staged K tile (64-dim swizzled sub-tiles). */
 __device__ __forceinline__ uint32_t fw_k_chunk(int kr, int dim) {
@@ -128,7 +129,7 @@ __device__ __forceinline__ void flash_wg_body(
     extern __shared__ __align__(128) unsigned char fw_smem[];
     uint32_t raw = (uint32_t) __cvta_generic_to_shared(fw_smem);
     uint32_t base = (raw + 1023) & ~1023u;  // stage s at base + s TB: K tile, then V^T
-    __half *qtile = reinterpret_cast<__half *>(fw_smem + (base - raw) + 2 * TB);
+    __half *qtile = reinterpret_cast<__half *>(fw_smem + (base - raw) + TB);  // stage 1 until tile 1 lands
 
     int g = blockIdx.y;
     int P0 = blockIdx.x * FG_BR;
@@ -201,7 +202,8 @@ __device__ __forceinline__ void flash_wg_body(
 
     for (int t = 0; t < nTiles; t++) {
         int j0 = loKey + t * FW_KEYS;
-        // every warp is done with tile t - 1's stage (its P V waited for below): tile t + 1 may land there
+        // every warp is done with tile t - 1's stage (its P V waited for below; before tile 0, with the
+        // Q tile in stage 1): tile t + 1 may land there
         __syncthreads();
         load(t + 1);
         asm volatile("cp.async.wait_group 1;\n" ::);
@@ -317,7 +319,7 @@ __device__ __forceinline__ void flash_wg_body(
 }
 
 #define FW_ENTRY(D)                                                                                             \
-    extern "C" __global__ void __launch_bounds__(128, 2) flash_wg_f16_d##D(                                     \
+    extern "C" __global__ void __launch_bounds__(128, 3) flash_wg_f16_d##D(                                     \
             const float *q, int ldq, int kvHeads, int kvLen, int qPos0, int n, const float *invFreq, int group, \
             float scale, float *out, int ldo, int tilesPerSplit, float *partial, const unsigned char *staged,  \
             int stagedTiles) { PDL_BEGIN();                                                                     \

@@ -524,10 +524,11 @@ public final class CudaKernels {
     /**
      * Staged fp16 prefill attention on Hopper's warpgroup MMA ({@code flash_wgmma.cu}, sm_90a): both
      * products of a 64-key tile by wgmma, P and V in fp16 (V converted from bf16 once per chunk by the
-     * staging kernel, beside the rotated keys), instead of mma.sync with P as bf16 hi + lo. Off until
-     * checked and timed on a GPU ({@code -Dtokenselect.cuda.wgmmaAttention=true}).
+     * staging kernel, beside the rotated keys), instead of mma.sync with P as bf16 hi + lo. Measured on
+     * an H200, Qwen2-7B: a 128K prompt prefilled in 24.4 s instead of 33.5, 4K prompts 1.08x faster, its
+     * logits as far from transformers' (1.86e-2). {@code -Dtokenselect.cuda.wgmmaAttention=false} keeps mma.sync.
      */
-    private volatile boolean wgmmaAttention = CudaSwitch.flag("wgmmaAttention", false);
+    private volatile boolean wgmmaAttention = CudaSwitch.flag("wgmmaAttention", true);
 
     void setWgmmaAttention(boolean on) {
         wgmmaAttention = on;
@@ -548,9 +549,9 @@ public final class CudaKernels {
         return 2L * 64 * d * 2;
     }
 
-    /** Two stages of staged tiles, the Q tile ([64][d + 8] fp16) and 1 KiB to align the stages. */
+    /** Two stages of staged tiles (the second holds the Q tile first) and 1 KiB to align them. */
     static int wgmmaAttentionSharedBytes(int d) {
-        return (int) (2 * wgmmaAttentionTileBytes(d)) + 64 * (d + 8) * 2 + 1024;
+        return (int) (2 * wgmmaAttentionTileBytes(d)) + 1024;
     }
 
     /** The staging scratch of at least {@code bytes}, or null when the device cannot give it (unstaged then). */
