@@ -318,20 +318,24 @@ __device__ __forceinline__ void flash_wg_body(
 #endif
 }
 
-#define FW_ENTRY(D)                                                                                             \
-    extern "C" __global__ void __launch_bounds__(128, 3) flash_wg_f16_d##D(                                     \
+#define FW_ENTRY(NAME, D)                                                                                       \
+    extern "C" __global__ void __launch_bounds__(128, 3) NAME(                                                  \
             const float *q, int ldq, int kvHeads, int kvLen, int qPos0, int n, const float *invFreq, int group, \
             float scale, float *out, int ldo, int tilesPerSplit, float *partial, const unsigned char *staged,  \
             int stagedTiles) { PDL_BEGIN();                                                                     \
         flash_wg_body<D>(q, ldq, kvHeads, kvLen, qPos0, n, invFreq, group, scale, out, ldo, tilesPerSplit,      \
                          partial, staged, stagedTiles);                                                         \
-    }                                                                                                           \
-    extern "C" __global__ void __launch_bounds__(128) flash_wg_stage_d##D(                                      \
+    }
+
+#define FW_STAGE_ENTRY(NAME, D)                                                                                 \
+    extern "C" __global__ void __launch_bounds__(128) NAME(                                                     \
             const bf16 *pool, long long blockElems, const int *blockTable, int bs, int layer, int kvHeads,      \
             int kvLen, const float *invFreq, const int *sel, int tiles, unsigned char *staged) { PDL_BEGIN();   \
         flash_wg_stage_body<D>(pool, blockElems, blockTable, bs, layer, kvHeads, kvLen, invFreq, sel, tiles,    \
                                staged);                                                                         \
     }
 
-FW_ENTRY(64)
-FW_ENTRY(128)
+FW_ENTRY(flash_wg_f16_d64, 64)
+FW_ENTRY(flash_wg_f16_d128, 128)
+FW_STAGE_ENTRY(flash_wg_stage_d64, 64)
+FW_STAGE_ENTRY(flash_wg_stage_d128, 128)
