@@ -41,3 +41,103 @@ __device__ __forceinline__ void rotate_pack8(uint4 ka, uint4 kb, float jf, const
     }
 }
 
+
+// One 64-key tile of the online softmax (base 2) for a thread's rows rowA and rowA + 8 of its warp's
+// 16: s holds the tile's scores in the m16n8 accumulator layout (n8 tile j: s[4 j], s[4 j + 1] of row
+// rowA at keys j0 + 8 j + 2 t4 + {0, 1}, s[4 j + 2], s[4 j + 3] of row rowA + 8), a row's 64 keys in
+// one quad. Where `masked`, keys at or past hiKey, after the row's position or outside its window are
+// dropped. s becomes the tile's weights exp2(s - m), their sums are folded into l, and corr receives
+// the factor each row's output so far must be scaled by.
+template <int NT>
+__device__ __forceinline__ void fg_softmax_tile(float *s, bool masked, int j0, int t4, int posA, int posB,
+                                                int hiKey, int window, float *mrow, float *lrow, float *corr) {
+    float tmax[2] = {NEG_INF, NEG_INF};
+#pragma unroll
+    for (int j = 0; j < NT; j++) {
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            if (masked) {
+                int key = j0 + 8 * j + 2 * t4 + (e & 1);
+                int pos = e < 2 ? posA : posB;
+                bool ok = key < hiKey && key <= pos && (window <= 0 || key > pos - window);
+                if (!ok) s[4 * j + e] = NEG_INF;
+            }
+            tmax[e >> 1] = fmaxf(tmax[e >> 1], s[4 * j + e]);
+        }
+    }
+    float mUse[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
+        tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
+        float mNew = fmaxf(mrow[r], tmax[r]);
+        corr[r] = mNew == NEG_INF ? 1.f : exp2f(mrow[r] - mNew);
+        mUse[r] = mNew == NEG_INF ? 0.f : mNew;  // a row that has seen nothing keeps weights 0
+        mrow[r] = mNew;
+        lrow[r] *= corr[r];
+    }
+#pragma unroll
+    for (int j = 0; j < NT; j++) {
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            s[4 * j + e] = exp2f(s[4 * j + e] - mUse[e >> 1]);  // exp2(-inf) = 0
+            lrow[e >> 1] += s[4 * j + e];
+        }
+    }
+}
+
+// Scales a thread's two rows of the output (DT n8 tiles, accumulator layout) by corr[0] and corr[1].
+template <int DT>
+__device__ __forceinline__ void fg_rescale(float *o, const float *corr) {
+#pragma unroll
+    for (int j = 0; j < DT; j++) {
+        o[4 * j] *= corr[0];
+        o[4 * j + 1] *= corr[0];
+        o[4 * j + 2] *= corr[1];
+        o[4 * j + 3] *= corr[1];
+    }
+}
+
+// A block's output for a thread's rows PA and PB (packed (token, head) rows; o in the accumulator
+// layout of DT n8 tiles): the quad's sums of l first, then the rows normalised into out, or with
+// split keys (gridDim.z > 1) this split's maximum (back to base e), sum and unnormalised rows into
+// partial for attn_combine.
+template <int DT>
+__device__ __forceinline__ void fg_store_rows(const float *o, const float *mrow, float *lrow, int PA, int PB,
+                                              int rowsTotal, int group, int g, int n, int H, int t4,
+                                              float *__restrict__ partial, float *__restrict__ out, int ldo) {
+    constexpr int D = DT * 8;
+    constexpr float LOG2E = 1.4426950408889634f;
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
+        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        int P = r == 0 ? PA : PB;
+        if (P >= rowsTotal) continue;
+        int tok = P / group, h = g * group + P % group;
+        if (gridDim.z > 1) {
+            float *pr = partial + (((size_t) blockIdx.z * n + tok) * H + h) * (D + 2);
+            if (t4 == 0) {
+                pr[0] = mrow[r] == NEG_INF ? NEG_INF : mrow[r] * (1.f / LOG2E);
+                pr[1] = lrow[r];
+            }
+#pragma unroll
+            for (int j = 0; j < DT; j++) {
+                int col = j * 8 + 2 * t4;
+                pr[2 + col] = o[4 * j + 2 * r];
+                pr[3 + col] = o[4 * j + 2 * r + 1];
+            }
+        } else {
+            float inv = lrow[r] > 0.f ? 1.f / lrow[r] : 0.f;
+#pragma unroll
+            for (int j = 0; j < DT; j++) {
+                int col = j * 8 + 2 * t4;
+                out[(size_t) tok * ldo + (size_t) h * D + col] = o[4 * j + 2 * r] * inv;
+                out[(size_t) tok * ldo + (size_t) h * D + col + 1] = o[4 * j + 2 * r + 1] * inv;
+            }
+        }
+    }
+}

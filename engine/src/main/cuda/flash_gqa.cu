@@ -235,39 +235,13 @@ __device__ __forceinline__ void flash_gqa_body(
             }
         }
 
-        // mask; online softmax of rows rowA and rowA + 8 (a row's 64 columns live in one quad)
-        float tmax[2] = {NEG_INF, NEG_INF};
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int key = j0 + 8 * j + 2 * t4 + (e & 1);
-                int pos = e < 2 ? posA : posB;
-                bool ok = key < hiKey && key <= pos && (window <= 0 || key > pos - window);
-                if (!ok) s[j][e] = NEG_INF;
-                tmax[e >> 1] = fmaxf(tmax[e >> 1], s[j][e]);
-            }
-        }
-        float corr[2], mUse[2];
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
-            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
-            float mNew = fmaxf(mrow[r], tmax[r]);
-            corr[r] = mNew == NEG_INF ? 1.f : exp2f(mrow[r] - mNew);
-            mUse[r] = mNew == NEG_INF ? 0.f : mNew;  // a row that has seen nothing keeps weights 0
-            mrow[r] = mNew;
-            lrow[r] *= corr[r];
-        }
+        // mask; online softmax of rows rowA and rowA + 8; s becomes the tile's weights
+        float corr[2];
+        fg_softmax_tile<NT>(&s[0][0], true, j0, t4, posA, posB, hiKey, window, mrow, lrow, corr);
         uint32_t ph[NT / 2][4], pl[NT / 2][4];
 #pragma unroll
         for (int j = 0; j < NT; j++) {
-            float p[4];
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                p[e] = exp2f(s[j][e] - mUse[e >> 1]);  // exp2(-inf) = 0
-                lrow[e >> 1] += p[e];
-            }
+            const float *p = s[j];
             // C fragments of two adjacent n8 tiles form the A fragment of one k16 step
             int kk = j >> 1, hi = (j & 1) * 2;
             if (PSPLIT) {
@@ -278,13 +252,7 @@ __device__ __forceinline__ void flash_gqa_body(
                 ph[kk][hi + 1] = pack_bf16x2(p[2], p[3]);
             }
         }
-#pragma unroll
-        for (int j = 0; j < DT; j++) {
-            o[j][0] *= corr[0];
-            o[j][1] *= corr[0];
-            o[j][2] *= corr[1];
-            o[j][3] *= corr[1];
-        }
+        fg_rescale<DT>(&o[0][0], corr);
         // O += P V over the tile's 64 keys (V fragments by ldmatrix.trans: keys +0 | +8 x dims +0 | +8)
         const bf16 *vs = vring + (t & 1) * FG_BK * LD;
 #pragma unroll
@@ -305,39 +273,7 @@ __device__ __forceinline__ void flash_gqa_body(
     }
     asm volatile("cp.async.wait_group 0;\n" ::);
 
-    // row sums across the quad, then the output rows (or this split's partials: maxima back to base e)
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
-        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
-    }
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        int P = r == 0 ? PA : PB;
-        if (P >= rowsTotal) continue;
-        int tok = P / group, h = g * group + P % group;
-        if (gridDim.z > 1) {
-            float *pr = partial + (((size_t) blockIdx.z * n + tok) * H + h) * (D + 2);
-            if (t4 == 0) {
-                pr[0] = mrow[r] == NEG_INF ? NEG_INF : mrow[r] * (1.f / LOG2E);
-                pr[1] = lrow[r];
-            }
-#pragma unroll
-            for (int j = 0; j < DT; j++) {
-                int col = j * 8 + 2 * t4;
-                pr[2 + col] = o[j][2 * r];
-                pr[3 + col] = o[j][2 * r + 1];
-            }
-        } else {
-            float inv = lrow[r] > 0.f ? 1.f / lrow[r] : 0.f;
-#pragma unroll
-            for (int j = 0; j < DT; j++) {
-                int col = j * 8 + 2 * t4;
-                out[(size_t) tok * ldo + (size_t) h * D + col] = o[j][2 * r] * inv;
-                out[(size_t) tok * ldo + (size_t) h * D + col + 1] = o[j][2 * r + 1] * inv;
-            }
-        }
-    }
+    fg_store_rows<DT>(&o[0][0], mrow, lrow, PA, PB, rowsTotal, group, g, n, H, t4, partial, out, ldo);
 }
 
 // Keys of entries [0, kvLen) rotated at their entry positions once per prefill chunk and layer, for

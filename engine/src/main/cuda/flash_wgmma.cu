@@ -225,53 +225,20 @@ __device__ __forceinline__ void flash_wg_body(
         fw_fence<NT * 4>(s);
 
         // mask (only tiles reaching past the block's first row or the end); online softmax of rows
-        // rowA and rowA + 8 (a row's 64 columns live in one quad)
+        // rowA and rowA + 8; s becomes the tile's weights
         bool masked = j0 + FW_KEYS - 1 > minPos || j0 + FW_KEYS > hiKey;
-        float tmax[2] = {NEG_INF, NEG_INF};
-#pragma unroll
-        for (int j = 0; j < NT; j++) {
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                if (masked) {
-                    int key = j0 + 8 * j + 2 * t4 + (e & 1);
-                    int pos = e < 2 ? posA : posB;
-                    if (!(key < hiKey && key <= pos)) s[4 * j + e] = NEG_INF;
-                }
-                tmax[e >> 1] = fmaxf(tmax[e >> 1], s[4 * j + e]);
-            }
-        }
-        float corr[2], mUse[2];
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
-            tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
-            float mNew = fmaxf(mrow[r], tmax[r]);
-            corr[r] = mNew == NEG_INF ? 1.f : exp2f(mrow[r] - mNew);
-            mUse[r] = mNew == NEG_INF ? 0.f : mNew;  // a row that has seen nothing keeps weights 0
-            mrow[r] = mNew;
-            lrow[r] *= corr[r];
-        }
+        float corr[2];
+        fg_softmax_tile<NT>(s, masked, j0, t4, posA, posB, hiKey, 0, mrow, lrow, corr);
         uint32_t pa[NT / 2][4];
 #pragma unroll
         for (int j = 0; j < NT; j++) {
-            float p[4];
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                p[e] = exp2f(s[4 * j + e] - mUse[e >> 1]);  // exp2(-inf) = 0
-                lrow[e >> 1] += p[e];
-            }
+            const float *p = s + 4 * j;
             // C fragments of two adjacent n8 tiles form the A fragment of one k16 step
             int kk = j >> 1, hi = (j & 1) * 2;
             pa[kk][hi] = pack_f16x2(p[0], p[1]);
             pa[kk][hi + 1] = pack_f16x2(p[2], p[3]);
         }
-#pragma unroll
-        for (int j = 0; j < DT; j++) {
-            o[4 * j] *= corr[0];
-            o[4 * j + 1] *= corr[0];
-            o[4 * j + 2] *= corr[1];
-            o[4 * j + 3] *= corr[1];
-        }
+        fg_rescale<DT>(o, corr);
         fw_fence<DT * 4>(o);
         wgmma_fence();
 #pragma unroll
@@ -283,38 +250,7 @@ __device__ __forceinline__ void flash_wg_body(
     }
     asm volatile("cp.async.wait_group 0;\n" ::);
 
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 1);
-        lrow[r] += __shfl_xor_sync(0xffffffffu, lrow[r], 2);
-    }
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        int P = r == 0 ? PA : PB;
-        if (P >= rowsTotal) continue;
-        int tok = P / group, h = g * group + P % group;
-        if (gridDim.z > 1) {
-            float *pr = partial + (((size_t) blockIdx.z * n + tok) * H + h) * (D + 2);
-            if (t4 == 0) {
-                pr[0] = mrow[r] == NEG_INF ? NEG_INF : mrow[r] * (1.f / LOG2E);
-                pr[1] = lrow[r];
-            }
-#pragma unroll
-            for (int j = 0; j < DT; j++) {
-                int col = j * 8 + 2 * t4;
-                pr[2 + col] = o[4 * j + 2 * r];
-                pr[3 + col] = o[4 * j + 2 * r + 1];
-            }
-        } else {
-            float inv = lrow[r] > 0.f ? 1.f / lrow[r] : 0.f;
-#pragma unroll
-            for (int j = 0; j < DT; j++) {
-                int col = j * 8 + 2 * t4;
-                out[(size_t) tok * ldo + (size_t) h * D + col] = o[4 * j + 2 * r] * inv;
-                out[(size_t) tok * ldo + (size_t) h * D + col + 1] = o[4 * j + 2 * r + 1] * inv;
-            }
-        }
-    }
+    fg_store_rows<DT>(o, mrow, lrow, PA, PB, rowsTotal, group, g, n, H, t4, partial, out, ldo);
 #endif
 }
 
