@@ -86,42 +86,20 @@ final class VirtualMemoryCalls {
 
     /** The minimum granularity of allocations at ({@code locationType}, {@code id}). */
     static long granularity(int locationType, int id) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(SIZE_T);
-            check("cuMemGetAllocationGranularity", (int) Driver.GRANULARITY.invokeExact(out,
-                    allocationProp(a, locationType, id), 0));
-            return out.get(SIZE_T, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return invokeForLong("cuMemGetAllocationGranularity", (a, out) -> (int) Driver.GRANULARITY.invokeExact(out,
+                allocationProp(a, locationType, id), 0));
     }
 
     /** Reserves {@code bytes} of device address space aligned to {@code alignment}; returns its start. */
     static long reserve(long bytes, long alignment) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
-            check("cuMemAddressReserve", (int) Driver.ADDRESS_RESERVE.invokeExact(out, bytes, alignment, 0L, 0L));
-            return out.get(ValueLayout.JAVA_LONG, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return invokeForLong("cuMemAddressReserve",
+                (a, out) -> (int) Driver.ADDRESS_RESERVE.invokeExact(out, bytes, alignment, 0L, 0L));
     }
 
     /** Allocates {@code bytes} of pinned memory at ({@code locationType}, {@code id}); returns its handle. */
     static long create(long bytes, int locationType, int id) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
-            check("cuMemCreate", (int) Driver.CREATE.invokeExact(out, bytes, allocationProp(a, locationType, id), 0L));
-            return out.get(ValueLayout.JAVA_LONG, 0);
-        } catch (CudaException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return invokeForLong("cuMemCreate", (a, out) -> (int) Driver.CREATE.invokeExact(out, bytes,
+                allocationProp(a, locationType, id), 0L));
     }
 
     static void map(long address, long bytes, long handle) {
@@ -150,6 +128,19 @@ final class VirtualMemoryCalls {
 
     private interface NativeCall {
         int call() throws Throwable;
+    }
+
+    /** A call that writes one 64-bit result (a size_t, an address or a handle) to {@code out}. */
+    private interface NativeCallWithResult {
+        int call(Arena arena, MemorySegment out) throws Throwable;
+    }
+
+    private static long invokeForLong(String name, NativeCallWithResult c) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
+            invoke(name, () -> c.call(a, out));
+            return out.get(ValueLayout.JAVA_LONG, 0);
+        }
     }
 
     private static void invoke(String name, NativeCall c) {
