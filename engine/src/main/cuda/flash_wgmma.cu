@@ -1,5 +1,5 @@
 // Prefill attention on Hopper's warpgroup MMA (sm_90a; included after wgmma.cu, whose descriptor,
-// swizzle and fence helpers it uses): the contract of flash_gqa.cu's staged fp16 path (a block per
+// swizzle and fence helpers it uses), head dim 128: the contract of flash_gqa.cu's staged fp16 path (a block per
 // 64 packed (token, head) rows of one KV head, causal, a TokenSelect entry list, split-K partials
 // for attn_combine; no sliding window), with both products of a 64-key tile on wgmma:
 //   S = Q K^T: Q (rotated, scaled by scale * log2 e, fp16) as the A operand from registers, loaded
@@ -271,7 +271,7 @@ __device__ __forceinline__ void flash_wg_body(
                                staged);                                                                         \
     }
 
-FW_ENTRY(flash_wg_f16_d64, 64)
+// Head dim 128 only: a d 64 instance passed the checks where a block takes one key tile and failed
+// where it takes several (H200), so d 64 stays on flash_gqa.cu.
 FW_ENTRY(flash_wg_f16_d128, 128)
-FW_STAGE_ENTRY(flash_wg_stage_d64, 64)
 FW_STAGE_ENTRY(flash_wg_stage_d128, 128)

@@ -47,9 +47,9 @@ public final class CudaKernels {
             for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
                 dev.allowDynamicShared(p.kernel(d), p.sharedBytes(d));
             }
-            if (dev.hasSm90aKernels()) {
-                dev.allowDynamicShared("flash_wg_f16_d" + d, wgmmaAttentionSharedBytes(d));
-            }
+        }
+        if (dev.hasSm90aKernels()) {
+            dev.allowDynamicShared("flash_wg_f16_d128", wgmmaAttentionSharedBytes(128));
         }
     }
 
@@ -535,8 +535,8 @@ public final class CudaKernels {
     }
 
     /**
-     * Whether a prefill chunk of this shape takes {@code flash_wg_f16_d128}. Head dim 128 only: the d 64
-     * kernel passed the self-test's checks where a block takes one key tile and failed where it takes
+     * Whether a prefill chunk of this shape takes {@code flash_wg_f16_d128}. Head dim 128 only: a d 64
+     * instance passed the self-test's checks where a block takes one key tile and failed where it takes
      * several (measured on an H200), so d 64 keeps mma.sync.
      */
     boolean usesWgmmaAttention(int n, int d, int heads, int kvHeads, int window) {
