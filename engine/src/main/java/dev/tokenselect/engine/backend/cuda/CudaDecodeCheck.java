@@ -1171,9 +1171,10 @@ final class CudaDecodeCheck {
                 }
             }
         }
-        String current = k.prefillPath();
+        int headDim = backend.config().headDim();
+        String current = k.prefillPath(headDim);
         StringBuilder attentionTps = new StringBuilder();
-        k.forEachPrefillPath(false, path -> attentionTps.append(String.format(Locale.ROOT, "; %s attention: %.0f", path,
+        k.forEachPrefillPath(false, headDim, path -> attentionTps.append(String.format(Locale.ROOT, "; %s attention: %.0f", path,
                 prefillRate(backend, prompt, full))));
         // TokenSelect's default budget (2,688) selects from the sixth chunk on
         double tsTps = prefillRate(backend, prompt, AttentionSpec.tokenSelect(SelectionParams.defaults()));
@@ -1275,7 +1276,7 @@ final class CudaDecodeCheck {
         }
         int[] prompt = randomTokens(n, backend.config().vocabSize());
         List<String> paths = new ArrayList<>();
-        backend.kernels().forEachPrefillPath(true, path -> paths.add(String.format(Locale.ROOT, "%s %.0f tok/s", path,
+        backend.kernels().forEachPrefillPath(true, backend.config().headDim(), path -> paths.add(String.format(Locale.ROOT, "%s %.0f tok/s", path,
                 prefillRate(backend, prompt, AttentionSpec.full()))));
         String line = String.format(Locale.ROOT, "prefill %-12s %d tokens in chunks of 512: %s", name, n,
                 String.join("; ", paths));

@@ -540,8 +540,8 @@ public final class CudaKernels {
      * several (measured on an H200), so d 64 keeps mma.sync.
      */
     boolean usesWgmmaAttention(int n, int d, int heads, int kvHeads, int window) {
-        return wgmmaAttention && dev.hasSm90aKernels() && prefillPrecision == PrefillAttentionPrecision.F16
-                && d == 128 && usesFlashPrefill(n, d) && stagesKeys(n, heads, kvHeads, window);
+        return wgmmaAttention && wgmmaAttentionServes(d) && prefillPrecision == PrefillAttentionPrecision.F16
+                && usesFlashPrefill(n, d) && stagesKeys(n, heads, kvHeads, window);
     }
 
     /** Bytes of one staged tile of {@code flash_wg_*}: rotated K and V^T, [64][d] fp16 each. */
@@ -573,9 +573,14 @@ public final class CudaKernels {
         return prefillPrecision;
     }
 
-    /** The current path of tensor-core prefill attention, as {@link #forEachPrefillPath} names it. */
-    String prefillPath() {
-        return prefillPathLabel(prefillPrecision, stagedKeys, wgmmaAttention && dev.hasSm90aKernels());
+    /** The current path of tensor-core prefill attention for head dim d, as {@link #forEachPrefillPath} names it. */
+    String prefillPath(int d) {
+        return prefillPathLabel(prefillPrecision, stagedKeys, wgmmaAttention && wgmmaAttentionServes(d));
+    }
+
+    /** Whether the wgmma prefill attention kernel exists here for head dim d. */
+    private boolean wgmmaAttentionServes(int d) {
+        return dev.hasSm90aKernels() && d == 128;
     }
 
     private static String prefillPathLabel(PrefillAttentionPrecision precision, boolean staged, boolean wgmma) {
@@ -584,18 +589,19 @@ public final class CudaKernels {
     }
 
     /**
-     * Runs {@code action} once under each path of tensor-core prefill attention (every precision, keys
-     * rotated per block and staged), the current one left out unless {@code withCurrent}; the action
-     * gets the path's label. The switches are set back afterwards.
+     * Runs {@code action} once under each path of tensor-core prefill attention for head dim d (every
+     * precision, keys rotated per block and staged, and fp16 on wgmma where it serves d), the current
+     * one left out unless {@code withCurrent}; the action gets the path's label. The switches are set
+     * back afterwards.
      */
-    void forEachPrefillPath(boolean withCurrent, Consumer<String> action) {
+    void forEachPrefillPath(boolean withCurrent, int d, Consumer<String> action) {
         PrefillAttentionPrecision precision = prefillPrecision;
         boolean staged = stagedKeys;
         boolean wgmma = wgmmaAttention;
-        String current = prefillPath();
+        String current = prefillPath(d);
         try {
-            // the fp16 staged path on wgmma too, where the device has it
-            for (boolean wg : dev.hasSm90aKernels() ? new boolean[] {false, true} : new boolean[] {false}) {
+            // the fp16 staged path on wgmma too, where it serves this head dim
+            for (boolean wg : wgmmaAttentionServes(d) ? new boolean[] {false, true} : new boolean[] {false}) {
                 for (boolean stage : wg ? new boolean[] {true} : new boolean[] {staged, !staged}) {
                     for (PrefillAttentionPrecision p : PrefillAttentionPrecision.values()) {
                         if (wg && p != PrefillAttentionPrecision.F16) {

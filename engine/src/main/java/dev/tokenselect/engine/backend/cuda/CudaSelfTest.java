@@ -825,13 +825,15 @@ public final class CudaSelfTest {
      * precisions, and with its keys staged once per chunk in every precision.
      */
     private void pathsOffByDefault(CudaDevice dev, CudaKernels k) {
-        k.forEachPrefillPath(false, path -> {
-            for (int[] c : ATTENTION_CASES) {
-                if (k.usesFlashPrefill(c[4], c[2])) {
-                    attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
+        for (int d : new int[] {64, 128}) {
+            k.forEachPrefillPath(false, d, path -> {
+                for (int[] c : ATTENTION_CASES) {
+                    if (c[2] == d && k.usesFlashPrefill(c[4], c[2])) {
+                        attentionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5], c[6] != 0);
+                    }
                 }
-            }
-        });
+            });
+        }
     }
 
     private static double[] toDouble(float[] v) {
