@@ -44,6 +44,8 @@ public final class CudaAttentionBench {
     private int failures;
     private final List<String> stageLines = new ArrayList<>();
     private final List<String> sketchLines = new ArrayList<>();
+    /** Full attention and a hit with the tiles by bulk copies beside cp.async, where the sm_90a module is loaded. */
+    private final List<String> bulkLines = new ArrayList<>();
 
     private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters, int bs) {
         this.dev = dev;
@@ -103,6 +105,13 @@ public final class CudaAttentionBench {
                     + " | miss on sketches | full / miss | full / miss on sketches |");
             System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
             bench.sketchLines.forEach(System.out::println);
+            if (!bench.bulkLines.isEmpty()) {
+                System.out.println();
+                System.out.println("| context | full, f16 (cp.async) | full, f16, bulk copies | cp.async / bulk"
+                        + " | hit (cp.async) | hit, bulk copies | cp.async / bulk |");
+                System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+                bench.bulkLines.forEach(System.out::println);
+            }
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
                 System.exit(1);
@@ -193,6 +202,20 @@ public final class CudaAttentionBench {
                 attend.run();
             });
             float hit = time(attend);
+            if (k.bulkDecodeAvailable()) { // the tiles by bulk copies, side by side (the kernels' checks: the self-test)
+                boolean bulk = k.bulkDecodeCopies();
+                k.setBulkDecodeCopies(true);
+                try {
+                    float fullBulk = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
+                            DecodeAttentionPrecision.F16);
+                    float hitBulk = time(attend);
+                    bulkLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.4f ms"
+                            + " | %.2fx |", len, fullF16, fullBulk, fullF16 / fullBulk, hit, hitBulk, hit / hitBulk));
+                } finally {
+                    k.setBulkDecodeCopies(bulk);
+                    k.setDecodePrecision(DecodeAttentionPrecision.fromSystemProperty());
+                }
+            }
             float fullBest = Math.min(fullFp32, Math.min(fullTc, fullF16));
             sketchLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.2fx"
                     + " | %.2fx |", len, tBuild, tSelect, tSelectSketched, miss, missSketched, fullBest / miss,

@@ -50,6 +50,12 @@ public final class CudaKernels {
         }
         if (dev.hasSm90aKernels()) {
             dev.allowDynamicShared("flash_wg_f16_d128", wgmmaAttentionSharedBytes(128));
+            for (int d : new int[] {64, 128}) {
+                for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
+                    dev.allowDynamicShared(p.kernel(d, true), tensorCoreDecodeSharedBytes(d));
+                    dev.allowDynamicShared(p.selectedKernel(d, true), tensorCoreDecodeSharedBytes(d));
+                }
+            }
         }
     }
 
@@ -1290,6 +1296,31 @@ public final class CudaKernels {
         return decodePrecision;
     }
 
+    /**
+     * Decode attention on the tensor cores with each tile's K and V rows brought by one bulk copy per
+     * row completing on an mbarrier ({@code decode_tc_bulk.cu}, sm_90a) instead of D / 8 16-byte
+     * cp.async per row (Nsight on an H200 found the long-context scan's L2 busier than its DRAM: 82%
+     * against 65%). Off until checked and timed on a GPU ({@code -Dtokenselect.cuda.bulkDecodeCopies=true}).
+     */
+    private volatile boolean bulkDecodeCopies = CudaSwitch.flag("bulkDecodeCopies", false);
+
+    void setBulkDecodeCopies(boolean on) {
+        bulkDecodeCopies = on;
+    }
+
+    boolean bulkDecodeCopies() {
+        return bulkDecodeCopies;
+    }
+
+    /** Whether the decode attention kernels with bulk copies can run here (sm_90a kernels loaded). */
+    boolean bulkDecodeAvailable() {
+        return dev.hasSm90aKernels();
+    }
+
+    private boolean bulkDecodeInUse() {
+        return bulkDecodeCopies && dev.hasSm90aKernels();
+    }
+
     void setDecodePrecision(DecodeAttentionPrecision p) {
         decodePrecision = p;
     }
@@ -1462,7 +1493,7 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
-        dev.launch(tc ? decodePrecision.kernel(d) : "attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128,
+        dev.launch(tc ? decodePrecision.kernel(d, bulkDecodeInUse()) : "attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128,
                 tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
                 tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                 nsplit == 1 ? out : null, ldo, partial);
@@ -1490,7 +1521,7 @@ public final class CudaKernels {
         int nsplit;
         if (usesTensorCoreDecode(d)) {
             nsplit = selectedSplitCount(nEntries, kv.kvHeads(), DEFAULT_DECODE_BLOCKS_PER_SM * sms, capacity);
-            dev.launch(decodePrecision.selectedKernel(d), kv.kvHeads(), 1, nsplit, 128,
+            dev.launch(decodePrecision.selectedKernel(d, bulkDecodeInUse()), kv.kvHeads(), 1, nsplit, 128,
                     tensorCoreDecodeSharedBytes(d), q, kv.pool(), kv.blockElems(), table, kv.blockSize(), layer,
                     kv.kvHeads(), sel, nEntries, invFreq, group, scale, nsplit == 1 ? out : null, partial);
         } else {

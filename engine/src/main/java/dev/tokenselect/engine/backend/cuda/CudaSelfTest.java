@@ -836,6 +836,14 @@ public final class CudaSelfTest {
         }
     }
 
+    /**
+     * The tile copies a decode path is checked with: cp.async always; bulk copies too for the
+     * tensor-core kernels where the sm_90a module is loaded.
+     */
+    private static boolean[] bulkChoices(CudaKernels k, DecodeAttentionPrecision p) {
+        return p != null && k.bulkDecodeAvailable() ? new boolean[] {false, true} : new boolean[] {false};
+    }
+
     private static double[] toDouble(float[] v) {
         double[] d = new double[v.length];
         for (int i = 0; i < v.length; i++) {
@@ -971,14 +979,20 @@ public final class CudaSelfTest {
         check(name + kernel, relL2(download(dev, out, n * heads * d), ref), tol);
         if (selected && n == 1 && CudaKernels.attentionDecodeFits(d, heads / kvHeads)) { // the decode step's kernels
             DecodeAttentionPrecision decodePrecision = k.decodePrecision();
+            boolean bulkBefore = k.bulkDecodeCopies();
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
-                k.useDecodePath(p);
-                CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
-                String decodeKernel = p == null ? " [decode kernel]" : " [decode kernel, tensor cores, " + p.label() + "]";
-                check(name + decodeKernel, relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
-                dev.free(out2);
+                for (boolean bulk : bulkChoices(k, p)) {
+                    k.useDecodePath(p);
+                    k.setBulkDecodeCopies(bulk);
+                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                    k.attentionDecodeSelected(qp, kv, tp, layer, sp, nEntries, ip, heads, out2, partial, partialFloats);
+                    String decodeKernel = p == null ? " [decode kernel]"
+                            : " [decode kernel, tensor cores, " + p.label() + (bulk ? ", bulk copies]" : "]");
+                    check(name + decodeKernel, relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
+                    dev.free(out2);
+                }
             }
+            k.setBulkDecodeCopies(bulkBefore);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
         }
@@ -988,19 +1002,25 @@ public final class CudaSelfTest {
             DecodeAttentionPrecision decodePrecision = k.decodePrecision();
             // null: the fp32 kernel; else the tensor-core kernel's scores as bf16 hi + lo (about 16
             // mantissa bits) or fp16 (11); probabilities as hi + lo in both
+            boolean bulkBefore = k.bulkDecodeCopies();
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
-                k.useDecodePath(p);
-                for (int nsplit : new int[] {1, 7, 32}) {
-                    CUdeviceptr out2 = poisoned(dev, (long) heads * d);
-                    k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
-                            heads * d, partial);
-                    String decodeKernel = p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
-                            ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label();
-                    check(name + decodeKernel + ", " + nsplit + " splits]", relL2(download(dev, out2, heads * d), ref),
-                            decodeTolerance(p));
-                    dev.free(out2);
+                for (boolean bulk : bulkChoices(k, p)) {
+                    k.useDecodePath(p);
+                    k.setBulkDecodeCopies(bulk);
+                    for (int nsplit : new int[] {1, 7, 32}) {
+                        CUdeviceptr out2 = poisoned(dev, (long) heads * d);
+                        k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
+                                heads * d, partial);
+                        String decodeKernel = (p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
+                                ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label())
+                                + (bulk ? ", bulk copies" : "");
+                        check(name + decodeKernel + ", " + nsplit + " splits]",
+                                relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
+                        dev.free(out2);
+                    }
                 }
             }
+            k.setBulkDecodeCopies(bulkBefore);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
             dev.free(step);

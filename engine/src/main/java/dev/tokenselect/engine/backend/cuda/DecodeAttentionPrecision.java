@@ -31,12 +31,22 @@ public enum DecodeAttentionPrecision {
 
     /** The kernel for head dim d (64 or 128). */
     String kernel(int d) {
-        return "attn_decode_tc_" + kernelInfix + "d" + d;
+        return kernel(d, false);
+    }
+
+    /** The kernel for head dim d, its tiles brought by bulk copies where {@code bulk} (sm_90a module). */
+    String kernel(int d, boolean bulk) {
+        return "attn_decode_tc_" + kernelInfix + (bulk ? "bulk_" : "") + "d" + d;
     }
 
     /** The kernel over a selected entry list (TokenSelect) for head dim d (64 or 128). */
     String selectedKernel(int d) {
-        return "attn_decode_tc_sel_" + kernelInfix + "d" + d;
+        return selectedKernel(d, false);
+    }
+
+    /** The list kernel for head dim d, with bulk copies where {@code bulk} (sm_90a module). */
+    String selectedKernel(int d, boolean bulk) {
+        return "attn_decode_tc_sel_" + kernelInfix + (bulk ? "bulk_" : "") + "d" + d;
     }
 
     /** The precision a label names; an unknown label is an error that lists the known ones. */

@@ -105,6 +105,9 @@ class KernelNamesTest {
                 assertTrue(entryPoints.contains(p.kernel(d)), p.kernel(d) + " is not in the CUDA sources");
                 assertTrue(entryPoints.contains(p.selectedKernel(d)),
                         p.selectedKernel(d) + " is not in the CUDA sources");
+                for (String bulk : new String[] {p.kernel(d, true), p.selectedKernel(d, true)}) {
+                    assertTrue(entryPoints.contains(bulk), bulk + " is not in the CUDA sources");
+                }
             }
         }
         for (int d : new int[] {64, 128}) {
