@@ -42,6 +42,24 @@ __device__ __forceinline__ void rotate_pack8(uint4 ka, uint4 kb, float jf, const
 }
 
 
+// Dims i and i + D / 2 of packed row P's query (token P / group, head g group + P % group of a chunk
+// starting at qPos0), rotated at the token's entry position and scaled by qscale; zeros for rows past
+// the chunk.
+template <int D>
+__device__ __forceinline__ void fg_query_pair(const float *__restrict__ q, int ldq, const float *__restrict__ invFreq,
+                                              int P, int rowsTotal, int group, int g, int qPos0, float qscale, int i,
+                                              float &a, float &b) {
+    a = 0.f;
+    b = 0.f;
+    if (P < rowsTotal) {
+        int tok = P / group, h = g * group + P % group;
+        const float *src = q + (size_t) tok * ldq + (size_t) h * D;
+        rope_pair(src[i], src[i + D / 2], invFreq[i], qPos0 + tok, a, b);
+        a *= qscale;
+        b *= qscale;
+    }
+}
+
 // One 64-key tile of the online softmax (base 2) for a thread's rows rowA and rowA + 8 of its warp's
 // 16: s holds the tile's scores in the m16n8 accumulator layout (n8 tile j: s[4 j], s[4 j + 1] of row
 // rowA at keys j0 + 8 j + 2 t4 + {0, 1}, s[4 j + 2], s[4 j + 3] of row rowA + 8), a row's 64 keys in

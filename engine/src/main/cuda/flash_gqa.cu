@@ -62,15 +62,8 @@ __device__ __forceinline__ void flash_gqa_body(
     float qscale = scale * LOG2E;
     for (int idx = tid; idx < FG_BR * HALF; idx += blockDim.x) {
         int r = idx / HALF, i = idx % HALF;
-        int P = P0 + r;
-        float a = 0.f, b = 0.f;
-        if (P < rowsTotal) {
-            int tok = P / group, h = g * group + P % group;
-            const float *src = q + (size_t) tok * ldq + (size_t) h * D;
-            rope_pair(src[i], src[i + HALF], invFreq[i], qPos0 + tok, a, b);
-            a *= qscale;
-            b *= qscale;
-        }
+        float a, b;
+        fg_query_pair<D>(q, ldq, invFreq, P0 + r, rowsTotal, group, g, qPos0, qscale, i, a, b);
         if (SPLIT) {
             store_split(&qh[r * LD + i], &ql[r * LD + i], a);
             store_split(&qh[r * LD + i + HALF], &ql[r * LD + i + HALF], b);
