@@ -49,6 +49,12 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
     return *reinterpret_cast<uint32_t *>(&v);
 }
 
+/** silu(g) * u: SwiGLU of one gate and up value, the same expression in every kernel that computes it. */
+__device__ __forceinline__ float silu_mul(float g, float u) {
+    float silu = g / (1.0f + expf(-g));
+    return silu * u;
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

@@ -397,16 +397,14 @@ __device__ __forceinline__ void gemv_batch_body(
     for (int k = 0; k < ROWS; k++)
 #pragma unroll
         for (int nb = 0; nb < NB; nb++) acc[k][nb] = warp_sum(acc[k][nb]);
-    if constexpr (GLU) {  // the same SwiGLU as swiglu_f32
+    if constexpr (GLU) {  // SwiGLU as every kernel computes it (silu_mul)
 #pragma unroll
         for (int k = 0; k < OUT; k++)
 #pragma unroll
             for (int nb = 0; nb < NB; nb++) {
                 int r = r0 + k;
                 if (lane != (k * NB + nb) % 32 || r >= rows) continue;
-                float g = acc[k][nb];
-                float silu = g / (1.0f + expf(-g));
-                Y[(size_t) nb * ldy + r] = silu * acc[k + OUT][nb];
+                Y[(size_t) nb * ldy + r] = silu_mul(acc[k][nb], acc[k + OUT][nb]);
             }
     } else {
         // lane (k * NB + nb) % 32 writes output (k, nb): stores spread over the warp
@@ -518,9 +516,7 @@ extern "C" __global__ void swiglu_rows(float *__restrict__ gu, int ffn) { PDL_BE
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= ffn) return;
     float *row = gu + (size_t) blockIdx.y * 2 * ffn;
-    float g = row[i];
-    float silu = g / (1.0f + expf(-g));
-    row[i] = silu * row[ffn + i];
+    row[i] = silu_mul(row[i], row[ffn + i]);
 }
 
 /** Per-head RMSNorm of heads laid out [B][ld] (head h of row b at b*ld + h*dim). A warp per head. */

@@ -103,19 +103,22 @@ __device__ __forceinline__ void attn_decode_tc_body(
     int within = lane % (2 * CPR);
     bool isV = within >= CPR;
     int chunk = within % CPR;
-    size_t headOff = ((size_t) (2 * layer) * kvHeads + g) * (size_t) bs * D + (isV ? valueOffset : 0) + 8 * chunk;
+    size_t layerHeadOff = ((size_t) (2 * layer) * kvHeads + g) * (size_t) bs * D;
     int bsShift = (bs & (bs - 1)) == 0 ? __ffs(bs) - 1 : -1;
+    // the pool offset of key row kr of tile t (the layer's K rows of head g; V adds valueOffset)
+    auto row_offset = [&](int t, int kr) -> size_t {
+        int j = min(lo + t * TCD_TK + kr, len - 1);
+        int tok = SEL ? sel[j] : j;
+        int page = bsShift >= 0 ? tok >> bsShift : tok / bs;
+        int slot = bsShift >= 0 ? tok & (bs - 1) : tok % bs;
+        return (size_t) table[page] * (size_t) blockElems + layerHeadOff + (size_t) slot * D;
+    };
+    size_t chunkOff = (isV ? valueOffset : 0) + 8 * chunk;
     auto load_tile = [&](int t, int stage) {
         bf16 *dst = ring + stage * STAGE + (isV ? TCD_TK * LD : 0) + 8 * chunk;
-        int j0 = lo + t * TCD_TK;
 #pragma unroll 4
         for (int kr = warp * KPP + lane / (2 * CPR); kr < TCD_TK; kr += 4 * KPP) {
-            int j = min(j0 + kr, len - 1);
-            int tok = SEL ? sel[j] : j;
-            int page = bsShift >= 0 ? tok >> bsShift : tok / bs;
-            int slot = bsShift >= 0 ? tok & (bs - 1) : tok % bs;
-            size_t off = (size_t) table[page] * (size_t) blockElems + headOff + (size_t) slot * D;
-            cp_async16(dst + kr * LD, pool + off);
+            cp_async16(dst + kr * LD, pool + row_offset(t, kr) + chunkOff);
         }
     };
     // BULK: key kr = tid / 2's K (even tid) or V (odd) row by one bulk copy; thread 0 announces the
@@ -124,16 +127,11 @@ __device__ __forceinline__ void attn_decode_tc_body(
     uint32_t bar0 = (uint32_t) __cvta_generic_to_shared(&bars[0]);
     constexpr uint32_t TILE_BYTES = 2 * TCD_TK * D * 2;
     int bulkKey = tid >> 1;
-    size_t bulkOff = ((size_t) (2 * layer) * kvHeads + g) * (size_t) bs * D + ((tid & 1) ? valueOffset : 0);
+    bool bulkV = tid & 1;
     auto load_tile_bulk = [&](int t, int stage) {
-        int j = min(lo + t * TCD_TK + bulkKey, len - 1);
-        int tok = SEL ? sel[j] : j;
-        int page = bsShift >= 0 ? tok >> bsShift : tok / bs;
-        int slot = bsShift >= 0 ? tok & (bs - 1) : tok % bs;
-        uint32_t dst = (uint32_t) __cvta_generic_to_shared(ring + stage * STAGE + ((tid & 1) ? TCD_TK * LD : 0)
+        uint32_t dst = (uint32_t) __cvta_generic_to_shared(ring + stage * STAGE + (bulkV ? TCD_TK * LD : 0)
                                                             + bulkKey * LD);
-        tcd_bulk_copy(dst, pool + (size_t) table[page] * (size_t) blockElems + bulkOff + (size_t) slot * D, D * 2,
-                      bar0 + 8 * stage);
+        tcd_bulk_copy(dst, pool + row_offset(t, bulkKey) + (bulkV ? valueOffset : 0), D * 2, bar0 + 8 * stage);
     };
     if constexpr (BULK) {
         if (tid == 0) {

@@ -15,9 +15,7 @@ extern "C" __global__ void embed_bf16(const bf16 *__restrict__ table, const int 
 extern "C" __global__ void swiglu_f32(float *__restrict__ gate, const float *__restrict__ up, int count) { PDL_BEGIN();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < count) {
-        float g = gate[i];
-        float silu = g / (1.0f + expf(-g));
-        gate[i] = silu * up[i];
+        gate[i] = silu_mul(gate[i], up[i]);
     }
 }
 
@@ -29,9 +27,7 @@ extern "C" __global__ void swiglu_rows_to(const float *__restrict__ gu, float *_
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= ffn) return;
     const float *row = gu + (size_t) blockIdx.y * 2 * ffn;
-    float g = row[i];
-    float silu = g / (1.0f + expf(-g));
-    out[(size_t) blockIdx.y * ffn + i] = silu * row[ffn + i];
+    out[(size_t) blockIdx.y * ffn + i] = silu_mul(row[i], row[ffn + i]);
 }
 
 /** x[i] += y[i]. grid ceil(count/256), block 256. */

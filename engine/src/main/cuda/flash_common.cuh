@@ -60,6 +60,38 @@ __device__ __forceinline__ void fg_query_pair(const float *__restrict__ q, int l
     }
 }
 
+// The keys a block of 64 packed rows (from P0) sees, its split's share of them (gridDim.z > 1: no
+// sliding window then) and the block's first token, for chunk rows of n tokens at qPos0.
+struct FgKeys {
+    int tokFirst;  // the block's first token: every row sees keys up to qPos0 + tokFirst
+    int hiKey;     // keys at or past it are masked
+    int loKey;     // the first key of this block's share, a tile boundary
+    int nTiles;    // 64-key tiles of the share
+};
+
+__device__ __forceinline__ FgKeys fg_keys(int P0, int group, int n, int kvLen, int qPos0, int window,
+                                          int tilesPerSplit) {
+    FgKeys r;
+    r.tokFirst = min(P0 / group, n - 1);
+    int tokLast = min(n - 1, (P0 + FG_BR - 1) / group);
+    r.hiKey = min(kvLen, qPos0 + tokLast + 1);
+    int loKey = window > 0 ? max(0, qPos0 + r.tokFirst - window + 1) : 0;
+    loKey = (loKey / FG_BK) * FG_BK;
+    int endKey = r.hiKey;
+    if (gridDim.z > 1) {
+        loKey = blockIdx.z * tilesPerSplit * FG_BK;
+        endKey = min(r.hiKey, loKey + tilesPerSplit * FG_BK);
+    }
+    r.loKey = loKey;
+    r.nTiles = endKey > loKey ? (endKey - loKey + FG_BK - 1) / FG_BK : 0;
+    return r;
+}
+
+// The entry position of packed row P (its token's), -1 for rows past the chunk (they see nothing).
+__device__ __forceinline__ int fg_row_pos(int P, int rowsTotal, int group, int qPos0) {
+    return P < rowsTotal ? qPos0 + P / group : -1;
+}
+
 // One 64-key tile of the online softmax (base 2) for a thread's rows rowA and rowA + 8 of its warp's
 // 16: s holds the tile's scores in the m16n8 accumulator layout (n8 tile j: s[4 j], s[4 j + 1] of row
 // rowA at keys j0 + 8 j + 2 t4 + {0, 1}, s[4 j + 2], s[4 j + 3] of row rowA + 8), a row's 64 keys in

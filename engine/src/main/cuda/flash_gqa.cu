@@ -78,23 +78,12 @@ __device__ __forceinline__ void flash_gqa_body(
     for (int i = tid; i < HALF; i += blockDim.x) freq[i] = invFreq[i];
 
     // the keys this block's rows see, and this split's share of them
-    int tokFirst = min(P0 / group, n - 1);
-    int tokLast = min(n - 1, (P0 + FG_BR - 1) / group);
-    int hiKey = min(kvLen, qPos0 + tokLast + 1);
-    int loKey = window > 0 ? max(0, qPos0 + tokFirst - window + 1) : 0;
-    loKey = (loKey / FG_BK) * FG_BK;
-    int endKey = hiKey;
-    if (gridDim.z > 1) {  // no sliding window with splits
-        loKey = blockIdx.z * tilesPerSplit * FG_BK;
-        endKey = min(hiKey, loKey + tilesPerSplit * FG_BK);
-    }
-    int nTiles = endKey > loKey ? (endKey - loKey + FG_BK - 1) / FG_BK : 0;
+    FgKeys keys = fg_keys(P0, group, n, kvLen, qPos0, window, tilesPerSplit);
+    int hiKey = keys.hiKey, loKey = keys.loKey, nTiles = keys.nTiles;
 
-    // this thread's rows (rowA, rowA + 8) and their entry positions; rows past the chunk see nothing
-    int rowA = warp * 16 + gr;
-    int PA = P0 + rowA, PB = PA + 8;
-    int posA = PA < rowsTotal ? qPos0 + PA / group : -1;
-    int posB = PB < rowsTotal ? qPos0 + PB / group : -1;
+    // this thread's rows (rowA, rowA + 8) and their entry positions
+    int PA = P0 + warp * 16 + gr, PB = PA + 8;
+    int posA = fg_row_pos(PA, rowsTotal, group, qPos0), posB = fg_row_pos(PB, rowsTotal, group, qPos0);
 
     size_t valueOffset = (size_t) kvHeads * bs * D;
     uint4 ka[KITEMS], kb[KITEMS];

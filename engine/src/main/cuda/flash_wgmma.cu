@@ -16,7 +16,7 @@
 // are loaded from until the second key tile arrives (65 KiB for d 128: three blocks per SM).
 #include "flash_common.cuh"
 
-#define FW_KEYS 64
+#define FW_KEYS FG_BK  // keys per tile, as flash_gqa.cu (fg_keys counts tiles of FG_BK)
 #define FW_K_BYTES(D) (FW_KEYS * (D) * 2)
 #define FW_TILE_BYTES(D) (2 * FW_K_BYTES(D))
 #define FW_SHARED_BYTES(D) (2 * FW_TILE_BYTES(D) + 1024)
@@ -148,23 +148,13 @@ __device__ __forceinline__ void flash_wg_body(
         qtile[r * LD + i + HALF] = __float2half_rn(b);
     }
 
-    int tokFirst = min(P0 / group, n - 1);
-    int tokLast = min(n - 1, (P0 + FG_BR - 1) / group);
-    int hiKey = min(kvLen, qPos0 + tokLast + 1);
-    int loKey = 0;
-    int endKey = hiKey;
-    if (gridDim.z > 1) {
-        loKey = blockIdx.z * tilesPerSplit * FW_KEYS;
-        endKey = min(hiKey, loKey + tilesPerSplit * FW_KEYS);
-    }
-    int nTiles = endKey > loKey ? (endKey - loKey + FW_KEYS - 1) / FW_KEYS : 0;
+    FgKeys keys = fg_keys(P0, group, n, kvLen, qPos0, 0, tilesPerSplit);
+    int hiKey = keys.hiKey, loKey = keys.loKey, nTiles = keys.nTiles;
     // keys every row of the block may see: tiles wholly below need no mask
-    int minPos = qPos0 + tokFirst;
+    int minPos = qPos0 + keys.tokFirst;
 
-    int rowA = warp * 16 + gr;
-    int PA = P0 + rowA, PB = PA + 8;
-    int posA = PA < rowsTotal ? qPos0 + PA / group : -1;
-    int posB = PB < rowsTotal ? qPos0 + PB / group : -1;
+    int PA = P0 + warp * 16 + gr, PB = PA + 8;
+    int posA = fg_row_pos(PA, rowsTotal, group, qPos0), posB = fg_row_pos(PB, rowsTotal, group, qPos0);
 
     // a tile: its staged image, copied as is (16 or 32 KiB: 8 or 16 chunks per thread), one commit group
     auto load = [&](int t) {

@@ -374,10 +374,7 @@ extern "C" __global__ void __launch_bounds__(1024) swiglu_rows_f16(const float *
         int c = threadIdx.x + j * 1024;
         if (c < ffn / 4) {
             float4 g = g4[c], u = u4[c];
-            v[j].x = g.x / (1.0f + expf(-g.x)) * u.x;
-            v[j].y = g.y / (1.0f + expf(-g.y)) * u.y;
-            v[j].z = g.z / (1.0f + expf(-g.z)) * u.z;
-            v[j].w = g.w / (1.0f + expf(-g.w)) * u.w;
+            v[j] = make_float4(silu_mul(g.x, u.x), silu_mul(g.y, u.y), silu_mul(g.z, u.z), silu_mul(g.w, u.w));
             m = fmaxf(m, absmax4(v[j]));
         }
     }

@@ -103,11 +103,10 @@ __device__ __forceinline__ void gemv_spread_body(
         int r = r0 + lr;
         float v = 0.f;
         for (int k = 0; k < upr; k++) v += unitSum[lr * upr + k];
-        if constexpr (GLU) {  // the same SwiGLU as swiglu_f32
+        if constexpr (GLU) {  // SwiGLU as every kernel computes it (silu_mul)
             float up = 0.f;
             for (int k = 0; k < upr; k++) up += unitSum[(nr + lr) * upr + k];
-            float silu = v / (1.0f + expf(-v));
-            Y[r] = silu * up;
+            Y[r] = silu_mul(v, up);
         } else {
             v += bias ? bias[r] : 0.f;
             v = accumulate ? Y[r] + v : v;

@@ -1017,6 +1017,11 @@ public final class CudaBackend implements Backend {
         return n > 1 && hidden % 4 == 0 && hidden <= CudaKernels.RMSNORM16_MAX_DIM && k.takesRoundedRows(n, gemmN, hidden);
     }
 
+    /** Whether a prefill chunk's SwiGLU rounds the rows of the down GEMM (N hidden, K ffn) itself. */
+    private boolean roundsGluRows(int n, int hidden, int ffn) {
+        return n > 1 && ffn % 4 == 0 && ffn <= CudaKernels.SWIGLU16_MAX_FFN && k.takesRoundedRows(n, hidden, ffn);
+    }
+
     /** The q/k norm of the q|k|v rows (where the model has it), then K and V appended to the pool. */
     private void addQkNormAndAppend(List<DecodeOp> ops, Layer w, int layer, int batch) {
         ModelConfig c = config;
@@ -1204,7 +1209,7 @@ public final class CudaBackend implements Backend {
             }
             mark(pt, "o projection");
 
-            boolean roundedGateUp = n > 1 && roundsNormedRows(n, 2 * ffn, hidden);
+            boolean roundedGateUp = roundsNormedRows(n, 2 * ffn, hidden);
             if (roundedGateUp) {
                 k.rmsNormRowsF16(xb16, xbScales, x, w.ffnNorm(), n, hidden, eps);
             } else {
@@ -1222,8 +1227,7 @@ public final class CudaBackend implements Backend {
             }
             mark(pt, "gate|up projection");
             // fp16 rows for the down GEMM on wgmma: the SwiGLU rounds them itself (no fp32 SwiGLU in memory)
-            boolean roundedGlu = n > 1 && ffn % 4 == 0 && ffn <= CudaKernels.SWIGLU16_MAX_FFN
-                    && k.takesRoundedRows(n, hidden, ffn);
+            boolean roundedGlu = roundsGluRows(n, hidden, ffn);
             if (n == 1) {
                 k.swiglu(gu, off(gu, ffn), ffn);
             } else if (roundedGlu) {
