@@ -108,8 +108,9 @@ public final class CudaAttentionBench {
             if (!bench.bulkLines.isEmpty()) {
                 System.out.println();
                 System.out.println("| context | full, f16 (cp.async) | full, f16, bulk copies | cp.async / bulk"
-                        + " | hit (cp.async) | hit, bulk copies | cp.async / bulk |");
-                System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+                        + " | full, f16, tensor copies | cp.async / tensor copies | hit (cp.async) | hit, bulk copies"
+                        + " | cp.async / bulk |");
+                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
                 bench.bulkLines.forEach(System.out::println);
             }
             if (bench.failures > 0) {
@@ -129,7 +130,7 @@ public final class CudaAttentionBench {
             fill(pool, blockElems * blocks);
             int[] table = SelectionReference.shuffledTable(blocks, rnd);
             CUdeviceptr tableDev = track(owned, dev.upload(table, "block table"));
-            CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, KV_HEADS, D);
+            CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, KV_HEADS, D, blocks);
             float[] inv = new float[D / 2];
             for (int i = 0; i < D / 2; i++) {
                 inv[i] = (float) (1.0 / Math.pow(THETA, 2.0 * i / D));
@@ -202,17 +203,29 @@ public final class CudaAttentionBench {
                 attend.run();
             });
             float hit = time(attend);
-            if (k.bulkDecodeAvailable()) { // the tiles by bulk copies, side by side (the kernels' checks: the self-test)
+            if (k.bulkDecodeAvailable()) { // the tiles by bulk or tensor copies, side by side (checks: the self-test)
                 boolean bulk = k.bulkDecodeCopies();
-                k.setBulkDecodeCopies(true);
+                boolean tensor = k.tensorCopyDecode();
                 try {
+                    k.setBulkDecodeCopies(false);
+                    k.setTensorCopyDecode(false);
+                    float fullCpAsync = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
+                            DecodeAttentionPrecision.F16);
+                    float hitCpAsync = time(attend);
+                    k.setBulkDecodeCopies(true);
                     float fullBulk = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
                             DecodeAttentionPrecision.F16);
                     float hitBulk = time(attend);
-                    bulkLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.4f ms"
-                            + " | %.2fx |", len, fullF16, fullBulk, fullF16 / fullBulk, hit, hitBulk, hit / hitBulk));
+                    k.setBulkDecodeCopies(false);
+                    k.setTensorCopyDecode(true);
+                    float fullTensor = k.tensorCopyDecodeInUse(kv) ? timeFull(kv, tableDev, step, invFreq, qDev, out,
+                            partial, maxSplits, len, DecodeAttentionPrecision.F16) : Float.NaN;
+                    bulkLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.2fx"
+                            + " | %.4f ms | %.4f ms | %.2fx |", len, fullCpAsync, fullBulk, fullCpAsync / fullBulk,
+                            fullTensor, fullCpAsync / fullTensor, hitCpAsync, hitBulk, hitCpAsync / hitBulk));
                 } finally {
                     k.setBulkDecodeCopies(bulk);
+                    k.setTensorCopyDecode(tensor);
                     k.setDecodePrecision(DecodeAttentionPrecision.fromSystemProperty());
                 }
             }

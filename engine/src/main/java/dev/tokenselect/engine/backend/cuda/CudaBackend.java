@@ -407,7 +407,8 @@ public final class CudaBackend implements Backend {
                 pool = dev.alloc(numBlocks * blockBytes, what);
             }
             this.deviceKvBlocks = deviceBlocks;
-            this.kv = new CudaKernels.Kv(pool, blockBytes / 2, options.blockSize(), c.numKvHeads(), c.headDim());
+            this.kv = new CudaKernels.Kv(pool, blockBytes / 2, options.blockSize(), c.numKvHeads(), c.headDim(),
+                    numBlocks);
             this.sketches = withSketches ? CudaKernels.Sketches.allocate(dev, kv, c.numLayers(), numBlocks) : null;
             this.allocator = new BlockAllocator((int) numBlocks, (int) deviceBlocks, options.blockSize(), id -> { });
             this.tableStride = (int) numBlocks;

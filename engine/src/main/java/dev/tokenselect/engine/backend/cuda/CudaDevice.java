@@ -431,7 +431,7 @@ public final class CudaDevice implements AutoCloseable {
     /**
      * Launches {@code kernel} on the default stream (on the capture stream while a graph is being captured,
      * with programmatic stream serialization when that is on). Arguments: {@link CUdeviceptr} (null for a null
-     * device pointer), Integer, Long, Float.
+     * device pointer), Integer, Long, Float, and byte[] for a structure passed by value.
      */
     public void launch(String kernel, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
         if (programmaticLaunch && launchStream != null && launchStream == captureStream) {
@@ -447,6 +447,7 @@ public final class CudaDevice implements AutoCloseable {
                 case Integer v -> Pointer.to(new int[] {v});
                 case Long v -> Pointer.to(new long[] {v});
                 case Float v -> Pointer.to(new float[] {v});
+                case byte[] v -> Pointer.to(v); // a structure passed by value (a tensor map)
                 default -> throw new IllegalArgumentException("unsupported kernel argument " + a.getClass());
             };
         }

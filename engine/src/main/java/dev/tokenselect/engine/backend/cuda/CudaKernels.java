@@ -56,6 +56,9 @@ public final class CudaKernels {
                     dev.allowDynamicShared(p.selectedKernel(d, true), tensorCoreDecodeSharedBytes(d));
                 }
             }
+            for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
+                dev.allowDynamicShared(p.tensorCopyKernel(), TENSOR_COPY_DECODE_SHARED_BYTES);
+            }
         }
     }
 
@@ -404,13 +407,16 @@ public final class CudaKernels {
      * fewest where two fill as well, since every share adds a partial product to write and sum; from
      * two waves on, the last wave's idle places cost less than the partial products). The 7B's down and o GEMMs in 512-token
      * chunks are 112 tiles: two shares fill 224 of 264 places in one wave, where {@link #gemmSplits}'s
-     * three take 336, a wave and a quarter; q|k|v's 144 tiles take three (432 of 528).
+     * three take 336, a wave and a quarter; q|k|v's 144 tiles take three (432 of 528). K below 2048 stays
+     * whole, as in {@link #gemmSplits}: a share's 128 x 128 fp32 partial product, written and read back,
+     * then weighs too much against the K range it saves (measured on an H200: splitting the 0.5B's
+     * q|k|v, o and gate|up at K 896 in three made its 4K prefill 0.87x as fast).
      */
     static int gemmSplitsByWaves(int m, int n, int k, int sms) {
         long tiles = (long) blocks(n, 128) * blocks(m, 128);
         long slots = 2L * sms;
         int most = Math.min(4, blocks(k, 32) / 8);
-        if (k < 512 || n % 4 != 0 || most < 2 || tiles >= 2 * slots) {
+        if (k < 2048 || n % 4 != 0 || most < 2 || tiles >= 2 * slots) {
             return 1;
         }
         int best = 1;
@@ -464,8 +470,15 @@ public final class CudaKernels {
         dev.launch("rope_rows", n, heads, 1, 64, 0, x, ld, d, invFreq, pos0, n);
     }
 
-    /** Paged KV pool geometry on the device (bf16, [layer][K|V][kvHead][slot][d] per block). */
-    public record Kv(CUdeviceptr pool, long blockElems, int blockSize, int kvHeads, int headDim) {
+    /**
+     * Paged KV pool geometry on the device (bf16, [layer][K|V][kvHead][slot][d] per block), {@code blocks}
+     * blocks of {@code blockElems} elements from {@code pool}.
+     */
+    public record Kv(CUdeviceptr pool, long blockElems, int blockSize, int kvHeads, int headDim, long blocks) {
+        /** The pool as rows of one head's K or V of one token: headDim bf16 each. */
+        long rows() {
+            return blocks * blockElems / headDim;
+        }
     }
 
     /** Writes n tokens' K (un-rotated) and V rows at positions pos0 + i. grid (n, kvHeads), block 128. */
@@ -1321,6 +1334,57 @@ public final class CudaKernels {
         return bulkDecodeCopies && dev.hasSm90aKernels();
     }
 
+    /**
+     * Full decode attention with each tile's K and V brought as whole page segments by tensor copies
+     * ({@code attn_decode_tc_*tma_d128}, sm_90a): 16 copies per 64-key tile, each landing 128-byte
+     * swizzled so the rows need no padding. Measured on an H200 (Qwen2-7B geometry, blocks of 16 tokens):
+     * a layer's attention over 128K tokens 1.18x and over 1M 1.20x faster than with cp.async, the same
+     * output to the bit where the tiles split alike. On where it fits
+     * ({@code -Dtokenselect.cuda.tensorCopyDecode=false} turns it off).
+     */
+    private volatile boolean tensorCopyDecode = CudaSwitch.flag("tensorCopyDecode", true);
+
+    void setTensorCopyDecode(boolean on) {
+        tensorCopyDecode = on;
+    }
+
+    boolean tensorCopyDecode() {
+        return tensorCopyDecode;
+    }
+
+    /**
+     * Whether page segments of this geometry can be tensor copies: head dim 128 (two 128-byte half
+     * rows), and blocks of a multiple of 8 tokens (the swizzle's period) that divide a 64-key tile or are
+     * whole multiples of it.
+     */
+    static boolean tensorCopyDecodeFits(int headDim, int blockSize) {
+        return headDim == 128 && blockSize % 8 == 0 && (blockSize <= 64 ? 64 % blockSize == 0 : blockSize % 64 == 0);
+    }
+
+    /** Whether full decode attention over {@code kv} takes the tensor-copy kernel now. */
+    boolean tensorCopyDecodeInUse(Kv kv) {
+        return tensorCopyDecode && dev.hasSm90aKernels() && usesTensorCoreDecode(kv.headDim())
+                && tensorCopyDecodeFits(kv.headDim(), kv.blockSize()) && kv.blocks() > 0
+                && TensorMapCalls.invalidReason(ProgrammaticLaunch.address(kv.pool()), kv.rows(), kv.headDim(), 64,
+                        tensorCopyBoxRows(kv.blockSize())) == null;
+    }
+
+    /** Rows of a tensor copy: a page segment, min(block size, 64) tokens. */
+    static int tensorCopyBoxRows(int blockSize) {
+        return Math.min(blockSize, 64);
+    }
+
+    /** Shared memory of the tensor-copy kernel: 3 stages of 64 keys' K and V, unpadded, plus 1 KiB of alignment. */
+    static final int TENSOR_COPY_DECODE_SHARED_BYTES = 3 * 2 * 64 * 128 * 2 + 1024;
+
+    /** The tensor map of each pool the tensor-copy kernel has read (128 bytes each). */
+    private final java.util.Map<Kv, byte[]> tensorMaps = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private byte[] tensorMap(Kv kv) {
+        return tensorMaps.computeIfAbsent(kv, p -> TensorMapCalls.bf16Rows(ProgrammaticLaunch.address(p.pool()),
+                p.rows(), p.headDim(), 64, tensorCopyBoxRows(p.blockSize())));
+    }
+
     void setDecodePrecision(DecodeAttentionPrecision p) {
         decodePrecision = p;
     }
@@ -1493,10 +1557,17 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
-        dev.launch(tc ? decodePrecision.kernel(d, bulkDecodeInUse()) : "attn_decode_d" + d, kv.kvHeads(), batch, nsplit, 128,
-                tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
-                tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
-                nsplit == 1 ? out : null, ldo, partial);
+        if (tc && tensorCopyDecodeInUse(kv)) {
+            dev.launch(decodePrecision.tensorCopyKernel(), kv.kvHeads(), batch, nsplit, 128,
+                    TENSOR_COPY_DECODE_SHARED_BYTES, q, ldq, kv.pool(), kv.blockElems(), tables, tableStride,
+                    kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
+                    nsplit == 1 ? out : null, ldo, partial, tensorMap(kv));
+        } else {
+            dev.launch(tc ? decodePrecision.kernel(d, bulkDecodeInUse()) : "attn_decode_d" + d, kv.kvHeads(), batch,
+                    nsplit, 128, tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
+                    tables, tableStride, kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group,
+                    scale, nsplit == 1 ? out : null, ldo, partial);
+        }
         if (nsplit > 1) {
             dev.launch("attn_combine", batch * heads, 1, 1, combineThreads(nsplit), 0, partial, nsplit, batch, heads, d, out, ldo);
         }

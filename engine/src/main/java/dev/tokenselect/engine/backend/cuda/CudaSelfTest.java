@@ -776,7 +776,7 @@ public final class CudaSelfTest {
         int entries = nInit + kk + nLocal;
         CUdeviceptr out = dev.alloc(4L * entries, "t");
         dev.fill32(out, -1, entries);
-        CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d);
+        CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, blocks);
         int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
         int[] got = new int[entries];
         dev.copyToHost(got, out, entries);
@@ -844,6 +844,21 @@ public final class CudaSelfTest {
         return p != null && k.bulkDecodeAvailable() ? new boolean[] {false, true} : new boolean[] {false};
     }
 
+    /** How a full decode step's tiles arrive: 16-byte cp.async, one bulk copy per row, tensor copies of page segments. */
+    private enum TileCopies { CP_ASYNC, BULK_ROWS, TENSOR }
+
+    /** The tile copies a full decode path is checked with: as {@link #bulkChoices}, and tensor copies where they fit. */
+    private static List<TileCopies> fullDecodeCopies(CudaKernels k, DecodeAttentionPrecision p, int d, int bs) {
+        List<TileCopies> c = new ArrayList<>(List.of(TileCopies.CP_ASYNC));
+        if (p != null && k.bulkDecodeAvailable()) {
+            c.add(TileCopies.BULK_ROWS);
+            if (CudaKernels.tensorCopyDecodeFits(d, bs)) {
+                c.add(TileCopies.TENSOR);
+            }
+        }
+        return c;
+    }
+
     private static double[] toDouble(float[] v) {
         double[] d = new double[v.length];
         for (int i = 0; i < v.length; i++) {
@@ -884,7 +899,7 @@ public final class CudaSelfTest {
         CUdeviceptr tp = dev.upload(table, "t");
         CUdeviceptr kp = dev.upload(kAll, "t");
         CUdeviceptr vp = dev.upload(vAll, "t");
-        CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d);
+        CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, numBlocks);
         // the cache in two appends: the context, then the chunk
         if (before > 0) {
             k.kvAppend(kp, vp, kvDim, kv, tp, layer, 0, before);
@@ -1003,17 +1018,20 @@ public final class CudaSelfTest {
             // null: the fp32 kernel; else the tensor-core kernel's scores as bf16 hi + lo (about 16
             // mantissa bits) or fp16 (11); probabilities as hi + lo in both
             boolean bulkBefore = k.bulkDecodeCopies();
+            boolean tensorBefore = k.tensorCopyDecode();
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
-                for (boolean bulk : bulkChoices(k, p)) {
+                for (TileCopies copies : fullDecodeCopies(k, p, d, bs)) {
+                    boolean bulk = copies == TileCopies.BULK_ROWS;
                     k.useDecodePath(p);
                     k.setBulkDecodeCopies(bulk);
+                    k.setTensorCopyDecode(copies == TileCopies.TENSOR);
                     for (int nsplit : new int[] {1, 7, 32}) {
                         CUdeviceptr out2 = poisoned(dev, (long) heads * d);
                         k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
                                 heads * d, partial);
                         String decodeKernel = (p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
                                 ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label())
-                                + (bulk ? ", bulk copies" : "");
+                                + (bulk ? ", bulk copies" : copies == TileCopies.TENSOR ? ", tensor copies" : "");
                         check(name + decodeKernel + ", " + nsplit + " splits]",
                                 relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
                         dev.free(out2);
@@ -1021,6 +1039,7 @@ public final class CudaSelfTest {
                 }
             }
             k.setBulkDecodeCopies(bulkBefore);
+            k.setTensorCopyDecode(tensorBefore);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
             dev.free(step);
@@ -1337,10 +1356,16 @@ public final class CudaSelfTest {
     /**
      * A KV pool whose device part holds 1,024 tokens and whose other blocks are in pinned host memory
      * gives the logits of a pool wholly on the device, bit for bit: a 3,000-token prompt (most of its
-     * blocks in host memory) and 8 replayed decode steps on the Qwen2.5-0.5B geometry.
+     * blocks in host memory) and 8 replayed decode steps, on the Qwen2.5-0.5B geometry (head dim 64) and
+     * on Qwen3-0.6B's (head dim 128, where decode attention reads the pool by tensor copies on sm_90).
      */
     private void hostKvPool() throws IOException {
-        String preset = "qwen2.5-0.5b";
+        for (String preset : new String[] {"qwen2.5-0.5b", "qwen3-0.6b"}) {
+            hostKvPool(preset);
+        }
+    }
+
+    private void hostKvPool(String preset) throws IOException {
         Path dir = Files.createTempDirectory("cuda-selftest-hostkv");
         try {
             SyntheticModelWriter.write(dir, Presets.config(preset), null, 11, DType.BF16, 1, null);
@@ -1372,8 +1397,8 @@ public final class CudaSelfTest {
                     worst = Math.max(worst, relMax(spanning.decode(List.of(seq), new int[] {tokens[i]})[0],
                             reference[i + 1]));
                 }
-                check(String.format(Locale.ROOT, "KV pool with %,d of %,d tokens on the device, the rest in host memory,"
-                        + " vs all on the device (3,000-token prompt, %d graph steps)", onDevice,
+                check(String.format(Locale.ROOT, "%s: KV pool with %,d of %,d tokens on the device, the rest in host"
+                        + " memory, vs all on the device (3,000-token prompt, %d graph steps)", preset, onDevice,
                         spanning.kvCapacityTokens(), steps), worst, 0);
             }
         } catch (CudaUnavailableException e) { // the driver cannot map host memory so: say why

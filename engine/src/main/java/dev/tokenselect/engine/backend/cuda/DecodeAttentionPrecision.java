@@ -39,6 +39,11 @@ public enum DecodeAttentionPrecision {
         return "attn_decode_tc_" + kernelInfix + (bulk ? "bulk_" : "") + "d" + d;
     }
 
+    /** The full-attention kernel with page segments by tensor copies (head dim 128, sm_90a module). */
+    String tensorCopyKernel() {
+        return "attn_decode_tc_" + kernelInfix + "tma_d128";
+    }
+
     /** The kernel over a selected entry list (TokenSelect) for head dim d (64 or 128). */
     String selectedKernel(int d) {
         return selectedKernel(d, false);

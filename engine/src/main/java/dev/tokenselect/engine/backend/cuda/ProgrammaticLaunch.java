@@ -95,6 +95,12 @@ final class ProgrammaticLaunch {
             MemorySegment params = arena.allocate(8L * Math.max(1, args.length), 8);
             for (int i = 0; i < args.length; i++) {
                 long at = 8L * i;
+                if (args[i] instanceof byte[] bytes) { // a structure passed by value (a tensor map)
+                    MemorySegment blob = arena.allocate(bytes.length, 128);
+                    blob.copyFrom(MemorySegment.ofArray(bytes));
+                    params.set(ValueLayout.ADDRESS, at, blob);
+                    continue;
+                }
                 switch (args[i]) {
                     case null -> values.set(ValueLayout.JAVA_LONG, at, 0L);
                     case CUdeviceptr p -> values.set(ValueLayout.JAVA_LONG, at, address(p));
@@ -118,7 +124,7 @@ final class ProgrammaticLaunch {
     }
 
     /** The native handle or device address JCuda holds (a pointer's byte offset included). */
-    private static long address(NativePointerObject o) {
+    static long address(NativePointerObject o) {
         if (o == null) {
             return 0L;
         }

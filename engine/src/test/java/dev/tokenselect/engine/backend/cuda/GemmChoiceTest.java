@@ -64,10 +64,15 @@ class GemmChoiceTest {
         // gate|up is 1,184 tiles, 4.5 waves: whole (two shares would fill 9 waves better, at the cost of
         // a partial product of 78 MB to write and read back)
         assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 37888, 3584, H200_SMS));
-        // the 0.5B's o at K 896 (28 tiles): 3 shares, the most 28 K tiles of 32 allow
-        assertEquals(3, CudaKernels.gemmSplitsByWaves(512, 896, 896, H200_SMS));
-        // K below 512 or too few K tiles for two shares: whole
-        assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 896, 448, H200_SMS));
+        // the 0.5B's o, q|k|v and gate|up at K 896 stay whole (a share's partial product outweighs its
+        // K range); its down at K 4864 (28 tiles) takes 4 shares, 112 of 264 places
+        assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 896, 896, H200_SMS));
+        assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 1152, 896, H200_SMS));
+        assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 9728, 896, H200_SMS));
+        assertEquals(4, CudaKernels.gemmSplitsByWaves(512, 896, 4864, H200_SMS));
+        // the 1B's o (64 tiles at K 2048): 4 shares fill 256 of 264 places
+        assertEquals(4, CudaKernels.gemmSplitsByWaves(512, 2048, 2048, H200_SMS));
+        // odd N: whole
         assertEquals(1, CudaKernels.gemmSplitsByWaves(512, 898, 4096, H200_SMS));
     }
 

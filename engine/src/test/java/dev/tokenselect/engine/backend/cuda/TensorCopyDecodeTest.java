@@ -1,0 +1,67 @@
+package dev.tokenselect.engine.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The geometry rules of decode attention by tensor copies of page segments (no GPU needed). */
+class TensorCopyDecodeTest {
+
+    @Test
+    void pageSegmentsFitWhereTheSwizzlePeriodAndTheTileAgree() {
+        for (int bs : new int[] {8, 16, 32, 64, 128, 256}) {
+            assertTrue(CudaKernels.tensorCopyDecodeFits(128, bs), "block size " + bs);
+        }
+        // not a multiple of the 8-row swizzle period, or neither dividing nor a multiple of the 64-key tile
+        for (int bs : new int[] {1, 4, 12, 24, 48, 96}) {
+            assertFalse(CudaKernels.tensorCopyDecodeFits(128, bs), "block size " + bs);
+        }
+        // two 128-byte half rows: head dim 128 only
+        assertFalse(CudaKernels.tensorCopyDecodeFits(64, 16));
+        assertFalse(CudaKernels.tensorCopyDecodeFits(256, 16));
+    }
+
+    @Test
+    void aCopyIsOnePageSegmentOfAtMostATile() {
+        assertEquals(16, CudaKernels.tensorCopyBoxRows(16));
+        assertEquals(64, CudaKernels.tensorCopyBoxRows(64));
+        assertEquals(64, CudaKernels.tensorCopyBoxRows(256));
+    }
+
+    @Test
+    void thePoolIsRowsOfOneHeadsKeyOrValue() {
+        // Qwen2-7B: 28 layers x K|V x 4 KV heads x 16 slots x 128 dims per block
+        long blockElems = 28L * 2 * 4 * 16 * 128;
+        CudaKernels.Kv kv = new CudaKernels.Kv(null, blockElems, 16, 4, 128, 1000);
+        assertEquals(1000L * 28 * 2 * 4 * 16, kv.rows());
+    }
+
+    @Test
+    void theDriversLimitsOnATensorMapAreCheckedBeforeTheCall() {
+        long aligned = 0x7f0000000000L;
+        assertNull(TensorMapCalls.invalidReason(aligned, 1L << 30, 128, 64, 16));
+        assertNull(TensorMapCalls.invalidReason(aligned, (1L << 31) - 1, 128, 64, 64));
+        assertTrue(TensorMapCalls.invalidReason(aligned + 8, 100, 128, 64, 16).contains("16-byte aligned"));
+        assertTrue(TensorMapCalls.invalidReason(0, 100, 128, 64, 16).contains("aligned"));
+        // rows are addressed by signed 32-bit coordinates
+        assertTrue(TensorMapCalls.invalidReason(aligned, 1L << 31, 128, 64, 16).contains("rows"));
+        // the 128-byte swizzle takes boxes of at most 64 bf16 columns
+        assertTrue(TensorMapCalls.invalidReason(aligned, 100, 128, 128, 16).contains("columns"));
+        assertTrue(TensorMapCalls.invalidReason(aligned, 100, 128, 60, 16).contains("columns"));
+        assertTrue(TensorMapCalls.invalidReason(aligned, 100, 128, 64, 257).contains("rows"));
+        assertTrue(TensorMapCalls.invalidReason(aligned, 100, 12, 8, 16).contains("16 bytes"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TensorMapCalls.bf16Rows(aligned + 2, 100, 128, 64, 16));
+        assertTrue(e.getMessage().contains("tensor map"));
+    }
+
+    @Test
+    void eachPrecisionNamesItsTensorCopyKernel() {
+        assertEquals("attn_decode_tc_tma_d128", DecodeAttentionPrecision.HI_LO.tensorCopyKernel());
+        assertEquals("attn_decode_tc_f16_tma_d128", DecodeAttentionPrecision.F16.tensorCopyKernel());
+    }
+}
