@@ -36,6 +36,10 @@
 #define TCD_CP_ASYNC 0
 #define TCD_BULK_ROWS 1
 #define TCD_TMA_PAGES 2
+// As TCD_TMA_PAGES with the block-table entries of warp 0's copies read a tile ahead, so that no warp
+// waits at a tile's barrier for warp 0's table lookup (Nsight on the H200: 30% of the scan's stalls are
+// warps waiting at that barrier). Off until measured.
+#define TCD_TMA_PAGES_AHEAD 3
 
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
@@ -94,7 +98,8 @@ __device__ __forceinline__ void attn_decode_tc_body(
         float *__restrict__ out, int ldo, float *__restrict__ partial, const int *__restrict__ sel = nullptr,
         int selLen = 0, const TcdTensorMap *tmap = nullptr) {
     constexpr bool BULK = LOAD == TCD_BULK_ROWS;
-    constexpr bool TMA = LOAD == TCD_TMA_PAGES;
+    constexpr bool TMA = LOAD == TCD_TMA_PAGES || LOAD == TCD_TMA_PAGES_AHEAD;
+    constexpr bool AHEAD = LOAD == TCD_TMA_PAGES_AHEAD;
     static_assert(!TMA || (D == 128 && !SEL), "tensor copies of page segments: head dim 128, full attention");
     constexpr int HALF = D / 2;
     constexpr int LD = D + TCD_PAD;       // bf16 per shared row: 16-byte rows, ldmatrix without bank conflicts
@@ -171,7 +176,12 @@ __device__ __forceinline__ void attn_decode_tc_body(
     int seg = min(bs, TCD_TK);
     long long rowsPerBlock = blockElems / D;
     long long headRow = layerHeadOff / D;
-    auto load_tile_tma = [&](int t, int stage) {
+    // this lane's block-table entry for tile t (its segment's page; past the end, the last key's)
+    auto table_entry = [&](int t) -> int {
+        int tok = min(base + t * TCD_TK + (lane >> 2) * seg, len - 1);
+        return table[bsShift >= 0 ? tok >> bsShift : tok / bs];
+    };
+    auto load_tile_tma = [&](int t, int stage, int entry) {
         int j0 = base + t * TCD_TK;
         int valid = min(TCD_TK / seg, (len - j0 + seg - 1) / seg);
         if (lane == 0) tcd_bar_expect(bar0 + 8 * stage, (uint32_t) valid * 4 * seg * 128);
@@ -179,15 +189,15 @@ __device__ __forceinline__ void attn_decode_tc_body(
         if (lane < 4 * valid) {
             int sg = lane >> 2, v = (lane >> 1) & 1, h = lane & 1;
             int tok = j0 + sg * seg;
-            int page = bsShift >= 0 ? tok >> bsShift : tok / bs;
             int slot = bsShift >= 0 ? tok & (bs - 1) : tok % bs;
-            long long row = (long long) table[page] * rowsPerBlock + headRow + (v ? valueOffset / D : 0) + slot;
+            long long row = (long long) entry * rowsPerBlock + headRow + (v ? valueOffset / D : 0) + slot;
             uint32_t dst = (uint32_t) __cvta_generic_to_shared(ring + stage * STAGE + v * (2 * TMA_HALF) + h * TMA_HALF
                                                                 + sg * seg * 64);
             asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
             tcd_tensor_copy(dst, tmap, 64 * h, (int) row, bar0 + 8 * stage);
         }
     };
+    int ahead = 0;  // AHEAD, warp 0: this lane's table entry for the next tile to load
     if constexpr (TMA) {
         if (tid == 0) {
             for (int s = 0; s < TCD_STAGES; s++) tcd_bar_init(bar0 + 8 * s);
@@ -196,8 +206,9 @@ __device__ __forceinline__ void attn_decode_tc_body(
         __syncthreads();
         if (warp == 0) {
             for (int s = 0; s < TCD_STAGES - 1; s++) {
-                if (t0 + s < t1) load_tile_tma(t0 + s, s);
+                if (t0 + s < t1) load_tile_tma(t0 + s, s, table_entry(t0 + s));
             }
+            if (AHEAD && t0 + TCD_STAGES - 1 < t1) ahead = table_entry(t0 + TCD_STAGES - 1);
         }
     } else if constexpr (BULK) {
         if (tid == 0) {
@@ -267,7 +278,14 @@ __device__ __forceinline__ void attn_decode_tc_body(
         int refill = (t + TCD_STAGES - 1 - t0) % TCD_STAGES;  // the stage of tile t - 1
         if constexpr (TMA) {
             __syncthreads();  // tile t - 1 is consumed by every warp
-            if (warp == 0 && t + TCD_STAGES - 1 < t1) load_tile_tma(t + TCD_STAGES - 1, refill);
+            if (warp == 0 && t + TCD_STAGES - 1 < t1) {
+                if constexpr (AHEAD) {  // the entry read an iteration ago; the next one's read now
+                    load_tile_tma(t + TCD_STAGES - 1, refill, ahead);
+                    if (t + TCD_STAGES < t1) ahead = table_entry(t + TCD_STAGES);
+                } else {
+                    load_tile_tma(t + TCD_STAGES - 1, refill, table_entry(t + TCD_STAGES - 1));
+                }
+            }
             tcd_bar_wait(bar0 + 8 * stage, ((t - t0) / TCD_STAGES) & 1);  // tile t has landed
         } else if constexpr (BULK) {
             // its last phase completed before tile t - 1 was computed (thread 0 waited for it too)
@@ -448,13 +466,13 @@ __device__ __forceinline__ void attn_decode_tc_body(
     }
 
 // Full attention with page segments by tensor copies (sm_90a): the pool's tensor map is the last parameter.
-#define TCD_TMA_ENTRY(NAME, F16)                                                                             \
+#define TCD_TMA_ENTRY(NAME, F16, LOAD)                                                                       \
     extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                               \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables,             \
             int tableStride, int bs, int layer, int kvHeads, const int *step, int B, int window,            \
             const float *invFreq, int G, float scale, float *out, int ldo, float *partial,                  \
             const __grid_constant__ TcdTensorMap tmap) { PDL_BEGIN();                                       \
-        attn_decode_tc_body<128, F16, false, TCD_TMA_PAGES>(q, ldq, pool, blockElems, tables, tableStride,  \
+        attn_decode_tc_body<128, F16, false, LOAD>(q, ldq, pool, blockElems, tables, tableStride,           \
                 bs, layer, kvHeads, step, B, window, invFreq, G, scale, out, ldo, partial, nullptr, 0, &tmap); \
     }
 

@@ -108,9 +108,9 @@ public final class CudaAttentionBench {
             if (!bench.bulkLines.isEmpty()) {
                 System.out.println();
                 System.out.println("| context | full, f16 (cp.async) | full, f16, bulk copies | cp.async / bulk"
-                        + " | full, f16, tensor copies | cp.async / tensor copies | hit (cp.async) | hit, bulk copies"
-                        + " | cp.async / bulk |");
-                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                        + " | full, f16, tensor copies | cp.async / tensor copies | tensor copies, table a tile ahead"
+                        + " | tensor copies / ahead | hit (cp.async) | hit, bulk copies | cp.async / bulk |");
+                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
                 bench.bulkLines.forEach(System.out::println);
             }
             if (bench.failures > 0) {
@@ -206,6 +206,7 @@ public final class CudaAttentionBench {
             if (k.bulkDecodeAvailable()) { // the tiles by bulk or tensor copies, side by side (checks: the self-test)
                 boolean bulk = k.bulkDecodeCopies();
                 boolean tensor = k.tensorCopyDecode();
+                boolean ahead = k.tensorCopyAhead();
                 try {
                     k.setBulkDecodeCopies(false);
                     k.setTensorCopyDecode(false);
@@ -218,14 +219,20 @@ public final class CudaAttentionBench {
                     float hitBulk = time(attend);
                     k.setBulkDecodeCopies(false);
                     k.setTensorCopyDecode(true);
+                    k.setTensorCopyAhead(false);
                     float fullTensor = k.tensorCopyDecodeInUse(kv) ? timeFull(kv, tableDev, step, invFreq, qDev, out,
                             partial, maxSplits, len, DecodeAttentionPrecision.F16) : Float.NaN;
+                    k.setTensorCopyAhead(true);
+                    float fullAhead = k.tensorCopyDecodeInUse(kv) ? timeFull(kv, tableDev, step, invFreq, qDev, out,
+                            partial, maxSplits, len, DecodeAttentionPrecision.F16) : Float.NaN;
                     bulkLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.2fx"
-                            + " | %.4f ms | %.4f ms | %.2fx |", len, fullCpAsync, fullBulk, fullCpAsync / fullBulk,
-                            fullTensor, fullCpAsync / fullTensor, hitCpAsync, hitBulk, hitCpAsync / hitBulk));
+                            + " | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx |", len, fullCpAsync, fullBulk,
+                            fullCpAsync / fullBulk, fullTensor, fullCpAsync / fullTensor, fullAhead, fullTensor / fullAhead,
+                            hitCpAsync, hitBulk, hitCpAsync / hitBulk));
                 } finally {
                     k.setBulkDecodeCopies(bulk);
                     k.setTensorCopyDecode(tensor);
+                    k.setTensorCopyAhead(ahead);
                     k.setDecodePrecision(DecodeAttentionPrecision.fromSystemProperty());
                 }
             }

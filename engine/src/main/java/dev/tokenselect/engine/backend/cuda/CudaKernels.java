@@ -59,7 +59,9 @@ public final class CudaKernels {
                 }
             }
             for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
-                dev.allowDynamicShared(p.tensorCopyKernel(), TENSOR_COPY_DECODE_SHARED_BYTES);
+                for (boolean ahead : new boolean[] {false, true}) {
+                    dev.allowDynamicShared(p.tensorCopyKernel(ahead), TENSOR_COPY_DECODE_SHARED_BYTES);
+                }
             }
         }
     }
@@ -1355,6 +1357,22 @@ public final class CudaKernels {
     }
 
     /**
+     * The tensor-copy kernel with warp 0's block-table entries read a tile ahead
+     * ({@code attn_decode_tc_*tma_ahead_d128}): Nsight on an H200 found 30% of the scan's stalls to be warps
+     * waiting at a tile's barrier for warp 0, whose copies first wait for their table lookup. Off until
+     * measured ({@code -Dtokenselect.cuda.tensorCopyAhead=true}).
+     */
+    private volatile boolean tensorCopyAhead = CudaSwitch.flag("tensorCopyAhead", false);
+
+    void setTensorCopyAhead(boolean on) {
+        tensorCopyAhead = on;
+    }
+
+    boolean tensorCopyAhead() {
+        return tensorCopyAhead;
+    }
+
+    /**
      * Whether page segments of this geometry can be tensor copies: head dim 128 (two 128-byte half
      * rows), and blocks of a multiple of 8 tokens (the swizzle's period) that divide a 64-key tile or are
      * whole multiples of it.
@@ -1560,7 +1578,7 @@ public final class CudaKernels {
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
         if (tc && tensorCopyDecodeInUse(kv)) {
-            dev.launch(decodePrecision.tensorCopyKernel(), kv.kvHeads(), batch, nsplit, 128,
+            dev.launch(decodePrecision.tensorCopyKernel(tensorCopyAhead), kv.kvHeads(), batch, nsplit, 128,
                     TENSOR_COPY_DECODE_SHARED_BYTES, q, ldq, kv.pool(), kv.blockElems(), tables, tableStride,
                     kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                     nsplit == 1 ? out : null, ldo, partial, tensorMap(kv));

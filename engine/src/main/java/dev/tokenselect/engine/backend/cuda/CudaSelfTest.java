@@ -845,7 +845,7 @@ public final class CudaSelfTest {
     }
 
     /** How a full decode step's tiles arrive: 16-byte cp.async, one bulk copy per row, tensor copies of page segments. */
-    private enum TileCopies { CP_ASYNC, BULK_ROWS, TENSOR }
+    private enum TileCopies { CP_ASYNC, BULK_ROWS, TENSOR, TENSOR_AHEAD }
 
     /** The tile copies a full decode path is checked with: as {@link #bulkChoices}, and tensor copies where they fit. */
     private static List<TileCopies> fullDecodeCopies(CudaKernels k, DecodeAttentionPrecision p, int d, int bs) {
@@ -854,6 +854,7 @@ public final class CudaSelfTest {
             c.add(TileCopies.BULK_ROWS);
             if (CudaKernels.tensorCopyDecodeFits(d, bs)) {
                 c.add(TileCopies.TENSOR);
+                c.add(TileCopies.TENSOR_AHEAD);
             }
         }
         return c;
@@ -1019,19 +1020,26 @@ public final class CudaSelfTest {
             // mantissa bits) or fp16 (11); probabilities as hi + lo in both
             boolean bulkBefore = k.bulkDecodeCopies();
             boolean tensorBefore = k.tensorCopyDecode();
+            boolean aheadBefore = k.tensorCopyAhead();
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
                 for (TileCopies copies : fullDecodeCopies(k, p, d, bs)) {
                     boolean bulk = copies == TileCopies.BULK_ROWS;
                     k.useDecodePath(p);
                     k.setBulkDecodeCopies(bulk);
-                    k.setTensorCopyDecode(copies == TileCopies.TENSOR);
+                    k.setTensorCopyDecode(copies == TileCopies.TENSOR || copies == TileCopies.TENSOR_AHEAD);
+                    k.setTensorCopyAhead(copies == TileCopies.TENSOR_AHEAD);
                     for (int nsplit : new int[] {1, 7, 32}) {
                         CUdeviceptr out2 = poisoned(dev, (long) heads * d);
                         k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
                                 heads * d, partial);
                         String decodeKernel = (p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
                                 ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label())
-                                + (bulk ? ", bulk copies" : copies == TileCopies.TENSOR ? ", tensor copies" : "");
+                                + switch (copies) {
+                                    case CP_ASYNC -> "";
+                                    case BULK_ROWS -> ", bulk copies";
+                                    case TENSOR -> ", tensor copies";
+                                    case TENSOR_AHEAD -> ", tensor copies, table entries a tile ahead";
+                                };
                         check(name + decodeKernel + ", " + nsplit + " splits]",
                                 relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
                         dev.free(out2);
@@ -1040,6 +1048,7 @@ public final class CudaSelfTest {
             }
             k.setBulkDecodeCopies(bulkBefore);
             k.setTensorCopyDecode(tensorBefore);
+            k.setTensorCopyAhead(aheadBefore);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
             dev.free(step);

@@ -41,7 +41,12 @@ public enum DecodeAttentionPrecision {
 
     /** The full-attention kernel with page segments by tensor copies (head dim 128, sm_90a module). */
     String tensorCopyKernel() {
-        return "attn_decode_tc_" + kernelInfix + "tma_d128";
+        return tensorCopyKernel(false);
+    }
+
+    /** The same, its block-table entries read a tile ahead where {@code ahead}. */
+    String tensorCopyKernel(boolean ahead) {
+        return "attn_decode_tc_" + kernelInfix + "tma_" + (ahead ? "ahead_" : "") + "d128";
     }
 
     /** The kernel over a selected entry list (TokenSelect) for head dim d (64 or 128). */

@@ -63,5 +63,7 @@ class TensorCopyDecodeTest {
     void eachPrecisionNamesItsTensorCopyKernel() {
         assertEquals("attn_decode_tc_tma_d128", DecodeAttentionPrecision.HI_LO.tensorCopyKernel());
         assertEquals("attn_decode_tc_f16_tma_d128", DecodeAttentionPrecision.F16.tensorCopyKernel());
+        assertEquals("attn_decode_tc_f16_tma_ahead_d128", DecodeAttentionPrecision.F16.tensorCopyKernel(true));
+        assertEquals("attn_decode_tc_tma_ahead_d128", DecodeAttentionPrecision.HI_LO.tensorCopyKernel(true));
     }
 }
