@@ -17,6 +17,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -38,6 +39,10 @@ def parse_args(argv=None):
     p.add_argument("--total-minutes", type=float, default=13.0,
                    help="training-loop minutes of the whole schedule over all runs (two --minutes 8 runs give ~13)")
     p.add_argument("--resume", action="store_true", help="continue from DIR/train_state.pt")
+    p.add_argument("--init-from", metavar="MODEL_DIR",
+                   help="start from a saved model's weights and tokenizer (its config.json sets the architecture);"
+                        " a new schedule, optimizer and data seed (pair with --seed, and --min-len equal to --max-len"
+                        " to skip the length curriculum)")
     p.add_argument("--dry-run", action="store_true", help="print samples of every task (no torch needed) and exit")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--vocab", type=int, default=4096)
@@ -221,6 +226,29 @@ def make_eval_set(task_index, n, length):
 # --------------------------------------------------------------------------------------------------
 # Training
 
+def init_from_model(args, out):
+    """Takes the architecture from MODEL_DIR/config.json and copies its tokenizer files into out."""
+    src = args.init_from
+    with open(os.path.join(src, "config.json")) as f:
+        cfg = json.load(f)
+    if cfg.get("architectures") != ["LlamaForCausalLM"]:
+        sys.exit("--init-from %s: a LlamaForCausalLM this script trains is needed, found %s"
+                 % (src, cfg.get("architectures")))
+    args.vocab = cfg["vocab_size"]
+    args.hidden = cfg["hidden_size"]
+    args.layers = cfg["num_hidden_layers"]
+    args.heads = cfg["num_attention_heads"]
+    args.kv_heads = cfg["num_key_value_heads"]
+    args.head_dim = cfg.get("head_dim", args.hidden // args.heads)
+    args.intermediate = cfg["intermediate_size"]
+    if args.max_len > cfg["max_position_embeddings"]:
+        sys.exit("--init-from %s: --max-len %d is past the model's %d positions"
+                 % (src, args.max_len, cfg["max_position_embeddings"]))
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        if not os.path.exists(os.path.join(out, name)):
+            shutil.copyfile(os.path.join(src, name), os.path.join(out, name))
+
+
 def main(args):
     t_start = time.time()
     deadline = t_start + args.minutes * 60 - args.save_reserve
@@ -231,6 +259,10 @@ def main(args):
         sys.exit("%s exists: pass --resume to continue, or choose another --out" % state_path)
     if args.resume and not os.path.exists(state_path):
         sys.exit("--resume: no %s" % state_path)
+    if args.init_from:
+        if args.resume:
+            sys.exit("--init-from starts a new schedule: it does not go with --resume")
+        init_from_model(args, out)
 
     log_file = open(os.path.join(out, LOG_FILE), "a")
 
@@ -294,6 +326,11 @@ def main(args):
         opt.load_state_dict(state["optimizer"])
         step, trained, batch_index = state["step"], state["trained_seconds"], state["batch_index"]
         log("resumed at step %d, %.1f training minutes done, batch %d" % (step, trained / 60, batch_index))
+    elif args.init_from:
+        start = LlamaForCausalLM.from_pretrained(args.init_from, dtype=torch.float32)
+        model.load_state_dict(start.state_dict())
+        del start
+        log("weights from %s" % args.init_from)
     backbone = torch.compile(model.model) if args.compile else model.model
     total = args.total_minutes * 60
 
