@@ -40,6 +40,10 @@
 // waits at a tile's barrier for warp 0's table lookup (Nsight on the H200: 30% of the scan's stalls are
 // warps waiting at that barrier). Off until measured.
 #define TCD_TMA_PAGES_AHEAD 3
+// As TCD_TMA_PAGES with a fifth warp that only issues the copies (block 160): it waits for each stage's
+// release by the four computing warps on an mbarrier of its own, so no warp ever waits for another at a
+// block barrier, and the table lookups are off the computing warps' path. Off until measured.
+#define TCD_TMA_PAGES_WS 4
 
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
@@ -98,8 +102,9 @@ __device__ __forceinline__ void attn_decode_tc_body(
         float *__restrict__ out, int ldo, float *__restrict__ partial, const int *__restrict__ sel = nullptr,
         int selLen = 0, const TcdTensorMap *tmap = nullptr) {
     constexpr bool BULK = LOAD == TCD_BULK_ROWS;
-    constexpr bool TMA = LOAD == TCD_TMA_PAGES || LOAD == TCD_TMA_PAGES_AHEAD;
+    constexpr bool TMA = LOAD == TCD_TMA_PAGES || LOAD == TCD_TMA_PAGES_AHEAD || LOAD == TCD_TMA_PAGES_WS;
     constexpr bool AHEAD = LOAD == TCD_TMA_PAGES_AHEAD;
+    constexpr bool WS = LOAD == TCD_TMA_PAGES_WS;
     static_assert(!TMA || (D == 128 && !SEL), "tensor copies of page segments: head dim 128, full attention");
     constexpr int HALF = D / 2;
     constexpr int LD = D + TCD_PAD;       // bf16 per shared row: 16-byte rows, ldmatrix without bank conflicts
@@ -162,6 +167,9 @@ __device__ __forceinline__ void attn_decode_tc_body(
     // stage's bytes first (the phase's one arrival), so its count never runs ahead of the copies
     __shared__ __align__(8) uint64_t bars[TCD_STAGES];
     uint32_t bar0 = (uint32_t) __cvta_generic_to_shared(&bars[0]);
+    __shared__ __align__(8) uint64_t emptyBars[WS ? TCD_STAGES : 1];  // WS: a stage's release by the 4 computing warps
+    uint32_t ebar0 = (uint32_t) __cvta_generic_to_shared(&emptyBars[0]);
+    bool producer = WS && warp == 4;
     constexpr uint32_t TILE_BYTES = 2 * TCD_TK * D * 2;
     int bulkKey = tid >> 1;
     bool bulkV = tid & 1;
@@ -201,10 +209,15 @@ __device__ __forceinline__ void attn_decode_tc_body(
     if constexpr (TMA) {
         if (tid == 0) {
             for (int s = 0; s < TCD_STAGES; s++) tcd_bar_init(bar0 + 8 * s);
+            if (WS) {
+                for (int s = 0; s < TCD_STAGES; s++) {
+                    asm volatile("mbarrier.init.shared::cta.b64 [%0], 4;\n" ::"r"(ebar0 + 8 * s) : "memory");
+                }
+            }
             tcd_bar_init_fence();
         }
         __syncthreads();
-        if (warp == 0) {
+        if (!WS && warp == 0) {
             for (int s = 0; s < TCD_STAGES - 1; s++) {
                 if (t0 + s < t1) load_tile_tma(t0 + s, s, table_entry(t0 + s));
             }
@@ -273,12 +286,20 @@ __device__ __forceinline__ void attn_decode_tc_body(
     float mrow = NEG_INF, lrow = 0.f;  // row gr, base 2
     int kbase = warp * 16;
 
-    for (int t = t0; t < t1; t++) {
+    if (producer) {  // WS: every tile of the range, each into its stage once the computing warps released it
+        for (int u = t0; u < t1; u++) {
+            int s = (u - t0) % TCD_STAGES;
+            int entry = table_entry(u);
+            if (u - t0 >= TCD_STAGES) tcd_bar_wait(ebar0 + 8 * s, ((u - t0) / TCD_STAGES - 1) & 1);
+            load_tile_tma(u, s, entry);
+        }
+    }
+    for (int t = t0; t < t1 && !producer; t++) {
         int stage = (t - t0) % TCD_STAGES;
         int refill = (t + TCD_STAGES - 1 - t0) % TCD_STAGES;  // the stage of tile t - 1
         if constexpr (TMA) {
-            __syncthreads();  // tile t - 1 is consumed by every warp
-            if (warp == 0 && t + TCD_STAGES - 1 < t1) {
+            if (!WS) __syncthreads();  // tile t - 1 is consumed by every warp
+            if (!WS && warp == 0 && t + TCD_STAGES - 1 < t1) {
                 if constexpr (AHEAD) {  // the entry read an iteration ago; the next one's read now
                     load_tile_tma(t + TCD_STAGES - 1, refill, ahead);
                     if (t + TCD_STAGES < t1) ahead = table_entry(t + TCD_STAGES);
@@ -305,11 +326,19 @@ __device__ __forceinline__ void attn_decode_tc_body(
         int j0 = base + t * TCD_TK;
         if (TMA && j0 + TCD_TK > len) {  // the last tile: its V rows past the end to zero (P is 0 there)
             bf16 *vz = ring + stage * STAGE + 2 * TMA_HALF;
-            for (int i = tid; i < (j0 + TCD_TK - len) * D; i += blockDim.x) {
-                int r = len - j0 + i / D, e = i % D;
-                vz[(e >> 6) * TMA_HALF + r * 64 + (e & 63)] = __float2bfloat16(0.f);
+            if constexpr (WS) {  // each warp reads only its own 16 rows
+                for (int i = lane; i < 16 * D; i += 32) {
+                    int r = kbase + i / D, e = i % D;
+                    if (j0 + r >= len) vz[(e >> 6) * TMA_HALF + r * 64 + (e & 63)] = __float2bfloat16(0.f);
+                }
+                __syncwarp();
+            } else {
+                for (int i = tid; i < (j0 + TCD_TK - len) * D; i += blockDim.x) {
+                    int r = len - j0 + i / D, e = i % D;
+                    vz[(e >> 6) * TMA_HALF + r * 64 + (e & 63)] = __float2bfloat16(0.f);
+                }
+                __syncthreads();
             }
-            __syncthreads();
         }
 
         // scores of this warp's 16 keys: two n8 tiles; row gr, keys 2t4 and 2t4 + 1 of each. The
@@ -430,6 +459,10 @@ __device__ __forceinline__ void attn_decode_tc_body(
                 mma_bf16_16816(o[j + 1], pl0, 0u, pl1, 0u, v2, v3);
             }
         }
+        if constexpr (WS) {  // this warp is done with the stage
+            __syncwarp();
+            if (lane == 0) asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(ebar0 + 8 * stage) : "memory");
+        }
     }
     asm volatile("cp.async.wait_group 0;\n" ::);
 
@@ -439,7 +472,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
     lrow += __shfl_xor_sync(0xffffffffu, lrow, 2);
     __syncthreads();
     float *wacc = reinterpret_cast<float *>(tcd_smem);  // [4][8][D]
-    if (gr < G) {
+    if (gr < G && warp < 4) {  // (WS: the copying warp has nothing to merge)
         if (t4 == 0) {
             wm[warp * 8 + gr] = mrow == NEG_INF ? NEG_INF : mrow * (1.f / LOG2E);
             wl[warp * 8 + gr] = lrow;
@@ -466,8 +499,8 @@ __device__ __forceinline__ void attn_decode_tc_body(
     }
 
 // Full attention with page segments by tensor copies (sm_90a): the pool's tensor map is the last parameter.
-#define TCD_TMA_ENTRY(NAME, F16, LOAD)                                                                       \
-    extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                               \
+#define TCD_TMA_ENTRY(NAME, F16, LOAD, THREADS)                                                              \
+    extern "C" __global__ void __launch_bounds__(THREADS, 2) NAME(                                           \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables,             \
             int tableStride, int bs, int layer, int kvHeads, const int *step, int B, int window,            \
             const float *invFreq, int G, float scale, float *out, int ldo, float *partial,                  \

@@ -62,6 +62,7 @@ public final class CudaKernels {
                 for (boolean ahead : new boolean[] {false, true}) {
                     dev.allowDynamicShared(p.tensorCopyKernel(ahead), TENSOR_COPY_DECODE_SHARED_BYTES);
                 }
+                dev.allowDynamicShared(p.tensorCopyProducerWarpKernel(), TENSOR_COPY_DECODE_SHARED_BYTES);
             }
         }
     }
@@ -1373,6 +1374,23 @@ public final class CudaKernels {
     }
 
     /**
+     * The tensor-copy kernel with a fifth warp that only issues the copies
+     * ({@code attn_decode_tc_*tma_ws_d128}, block 160): it waits for each stage's release by the four
+     * computing warps on an mbarrier, so the computing warps never wait for one another at a block barrier.
+     * Off until measured ({@code -Dtokenselect.cuda.tensorCopyProducerWarp=true}); where on, it takes
+     * precedence over {@link #tensorCopyAhead}.
+     */
+    private volatile boolean tensorCopyProducerWarp = CudaSwitch.flag("tensorCopyProducerWarp", false);
+
+    void setTensorCopyProducerWarp(boolean on) {
+        tensorCopyProducerWarp = on;
+    }
+
+    boolean tensorCopyProducerWarp() {
+        return tensorCopyProducerWarp;
+    }
+
+    /**
      * Whether page segments of this geometry can be tensor copies: head dim 128 (two 128-byte half
      * rows), and blocks of a multiple of 8 tokens (the swizzle's period) that divide a 64-key tile or are
      * whole multiples of it.
@@ -1578,7 +1596,9 @@ public final class CudaKernels {
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
         if (tc && tensorCopyDecodeInUse(kv)) {
-            dev.launch(decodePrecision.tensorCopyKernel(tensorCopyAhead), kv.kvHeads(), batch, nsplit, 128,
+            dev.launch(tensorCopyProducerWarp ? decodePrecision.tensorCopyProducerWarpKernel()
+                            : decodePrecision.tensorCopyKernel(tensorCopyAhead), kv.kvHeads(), batch, nsplit,
+                    tensorCopyProducerWarp ? 160 : 128,
                     TENSOR_COPY_DECODE_SHARED_BYTES, q, ldq, kv.pool(), kv.blockElems(), tables, tableStride,
                     kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                     nsplit == 1 ? out : null, ldo, partial, tensorMap(kv));

@@ -845,7 +845,7 @@ public final class CudaSelfTest {
     }
 
     /** How a full decode step's tiles arrive: 16-byte cp.async, one bulk copy per row, tensor copies of page segments. */
-    private enum TileCopies { CP_ASYNC, BULK_ROWS, TENSOR, TENSOR_AHEAD }
+    private enum TileCopies { CP_ASYNC, BULK_ROWS, TENSOR, TENSOR_AHEAD, TENSOR_PRODUCER_WARP }
 
     /** The tile copies a full decode path is checked with: as {@link #bulkChoices}, and tensor copies where they fit. */
     private static List<TileCopies> fullDecodeCopies(CudaKernels k, DecodeAttentionPrecision p, int d, int bs) {
@@ -855,6 +855,7 @@ public final class CudaSelfTest {
             if (CudaKernels.tensorCopyDecodeFits(d, bs)) {
                 c.add(TileCopies.TENSOR);
                 c.add(TileCopies.TENSOR_AHEAD);
+                c.add(TileCopies.TENSOR_PRODUCER_WARP);
             }
         }
         return c;
@@ -1021,13 +1022,15 @@ public final class CudaSelfTest {
             boolean bulkBefore = k.bulkDecodeCopies();
             boolean tensorBefore = k.tensorCopyDecode();
             boolean aheadBefore = k.tensorCopyAhead();
+            boolean producerBefore = k.tensorCopyProducerWarp();
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
                 for (TileCopies copies : fullDecodeCopies(k, p, d, bs)) {
                     boolean bulk = copies == TileCopies.BULK_ROWS;
                     k.useDecodePath(p);
                     k.setBulkDecodeCopies(bulk);
-                    k.setTensorCopyDecode(copies == TileCopies.TENSOR || copies == TileCopies.TENSOR_AHEAD);
+                    k.setTensorCopyDecode(copies.ordinal() >= TileCopies.TENSOR.ordinal());
                     k.setTensorCopyAhead(copies == TileCopies.TENSOR_AHEAD);
+                    k.setTensorCopyProducerWarp(copies == TileCopies.TENSOR_PRODUCER_WARP);
                     for (int nsplit : new int[] {1, 7, 32}) {
                         CUdeviceptr out2 = poisoned(dev, (long) heads * d);
                         k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
@@ -1039,6 +1042,7 @@ public final class CudaSelfTest {
                                     case BULK_ROWS -> ", bulk copies";
                                     case TENSOR -> ", tensor copies";
                                     case TENSOR_AHEAD -> ", tensor copies, table entries a tile ahead";
+                                    case TENSOR_PRODUCER_WARP -> ", tensor copies by a fifth warp";
                                 };
                         check(name + decodeKernel + ", " + nsplit + " splits]",
                                 relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
@@ -1049,6 +1053,7 @@ public final class CudaSelfTest {
             k.setBulkDecodeCopies(bulkBefore);
             k.setTensorCopyDecode(tensorBefore);
             k.setTensorCopyAhead(aheadBefore);
+            k.setTensorCopyProducerWarp(producerBefore);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
             dev.free(step);

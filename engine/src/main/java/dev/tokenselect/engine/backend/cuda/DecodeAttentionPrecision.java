@@ -49,6 +49,11 @@ public enum DecodeAttentionPrecision {
         return "attn_decode_tc_" + kernelInfix + "tma_" + (ahead ? "ahead_" : "") + "d128";
     }
 
+    /** The same with a fifth warp issuing the copies (block of 160 threads). */
+    String tensorCopyProducerWarpKernel() {
+        return "attn_decode_tc_" + kernelInfix + "tma_ws_d128";
+    }
+
     /** The kernel over a selected entry list (TokenSelect) for head dim d (64 or 128). */
     String selectedKernel(int d) {
         return selectedKernel(d, false);

@@ -113,6 +113,8 @@ class KernelNamesTest {
                 assertTrue(entryPoints.contains(p.tensorCopyKernel(ahead)), p.tensorCopyKernel(ahead)
                         + " is not in the CUDA sources");
             }
+            assertTrue(entryPoints.contains(p.tensorCopyProducerWarpKernel()), p.tensorCopyProducerWarpKernel()
+                    + " is not in the CUDA sources");
         }
         for (int d : new int[] {64, 128}) {
             for (String kernel : new String[] {"ts_sketch_build_d" + d, "ts_scores_sketch_d" + d,

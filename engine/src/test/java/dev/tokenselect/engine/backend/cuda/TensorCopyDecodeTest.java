@@ -65,5 +65,6 @@ class TensorCopyDecodeTest {
         assertEquals("attn_decode_tc_f16_tma_d128", DecodeAttentionPrecision.F16.tensorCopyKernel());
         assertEquals("attn_decode_tc_f16_tma_ahead_d128", DecodeAttentionPrecision.F16.tensorCopyKernel(true));
         assertEquals("attn_decode_tc_tma_ahead_d128", DecodeAttentionPrecision.HI_LO.tensorCopyKernel(true));
+        assertEquals("attn_decode_tc_f16_tma_ws_d128", DecodeAttentionPrecision.F16.tensorCopyProducerWarpKernel());
     }
 }
