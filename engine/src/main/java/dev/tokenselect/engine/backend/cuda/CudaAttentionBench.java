@@ -206,12 +206,10 @@ public final class CudaAttentionBench {
             float hit = time(attend);
             if (k.bulkDecodeAvailable()) { // the tiles by bulk or tensor copies, side by side (checks: the self-test)
                 boolean bulk = k.bulkDecodeCopies();
-                boolean tensor = k.tensorCopyDecode();
-                boolean ahead = k.tensorCopyAhead();
-                boolean producer = k.tensorCopyProducerWarp();
+                TensorCopyDecode tensor = k.tensorCopyDecode();
                 try {
                     k.setBulkDecodeCopies(false);
-                    k.setTensorCopyDecode(false);
+                    k.setTensorCopyDecode(TensorCopyDecode.OFF);
                     float fullCpAsync = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
                             DecodeAttentionPrecision.F16);
                     float hitCpAsync = time(attend);
@@ -220,17 +218,12 @@ public final class CudaAttentionBench {
                             DecodeAttentionPrecision.F16);
                     float hitBulk = time(attend);
                     k.setBulkDecodeCopies(false);
-                    k.setTensorCopyDecode(true);
-                    k.setTensorCopyAhead(false);
-                    float fullTensor = k.tensorCopyDecodeInUse(kv) ? timeFull(kv, tableDev, step, invFreq, qDev, out,
-                            partial, maxSplits, len, DecodeAttentionPrecision.F16) : Float.NaN;
-                    k.setTensorCopyAhead(true);
-                    float fullAhead = k.tensorCopyDecodeInUse(kv) ? timeFull(kv, tableDev, step, invFreq, qDev, out,
-                            partial, maxSplits, len, DecodeAttentionPrecision.F16) : Float.NaN;
-                    k.setTensorCopyAhead(false);
-                    k.setTensorCopyProducerWarp(true);
-                    float fullProducer = k.tensorCopyDecodeInUse(kv) ? timeFull(kv, tableDev, step, invFreq, qDev, out,
-                            partial, maxSplits, len, DecodeAttentionPrecision.F16) : Float.NaN;
+                    float fullTensor = timeTensorCopies(TensorCopyDecode.PAGES, kv, tableDev, step, invFreq, qDev, out,
+                            partial, maxSplits, len);
+                    float fullAhead = timeTensorCopies(TensorCopyDecode.AHEAD, kv, tableDev, step, invFreq, qDev, out,
+                            partial, maxSplits, len);
+                    float fullProducer = timeTensorCopies(TensorCopyDecode.PRODUCER_WARP, kv, tableDev, step, invFreq,
+                            qDev, out, partial, maxSplits, len);
                     bulkLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.2fx"
                             + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx |", len, fullCpAsync,
                             fullBulk, fullCpAsync / fullBulk, fullTensor, fullCpAsync / fullTensor, fullAhead,
@@ -239,8 +232,6 @@ public final class CudaAttentionBench {
                 } finally {
                     k.setBulkDecodeCopies(bulk);
                     k.setTensorCopyDecode(tensor);
-                    k.setTensorCopyAhead(ahead);
-                    k.setTensorCopyProducerWarp(producer);
                     k.setDecodePrecision(DecodeAttentionPrecision.fromSystemProperty());
                 }
             }
@@ -263,6 +254,15 @@ public final class CudaAttentionBench {
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(DecodeAttentionPrecision.fromSystemProperty());
         }
+    }
+
+    /** Full attention at f16 with the tensor-copy {@code scheme}; NaN where it cannot run. */
+    private float timeTensorCopies(TensorCopyDecode scheme, CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step,
+                                   CUdeviceptr invFreq, CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial,
+                                   int maxSplits, int len) {
+        k.setTensorCopyDecode(scheme);
+        return k.tensorCopyDecodeInUse(kv) ? timeFull(kv, table, step, invFreq, q, out, partial, maxSplits, len,
+                DecodeAttentionPrecision.F16) : Float.NaN;
     }
 
     private float timeFull(CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step, CUdeviceptr invFreq,

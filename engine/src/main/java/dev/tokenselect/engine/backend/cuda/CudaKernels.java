@@ -59,10 +59,11 @@ public final class CudaKernels {
                 }
             }
             for (DecodeAttentionPrecision p : DecodeAttentionPrecision.values()) {
-                for (boolean ahead : new boolean[] {false, true}) {
-                    dev.allowDynamicShared(p.tensorCopyKernel(ahead), TENSOR_COPY_DECODE_SHARED_BYTES);
+                for (TensorCopyDecode scheme : TensorCopyDecode.values()) {
+                    if (scheme != TensorCopyDecode.OFF) {
+                        dev.allowDynamicShared(scheme.kernel(p), TENSOR_COPY_DECODE_SHARED_BYTES);
+                    }
                 }
-                dev.allowDynamicShared(p.tensorCopyProducerWarpKernel(), TENSOR_COPY_DECODE_SHARED_BYTES);
             }
         }
     }
@@ -1339,55 +1340,15 @@ public final class CudaKernels {
         return bulkDecodeCopies && dev.hasSm90aKernels();
     }
 
-    /**
-     * Full decode attention with each tile's K and V brought as whole page segments by tensor copies
-     * ({@code attn_decode_tc_*tma_d128}, sm_90a): 16 copies per 64-key tile, each landing 128-byte
-     * swizzled so the rows need no padding. Measured on an H200 (Qwen2-7B geometry, blocks of 16 tokens):
-     * a layer's attention over 128K tokens 1.16x and over 1M 1.21x faster than with cp.async (the 7B's
-     * decode at 128K 153.6 tokens/s against 141.9), the same output to the bit where the tiles split alike. On where it fits
-     * ({@code -Dtokenselect.cuda.tensorCopyDecode=false} turns it off).
-     */
-    private volatile boolean tensorCopyDecode = CudaSwitch.flag("tensorCopyDecode", true);
+    /** How full decode attention's tiles arrive where tensor copies can serve ({@link TensorCopyDecode}). */
+    private volatile TensorCopyDecode tensorCopyDecode = TensorCopyDecode.fromSystemProperty();
 
-    void setTensorCopyDecode(boolean on) {
-        tensorCopyDecode = on;
+    void setTensorCopyDecode(TensorCopyDecode scheme) {
+        tensorCopyDecode = scheme;
     }
 
-    boolean tensorCopyDecode() {
+    TensorCopyDecode tensorCopyDecode() {
         return tensorCopyDecode;
-    }
-
-    /**
-     * The tensor-copy kernel with warp 0's block-table entries read a tile ahead
-     * ({@code attn_decode_tc_*tma_ahead_d128}): Nsight on an H200 found 30% of the scan's stalls to be warps
-     * waiting at a tile's barrier for warp 0, whose copies first wait for their table lookup. Off until
-     * measured ({@code -Dtokenselect.cuda.tensorCopyAhead=true}).
-     */
-    private volatile boolean tensorCopyAhead = CudaSwitch.flag("tensorCopyAhead", false);
-
-    void setTensorCopyAhead(boolean on) {
-        tensorCopyAhead = on;
-    }
-
-    boolean tensorCopyAhead() {
-        return tensorCopyAhead;
-    }
-
-    /**
-     * The tensor-copy kernel with a fifth warp that only issues the copies
-     * ({@code attn_decode_tc_*tma_ws_d128}, block 160): it waits for each stage's release by the four
-     * computing warps on an mbarrier, so the computing warps never wait for one another at a block barrier.
-     * Off until measured ({@code -Dtokenselect.cuda.tensorCopyProducerWarp=true}); where on, it takes
-     * precedence over {@link #tensorCopyAhead}.
-     */
-    private volatile boolean tensorCopyProducerWarp = CudaSwitch.flag("tensorCopyProducerWarp", false);
-
-    void setTensorCopyProducerWarp(boolean on) {
-        tensorCopyProducerWarp = on;
-    }
-
-    boolean tensorCopyProducerWarp() {
-        return tensorCopyProducerWarp;
     }
 
     /**
@@ -1401,7 +1362,7 @@ public final class CudaKernels {
 
     /** Whether full decode attention over {@code kv} takes the tensor-copy kernel now. */
     boolean tensorCopyDecodeInUse(Kv kv) {
-        return tensorCopyDecode && dev.hasSm90aKernels() && usesTensorCoreDecode(kv.headDim())
+        return tensorCopyDecode != TensorCopyDecode.OFF && dev.hasSm90aKernels() && usesTensorCoreDecode(kv.headDim())
                 && tensorCopyDecodeFits(kv.headDim(), kv.blockSize()) && kv.blocks() > 0
                 && TensorMapCalls.invalidReason(ProgrammaticLaunch.address(kv.pool()), kv.rows(), kv.headDim(), 64,
                         tensorCopyBoxRows(kv.blockSize())) == null;
@@ -1596,9 +1557,8 @@ public final class CudaKernels {
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
         if (tc && tensorCopyDecodeInUse(kv)) {
-            dev.launch(tensorCopyProducerWarp ? decodePrecision.tensorCopyProducerWarpKernel()
-                            : decodePrecision.tensorCopyKernel(tensorCopyAhead), kv.kvHeads(), batch, nsplit,
-                    tensorCopyProducerWarp ? 160 : 128,
+            TensorCopyDecode scheme = tensorCopyDecode;
+            dev.launch(scheme.kernel(decodePrecision), kv.kvHeads(), batch, nsplit, scheme.threads(),
                     TENSOR_COPY_DECODE_SHARED_BYTES, q, ldq, kv.pool(), kv.blockElems(), tables, tableStride,
                     kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
                     nsplit == 1 ? out : null, ldo, partial, tensorMap(kv));

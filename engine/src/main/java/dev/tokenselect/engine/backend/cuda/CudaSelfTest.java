@@ -844,18 +844,27 @@ public final class CudaSelfTest {
         return p != null && k.bulkDecodeAvailable() ? new boolean[] {false, true} : new boolean[] {false};
     }
 
-    /** How a full decode step's tiles arrive: 16-byte cp.async, one bulk copy per row, tensor copies of page segments. */
-    private enum TileCopies { CP_ASYNC, BULK_ROWS, TENSOR, TENSOR_AHEAD, TENSOR_PRODUCER_WARP }
+    /**
+     * How a full decode step's tiles arrive: 16-byte cp.async, one bulk copy per row, or a tensor-copy
+     * scheme ({@code tensor} not OFF).
+     */
+    private record TileCopies(boolean bulk, TensorCopyDecode tensor) {
+        String label() {
+            return tensor != TensorCopyDecode.OFF ? ", tensor copies (" + tensor.label() + ")" : bulk ? ", bulk copies" : "";
+        }
+    }
 
-    /** The tile copies a full decode path is checked with: as {@link #bulkChoices}, and tensor copies where they fit. */
+    /** The tile copies a full decode path is checked with: as {@link #bulkChoices}, and every tensor-copy scheme where they fit. */
     private static List<TileCopies> fullDecodeCopies(CudaKernels k, DecodeAttentionPrecision p, int d, int bs) {
-        List<TileCopies> c = new ArrayList<>(List.of(TileCopies.CP_ASYNC));
+        List<TileCopies> c = new ArrayList<>(List.of(new TileCopies(false, TensorCopyDecode.OFF)));
         if (p != null && k.bulkDecodeAvailable()) {
-            c.add(TileCopies.BULK_ROWS);
+            c.add(new TileCopies(true, TensorCopyDecode.OFF));
             if (CudaKernels.tensorCopyDecodeFits(d, bs)) {
-                c.add(TileCopies.TENSOR);
-                c.add(TileCopies.TENSOR_AHEAD);
-                c.add(TileCopies.TENSOR_PRODUCER_WARP);
+                for (TensorCopyDecode scheme : TensorCopyDecode.values()) {
+                    if (scheme != TensorCopyDecode.OFF) {
+                        c.add(new TileCopies(false, scheme));
+                    }
+                }
             }
         }
         return c;
@@ -1020,30 +1029,19 @@ public final class CudaSelfTest {
             // null: the fp32 kernel; else the tensor-core kernel's scores as bf16 hi + lo (about 16
             // mantissa bits) or fp16 (11); probabilities as hi + lo in both
             boolean bulkBefore = k.bulkDecodeCopies();
-            boolean tensorBefore = k.tensorCopyDecode();
-            boolean aheadBefore = k.tensorCopyAhead();
-            boolean producerBefore = k.tensorCopyProducerWarp();
+            TensorCopyDecode tensorBefore = k.tensorCopyDecode();
             for (DecodeAttentionPrecision p : CudaKernels.decodePaths(d)) {
                 for (TileCopies copies : fullDecodeCopies(k, p, d, bs)) {
-                    boolean bulk = copies == TileCopies.BULK_ROWS;
                     k.useDecodePath(p);
-                    k.setBulkDecodeCopies(bulk);
-                    k.setTensorCopyDecode(copies.ordinal() >= TileCopies.TENSOR.ordinal());
-                    k.setTensorCopyAhead(copies == TileCopies.TENSOR_AHEAD);
-                    k.setTensorCopyProducerWarp(copies == TileCopies.TENSOR_PRODUCER_WARP);
+                    k.setBulkDecodeCopies(copies.bulk());
+                    k.setTensorCopyDecode(copies.tensor());
                     for (int nsplit : new int[] {1, 7, 32}) {
                         CUdeviceptr out2 = poisoned(dev, (long) heads * d);
                         k.attentionDecode(qp, heads * d, kv, tp, 0, layer, step, 1, window, ip, heads, nsplit, out2,
                                 heads * d, partial);
                         String decodeKernel = (p == null ? " [decode" : p == DecodeAttentionPrecision.HI_LO
                                 ? " [decode, tensor cores" : " [decode, tensor cores, " + p.label())
-                                + switch (copies) {
-                                    case CP_ASYNC -> "";
-                                    case BULK_ROWS -> ", bulk copies";
-                                    case TENSOR -> ", tensor copies";
-                                    case TENSOR_AHEAD -> ", tensor copies, table entries a tile ahead";
-                                    case TENSOR_PRODUCER_WARP -> ", tensor copies by a fifth warp";
-                                };
+                                + copies.label();
                         check(name + decodeKernel + ", " + nsplit + " splits]",
                                 relL2(download(dev, out2, heads * d), ref), decodeTolerance(p));
                         dev.free(out2);
@@ -1052,8 +1050,6 @@ public final class CudaSelfTest {
             }
             k.setBulkDecodeCopies(bulkBefore);
             k.setTensorCopyDecode(tensorBefore);
-            k.setTensorCopyAhead(aheadBefore);
-            k.setTensorCopyProducerWarp(producerBefore);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
             k.setDecodePrecision(decodePrecision);
             dev.free(step);

@@ -39,19 +39,12 @@ public enum DecodeAttentionPrecision {
         return "attn_decode_tc_" + kernelInfix + (bulk ? "bulk_" : "") + "d" + d;
     }
 
-    /** The full-attention kernel with page segments by tensor copies (head dim 128, sm_90a module). */
-    String tensorCopyKernel() {
-        return tensorCopyKernel(false);
-    }
-
-    /** The same, its block-table entries read a tile ahead where {@code ahead}. */
-    String tensorCopyKernel(boolean ahead) {
-        return "attn_decode_tc_" + kernelInfix + "tma_" + (ahead ? "ahead_" : "") + "d128";
-    }
-
-    /** The same with a fifth warp issuing the copies (block of 160 threads). */
-    String tensorCopyProducerWarpKernel() {
-        return "attn_decode_tc_" + kernelInfix + "tma_ws_d128";
+    /**
+     * The full-attention kernel with page segments by tensor copies (head dim 128, sm_90a module), its
+     * scheme's {@code infix} after "tma_" ({@link TensorCopyDecode}).
+     */
+    String tensorCopyKernel(String infix) {
+        return "attn_decode_tc_" + kernelInfix + "tma_" + infix + "d128";
     }
 
     /** The kernel over a selected entry list (TokenSelect) for head dim d (64 or 128). */

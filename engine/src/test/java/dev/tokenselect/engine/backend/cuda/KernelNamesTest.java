@@ -109,12 +109,11 @@ class KernelNamesTest {
                     assertTrue(entryPoints.contains(bulk), bulk + " is not in the CUDA sources");
                 }
             }
-            for (boolean ahead : new boolean[] {false, true}) {
-                assertTrue(entryPoints.contains(p.tensorCopyKernel(ahead)), p.tensorCopyKernel(ahead)
-                        + " is not in the CUDA sources");
+            for (TensorCopyDecode scheme : TensorCopyDecode.values()) {
+                if (scheme != TensorCopyDecode.OFF) {
+                    assertTrue(entryPoints.contains(scheme.kernel(p)), scheme.kernel(p) + " is not in the CUDA sources");
+                }
             }
-            assertTrue(entryPoints.contains(p.tensorCopyProducerWarpKernel()), p.tensorCopyProducerWarpKernel()
-                    + " is not in the CUDA sources");
         }
         for (int d : new int[] {64, 128}) {
             for (String kernel : new String[] {"ts_sketch_build_d" + d, "ts_scores_sketch_d" + d,

@@ -60,11 +60,22 @@ class TensorCopyDecodeTest {
     }
 
     @Test
-    void eachPrecisionNamesItsTensorCopyKernel() {
-        assertEquals("attn_decode_tc_tma_d128", DecodeAttentionPrecision.HI_LO.tensorCopyKernel());
-        assertEquals("attn_decode_tc_f16_tma_d128", DecodeAttentionPrecision.F16.tensorCopyKernel());
-        assertEquals("attn_decode_tc_f16_tma_ahead_d128", DecodeAttentionPrecision.F16.tensorCopyKernel(true));
-        assertEquals("attn_decode_tc_tma_ahead_d128", DecodeAttentionPrecision.HI_LO.tensorCopyKernel(true));
-        assertEquals("attn_decode_tc_f16_tma_ws_d128", DecodeAttentionPrecision.F16.tensorCopyProducerWarpKernel());
+    void eachSchemeAndPrecisionNamesItsTensorCopyKernel() {
+        assertEquals("attn_decode_tc_tma_d128", TensorCopyDecode.PAGES.kernel(DecodeAttentionPrecision.HI_LO));
+        assertEquals("attn_decode_tc_f16_tma_d128", TensorCopyDecode.PAGES.kernel(DecodeAttentionPrecision.F16));
+        assertEquals("attn_decode_tc_f16_tma_ahead_d128", TensorCopyDecode.AHEAD.kernel(DecodeAttentionPrecision.F16));
+        assertEquals("attn_decode_tc_f16_tma_ws_d128", TensorCopyDecode.PRODUCER_WARP.kernel(DecodeAttentionPrecision.F16));
+        assertEquals(160, TensorCopyDecode.PRODUCER_WARP.threads());
+        assertEquals(128, TensorCopyDecode.PAGES.threads());
+        assertThrows(IllegalStateException.class, () -> TensorCopyDecode.OFF.kernel(DecodeAttentionPrecision.F16));
+    }
+
+    @Test
+    void theSwitchTakesItsLabelsAndNamesTheChoicesOtherwise() {
+        assertEquals(TensorCopyDecode.PRODUCER_WARP, TensorCopyDecode.parse(" Producer-Warp "));
+        assertEquals(TensorCopyDecode.OFF, TensorCopyDecode.parse("off"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TensorCopyDecode.parse("true"));
+        assertTrue(e.getMessage().contains("tokenselect.cuda.tensorCopyDecode"), e.getMessage());
+        assertTrue(e.getMessage().contains("producer-warp"), e.getMessage());
     }
 }
