@@ -299,6 +299,7 @@ def main(args):
         build_tokenizer(out, args, log)
         write_tokenizer_config(out, args)
         check_tokenizer(out, log)
+    if not os.path.exists(os.path.join(out, "run_config.json")):  # a new run (from scratch or --init-from)
         with open(os.path.join(out, "seed.txt"), "w") as f:
             f.write("%d\n" % args.seed)
         with open(os.path.join(out, "run_config.json"), "w") as f:
