@@ -1319,7 +1319,8 @@ public final class CudaKernels {
      * Decode attention on the tensor cores with each tile's K and V rows brought by one bulk copy per
      * row completing on an mbarrier ({@code decode_tc_bulk.cu}, sm_90a) instead of D / 8 16-byte
      * cp.async per row (Nsight on an H200 found the long-context scan's L2 busier than its DRAM: 82%
-     * against 65%). Off until checked and timed on a GPU ({@code -Dtokenselect.cuda.bulkDecodeCopies=true}).
+     * against 65%). Measured on an H200: full attention 1.00x-1.04x (tensor copies serve it better where they fit),
+     * attention over a selected list 1.07x-1.16x; off ({@code -Dtokenselect.cuda.bulkDecodeCopies=true}).
      */
     private volatile boolean bulkDecodeCopies = CudaSwitch.flag("bulkDecodeCopies", false);
 
@@ -1362,10 +1363,20 @@ public final class CudaKernels {
 
     /** Whether full decode attention over {@code kv} takes the tensor-copy kernel now. */
     boolean tensorCopyDecodeInUse(Kv kv) {
-        return tensorCopyDecode != TensorCopyDecode.OFF && dev.hasSm90aKernels() && usesTensorCoreDecode(kv.headDim())
-                && tensorCopyDecodeFits(kv.headDim(), kv.blockSize()) && kv.blocks() > 0
-                && TensorMapCalls.invalidReason(ProgrammaticLaunch.address(kv.pool()), kv.rows(), kv.headDim(), 64,
-                        tensorCopyBoxRows(kv.blockSize())) == null;
+        return tensorCopyMap(kv) != null;
+    }
+
+    /**
+     * The tensor map full decode attention over {@code kv} reads now, or null where it takes another kernel
+     * (tensor copies off, no sm_90a module, a geometry they do not fit, a pool outside a tensor map's limits).
+     */
+    private byte[] tensorCopyMap(Kv kv) {
+        if (tensorCopyDecode == TensorCopyDecode.OFF || !dev.hasSm90aKernels() || !usesTensorCoreDecode(kv.headDim())
+                || !tensorCopyDecodeFits(kv.headDim(), kv.blockSize()) || kv.blocks() <= 0) {
+            return null;
+        }
+        byte[] map = tensorMaps.computeIfAbsent(kv, this::encodeTensorMap);
+        return map.length == 0 ? null : map;
     }
 
     /** Rows of a tensor copy: a page segment, min(block size, 64) tokens. */
@@ -1376,12 +1387,17 @@ public final class CudaKernels {
     /** Shared memory of the tensor-copy kernel: 3 stages of 64 keys' K and V, unpadded, plus 1 KiB of alignment. */
     static final int TENSOR_COPY_DECODE_SHARED_BYTES = 3 * 2 * 64 * 128 * 2 + 1024;
 
-    /** The tensor map of each pool the tensor-copy kernel has read (128 bytes each). */
+    /**
+     * The tensor map of each pool the tensor-copy kernel has been asked to read (128 bytes each; empty where
+     * the pool's address or size is outside what a tensor map takes), so a launch neither encodes nor checks.
+     */
     private final Map<Kv, byte[]> tensorMaps = new ConcurrentHashMap<>();
 
-    private byte[] tensorMap(Kv kv) {
-        return tensorMaps.computeIfAbsent(kv, p -> TensorMapCalls.bf16Rows(ProgrammaticLaunch.address(p.pool()),
-                p.rows(), p.headDim(), 64, tensorCopyBoxRows(p.blockSize())));
+    private byte[] encodeTensorMap(Kv kv) {
+        long address = ProgrammaticLaunch.address(kv.pool());
+        int boxRows = tensorCopyBoxRows(kv.blockSize());
+        return TensorMapCalls.invalidReason(address, kv.rows(), kv.headDim(), 64, boxRows) != null ? new byte[0]
+                : TensorMapCalls.bf16Rows(address, kv.rows(), kv.headDim(), 64, boxRows);
     }
 
     void setDecodePrecision(DecodeAttentionPrecision p) {
@@ -1556,12 +1572,13 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         float scale = (float) Math.pow(d, -0.5);
         boolean tc = usesTensorCoreDecode(d);
-        if (tc && tensorCopyDecodeInUse(kv)) {
+        byte[] map = tc ? tensorCopyMap(kv) : null;
+        if (map != null) {
             TensorCopyDecode scheme = tensorCopyDecode;
             dev.launch(scheme.kernel(decodePrecision), kv.kvHeads(), batch, nsplit, scheme.threads(),
                     TENSOR_COPY_DECODE_SHARED_BYTES, q, ldq, kv.pool(), kv.blockElems(), tables, tableStride,
                     kv.blockSize(), layer, kv.kvHeads(), step, batch, window, invFreq, group, scale,
-                    nsplit == 1 ? out : null, ldo, partial, tensorMap(kv));
+                    nsplit == 1 ? out : null, ldo, partial, map);
         } else {
             dev.launch(tc ? decodePrecision.kernel(d, bulkDecodeInUse()) : "attn_decode_d" + d, kv.kvHeads(), batch,
                     nsplit, 128, tc ? tensorCoreDecodeSharedBytes(d) : 0, q, ldq, kv.pool(), kv.blockElems(),
