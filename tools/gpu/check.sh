@@ -6,8 +6,9 @@
 # REPO_ROOT defaults to this script's ../..; it must hold engine/target/tokenselect-engine-*-cli.jar
 # (built elsewhere with `./mvnw -pl engine -DskipTests package`, nvcc present so the jar carries the
 # kernels) and engine/src/test/resources/fixtures (the reference fixtures are read from disk).
-# JAVA_RUNTIME: a JDK/JRE 25 (a jlink'd runtime with java.base, java.logging, jdk.incubator.vector,
-# jdk.unsupported is enough); without it, `java` on the PATH. LOG_DIR: where logs go (default
+# JAVA_RUNTIME: a JDK/JRE 25 (a jlink'd runtime with java.base, java.logging, java.management,
+# java.xml (Jackson's serializers load org.w3c.dom), jdk.incubator.vector and jdk.unsupported is
+# enough); without it, `java` on the PATH. LOG_DIR: where logs go (default
 # REPO_ROOT/target/gpu-check). Self-test options: --no-bench, --kernels-only. SELFTEST_JAVA_OPTS reach its JVM
 # (e.g. -Dtokenselect.cuda.sm90a=false to leave the sm_90a kernels out).
 # Exit status: the self-test's (0 all passed, 1 a failure, 2 no usable GPU).

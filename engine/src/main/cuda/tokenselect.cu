@@ -16,3 +16,4 @@
 #include "ts_select.cu"
 #include "ts_device_select.cu"
 #include "ts_sketch.cu"
+#include "ts_scores_pipe.cu"

@@ -44,6 +44,7 @@ public final class CudaAttentionBench {
     private int failures;
     private final List<String> stageLines = new ArrayList<>();
     private final List<String> sketchLines = new ArrayList<>();
+    private final List<String> pipelinedLines = new ArrayList<>();
     /** Full attention and a hit with the tiles by bulk copies beside cp.async, where the sm_90a module is loaded. */
     private final List<String> bulkLines = new ArrayList<>();
 
@@ -105,6 +106,12 @@ public final class CudaAttentionBench {
                     + " | miss on sketches | full / miss | full / miss on sketches |");
             System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
             bench.sketchLines.forEach(System.out::println);
+            System.out.println();
+            System.out.println("| context | selection, register-fed scores | selection, pipelined scores | register-fed / pipelined"
+                    + " | on sketches, register-fed | on sketches, pipelined | register-fed / pipelined | miss, pipelined"
+                    + " | full / miss | miss on sketches, pipelined | full / miss on sketches |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            bench.pipelinedLines.forEach(System.out::println);
             if (!bench.bulkLines.isEmpty()) {
                 System.out.println();
                 System.out.println("| context | full, f16 (cp.async) | full, f16, bulk copies | cp.async / bulk"
@@ -165,7 +172,7 @@ public final class CudaAttentionBench {
             select.run();
             dev.synchronize();
             if (checkSelection) {
-                checkSelection(q, table, blockElems, from, count, sel, entries, len, false);
+                checkSelection(q, table, blockElems, from, count, sel, entries, len, false, k.scoringPass().label());
             }
             float tSelect = time(select);
             // int8 key sketches (built once here; KeySketch specifies them): the selection scored on them
@@ -178,13 +185,40 @@ public final class CudaAttentionBench {
             selectSketched.run();
             dev.synchronize();
             if (checkSelection) {
-                checkSelection(q, table, blockElems, from, count, sel, entries, len, true);
+                checkSelection(q, table, blockElems, from, count, sel, entries, len, true, k.scoringPass().label());
             }
             float tSelectSketched = time(selectSketched);
             float missSketched = time(() -> {
                 selectSketched.run();
                 attend.run();
             });
+            // the two selections with each scoring pass (the same selection; bf16 scores bit for bit: the self-test)
+            ScoringPass passBefore = k.scoringPass();
+            k.setScoringPass(ScoringPass.REGISTER_FED);
+            float tSelectReg = time(select);
+            float tSelectSketchedReg = time(selectSketched);
+            k.setScoringPass(ScoringPass.PIPELINED);
+            select.run();
+            dev.synchronize();
+            if (checkSelection) {
+                checkSelection(q, table, blockElems, from, count, sel, entries, len, false, "pipelined");
+            }
+            float tSelectPipe = time(select);
+            float missPipe = time(() -> {
+                select.run();
+                attend.run();
+            });
+            selectSketched.run();
+            dev.synchronize();
+            if (checkSelection) {
+                checkSelection(q, table, blockElems, from, count, sel, entries, len, true, "pipelined");
+            }
+            float tSelectSketchedPipe = time(selectSketched);
+            float missSketchedPipe = time(() -> {
+                selectSketched.run();
+                attend.run();
+            });
+            k.setScoringPass(passBefore);
             select.run(); // the exact selection back in place for the hit timings below
             dev.synchronize();
             // the selection's stages apart
@@ -239,6 +273,10 @@ public final class CudaAttentionBench {
             sketchLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.2fx"
                     + " | %.2fx |", len, tBuild, tSelect, tSelectSketched, miss, missSketched, fullBest / miss,
                     fullBest / missSketched));
+            pipelinedLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx"
+                    + " | %.4f ms | %.2fx | %.4f ms | %.2fx |", len, tSelectReg, tSelectPipe, tSelectReg / tSelectPipe,
+                    tSelectSketchedReg, tSelectSketchedPipe, tSelectSketchedReg / tSelectSketchedPipe, missPipe,
+                    fullBest / missPipe, missSketchedPipe, fullBest / missSketchedPipe));
             float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
             System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"
@@ -305,7 +343,7 @@ public final class CudaAttentionBench {
      * keys, or on their int8 sketches (each quantised by KeySketch from the same bf16 values).
      */
     private void checkSelection(float[] q, int[] table, long blockElems, int from, int count, CUdeviceptr sel,
-                                int entries, int len, boolean sketched) {
+                                int entries, int len, boolean sketched, String pass) {
         int[] got = new int[entries];
         dev.copyToHost(got, sel, entries);
         SelectionReference.Keys keys = (t, g, e) -> {
@@ -314,8 +352,9 @@ public final class CudaAttentionBench {
         };
         SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, sketched ? keys.sketched(D) : keys,
                 from, count, topK, nInit, nLocal, len, got, false);
-        System.out.printf(Locale.ROOT, "%s device selection%s vs CPU reference at %,d tokens: %d of %d candidates equal,"
-                + " %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL", sketched ? " on int8 sketches" : "", len,
+        System.out.printf(Locale.ROOT, "%s device selection%s (%s scoring pass) vs CPU reference at %,d tokens: %d of %d"
+                + " candidates equal, %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL",
+                sketched ? " on int8 sketches" : "", pass, len,
                 r.same(), Math.min(topK, count), r.nearTies(), r.wrong());
         if (!r.ok()) {
             failures++;

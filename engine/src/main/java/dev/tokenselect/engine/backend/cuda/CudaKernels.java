@@ -50,6 +50,11 @@ public final class CudaKernels {
                 dev.allowDynamicShared(p.kernel(d), p.sharedBytes(d));
             }
         }
+        for (int d : new int[] {64, 128}) {
+            for (boolean sketched : new boolean[] {false, true}) {
+                dev.allowDynamicShared(ScoringPass.kernel(d, sketched, true), ScoringPass.pipelinedSharedBytes(d, sketched));
+            }
+        }
         if (dev.hasSm90aKernels()) {
             dev.allowDynamicShared("flash_wg_f16_d128", wgmmaAttentionSharedBytes(128));
             for (int d : new int[] {64, 128}) {
@@ -933,15 +938,30 @@ public final class CudaKernels {
         CUdeviceptr scores = sc.scores();
         CUdeviceptr warpStats = sc.warpStats();
         int group = heads / kv.kvHeads();
-        if (sketches != null) {
-            dev.launch("ts_scores_sketch_d" + d, grid, kv.kvHeads(), 1, 256, 0, qbar, sketches.bytes(),
+        boolean sketched = sketches != null;
+        boolean pipelined = scoringPass.pipelined(count, sketched);
+        String kernel = ScoringPass.kernel(d, sketched, pipelined);
+        int shared = pipelined ? ScoringPass.pipelinedSharedBytes(d, sketched) : 0;
+        if (sketched) {
+            dev.launch(kernel, grid, kv.kvHeads(), 1, 256, shared, qbar, sketches.bytes(),
                     sketches.blockBytes(), sketches.scales(), sketches.blockFloats(), table, kv.blockSize(), layer,
                     kv.kvHeads(), group, from, count, selectTilesPerWarp(count), scores, (long) count, warpStats, ctrl);
         } else {
-            dev.launch("ts_scores_tc_d" + d, grid, kv.kvHeads(), 1, 256, 0, qbar, kv.pool(), kv.blockElems(), table,
+            dev.launch(kernel, grid, kv.kvHeads(), 1, 256, shared, qbar, kv.pool(), kv.blockElems(), table,
                     kv.blockSize(), layer, kv.kvHeads(), group, from, count, selectTilesPerWarp(count), scores,
                     (long) count, warpStats, ctrl);
         }
+    }
+
+    /** How the scoring pass reads the candidates ({@link ScoringPass}). */
+    private volatile ScoringPass scoringPass = ScoringPass.fromSystemProperty();
+
+    void setScoringPass(ScoringPass pass) {
+        scoringPass = pass;
+    }
+
+    ScoringPass scoringPass() {
+        return scoringPass;
     }
 
     /** The per-head stats from the warps' softmax states; the radix histograms are cleared in the same launch. */

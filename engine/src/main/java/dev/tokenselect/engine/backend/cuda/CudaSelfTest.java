@@ -777,30 +777,66 @@ public final class CudaSelfTest {
         CUdeviceptr out = dev.alloc(4L * entries, "t");
         dev.fill32(out, -1, entries);
         CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, blocks);
-        int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
-        int[] got = new int[entries];
-        dev.copyToHost(got, out, entries);
-        SelectionReference.Keys keys = (t, g, e) -> Bf16.toFloat(
-                poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
-        SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d, keys, from, count, topK,
-                nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
-        int wrong = r.wrong();
-        int nearTies = r.nearTies();
-        check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s (%d near-ties)",
-                heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", nearTies), wrong, 0);
-        if (d == 64 || d == 128) { // the same selection scored on int8 sketches, against the CPU scoring them
-            CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
-            k.buildSketches(kv, tp, 0, 0, len, sk);
+        // the register-fed scoring pass, then the pipelined one: the same selection; on the keys the same scores
+        // bit for bit, on sketches the same to fp32 rounding (its two query terms are summed on two accumulators)
+        ScoringPass passBefore = k.scoringPass();
+        boolean tc = d == 64 || d == 128;
+        float[][][] scores = new float[2][2][tc ? heads * count : 0];
+        for (int pass = 0; pass < (tc ? 2 : 1); pass++) {
+            k.setScoringPass(pass == 1 ? ScoringPass.PIPELINED : ScoringPass.REGISTER_FED);
+            String label = pass == 1 ? ", pipelined scores" : "";
             dev.fill32(out, -1, entries);
-            int ns = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out, null, sk);
-            int[] gotSketched = new int[entries];
-            dev.copyToHost(gotSketched, out, entries);
-            SelectionReference.Result rs = SelectionReference.compare(qbar, heads, kvHeads, d, keys.sketched(d), from, count,
-                    topK, nInit, nLocal, len, Arrays.copyOf(gotSketched, ns), allEqual);
-            check(String.format(Locale.ROOT, "ts device selection on int8 sketches H=%d Hkv=%d d=%d candidates=%d k=%d%s"
-                    + " (%d near-ties)", heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", rs.nearTies()),
-                    rs.wrong(), 0);
-            sk.free(dev);
+            int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
+            if (tc) {
+                dev.copyToHost(scores[pass][0], scratch, scores[pass][0].length);
+            }
+            int[] got = new int[entries];
+            dev.copyToHost(got, out, entries);
+            SelectionReference.Keys keys = (t, g, e) -> Bf16.toFloat(
+                    poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
+            SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d, keys, from, count, topK,
+                    nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
+            int wrong = r.wrong();
+            int nearTies = r.nearTies();
+            check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s%s (%d near-ties)",
+                    heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", label, nearTies), wrong, 0);
+            if (d == 64 || d == 128) { // the same selection scored on int8 sketches, against the CPU scoring them
+                CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
+                k.buildSketches(kv, tp, 0, 0, len, sk);
+                dev.fill32(out, -1, entries);
+                int ns = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out, null, sk);
+                dev.copyToHost(scores[pass][1], scratch, scores[pass][1].length);
+                int[] gotSketched = new int[entries];
+                dev.copyToHost(gotSketched, out, entries);
+                SelectionReference.Result rs = SelectionReference.compare(qbar, heads, kvHeads, d, keys.sketched(d), from, count,
+                        topK, nInit, nLocal, len, Arrays.copyOf(gotSketched, ns), allEqual);
+                check(String.format(Locale.ROOT, "ts device selection on int8 sketches H=%d Hkv=%d d=%d candidates=%d k=%d%s%s"
+                        + " (%d near-ties)", heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", label,
+                        rs.nearTies()),
+                        rs.wrong(), 0);
+                sk.free(dev);
+            }
+        }
+        k.setScoringPass(passBefore);
+        if (tc) {
+            int differ = 0;
+            for (int i = 0; i < scores[0][0].length; i++) {
+                if (Float.floatToRawIntBits(scores[0][0][i]) != Float.floatToRawIntBits(scores[1][0][i])) {
+                    differ++;
+                }
+            }
+            check(String.format(Locale.ROOT, "ts pipelined scoring pass H=%d Hkv=%d d=%d candidates=%d: %d of %d scores"
+                    + " differ from the register-fed pass", heads, kvHeads, d, count, differ, scores[0][0].length),
+                    differ, 0);
+            double maxDiff = 0;
+            double maxAbs = 0;
+            for (int i = 0; i < scores[0][1].length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(scores[0][1][i] - scores[1][1][i]));
+                maxAbs = Math.max(maxAbs, Math.abs(scores[0][1][i]));
+            }
+            check(String.format(Locale.ROOT, "ts pipelined scoring pass on int8 sketches H=%d Hkv=%d d=%d candidates=%d"
+                    + " (largest difference over largest score)", heads, kvHeads, d, count),
+                    maxAbs > 0 ? maxDiff / maxAbs : maxDiff, 1e-6);
         }
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
             dev.free(p);

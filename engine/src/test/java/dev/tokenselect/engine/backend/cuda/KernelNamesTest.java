@@ -120,6 +120,12 @@ class KernelNamesTest {
                     "ts_decode_gate_sketch_d" + d}) {
                 assertTrue(entryPoints.contains(kernel), kernel + " is not in the CUDA sources");
             }
+            for (boolean sketched : new boolean[] {false, true}) {
+                for (boolean pipelined : new boolean[] {false, true}) {
+                    String kernel = ScoringPass.kernel(d, sketched, pipelined);
+                    assertTrue(entryPoints.contains(kernel), kernel + " is not in the CUDA sources");
+                }
+            }
         }
     }
 

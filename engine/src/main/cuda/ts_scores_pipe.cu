@@ -1,0 +1,268 @@
+// The scoring passes of ts_device_select.cu (bf16 keys) and ts_sketch.cu (int8 sketches) with each
+// warp's tiles streamed through a ring of shared-memory stages by cp.async: Nsight Compute found the
+// register-fed passes bound by load latency (two blocks of 112+ registers per SM, 0.55 eligible warps
+// per scheduler, DRAM at 71% at 1M tokens), since a warp had only the tile it was about to multiply in
+// flight. Here a warp keeps STAGES - 1 tiles in flight while it multiplies one, and its block-table
+// entries are read a tile before the copies that need them. On bf16 keys the products, their order and
+// the stores are those of the register-fed pass, so the scores are the same to the bit; on sketches the
+// query's two fp16 terms go to two accumulators (two chains of dependent products, each half as long:
+// Nsight found the register-fed sketch pass stalled most on fixed-latency dependencies), summed at the
+// end, so the scores agree to fp32 rounding.
+//
+// Shared memory per warp and stage: 16 rows of ROWB bytes (a row's 16-byte chunks placed at chunk ^
+// (row & 7), so the fragment reads of 8 rows x 4 lanes fall in distinct banks), then 16 fp32 scales
+// (sketches only).
+#include "common.cuh"
+
+#define TSP_WARPS 8
+
+/** 16 bytes from global to shared memory, or zeros where !valid (cp.async's source size 0). */
+__device__ __forceinline__ void cp_async16_zfill(void *smem, const void *gmem, bool valid) {
+    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
+    int n = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem), "r"(n));
+}
+
+/** 4 bytes from global to shared memory, or zeros where !valid. */
+__device__ __forceinline__ void cp_async4_zfill(void *smem, const void *gmem, bool valid) {
+    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
+    int n = valid ? 4 : 0;
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(gmem), "r"(n));
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+template <int D, bool SKETCH>
+struct TspShape {
+    static constexpr int ROWB = SKETCH ? D : 2 * D;              // bytes of a row
+    static constexpr int RCH = ROWB / 16;                        // 16-byte chunks of a row
+    static constexpr int SWZ = RCH < 8 ? RCH - 1 : 7;            // chunk ^ (row & SWZ)
+    static constexpr int TILEB = 16 * ROWB + (SKETCH ? 64 : 0);  // a stage: rows, then scales
+    static constexpr int STAGES = SKETCH ? 4 : 3;
+    static constexpr int WARPB = STAGES * TILEB;
+    static constexpr int PER_LANE = 16 * RCH / 32;               // chunks a lane copies per tile
+};
+
+/** Shared-memory bytes of a block of the pipelined scoring pass. */
+template <int D, bool SKETCH>
+constexpr int tsp_shared_bytes() {
+    return TSP_WARPS * TspShape<D, SKETCH>::WARPB;
+}
+
+__device__ __forceinline__ int tsp_swizzle(int row, int chunk, int swz) { return chunk ^ (row & swz); }
+
+/**
+ * Out[h][c] and each warp's per-head softmax state, as ts_scores_tc_body (SKETCH false: src = the
+ * pool's bf16 keys) or ts_scores_sketch_body (SKETCH true: src = the sketches, scale = their scales)
+ * compute them. Same grid (ceil(tiles / (8 * tilesPerWarp)), kvHeads), block 256, tile split and
+ * outputs; dynamic shared memory tsp_shared_bytes<D, SKETCH>(). G <= 8.
+ */
+template <int D, bool SKETCH>
+__device__ __forceinline__ void ts_scores_pipe_body(
+        const float *__restrict__ qbar, const unsigned char *__restrict__ src, long long blockStride,
+        const float *__restrict__ scale, long long scaleBlockFloats, const int *__restrict__ table, int bs,
+        int layer, int kvHeads, int G, int from, int count, int tilesPerWarp, float *__restrict__ out,
+        long long ldOut, float *__restrict__ warpStats, const int *__restrict__ ctrl) {
+    using S = TspShape<D, SKETCH>;
+    constexpr int CH = D / 32;
+    constexpr int TERMS = SKETCH ? 2 : 3;
+    if (ctrl != nullptr) {  // captured decode step: skipped on a selection-cache hit, the count read here
+        if (ctrl[0]) return;
+        count = ctrl[1];
+    }
+    extern __shared__ __align__(128) unsigned char tsp_smem[];
+    int g = blockIdx.y;
+    int lane = threadIdx.x & 31, gr = lane >> 2, t4 = lane & 3;
+    int warp = threadIdx.x >> 5;
+    int w = blockIdx.x * TSP_WARPS + warp;
+    int H = kvHeads * G;
+    unsigned char *ring = tsp_smem + warp * S::WARPB;
+
+    // B fragments of the query's terms (bf16 hi + mid + lo for keys, fp16 hi + lo for sketches)
+    uint32_t bq[TERMS][CH][2][2];
+    {
+        bool ok = gr < G;
+        const float *qh = qbar + (size_t) (g * G + (ok ? gr : 0)) * D;
+#pragma unroll
+        for (int ch = 0; ch < CH; ch++) {
+            float v[8];
+#pragma unroll
+            for (int e = 0; e < 8; e++) v[e] = ok ? qh[ch * 32 + 8 * t4 + e] : 0.f;
+#pragma unroll
+            for (int s = 0; s < 2; s++) {
+                if constexpr (SKETCH) {
+                    float hi[4], lo[4];
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        hi[e] = __half2float(__float2half_rn(v[4 * s + e]));
+                        lo[e] = v[4 * s + e] - hi[e];
+                    }
+                    bq[0][ch][s][0] = pack_f16x2(hi[0], hi[1]);
+                    bq[0][ch][s][1] = pack_f16x2(hi[2], hi[3]);
+                    bq[1][ch][s][0] = pack_f16x2(lo[0], lo[1]);
+                    bq[1][ch][s][1] = pack_f16x2(lo[2], lo[3]);
+                } else {
+                    float t[3][4];
+#pragma unroll
+                    for (int e = 0; e < 4; e++) split3(v[4 * s + e], t[0][e], t[1][e], t[2][e]);
+#pragma unroll
+                    for (int p = 0; p < 3; p++) {
+                        bq[p][ch][s][0] = pack_bf16x2(t[p][0], t[p][1]);
+                        bq[p][ch][s][1] = pack_bf16x2(t[p][2], t[p][3]);
+                    }
+                }
+            }
+        }
+    }
+
+    int tile0 = w * tilesPerWarp;
+    int tiles = (count + 15) >> 4;
+    int tileEnd = min(tiles, tile0 + tilesPerWarp);
+
+    // Lanes 0..15 each own a row of a tile: its block-table entry is read one tile before its copies.
+    auto tableEntry = [&](int tile) -> int {
+        int cand = tile * 16 + (lane & 15);
+        bool ok = tile < tileEnd && cand < count;
+        return ok ? table[(from + cand) / bs] : -1;
+    };
+    // The copies of tile `tile` (its rows' blocks in `block`, lane r < 16 holding row r's) into stage st.
+    auto issue = [&](int tile, int block, int st) {
+        unsigned char *stage = ring + st * S::TILEB;
+        int slot = (from + tile * 16 + (lane & 15)) % bs;
+        long long rowOff = -1;  // lane r < 16: byte offset of row r in src, -1 where the row is past the end
+        if (block >= 0) {
+            rowOff = SKETCH ? (long long) block * blockStride + (long long) ((layer * kvHeads + g) * bs + slot) * D
+                            : (long long) block * blockStride
+                                      + ((long long) (2 * layer) * kvHeads + g) * (long long) bs * 2 * D
+                                      + (long long) slot * 2 * D;
+        }
+#pragma unroll
+        for (int i = 0; i < S::PER_LANE; i++) {
+            int q = i * 32 + lane;
+            int row = q / S::RCH, chunk = q % S::RCH;
+            long long off = __shfl_sync(0xffffffffu, rowOff, row);
+            bool valid = off >= 0;
+            const unsigned char *gsrc = src + (valid ? off + chunk * 16 : 0);
+            cp_async16_zfill(stage + row * S::ROWB + tsp_swizzle(row, chunk, S::SWZ) * 16, gsrc, valid);
+        }
+        if constexpr (SKETCH) {
+            if (lane < 16) {
+                bool valid = block >= 0;
+                const float *s = scale + (valid ? (size_t) block * scaleBlockFloats
+                                                          + (size_t) ((layer * kvHeads + g) * bs + slot)
+                                                : 0);
+                cp_async4_zfill(stage + 16 * S::ROWB + lane * 4, s, valid);
+            }
+        }
+    };
+
+    // prologue: STAGES - 1 tiles in flight, the next tile's table entries read
+    int nextBlock = tableEntry(tile0);
+#pragma unroll
+    for (int j = 0; j < S::STAGES - 1; j++) {
+        int block = nextBlock;
+        nextBlock = tableEntry(tile0 + j + 1);
+        if (tile0 + j < tileEnd) issue(tile0 + j, block, j);
+        cp_async_commit();
+    }
+
+    float m[2] = {NEG_INF, NEG_INF}, sum[2] = {0.f, 0.f};
+    int st = 0;
+    for (int tile = tile0; tile < tileEnd; tile++) {
+        int ahead = tile + S::STAGES - 1;
+        int block = nextBlock;
+        nextBlock = tableEntry(ahead + 1);
+        if (ahead < tileEnd) issue(ahead, block, (st + S::STAGES - 1) % S::STAGES);
+        cp_async_commit();
+        cp_async_wait<S::STAGES - 1>();
+        __syncwarp();
+        const unsigned char *stage = ring + st * S::TILEB;
+        int cA = tile * 16 + gr, cB = cA + 8;
+        float c[4] = {0.f, 0.f, 0.f, 0.f};
+        if constexpr (SKETCH) {
+            uint32_t a[2][CH][4];  // rows gr, gr + 8: components as exact fp16 pairs
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                int row = gr + 8 * h;
+#pragma unroll
+                for (int ch = 0; ch < CH; ch++) {
+                    int chunk = ch * 2 + (t4 >> 1);
+                    uint2 v = *reinterpret_cast<const uint2 *>(stage + row * S::ROWB
+                                                              + tsp_swizzle(row, chunk, S::SWZ) * 16 + (t4 & 1) * 8);
+                    widen_int8x4(v.x, a[h][ch][0], a[h][ch][1]);
+                    widen_int8x4(v.y, a[h][ch][2], a[h][ch][3]);
+                }
+            }
+            // the query's two terms on two accumulators: two chains of dependent products, not one twice as long
+            float cLo[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+            for (int ch = 0; ch < CH; ch++) {
+                mma_f16_16816(cLo, a[0][ch][0], a[1][ch][0], a[0][ch][1], a[1][ch][1], bq[1][ch][0][0], bq[1][ch][0][1]);
+                mma_f16_16816(c, a[0][ch][0], a[1][ch][0], a[0][ch][1], a[1][ch][1], bq[0][ch][0][0], bq[0][ch][0][1]);
+                mma_f16_16816(cLo, a[0][ch][2], a[1][ch][2], a[0][ch][3], a[1][ch][3], bq[1][ch][1][0], bq[1][ch][1][1]);
+                mma_f16_16816(c, a[0][ch][2], a[1][ch][2], a[0][ch][3], a[1][ch][3], bq[0][ch][1][0], bq[0][ch][1][1]);
+            }
+#pragma unroll
+            for (int e = 0; e < 4; e++) c[e] = cLo[e] + c[e];
+            const float *sc = reinterpret_cast<const float *>(stage + 16 * S::ROWB);
+            float sA = sc[gr], sB = sc[gr + 8];
+            c[0] *= sA;
+            c[1] *= sA;
+            c[2] *= sB;
+            c[3] *= sB;
+        } else {
+            uint4 ka[CH], kb[CH];
+#pragma unroll
+            for (int ch = 0; ch < CH; ch++) {
+                int chunk = ch * 4 + t4;
+                ka[ch] = *reinterpret_cast<const uint4 *>(stage + gr * S::ROWB
+                                                          + tsp_swizzle(gr, chunk, S::SWZ) * 16);
+                kb[ch] = *reinterpret_cast<const uint4 *>(stage + (gr + 8) * S::ROWB
+                                                          + tsp_swizzle(gr + 8, chunk, S::SWZ) * 16);
+            }
+#pragma unroll
+            for (int p = 2; p >= 0; p--) {  // the small terms first
+#pragma unroll
+                for (int ch = 0; ch < CH; ch++) {
+                    mma_bf16_16816(c, ka[ch].x, kb[ch].x, ka[ch].y, kb[ch].y, bq[p][ch][0][0], bq[p][ch][0][1]);
+                    mma_bf16_16816(c, ka[ch].z, kb[ch].z, ka[ch].w, kb[ch].w, bq[p][ch][1][0], bq[p][ch][1][1]);
+                }
+            }
+        }
+        __syncwarp();  // every lane's reads of this stage done before a later copy overwrites it
+        ts_store_tile(c, t4, cA < count ? cA : count, cB < count ? cB : count, G, g, count, out, ldOut, m, sum);
+        st = st + 1 == S::STAGES ? 0 : st + 1;
+    }
+    cp_async_wait<0>();
+    ts_write_warp_stats(m, sum, gr, t4, G, g, H, w, warpStats);
+}
+
+#define TS_SCORES_PIPE_ENTRY(NAME, D)                                                                              \
+    extern "C" __global__ void __launch_bounds__(256) NAME(                                                       \
+            const float *qbar, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,       \
+            int kvHeads, int G, int from, int count, int tilesPerWarp, float *out, long long ldOut,              \
+            float *warpStats, const int *ctrl) { PDL_BEGIN();                                                     \
+        ts_scores_pipe_body<D, false>(qbar, reinterpret_cast<const unsigned char *>(pool), 2 * blockElems,       \
+                                      nullptr, 0, table, bs, layer, kvHeads, G, from, count, tilesPerWarp, out,   \
+                                      ldOut, warpStats, ctrl);                                                    \
+    }
+
+// three blocks per SM (80 registers, 3 x 66 KiB of stages) where the register-fed pass fits two
+#define TS_SCORES_SKETCH_PIPE_ENTRY(NAME, D)                                                                       \
+    extern "C" __global__ void __launch_bounds__(256, 3) NAME(                                                       \
+            const float *qbar, const signed char *sketch, long long sketchBlockBytes, const float *scale,         \
+            long long scaleBlockFloats, const int *table, int bs, int layer, int kvHeads, int G, int from,        \
+            int count, int tilesPerWarp, float *out, long long ldOut, float *warpStats,                           \
+            const int *ctrl) { PDL_BEGIN();                                                                       \
+        ts_scores_pipe_body<D, true>(qbar, reinterpret_cast<const unsigned char *>(sketch), sketchBlockBytes,    \
+                                     scale, scaleBlockFloats, table, bs, layer, kvHeads, G, from, count,          \
+                                     tilesPerWarp, out, ldOut, warpStats, ctrl);                                  \
+    }
+
+TS_SCORES_PIPE_ENTRY(ts_scores_pipe_d64, 64)
+TS_SCORES_PIPE_ENTRY(ts_scores_pipe_d128, 128)
+TS_SCORES_SKETCH_PIPE_ENTRY(ts_scores_sketch_pipe_d64, 64)
+TS_SCORES_SKETCH_PIPE_ENTRY(ts_scores_sketch_pipe_d128, 128)
