@@ -35,6 +35,29 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
+/** D (16x8, s32) += A (16x32, s8, row) * B (32x8, s8, col): integer products, exact. */
+__device__ __forceinline__ void mma_s8_16832(int *c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                             uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
+        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+        : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+/** Four int8 values (each rounded and clamped to [-127, 127]) packed low byte first. */
+__device__ __forceinline__ uint32_t pack_s8x4(float a, float b, float c, float d) {
+    auto q = [](float x) { return (uint32_t) (max(-127, min(127, __float2int_rn(x))) & 0xff); };
+    return q(a) | q(b) << 8 | q(c) << 16 | q(d) << 24;
+}
+
+// The three ways a pipelined pass multiplies: bf16 keys by the query's bf16 hi + mid + lo; int8 sketch
+// rows widened to fp16 by the query's fp16 hi + lo; int8 sketch rows as they are by the query as three
+// int8 terms on the integer tensor cores (no widening, exact int32 sums, one fp32 scale per term).
+#define TSP_KEYS 0
+#define TSP_SKETCH_F16 1
+#define TSP_SKETCH_I8 2
+
 template <int D, bool SKETCH>
 struct TspShape {
     static constexpr int ROWB = SKETCH ? D : 2 * D;              // bytes of a row
@@ -60,15 +83,16 @@ __device__ __forceinline__ int tsp_swizzle(int row, int chunk, int swz) { return
  * compute them. Same grid (ceil(tiles / (8 * tilesPerWarp)), kvHeads), block 256, tile split and
  * outputs; dynamic shared memory tsp_shared_bytes<D, SKETCH>(). G <= 8.
  */
-template <int D, bool SKETCH>
+template <int D, int MODE>
 __device__ __forceinline__ void ts_scores_pipe_body(
         const float *__restrict__ qbar, const unsigned char *__restrict__ src, long long blockStride,
         const float *__restrict__ scale, long long scaleBlockFloats, const int *__restrict__ table, int bs,
         int layer, int kvHeads, int G, int from, int count, int tilesPerWarp, float *__restrict__ out,
         long long ldOut, float *__restrict__ warpStats, const int *__restrict__ ctrl) {
+    constexpr bool SKETCH = MODE != TSP_KEYS;
     using S = TspShape<D, SKETCH>;
     constexpr int CH = D / 32;
-    constexpr int TERMS = SKETCH ? 2 : 3;
+    constexpr int TERMS = MODE == TSP_SKETCH_F16 ? 2 : 3;
     if (ctrl != nullptr) {  // captured decode step: skipped on a selection-cache hit, the count read here
         if (ctrl[0]) return;
         count = ctrl[1];
@@ -81,37 +105,79 @@ __device__ __forceinline__ void ts_scores_pipe_body(
     int H = kvHeads * G;
     unsigned char *ring = tsp_smem + warp * S::WARPB;
 
-    // B fragments of the query's terms (bf16 hi + mid + lo for keys, fp16 hi + lo for sketches)
+    // B fragments of the query's terms (bf16 hi + mid + lo for keys, fp16 hi + lo or three int8 terms for
+    // sketches); for int8 terms, the per-head scales of the two heads this lane's results belong to
     uint32_t bq[TERMS][CH][2][2];
+    float termScale[2][3];
     {
         bool ok = gr < G;
         const float *qh = qbar + (size_t) (g * G + (ok ? gr : 0)) * D;
+        float s1 = 0.f;
+        if constexpr (MODE == TSP_SKETCH_I8) {
+            // s1 = max |q| / 127 over the head (its 4 lanes), then each term quantises what the last left
+            float mx = 0.f;
+#pragma unroll
+            for (int ch = 0; ch < CH; ch++)
+#pragma unroll
+                for (int e = 0; e < 8; e++) mx = fmaxf(mx, fabsf(ok ? qh[ch * 32 + 8 * t4 + e] : 0.f));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            s1 = mx / 127.f;
+#pragma unroll
+            for (int j = 0; j < 2; j++) {
+                float sh = __shfl_sync(0xffffffffu, s1, (2 * t4 + j) * 4);  // head 2 t4 + j's lane t4 = 0
+                termScale[j][0] = sh;
+                termScale[j][1] = sh / 254.f;
+                termScale[j][2] = sh / (254.f * 254.f);
+            }
+        }
 #pragma unroll
         for (int ch = 0; ch < CH; ch++) {
             float v[8];
 #pragma unroll
             for (int e = 0; e < 8; e++) v[e] = ok ? qh[ch * 32 + 8 * t4 + e] : 0.f;
+            if constexpr (MODE == TSP_SKETCH_I8) {
+                // dims 8 t4 + 0..3 and 4..7 of the chunk: the k positions 4 t4 + i and 16 + 4 t4 + i of
+                // the product, matching the rows' bytes (the same permutation of k for A and B)
+                float inv[3] = {s1 > 0.f ? 1.f / s1 : 0.f, s1 > 0.f ? 254.f / s1 : 0.f,
+                                s1 > 0.f ? 254.f * 254.f / s1 : 0.f};
+                float r[8], t[3][8];
 #pragma unroll
-            for (int s = 0; s < 2; s++) {
-                if constexpr (SKETCH) {
-                    float hi[4], lo[4];
+                for (int e = 0; e < 8; e++) r[e] = v[e];
 #pragma unroll
-                    for (int e = 0; e < 4; e++) {
-                        hi[e] = __half2float(__float2half_rn(v[4 * s + e]));
-                        lo[e] = v[4 * s + e] - hi[e];
+                for (int p = 0; p < 3; p++) {
+                    float step = p == 0 ? s1 : p == 1 ? s1 / 254.f : s1 / (254.f * 254.f);
+#pragma unroll
+                    for (int e = 0; e < 8; e++) {
+                        t[p][e] = fminf(127.f, fmaxf(-127.f, rintf(r[e] * inv[p])));
+                        r[e] = fmaf(-t[p][e], step, r[e]);
                     }
-                    bq[0][ch][s][0] = pack_f16x2(hi[0], hi[1]);
-                    bq[0][ch][s][1] = pack_f16x2(hi[2], hi[3]);
-                    bq[1][ch][s][0] = pack_f16x2(lo[0], lo[1]);
-                    bq[1][ch][s][1] = pack_f16x2(lo[2], lo[3]);
-                } else {
-                    float t[3][4];
+                    bq[p][ch][0][0] = pack_s8x4(t[p][0], t[p][1], t[p][2], t[p][3]);
+                    bq[p][ch][0][1] = pack_s8x4(t[p][4], t[p][5], t[p][6], t[p][7]);
+                }
+            } else {
 #pragma unroll
-                    for (int e = 0; e < 4; e++) split3(v[4 * s + e], t[0][e], t[1][e], t[2][e]);
+                for (int s = 0; s < 2; s++) {
+                    if constexpr (SKETCH) {
+                        float hi[4], lo[4];
 #pragma unroll
-                    for (int p = 0; p < 3; p++) {
-                        bq[p][ch][s][0] = pack_bf16x2(t[p][0], t[p][1]);
-                        bq[p][ch][s][1] = pack_bf16x2(t[p][2], t[p][3]);
+                        for (int e = 0; e < 4; e++) {
+                            hi[e] = __half2float(__float2half_rn(v[4 * s + e]));
+                            lo[e] = v[4 * s + e] - hi[e];
+                        }
+                        bq[0][ch][s][0] = pack_f16x2(hi[0], hi[1]);
+                        bq[0][ch][s][1] = pack_f16x2(hi[2], hi[3]);
+                        bq[1][ch][s][0] = pack_f16x2(lo[0], lo[1]);
+                        bq[1][ch][s][1] = pack_f16x2(lo[2], lo[3]);
+                    } else {
+                        float t[3][4];
+#pragma unroll
+                        for (int e = 0; e < 4; e++) split3(v[4 * s + e], t[0][e], t[1][e], t[2][e]);
+#pragma unroll
+                        for (int p = 0; p < 3; p++) {
+                            bq[p][ch][s][0] = pack_bf16x2(t[p][0], t[p][1]);
+                            bq[p][ch][s][1] = pack_bf16x2(t[p][2], t[p][3]);
+                        }
                     }
                 }
             }
@@ -182,7 +248,29 @@ __device__ __forceinline__ void ts_scores_pipe_body(
         const unsigned char *stage = ring + st * S::TILEB;
         int cA = tile * 16 + gr, cB = cA + 8;
         float c[4] = {0.f, 0.f, 0.f, 0.f};
-        if constexpr (SKETCH) {
+        if constexpr (MODE == TSP_SKETCH_I8) {
+            int acc[3][4] = {};
+#pragma unroll
+            for (int ch = 0; ch < CH; ch++) {
+                int chunk = ch * 2 + (t4 >> 1);
+                uint2 ra = *reinterpret_cast<const uint2 *>(stage + gr * S::ROWB
+                                                            + tsp_swizzle(gr, chunk, S::SWZ) * 16 + (t4 & 1) * 8);
+                uint2 rb = *reinterpret_cast<const uint2 *>(stage + (gr + 8) * S::ROWB
+                                                            + tsp_swizzle(gr + 8, chunk, S::SWZ) * 16 + (t4 & 1) * 8);
+#pragma unroll
+                for (int p = 0; p < 3; p++) mma_s8_16832(acc[p], ra.x, rb.x, ra.y, rb.y, bq[p][ch][0][0], bq[p][ch][0][1]);
+            }
+            const float *sc = reinterpret_cast<const float *>(stage + 16 * S::ROWB);
+            float sA = sc[gr], sB = sc[gr + 8];
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const float *ts = termScale[e & 1];
+                float v = (float) acc[2][e] * ts[2];  // the small terms first
+                v = fmaf((float) acc[1][e], ts[1], v);
+                v = fmaf((float) acc[0][e], ts[0], v);
+                c[e] = v * (e < 2 ? sA : sB);
+            }
+        } else if constexpr (SKETCH) {
             uint32_t a[2][CH][4];  // rows gr, gr + 8: components as exact fp16 pairs
 #pragma unroll
             for (int h = 0; h < 2; h++) {
@@ -245,24 +333,26 @@ __device__ __forceinline__ void ts_scores_pipe_body(
             const float *qbar, const bf16 *pool, long long blockElems, const int *table, int bs, int layer,       \
             int kvHeads, int G, int from, int count, int tilesPerWarp, float *out, long long ldOut,              \
             float *warpStats, const int *ctrl) { PDL_BEGIN();                                                     \
-        ts_scores_pipe_body<D, false>(qbar, reinterpret_cast<const unsigned char *>(pool), 2 * blockElems,       \
+        ts_scores_pipe_body<D, TSP_KEYS>(qbar, reinterpret_cast<const unsigned char *>(pool), 2 * blockElems,       \
                                       nullptr, 0, table, bs, layer, kvHeads, G, from, count, tilesPerWarp, out,   \
                                       ldOut, warpStats, ctrl);                                                    \
     }
 
 // three blocks per SM (80 registers, 3 x 66 KiB of stages) where the register-fed pass fits two
-#define TS_SCORES_SKETCH_PIPE_ENTRY(NAME, D)                                                                       \
+#define TS_SCORES_SKETCH_PIPE_ENTRY(NAME, D, MODE)                                                                 \
     extern "C" __global__ void __launch_bounds__(256, 3) NAME(                                                       \
             const float *qbar, const signed char *sketch, long long sketchBlockBytes, const float *scale,         \
             long long scaleBlockFloats, const int *table, int bs, int layer, int kvHeads, int G, int from,        \
             int count, int tilesPerWarp, float *out, long long ldOut, float *warpStats,                           \
             const int *ctrl) { PDL_BEGIN();                                                                       \
-        ts_scores_pipe_body<D, true>(qbar, reinterpret_cast<const unsigned char *>(sketch), sketchBlockBytes,    \
+        ts_scores_pipe_body<D, MODE>(qbar, reinterpret_cast<const unsigned char *>(sketch), sketchBlockBytes,    \
                                      scale, scaleBlockFloats, table, bs, layer, kvHeads, G, from, count,          \
                                      tilesPerWarp, out, ldOut, warpStats, ctrl);                                  \
     }
 
 TS_SCORES_PIPE_ENTRY(ts_scores_pipe_d64, 64)
 TS_SCORES_PIPE_ENTRY(ts_scores_pipe_d128, 128)
-TS_SCORES_SKETCH_PIPE_ENTRY(ts_scores_sketch_pipe_d64, 64)
-TS_SCORES_SKETCH_PIPE_ENTRY(ts_scores_sketch_pipe_d128, 128)
+TS_SCORES_SKETCH_PIPE_ENTRY(ts_scores_sketch_pipe_d64, 64, TSP_SKETCH_F16)
+TS_SCORES_SKETCH_PIPE_ENTRY(ts_scores_sketch_pipe_d128, 128, TSP_SKETCH_F16)
+TS_SCORES_SKETCH_PIPE_ENTRY(ts_scores_sketch_i8_d64, 64, TSP_SKETCH_I8)
+TS_SCORES_SKETCH_PIPE_ENTRY(ts_scores_sketch_i8_d128, 128, TSP_SKETCH_I8)

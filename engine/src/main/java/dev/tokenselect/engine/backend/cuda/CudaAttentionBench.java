@@ -109,8 +109,9 @@ public final class CudaAttentionBench {
             System.out.println();
             System.out.println("| context | selection, register-fed scores | selection, pipelined scores | register-fed / pipelined"
                     + " | on sketches, register-fed | on sketches, pipelined | register-fed / pipelined | miss, pipelined"
-                    + " | full / miss | miss on sketches, pipelined | full / miss on sketches |");
-            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                    + " | full / miss | miss on sketches, pipelined | full / miss on sketches"
+                    + " | on sketches, int8 products | miss, int8 products | full / miss, int8 products |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             bench.pipelinedLines.forEach(System.out::println);
             if (!bench.bulkLines.isEmpty()) {
                 System.out.println();
@@ -218,6 +219,17 @@ public final class CudaAttentionBench {
                 selectSketched.run();
                 attend.run();
             });
+            k.setScoringPass(ScoringPass.PIPELINED_INT8);
+            selectSketched.run();
+            dev.synchronize();
+            if (checkSelection) {
+                checkSelection(q, table, blockElems, from, count, sel, entries, len, true, "pipelined-int8");
+            }
+            float tSelectSketchedI8 = time(selectSketched);
+            float missSketchedI8 = time(() -> {
+                selectSketched.run();
+                attend.run();
+            });
             k.setScoringPass(passBefore);
             select.run(); // the exact selection back in place for the hit timings below
             dev.synchronize();
@@ -274,9 +286,10 @@ public final class CudaAttentionBench {
                     + " | %.2fx |", len, tBuild, tSelect, tSelectSketched, miss, missSketched, fullBest / miss,
                     fullBest / missSketched));
             pipelinedLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx"
-                    + " | %.4f ms | %.2fx | %.4f ms | %.2fx |", len, tSelectReg, tSelectPipe, tSelectReg / tSelectPipe,
-                    tSelectSketchedReg, tSelectSketchedPipe, tSelectSketchedReg / tSelectSketchedPipe, missPipe,
-                    fullBest / missPipe, missSketchedPipe, fullBest / missSketchedPipe));
+                    + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx |", len, tSelectReg, tSelectPipe,
+                    tSelectReg / tSelectPipe, tSelectSketchedReg, tSelectSketchedPipe,
+                    tSelectSketchedReg / tSelectSketchedPipe, missPipe, fullBest / missPipe, missSketchedPipe,
+                    fullBest / missSketchedPipe, tSelectSketchedI8, missSketchedI8, fullBest / missSketchedI8));
             float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
             System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"

@@ -51,8 +51,10 @@ public final class CudaKernels {
             }
         }
         for (int d : new int[] {64, 128}) {
-            for (boolean sketched : new boolean[] {false, true}) {
-                dev.allowDynamicShared(ScoringPass.kernel(d, sketched, true), ScoringPass.pipelinedSharedBytes(d, sketched));
+            for (ScoringPass pass : new ScoringPass[] {ScoringPass.PIPELINED, ScoringPass.PIPELINED_INT8}) {
+                for (boolean sketched : new boolean[] {false, true}) {
+                    dev.allowDynamicShared(pass.kernel(d, 1, sketched), ScoringPass.pipelinedSharedBytes(d, sketched));
+                }
             }
         }
         if (dev.hasSm90aKernels()) {
@@ -940,7 +942,7 @@ public final class CudaKernels {
         int group = heads / kv.kvHeads();
         boolean sketched = sketches != null;
         boolean pipelined = scoringPass.pipelined(count, sketched);
-        String kernel = ScoringPass.kernel(d, sketched, pipelined);
+        String kernel = scoringPass.kernel(d, count, sketched);
         int shared = pipelined ? ScoringPass.pipelinedSharedBytes(d, sketched) : 0;
         if (sketched) {
             dev.launch(kernel, grid, kv.kvHeads(), 1, 256, shared, qbar, sketches.bytes(),

@@ -20,7 +20,14 @@ public enum ScoringPass {
     /** Each warp loads the rows of the tile it multiplies into registers (ts_device_select.cu, ts_sketch.cu). */
     REGISTER_FED("register-fed"),
     /** Every candidate count, keys and sketches alike, through shared-memory stages. */
-    PIPELINED("pipelined");
+    PIPELINED("pipelined"),
+    /**
+     * As PIPELINED, with sketch rows multiplied as they are on the integer tensor cores (the query as
+     * three int8 terms, each a scale below the last, exact int32 sums, about 21 bits of the query
+     * kept): no widening of the rows to fp16 and 12 products per 16 candidates instead of 16, where
+     * Nsight found the sketch pass bound by its instructions. Keys as PIPELINED. Not yet measured.
+     */
+    PIPELINED_INT8("pipelined-int8");
 
     /**
      * Candidates from which AUTO streams bf16 keys through shared memory (between the 131K and 524K
@@ -47,16 +54,19 @@ public enum ScoringPass {
         return switch (this) {
             case AUTO -> !sketched && candidates >= PIPELINED_MIN_CANDIDATES;
             case REGISTER_FED -> false;
-            case PIPELINED -> true;
+            case PIPELINED, PIPELINED_INT8 -> true;
         };
     }
 
-    /** The kernel of the pass for head dim 64 or 128. */
-    static String kernel(int headDim, boolean sketched, boolean pipelined) {
-        if (pipelined) {
-            return (sketched ? "ts_scores_sketch_pipe_d" : "ts_scores_pipe_d") + headDim;
+    /** The kernel this pass launches for {@code candidates} keys (sketches where {@code sketched}), head dim 64 or 128. */
+    String kernel(int headDim, int candidates, boolean sketched) {
+        if (!pipelined(candidates, sketched)) {
+            return (sketched ? "ts_scores_sketch_d" : "ts_scores_tc_d") + headDim;
         }
-        return (sketched ? "ts_scores_sketch_d" : "ts_scores_tc_d") + headDim;
+        if (sketched) {
+            return (this == PIPELINED_INT8 ? "ts_scores_sketch_i8_d" : "ts_scores_sketch_pipe_d") + headDim;
+        }
+        return "ts_scores_pipe_d" + headDim;
     }
 
     /**

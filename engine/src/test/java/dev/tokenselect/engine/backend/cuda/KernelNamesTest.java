@@ -121,9 +121,11 @@ class KernelNamesTest {
                 assertTrue(entryPoints.contains(kernel), kernel + " is not in the CUDA sources");
             }
             for (boolean sketched : new boolean[] {false, true}) {
-                for (boolean pipelined : new boolean[] {false, true}) {
-                    String kernel = ScoringPass.kernel(d, sketched, pipelined);
-                    assertTrue(entryPoints.contains(kernel), kernel + " is not in the CUDA sources");
+                for (ScoringPass pass : ScoringPass.values()) {
+                    for (int candidates : new int[] {1, 1 << 20}) {
+                        String kernel = pass.kernel(d, candidates, sketched);
+                        assertTrue(entryPoints.contains(kernel), kernel + " is not in the CUDA sources");
+                    }
                 }
             }
         }

@@ -30,6 +30,7 @@ class ScoringPassTest {
         for (int n : new int[] {1, 32_768, 1_048_576}) {
             for (boolean sketched : new boolean[] {false, true}) {
                 assertTrue(ScoringPass.PIPELINED.pipelined(n, sketched));
+                assertTrue(ScoringPass.PIPELINED_INT8.pipelined(n, sketched));
                 assertFalse(ScoringPass.REGISTER_FED.pipelined(n, sketched));
             }
         }
@@ -37,10 +38,18 @@ class ScoringPassTest {
 
     @Test
     void eachPassNamesItsKernel() {
-        assertEquals("ts_scores_tc_d128", ScoringPass.kernel(128, false, false));
-        assertEquals("ts_scores_sketch_d64", ScoringPass.kernel(64, true, false));
-        assertEquals("ts_scores_pipe_d128", ScoringPass.kernel(128, false, true));
-        assertEquals("ts_scores_sketch_pipe_d64", ScoringPass.kernel(64, true, true));
+        int longer = 1_048_576;
+        int shorter = 32_768;
+        assertEquals("ts_scores_tc_d128", ScoringPass.REGISTER_FED.kernel(128, longer, false));
+        assertEquals("ts_scores_sketch_d64", ScoringPass.REGISTER_FED.kernel(64, longer, true));
+        assertEquals("ts_scores_pipe_d128", ScoringPass.PIPELINED.kernel(128, shorter, false));
+        assertEquals("ts_scores_sketch_pipe_d64", ScoringPass.PIPELINED.kernel(64, shorter, true));
+        assertEquals("ts_scores_sketch_i8_d128", ScoringPass.PIPELINED_INT8.kernel(128, shorter, true));
+        // int8 products are for sketches; keys go through the pipelined bf16 pass
+        assertEquals("ts_scores_pipe_d64", ScoringPass.PIPELINED_INT8.kernel(64, shorter, false));
+        assertEquals("ts_scores_tc_d128", ScoringPass.AUTO.kernel(128, shorter, false));
+        assertEquals("ts_scores_pipe_d128", ScoringPass.AUTO.kernel(128, longer, false));
+        assertEquals("ts_scores_sketch_d128", ScoringPass.AUTO.kernel(128, longer, true));
     }
 
     @Test
@@ -67,6 +76,7 @@ class ScoringPassTest {
         assertEquals(ScoringPass.PIPELINED, ScoringPass.parse(" Pipelined "));
         assertEquals(ScoringPass.REGISTER_FED, ScoringPass.parse("register-fed"));
         assertEquals(ScoringPass.AUTO, ScoringPass.parse("auto"));
+        assertEquals(ScoringPass.PIPELINED_INT8, ScoringPass.parse("pipelined-int8"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ScoringPass.parse("true"));
         assertTrue(e.getMessage().contains("tokenselect.cuda.scoringPass"), e.getMessage());
         assertTrue(e.getMessage().contains("register-fed"), e.getMessage());
