@@ -25,7 +25,7 @@ public enum ScoringPass {
      * As PIPELINED, with sketch rows multiplied as they are on the integer tensor cores (the query as
      * three int8 terms, each a scale below the last, exact int32 sums, about 21 bits of the query
      * kept): no widening of the rows to fp16 and 12 products per 16 candidates instead of 16, where
-     * Nsight found the sketch pass bound by its instructions. Keys as PIPELINED. Not yet measured.
+     * Nsight found the sketch pass bound by its instructions. Keys as PIPELINED. Not yet run on a GPU.
      */
     PIPELINED_INT8("pipelined-int8");
 
