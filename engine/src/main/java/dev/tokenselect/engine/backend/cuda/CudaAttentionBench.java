@@ -199,37 +199,13 @@ public final class CudaAttentionBench {
             float tSelectReg = time(select);
             float tSelectSketchedReg = time(selectSketched);
             k.setScoringPass(ScoringPass.PIPELINED);
-            select.run();
-            dev.synchronize();
-            if (checkSelection) {
-                checkSelection(q, table, blockElems, from, count, sel, entries, len, false, "pipelined");
-            }
-            float tSelectPipe = time(select);
-            float missPipe = time(() -> {
-                select.run();
-                attend.run();
-            });
-            selectSketched.run();
-            dev.synchronize();
-            if (checkSelection) {
-                checkSelection(q, table, blockElems, from, count, sel, entries, len, true, "pipelined");
-            }
-            float tSelectSketchedPipe = time(selectSketched);
-            float missSketchedPipe = time(() -> {
-                selectSketched.run();
-                attend.run();
-            });
+            float[] pipe = checkedSelection(checkSelection, select, attend, q, table, blockElems, from, count, sel,
+                    entries, len, false);
+            float[] pipeSketched = checkedSelection(checkSelection, selectSketched, attend, q, table, blockElems, from,
+                    count, sel, entries, len, true);
             k.setScoringPass(ScoringPass.PIPELINED_INT8);
-            selectSketched.run();
-            dev.synchronize();
-            if (checkSelection) {
-                checkSelection(q, table, blockElems, from, count, sel, entries, len, true, "pipelined-int8");
-            }
-            float tSelectSketchedI8 = time(selectSketched);
-            float missSketchedI8 = time(() -> {
-                selectSketched.run();
-                attend.run();
-            });
+            float[] i8Sketched = checkedSelection(checkSelection, selectSketched, attend, q, table, blockElems, from,
+                    count, sel, entries, len, true);
             k.setScoringPass(passBefore);
             select.run(); // the exact selection back in place for the hit timings below
             dev.synchronize();
@@ -286,10 +262,10 @@ public final class CudaAttentionBench {
                     + " | %.2fx |", len, tBuild, tSelect, tSelectSketched, miss, missSketched, fullBest / miss,
                     fullBest / missSketched));
             pipelinedLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx"
-                    + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx |", len, tSelectReg, tSelectPipe,
-                    tSelectReg / tSelectPipe, tSelectSketchedReg, tSelectSketchedPipe,
-                    tSelectSketchedReg / tSelectSketchedPipe, missPipe, fullBest / missPipe, missSketchedPipe,
-                    fullBest / missSketchedPipe, tSelectSketchedI8, missSketchedI8, fullBest / missSketchedI8));
+                    + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx |", len, tSelectReg, pipe[0],
+                    tSelectReg / pipe[0], tSelectSketchedReg, pipeSketched[0], tSelectSketchedReg / pipeSketched[0],
+                    pipe[1], fullBest / pipe[1], pipeSketched[1], fullBest / pipeSketched[1], i8Sketched[0], i8Sketched[1],
+                    fullBest / i8Sketched[1]));
             float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
             double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
             System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"
@@ -355,6 +331,26 @@ public final class CudaAttentionBench {
      * The device's selected entries against the CPU reference ({@link SelectionReference}) on the same
      * keys, or on their int8 sketches (each quantised by KeySketch from the same bf16 values).
      */
+    /**
+     * A selection under the scoring pass set now, checked against the CPU reference where checks are on:
+     * {its time, a miss's time (the selection, then attention over the list)}.
+     */
+    private float[] checkedSelection(boolean check, Runnable select, Runnable attend, float[] q, int[] table,
+                                     long blockElems, int from, int count, CUdeviceptr sel, int entries, int len,
+                                     boolean sketched) {
+        select.run();
+        dev.synchronize();
+        if (check) {
+            checkSelection(q, table, blockElems, from, count, sel, entries, len, sketched, k.scoringPass().label());
+        }
+        float tSelect = time(select);
+        float miss = time(() -> {
+            select.run();
+            attend.run();
+        });
+        return new float[] {tSelect, miss};
+    }
+
     private void checkSelection(float[] q, int[] table, long blockElems, int from, int count, CUdeviceptr sel,
                                 int entries, int len, boolean sketched, String pass) {
         int[] got = new int[entries];

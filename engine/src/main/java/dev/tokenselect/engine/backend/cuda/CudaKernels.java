@@ -941,8 +941,9 @@ public final class CudaKernels {
         CUdeviceptr warpStats = sc.warpStats();
         int group = heads / kv.kvHeads();
         boolean sketched = sketches != null;
-        boolean pipelined = scoringPass.pipelined(count, sketched);
-        String kernel = scoringPass.kernel(d, count, sketched);
+        ScoringPass pass = scoringPass;
+        boolean pipelined = pass.pipelined(count, sketched);
+        String kernel = pass.kernel(d, count, sketched);
         int shared = pipelined ? ScoringPass.pipelinedSharedBytes(d, sketched) : 0;
         if (sketched) {
             dev.launch(kernel, grid, kv.kvHeads(), 1, 256, shared, qbar, sketches.bytes(),
