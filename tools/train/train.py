@@ -69,12 +69,38 @@ def parse_args(argv=None):
     p.add_argument("--workers", type=int, default=max(1, min(14, (os.cpu_count() or 2) - 2)))
     p.add_argument("--compile", action="store_true", help="torch.compile the model (one compilation per length)")
     p.add_argument("--save-reserve", type=float, default=45.0, help="seconds kept at the end for saving")
+    p.add_argument("--task-weights", metavar="TASK=W,...", default="",
+                   help="relative sampling weight of tasks (others 1), e.g. niah_single_noise=0.25,"
+                        "niah_single_prose=0.25 to spend the batches on the tasks not yet learned; default uniform")
     args = p.parse_args(argv)
+    try:
+        args.task_weights = parse_task_weights(args.task_weights)
+    except ValueError as e:
+        p.error("--task-weights: %s" % e)
     if not args.dry_run and not args.out:
         p.error("--out is required")
     if not 0 <= args.seed < (1 << 28):
         p.error("--seed must be in [0, 2**28)")
     return args
+
+
+def parse_task_weights(spec):
+    """'task=w,...' as a list of weights in tasks.TASKS order (others 1), or None for the uniform mix."""
+    if not spec.strip():
+        return None
+    weights = {t: 1.0 for t in tasks.TASKS}
+    for part in spec.split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or name not in weights:
+            raise ValueError("expected TASK=WEIGHT with TASK one of %s, got %r" % (", ".join(tasks.TASKS), part))
+        w = float(value)
+        if not w >= 0:
+            raise ValueError("a weight must be >= 0, got %r" % part)
+        weights[name] = w
+    if sum(weights.values()) <= 0:
+        raise ValueError("every task has weight 0")
+    return [weights[t] for t in tasks.TASKS]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -105,7 +131,12 @@ def dry_run(args):
             assert target - 64 <= n <= target, (task, target, n)
             for e in s.expected_in_prompt():
                 assert e in s.user, (task, e)
+    # The task mix the batches would draw (first 4096 rows of seed args.seed)
+    mix = {t: 0 for t in tasks.TASKS}
+    for j in range(4096):
+        mix[pick_task(random.Random(((args.seed << 32) | j) ^ 0x5DEECE66D), args.task_weights)] += 1
     print("=" * 100)
+    print("task mix of 4096 rows: " + ", ".join("%s %.3f" % (t, n / 4096) for t, n in mix.items()))
     print("dry run ok: %d tasks, generators deterministic, lengths within 64 tokens of the target (%.1f s)"
           % (len(tasks.TASKS), time.time() - t0))
 
@@ -195,16 +226,23 @@ def encode_sample(s):
     return _ids(s.prompt_text()), _ids(s.answer) + [2]
 
 
-def make_batch(run_seed, index, length, batch_tokens):
-    """Batch `index` of the run: deterministic given (run seed, index, length). Returns token rows padded
-    to `length` with id 0 and the number of leading prompt tokens and answer tokens of each row."""
+def pick_task(rng, task_weights):
+    """A task for one row: uniform (rng.choice, as runs without weights always drew) or by weight."""
+    if task_weights is None:
+        return rng.choice(tasks.TASKS)
+    return rng.choices(tasks.TASKS, weights=task_weights)[0]
+
+
+def make_batch(run_seed, index, length, batch_tokens, task_weights=None):
+    """Batch `index` of the run: deterministic given (run seed, index, length, weights). Returns token rows
+    padded to `length` with id 0 and the number of leading prompt tokens and answer tokens of each row."""
     rows, spans = [], []
     count = max(1, batch_tokens // length)
     for j in range(count):
         seed = (run_seed << 32) | (index * 1024 + j)
         assert seed < tasks.TRAIN_SEED_LIMIT
         rng = random.Random(seed ^ 0x5DEECE66D)
-        task = rng.choice(tasks.TASKS)
+        task = pick_task(rng, task_weights)
         lo = min(256, length) if rng.random() < 0.5 else length // 2
         target = rng.randint(lo, length) - 24  # room for the answer
         p, a = encode_sample(tasks.make_sample(task, seed, target, _count))
@@ -405,7 +443,8 @@ def main(args):
     def submit():
         nonlocal batch_index
         length = seq_len(progress())
-        pending.append((length, pool.apply_async(make_batch, (args.seed, batch_index, length, args.batch_tokens))))
+        pending.append((length, pool.apply_async(make_batch, (args.seed, batch_index, length, args.batch_tokens,
+                                                               args.task_weights))))
         batch_index += 1
 
     model.train()
