@@ -16,25 +16,6 @@
 
 #define TSP_WARPS 8
 
-/** 16 bytes from global to shared memory, or zeros where !valid (cp.async's source size 0). */
-__device__ __forceinline__ void cp_async16_zfill(void *smem, const void *gmem, bool valid) {
-    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
-    int n = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem), "r"(n));
-}
-
-/** 4 bytes from global to shared memory, or zeros where !valid. */
-__device__ __forceinline__ void cp_async4_zfill(void *smem, const void *gmem, bool valid) {
-    unsigned dst = (unsigned) __cvta_generic_to_shared(smem);
-    int n = valid ? 4 : 0;
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(gmem), "r"(n));
-}
-
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-
-template <int N>
-__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
 /** D (16x8, s32) += A (16x32, s8, row) * B (32x8, s8, col): integer products, exact. */
 __device__ __forceinline__ void mma_s8_16832(int *c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
                                              uint32_t b1) {

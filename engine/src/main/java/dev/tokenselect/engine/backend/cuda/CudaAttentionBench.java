@@ -183,16 +183,10 @@ public final class CudaAttentionBench {
             float tBuild = time(() -> k.buildSketches(kv, tableDev, 0, 0, len, sk));
             Runnable selectSketched = () -> k.selectOnDevice(qDev, kv, tableDev, 0, HEADS, from, count, topK, nInit,
                     len, nLocal, scratch, sel, null, sk);
-            selectSketched.run();
-            dev.synchronize();
-            if (checkSelection) {
-                checkSelection(q, table, blockElems, from, count, sel, entries, len, true, k.scoringPass().label());
-            }
-            float tSelectSketched = time(selectSketched);
-            float missSketched = time(() -> {
-                selectSketched.run();
-                attend.run();
-            });
+            float[] sketched = checkedSelection(checkSelection, selectSketched, attend, q, table, blockElems, from,
+                    count, sel, entries, len, true);
+            float tSelectSketched = sketched[0];
+            float missSketched = sketched[1];
             // the two selections with each scoring pass (the same selection; bf16 scores bit for bit: the self-test)
             ScoringPass passBefore = k.scoringPass();
             k.setScoringPass(ScoringPass.REGISTER_FED);
