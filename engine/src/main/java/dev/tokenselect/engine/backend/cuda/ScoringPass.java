@@ -10,11 +10,12 @@ package dev.tokenselect.engine.backend.cuda;
  */
 public enum ScoringPass {
     /**
-     * The pipelined pass on bf16 keys from {@link #PIPELINED_MIN_CANDIDATES} candidates, the
-     * register-fed one elsewhere. Measured on an H200 (Qwen2-7B geometry, a layer's selection): the
-     * pipelined pass 1.07x faster at 524K candidates and 1.09x-1.10x at 1M, 0.92x-0.94x at 32K and 131K,
-     * where a warp has too few tiles to fill its ring. On sketches the pipelined pass measured 1.02x-1.10x
-     * but is not chosen here until the device self-test has checked its two-accumulator form.
+     * On sketches the pipelined pass at every count; on bf16 keys the pipelined pass from
+     * {@link #PIPELINED_MIN_CANDIDATES} candidates, the register-fed one below. Measured on an H200
+     * (Qwen2-7B geometry, a layer's selection): on keys the pipelined pass 1.06x-1.10x faster at 524K
+     * and 1.09x-1.10x at 1M candidates, 0.92x-0.94x at 32K and 131K, where a warp has too few tiles to
+     * fill its ring; on sketches, whose rows are half as wide, 1.06x-1.09x at every count from 32K, and
+     * faster than the int8-product form (0.3167 against 0.3231 ms at 1M).
      */
     AUTO("auto"),
     /** Each warp loads the rows of the tile it multiplies into registers (ts_device_select.cu, ts_sketch.cu). */
@@ -25,7 +26,9 @@ public enum ScoringPass {
      * As PIPELINED, with sketch rows multiplied as they are on the integer tensor cores (the query as
      * three int8 terms, each a scale below the last, exact int32 sums, about 21 bits of the query
      * kept): no widening of the rows to fp16 and 12 products per 16 candidates instead of 16, where
-     * Nsight found the sketch pass bound by its instructions. Keys as PIPELINED. Not yet run on a GPU.
+     * Nsight found the sketch pass bound by its instructions. Keys as PIPELINED. Checked on an H200
+     * (same selections as the CPU reference; scores within 3e-7 of the register-fed pass's) but no
+     * faster than PIPELINED there (0.79x at 32K to 0.98x at 1M candidates, the speed of PIPELINED taken as 1), so AUTO does not take it.
      */
     PIPELINED_INT8("pipelined-int8");
 
@@ -52,7 +55,7 @@ public enum ScoringPass {
     /** Whether a pass over {@code candidates} keys (their sketches where {@code sketched}) is the pipelined one. */
     boolean pipelined(int candidates, boolean sketched) {
         return switch (this) {
-            case AUTO -> !sketched && candidates >= PIPELINED_MIN_CANDIDATES;
+            case AUTO -> sketched || candidates >= PIPELINED_MIN_CANDIDATES;
             case REGISTER_FED -> false;
             case PIPELINED, PIPELINED_INT8 -> true;
         };

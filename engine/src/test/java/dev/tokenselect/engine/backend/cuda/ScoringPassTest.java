@@ -24,8 +24,10 @@ class ScoringPassTest {
         assertEquals(393_216, ScoringPass.PIPELINED_MIN_CANDIDATES);
         assertFalse(ScoringPass.AUTO.pipelined(ScoringPass.PIPELINED_MIN_CANDIDATES - 1, false));
         assertTrue(ScoringPass.AUTO.pipelined(ScoringPass.PIPELINED_MIN_CANDIDATES, false));
-        // sketches keep the register-fed pass under AUTO
-        assertFalse(ScoringPass.AUTO.pipelined(1_048_576, true));
+        // sketches (measured faster pipelined at every count from 32K) take the pipelined pass under AUTO
+        for (int n : new int[] {1, 32_768, 131_072, 1_048_576}) {
+            assertTrue(ScoringPass.AUTO.pipelined(n, true), "sketches, " + n);
+        }
         // the explicit choices hold at every count
         for (int n : new int[] {1, 32_768, 1_048_576}) {
             for (boolean sketched : new boolean[] {false, true}) {
@@ -49,7 +51,8 @@ class ScoringPassTest {
         assertEquals("ts_scores_pipe_d64", ScoringPass.PIPELINED_INT8.kernel(64, shorter, false));
         assertEquals("ts_scores_tc_d128", ScoringPass.AUTO.kernel(128, shorter, false));
         assertEquals("ts_scores_pipe_d128", ScoringPass.AUTO.kernel(128, longer, false));
-        assertEquals("ts_scores_sketch_d128", ScoringPass.AUTO.kernel(128, longer, true));
+        assertEquals("ts_scores_sketch_pipe_d128", ScoringPass.AUTO.kernel(128, longer, true));
+        assertEquals("ts_scores_sketch_pipe_d64", ScoringPass.AUTO.kernel(64, shorter, true));
     }
 
     @Test
