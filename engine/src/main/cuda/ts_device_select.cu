@@ -208,7 +208,18 @@ extern "C" __global__ void __launch_bounds__(256) ts_stats_combine(const float *
 // ---------------------------------------------------------------------------------------------- top-k
 
 #define TS_BINS 2048
-#define TS_CHUNK 8192  // candidates per block in the histogram, count and write kernels
+
+/**
+ * Candidates per block of the radix kernels where the host leaves it to the count (chunk 0; SelectChunk.auto
+ * on the host): about 256 blocks of 1024 to 8192 candidates. A captured step launches for a power-of-two
+ * capacity, whose grid this rule makes at least as large as the one the run-time count asks for.
+ */
+__device__ __forceinline__ int ts_auto_chunk(int count) {
+    int per = (count + 255) / 256;
+    int chunk = 1024;
+    while (chunk < per && chunk < 8192) chunk <<= 1;
+    return chunk;
+}
 
 /** Order-preserving key of a float: larger floats give larger unsigned keys (NaN never occurs here). */
 __device__ __forceinline__ uint32_t ts_radix_key(float f) {
@@ -289,8 +300,12 @@ extern "C" __global__ void ts_radix_clear(int *buf, int n, const int *__restrict
     if (i < n) buf[i] = 0;
 }
 
-/** Histogram of pass `pass` over the keys that match the earlier passes' prefix. grid (chunks), block 1024. */
-extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__restrict__ vote, int count, int k,
+/**
+ * Histogram of pass `pass` over the keys that match the earlier passes' prefix. grid ceil(count / chunk),
+ * block 1024; chunk (candidates per block, a multiple of 1024; 0: ts_auto_chunk of the count) is the same in all
+ * the radix kernels of a selection.
+ */
+extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__restrict__ vote, int count, int chunk, int k,
                                                                  int pass, int *__restrict__ hist,
                                                                  const int *__restrict__ ctrl) { PDL_BEGIN();
     __shared__ int sh[TS_BINS];
@@ -304,7 +319,8 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__
     int nb = ts_pass_bins(pass), shift = ts_pass_shift(pass);
     for (int i = threadIdx.x; i < nb; i += blockDim.x) sh[i] = 0;
     __syncthreads();
-    int c0 = blockIdx.x * TS_CHUNK, c1 = min(count, c0 + TS_CHUNK);
+    if (chunk == 0) chunk = ts_auto_chunk(count);
+    int c0 = blockIdx.x * chunk, c1 = min(count, c0 + chunk);
     for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) {
         uint32_t key = ts_radix_key(vote[c]);
         if ((key & mask) == bits) atomicAdd(&sh[(key >> shift) & (nb - 1)], 1);
@@ -316,8 +332,8 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__
     }
 }
 
-/** Per chunk: how many keys are above the k-th largest and how many equal it. grid (chunks), block 1024. */
-extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *__restrict__ vote, int count, int k,
+/** Per chunk: how many keys are above the k-th largest and how many equal it. grid ceil(count / chunk), block 1024. */
+extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *__restrict__ vote, int count, int chunk, int k,
                                                                   const int *__restrict__ hist,
                                                                   int *__restrict__ chunkCounts,
                                                                   const int *__restrict__ ctrl) { PDL_BEGIN();
@@ -329,7 +345,8 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *_
     uint32_t kth, mask;
     int need;
     ts_radix_derive(hist, 3, k, kth, mask, need);
-    int c0 = blockIdx.x * TS_CHUNK, c1 = min(count, c0 + TS_CHUNK);
+    if (chunk == 0) chunk = ts_auto_chunk(count);
+    int c0 = blockIdx.x * chunk, c1 = min(count, c0 + chunk);
     int greater = 0, equal = 0;
     for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) {
         uint32_t key = ts_radix_key(vote[c]);
@@ -348,9 +365,9 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *_
 /**
  * Writes the selection: out = [0, nInit) ++ (from + the k best, ascending) ++ [len - nLocal, len). A
  * candidate is taken when its key is above the k-th largest, or equal to it and among the first
- * `need` equal ones. grid (chunks), block 1024.
+ * `need` equal ones. grid ceil(count / chunk), block 1024.
  */
-extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *__restrict__ vote, int count, int k,
+extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *__restrict__ vote, int count, int chunk, int k,
                                                                   const int *__restrict__ hist,
                                                                   const int *__restrict__ chunkCounts, int from,
                                                                   int nInit, int len, int nLocal, int *__restrict__ out,
@@ -383,7 +400,8 @@ extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *_
         base[1] = eTot;
     }
     __syncthreads();
-    int c0 = blockIdx.x * TS_CHUNK, c1 = min(count, c0 + TS_CHUNK);
+    if (chunk == 0) chunk = ts_auto_chunk(count);
+    int c0 = blockIdx.x * chunk, c1 = min(count, c0 + chunk);
     for (int s = c0; s < c1; s += blockDim.x) {
         int c = s + threadIdx.x;
         uint32_t key = c < c1 ? ts_radix_key(vote[c]) : 0u;

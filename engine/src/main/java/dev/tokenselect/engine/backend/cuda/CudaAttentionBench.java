@@ -43,6 +43,9 @@ public final class CudaAttentionBench {
     private final Random rnd = new Random(7);
     private int failures;
     private final List<String> stageLines = new ArrayList<>();
+    private final List<String> chunkLines = new ArrayList<>();
+    /** Candidates per block of the radix top-k, timed side by side. */
+    private static final int[] TOPK_CHUNKS = {1024, 2048, 4096, 8192, SelectChunk.AUTO};
     private final List<String> sketchLines = new ArrayList<>();
     private final List<String> pipelinedLines = new ArrayList<>();
     /** Full attention and a hit with the tiles by bulk copies beside cp.async, where the sm_90a module is loaded. */
@@ -101,6 +104,17 @@ public final class CudaAttentionBench {
                     + " | full, f16 |");
             System.out.println("|---:|---:|---:|---:|---:|---:|");
             bench.stageLines.forEach(System.out::println);
+            System.out.println();
+            StringBuilder chunkHeader = new StringBuilder("| context |");
+            StringBuilder chunkRule = new StringBuilder("|---:|");
+            for (int c : TOPK_CHUNKS) {
+                chunkHeader.append(c == SelectChunk.AUTO ? " top-k, auto | miss on sketches |"
+                        : String.format(Locale.ROOT, " top-k, %,d per block | miss on sketches |", c));
+                chunkRule.append("---:|---:|");
+            }
+            System.out.println(chunkHeader + " full (best) | full / miss on sketches, auto |");
+            System.out.println(chunkRule + "---:|---:|");
+            bench.chunkLines.forEach(System.out::println);
             System.out.println();
             System.out.println("| context | sketching every key once | selection | selection on int8 sketches | miss"
                     + " | miss on sketches | full / miss | full / miss on sketches |");
@@ -173,7 +187,8 @@ public final class CudaAttentionBench {
             select.run();
             dev.synchronize();
             if (checkSelection) {
-                checkSelection(q, table, blockElems, from, count, sel, entries, len, false, k.scoringPass().label());
+                checkSelection(q, table, blockElems, from, count, sel, entries, len, false,
+                        k.scoringPass().label() + " scoring pass, top-k chunk " + SelectChunk.label(k.selectChunk()));
             }
             float tSelect = time(select);
             // int8 key sketches (built once here; KeySketch specifies them): the selection scored on them
@@ -211,6 +226,30 @@ public final class CudaAttentionBench {
             float tTopK = time(stages[2]);
             stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms |",
                     len, tScores, tVote, tTopK, tSelect, fullF16));
+            // the radix top-k with each chunk of candidates per block: its time alone, and a miss on sketches
+            // (the selection checked against the CPU reference where checks are on)
+            int chunkBefore = k.selectChunk();
+            StringBuilder chunkLine = new StringBuilder(String.format(Locale.ROOT, "| %,d |", len));
+            float autoMiss = Float.NaN;
+            try {
+                for (int c : TOPK_CHUNKS) {
+                    k.setSelectChunk(c);
+                    float tk = time(stages[2]);
+                    float[] chunked = checkedSelection(checkSelection, selectSketched, attend, q, table, blockElems,
+                            from, count, sel, entries, len, true);
+                    if (c == SelectChunk.AUTO) {
+                        autoMiss = chunked[1];
+                    }
+                    chunkLine.append(String.format(Locale.ROOT, " %.4f ms | %.4f ms |", tk, chunked[1]));
+                }
+            } finally {
+                k.setSelectChunk(chunkBefore);
+            }
+            float fullBestHere = Math.min(fullFp32, Math.min(fullTc, fullF16));
+            chunkLines.add(chunkLine + String.format(Locale.ROOT, " %.4f ms | %.2fx |", fullBestHere,
+                    fullBestHere / autoMiss));
+            select.run(); // the exact selection back in place
+            dev.synchronize();
             k.useDecodePath(null); // the fp32 kernel over the list, for comparison
             float hitFp32 = time(attend);
             k.setTensorCoreDecode(CudaKernels.TENSOR_CORE_DECODE_DEFAULT);
@@ -335,7 +374,8 @@ public final class CudaAttentionBench {
         select.run();
         dev.synchronize();
         if (check) {
-            checkSelection(q, table, blockElems, from, count, sel, entries, len, sketched, k.scoringPass().label());
+            checkSelection(q, table, blockElems, from, count, sel, entries, len, sketched,
+                    k.scoringPass().label() + " scoring pass, top-k chunk " + SelectChunk.label(k.selectChunk()));
         }
         float tSelect = time(select);
         float miss = time(() -> {
@@ -355,7 +395,7 @@ public final class CudaAttentionBench {
         };
         SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, sketched ? keys.sketched(D) : keys,
                 from, count, topK, nInit, nLocal, len, got, false);
-        System.out.printf(Locale.ROOT, "%s device selection%s (%s scoring pass) vs CPU reference at %,d tokens: %d of %d"
+        System.out.printf(Locale.ROOT, "%s device selection%s (%s) vs CPU reference at %,d tokens: %d of %d"
                 + " candidates equal, %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL",
                 sketched ? " on int8 sketches" : "", pass, len,
                 r.same(), Math.min(topK, count), r.nearTies(), r.wrong());

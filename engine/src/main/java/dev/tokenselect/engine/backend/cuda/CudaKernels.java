@@ -770,7 +770,8 @@ public final class CudaKernels {
                 out);
     }
 
-    private static final int SELECT_CHUNK = 8192; // ts_device_select.cu TS_CHUNK
+    /** The smallest chunk of candidates per block of the radix top-k; scratch is sized for it. */
+    static final int MIN_SELECT_CHUNK = 1024;
     private static final int SELECT_BINS = 2048;
 
     /** Tiles of 16 candidates per warp of ts_scores_tc: enough warps to fill the card, at most 16 tiles each. */
@@ -794,7 +795,7 @@ public final class CudaKernels {
 
     /** Per-head max and 1 / sum, the vote, the radix histograms and the per-chunk counts. */
     private static long voteScratchFloats(int heads, int count) {
-        return 2L * heads + count + 3L * SELECT_BINS + 2L * blocks(count, SELECT_CHUNK);
+        return 2L * heads + count + 3L * SELECT_BINS + 2L * blocks(count, MIN_SELECT_CHUNK);
     }
 
     /** Bytes of scratch {@link #voteAndTopK} needs for {@code count} candidates. */
@@ -1029,21 +1030,37 @@ public final class CudaKernels {
      */
     private void radixTopK(CUdeviceptr values, int count, int k, CUdeviceptr hist, CUdeviceptr chunkCounts, int from,
                            int nInit, int len, int nLocal, CUdeviceptr out, CUdeviceptr ctrl, boolean clearHist) {
-        int chunks = blocks(count, SELECT_CHUNK);
+        int chunk = selectChunk; // AUTO (0): the kernels take SelectChunk.auto of the count they run on
+        int chunks = blocks(count, SelectChunk.resolve(chunk, count));
         if (clearHist) {
             dev.launch("ts_radix_clear", blocks(3 * SELECT_BINS, 256), 1, 1, 256, 0, hist, 3 * SELECT_BINS, ctrl);
         }
         for (int pass = 0; pass < 3; pass++) {
-            dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, values, count, k, pass, hist, ctrl);
+            dev.launch("ts_radix_hist", chunks, 1, 1, 1024, 0, values, count, chunk, k, pass, hist, ctrl);
         }
-        dev.launch("ts_radix_count", chunks, 1, 1, 1024, 0, values, count, k, hist, chunkCounts, ctrl);
-        dev.launch("ts_radix_write", chunks, 1, 1, 1024, 0, values, count, k, hist, chunkCounts, from, nInit, len,
+        dev.launch("ts_radix_count", chunks, 1, 1, 1024, 0, values, count, chunk, k, hist, chunkCounts, ctrl);
+        dev.launch("ts_radix_write", chunks, 1, 1, 1024, 0, values, count, chunk, k, hist, chunkCounts, from, nInit, len,
                 nLocal, out, ctrl);
+    }
+
+    /**
+     * Candidates per block of the radix top-k's kernels ({@link SelectChunk}: auto, or a multiple of
+     * {@value #MIN_SELECT_CHUNK} up to 65,536): fewer candidates per block spread a short selection over
+     * more of the card, more keep the blocks and their histogram flushes few at long ones.
+     */
+    private volatile int selectChunk = SelectChunk.fromSystemProperty();
+
+    void setSelectChunk(int chunk) {
+        selectChunk = SelectChunk.check(chunk);
+    }
+
+    int selectChunk() {
+        return selectChunk;
     }
 
     /** Scratch bytes of {@link #topKRow} over {@code count} values: the radix histograms and chunk counts. */
     static long topKRowScratchBytes(int count) {
-        return 4L * (3L * SELECT_BINS + 2L * blocks(count, SELECT_CHUNK));
+        return 4L * (3L * SELECT_BINS + 2L * blocks(count, MIN_SELECT_CHUNK));
     }
 
     /**

@@ -723,6 +723,10 @@ public final class CudaSelfTest {
         for (int[] c : selections) {
             deviceSelectionCase(dev, k, c[0], c[1], c[2], c[3], c[4], c[5] != 0);
         }
+        // the captured form: launched for a power-of-two capacity, run on the count in ctrl; with the top-k's
+        // automatic chunk the capacity's chunk (2,048) is not the count's (1,024)
+        capturedSelectionCase(dev, k, 14, 2, 64, 1 << 19, 262_000, 2048);
+        capturedSelectionCase(dev, k, 28, 4, 128, 1 << 12, 3_000, 300);
 
         // argmax: random values with a planted tie (first index wins)
         for (int n : new int[] {1, 1000, 151_936}) {
@@ -820,6 +824,27 @@ public final class CudaSelfTest {
             }
         }
         k.setScoringPass(passBefore);
+        // the radix top-k with other chunks of candidates per block: the same selection
+        int chunkBefore = k.selectChunk();
+        for (int chunk : new int[] {1024, 4096, SelectChunk.AUTO}) {
+            if (chunk == chunkBefore) {
+                continue;
+            }
+            k.setSelectChunk(chunk);
+            dev.fill32(out, -1, entries);
+            int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
+            int[] got = new int[entries];
+            dev.copyToHost(got, out, entries);
+            SelectionReference.Keys keys = (t, g, e) -> Bf16.toFloat(
+                    poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
+            SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d, keys, from, count, topK,
+                    nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
+            check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s, top-k chunk %s"
+                    + " (%d near-ties)", heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", SelectChunk.label(chunk),
+                    r.nearTies()),
+                    r.wrong(), 0);
+        }
+        k.setSelectChunk(chunkBefore);
         if (tc) {
             int differ = 0;
             for (int i = 0; i < scores[0][0].length; i++) {
@@ -843,6 +868,52 @@ public final class CudaSelfTest {
             }
         }
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
+            dev.free(p);
+        }
+    }
+
+    /**
+     * {@link CudaKernels#selectOnDevice}'s captured form on a random paged cache: launched for
+     * {@code capacity} candidates, it must select among the {@code count} that ctrl names (ctrl = (0,
+     * count, len)) what the CPU reference selects among them, on the keys and on their int8 sketches.
+     */
+    private void capturedSelectionCase(CudaDevice dev, CudaKernels k, int heads, int kvHeads, int d, int capacity,
+                                       int count, int topK) {
+        int bs = 16;
+        int nInit = 8;
+        int nLocal = 32;
+        int len = count + nInit + nLocal;
+        int blocks = (len + bs - 1) / bs;
+        long blockElems = 2L * kvHeads * bs * d;
+        short[] poolH = bf16(randn((int) (blockElems * blocks), 1));
+        int[] table = SelectionReference.shuffledTable(blocks, rnd);
+        float[] qbar = randn(heads * d, 1);
+        CUdeviceptr pool = uploadBf16(dev, poolH);
+        CUdeviceptr tp = dev.upload(table, "t");
+        CUdeviceptr qp = dev.upload(qbar, "t");
+        CUdeviceptr ctrl = dev.upload(new int[] {0, count, len}, "t");
+        CUdeviceptr scratch = dev.alloc(CudaKernels.selectScratchBytes(heads, capacity), "t");
+        int entries = nInit + topK + nLocal;
+        CUdeviceptr out = dev.alloc(4L * entries, "t");
+        CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, blocks);
+        CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
+        k.buildSketches(kv, tp, 0, 0, len, sk);
+        SelectionReference.Keys keys = (t, g, e) -> Bf16.toFloat(
+                poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
+        for (boolean sketched : new boolean[] {false, true}) {
+            dev.fill32(out, -1, entries);
+            k.selectOnDevice(qp, kv, tp, 0, heads, nInit, capacity, topK, nInit, 0, nLocal, scratch, out, ctrl,
+                    sketched ? sk : null);
+            int[] got = new int[entries];
+            dev.copyToHost(got, out, entries);
+            SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d,
+                    sketched ? keys.sketched(d) : keys, nInit, count, topK, nInit, nLocal, len, got, false);
+            check(String.format(Locale.ROOT, "ts captured selection%s H=%d Hkv=%d d=%d for %,d candidates, run on %,d"
+                    + " k=%d, top-k chunk %s (%d near-ties)", sketched ? " on int8 sketches" : "", heads, kvHeads, d,
+                    capacity, count, topK, SelectChunk.label(k.selectChunk()), r.nearTies()), r.wrong(), 0);
+        }
+        sk.free(dev);
+        for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, ctrl, scratch, out}) {
             dev.free(p);
         }
     }
