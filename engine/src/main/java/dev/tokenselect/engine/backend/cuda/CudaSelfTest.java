@@ -781,6 +781,7 @@ public final class CudaSelfTest {
         CUdeviceptr out = dev.alloc(4L * entries, "t");
         dev.fill32(out, -1, entries);
         CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, blocks);
+        SelectionReference.Keys keys = pagedKeys(poolH, table, blockElems, bs, d);
         // each scoring pass: the same selection; against the register-fed pass the pipelined one's scores on
         // the keys the same bit for bit, on sketches the same to fp32 rounding (two accumulators), and the
         // int8 products' on sketches to the ~21 bits their query terms keep
@@ -798,8 +799,6 @@ public final class CudaSelfTest {
             }
             int[] got = new int[entries];
             dev.copyToHost(got, out, entries);
-            SelectionReference.Keys keys = (t, g, e) -> Bf16.toFloat(
-                    poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
             SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d, keys, from, count, topK,
                     nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
             int wrong = r.wrong();
@@ -835,8 +834,6 @@ public final class CudaSelfTest {
             int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
             int[] got = new int[entries];
             dev.copyToHost(got, out, entries);
-            SelectionReference.Keys keys = (t, g, e) -> Bf16.toFloat(
-                    poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
             SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d, keys, from, count, topK,
                     nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
             check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s, top-k chunk %s"
@@ -872,6 +869,12 @@ public final class CudaSelfTest {
         }
     }
 
+    /** Key e of KV head g at token t of a bf16 paged cache (blocks of bs tokens, [K|V][head][slot][d] per block). */
+    private static SelectionReference.Keys pagedKeys(short[] poolH, int[] table, long blockElems, int bs, int d) {
+        return (t, g, e) -> Bf16.toFloat(
+                poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
+    }
+
     /**
      * {@link CudaKernels#selectOnDevice}'s captured form on a random paged cache: launched for
      * {@code capacity} candidates, it must select among the {@code count} that ctrl names (ctrl = (0,
@@ -898,8 +901,7 @@ public final class CudaSelfTest {
         CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, blocks);
         CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
         k.buildSketches(kv, tp, 0, 0, len, sk);
-        SelectionReference.Keys keys = (t, g, e) -> Bf16.toFloat(
-                poolH[(int) (table[t / bs] * blockElems + (long) g * bs * d + (long) (t % bs) * d + e)]);
+        SelectionReference.Keys keys = pagedKeys(poolH, table, blockElems, bs, d);
         for (boolean sketched : new boolean[] {false, true}) {
             dev.fill32(out, -1, entries);
             k.selectOnDevice(qp, kv, tp, 0, heads, nInit, capacity, topK, nInit, 0, nLocal, scratch, out, ctrl,
