@@ -842,6 +842,34 @@ public final class CudaSelfTest {
                     r.wrong(), 0);
         }
         k.setSelectChunk(chunkBefore);
+        if (tc && dev.cooperativeLaunchPossible()) { // the vote and top-k as one cooperative launch: the same selection
+            boolean fusedBefore = k.fusedVoteTopK();
+            k.setFusedVoteTopK(true);
+            try {
+                for (boolean sketched : new boolean[] {false, true}) {
+                    CudaKernels.Sketches sk = sketched ? CudaKernels.Sketches.allocate(dev, kv, 1, blocks) : null;
+                    if (sk != null) {
+                        k.buildSketches(kv, tp, 0, 0, len, sk);
+                    }
+                    dev.fill32(out, -1, entries);
+                    int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out,
+                            null, sk);
+                    int[] got = new int[entries];
+                    dev.copyToHost(got, out, entries);
+                    SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d,
+                            sketched ? keys.sketched(d) : keys, from, count, topK, nInit, nLocal, len,
+                            Arrays.copyOf(got, n), allEqual);
+                    check(String.format(Locale.ROOT, "ts device selection%s H=%d Hkv=%d d=%d candidates=%d k=%d%s,"
+                            + " vote and top-k fused (%d near-ties)", sketched ? " on int8 sketches" : "", heads,
+                            kvHeads, d, count, kk, allEqual ? " all tied" : "", r.nearTies()), r.wrong(), 0);
+                    if (sk != null) {
+                        sk.free(dev);
+                    }
+                }
+            } finally {
+                k.setFusedVoteTopK(fusedBefore);
+            }
+        }
         if (tc) {
             int differ = 0;
             for (int i = 0; i < scores[0][0].length; i++) {
@@ -902,17 +930,26 @@ public final class CudaSelfTest {
         CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
         k.buildSketches(kv, tp, 0, 0, len, sk);
         SelectionReference.Keys keys = pagedKeys(poolH, table, blockElems, bs, d);
-        for (boolean sketched : new boolean[] {false, true}) {
-            dev.fill32(out, -1, entries);
-            k.selectOnDevice(qp, kv, tp, 0, heads, nInit, capacity, topK, nInit, 0, nLocal, scratch, out, ctrl,
-                    sketched ? sk : null);
-            int[] got = new int[entries];
-            dev.copyToHost(got, out, entries);
-            SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d,
-                    sketched ? keys.sketched(d) : keys, nInit, count, topK, nInit, nLocal, len, got, false);
-            check(String.format(Locale.ROOT, "ts captured selection%s H=%d Hkv=%d d=%d for %,d candidates, run on %,d"
-                    + " k=%d, top-k chunk %s (%d near-ties)", sketched ? " on int8 sketches" : "", heads, kvHeads, d,
-                    capacity, count, topK, SelectChunk.label(k.selectChunk()), r.nearTies()), r.wrong(), 0);
+        boolean fusedBefore = k.fusedVoteTopK();
+        try {
+            for (boolean fused : dev.cooperativeLaunchPossible() ? new boolean[] {false, true} : new boolean[] {false}) {
+                k.setFusedVoteTopK(fused);
+                for (boolean sketched : new boolean[] {false, true}) {
+                    dev.fill32(out, -1, entries);
+                    k.selectOnDevice(qp, kv, tp, 0, heads, nInit, capacity, topK, nInit, 0, nLocal, scratch, out, ctrl,
+                            sketched ? sk : null);
+                    int[] got = new int[entries];
+                    dev.copyToHost(got, out, entries);
+                    SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d,
+                            sketched ? keys.sketched(d) : keys, nInit, count, topK, nInit, nLocal, len, got, false);
+                    check(String.format(Locale.ROOT, "ts captured selection%s H=%d Hkv=%d d=%d for %,d candidates, run"
+                            + " on %,d k=%d, %s (%d near-ties)", sketched ? " on int8 sketches" : "", heads, kvHeads,
+                            d, capacity, count, topK, fused ? "vote and top-k fused"
+                                    : "top-k chunk " + SelectChunk.label(k.selectChunk()), r.nearTies()), r.wrong(), 0);
+                }
+            }
+        } finally {
+            k.setFusedVoteTopK(fusedBefore);
         }
         sk.free(dev);
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, ctrl, scratch, out}) {
