@@ -475,13 +475,13 @@ public final class CudaDevice implements AutoCloseable {
 
     /**
      * Launches {@code kernel} cooperatively over {@code gx} blocks (at most {@link #residentBlocks}), on the
-     * capture stream while a graph is being captured, with programmatic stream serialization when that is on.
+     * capture stream while a graph is being captured. Never with programmatic stream serialization: it
+     * starts once the kernel before it has finished, like a plain launch (its successor may still be
+     * scheduled early, once every one of its blocks is running).
      */
     public void launchCooperative(String kernel, int gx, int block, int sharedBytes, Object... args) {
         checkOpen();
-        boolean programmatic = this.programmaticLaunch && launchStream != null && launchStream == captureStream;
-        ProgrammaticLaunch.launch(function(kernel), gx, 1, 1, block, sharedBytes, launchStream, programmatic, true,
-                args);
+        ProgrammaticLaunch.launch(function(kernel), gx, 1, 1, block, sharedBytes, launchStream, false, true, args);
     }
 
     /**
