@@ -69,6 +69,9 @@ extern "C" __global__ void __launch_bounds__(TS_FUSED_THREADS) ts_vote_topk(
     __syncthreads();
     for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) {
         float v = 0.f;
+        // unrolled so several heads' loads are in flight per thread (fewer blocks than ts_vote_sum has);
+        // the sum keeps its head order
+#pragma unroll 4
         for (int h = 0; h < heads; h++) v += expf(scores[(size_t) h * ld + c] - stats[2 * h]) * stats[2 * h + 1];
         vote[c] = v;
         atomicAdd(&sh[(ts_radix_key(v) >> ts_pass_shift(0)) & (ts_pass_bins(0) - 1)], 1);
