@@ -925,7 +925,7 @@ public final class CudaKernels {
 
     /**
      * Where the vote and the radix top-k keep their state behind the scores: per-head max and 1 / sum,
-     * the vote, the radix histograms and the per-chunk counts.
+     * the vote, the radix histograms, the fused launch's barrier counter and the per-chunk (or per-block) counts.
      */
     private record VoteScratch(CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr hist, CUdeviceptr barrier,
                                CUdeviceptr chunkCounts) {
@@ -1081,7 +1081,8 @@ public final class CudaKernels {
     /**
      * The head vote and the radix top-k of a selection in one cooperative launch ({@code ts_vote_topk}:
      * grid barriers between the phases of six launches), {@code -Dtokenselect.cuda.fusedVoteTopK=true};
-     * off by default until measured. Where the device cannot launch cooperatively it stays off.
+     * off by default until measured. Asked for where the device cannot launch cooperatively, it is refused
+     * with an error that says so.
      */
     private volatile boolean fusedVoteTopK;
     private int fusedBlocks;
