@@ -1,8 +1,8 @@
 // TokenSelect's head vote and radix top-k in one cooperative launch: the six launches of ts_vote_sum,
 // ts_radix_hist (three passes), ts_radix_count and ts_radix_write become phases of one grid, separated
 // by grid barriers. Each block owns one contiguous, ascending range of candidates, so ties still go to
-// the lower index across blocks as within one; the arithmetic of every phase is that of the kernel it
-// replaces (the same vote expression, in head order; the same histograms, keys and compaction).
+// the lower index across blocks as within one. The vote is ts_vote_sum's expression in head order;
+// the histogram, count and write phases are the device functions the separate kernels run.
 // Needs every block resident at once: launched cooperatively, with no more blocks than the card holds.
 
 #define TS_FUSED_THREADS 1024
@@ -30,14 +30,6 @@ __device__ __forceinline__ void ts_load_hist(const int *__restrict__ hist, int p
     __syncthreads();
 }
 
-/** This block's counts of sh[0, nb) added to the global histogram out. */
-__device__ __forceinline__ void ts_flush_hist(const int *sh, int nb, int *__restrict__ out) {
-    __syncthreads();
-    for (int i = threadIdx.x; i < nb; i += blockDim.x) {
-        if (sh[i] != 0) atomicAdd(&out[i], sh[i]);
-    }
-}
-
 /**
  * vote[c] = sum_h exp(s[h][c] - max_h) / sum_h for the candidates c in [0, count) (as ts_vote_sum), then
  * out = [0, nInit) ++ (from + the k best by vote, ascending, ties to the lower index) ++ [len - nLocal,
@@ -51,10 +43,7 @@ extern "C" __global__ void __launch_bounds__(TS_FUSED_THREADS) ts_vote_topk(
         float *__restrict__ vote, int k, int *__restrict__ hist, unsigned *__restrict__ barrier,
         int *__restrict__ blockCounts, int from, int nInit, int len, int nLocal, int *__restrict__ out,
         const int *__restrict__ ctrl) { PDL_BEGIN();
-    __shared__ int sh[TS_BINS];
     __shared__ int shHist[3 * TS_BINS];
-    __shared__ int buf32[32];
-    __shared__ int base[2];
     if (ctrl != nullptr) {  // uniform over the grid: every block returns, none waits at a barrier
         if (ctrl[0]) return;
         count = ctrl[1];
@@ -64,9 +53,8 @@ extern "C" __global__ void __launch_bounds__(TS_FUSED_THREADS) ts_vote_topk(
     const int per = (count + (int) nb - 1) / (int) nb;
     const int c0 = min(count, (int) blockIdx.x * per), c1 = min(count, c0 + per);
 
-    // phase 0: the vote of this block's candidates, and pass 0's histogram of it
-    for (int i = threadIdx.x; i < TS_BINS; i += blockDim.x) sh[i] = 0;
-    __syncthreads();
+    // phase 0: the vote of this block's candidates, then pass 0's histogram of it (each thread re-reads
+    // only its own votes, here and below)
     for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) {
         float v = 0.f;
         // unrolled so several heads' loads are in flight per thread (fewer blocks than ts_vote_sum has);
@@ -74,84 +62,26 @@ extern "C" __global__ void __launch_bounds__(TS_FUSED_THREADS) ts_vote_topk(
 #pragma unroll 4
         for (int h = 0; h < heads; h++) v += expf(scores[(size_t) h * ld + c] - stats[2 * h]) * stats[2 * h + 1];
         vote[c] = v;
-        atomicAdd(&sh[(ts_radix_key(v) >> ts_pass_shift(0)) & (ts_pass_bins(0) - 1)], 1);
     }
-    ts_flush_hist(sh, ts_pass_bins(0), hist);
+    ts_hist_range(vote, c0, c1, 0, 0u, 0u, hist);
     ts_grid_barrier(barrier, nb);
 
-    // passes 1 and 2: the keys under the prefix the passes before chose (each thread re-reads its own votes)
+    // passes 1 and 2: the keys under the prefix the passes before chose
     for (int pass = 1; pass < 3; pass++) {
         ts_load_hist(hist, pass, shHist);
         uint32_t bits, mask;
         int need;
         ts_radix_derive(shHist, pass, k, bits, mask, need);
-        int bins = ts_pass_bins(pass), shift = ts_pass_shift(pass);
-        for (int i = threadIdx.x; i < bins; i += blockDim.x) sh[i] = 0;
-        __syncthreads();
-        for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) {
-            uint32_t key = ts_radix_key(vote[c]);
-            if ((key & mask) == bits) atomicAdd(&sh[(key >> shift) & (bins - 1)], 1);
-        }
-        ts_flush_hist(sh, bins, hist + pass * TS_BINS);
+        ts_hist_range(vote, c0, c1, pass, bits, mask, hist + pass * TS_BINS);
         ts_grid_barrier(barrier, nb * (pass + 1));
     }
 
-    // how many of this block's keys are above the k-th largest, and how many equal it
+    // how many of this block's keys are above the k-th largest and how many equal it, then the selection
     ts_load_hist(hist, 3, shHist);
     uint32_t kth, mask;
     int need;
     ts_radix_derive(shHist, 3, k, kth, mask, need);
-    int greater = 0, equal = 0;
-    for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) {
-        uint32_t key = ts_radix_key(vote[c]);
-        greater += key > kth;
-        equal += key == kth;
-    }
-    int g = block_inclusive_scan(greater, buf32);
-    __syncthreads();
-    int e = block_inclusive_scan(equal, buf32);
-    if (threadIdx.x == blockDim.x - 1) {
-        blockCounts[2 * blockIdx.x] = g;
-        blockCounts[2 * blockIdx.x + 1] = e;
-    }
+    ts_count_range(vote, c0, c1, kth, blockCounts);
     ts_grid_barrier(barrier, nb * 4);
-
-    // the selection, in candidate order: the blocks before this one, then this block's keys in turn
-    if (blockIdx.x == 0) {
-        for (int i = threadIdx.x; i < nInit; i += blockDim.x) out[i] = i;
-        for (int i = threadIdx.x; i < nLocal; i += blockDim.x) out[nInit + k + i] = len - nLocal + i;
-    }
-    int gb = 0, eb = 0;
-    for (int b = threadIdx.x; b < (int) blockIdx.x; b += blockDim.x) {
-        gb += __ldcg(blockCounts + 2 * b);
-        eb += __ldcg(blockCounts + 2 * b + 1);
-    }
-    int gTot = block_inclusive_scan(gb, buf32);
-    __syncthreads();
-    int eTot = block_inclusive_scan(eb, buf32);
-    if (threadIdx.x == blockDim.x - 1) {
-        base[0] = gTot;
-        base[1] = eTot;
-    }
-    __syncthreads();
-    for (int s = c0; s < c1; s += blockDim.x) {
-        int c = s + threadIdx.x;
-        uint32_t key = c < c1 ? ts_radix_key(vote[c]) : 0u;
-        int gt = c < c1 && key > kth;
-        int eq = c < c1 && key == kth;
-        int gIncl = block_inclusive_scan(gt, buf32);
-        __syncthreads();
-        int eIncl = block_inclusive_scan(eq, buf32);
-        int gBefore = base[0] + gIncl - gt;
-        int eBefore = base[1] + eIncl - eq;
-        if (gt || (eq && eBefore < need)) {
-            out[nInit + gBefore + min(eBefore, need)] = from + c;
-        }
-        __syncthreads();
-        if (threadIdx.x == blockDim.x - 1) {
-            base[0] += gIncl;
-            base[1] += eIncl;
-        }
-        __syncthreads();
-    }
+    ts_write_range(vote, c0, c1, kth, need, blockCounts, from, nInit, k, len, nLocal, out);
 }

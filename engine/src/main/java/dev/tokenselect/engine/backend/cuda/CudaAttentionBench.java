@@ -175,6 +175,7 @@ public final class CudaAttentionBench {
                     DecodeAttentionPrecision.HI_LO);
             float fullF16 = timeFull(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len,
                     DecodeAttentionPrecision.F16);
+            float fullBest = Math.min(fullFp32, Math.min(fullTc, fullF16));
 
             // TokenSelect: candidates are [nInit, len - nLocal)
             int from = nInit;
@@ -248,7 +249,6 @@ public final class CudaAttentionBench {
             } finally {
                 k.setSelectChunk(chunkBefore);
             }
-            float fullBestHere = Math.min(fullFp32, Math.min(fullTc, fullF16));
             // the vote and top-k as one cooperative launch, where the device can (checked as above)
             float[] fusedKeys = {Float.NaN, Float.NaN};
             float[] fusedSketched = {Float.NaN, Float.NaN};
@@ -265,8 +265,8 @@ public final class CudaAttentionBench {
                 }
             }
             chunkLines.add(chunkLine + String.format(Locale.ROOT, " %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx"
-                    + " | %.4f ms | %.2fx |", fullBestHere, fullBestHere / autoMiss, fusedKeys[0], fusedKeys[1],
-                    fullBestHere / fusedKeys[1], fusedSketched[1], fullBestHere / fusedSketched[1]));
+                    + " | %.4f ms | %.2fx |", fullBest, fullBest / autoMiss, fusedKeys[0], fusedKeys[1],
+                    fullBest / fusedKeys[1], fusedSketched[1], fullBest / fusedSketched[1]));
             select.run(); // the exact selection back in place
             dev.synchronize();
             k.useDecodePath(null); // the fp32 kernel over the list, for comparison
@@ -309,7 +309,6 @@ public final class CudaAttentionBench {
                     k.setDecodePrecision(DecodeAttentionPrecision.fromSystemProperty());
                 }
             }
-            float fullBest = Math.min(fullFp32, Math.min(fullTc, fullF16));
             sketchLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.2fx"
                     + " | %.2fx |", len, tBuild, tSelect, tSelectSketched, miss, missSketched, fullBest / miss,
                     fullBest / missSketched));
@@ -318,14 +317,13 @@ public final class CudaAttentionBench {
                     tSelectReg / pipe[0], tSelectSketchedReg, pipeSketched[0], tSelectSketchedReg / pipeSketched[0],
                     pipe[1], fullBest / pipe[1], pipeSketched[1], fullBest / pipeSketched[1], i8Sketched[0], i8Sketched[1],
                     fullBest / i8Sketched[1]));
-            float full = Math.min(fullFp32, Math.min(fullTc, fullF16));
-            double gbps = 2.0 * KV_HEADS * len * D * 2 / (full * 1e-3) / 1e9;
+            double gbps = 2.0 * KV_HEADS * len * D * 2 / (fullBest * 1e-3) / 1e9;
             System.out.printf(Locale.ROOT, "context %,d: full %.4f / %.4f / %.4f ms (fp32 / tensor cores hi-lo / f16),"
                     + " miss %.4f ms (selection %.4f), hit %.4f ms (fp32 list kernel %.4f ms)%n", len, fullFp32, fullTc,
                     fullF16, miss, tSelect, hit, hitFp32);
             return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.0f | %.4f ms | %.4f ms | %.4f ms"
                     + " | %.4f ms | %.2fx | %.1fx |", len, fullFp32, fullTc, fullF16, gbps, miss, tSelect, hit, hitFp32,
-                    full / miss, full / hit);
+                    fullBest / miss, fullBest / hit);
         } finally {
             for (CUdeviceptr p : owned) {
                 dev.free(p);

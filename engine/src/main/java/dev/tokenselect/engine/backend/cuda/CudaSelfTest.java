@@ -777,49 +777,37 @@ public final class CudaSelfTest {
         CUdeviceptr tp = dev.upload(table, "t");
         CUdeviceptr qp = dev.upload(qbar, "t");
         CUdeviceptr scratch = dev.alloc(CudaKernels.selectScratchBytes(heads, count), "t");
-        int entries = nInit + kk + nLocal;
-        CUdeviceptr out = dev.alloc(4L * entries, "t");
-        dev.fill32(out, -1, entries);
+        CUdeviceptr out = dev.alloc(4L * (nInit + kk + nLocal), "t");
         CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, blocks);
-        SelectionReference.Keys keys = pagedKeys(poolH, table, blockElems, bs, d);
+        Selection sel = new Selection(qp, kv, tp, null, heads, from, count, count, topK, nInit, len, nLocal, scratch,
+                out, qbar, pagedKeys(poolH, table, blockElems, bs, d), allEqual);
+        boolean tc = d == 64 || d == 128;
+        // the int8 sketches of the keys, for the same selections scored on them (tensor-core head dims)
+        CudaKernels.Sketches sk = tc ? CudaKernels.Sketches.allocate(dev, kv, 1, blocks) : null;
+        if (sk != null) {
+            k.buildSketches(kv, tp, 0, 0, len, sk);
+        }
+        String tied = allEqual ? " all tied" : "";
         // each scoring pass: the same selection; against the register-fed pass the pipelined one's scores on
         // the keys the same bit for bit, on sketches the same to fp32 rounding (two accumulators), and the
         // int8 products' on sketches to the ~21 bits their query terms keep
         ScoringPass passBefore = k.scoringPass();
-        boolean tc = d == 64 || d == 128;
         ScoringPass[] passes = {ScoringPass.REGISTER_FED, ScoringPass.PIPELINED, ScoringPass.PIPELINED_INT8};
         float[][][] scores = new float[passes.length][2][tc ? heads * count : 0];
         for (int pass = 0; pass < (tc ? passes.length : 1); pass++) {
             k.setScoringPass(passes[pass]);
             String label = pass == 0 ? "" : ", " + passes[pass].label() + " scoring pass";
-            dev.fill32(out, -1, entries);
-            int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
+            SelectionReference.Result r = selectAndCompare(dev, k, sel, null);
             if (tc) {
                 dev.copyToHost(scores[pass][0], scratch, scores[pass][0].length);
             }
-            int[] got = new int[entries];
-            dev.copyToHost(got, out, entries);
-            SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d, keys, from, count, topK,
-                    nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
-            int wrong = r.wrong();
-            int nearTies = r.nearTies();
             check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s%s (%d near-ties)",
-                    heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", label, nearTies), wrong, 0);
-            if (d == 64 || d == 128) { // the same selection scored on int8 sketches, against the CPU scoring them
-                CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
-                k.buildSketches(kv, tp, 0, 0, len, sk);
-                dev.fill32(out, -1, entries);
-                int ns = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out, null, sk);
+                    heads, kvHeads, d, count, kk, tied, label, r.nearTies()), r.wrong(), 0);
+            if (tc) { // the same selection scored on int8 sketches, against the CPU scoring them
+                SelectionReference.Result rs = selectAndCompare(dev, k, sel, sk);
                 dev.copyToHost(scores[pass][1], scratch, scores[pass][1].length);
-                int[] gotSketched = new int[entries];
-                dev.copyToHost(gotSketched, out, entries);
-                SelectionReference.Result rs = SelectionReference.compare(qbar, heads, kvHeads, d, keys.sketched(d), from, count,
-                        topK, nInit, nLocal, len, Arrays.copyOf(gotSketched, ns), allEqual);
                 check(String.format(Locale.ROOT, "ts device selection on int8 sketches H=%d Hkv=%d d=%d candidates=%d k=%d%s%s"
-                        + " (%d near-ties)", heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", label,
-                        rs.nearTies()),
-                        rs.wrong(), 0);
-                sk.free(dev);
+                        + " (%d near-ties)", heads, kvHeads, d, count, kk, tied, label, rs.nearTies()), rs.wrong(), 0);
             }
         }
         k.setScoringPass(passBefore);
@@ -830,15 +818,9 @@ public final class CudaSelfTest {
                 continue;
             }
             k.setSelectChunk(chunk);
-            dev.fill32(out, -1, entries);
-            int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out);
-            int[] got = new int[entries];
-            dev.copyToHost(got, out, entries);
-            SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d, keys, from, count, topK,
-                    nInit, nLocal, len, Arrays.copyOf(got, n), allEqual);
+            SelectionReference.Result r = selectAndCompare(dev, k, sel, null);
             check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s, top-k chunk %s"
-                    + " (%d near-ties)", heads, kvHeads, d, count, kk, allEqual ? " all tied" : "", SelectChunk.label(chunk),
-                    r.nearTies()),
+                    + " (%d near-ties)", heads, kvHeads, d, count, kk, tied, SelectChunk.label(chunk), r.nearTies()),
                     r.wrong(), 0);
         }
         k.setSelectChunk(chunkBefore);
@@ -847,28 +829,17 @@ public final class CudaSelfTest {
             k.setFusedVoteTopK(true);
             try {
                 for (boolean sketched : new boolean[] {false, true}) {
-                    CudaKernels.Sketches sk = sketched ? CudaKernels.Sketches.allocate(dev, kv, 1, blocks) : null;
-                    if (sk != null) {
-                        k.buildSketches(kv, tp, 0, 0, len, sk);
-                    }
-                    dev.fill32(out, -1, entries);
-                    int n = k.selectOnDevice(qp, kv, tp, 0, heads, from, count, topK, nInit, len, nLocal, scratch, out,
-                            null, sk);
-                    int[] got = new int[entries];
-                    dev.copyToHost(got, out, entries);
-                    SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d,
-                            sketched ? keys.sketched(d) : keys, from, count, topK, nInit, nLocal, len,
-                            Arrays.copyOf(got, n), allEqual);
+                    SelectionReference.Result r = selectAndCompare(dev, k, sel, sketched ? sk : null);
                     check(String.format(Locale.ROOT, "ts device selection%s H=%d Hkv=%d d=%d candidates=%d k=%d%s,"
                             + " vote and top-k fused (%d near-ties)", sketched ? " on int8 sketches" : "", heads,
-                            kvHeads, d, count, kk, allEqual ? " all tied" : "", r.nearTies()), r.wrong(), 0);
-                    if (sk != null) {
-                        sk.free(dev);
-                    }
+                            kvHeads, d, count, kk, tied, r.nearTies()), r.wrong(), 0);
                 }
             } finally {
                 k.setFusedVoteTopK(fusedBefore);
             }
+        }
+        if (sk != null) {
+            sk.free(dev);
         }
         if (tc) {
             int differ = 0;
@@ -895,6 +866,36 @@ public final class CudaSelfTest {
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, scratch, out}) {
             dev.free(p);
         }
+    }
+
+    /**
+     * One selection case on the device: launched for {@code launchCount} candidates from {@code from}
+     * ({@code ctrl}, when set, names the {@code count} it runs on), compared with the CPU reference over
+     * {@code count} candidates.
+     */
+    private record Selection(CUdeviceptr qbarDev, CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr ctrl, int heads,
+                             int from, int launchCount, int count, int topK, int nInit, int len, int nLocal,
+                             CUdeviceptr scratch, CUdeviceptr out, float[] qbar, SelectionReference.Keys keys,
+                             boolean allTied) {
+        int entries() {
+            return nInit + Math.min(topK, count) + nLocal;
+        }
+    }
+
+    /** The selection on the keys, or on their sketches where {@code sk} is set, against the CPU reference on the same. */
+    private static SelectionReference.Result selectAndCompare(CudaDevice dev, CudaKernels k, Selection c,
+                                                              CudaKernels.Sketches sk) {
+        int entries = c.entries();
+        dev.fill32(c.out(), -1, entries);
+        int n = k.selectOnDevice(c.qbarDev(), c.kv(), c.table(), 0, c.heads(), c.from(), c.launchCount(), c.topK(),
+                c.nInit(), c.len(), c.nLocal(), c.scratch(), c.out(), c.ctrl(), sk);
+        int[] got = new int[entries];
+        dev.copyToHost(got, c.out(), entries);
+        int kvHeads = c.kv().kvHeads();
+        int d = c.kv().headDim();
+        return SelectionReference.compare(c.qbar(), c.heads(), kvHeads, d, sk != null ? c.keys().sketched(d) : c.keys(),
+                c.from(), c.count(), c.topK(), c.nInit(), c.nLocal(), c.len(), Arrays.copyOf(got, Math.min(n, entries)),
+                c.allTied());
     }
 
     /** Key e of KV head g at token t of a bf16 paged cache (blocks of bs tokens, [K|V][head][slot][d] per block). */
@@ -929,19 +930,14 @@ public final class CudaSelfTest {
         CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, blocks);
         CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
         k.buildSketches(kv, tp, 0, 0, len, sk);
-        SelectionReference.Keys keys = pagedKeys(poolH, table, blockElems, bs, d);
+        Selection sel = new Selection(qp, kv, tp, ctrl, heads, nInit, capacity, count, topK, nInit, len, nLocal,
+                scratch, out, qbar, pagedKeys(poolH, table, blockElems, bs, d), false);
         boolean fusedBefore = k.fusedVoteTopK();
         try {
             for (boolean fused : dev.cooperativeLaunchPossible() ? new boolean[] {false, true} : new boolean[] {false}) {
                 k.setFusedVoteTopK(fused);
                 for (boolean sketched : new boolean[] {false, true}) {
-                    dev.fill32(out, -1, entries);
-                    k.selectOnDevice(qp, kv, tp, 0, heads, nInit, capacity, topK, nInit, 0, nLocal, scratch, out, ctrl,
-                            sketched ? sk : null);
-                    int[] got = new int[entries];
-                    dev.copyToHost(got, out, entries);
-                    SelectionReference.Result r = SelectionReference.compare(qbar, heads, kvHeads, d,
-                            sketched ? keys.sketched(d) : keys, nInit, count, topK, nInit, nLocal, len, got, false);
+                    SelectionReference.Result r = selectAndCompare(dev, k, sel, sketched ? sk : null);
                     check(String.format(Locale.ROOT, "ts captured selection%s H=%d Hkv=%d d=%d for %,d candidates, run"
                             + " on %,d k=%d, %s (%d near-ties)", sketched ? " on int8 sketches" : "", heads, kvHeads,
                             d, capacity, count, topK, fused ? "vote and top-k fused"

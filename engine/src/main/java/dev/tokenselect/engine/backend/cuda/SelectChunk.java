@@ -45,8 +45,7 @@ final class SelectChunk {
 
     /** The setting, or an error that names it and what it takes. */
     static int check(int chunk) {
-        if (chunk != AUTO && (chunk < CudaKernels.MIN_SELECT_CHUNK || chunk > MAX
-                || chunk % CudaKernels.MIN_SELECT_CHUNK != 0)) {
+        if (chunk != AUTO && !valid(chunk)) {
             throw new IllegalArgumentException("TokenSelect top-k chunk " + chunk + ": " + what());
         }
         return chunk;
@@ -59,13 +58,17 @@ final class SelectChunk {
         }
         try {
             int chunk = Integer.parseInt(v);
-            if (chunk == AUTO) {
-                throw new NumberFormatException("0");
+            if (valid(chunk)) {
+                return chunk;
             }
-            return check(chunk);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": " + what(), e);
+            // refused below, as any other value
         }
+        throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": " + what());
+    }
+
+    private static boolean valid(int chunk) {
+        return chunk >= CudaKernels.MIN_SELECT_CHUNK && chunk <= MAX && chunk % CudaKernels.MIN_SELECT_CHUNK == 0;
     }
 
     private static String what() {
