@@ -15,6 +15,5 @@
 #include "flash_gqa.cu"
 #include "ts_select.cu"
 #include "ts_device_select.cu"
-#include "ts_vote_topk.cu"
 #include "ts_sketch.cu"
 #include "ts_scores_pipe.cu"

@@ -112,10 +112,8 @@ public final class CudaAttentionBench {
                         : String.format(Locale.ROOT, " top-k, %,d per block | miss on sketches |", c));
                 chunkRule.append("---:|---:|");
             }
-            System.out.println(chunkHeader + " full (best) | full / miss on sketches, auto | selection, vote and top-k"
-                    + " fused | miss, fused | full / miss, fused | miss on sketches, fused | full / miss on sketches,"
-                    + " fused |");
-            System.out.println(chunkRule + "---:|---:|---:|---:|---:|---:|---:|");
+            System.out.println(chunkHeader + " full (best) | full / miss on sketches, auto |");
+            System.out.println(chunkRule + "---:|---:|");
             bench.chunkLines.forEach(System.out::println);
             System.out.println();
             System.out.println("| context | sketching every key once | selection | selection on int8 sketches | miss"
@@ -191,8 +189,7 @@ public final class CudaAttentionBench {
             dev.synchronize();
             if (checkSelection) {
                 checkSelection(q, table, blockElems, from, count, sel, entries, len, false,
-                        k.scoringPass().label() + " scoring pass, " + (k.fusedVoteTopK() ? "vote and top-k fused"
-                            : "top-k chunk " + SelectChunk.label(k.selectChunk())));
+                        k.scoringPass().label() + " scoring pass, top-k chunk " + SelectChunk.label(k.selectChunk()));
             }
             float tSelect = time(select);
             // int8 key sketches (built once here; KeySketch specifies them): the selection scored on them
@@ -249,24 +246,7 @@ public final class CudaAttentionBench {
             } finally {
                 k.setSelectChunk(chunkBefore);
             }
-            // the vote and top-k as one cooperative launch, where the device can (checked as above)
-            float[] fusedKeys = {Float.NaN, Float.NaN};
-            float[] fusedSketched = {Float.NaN, Float.NaN};
-            if (dev.cooperativeLaunchPossible()) {
-                boolean fusedBefore = k.fusedVoteTopK();
-                try {
-                    k.setFusedVoteTopK(true);
-                    fusedKeys = checkedSelection(checkSelection, select, attend, q, table, blockElems, from, count, sel,
-                            entries, len, false);
-                    fusedSketched = checkedSelection(checkSelection, selectSketched, attend, q, table, blockElems,
-                            from, count, sel, entries, len, true);
-                } finally {
-                    k.setFusedVoteTopK(fusedBefore);
-                }
-            }
-            chunkLines.add(chunkLine + String.format(Locale.ROOT, " %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx"
-                    + " | %.4f ms | %.2fx |", fullBest, fullBest / autoMiss, fusedKeys[0], fusedKeys[1],
-                    fullBest / fusedKeys[1], fusedSketched[1], fullBest / fusedSketched[1]));
+            chunkLines.add(chunkLine + String.format(Locale.ROOT, " %.4f ms | %.2fx |", fullBest, fullBest / autoMiss));
             select.run(); // the exact selection back in place
             dev.synchronize();
             k.useDecodePath(null); // the fp32 kernel over the list, for comparison
@@ -388,8 +368,7 @@ public final class CudaAttentionBench {
         dev.synchronize();
         if (check) {
             checkSelection(q, table, blockElems, from, count, sel, entries, len, sketched,
-                    k.scoringPass().label() + " scoring pass, " + (k.fusedVoteTopK() ? "vote and top-k fused"
-                            : "top-k chunk " + SelectChunk.label(k.selectChunk())));
+                    k.scoringPass().label() + " scoring pass, top-k chunk " + SelectChunk.label(k.selectChunk()));
         }
         float tSelect = time(select);
         float miss = time(() -> {

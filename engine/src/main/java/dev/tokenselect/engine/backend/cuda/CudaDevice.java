@@ -204,9 +204,6 @@ public final class CudaDevice implements AutoCloseable {
         }
     }
 
-    /** CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH in cuda.h. */
-    private static final int ATTRIBUTE_COOPERATIVE_LAUNCH = 95;
-
     private int attribute(int attribute) {
         int[] v = new int[1];
         cuDeviceGetAttribute(v, attribute, device);
@@ -455,33 +452,6 @@ public final class CudaDevice implements AutoCloseable {
             };
         }
         cuLaunchKernel(function(kernel), gx, gy, gz, block, 1, 1, sharedBytes, launchStream, Pointer.to(params), null);
-    }
-
-    /**
-     * Whether a kernel may be launched cooperatively here (its blocks waiting for each other at grid
-     * barriers): the device supports it ({@code CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH}) and the driver
-     * has {@code cuLaunchKernelEx}.
-     */
-    public boolean cooperativeLaunchPossible() {
-        return attributeOr(ATTRIBUTE_COOPERATIVE_LAUNCH, 0) != 0 && ProgrammaticLaunch.unavailableReason() == null;
-    }
-
-    /** How many blocks of {@code kernel} ({@code block} threads, {@code sharedBytes} dynamic) the card holds at once. */
-    public int residentBlocks(String kernel, int block, int sharedBytes) {
-        int[] perSm = new int[1];
-        JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, function(kernel), block, sharedBytes);
-        return perSm[0] * multiprocessors;
-    }
-
-    /**
-     * Launches {@code kernel} cooperatively over {@code gx} blocks (at most {@link #residentBlocks}), on the
-     * capture stream while a graph is being captured. Never with programmatic stream serialization: it
-     * starts once the kernel before it has finished, like a plain launch (its successor may still be
-     * scheduled early, once every one of its blocks is running).
-     */
-    public void launchCooperative(String kernel, int gx, int block, int sharedBytes, Object... args) {
-        checkOpen();
-        ProgrammaticLaunch.launch(function(kernel), gx, 1, 1, block, sharedBytes, launchStream, false, true, args);
     }
 
     /**

@@ -73,9 +73,6 @@ public final class CudaKernels {
                 }
             }
         }
-        if (CudaSwitch.flag("fusedVoteTopK", false)) {
-            setFusedVoteTopK(true);
-        }
     }
 
     public CudaDevice device() {
@@ -798,7 +795,7 @@ public final class CudaKernels {
 
     /** Per-head max and 1 / sum, the vote, the radix histograms and the per-chunk counts. */
     private static long voteScratchFloats(int heads, int count) {
-        return 2L * heads + count + 3L * SELECT_BINS + BARRIER_INTS + 2L * blocks(count, MIN_SELECT_CHUNK);
+        return 2L * heads + count + 3L * SELECT_BINS + 2L * blocks(count, MIN_SELECT_CHUNK);
     }
 
     /** Bytes of scratch {@link #voteAndTopK} needs for {@code count} candidates. */
@@ -925,21 +922,16 @@ public final class CudaKernels {
 
     /**
      * Where the vote and the radix top-k keep their state behind the scores: per-head max and 1 / sum,
-     * the vote, the radix histograms, the fused launch's barrier counter and the per-chunk (or per-block) counts.
+     * the vote, the radix histograms and the per-chunk counts.
      */
-    private record VoteScratch(CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr hist, CUdeviceptr barrier,
-                               CUdeviceptr chunkCounts) {
+    private record VoteScratch(CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr hist, CUdeviceptr chunkCounts) {
 
         static VoteScratch at(CUdeviceptr base, int heads, int count) {
             CUdeviceptr vote = base.withByteOffset(8L * heads);
             CUdeviceptr hist = vote.withByteOffset(4L * count);
-            CUdeviceptr barrier = hist.withByteOffset(4L * 3 * SELECT_BINS);
-            return new VoteScratch(base, vote, hist, barrier, barrier.withByteOffset(4L * BARRIER_INTS));
+            return new VoteScratch(base, vote, hist, hist.withByteOffset(4L * 3 * SELECT_BINS));
         }
     }
-
-    /** The fused vote and top-k's grid-barrier counter behind the histograms (a 128-byte line of its own). */
-    private static final int BARRIER_INTS = 32;
 
     /** The tensor-core scoring pass over the keys, or over their int8 sketches where given. */
     private void launchScores(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
@@ -978,9 +970,9 @@ public final class CudaKernels {
 
     /** The per-head stats from the warps' softmax states; the radix histograms are cleared in the same launch. */
     private void launchStats(SelectScratch sc, int heads, CUdeviceptr ctrl) {
-        // the histograms and the barrier counter behind them, zeroed for the top-k
+        // the histograms zeroed for the top-k
         dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, sc.warpStats(), sc.warps(), heads, sc.vote().stats(), ctrl,
-                sc.vote().hist(), 3 * SELECT_BINS + BARRIER_INTS);
+                sc.vote().hist(), 3 * SELECT_BINS);
     }
 
     /**
@@ -1026,14 +1018,6 @@ public final class CudaKernels {
     private int topKOfVotes(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
                             int nLocal, VoteScratch vs, CUdeviceptr out, CUdeviceptr ctrl, boolean clearHist) {
         int kk = Math.min(k, count);
-        if (fusedVoteTopK && !clearHist) { // the stats' launch zeroed the histograms and the barrier counter
-            // no more blocks than the card holds at once, nor than the count gives 1,024 candidates each
-            // (the per-block counts' scratch is sized so)
-            int grid = Math.max(1, Math.min(fusedVoteTopKBlocks(), blocks(count, MIN_SELECT_CHUNK)));
-            dev.launchCooperative("ts_vote_topk", grid, FUSED_THREADS, 0, scores, ld, heads, count, vs.stats(),
-                    vs.vote(), kk, vs.hist(), vs.barrier(), vs.chunkCounts(), from, nInit, len, nLocal, out, ctrl);
-            return nInit + kk + nLocal;
-        }
         dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, vs.stats(), vs.vote(),
                 ctrl);
         radixTopK(vs.vote(), count, kk, vs.hist(), vs.chunkCounts(), from, nInit, len, nLocal, out, ctrl, clearHist);
@@ -1073,38 +1057,6 @@ public final class CudaKernels {
 
     int selectChunk() {
         return selectChunk;
-    }
-
-    /** Threads per block of ts_vote_topk (ts_vote_topk.cu TS_FUSED_THREADS). */
-    static final int FUSED_THREADS = 1024;
-
-    /**
-     * The head vote and the radix top-k of a selection in one cooperative launch ({@code ts_vote_topk}:
-     * grid barriers between the phases of six launches), {@code -Dtokenselect.cuda.fusedVoteTopK=true};
-     * off by default until measured. Asked for where the device cannot launch cooperatively, it is refused
-     * with an error that says so.
-     */
-    private volatile boolean fusedVoteTopK;
-    private int fusedBlocks;
-
-    void setFusedVoteTopK(boolean on) {
-        if (on && !dev.cooperativeLaunchPossible()) {
-            throw new IllegalStateException("the fused vote and top-k needs cooperative launches, which "
-                    + dev.name() + " or its driver does not offer: leave tokenselect.cuda.fusedVoteTopK off");
-        }
-        fusedVoteTopK = on;
-    }
-
-    boolean fusedVoteTopK() {
-        return fusedVoteTopK;
-    }
-
-    /** Blocks of ts_vote_topk the card holds at once (asked once). */
-    private int fusedVoteTopKBlocks() {
-        if (fusedBlocks == 0) {
-            fusedBlocks = dev.residentBlocks("ts_vote_topk", FUSED_THREADS, 0);
-        }
-        return fusedBlocks;
     }
 
     /** Scratch bytes of {@link #topKRow} over {@code count} values: the radix histograms and chunk counts. */

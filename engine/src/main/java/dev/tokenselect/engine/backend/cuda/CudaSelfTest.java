@@ -824,20 +824,6 @@ public final class CudaSelfTest {
                     r.wrong(), 0);
         }
         k.setSelectChunk(chunkBefore);
-        if (tc && dev.cooperativeLaunchPossible()) { // the vote and top-k as one cooperative launch: the same selection
-            boolean fusedBefore = k.fusedVoteTopK();
-            k.setFusedVoteTopK(true);
-            try {
-                for (boolean sketched : new boolean[] {false, true}) {
-                    SelectionReference.Result r = selectAndCompare(dev, k, sel, sketched ? sk : null);
-                    check(String.format(Locale.ROOT, "ts device selection%s H=%d Hkv=%d d=%d candidates=%d k=%d%s,"
-                            + " vote and top-k fused (%d near-ties)", sketched ? " on int8 sketches" : "", heads,
-                            kvHeads, d, count, kk, tied, r.nearTies()), r.wrong(), 0);
-                }
-            } finally {
-                k.setFusedVoteTopK(fusedBefore);
-            }
-        }
         if (sk != null) {
             sk.free(dev);
         }
@@ -932,20 +918,11 @@ public final class CudaSelfTest {
         k.buildSketches(kv, tp, 0, 0, len, sk);
         Selection sel = new Selection(qp, kv, tp, ctrl, heads, nInit, capacity, count, topK, nInit, len, nLocal,
                 scratch, out, qbar, pagedKeys(poolH, table, blockElems, bs, d), false);
-        boolean fusedBefore = k.fusedVoteTopK();
-        try {
-            for (boolean fused : dev.cooperativeLaunchPossible() ? new boolean[] {false, true} : new boolean[] {false}) {
-                k.setFusedVoteTopK(fused);
-                for (boolean sketched : new boolean[] {false, true}) {
-                    SelectionReference.Result r = selectAndCompare(dev, k, sel, sketched ? sk : null);
-                    check(String.format(Locale.ROOT, "ts captured selection%s H=%d Hkv=%d d=%d for %,d candidates, run"
-                            + " on %,d k=%d, %s (%d near-ties)", sketched ? " on int8 sketches" : "", heads, kvHeads,
-                            d, capacity, count, topK, fused ? "vote and top-k fused"
-                                    : "top-k chunk " + SelectChunk.label(k.selectChunk()), r.nearTies()), r.wrong(), 0);
-                }
-            }
-        } finally {
-            k.setFusedVoteTopK(fusedBefore);
+        for (boolean sketched : new boolean[] {false, true}) {
+            SelectionReference.Result r = selectAndCompare(dev, k, sel, sketched ? sk : null);
+            check(String.format(Locale.ROOT, "ts captured selection%s H=%d Hkv=%d d=%d for %,d candidates, run"
+                    + " on %,d k=%d, top-k chunk %s (%d near-ties)", sketched ? " on int8 sketches" : "", heads,
+                    kvHeads, d, capacity, count, topK, SelectChunk.label(k.selectChunk()), r.nearTies()), r.wrong(), 0);
         }
         sk.free(dev);
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, ctrl, scratch, out}) {

@@ -20,13 +20,11 @@ import jcuda.driver.CUstream;
  * Kernel launches with programmatic stream serialization ({@code cuLaunchKernelEx} with
  * {@code CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION}, sm_90+): the next kernel of a decode
  * step is scheduled while the one before drains, and prefetches its weights before it waits
- * ({@code PDL_BEGIN} in every kernel, common.cuh); and cooperative launches
- * ({@code CU_LAUNCH_ATTRIBUTE_COOPERATIVE}), whose blocks may wait for each other at grid barriers. JCuda 12.6 has no binding for cuLaunchKernelEx,
+ * ({@code PDL_BEGIN} in every kernel, common.cuh). JCuda 12.6 has no binding for cuLaunchKernelEx,
  * so it is called through the Foreign Function API on the same libcuda, with the handles JCuda holds.
  */
 final class ProgrammaticLaunch {
 
-    private static final int ATTR_COOPERATIVE = 2;
     private static final int ATTR_PROGRAMMATIC_STREAM_SERIALIZATION = 6;
     /** CUlaunchConfig: 7 unsigned (grid, block, shared bytes), pad, stream, attrs pointer, numAttrs, pad. */
     private static final long CONFIG_BYTES = 56;
@@ -77,32 +75,13 @@ final class ProgrammaticLaunch {
     /** Launches {@code function} on {@code stream} with programmatic stream serialization allowed. */
     static void launch(CUfunction function, int gx, int gy, int gz, int block, int sharedBytes, CUstream stream,
                        Object... args) {
-        launch(function, gx, gy, gz, block, sharedBytes, stream, true, false, args);
-    }
-
-    /**
-     * Launches {@code function} on {@code stream} with the attributes asked for: programmatic stream
-     * serialization, and a cooperative launch (every block resident at once, or the launch fails).
-     */
-    static void launch(CUfunction function, int gx, int gy, int gz, int block, int sharedBytes, CUstream stream,
-                       boolean programmatic, boolean cooperative, Object... args) {
         if (LAUNCH_EX == null) {
-            throw new IllegalStateException((cooperative ? "cooperative" : "programmatic dependent")
-                    + " launch unavailable: " + UNAVAILABLE);
+            throw new IllegalStateException("programmatic dependent launch unavailable: " + UNAVAILABLE);
         }
         try (Arena arena = Arena.ofConfined()) {
-            int count = (programmatic ? 1 : 0) + (cooperative ? 1 : 0);
-            MemorySegment attr = arena.allocate(ATTRIBUTE_BYTES * Math.max(1, count), 8);
-            long at0 = 0;
-            if (programmatic) {
-                attr.set(ValueLayout.JAVA_INT, at0, ATTR_PROGRAMMATIC_STREAM_SERIALIZATION);
-                attr.set(ValueLayout.JAVA_INT, at0 + 8, 1);
-                at0 += ATTRIBUTE_BYTES;
-            }
-            if (cooperative) {
-                attr.set(ValueLayout.JAVA_INT, at0, ATTR_COOPERATIVE);
-                attr.set(ValueLayout.JAVA_INT, at0 + 8, 1);
-            }
+            MemorySegment attr = arena.allocate(ATTRIBUTE_BYTES, 8);
+            attr.set(ValueLayout.JAVA_INT, 0, ATTR_PROGRAMMATIC_STREAM_SERIALIZATION);
+            attr.set(ValueLayout.JAVA_INT, 8, 1);
             MemorySegment config = arena.allocate(CONFIG_BYTES, 8);
             int[] dims = {gx, gy, gz, block, 1, 1, sharedBytes};
             for (int i = 0; i < dims.length; i++) {
@@ -110,7 +89,7 @@ final class ProgrammaticLaunch {
             }
             config.set(ValueLayout.JAVA_LONG, 32, address(stream));
             config.set(ValueLayout.ADDRESS, 40, attr);
-            config.set(ValueLayout.JAVA_INT, 48, count);
+            config.set(ValueLayout.JAVA_INT, 48, 1);
             // kernelParams: one pointer per argument, each to an 8-byte slot holding the value
             MemorySegment values = arena.allocate(8L * Math.max(1, args.length), 8);
             MemorySegment params = arena.allocate(8L * Math.max(1, args.length), 8);

@@ -133,7 +133,7 @@ class KernelNamesTest {
 
     @Test
     void everyLiteralLaunchNamesAnEntryPoint() throws IOException {
-        Pattern launch = Pattern.compile("launch(?:Cooperative)?\\(\"(\\w+)\"");
+        Pattern launch = Pattern.compile("launch\\(\"(\\w+)\"");
         Set<String> launched = new HashSet<>();
         try (Stream<Path> files = Files.list(HOST)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
