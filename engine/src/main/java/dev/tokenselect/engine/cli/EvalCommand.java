@@ -81,7 +81,8 @@ final class EvalCommand extends ModelCommand {
     boolean resume;
 
     @Option(names = "--replay", paramLabel = "FILE", split = ",",
-            description = "Build the report and plot from outcome files (JSON lines or progress logs) instead of running the model")
+            description = "Build the report and plot from outcome files (JSON lines or progress logs) instead of running the"
+                    + " model; --tasks, --lengths, --policies and --samples, where given, keep only those answers")
     List<Path> replay;
 
     @Option(names = "--quiet", description = "No progress line per answer on stderr")
@@ -103,13 +104,7 @@ final class EvalCommand extends ModelCommand {
             options = new EngineOptions(options.backend(), options.device(), options.threads(), needed, options.blockSize());
         }
         if (replay != null) {
-            List<EvalHarness.Outcome> all = new java.util.ArrayList<>();
-            for (Path file : replay) {
-                all.addAll(OutcomeLog.read(file));
-            }
-            int trained = trainedLength != null ? trainedLength
-                    : dev.tokenselect.engine.model.ModelConfig.read(common.model).maxPositionEmbeddings();
-            report(out, new EvalReport(config, all, common.model.toString(), backend.backend + " (replayed)"), trained);
+            replayReport(out, taskList, policyList, chunk);
             return 0;
         }
         List<EvalHarness.Outcome> earlier = List.of();
@@ -129,6 +124,68 @@ final class EvalCommand extends ModelCommand {
             report(out, new EvalReport(config, results, common.model.toString(), engine.backend().name()), trained);
         }
         return 0;
+    }
+
+    /**
+     * The report and plot of outcome files. Each of --tasks, --lengths, --policies and --samples that is
+     * given keeps only those answers; one that is not takes what the files hold, so a file replays as it
+     * was run (its tasks, lengths, policies and samples, whatever the defaults are).
+     */
+    private void replayReport(CliOutput out, List<String> taskList, List<EvalPolicy> policyList, int chunk)
+            throws java.io.IOException {
+        List<EvalHarness.Outcome> all = new java.util.ArrayList<>();
+        for (Path file : replay) {
+            all.addAll(OutcomeLog.read(file));
+        }
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("no answers in " + replay + ": --replay takes the files that --outcomes"
+                    + " wrote (JSON lines) or the harness's progress logs");
+        }
+        List<EvalHarness.Outcome> kept = replayed(all, given("--tasks") ? taskList : null,
+                given("--lengths") ? lengths : null,
+                given("--policies") ? policyList.stream().map(EvalPolicy::name).toList() : null,
+                given("--samples") ? samples : null);
+        if (kept.isEmpty()) {
+            throw new IllegalArgumentException("none of the " + all.size() + " answers in " + replay + " is in the"
+                    + " tasks, lengths, policies and samples asked for");
+        }
+        if (kept.size() < all.size()) {
+            out.info("replay: " + kept.size() + " of " + all.size() + " answers are in the tasks, lengths, policies"
+                    + " and samples asked for");
+        }
+        List<String> replayTasks = given("--tasks") ? taskList
+                : EvalTasks.TASKS.stream().filter(t -> kept.stream().anyMatch(o -> o.task().equals(t))).toList();
+        List<Integer> replayLengths = given("--lengths") ? lengths
+                : kept.stream().map(EvalHarness.Outcome::length).distinct().sorted().toList();
+        List<EvalPolicy> replayPolicies = given("--policies") ? policyList
+                : EvalPolicy.parseList(String.join(",", kept.stream().map(EvalHarness.Outcome::policy).distinct().toList()),
+                        nInit, nLocal, theta, chunk, pageSize);
+        int replaySamples = given("--samples") ? samples
+                : 1 + kept.stream().mapToInt(EvalHarness.Outcome::sample).max().orElse(0);
+        EvalHarness.Config config = new EvalHarness.Config(replayTasks, replayLengths, replayPolicies, replaySamples,
+                seed, maxTokens);
+        int trained = trainedLength != null ? trainedLength
+                : dev.tokenselect.engine.model.ModelConfig.read(common.model).maxPositionEmbeddings();
+        report(out, new EvalReport(config, kept, common.model.toString(), backend.backend + " (replayed)"), trained);
+    }
+
+    private boolean given(String option) {
+        return commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /**
+     * The answers of a replay that fall in the tasks, lengths, policies and first samples asked for; a
+     * null filter keeps everything (an option not given on the command line: a replay reports the whole
+     * file unless told otherwise, so files of more samples or other policies replay as they were run).
+     */
+    static List<EvalHarness.Outcome> replayed(List<EvalHarness.Outcome> all, List<String> tasks, List<Integer> lengths,
+                                              List<String> policies, Integer samples) {
+        return all.stream()
+                .filter(o -> tasks == null || tasks.contains(o.task()))
+                .filter(o -> lengths == null || lengths.contains(o.length()))
+                .filter(o -> policies == null || policies.contains(o.policy()))
+                .filter(o -> samples == null || o.sample() < samples)
+                .toList();
     }
 
     /** Refuses --plot before any answer is computed when the runtime cannot draw a PNG. */

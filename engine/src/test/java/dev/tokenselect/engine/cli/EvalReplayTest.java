@@ -1,0 +1,104 @@
+package dev.tokenselect.engine.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.tokenselect.engine.eval.EvalHarness.Outcome;
+import dev.tokenselect.engine.eval.OutcomeLog;
+
+/** {@code eval --replay}: a whole file by default; the tasks, lengths, policies and samples given keep only those answers. */
+class EvalReplayTest {
+
+    private static final Path MODEL = Path.of("..", "models", "needle-14m");
+
+    @TempDir
+    Path tmp;
+
+    private static Outcome outcome(String task, int length, String policy, int sample, boolean correct) {
+        return new Outcome(task, length, policy, sample, 1000L + sample, length - 3, correct ? "123456" : "999999",
+                List.of("123456"), correct, Map.of("cache_hit_rate", 0.0));
+    }
+
+    /** Two tasks, two lengths, two policies, four samples; `full` right on samples 0-1 only, `ts-2048` always. */
+    private Path outcomes() {
+        Path file = tmp.resolve("outcomes.jsonl");
+        for (String task : List.of("niah_single_noise", "niah_multikey")) {
+            for (int length : List.of(4096, 8192)) {
+                for (int i = 0; i < 4; i++) {
+                    OutcomeLog.append(file, outcome(task, length, "full", i, i < 2));
+                    OutcomeLog.append(file, outcome(task, length, "ts-2048", i, true));
+                }
+            }
+        }
+        return file;
+    }
+
+    private static String replay(Path file, Path out, String... filters) throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("eval", "--model", MODEL.toString(), "--quiet",
+                "--replay", file.toString(), "--out", out.toString()));
+        args.addAll(List.of(filters));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), args.toArray(String[]::new));
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        return Files.readString(out);
+    }
+
+    @Test
+    void aReplayReportsTheWholeFileUnlessToldOtherwise() throws IOException {
+        String report = replay(outcomes(), tmp.resolve("all.md"));
+        // the file's own tasks, lengths, policies and samples, not the defaults: 2 tasks x 4 samples per cell
+        assertTrue(report.contains("4 samples per task and length"), report);
+        assertTrue(report.contains("| policy | budget | 4K | 8K | samples per cell |"), report);
+        assertTrue(report.contains("| full | all | 0.50 | 0.50 | 8 |"), report);
+        assertTrue(report.contains("| ts-2048 | 2688 | 1.00 | 1.00 | 8 |"), report);
+        assertFalse(report.contains("| vt |"), report);
+    }
+
+    @Test
+    void givenOptionsKeepOnlyTheirAnswers() throws IOException {
+        String report = replay(outcomes(), tmp.resolve("some.md"), "--samples", "2", "--policies", "full",
+                "--tasks", "niah_multikey", "--lengths", "4096");
+        // samples 0-1 of one task at one length, full attention only: both right
+        assertTrue(report.contains("| full | all | 1.00 | 2 |"), report);
+        assertFalse(report.contains("| ts-2048 |"), report);
+        assertFalse(report.contains("niah_single_noise"), report);
+        assertFalse(report.contains("8K"), report);
+        assertTrue(report.contains("2 samples per task and length"), report);
+    }
+
+    @Test
+    void aFilterThatKeepsNothingIsAnError() throws IOException {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), "eval", "--model", MODEL.toString(), "--replay",
+                outcomes().toString(), "--tasks", "kv", "--out", tmp.resolve("none.md").toString());
+        assertTrue(code != 0);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("none of the 32 answers"), err.toString(StandardCharsets.UTF_8));
+        assertFalse(Files.exists(tmp.resolve("none.md")));
+    }
+
+    @Test
+    void theFilterKeepsWhatEachGivenOptionNames() {
+        List<Outcome> all = List.of(outcome("vt", 4096, "full", 0, true), outcome("vt", 4096, "full", 5, true),
+                outcome("kv", 8192, "ts-2048", 1, false));
+        assertEquals(3, EvalCommand.replayed(all, null, null, null, null).size());
+        assertEquals(1, EvalCommand.replayed(all, null, null, null, 3).stream().filter(o -> o.task().equals("vt")).count());
+        assertEquals(List.of(all.get(2)), EvalCommand.replayed(all, List.of("kv"), null, null, null));
+        assertEquals(List.of(all.get(2)), EvalCommand.replayed(all, null, List.of(8192), null, null));
+        assertEquals(List.of(all.get(0), all.get(1)), EvalCommand.replayed(all, null, null, List.of("full"), null));
+    }
+}
