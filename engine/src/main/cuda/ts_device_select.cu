@@ -25,11 +25,15 @@ __device__ __forceinline__ void split3(float x, float &hi, float &mid, float &lo
 }
 
 __device__ __forceinline__ void softmax_state_add(float &m, float &s, float v) {
-    if (v > m) {
-        s = s * expf(m - v) + 1.f;  // m = -inf gives s * 0 + 1
+    // one exp on either side: exp(-|v - m|) is exp(m - v) for a new max and exp(v - m) otherwise (to the
+    // bit: fl(m - v) = -fl(v - m)), so a warp that diverges here no longer runs two
+    float d = v - m;
+    float e = expf(-fabsf(d));
+    if (d > 0.f) {
+        s = s * e + 1.f;  // m = -inf: d = inf, e = 0, s = 1
         m = v;
     } else {
-        s += expf(v - m);
+        s += e;
     }
 }
 

@@ -59,6 +59,25 @@ constexpr int tsp_shared_bytes() {
 __device__ __forceinline__ int tsp_swizzle(int row, int chunk, int swz) { return chunk ^ (row & swz); }
 
 /**
+ * One row of the tiles a warp reads in order: its candidate's entry in the block table and slot in
+ * that block, moved on 16 candidates a tile by subtraction. A signed division and remainder by the
+ * block size per tile were some 40 of the few hundred instructions a tile of the sketch pass takes.
+ */
+struct TspRowCursor {
+    int block, slot;
+
+    __host__ __device__ TspRowCursor(int pos, int bs) : block(pos / bs), slot(pos % bs) {}
+
+    __host__ __device__ void next(int bs) {
+        slot += 16;
+        while (slot >= bs) {
+            slot -= bs;
+            block++;
+        }
+    }
+};
+
+/**
  * Out[h][c] and each warp's per-head softmax state, as ts_scores_tc_body (SKETCH false: src = the
  * pool's bf16 keys) or ts_scores_sketch_body (SKETCH true: src = the sketches, scale = their scales)
  * compute them. Same grid (ceil(tiles / (8 * tilesPerWarp)), kvHeads), block 256, tile split and
@@ -170,15 +189,28 @@ __device__ __forceinline__ void ts_scores_pipe_body(
     int tileEnd = min(tiles, tile0 + tilesPerWarp);
 
     // Lanes 0..15 each own a row of a tile: its block-table entry is read one tile before its copies.
-    auto tableEntry = [&](int tile) -> int {
+    // The tiles come in order from tile0, so on sketches the row's place follows by subtraction; the
+    // bf16 pass keeps one division (its registers are at the two-blocks-per-SM limit, and the cursor's
+    // two would cost it a block).
+    TspRowCursor cursor(from + tile0 * 16 + (lane & 15), bs);
+    auto tableEntry = [&](int tile, int &slot) -> int {
         int cand = tile * 16 + (lane & 15);
         bool ok = tile < tileEnd && cand < count;
-        return ok ? table[(from + cand) / bs] : -1;
+        if constexpr (SKETCH) {
+            int entry = ok ? table[cursor.block] : -1;
+            slot = cursor.slot;
+            cursor.next(bs);
+            return entry;
+        } else {
+            int pos = from + cand, block = pos / bs;
+            slot = pos - block * bs;
+            return ok ? table[block] : -1;
+        }
     };
-    // The copies of tile `tile` (its rows' blocks in `block`, lane r < 16 holding row r's) into stage st.
-    auto issue = [&](int tile, int block, int st) {
+    // The copies of a tile (its rows' blocks and slots in `block` and `slot`, lane r < 16 holding row r's)
+    // into stage st.
+    auto issue = [&](int block, int slot, int st) {
         unsigned char *stage = ring + st * S::TILEB;
-        int slot = (from + tile * 16 + (lane & 15)) % bs;
         long long rowOff = -1;  // lane r < 16: byte offset of row r in src, -1 where the row is past the end
         if (block >= 0) {
             rowOff = SKETCH ? (long long) block * blockStride + (long long) ((layer * kvHeads + g) * bs + slot) * D
@@ -207,12 +239,13 @@ __device__ __forceinline__ void ts_scores_pipe_body(
     };
 
     // prologue: STAGES - 1 tiles in flight, the next tile's table entries read
-    int nextBlock = tableEntry(tile0);
+    int nextSlot;
+    int nextBlock = tableEntry(tile0, nextSlot);
 #pragma unroll
     for (int j = 0; j < S::STAGES - 1; j++) {
-        int block = nextBlock;
-        nextBlock = tableEntry(tile0 + j + 1);
-        if (tile0 + j < tileEnd) issue(tile0 + j, block, j);
+        int block = nextBlock, slot = nextSlot;
+        nextBlock = tableEntry(tile0 + j + 1, nextSlot);
+        if (tile0 + j < tileEnd) issue(block, slot, j);
         cp_async_commit();
     }
 
@@ -220,9 +253,9 @@ __device__ __forceinline__ void ts_scores_pipe_body(
     int st = 0;
     for (int tile = tile0; tile < tileEnd; tile++) {
         int ahead = tile + S::STAGES - 1;
-        int block = nextBlock;
-        nextBlock = tableEntry(ahead + 1);
-        if (ahead < tileEnd) issue(ahead, block, (st + S::STAGES - 1) % S::STAGES);
+        int block = nextBlock, slot = nextSlot;
+        nextBlock = tableEntry(ahead + 1, nextSlot);
+        if (ahead < tileEnd) issue(block, slot, (st + S::STAGES - 1) % S::STAGES);
         cp_async_commit();
         cp_async_wait<S::STAGES - 1>();
         __syncwarp();
