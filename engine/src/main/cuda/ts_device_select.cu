@@ -24,6 +24,25 @@ __device__ __forceinline__ void split3(float x, float &hi, float &mid, float &lo
     lo = r - mid;
 }
 
+/**
+ * One row of the 16-candidate tiles a warp reads in order: its candidate's entry in the block table
+ * and slot in that block, moved on 16 candidates a tile by subtraction. A division and a remainder by
+ * the block size per row and tile were some 40 instructions on the path from a tile's index to its loads.
+ */
+struct TsRowCursor {
+    int block, slot;
+
+    __host__ __device__ TsRowCursor(int pos, int bs) : block(pos / bs), slot(pos % bs) {}
+
+    __host__ __device__ void next(int bs) {
+        slot += 16;
+        while (slot >= bs) {
+            slot -= bs;
+            block++;
+        }
+    }
+};
+
 __device__ __forceinline__ void softmax_state_add(float &m, float &s, float v) {
     // one exp on either side: exp(-|v - m|) is exp(m - v) for a new max and exp(v - m) otherwise (to the
     // bit: fl(m - v) = -fl(v - m)), so a warp that diverges here no longer runs two
@@ -133,11 +152,19 @@ __device__ __forceinline__ void ts_scores_tc_body(const float *__restrict__ qbar
     float m[2] = {NEG_INF, NEG_INF}, sum[2] = {0.f, 0.f};  // heads 2*t4 and 2*t4 + 1
     int tile0 = w * tilesPerWarp;
     int tiles = (count + 15) >> 4;
+    // rows gr and gr + 8 of each tile, moved on 16 candidates a tile by subtraction: no division on the
+    // way from a tile's index to its loads
+    TsRowCursor rowCursorA(from + tile0 * 16 + gr, bs), rowCursorB(from + tile0 * 16 + gr + 8, bs);
+    size_t headOffset = ((size_t) (2 * layer) * kvHeads + g) * (size_t) bs * D;
     for (int tile = tile0; tile < min(tiles, tile0 + tilesPerWarp); tile++) {
         int cA = tile * 16 + gr, cB = cA + 8;
         bool okA = cA < count, okB = cB < count;
-        const bf16 *rowA = pool + kv_offset(table, from + (okA ? cA : 0), bs, blockElems, layer, 0, kvHeads, g, D);
-        const bf16 *rowB = pool + kv_offset(table, from + (okB ? cB : 0), bs, blockElems, layer, 0, kvHeads, g, D);
+        const bf16 *rowA = pool + (okA ? (size_t) table[rowCursorA.block] * (size_t) blockElems
+                                                 + headOffset + (size_t) rowCursorA.slot * D : 0);
+        const bf16 *rowB = pool + (okB ? (size_t) table[rowCursorB.block] * (size_t) blockElems
+                                                 + headOffset + (size_t) rowCursorB.slot * D : 0);
+        rowCursorA.next(bs);
+        rowCursorB.next(bs);
         uint4 ka[CH], kb[CH];
 #pragma unroll
         for (int ch = 0; ch < CH; ch++) {

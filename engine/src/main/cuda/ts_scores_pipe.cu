@@ -58,24 +58,6 @@ constexpr int tsp_shared_bytes() {
 
 __device__ __forceinline__ int tsp_swizzle(int row, int chunk, int swz) { return chunk ^ (row & swz); }
 
-/**
- * One row of the tiles a warp reads in order: its candidate's entry in the block table and slot in
- * that block, moved on 16 candidates a tile by subtraction. A signed division and remainder by the
- * block size per tile were some 40 of the few hundred instructions a tile of the sketch pass takes.
- */
-struct TspRowCursor {
-    int block, slot;
-
-    __host__ __device__ TspRowCursor(int pos, int bs) : block(pos / bs), slot(pos % bs) {}
-
-    __host__ __device__ void next(int bs) {
-        slot += 16;
-        while (slot >= bs) {
-            slot -= bs;
-            block++;
-        }
-    }
-};
 
 /**
  * Out[h][c] and each warp's per-head softmax state, as ts_scores_tc_body (SKETCH false: src = the
@@ -192,7 +174,7 @@ __device__ __forceinline__ void ts_scores_pipe_body(
     // The tiles come in order from tile0, so on sketches the row's place follows by subtraction; the
     // bf16 pass keeps one division (its registers are at the two-blocks-per-SM limit, and the cursor's
     // two would cost it a block).
-    TspRowCursor cursor(from + tile0 * 16 + (lane & 15), bs);
+    TsRowCursor cursor(from + tile0 * 16 + (lane & 15), bs);
     auto tableEntry = [&](int tile, int &slot) -> int {
         int cand = tile * 16 + (lane & 15);
         bool ok = tile < tileEnd && cand < count;
