@@ -46,14 +46,22 @@ class EvalReplayTest {
         return file;
     }
 
-    private static String replay(Path file, Path out, String... filters) throws IOException {
+    private record Run(int code, String stderr) {
+    }
+
+    private static Run eval(Path file, Path out, String... filters) {
         List<String> args = new java.util.ArrayList<>(List.of("eval", "--model", MODEL.toString(), "--quiet",
                 "--replay", file.toString(), "--out", out.toString()));
         args.addAll(List.of(filters));
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Main.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), args.toArray(String[]::new));
-        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        return new Run(code, err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static String replay(Path file, Path out, String... filters) throws IOException {
+        Run run = eval(file, out, filters);
+        assertEquals(0, run.code(), run.stderr());
         return Files.readString(out);
     }
 
@@ -81,13 +89,10 @@ class EvalReplayTest {
     }
 
     @Test
-    void aFilterThatKeepsNothingIsAnError() throws IOException {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), "eval", "--model", MODEL.toString(), "--replay",
-                outcomes().toString(), "--tasks", "kv", "--out", tmp.resolve("none.md").toString());
-        assertTrue(code != 0);
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("none of the 32 answers"), err.toString(StandardCharsets.UTF_8));
+    void aFilterThatKeepsNothingIsAnError() {
+        Run run = eval(outcomes(), tmp.resolve("none.md"), "--tasks", "kv");
+        assertTrue(run.code() != 0);
+        assertTrue(run.stderr().contains("none of the 32 answers"), run.stderr());
         assertFalse(Files.exists(tmp.resolve("none.md")));
     }
 
