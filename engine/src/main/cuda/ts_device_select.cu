@@ -339,29 +339,52 @@ __device__ __forceinline__ void ts_chunk_range(int chunk, int count, int &c0, in
 }
 
 /**
- * Pass `pass`'s histogram of the keys of vote[c0, c1) under the prefix (bits, mask) the passes before
- * chose, added to out. Each thread reads the candidates c0 + threadIdx.x + i * blockDim.x.
+ * Histogram of pass `pass` over the keys that match the earlier passes' prefix. grid ceil(count / chunk),
+ * block 1024; chunk (candidates per block, a multiple of 1024; 0: ts_auto_chunk of the count) is the same in all
+ * the radix kernels of a selection.
  */
-__device__ __forceinline__ void ts_hist_range(const float *__restrict__ vote, int c0, int c1, int pass, uint32_t bits,
-                                              uint32_t mask, int *__restrict__ out) {
+extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__restrict__ vote, int count, int chunk, int k,
+                                                                 int pass, int *__restrict__ hist,
+                                                                 const int *__restrict__ ctrl) { PDL_BEGIN();
     __shared__ int sh[TS_BINS];
+    if (ctrl != nullptr) {
+        if (ctrl[0]) return;
+        count = ctrl[1];
+    }
+    uint32_t bits, mask;
+    int need;
+    ts_radix_derive(hist, pass, k, bits, mask, need);
     int nb = ts_pass_bins(pass), shift = ts_pass_shift(pass);
     for (int i = threadIdx.x; i < nb; i += blockDim.x) sh[i] = 0;
     __syncthreads();
+    int c0, c1;
+    ts_chunk_range(chunk, count, c0, c1);
     for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) {
         uint32_t key = ts_radix_key(vote[c]);
         if ((key & mask) == bits) atomicAdd(&sh[(key >> shift) & (nb - 1)], 1);
     }
     __syncthreads();
+    int *out = hist + pass * TS_BINS;
     for (int i = threadIdx.x; i < nb; i += blockDim.x) {
         if (sh[i] != 0) atomicAdd(&out[i], sh[i]);
     }
 }
 
-/** How many keys of vote[c0, c1) are above kth and how many equal it: counts[2 * blockIdx.x + {0, 1}]. */
-__device__ __forceinline__ void ts_count_range(const float *__restrict__ vote, int c0, int c1, uint32_t kth,
-                                               int *__restrict__ counts) {
+/** Per chunk: how many keys are above the k-th largest and how many equal it. grid ceil(count / chunk), block 1024. */
+extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *__restrict__ vote, int count, int chunk, int k,
+                                                                  const int *__restrict__ hist,
+                                                                  int *__restrict__ chunkCounts,
+                                                                  const int *__restrict__ ctrl) { PDL_BEGIN();
     __shared__ int buf32[32];
+    if (ctrl != nullptr) {
+        if (ctrl[0]) return;
+        count = ctrl[1];
+    }
+    uint32_t kth, mask;
+    int need;
+    ts_radix_derive(hist, 3, k, kth, mask, need);
+    int c0, c1;
+    ts_chunk_range(chunk, count, c0, c1);
     int greater = 0, equal = 0;
     for (int c = c0 + threadIdx.x; c < c1; c += blockDim.x) {
         uint32_t key = ts_radix_key(vote[c]);
@@ -372,30 +395,40 @@ __device__ __forceinline__ void ts_count_range(const float *__restrict__ vote, i
     __syncthreads();
     int e = block_inclusive_scan(equal, buf32);
     if (threadIdx.x == blockDim.x - 1) {
-        counts[2 * blockIdx.x] = g;
-        counts[2 * blockIdx.x + 1] = e;
+        chunkCounts[2 * blockIdx.x] = g;
+        chunkCounts[2 * blockIdx.x + 1] = e;
     }
 }
 
 /**
- * The selection's entries from this block: out = [0, nInit) ++ (from + the k best, ascending) ++ [len -
- * nLocal, len), the fixed ones by block 0, and the chosen of vote[c0, c1) in order after those the
- * blocks before this one counted (counts, read past L1: other blocks wrote them). A candidate is taken
- * when its key is above the k-th largest, or equal to it and among the first `need` equal ones.
+ * Writes the selection: out = [0, nInit) ++ (from + the k best, ascending) ++ [len - nLocal, len). A
+ * candidate is taken when its key is above the k-th largest, or equal to it and among the first
+ * `need` equal ones. grid ceil(count / chunk), block 1024.
  */
-__device__ __forceinline__ void ts_write_range(const float *__restrict__ vote, int c0, int c1, uint32_t kth, int need,
-                                               const int *__restrict__ counts, int from, int nInit, int k, int len,
-                                               int nLocal, int *__restrict__ out) {
+extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *__restrict__ vote, int count, int chunk, int k,
+                                                                  const int *__restrict__ hist,
+                                                                  const int *__restrict__ chunkCounts, int from,
+                                                                  int nInit, int len, int nLocal, int *__restrict__ out,
+                                                                  const int *__restrict__ ctrl) { PDL_BEGIN();
     __shared__ int buf32[32];
     __shared__ int base[2];
+    if (ctrl != nullptr) {
+        if (ctrl[0]) return;
+        count = ctrl[1];
+        len = ctrl[2];
+    }
+    uint32_t kth, mask;
+    int need;
+    ts_radix_derive(hist, 3, k, kth, mask, need);
     if (blockIdx.x == 0) {
         for (int i = threadIdx.x; i < nInit; i += blockDim.x) out[i] = i;
         for (int i = threadIdx.x; i < nLocal; i += blockDim.x) out[nInit + k + i] = len - nLocal + i;
     }
+    // greater and equal keys in the chunks before this one
     int gb = 0, eb = 0;
     for (int b = threadIdx.x; b < (int) blockIdx.x; b += blockDim.x) {
-        gb += __ldcg(counts + 2 * b);
-        eb += __ldcg(counts + 2 * b + 1);
+        gb += chunkCounts[2 * b];
+        eb += chunkCounts[2 * b + 1];
     }
     int gTot = block_inclusive_scan(gb, buf32);
     __syncthreads();
@@ -405,6 +438,8 @@ __device__ __forceinline__ void ts_write_range(const float *__restrict__ vote, i
         base[1] = eTot;
     }
     __syncthreads();
+    int c0, c1;
+    ts_chunk_range(chunk, count, c0, c1);
     for (int s = c0; s < c1; s += blockDim.x) {
         int c = s + threadIdx.x;
         uint32_t key = c < c1 ? ts_radix_key(vote[c]) : 0u;
@@ -425,62 +460,6 @@ __device__ __forceinline__ void ts_write_range(const float *__restrict__ vote, i
         }
         __syncthreads();
     }
-}
-
-/**
- * Histogram of pass `pass` over the keys that match the earlier passes' prefix. grid ceil(count / chunk),
- * block 1024; chunk (candidates per block, a multiple of 1024; 0: ts_auto_chunk of the count) is the same in all
- * the radix kernels of a selection.
- */
-extern "C" __global__ void __launch_bounds__(1024) ts_radix_hist(const float *__restrict__ vote, int count, int chunk, int k,
-                                                                 int pass, int *__restrict__ hist,
-                                                                 const int *__restrict__ ctrl) { PDL_BEGIN();
-    if (ctrl != nullptr) {
-        if (ctrl[0]) return;
-        count = ctrl[1];
-    }
-    uint32_t bits, mask;
-    int need;
-    ts_radix_derive(hist, pass, k, bits, mask, need);
-    int c0, c1;
-    ts_chunk_range(chunk, count, c0, c1);
-    ts_hist_range(vote, c0, c1, pass, bits, mask, hist + pass * TS_BINS);
-}
-
-/** Per chunk: how many keys are above the k-th largest and how many equal it. grid ceil(count / chunk), block 1024. */
-extern "C" __global__ void __launch_bounds__(1024) ts_radix_count(const float *__restrict__ vote, int count, int chunk, int k,
-                                                                  const int *__restrict__ hist,
-                                                                  int *__restrict__ chunkCounts,
-                                                                  const int *__restrict__ ctrl) { PDL_BEGIN();
-    if (ctrl != nullptr) {
-        if (ctrl[0]) return;
-        count = ctrl[1];
-    }
-    uint32_t kth, mask;
-    int need;
-    ts_radix_derive(hist, 3, k, kth, mask, need);
-    int c0, c1;
-    ts_chunk_range(chunk, count, c0, c1);
-    ts_count_range(vote, c0, c1, kth, chunkCounts);
-}
-
-/** Writes the selection (ts_write_range) from the chunks' counts. grid ceil(count / chunk), block 1024. */
-extern "C" __global__ void __launch_bounds__(1024) ts_radix_write(const float *__restrict__ vote, int count, int chunk, int k,
-                                                                  const int *__restrict__ hist,
-                                                                  const int *__restrict__ chunkCounts, int from,
-                                                                  int nInit, int len, int nLocal, int *__restrict__ out,
-                                                                  const int *__restrict__ ctrl) { PDL_BEGIN();
-    if (ctrl != nullptr) {
-        if (ctrl[0]) return;
-        count = ctrl[1];
-        len = ctrl[2];
-    }
-    uint32_t kth, mask;
-    int need;
-    ts_radix_derive(hist, 3, k, kth, mask, need);
-    int c0, c1;
-    ts_chunk_range(chunk, count, c0, c1);
-    ts_write_range(vote, c0, c1, kth, need, chunkCounts, from, nInit, k, len, nLocal, out);
 }
 
 /**

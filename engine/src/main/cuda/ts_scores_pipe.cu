@@ -58,7 +58,6 @@ constexpr int tsp_shared_bytes() {
 
 __device__ __forceinline__ int tsp_swizzle(int row, int chunk, int swz) { return chunk ^ (row & swz); }
 
-
 /**
  * Out[h][c] and each warp's per-head softmax state, as ts_scores_tc_body (SKETCH false: src = the
  * pool's bf16 keys) or ts_scores_sketch_body (SKETCH true: src = the sketches, scale = their scales)

@@ -970,7 +970,6 @@ public final class CudaKernels {
 
     /** The per-head stats from the warps' softmax states; the radix histograms are cleared in the same launch. */
     private void launchStats(SelectScratch sc, int heads, CUdeviceptr ctrl) {
-        // the histograms zeroed for the top-k
         dev.launch("ts_stats_combine", heads, 1, 1, 256, 0, sc.warpStats(), sc.warps(), heads, sc.vote().stats(), ctrl,
                 sc.vote().hist(), 3 * SELECT_BINS);
     }
