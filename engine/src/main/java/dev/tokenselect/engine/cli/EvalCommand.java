@@ -81,8 +81,8 @@ final class EvalCommand extends ModelCommand {
     boolean resume;
 
     @Option(names = "--replay", paramLabel = "FILE", split = ",",
-            description = "Build the report and plot from outcome files (JSON lines or progress logs) instead of running the"
-                    + " model; --tasks, --lengths, --policies and --samples, where given, keep only those answers")
+            description = "Build the report and plot from outcome files (JSON lines, gzip-compressed where the name ends"
+                    + " in .gz, or progress logs) instead of running the model; --tasks, --lengths, --policies and --samples, where given, keep only those answers")
     List<Path> replay;
 
     @Option(names = "--quiet", description = "No progress line per answer on stderr")
@@ -106,6 +106,11 @@ final class EvalCommand extends ModelCommand {
         if (replay != null) {
             replayReport(out, taskList, policyList, chunk);
             return 0;
+        }
+        if (outcomes != null && OutcomeLog.compressed(outcomes)) {
+            throw new IllegalArgumentException("--outcomes " + outcomes + ": answers are appended as plain JSON lines,"
+                    + " which a .gz file cannot take; name a plain file (gunzip a compressed one first to resume"
+                    + " from it; --replay reads .gz files as they are)");
         }
         List<EvalHarness.Outcome> earlier = List.of();
         if (resume) {

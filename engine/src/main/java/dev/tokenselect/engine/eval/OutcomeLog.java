@@ -52,10 +52,13 @@ public final class OutcomeLog {
         }
     }
 
-    /** Outcomes of JSON lines and of progress lines; other lines (logs) are skipped. */
+    /**
+     * Outcomes of JSON lines and of progress lines; other lines (logs) are skipped. A file whose name ends
+     * in {@code .gz} is read through gzip (answers kept beside a report are stored compressed).
+     */
     public static List<EvalHarness.Outcome> read(Path file) throws IOException {
         List<EvalHarness.Outcome> out = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (String line : lines(file)) {
             String s = line.strip();
             if (s.startsWith("{")) {
                 JsonNode n = JSON.readTree(s);
@@ -74,5 +77,22 @@ public final class OutcomeLog {
             }
         }
         return out;
+    }
+
+    /** Whether a file is read through gzip. */
+    public static boolean compressed(Path file) {
+        return file.getFileName().toString().endsWith(".gz");
+    }
+
+    private static List<String> lines(Path file) throws IOException {
+        if (!compressed(file)) {
+            return Files.readAllLines(file, StandardCharsets.UTF_8);
+        }
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(file))) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        } catch (java.util.zip.ZipException e) {
+            throw new IOException(file + " is not a gzip file (" + e.getMessage() + "): name it without .gz if it"
+                    + " holds plain JSON lines", e);
+        }
     }
 }

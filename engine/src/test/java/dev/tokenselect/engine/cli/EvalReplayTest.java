@@ -106,4 +106,29 @@ class EvalReplayTest {
         assertEquals(List.of(all.get(2)), EvalCommand.replayed(all, null, List.of(8192), null, null));
         assertEquals(List.of(all.get(0), all.get(1)), EvalCommand.replayed(all, null, null, List.of("full"), null));
     }
+
+    @Test
+    void aCompressedFileAndAPlainOneReplayTogetherAndACompressedOneCannotTakeAnswers() throws IOException {
+        Path plain = outcomes();
+        // samples 4-5 of one cell in a gzip file beside the plain one: full right on both
+        Path gz = tmp.resolve("more.jsonl.gz");
+        Path more = tmp.resolve("more.jsonl");
+        OutcomeLog.append(more, outcome("niah_multikey", 4096, "full", 4, true));
+        OutcomeLog.append(more, outcome("niah_multikey", 4096, "full", 5, true));
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            out.write(Files.readAllBytes(more));
+        }
+        String report = replay(Path.of(plain + "," + gz), tmp.resolve("both.md"), "--tasks", "niah_multikey",
+                "--lengths", "4096", "--policies", "full");
+        // 4 of the 6 right: samples 0-1 and 4-5
+        assertTrue(report.contains("| full | all | 0.67 | 6 |"), report);
+
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), "eval", "--model", MODEL.toString(), "--quiet",
+                "--outcomes", gz.toString(), "--resume", "--samples", "1", "--lengths", "4096");
+        assertTrue(code != 0);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("plain JSON lines"), err.toString(StandardCharsets.UTF_8));
+        assertEquals(2, OutcomeLog.read(gz).size());
+    }
 }

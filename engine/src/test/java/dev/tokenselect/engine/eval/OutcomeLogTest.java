@@ -42,4 +42,27 @@ class OutcomeLogTest {
         assertEquals("016770", second.generated());
         assertFalse(second.correct());
     }
+
+    @Test
+    void aGzipFileReadsAsItsPlainLinesAndAnotherFileNamedGzIsRefusedByName() throws Exception {
+        Path plain = dir.resolve("outcomes.jsonl");
+        for (int i = 0; i < 3; i++) {
+            OutcomeLog.append(plain, new EvalHarness.Outcome("niah_multikey", 32768, "ts-2048", i, 7L + i, 32760,
+                    "0" + i, List.of("0" + i), i != 1, Map.of("cache_hit_rate", 0.25 * i)));
+        }
+        Path gz = dir.resolve("outcomes.jsonl.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            out.write(Files.readAllBytes(plain));
+        }
+        assertTrue(Files.size(gz) < Files.size(plain));
+        assertEquals(OutcomeLog.read(plain), OutcomeLog.read(gz));
+        assertEquals(3, OutcomeLog.read(gz).size());
+        assertFalse(OutcomeLog.read(gz).get(1).correct());
+
+        Path notGzip = dir.resolve("plain.jsonl.gz");
+        Files.copy(plain, notGzip);
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> OutcomeLog.read(notGzip));
+        assertTrue(e.getMessage().contains("plain.jsonl.gz") && e.getMessage().contains("not a gzip file"), e.getMessage());
+    }
 }
