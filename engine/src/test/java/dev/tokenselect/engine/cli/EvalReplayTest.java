@@ -50,9 +50,15 @@ class EvalReplayTest {
     }
 
     private static Run eval(Path file, Path out, String... filters) {
-        List<String> args = new java.util.ArrayList<>(List.of("eval", "--model", MODEL.toString(), "--quiet",
-                "--replay", file.toString(), "--out", out.toString()));
+        List<String> args = new java.util.ArrayList<>(List.of("--replay", file.toString(), "--out", out.toString()));
         args.addAll(List.of(filters));
+        return eval(args);
+    }
+
+    /** {@code eval --model MODEL --quiet} followed by {@code options}. */
+    private static Run eval(List<String> options) {
+        List<String> args = new java.util.ArrayList<>(List.of("eval", "--model", MODEL.toString(), "--quiet"));
+        args.addAll(options);
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Main.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), args.toArray(String[]::new));
@@ -123,12 +129,9 @@ class EvalReplayTest {
         // 4 of the 6 right: samples 0-1 and 4-5
         assertTrue(report.contains("| full | all | 0.67 | 6 |"), report);
 
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), "eval", "--model", MODEL.toString(), "--quiet",
-                "--outcomes", gz.toString(), "--resume", "--samples", "1", "--lengths", "4096");
-        assertTrue(code != 0);
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("plain JSON lines"), err.toString(StandardCharsets.UTF_8));
+        Run refused = eval(List.of("--outcomes", gz.toString(), "--resume", "--samples", "1", "--lengths", "4096"));
+        assertTrue(refused.code() != 0);
+        assertTrue(refused.stderr().contains("plain JSON lines"), refused.stderr());
         assertEquals(2, OutcomeLog.read(gz).size());
     }
 }
