@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -107,17 +106,7 @@ public final class EvalReport {
         b.append("---:|---:|\n");
         for (EvalPolicy p : config.policies()) {
             b.append("| ").append(p.name()).append(" | ").append(p.budget() < 0 ? "all" : String.valueOf(p.budget())).append(" |");
-            Cell row = EMPTY;
-            int fewest = Integer.MAX_VALUE;
-            int most = 0;
-            for (int len : lengths) {
-                Cell c = cell(null, p.name(), len);
-                row = row.plus(c);
-                fewest = Math.min(fewest, c.samples());
-                most = Math.max(most, c.samples());
-                b.append(' ').append(fmt(c.accuracy())).append(" |");
-            }
-            b.append(' ').append(samplesLabel(fewest, most)).append(" | ").append(hitRate(p, row)).append(" |\n");
+            appendCells(b, null, p, lengths);
         }
         b.append("\nMean prompt tokens per length:");
         for (int len : lengths) {
@@ -136,17 +125,7 @@ public final class EvalReport {
         for (String task : config.tasks()) {
             for (EvalPolicy p : config.policies()) {
                 b.append("| ").append(task).append(" | ").append(p.name()).append(" |");
-                Cell row = EMPTY;
-                int fewest = Integer.MAX_VALUE;
-                int most = 0;
-                for (int len : lengths) {
-                    Cell c = cell(task, p.name(), len);
-                    row = row.plus(c);
-                    fewest = Math.min(fewest, c.samples());
-                    most = Math.max(most, c.samples());
-                    b.append(' ').append(fmt(c.accuracy())).append(" |");
-                }
-                b.append(' ').append(samplesLabel(fewest, most)).append(" | ").append(hitRate(p, row)).append(" |\n");
+                appendCells(b, task, p, lengths);
             }
         }
         b.append("\n### Seeds\n\nSample `i` of a task has seed `EvalSeeds.sampleSeed(")
@@ -207,23 +186,26 @@ public final class EvalReport {
         Files.writeString(file, text, StandardCharsets.UTF_8);
     }
 
-    /** Every outcome, one JSON-friendly map each (for --json). */
-    public List<Map<String, Object>> rows() {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (EvalHarness.Outcome o : outcomes) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("task", o.task());
-            m.put("length", o.length());
-            m.put("policy", o.policy());
-            m.put("sample", o.sample());
-            m.put("seed", o.seed());
-            m.put("prompt_tokens", o.promptTokens());
-            m.put("generated", o.generated());
-            m.put("expected", o.expected());
-            m.put("correct", o.correct());
-            m.put("stats", o.stats());
-            rows.add(m);
+    /**
+     * A table row's cells after its labels: the accuracy at each length, the samples per cell (a range
+     * where they differ) and the selection-cache hit rate; {@code task} null pools every task.
+     */
+    private void appendCells(StringBuilder b, String task, EvalPolicy p, List<Integer> lengths) {
+        Cell row = EMPTY;
+        int fewest = Integer.MAX_VALUE;
+        int most = 0;
+        for (int len : lengths) {
+            Cell c = cell(task, p.name(), len);
+            row = row.plus(c);
+            fewest = Math.min(fewest, c.samples());
+            most = Math.max(most, c.samples());
+            b.append(' ').append(fmt(c.accuracy())).append(" |");
         }
-        return rows;
+        b.append(' ').append(samplesLabel(fewest, most)).append(" | ").append(hitRate(p, row)).append(" |\n");
+    }
+
+    /** Every outcome, one JSON-friendly map each (for --json), as the outcome log writes them. */
+    public List<Map<String, Object>> rows() {
+        return outcomes.stream().map(OutcomeLog::fields).toList();
     }
 }

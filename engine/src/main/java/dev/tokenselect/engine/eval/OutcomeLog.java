@@ -33,6 +33,16 @@ public final class OutcomeLog {
     }
 
     public static void append(Path file, EvalHarness.Outcome o) {
+        try {
+            Files.writeString(file, JSON.writeValueAsString(fields(o)) + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot append to " + file, e);
+        }
+    }
+
+    /** An outcome as the JSON object a line of the log holds (also the report's --json rows). */
+    public static Map<String, Object> fields(EvalHarness.Outcome o) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("task", o.task());
         m.put("length", o.length());
@@ -44,12 +54,7 @@ public final class OutcomeLog {
         m.put("expected", o.expected());
         m.put("correct", o.correct());
         m.put("stats", o.stats());
-        try {
-            Files.writeString(file, JSON.writeValueAsString(m) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to " + file, e);
-        }
+        return m;
     }
 
     /**
