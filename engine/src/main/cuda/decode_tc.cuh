@@ -286,11 +286,65 @@ __device__ __forceinline__ void attn_decode_tc_body(
     float mrow = NEG_INF, lrow = 0.f;  // row gr, base 2
     int kbase = warp * 16;
 
-    // scores of this warp's 16 keys of the tile whose K rows are at ks and whose first key is j0: two n8
-    // tiles; row gr, keys 2t4 and 2t4 + 1 of each; keys past the end (and, TMA, before the window) -inf.
-    // The thread's B fragments belong to key kbase + 8n + gr; ldmatrix: lanes 8m..8m+7 address rows of
-    // matrix m = (dims +0 | +8) x (first | second half)
-    auto tile_scores = [&](const bf16 *ks, int j0, float (&s)[2][4]) {
+    if (producer) {  // WS: every tile of the range, each into its stage once the computing warps released it
+        for (int u = t0; u < t1; u++) {
+            int s = (u - t0) % TCD_STAGES;
+            int entry = table_entry(u);
+            if (u - t0 >= TCD_STAGES) tcd_bar_wait(ebar0 + 8 * s, ((u - t0) / TCD_STAGES - 1) & 1);
+            load_tile_tma(u, s, entry);
+        }
+    }
+    for (int t = t0; t < t1 && !producer; t++) {
+        int stage = (t - t0) % TCD_STAGES;
+        int refill = (t + TCD_STAGES - 1 - t0) % TCD_STAGES;  // the stage of tile t - 1
+        if constexpr (TMA) {
+            if (!WS) __syncthreads();  // tile t - 1 is consumed by every warp
+            if (!WS && warp == 0 && t + TCD_STAGES - 1 < t1) {
+                if constexpr (AHEAD) {  // the entry read an iteration ago; the next one's read now
+                    load_tile_tma(t + TCD_STAGES - 1, refill, ahead);
+                    if (t + TCD_STAGES < t1) ahead = table_entry(t + TCD_STAGES);
+                } else {
+                    load_tile_tma(t + TCD_STAGES - 1, refill, table_entry(t + TCD_STAGES - 1));
+                }
+            }
+            tcd_bar_wait(bar0 + 8 * stage, ((t - t0) / TCD_STAGES) & 1);  // tile t has landed
+        } else if constexpr (BULK) {
+            // its last phase completed before tile t - 1 was computed (thread 0 waited for it too)
+            if (tid == 0 && t + TCD_STAGES - 1 < t1) tcd_bar_expect(bar0 + 8 * refill, TILE_BYTES);
+            __syncthreads();  // tile t - 1 is consumed by every warp
+            if (t + TCD_STAGES - 1 < t1) load_tile_bulk(t + TCD_STAGES - 1, refill);
+            tcd_bar_wait(bar0 + 8 * stage, ((t - t0) / TCD_STAGES) & 1);  // tile t has landed
+        } else {
+            asm volatile("cp.async.wait_group %0;\n" ::"n"(TCD_STAGES - 2));
+            __syncthreads();  // tile t has landed for every thread; the stage refilled below is consumed
+            if (t + TCD_STAGES - 1 < t1) load_tile(t + TCD_STAGES - 1, refill);
+            asm volatile("cp.async.commit_group;\n" ::);
+        }
+
+        const bf16 *ks = ring + stage * STAGE;
+        const bf16 *vs = ks + TCD_TK * (TMA ? D : LD);
+        int j0 = base + t * TCD_TK;
+        if (TMA && j0 + TCD_TK > len) {  // the last tile: its V rows past the end to zero (P is 0 there)
+            bf16 *vz = ring + stage * STAGE + 2 * TMA_HALF;
+            if constexpr (WS) {  // each warp reads only its own 16 rows
+                for (int i = lane; i < 16 * D; i += 32) {
+                    int r = kbase + i / D, e = i % D;
+                    if (j0 + r >= len) vz[(e >> 6) * TMA_HALF + r * 64 + (e & 63)] = __float2bfloat16(0.f);
+                }
+                __syncwarp();
+            } else {
+                for (int i = tid; i < (j0 + TCD_TK - len) * D; i += blockDim.x) {
+                    int r = len - j0 + i / D, e = i % D;
+                    vz[(e >> 6) * TMA_HALF + r * 64 + (e & 63)] = __float2bfloat16(0.f);
+                }
+                __syncthreads();
+            }
+        }
+
+        // scores of this warp's 16 keys: two n8 tiles; row gr, keys 2t4 and 2t4 + 1 of each. The
+        // thread's B fragments belong to key kbase + 8n + gr; ldmatrix: lanes 8m..8m+7 address rows of
+        // matrix m = (dims +0 | +8) x (first | second half)
+        float s[2][4];
 #pragma unroll
         for (int n = 0; n < 2; n++)
 #pragma unroll
@@ -351,131 +405,60 @@ __device__ __forceinline__ void attn_decode_tc_body(
                 }
             }
         }
+        // keys past the end; online softmax of row gr (a row lives in one quad)
+        float tmax = NEG_INF;
 #pragma unroll
         for (int n = 0; n < 2; n++) {
 #pragma unroll
             for (int e = 0; e < 2; e++) {
                 int j = j0 + kbase + 8 * n + 2 * t4 + e;
                 if (j >= len || (TMA && j < lo)) s[n][e] = NEG_INF;
+                tmax = fmaxf(tmax, s[n][e]);
             }
         }
-    };
-    // the online softmax of row gr (a row lives in one quad) over a tile's scores: o and lrow rescaled,
-    // P as bf16 hi + lo fragments (0 where every key of the warp's share is masked)
-    auto tile_softmax = [&](const float (&s)[2][4], uint32_t (&pf)[4]) {
-        float tmax = NEG_INF;
-#pragma unroll
-        for (int n = 0; n < 2; n++)
-#pragma unroll
-            for (int e = 0; e < 2; e++) tmax = fmaxf(tmax, s[n][e]);
         tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 1));
         tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 2));
         float mNew = fmaxf(mrow, tmax);
-        float mSub = mNew == NEG_INF ? 0.f : mNew;  // every key so far masked: p = exp2(-inf) = 0
-        float corr = exp2f(mrow - mSub);            // 0 the first time
-        mrow = mNew;
-        float p[2][2];
-        float rowSum = 0.f;
+        if (mNew != NEG_INF) {  // else every key of the warp's share is past the end: nothing to add
+            float corr = exp2f(mrow - mNew);  // 0 the first time
+            mrow = mNew;
+            float p[2][2];
+            float rowSum = 0.f;
 #pragma unroll
-        for (int n = 0; n < 2; n++)
+            for (int n = 0; n < 2; n++)
 #pragma unroll
-            for (int e = 0; e < 2; e++) {
-                p[n][e] = exp2f(s[n][e] - mSub);
-                rowSum += p[n][e];
-            }
-        lrow = lrow * corr + rowSum;
-#pragma unroll
-        for (int j = 0; j < DT; j++) {
-            o[j][0] *= corr;
-            o[j][1] *= corr;
-        }
-        split_bf16x2(p[0][0], p[0][1], pf[0], pf[1]);
-        split_bf16x2(p[1][0], p[1][1], pf[2], pf[3]);
-    };
-    // O += P V over this warp's 16 keys of the tile whose V rows are at vs: V fragments by ldmatrix.trans
-    // (matrices: keys +0 | +8 x dims +0 | +8)
-    auto tile_pv = [&](const bf16 *vs, const uint32_t (&pf)[4]) {
-        const bf16 *vrow = vs + (kbase + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + (lane >> 4) * 8;
-#pragma unroll
-        for (int j = 0; j < DT; j += 2) {
-            uint32_t v0, v1, v2, v3;
-            if constexpr (TMA) {  // row kbase + (lane & 7) + 8 ((lane >> 3) & 1), dims 8j + 8 (lane >> 4)
-                int dim = 8 * j + 8 * (lane >> 4);
-                int c = (dim & 63) >> 3;
-                ldmatrix_x4_trans(vs + (dim >> 6) * TMA_HALF + (kbase + (lane & 7) + ((lane >> 3) & 1) * 8) * 64
-                                  + ((c ^ (lane & 7)) << 3), v0, v1, v2, v3);
-            } else {
-                ldmatrix_x4_trans(vrow + 8 * j, v0, v1, v2, v3);
-            }
-            mma_bf16_16816(o[j], pf[0], 0u, pf[2], 0u, v0, v1);
-            mma_bf16_16816(o[j], pf[1], 0u, pf[3], 0u, v0, v1);
-            mma_bf16_16816(o[j + 1], pf[0], 0u, pf[2], 0u, v2, v3);
-            mma_bf16_16816(o[j + 1], pf[1], 0u, pf[3], 0u, v2, v3);
-        }
-    };
-    // TMA, last tile: V rows past the end to zero (P is 0 there; a page's unwritten rows may hold anything).
-    // ownRows: each warp zeroes only the 16 rows it reads (no block barrier), else the block shares the work
-    auto zero_tail = [&](int stage, int j0, bool ownRows) {
-        bf16 *vz = ring + stage * STAGE + 2 * TMA_HALF;
-        if (ownRows) {
-            for (int i = lane; i < 16 * D; i += 32) {
-                int r = kbase + i / D, e = i % D;
-                if (j0 + r >= len) vz[(e >> 6) * TMA_HALF + r * 64 + (e & 63)] = __float2bfloat16(0.f);
-            }
-            __syncwarp();
-        } else {
-            for (int i = tid; i < (j0 + TCD_TK - len) * D; i += blockDim.x) {
-                int r = len - j0 + i / D, e = i % D;
-                vz[(e >> 6) * TMA_HALF + r * 64 + (e & 63)] = __float2bfloat16(0.f);
-            }
-            __syncthreads();
-        }
-    };
-
-    if (producer) {  // WS: every tile of the range, each into its stage once the computing warps released it
-        for (int u = t0; u < t1; u++) {
-            int s = (u - t0) % TCD_STAGES;
-            int entry = table_entry(u);
-            if (u - t0 >= TCD_STAGES) tcd_bar_wait(ebar0 + 8 * s, ((u - t0) / TCD_STAGES - 1) & 1);
-            load_tile_tma(u, s, entry);
-        }
-    }
-    for (int t = t0; t < t1 && !producer; t++) {
-        int stage = (t - t0) % TCD_STAGES;
-        int refill = (t + TCD_STAGES - 1 - t0) % TCD_STAGES;  // the stage of tile t - 1
-        if constexpr (TMA) {
-            if (!WS) __syncthreads();  // tile t - 1 is consumed by every warp
-            if (!WS && warp == 0 && t + TCD_STAGES - 1 < t1) {
-                if constexpr (AHEAD) {  // the entry read an iteration ago; the next one's read now
-                    load_tile_tma(t + TCD_STAGES - 1, refill, ahead);
-                    if (t + TCD_STAGES < t1) ahead = table_entry(t + TCD_STAGES);
-                } else {
-                    load_tile_tma(t + TCD_STAGES - 1, refill, table_entry(t + TCD_STAGES - 1));
+                for (int e = 0; e < 2; e++) {
+                    p[n][e] = exp2f(s[n][e] - mNew);  // exp2(-inf) = 0
+                    rowSum += p[n][e];
                 }
+            lrow = lrow * corr + rowSum;
+#pragma unroll
+            for (int j = 0; j < DT; j++) {
+                o[j][0] *= corr;
+                o[j][1] *= corr;
             }
-            tcd_bar_wait(bar0 + 8 * stage, ((t - t0) / TCD_STAGES) & 1);  // tile t has landed
-        } else if constexpr (BULK) {
-            // its last phase completed before tile t - 1 was computed (thread 0 waited for it too)
-            if (tid == 0 && t + TCD_STAGES - 1 < t1) tcd_bar_expect(bar0 + 8 * refill, TILE_BYTES);
-            __syncthreads();  // tile t - 1 is consumed by every warp
-            if (t + TCD_STAGES - 1 < t1) load_tile_bulk(t + TCD_STAGES - 1, refill);
-            tcd_bar_wait(bar0 + 8 * stage, ((t - t0) / TCD_STAGES) & 1);  // tile t has landed
-        } else {
-            asm volatile("cp.async.wait_group %0;\n" ::"n"(TCD_STAGES - 2));
-            __syncthreads();  // tile t has landed for every thread; the stage refilled below is consumed
-            if (t + TCD_STAGES - 1 < t1) load_tile(t + TCD_STAGES - 1, refill);
-            asm volatile("cp.async.commit_group;\n" ::);
+            uint32_t ph0, pl0, ph1, pl1;
+            split_bf16x2(p[0][0], p[0][1], ph0, pl0);
+            split_bf16x2(p[1][0], p[1][1], ph1, pl1);
+            // O += P V: V fragments by ldmatrix.trans (matrices: keys +0 | +8 x dims +0 | +8)
+            const bf16 *vrow = vs + (kbase + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + (lane >> 4) * 8;
+#pragma unroll
+            for (int j = 0; j < DT; j += 2) {
+                uint32_t v0, v1, v2, v3;
+                if constexpr (TMA) {  // row kbase + (lane & 7) + 8 ((lane >> 3) & 1), dims 8j + 8 (lane >> 4)
+                    int dim = 8 * j + 8 * (lane >> 4);
+                    int c = (dim & 63) >> 3;
+                    ldmatrix_x4_trans(vs + (dim >> 6) * TMA_HALF + (kbase + (lane & 7) + ((lane >> 3) & 1) * 8) * 64
+                                      + ((c ^ (lane & 7)) << 3), v0, v1, v2, v3);
+                } else {
+                    ldmatrix_x4_trans(vrow + 8 * j, v0, v1, v2, v3);
+                }
+                mma_bf16_16816(o[j], ph0, 0u, ph1, 0u, v0, v1);
+                mma_bf16_16816(o[j], pl0, 0u, pl1, 0u, v0, v1);
+                mma_bf16_16816(o[j + 1], ph0, 0u, ph1, 0u, v2, v3);
+                mma_bf16_16816(o[j + 1], pl0, 0u, pl1, 0u, v2, v3);
+            }
         }
-
-        const bf16 *ks = ring + stage * STAGE;
-        const bf16 *vs = ks + TCD_TK * (TMA ? D : LD);
-        int j0 = base + t * TCD_TK;
-        if (TMA && j0 + TCD_TK > len) zero_tail(stage, j0, WS);
-        float s[2][4];
-        uint32_t pf[4];
-        tile_scores(ks, j0, s);
-        tile_softmax(s, pf);
-        tile_pv(vs, pf);
         if constexpr (WS) {  // this warp is done with the stage
             __syncwarp();
             if (lane == 0) asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(ebar0 + 8 * stage) : "memory");
@@ -535,4 +518,3 @@ __device__ __forceinline__ void attn_decode_tc_body(
                                                 nullptr, 1, 0, invFreq, G, scale, out, 0, partial, sel,     \
                                                 nEntries);                                                  \
     }
-

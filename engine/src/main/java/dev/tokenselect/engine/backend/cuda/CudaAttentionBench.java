@@ -353,8 +353,7 @@ public final class CudaAttentionBench {
                            DecodeAttentionPrecision tc, boolean splitPerPlace) {
         k.useDecodePath(tc);
         int places = CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM * dev.multiprocessors();
-        int tiles = (len + k.decodeTileKeys(D) - 1) / k.decodeTileKeys(D);
-        int nsplit = splitPerPlace ? Math.min(Math.min(tiles, (places + KV_HEADS - 1) / KV_HEADS), maxSplits)
+        int nsplit = splitPerPlace ? CudaKernels.decodeSplitsPerPlace(len, k.decodeTileKeys(D), KV_HEADS, places, maxSplits)
                 : CudaKernels.decodeSplitCount(len, k.decodeTileKeys(D), KV_HEADS, places, maxSplits);
         return time(() -> k.attentionDecode(q, HEADS * D, kv, table, 0, 0, step, 1, 0, invFreq, HEADS, nsplit, out,
                 HEADS * D, partial));
