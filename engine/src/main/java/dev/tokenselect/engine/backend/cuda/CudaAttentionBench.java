@@ -132,10 +132,8 @@ public final class CudaAttentionBench {
                 System.out.println("| context | full, f16 (cp.async) | full, f16, bulk copies | cp.async / bulk"
                         + " | full, f16, tensor copies | cp.async / tensor copies | tensor copies, table a tile ahead"
                         + " | tensor copies / ahead | tensor copies by a fifth warp | tensor copies / fifth warp"
-                        + " | hit (cp.async) | hit, bulk copies | cp.async / bulk"
-                        + " | tensor copies, a split per block place | power-of-two splits / a split per place"
-                        + " | fifth warp, a split per block place | power-of-two splits / a split per place |");
-                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                        + " | hit (cp.async) | hit, bulk copies | cp.async / bulk |");
+                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
                 bench.bulkLines.forEach(System.out::println);
             }
             if (bench.failures > 0) {
@@ -280,18 +278,11 @@ public final class CudaAttentionBench {
                             partial, maxSplits, len);
                     float fullProducer = timeTensorCopies(TensorCopyDecode.PRODUCER_WARP, kv, tableDev, step, invFreq,
                             qDev, out, partial, maxSplits, len);
-                    // the engine's splits are a power of two (64 per KV head on 132 SMs at 2 blocks per SM: 8
-                    // block places idle); one split per block place fills them with shorter shares
-                    float fullTensorFill = timeTensorCopies(TensorCopyDecode.PAGES, kv, tableDev, step, invFreq, qDev,
-                            out, partial, maxSplits, len, true);
-                    float fullProducerFill = timeTensorCopies(TensorCopyDecode.PRODUCER_WARP, kv, tableDev, step,
-                            invFreq, qDev, out, partial, maxSplits, len, true);
                     bulkLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.2fx"
-                            + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.2fx"
-                            + " | %.4f ms | %.2fx |", len, fullCpAsync, fullBulk, fullCpAsync / fullBulk, fullTensor,
-                            fullCpAsync / fullTensor, fullAhead, fullTensor / fullAhead, fullProducer,
-                            fullTensor / fullProducer, hitCpAsync, hitBulk, hitCpAsync / hitBulk, fullTensorFill,
-                            fullTensor / fullTensorFill, fullProducerFill, fullProducer / fullProducerFill));
+                            + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx |", len, fullCpAsync,
+                            fullBulk, fullCpAsync / fullBulk, fullTensor, fullCpAsync / fullTensor, fullAhead,
+                            fullTensor / fullAhead, fullProducer, fullTensor / fullProducer, hitCpAsync, hitBulk,
+                            hitCpAsync / hitBulk));
                 } finally {
                     k.setBulkDecodeCopies(bulk);
                     k.setTensorCopyDecode(tensor);
@@ -326,35 +317,17 @@ public final class CudaAttentionBench {
     private float timeTensorCopies(TensorCopyDecode scheme, CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step,
                                    CUdeviceptr invFreq, CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial,
                                    int maxSplits, int len) {
-        return timeTensorCopies(scheme, kv, table, step, invFreq, q, out, partial, maxSplits, len, false);
-    }
-
-    /** As above, with {@code splitPerPlace} one split per block place instead of the engine's power of two. */
-    private float timeTensorCopies(TensorCopyDecode scheme, CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step,
-                                   CUdeviceptr invFreq, CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial,
-                                   int maxSplits, int len, boolean splitPerPlace) {
         k.setTensorCopyDecode(scheme);
         return k.tensorCopyDecodeInUse(kv) ? timeFull(kv, table, step, invFreq, q, out, partial, maxSplits, len,
-                DecodeAttentionPrecision.F16, splitPerPlace) : Float.NaN;
+                DecodeAttentionPrecision.F16) : Float.NaN;
     }
 
     private float timeFull(CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step, CUdeviceptr invFreq,
                            CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len,
                            DecodeAttentionPrecision tc) {
-        return timeFull(kv, table, step, invFreq, q, out, partial, maxSplits, len, tc, false);
-    }
-
-    /**
-     * Full attention's time with the engine's split count (a power of two), or with {@code splitPerPlace}
-     * one split per block place of the card.
-     */
-    private float timeFull(CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step, CUdeviceptr invFreq,
-                           CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len,
-                           DecodeAttentionPrecision tc, boolean splitPerPlace) {
         k.useDecodePath(tc);
-        int places = CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM * dev.multiprocessors();
-        int nsplit = splitPerPlace ? CudaKernels.decodeSplitsPerPlace(len, k.decodeTileKeys(D), KV_HEADS, places, maxSplits)
-                : CudaKernels.decodeSplitCount(len, k.decodeTileKeys(D), KV_HEADS, places, maxSplits);
+        int nsplit = CudaKernels.decodeSplitCount(len, k.decodeTileKeys(D), KV_HEADS,
+                CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM * dev.multiprocessors(), maxSplits);
         return time(() -> k.attentionDecode(q, HEADS * D, kv, table, 0, 0, step, 1, 0, invFreq, HEADS, nsplit, out,
                 HEADS * D, partial));
     }

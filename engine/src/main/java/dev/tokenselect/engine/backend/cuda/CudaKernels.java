@@ -1506,19 +1506,12 @@ public final class CudaKernels {
      * {@code tileKeys}-key tile and at most {@code maxSplits}; 1 where the blocks alone fill the target.
      */
     static int decodeSplitCount(int range, int tileKeys, int blocks, int targetBlocks, long maxSplits) {
-        return Integer.highestOneBit(decodeSplitsPerPlace(range, tileKeys, blocks, targetBlocks, maxSplits));
-    }
-
-    /**
-     * As {@link #decodeSplitCount} without the power of two: one split per block place of {@code targetBlocks}
-     * (the attention benchmark times it beside the engine's rule).
-     */
-    static int decodeSplitsPerPlace(int range, int tileKeys, int blocks, int targetBlocks, long maxSplits) {
         int shares = (range + tileKeys - 1) / tileKeys;
         if (blocks >= targetBlocks || shares <= 1) {
             return 1;
         }
-        return (int) Math.max(1, Math.min(Math.min(shares, (targetBlocks + blocks - 1) / blocks), maxSplits));
+        long want = Math.min(Math.min(shares, (targetBlocks + blocks - 1) / blocks), maxSplits);
+        return Integer.highestOneBit((int) Math.max(1, want));
     }
 
     /** Keys per split tile of the decode attention kernel in use. */

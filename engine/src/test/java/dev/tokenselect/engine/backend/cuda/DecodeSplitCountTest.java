@@ -20,16 +20,6 @@ class DecodeSplitCountTest {
     }
 
     @Test
-    void oneSplitPerBlockPlaceKeepsTheCountThePowerOfTwoRoundsDown() {
-        int target = CudaKernels.DEFAULT_DECODE_BLOCKS_PER_SM * H200_SMS;
-        // the 7B at 128K: 66 splits fill all 264 block places (64 leave 8 idle)
-        assertEquals(66, CudaKernels.decodeSplitsPerPlace(131_072, 64, 4, target, 1 << 20));
-        assertEquals(40, CudaKernels.decodeSplitsPerPlace(131_072, 64, 4, target, 40));
-        assertEquals(2, CudaKernels.decodeSplitsPerPlace(65, 64, 4, target, 1 << 20));
-        assertEquals(1, CudaKernels.decodeSplitsPerPlace(131_072, 64, 264, target, 1 << 20));
-    }
-
-    @Test
     void shortContextsSplitNoFinerThanOneTile() {
         assertEquals(1, CudaKernels.decodeSplitCount(64, 64, 2, 264, 1 << 20));
         assertEquals(1, CudaKernels.decodeSplitCount(10, 64, 2, 264, 1 << 20));
