@@ -223,6 +223,9 @@ __device__ __forceinline__ void attn_decode_tc_body(
             }
             if (AHEAD && t0 + TCD_STAGES - 1 < t1) ahead = table_entry(t0 + TCD_STAGES - 1);
         }
+        if (producer) {  // WS: the whole ring's first tiles, in flight while the block stages the queries
+            for (int u = t0; u < min(t1, t0 + TCD_STAGES); u++) load_tile_tma(u, u - t0, table_entry(u));
+        }
     } else if constexpr (BULK) {
         if (tid == 0) {
             for (int s = 0; s < TCD_STAGES; s++) tcd_bar_init(bar0 + 8 * s);
@@ -286,11 +289,11 @@ __device__ __forceinline__ void attn_decode_tc_body(
     float mrow = NEG_INF, lrow = 0.f;  // row gr, base 2
     int kbase = warp * 16;
 
-    if (producer) {  // WS: every tile of the range, each into its stage once the computing warps released it
-        for (int u = t0; u < t1; u++) {
+    if (producer) {  // WS: every later tile of the range, each into its stage once the computing warps released it
+        for (int u = t0 + TCD_STAGES; u < t1; u++) {
             int s = (u - t0) % TCD_STAGES;
             int entry = table_entry(u);
-            if (u - t0 >= TCD_STAGES) tcd_bar_wait(ebar0 + 8 * s, ((u - t0) / TCD_STAGES - 1) & 1);
+            tcd_bar_wait(ebar0 + 8 * s, ((u - t0) / TCD_STAGES - 1) & 1);
             load_tile_tma(u, s, entry);
         }
     }
