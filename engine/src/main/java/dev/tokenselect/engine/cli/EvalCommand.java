@@ -146,10 +146,12 @@ final class EvalCommand extends ModelCommand {
             throw new IllegalArgumentException("no answers in " + replay + ": --replay takes the files that --outcomes"
                     + " wrote (JSON lines) or the harness's progress logs");
         }
-        List<EvalHarness.Outcome> kept = replayed(all, given("--tasks") ? taskList : null,
-                given("--lengths") ? lengths : null,
-                given("--policies") ? policyList.stream().map(EvalPolicy::name).toList() : null,
-                given("--samples") ? samples : null);
+        List<String> tasksAsked = given("--tasks") ? taskList : null;
+        List<Integer> lengthsAsked = given("--lengths") ? lengths : null;
+        List<EvalPolicy> policiesAsked = given("--policies") ? policyList : null;
+        Integer samplesAsked = given("--samples") ? samples : null;
+        List<EvalHarness.Outcome> kept = replayed(all, tasksAsked, lengthsAsked,
+                policiesAsked == null ? null : policiesAsked.stream().map(EvalPolicy::name).toList(), samplesAsked);
         if (kept.isEmpty()) {
             throw new IllegalArgumentException("none of the " + all.size() + " answers in " + replay + " is in the"
                     + " tasks, lengths, policies and samples asked for");
@@ -158,14 +160,15 @@ final class EvalCommand extends ModelCommand {
             out.info("replay: " + kept.size() + " of " + all.size() + " answers are in the tasks, lengths, policies"
                     + " and samples asked for");
         }
-        List<String> replayTasks = given("--tasks") ? taskList
+        // what was not asked for is what the kept answers hold
+        List<String> replayTasks = tasksAsked != null ? tasksAsked
                 : EvalTasks.TASKS.stream().filter(t -> kept.stream().anyMatch(o -> o.task().equals(t))).toList();
-        List<Integer> replayLengths = given("--lengths") ? lengths
+        List<Integer> replayLengths = lengthsAsked != null ? lengthsAsked
                 : kept.stream().map(EvalHarness.Outcome::length).distinct().sorted().toList();
-        List<EvalPolicy> replayPolicies = given("--policies") ? policyList
+        List<EvalPolicy> replayPolicies = policiesAsked != null ? policiesAsked
                 : EvalPolicy.parseList(String.join(",", kept.stream().map(EvalHarness.Outcome::policy).distinct().toList()),
                         nInit, nLocal, theta, chunk, pageSize);
-        int replaySamples = given("--samples") ? samples
+        int replaySamples = samplesAsked != null ? samplesAsked
                 : 1 + kept.stream().mapToInt(EvalHarness.Outcome::sample).max().orElse(0);
         EvalHarness.Config config = new EvalHarness.Config(replayTasks, replayLengths, replayPolicies, replaySamples,
                 seed, maxTokens);

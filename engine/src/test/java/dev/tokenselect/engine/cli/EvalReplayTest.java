@@ -10,8 +10,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPOutputStream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,14 +52,14 @@ class EvalReplayTest {
     }
 
     private static Run eval(Path file, Path out, String... filters) {
-        List<String> args = new java.util.ArrayList<>(List.of("--replay", file.toString(), "--out", out.toString()));
+        List<String> args = new ArrayList<>(List.of("--replay", file.toString(), "--out", out.toString()));
         args.addAll(List.of(filters));
         return eval(args);
     }
 
     /** {@code eval --model MODEL --quiet} followed by {@code options}. */
     private static Run eval(List<String> options) {
-        List<String> args = new java.util.ArrayList<>(List.of("eval", "--model", MODEL.toString(), "--quiet"));
+        List<String> args = new ArrayList<>(List.of("eval", "--model", MODEL.toString(), "--quiet"));
         args.addAll(options);
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Main.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
@@ -121,7 +123,7 @@ class EvalReplayTest {
         Path more = tmp.resolve("more.jsonl");
         OutcomeLog.append(more, outcome("niah_multikey", 4096, "full", 4, true));
         OutcomeLog.append(more, outcome("niah_multikey", 4096, "full", 5, true));
-        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+        try (var out = new GZIPOutputStream(Files.newOutputStream(gz))) {
             out.write(Files.readAllBytes(more));
         }
         String report = replay(Path.of(plain + "," + gz), tmp.resolve("both.md"), "--tasks", "niah_multikey",

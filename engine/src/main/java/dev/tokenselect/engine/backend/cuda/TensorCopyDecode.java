@@ -27,7 +27,8 @@ public enum TensorCopyDecode {
     /**
      * As PAGES with a fifth warp that only issues the copies, each stage released to it by the four
      * computing warps on an mbarrier, so they never wait for one another at a block barrier (block of 160
-     * threads); it fills the whole ring before the block stages the queries (since run BX, not yet timed). Measured on an H200: a layer 1.04x-1.09x faster than PAGES from 32K to 1M tokens, yet the
+     * threads); it fills the whole ring before the block stages the queries. Measured on an H200, before
+     * that earlier fill (not yet timed): a layer 1.04x-1.09x faster than PAGES from 32K to 1M tokens, yet the
      * 7B's decode no faster (152.5 tokens/s at 128K against 154.2), so PAGES stays the default.
      */
     PRODUCER_WARP("producer-warp", "ws_", 160),
