@@ -349,7 +349,8 @@ __device__ __forceinline__ void attn_decode_tc_body(
         // matrix m = (dims +0 | +8) x (first | second half)
         // CHAINS > 1: the products go to CHAINS accumulators per n8 tile (2: one per half of the head
         // dim; 4: also per k-step parity), summed after the loop, so each accumulator waits on a chain of
-        // 8 / CHAINS dependent products instead of 8
+        // 8 / CHAINS dependent products instead of 8. Measured on an H200 (docs/BENCHMARKS.md, "score
+        // chains"): 0.98x-1.03x of one chain, so every entry point keeps CHAINS = 1
         float sc[CHAINS][2][4];
 #pragma unroll
         for (int c = 0; c < CHAINS; c++)
@@ -518,15 +519,13 @@ __device__ __forceinline__ void attn_decode_tc_body(
     }
 
 // Full attention with page segments by tensor copies (sm_90a): the pool's tensor map is the last parameter.
-#define TCD_TMA_ENTRY(NAME, F16, LOAD, THREADS) TCD_TMA_CHAINS_ENTRY(NAME, F16, LOAD, THREADS, 1)
-// As TCD_TMA_ENTRY with the scores' products in CHAINS accumulators per n8 tile (2 or 4). Off until measured.
-#define TCD_TMA_CHAINS_ENTRY(NAME, F16, LOAD, THREADS, CHAINS)                                               \
+#define TCD_TMA_ENTRY(NAME, F16, LOAD, THREADS)                                                              \
     extern "C" __global__ void __launch_bounds__(THREADS, 2) NAME(                                           \
             const float *q, int ldq, const bf16 *pool, long long blockElems, const int *tables,             \
             int tableStride, int bs, int layer, int kvHeads, const int *step, int B, int window,            \
             const float *invFreq, int G, float scale, float *out, int ldo, float *partial,                  \
             const __grid_constant__ TcdTensorMap tmap) { PDL_BEGIN();                                       \
-        attn_decode_tc_body<128, F16, false, LOAD, CHAINS>(q, ldq, pool, blockElems, tables, tableStride,   \
+        attn_decode_tc_body<128, F16, false, LOAD>(q, ldq, pool, blockElems, tables, tableStride,           \
                 bs, layer, kvHeads, step, B, window, invFreq, G, scale, out, ldo, partial, nullptr, 0, &tmap); \
     }
 

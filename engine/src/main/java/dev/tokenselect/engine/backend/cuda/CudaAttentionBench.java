@@ -50,8 +50,6 @@ public final class CudaAttentionBench {
     private final List<String> pipelinedLines = new ArrayList<>();
     /** Full attention and a hit with the tiles by bulk copies beside cp.async, where the sm_90a module is loaded. */
     private final List<String> bulkLines = new ArrayList<>();
-    /** Full attention with its score products in one accumulator per tile against two or four (sm_90a). */
-    private final List<String> chainLines = new ArrayList<>();
 
     private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters, int bs) {
         this.dev = dev;
@@ -137,11 +135,6 @@ public final class CudaAttentionBench {
                         + " | hit (cp.async) | hit, bulk copies | cp.async / bulk |");
                 System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
                 bench.bulkLines.forEach(System.out::println);
-                System.out.println();
-                System.out.println("| context | tensor copies | the same, 4 score chains | 1 / 4 chains | fifth warp"
-                        + " | fifth warp, 2 score chains | 1 / 2 chains | fifth warp, 4 score chains | 1 / 4 chains |");
-                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-                bench.chainLines.forEach(System.out::println);
             }
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
@@ -290,7 +283,6 @@ public final class CudaAttentionBench {
                             fullBulk, fullCpAsync / fullBulk, fullTensor, fullCpAsync / fullTensor, fullAhead,
                             fullTensor / fullAhead, fullProducer, fullTensor / fullProducer, hitCpAsync, hitBulk,
                             hitCpAsync / hitBulk));
-                    chainLines.add(scoreChainsLine(kv, tableDev, step, invFreq, qDev, out, partial, maxSplits, len));
                 } finally {
                     k.setBulkDecodeCopies(bulk);
                     k.setTensorCopyDecode(tensor);
@@ -322,27 +314,6 @@ public final class CudaAttentionBench {
     }
 
     /** Full attention at f16 with the tensor-copy {@code scheme}; NaN where it cannot run. */
-    /**
-     * Full attention with the scores' products in one accumulator per n8 tile against two or four, each
-     * scheme timed twice (in order, then in reverse) and averaged, so a drift of the card's clocks over the
-     * row does not favour one side.
-     */
-    private String scoreChainsLine(CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step, CUdeviceptr invFreq,
-                                   CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial, int maxSplits, int len) {
-        TensorCopyDecode[] schemes = {TensorCopyDecode.PAGES, TensorCopyDecode.PAGES_FOUR_CHAINS,
-                TensorCopyDecode.PRODUCER_WARP, TensorCopyDecode.PRODUCER_WARP_TWO_CHAINS,
-                TensorCopyDecode.PRODUCER_WARP_FOUR_CHAINS};
-        float[] t = new float[schemes.length];
-        for (int round = 0; round < 2; round++) {
-            for (int i = 0; i < schemes.length; i++) {
-                int s = round == 0 ? i : schemes.length - 1 - i;
-                t[s] += timeTensorCopies(schemes[s], kv, table, step, invFreq, q, out, partial, maxSplits, len) / 2;
-            }
-        }
-        return String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.2fx |",
-                len, t[0], t[1], t[0] / t[1], t[2], t[3], t[2] / t[3], t[4], t[2] / t[4]);
-    }
-
     private float timeTensorCopies(TensorCopyDecode scheme, CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr step,
                                    CUdeviceptr invFreq, CUdeviceptr q, CUdeviceptr out, CUdeviceptr partial,
                                    int maxSplits, int len) {

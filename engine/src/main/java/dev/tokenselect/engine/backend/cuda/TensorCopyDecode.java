@@ -4,8 +4,7 @@ package dev.tokenselect.engine.backend.cuda;
  * How full decode attention's tiles reach shared memory where tensor copies can serve (sm_90a, head dim
  * 128, block sizes {@link CudaKernels#tensorCopyDecodeFits} takes; elsewhere the 16-byte cp.async or
  * bulk-copy kernels). Chosen with {@code -Dtokenselect.cuda.tensorCopyDecode=} {@code pages} (the
- * default), {@code ahead}, {@code producer-warp}, {@code pages-c4}, {@code producer-warp-c2},
- * {@code producer-warp-c4} or {@code off}.
+ * default), {@code ahead}, {@code producer-warp} or {@code off}.
  */
 public enum TensorCopyDecode {
     /** No tensor copies: the cp.async or bulk-copy kernels. */
@@ -27,21 +26,11 @@ public enum TensorCopyDecode {
     /**
      * As PAGES with a fifth warp that only issues the copies, each stage released to it by the four
      * computing warps on an mbarrier, so they never wait for one another at a block barrier (block of 160
-     * threads); it fills the whole ring before the block stages the queries. Measured on an H200, before
-     * that earlier fill (not yet timed): a layer 1.04x-1.09x faster than PAGES from 32K to 1M tokens, yet the
+     * threads); it fills the whole ring before the block stages the queries. Measured on an H200: a layer
+     * 1.04x-1.09x faster than PAGES from 32K to 1M tokens (1.04x-1.07x with that earlier fill), yet the
      * 7B's decode no faster (152.5 tokens/s at 128K against 154.2), so PAGES stays the default.
      */
-    PRODUCER_WARP("producer-warp", "ws_", 160),
-    /**
-     * As PAGES with each n8 tile's score products in four accumulators (per half of the head dim and
-     * k-step parity) summed after the tile, so no accumulator waits on a chain of more than two
-     * tensor-core products (Nsight on the scoring pass: its top stall is such a chain). Off until measured.
-     */
-    PAGES_FOUR_CHAINS("pages-c4", "c4_", 128),
-    /** As PRODUCER_WARP with the score products in two accumulators (one per half of the head dim). Off until measured. */
-    PRODUCER_WARP_TWO_CHAINS("producer-warp-c2", "ws_c2_", 160),
-    /** As PRODUCER_WARP with the score products in four accumulators, as PAGES_FOUR_CHAINS. Off until measured. */
-    PRODUCER_WARP_FOUR_CHAINS("producer-warp-c4", "ws_c4_", 160);
+    PRODUCER_WARP("producer-warp", "ws_", 160);
 
     static final String PROPERTY = "tokenselect.cuda.tensorCopyDecode";
     private static final String WHAT = "tensor-copy decode attention";

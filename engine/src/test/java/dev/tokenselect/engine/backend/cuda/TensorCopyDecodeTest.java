@@ -65,12 +65,7 @@ class TensorCopyDecodeTest {
         assertEquals("attn_decode_tc_f16_tma_d128", TensorCopyDecode.PAGES.kernel(DecodeAttentionPrecision.F16));
         assertEquals("attn_decode_tc_f16_tma_ahead_d128", TensorCopyDecode.AHEAD.kernel(DecodeAttentionPrecision.F16));
         assertEquals("attn_decode_tc_f16_tma_ws_d128", TensorCopyDecode.PRODUCER_WARP.kernel(DecodeAttentionPrecision.F16));
-        assertEquals("attn_decode_tc_f16_tma_c4_d128", TensorCopyDecode.PAGES_FOUR_CHAINS.kernel(DecodeAttentionPrecision.F16));
-        assertEquals("attn_decode_tc_tma_ws_c2_d128",
-                TensorCopyDecode.PRODUCER_WARP_TWO_CHAINS.kernel(DecodeAttentionPrecision.HI_LO));
         assertEquals(160, TensorCopyDecode.PRODUCER_WARP.threads());
-        assertEquals(160, TensorCopyDecode.PRODUCER_WARP_FOUR_CHAINS.threads());
-        assertEquals(128, TensorCopyDecode.PAGES_FOUR_CHAINS.threads());
         assertEquals(128, TensorCopyDecode.PAGES.threads());
         assertThrows(IllegalStateException.class, () -> TensorCopyDecode.OFF.kernel(DecodeAttentionPrecision.F16));
     }
@@ -79,7 +74,6 @@ class TensorCopyDecodeTest {
     void theSwitchTakesItsLabelsAndNamesTheChoicesOtherwise() {
         assertEquals(TensorCopyDecode.PRODUCER_WARP, TensorCopyDecode.parse(" Producer-Warp "));
         assertEquals(TensorCopyDecode.OFF, TensorCopyDecode.parse("off"));
-        assertEquals(TensorCopyDecode.PRODUCER_WARP_FOUR_CHAINS, TensorCopyDecode.parse("producer-warp-c4"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TensorCopyDecode.parse("true"));
         assertTrue(e.getMessage().contains("tokenselect.cuda.tensorCopyDecode"), e.getMessage());
         assertTrue(e.getMessage().contains("producer-warp"), e.getMessage());
