@@ -41,3 +41,22 @@ extern "C" __global__ void ts_vote_sum(const float *__restrict__ scores, long lo
     for (int h = 0; h < heads; h++) v += expf(scores[(size_t) h * ld + c] - stats[2 * h]) * stats[2 * h + 1];
     vote[c] = v;
 }
+
+/**
+ * The vote max-pooled along the candidates (select.VotePool): pooled[c] = max vote[c - r .. c + r] within
+ * [0, count), so a strongly voted token brings its neighbours into the top-k. grid ceil(count / 256),
+ * block 256; with ctrl, a captured decode step's (skipped on a hit, the count read here).
+ */
+extern "C" __global__ void ts_vote_pool(const float *__restrict__ vote, int count, int r, float *__restrict__ pooled,
+                                        const int *__restrict__ ctrl) { PDL_BEGIN();
+    if (ctrl != nullptr) {
+        if (ctrl[0]) return;
+        count = ctrl[1];
+    }
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= count) return;
+    int lo = max(0, c - r), hi = min(count - 1, c + r);
+    float m = vote[lo];
+    for (int i = lo + 1; i <= hi; i++) m = fmaxf(m, vote[i]);
+    pooled[c] = m;
+}

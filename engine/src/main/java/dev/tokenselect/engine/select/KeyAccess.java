@@ -25,11 +25,12 @@ public interface KeyAccess {
 
     /**
      * The {@code k} candidates of {@code [from, to)} with the highest head soft vote (each head's softmax
-     * of {@link #scores}, summed over heads), as absolute token indices in ascending order, ties to the
-     * lower index, computed where the keys are (so only the k indices travel); null where the backend
-     * leaves that to the policy, which then computes it from {@link #scores}.
+     * of {@link #scores}, summed over heads; max-pooled over {@code pool} neighbouring candidates first
+     * where {@code pool} is above 1, as {@link VotePool}), as absolute token indices in ascending order,
+     * ties to the lower index, computed where the keys are (so only the k indices travel); null where the
+     * backend leaves that to the policy, which then computes it from {@link #scores}.
      */
-    default int[] topCandidates(int layer, float[][] qbar, int from, int to, int k) {
+    default int[] topCandidates(int layer, float[][] qbar, int from, int to, int k, int pool) {
         return null;
     }
 
@@ -38,7 +39,7 @@ public interface KeyAccess {
      * ({@link KeySketch}) kept where the keys are; null where the backend keeps none, and the policy
      * then sketches the keys it reads.
      */
-    default int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int k) {
+    default int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int k, int pool) {
         return null;
     }
 

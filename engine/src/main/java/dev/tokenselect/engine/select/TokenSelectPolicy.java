@@ -67,10 +67,9 @@ public final class TokenSelectPolicy implements AttentionPolicy {
 
     /** The k candidates with the highest head soft vote, as absolute token indices, ascending. */
     private int[] selectTop(int layer, int from, int to, KeyAccess keys) {
-        // the backend's own top-k votes without pooling, on the exact keys or on its sketches of them
-        int[] there = params.votePool() > 1 ? null
-                : params.int8Keys() ? keys.topCandidatesOnSketches(layer, qbar, from, to, params.k())
-                : keys.topCandidates(layer, qbar, from, to, params.k());
+        // the backend's own top-k, on the exact keys or on its sketches of them
+        int[] there = params.int8Keys() ? keys.topCandidatesOnSketches(layer, qbar, from, to, params.k(), params.votePool())
+                : keys.topCandidates(layer, qbar, from, to, params.k(), params.votePool());
         if (there != null) {
             return there;
         }

@@ -5,13 +5,13 @@ package dev.tokenselect.engine.select;
  * candidate t gets the largest vote within {@code width / 2} candidates of it, so a strongly voted
  * token brings its neighbours into the top-k.
  */
-final class VotePool {
+public final class VotePool {
 
     private VotePool() {
     }
 
     /** A new array: {@code out[t] = max(vote[max(0, t - r) .. min(count - 1, t + r)])}, r = width / 2. */
-    static float[] maxPool(float[] vote, int count, int width) {
+    public static float[] maxPool(float[] vote, int count, int width) {
         int r = width / 2;
         float[] out = new float[vote.length];
         // a monotone deque of indices: the window's maximum in O(count)

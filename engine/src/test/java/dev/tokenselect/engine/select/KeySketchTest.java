@@ -78,12 +78,12 @@ class KeySketchTest {
             }
 
             @Override
-            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int k) {
+            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int k, int pool) {
                 throw new AssertionError("the backend's exact top-k is not the sketched one");
             }
 
             @Override
-            public int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int k) {
+            public int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int k, int pool) {
                 calls[0]++;
                 float[][] s = new float[qbar.length][to - from];
                 KeySketch.scores(plain, geo, layer, qbar, from, to, s);
@@ -124,7 +124,7 @@ class KeySketchTest {
             }
 
             @Override
-            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int k) {
+            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int k, int pool) {
                 throw new AssertionError("the backend's top-k scores exact keys");
             }
         };

@@ -11,6 +11,8 @@ import java.util.Arrays;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TokenSelectPolicyTest {
 
@@ -222,10 +224,11 @@ class TokenSelectPolicyTest {
      * A backend that picks the top candidates where its keys are (the CUDA pool) is asked for them and
      * its answer is used; one that leaves it to the policy gets the same selection from its scores.
      */
-    @Test
-    void selectionCanBeComputedWhereTheKeysAre() {
+    @ParameterizedTest
+    @ValueSource(ints = {0, 3, 7})
+    void selectionCanBeComputedWhereTheKeysAre(int pool) {
         Geometry geo = new Geometry(4, 2, 8);
-        SelectionParams params = new SelectionParams(6, 2, 4, 2.0, 4);
+        SelectionParams params = new SelectionParams(6, 2, 4, 2.0, 4).withVotePool(pool);
         ArrayKeyAccess plain = new ArrayKeyAccess(geo, 1, 60, new Random(11));
         int[] calls = {0};
         KeyAccess there = new KeyAccess() {
@@ -240,11 +243,13 @@ class TokenSelectPolicyTest {
             }
 
             @Override
-            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int k) {
+            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int k, int width) {
                 calls[0]++;
+                assertEquals(pool, width, "the policy's pooling width reaches the backend");
                 float[][] s = new float[qbar.length][to - from];
                 plain.scores(layer, qbar, from, to, s);
-                int[] top = TopK.ascending(HeadSoftVote.vote(s), to - from, k);
+                float[] vote = HeadSoftVote.vote(s);
+                int[] top = TopK.ascending(width > 1 ? VotePool.maxPool(vote, to - from, width) : vote, to - from, k);
                 for (int i = 0; i < top.length; i++) {
                     top[i] += from;
                 }

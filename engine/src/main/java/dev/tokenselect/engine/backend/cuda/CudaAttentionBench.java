@@ -391,7 +391,7 @@ public final class CudaAttentionBench {
             return Bf16.toFloat(pattern[(int) ((off + e) % PATTERN)]);
         };
         SelectionReference.Result r = SelectionReference.compare(q, HEADS, KV_HEADS, D, sketched ? keys.sketched(D) : keys,
-                from, count, topK, nInit, nLocal, len, got, false);
+                from, count, topK, nInit, nLocal, len, got, false, 0);
         System.out.printf(Locale.ROOT, "%s device selection%s (%s) vs CPU reference at %,d tokens: %d of %d"
                 + " candidates equal, %d near-ties, %d wrong entries%n", r.ok() ? "PASS" : "FAIL",
                 sketched ? " on int8 sketches" : "", pass, len,

@@ -1419,21 +1419,24 @@ public final class CudaBackend implements Backend {
             }
 
             @Override
-            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int kk) {
-                return deviceSelection ? top(layer, qbar, from, to, kk, null) : null;
+            public int[] topCandidates(int layer, float[][] qbar, int from, int to, int kk, int pool) {
+                return deviceSelection ? top(layer, qbar, from, to, kk, null, pool) : null;
             }
 
             @Override
-            public int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int kk) {
+            public int[] topCandidatesOnSketches(int layer, float[][] qbar, int from, int to, int kk, int pool) {
                 if (!deviceSelection || sketches == null) {
                     return null;
                 }
                 sketchUpTo(seq, seq.deviceTable, layer, to);
-                return top(layer, qbar, from, to, kk, sketches);
+                return top(layer, qbar, from, to, kk, sketches, pool);
             }
 
-            /** The device's selection of [from, to), scored on the keys or on their sketches ({@code sk}). */
-            private int[] top(int layer, float[][] qbar, int from, int to, int kk, CudaKernels.Sketches sk) {
+            /**
+             * The device's selection of [from, to), scored on the keys or on their sketches ({@code sk}),
+             * the vote max-pooled over {@code pool} candidates where that is above 1.
+             */
+            private int[] top(int layer, float[][] qbar, int from, int to, int kk, CudaKernels.Sketches sk, int pool) {
                 int count = to - from;
                 int want = Math.min(kk, count);
                 if (want <= 0) {
@@ -1445,7 +1448,7 @@ public final class CudaBackend implements Backend {
                 CUdeviceptr buf = scoresBuf.ensure(scratch + want);
                 CUdeviceptr chosen = buf.withByteOffset(4 * scratch);
                 int n = k.selectOnDevice(qbarBuf, kv, seq.deviceTable, layer, heads, from, count, want, 0, to, 0, buf,
-                        chosen, null, sk);
+                        chosen, null, sk, pool);
                 int[] top = new int[n];
                 dev.copyToHost(top, chosen, n);
                 return top;
@@ -1634,7 +1637,7 @@ public final class CudaBackend implements Backend {
         }
         int d = config.headDim();
         return (d == 64 || d == 128) && CudaKernels.attentionDecodeFits(d, config.numHeads() / config.numKvHeads())
-                && config.slidingWindow() <= 0 && policy.params().k() > 0 && policy.params().votePool() <= 1
+                && config.slidingWindow() <= 0 && policy.params().k() > 0
                 && (!policy.params().int8Keys() || sketches != null)
                 && seq.blockTable().length() + 1 > policy.params().budget();
     }

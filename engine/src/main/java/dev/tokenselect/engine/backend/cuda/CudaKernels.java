@@ -793,9 +793,9 @@ public final class CudaKernels {
         return 4 * floats;
     }
 
-    /** Per-head max and 1 / sum, the vote, the radix histograms and the per-chunk counts. */
+    /** Per-head max and 1 / sum, the vote, the radix histograms, the per-chunk counts and the pooled vote. */
     private static long voteScratchFloats(int heads, int count) {
-        return 2L * heads + count + 3L * SELECT_BINS + 2L * blocks(count, MIN_SELECT_CHUNK);
+        return 2L * heads + count + 3L * SELECT_BINS + 2L * blocks(count, MIN_SELECT_CHUNK) + count;
     }
 
     /** Bytes of scratch {@link #voteAndTopK} needs for {@code count} candidates. */
@@ -889,6 +889,20 @@ public final class CudaKernels {
     public int selectOnDevice(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
                               int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out,
                               CUdeviceptr ctrl, Sketches sketches) {
+        return selectOnDevice(qbar, kv, table, layer, heads, from, count, k, nInit, len, nLocal, scratch, out, ctrl,
+                sketches, 0);
+    }
+
+    /**
+     * {@link #selectOnDevice} with the vote max-pooled over {@code pool} neighbouring candidates before
+     * the top-k ({@link dev.tokenselect.engine.select.VotePool}; 0 or 1: not pooled, else odd).
+     */
+    public int selectOnDevice(CUdeviceptr qbar, Kv kv, CUdeviceptr table, int layer, int heads, int from, int count,
+                              int k, int nInit, int len, int nLocal, CUdeviceptr scratch, CUdeviceptr out,
+                              CUdeviceptr ctrl, Sketches sketches, int pool) {
+        if (pool > 1 && pool % 2 == 0) {
+            throw new IllegalArgumentException("the vote's pooling width must be odd, was " + pool);
+        }
         int d = kv.headDim();
         boolean tensorCores = d == 64 || d == 128;
         if (ctrl != null && !tensorCores) {
@@ -906,7 +920,7 @@ public final class CudaKernels {
             dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, sc.scores(), (long) count, count, sc.vote().stats());
         }
         return topKOfVotes(sc.scores(), count, heads, count, k, from, nInit, len, nLocal, sc.vote(), out, ctrl,
-                !tensorCores);
+                !tensorCores, pool);
     }
 
     /** {@link #selectOnDevice}'s scratch: the scores, the warps' softmax states, then the vote's state. */
@@ -924,12 +938,15 @@ public final class CudaKernels {
      * Where the vote and the radix top-k keep their state behind the scores: per-head max and 1 / sum,
      * the vote, the radix histograms and the per-chunk counts.
      */
-    private record VoteScratch(CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr hist, CUdeviceptr chunkCounts) {
+    private record VoteScratch(CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr hist, CUdeviceptr chunkCounts,
+                               CUdeviceptr pooled) {
 
         static VoteScratch at(CUdeviceptr base, int heads, int count) {
             CUdeviceptr vote = base.withByteOffset(8L * heads);
             CUdeviceptr hist = vote.withByteOffset(4L * count);
-            return new VoteScratch(base, vote, hist, hist.withByteOffset(4L * 3 * SELECT_BINS));
+            CUdeviceptr chunkCounts = hist.withByteOffset(4L * 3 * SELECT_BINS);
+            return new VoteScratch(base, vote, hist, chunkCounts,
+                    chunkCounts.withByteOffset(8L * blocks(count, MIN_SELECT_CHUNK)));
         }
     }
 
@@ -1007,19 +1024,27 @@ public final class CudaKernels {
                            int nLocal, CUdeviceptr scratch, CUdeviceptr out) {
         dev.launch("ts_head_stats", heads, 1, 1, 1024, 0, scores, ld, count, scratch);
         return topKOfVotes(scores, ld, heads, count, k, from, nInit, len, nLocal, VoteScratch.at(scratch, heads, count),
-                out, null, true);
+                out, null, true, 0);
     }
 
     /**
-     * The vote and radix top-k, the per-head stats already in {@code vs}; the radix histograms are
-     * cleared here unless the stats' launch did it ({@code clearHist}).
+     * The vote, max-pooled over {@code pool} candidates where that is above 1, and the radix top-k, the
+     * per-head stats already in {@code vs}; the radix histograms are cleared here unless the stats'
+     * launch did it ({@code clearHist}).
      */
     private int topKOfVotes(CUdeviceptr scores, long ld, int heads, int count, int k, int from, int nInit, int len,
-                            int nLocal, VoteScratch vs, CUdeviceptr out, CUdeviceptr ctrl, boolean clearHist) {
+                            int nLocal, VoteScratch vs, CUdeviceptr out, CUdeviceptr ctrl, boolean clearHist,
+                            int pool) {
         int kk = Math.min(k, count);
         dev.launch("ts_vote_sum", blocks(count, 256), 1, 1, 256, 0, scores, ld, heads, count, vs.stats(), vs.vote(),
                 ctrl);
-        radixTopK(vs.vote(), count, kk, vs.hist(), vs.chunkCounts(), from, nInit, len, nLocal, out, ctrl, clearHist);
+        CUdeviceptr ranked = vs.vote();
+        if (pool > 1) {
+            dev.launch("ts_vote_pool", blocks(count, 256), 1, 1, 256, 0, vs.vote(), count, pool / 2, vs.pooled(),
+                    ctrl);
+            ranked = vs.pooled();
+        }
+        radixTopK(ranked, count, kk, vs.hist(), vs.chunkCounts(), from, nInit, len, nLocal, out, ctrl, clearHist);
         return nInit + kk + nLocal;
     }
 

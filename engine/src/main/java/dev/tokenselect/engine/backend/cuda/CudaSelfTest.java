@@ -780,7 +780,7 @@ public final class CudaSelfTest {
         CUdeviceptr out = dev.alloc(4L * (nInit + kk + nLocal), "t");
         CudaKernels.Kv kv = new CudaKernels.Kv(pool, blockElems, bs, kvHeads, d, blocks);
         Selection sel = new Selection(qp, kv, tp, null, heads, from, count, count, topK, nInit, len, nLocal, scratch,
-                out, qbar, pagedKeys(poolH, table, blockElems, bs, d), allEqual);
+                out, qbar, pagedKeys(poolH, table, blockElems, bs, d), allEqual, 0);
         boolean tc = d == 64 || d == 128;
         // the int8 sketches of the keys, for the same selections scored on them (tensor-core head dims)
         CudaKernels.Sketches sk = tc ? CudaKernels.Sketches.allocate(dev, kv, 1, blocks) : null;
@@ -824,6 +824,19 @@ public final class CudaSelfTest {
                     r.wrong(), 0);
         }
         k.setSelectChunk(chunkBefore);
+        // the vote max-pooled over neighbouring candidates before the top-k, on the keys and on their sketches
+        for (int width : new int[] {3, 7}) {
+            Selection pooled = sel.pooled(width);
+            SelectionReference.Result r = selectAndCompare(dev, k, pooled, null);
+            check(String.format(Locale.ROOT, "ts device selection H=%d Hkv=%d d=%d candidates=%d k=%d%s, vote pooled"
+                    + " over %d (%d near-ties)", heads, kvHeads, d, count, kk, tied, width, r.nearTies()), r.wrong(), 0);
+            if (sk != null) {
+                SelectionReference.Result rs = selectAndCompare(dev, k, pooled, sk);
+                check(String.format(Locale.ROOT, "ts device selection on int8 sketches H=%d Hkv=%d d=%d candidates=%d"
+                        + " k=%d%s, vote pooled over %d (%d near-ties)", heads, kvHeads, d, count, kk, tied, width,
+                        rs.nearTies()), rs.wrong(), 0);
+            }
+        }
         if (sk != null) {
             sk.free(dev);
         }
@@ -862,9 +875,15 @@ public final class CudaSelfTest {
     private record Selection(CUdeviceptr qbarDev, CudaKernels.Kv kv, CUdeviceptr table, CUdeviceptr ctrl, int heads,
                              int from, int launchCount, int count, int topK, int nInit, int len, int nLocal,
                              CUdeviceptr scratch, CUdeviceptr out, float[] qbar, SelectionReference.Keys keys,
-                             boolean allTied) {
+                             boolean allTied, int pool) {
         int entries() {
             return nInit + Math.min(topK, count) + nLocal;
+        }
+
+        /** The same case with the vote max-pooled over {@code width} candidates. */
+        Selection pooled(int width) {
+            return new Selection(qbarDev, kv, table, ctrl, heads, from, launchCount, count, topK, nInit, len, nLocal,
+                    scratch, out, qbar, keys, allTied, width);
         }
     }
 
@@ -874,14 +893,14 @@ public final class CudaSelfTest {
         int entries = c.entries();
         dev.fill32(c.out(), -1, entries);
         int n = k.selectOnDevice(c.qbarDev(), c.kv(), c.table(), 0, c.heads(), c.from(), c.launchCount(), c.topK(),
-                c.nInit(), c.len(), c.nLocal(), c.scratch(), c.out(), c.ctrl(), sk);
+                c.nInit(), c.len(), c.nLocal(), c.scratch(), c.out(), c.ctrl(), sk, c.pool());
         int[] got = new int[entries];
         dev.copyToHost(got, c.out(), entries);
         int kvHeads = c.kv().kvHeads();
         int d = c.kv().headDim();
         return SelectionReference.compare(c.qbar(), c.heads(), kvHeads, d, sk != null ? c.keys().sketched(d) : c.keys(),
                 c.from(), c.count(), c.topK(), c.nInit(), c.nLocal(), c.len(), Arrays.copyOf(got, Math.min(n, entries)),
-                c.allTied());
+                c.allTied(), c.pool());
     }
 
     /** Key e of KV head g at token t of a bf16 paged cache (blocks of bs tokens, [K|V][head][slot][d] per block). */
@@ -917,12 +936,15 @@ public final class CudaSelfTest {
         CudaKernels.Sketches sk = CudaKernels.Sketches.allocate(dev, kv, 1, blocks);
         k.buildSketches(kv, tp, 0, 0, len, sk);
         Selection sel = new Selection(qp, kv, tp, ctrl, heads, nInit, capacity, count, topK, nInit, len, nLocal,
-                scratch, out, qbar, pagedKeys(poolH, table, blockElems, bs, d), false);
-        for (boolean sketched : new boolean[] {false, true}) {
-            SelectionReference.Result r = selectAndCompare(dev, k, sel, sketched ? sk : null);
-            check(String.format(Locale.ROOT, "ts captured selection%s H=%d Hkv=%d d=%d for %,d candidates, run"
-                    + " on %,d k=%d, top-k chunk %s (%d near-ties)", sketched ? " on int8 sketches" : "", heads,
-                    kvHeads, d, capacity, count, topK, SelectChunk.label(k.selectChunk()), r.nearTies()), r.wrong(), 0);
+                scratch, out, qbar, pagedKeys(poolH, table, blockElems, bs, d), false, 0);
+        for (int width : new int[] {0, 5}) {
+            for (boolean sketched : new boolean[] {false, true}) {
+                SelectionReference.Result r = selectAndCompare(dev, k, sel.pooled(width), sketched ? sk : null);
+                check(String.format(Locale.ROOT, "ts captured selection%s H=%d Hkv=%d d=%d for %,d candidates, run"
+                        + " on %,d k=%d, top-k chunk %s%s (%d near-ties)", sketched ? " on int8 sketches" : "", heads,
+                        kvHeads, d, capacity, count, topK, SelectChunk.label(k.selectChunk()),
+                        width > 1 ? ", vote pooled over " + width : "", r.nearTies()), r.wrong(), 0);
+            }
         }
         sk.free(dev);
         for (CUdeviceptr p : new CUdeviceptr[] {pool, tp, qp, ctrl, scratch, out}) {

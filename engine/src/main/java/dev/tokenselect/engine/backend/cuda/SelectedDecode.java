@@ -161,7 +161,7 @@ final class SelectedDecode {
                     counters, step);
         }
         k.selectOnDevice(qbar, kv, table, layer, heads, p.nInit(), capacity, p.k(), p.nInit(), 0, p.nLocal(),
-                scratch(capacity), list, ctrl, sketches);
+                scratch(capacity), list, ctrl, sketches, p.votePool());
         k.tsEntriesWindow(list, p.nInit(), p.k(), p.nLocal(), ctrl);
         k.attentionDecodeSelected(q, kv, table, layer, list, p.budget(), invFreq, heads, att, partial, partialFloats);
     }

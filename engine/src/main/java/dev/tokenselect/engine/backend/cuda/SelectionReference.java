@@ -8,12 +8,14 @@ import java.util.random.RandomGenerator;
 import dev.tokenselect.engine.select.HeadSoftVote;
 import dev.tokenselect.engine.select.KeySketch;
 import dev.tokenselect.engine.select.TopK;
+import dev.tokenselect.engine.select.VotePool;
 
 /**
  * A device selection's entry list against the CPU reference on the same keys: scores of the
- * un-rotated keys in fp32, {@link HeadSoftVote}, {@link TopK} (ascending, ties to the lower index).
- * A candidate only the device takes must be a near-tie (its reference vote within 1e-5 relative of
- * the k-th largest), unless every vote ties, where exactly the first k are right.
+ * un-rotated keys in fp32, {@link HeadSoftVote}, {@link VotePool} where the vote is pooled, {@link TopK}
+ * (ascending, ties to the lower index). A candidate only the device takes must be a near-tie (its
+ * reference vote within 1e-5 relative of the k-th largest), unless every vote ties, where exactly the
+ * first k are right.
  */
 final class SelectionReference {
 
@@ -57,9 +59,10 @@ final class SelectionReference {
     /**
      * @param got the device's entries: [0, nInit) ++ k chosen (ascending) ++ [len - nLocal, len)
      * @param allTied every key is equal, so every vote ties
+     * @param pool the vote's max-pooling width (0 or 1: none)
      */
     static Result compare(float[] qbar, int heads, int kvHeads, int d, Keys keys, int from, int count, int k,
-                          int nInit, int nLocal, int len, int[] got, boolean allTied) {
+                          int nInit, int nLocal, int len, int[] got, boolean allTied, int pool) {
         float[][] scores = new float[heads][count];
         int group = heads / kvHeads;
         float[] key = new float[d];
@@ -79,6 +82,9 @@ final class SelectionReference {
             }
         }
         float[] vote = HeadSoftVote.vote(scores);
+        if (pool > 1) {
+            vote = VotePool.maxPool(vote, count, pool);
+        }
         int kk = Math.min(k, count);
         Set<Integer> reference = new HashSet<>();
         for (int r : TopK.ascending(vote, count, kk)) {

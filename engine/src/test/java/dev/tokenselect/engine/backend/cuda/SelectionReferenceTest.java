@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.tokenselect.engine.select.HeadSoftVote;
 import dev.tokenselect.engine.select.TopK;
+import dev.tokenselect.engine.select.VotePool;
 
 /** The GPU checks' judge of a device selection passes the reference's own answer and fails a wrong one. */
 class SelectionReferenceTest {
@@ -29,14 +30,7 @@ class SelectionReferenceTest {
         int from = nInit;
         int count = len - nInit - nLocal;
         int k = 20;
-        float[][][] keys = new float[len][KV_HEADS][D];
-        for (float[][] t : keys) {
-            for (float[] g : t) {
-                for (int e = 0; e < D; e++) {
-                    g[e] = Bf16.round((float) rnd.nextGaussian());
-                }
-            }
-        }
+        float[][][] keys = randomKeys(len);
         float[] qbar = new float[HEADS * D];
         for (int i = 0; i < qbar.length; i++) {
             qbar[i] = (float) rnd.nextGaussian();
@@ -45,7 +39,7 @@ class SelectionReferenceTest {
         int[] right = entries(reference(qbar, keys, from, count, k), nInit, nLocal, len);
 
         SelectionReference.Result ok = SelectionReference.compare(qbar, HEADS, KV_HEADS, D, access, from, count, k, nInit,
-                nLocal, len, right, false);
+                nLocal, len, right, false, 0);
         assertTrue(ok.ok());
         assertEquals(k, ok.same());
 
@@ -56,7 +50,7 @@ class SelectionReferenceTest {
         Arrays.sort(wrong, nInit, nInit + k);
         wrong[nInit + k] = 0;
         SelectionReference.Result bad = SelectionReference.compare(qbar, HEADS, KV_HEADS, D, access, from, count, k,
-                nInit, nLocal, len, wrong, false);
+                nInit, nLocal, len, wrong, false, 0);
         assertFalse(bad.ok());
         assertEquals(2, bad.wrong());
 
@@ -67,11 +61,53 @@ class SelectionReferenceTest {
             first[i] = from + i;
         }
         assertTrue(SelectionReference.compare(qbar, HEADS, KV_HEADS, D, equal, from, count, k, nInit, nLocal, len,
-                entries(first, nInit, nLocal, len), true).ok());
+                entries(first, nInit, nLocal, len), true, 0).ok());
         int[] shifted = first.clone();
         shifted[k - 1] = from + k;
         assertFalse(SelectionReference.compare(qbar, HEADS, KV_HEADS, D, equal, from, count, k, nInit, nLocal, len,
-                entries(shifted, nInit, nLocal, len), true).ok());
+                entries(shifted, nInit, nLocal, len), true, 0).ok());
+    }
+
+    @Test
+    void aPooledSelectionIsJudgedOnThePooledVote() {
+        int len = 400;
+        int nInit = 4;
+        int nLocal = 8;
+        int from = nInit;
+        int count = len - nInit - nLocal;
+        int k = 24;
+        int pool = 5;
+        float[][][] keys = randomKeys(len);
+        float[] qbar = new float[HEADS * D];
+        for (int i = 0; i < qbar.length; i++) {
+            qbar[i] = (float) rnd.nextGaussian();
+        }
+        SelectionReference.Keys access = (t, g, e) -> keys[t][g][e];
+        int[] pooled = TopK.ascending(VotePool.maxPool(vote(qbar, keys, from, count), count, pool), count, k);
+        for (int i = 0; i < k; i++) {
+            pooled[i] += from;
+        }
+        int[] plain = reference(qbar, keys, from, count, k);
+        assertFalse(Arrays.equals(pooled, plain), "pooling changes this selection");
+
+        assertTrue(SelectionReference.compare(qbar, HEADS, KV_HEADS, D, access, from, count, k, nInit, nLocal, len,
+                entries(pooled, nInit, nLocal, len), false, pool).ok());
+        assertFalse(SelectionReference.compare(qbar, HEADS, KV_HEADS, D, access, from, count, k, nInit, nLocal, len,
+                entries(plain, nInit, nLocal, len), false, pool).ok(), "the unpooled selection is not the pooled one");
+        assertFalse(SelectionReference.compare(qbar, HEADS, KV_HEADS, D, access, from, count, k, nInit, nLocal, len,
+                entries(pooled, nInit, nLocal, len), false, 0).ok(), "nor the pooled one the unpooled");
+    }
+
+    private float[][][] randomKeys(int len) {
+        float[][][] keys = new float[len][KV_HEADS][D];
+        for (float[][] t : keys) {
+            for (float[] g : t) {
+                for (int e = 0; e < D; e++) {
+                    g[e] = Bf16.round((float) rnd.nextGaussian());
+                }
+            }
+        }
+        return keys;
     }
 
     private static float[] vote(float[] qbar, float[][][] keys, int from, int count) {
