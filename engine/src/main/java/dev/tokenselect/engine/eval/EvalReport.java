@@ -128,6 +128,7 @@ public final class EvalReport {
                 appendCells(b, task, p, lengths);
             }
         }
+        appendWrongCodes(b, lengths);
         b.append("\n### Seeds\n\nSample `i` of a task has seed `EvalSeeds.sampleSeed(")
                 .append(config.seed()).append(", task, i)`; all are at or above 2^62, outside the training seeds (< 2^60).\n\n");
         b.append("| task | seeds |\n|---|---|\n");
@@ -139,6 +140,47 @@ public final class EvalReport {
                     .append(Long.toHexString(last)).append("` |\n");
         }
         return b.toString();
+    }
+
+    /** The wrong codes of one task, policy and length ({@link WrongCodes}). */
+    public WrongCodes wrongCodes(String task, String policy, int length) {
+        WrongCodes w = WrongCodes.NONE;
+        for (EvalHarness.Outcome o : outcomes) {
+            if (o.task().equals(task) && o.policy().equals(policy) && o.length() == length) {
+                w = w.plus(WrongCodes.of(o));
+            }
+        }
+        return w;
+    }
+
+    /** The needle tasks' wrong codes per policy and length, where any answer gave one. */
+    private void appendWrongCodes(StringBuilder b, List<Integer> lengths) {
+        StringBuilder rows = new StringBuilder();
+        for (String task : config.tasks()) {
+            for (EvalPolicy p : config.policies()) {
+                StringBuilder row = new StringBuilder("| " + task + " | " + p.name() + " |");
+                boolean any = false;
+                for (int len : lengths) {
+                    WrongCodes w = wrongCodes(task, p.name(), len);
+                    any |= w.all() > 0;
+                    row.append(' ').append(w.all() == 0 ? "–" : w.otherNeedle() + " / " + w.all()).append(" |");
+                }
+                if (any) {
+                    rows.append(row).append('\n');
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        b.append("\n### Wrong codes in the needle tasks' misses\n\n");
+        b.append("A cell: the wrong 6-digit codes in the wrong answers that are another needle's code from the same"
+                + " haystack (a distractor won), of all their wrong codes (the rest are in no needle: half read or"
+                + " invented).\n\n| task | policy |");
+        lengths.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
+        b.append("\n|---|---|");
+        lengths.forEach(l -> b.append("---:|"));
+        b.append('\n').append(rows);
     }
 
     private String hitRate(EvalPolicy p, Cell row) {

@@ -189,6 +189,22 @@ public final class EvalTasks {
         return new EvalSample(task, seed, user, answer, expected);
     }
 
+    /**
+     * The 6-digit codes of every needle in a needle task's haystack (the asked-for ones and the others,
+     * in the haystack's order of generation), from the sample's seed alone: the needles are drawn before
+     * the haystack, so they are the same at every length. Empty for the tasks without codes (vt, cwe, kv).
+     */
+    public static List<String> needleCodes(String task, long seed) {
+        if (!task.startsWith("niah_")) {
+            return List.of();
+        }
+        List<String> codes = new ArrayList<>();
+        for (String n : needles(task, new SplittableRandom(seed)).needles) {
+            codes.add(n.substring(n.length() - 7, n.length() - 1)); // "... is DDDDDD."
+        }
+        return codes;
+    }
+
     private static int[] endPositions(List<String> filler, List<String> needles) {
         int[] p = new int[needles.size()];
         Arrays.fill(p, filler.size());

@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,48 @@ class EvalReportTest {
         assertTrue(md.contains("`0x" + Long.toHexString(EvalSeeds.sampleSeed(9, 0, 0)) + "`"), md);
         assertEquals(Map.of(1024, 1.0, 4096, 1.0), r.summary().get("full"));
         assertEquals(0.5, r.summary().get("streaming-64").get(1024));
+    }
+
+    /**
+     * A wrong answer's codes sorted by where they come from: another needle of the same haystack, or no
+     * needle; correct answers and tasks without codes add nothing, and a row without wrong codes is left out.
+     */
+    @Test
+    void wrongCodesTellADistractorFromAnInventedCode() {
+        List<EvalPolicy> policies = EvalPolicy.parseList("full,ts-64", 16, 64, 0.9, 64, 16);
+        EvalHarness.Config config = new EvalHarness.Config(List.of("niah_multikey", "kv"), List.of(4096), policies, 3,
+                1, 8);
+        long[] seeds = new long[3];
+        List<EvalHarness.Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            seeds[i] = EvalSeeds.sampleSeed(1, EvalTasks.TASKS.indexOf("niah_multikey"), i);
+            EvalSample s = EvalTasks.generate("niah_multikey", seeds[i], 800, EvalTasks.TokenCounter.approx());
+            String asked = s.expected().getFirst();
+            String other = EvalTasks.needleCodes("niah_multikey", seeds[i]).stream().filter(c -> !c.equals(asked))
+                    .findFirst().orElseThrow();
+            String invented = asked.equals("000001") || other.equals("000001") ? "000002" : "000001";
+            // full: right twice, then another needle's code; ts-64: another needle's code, an invented one, both
+            String full = i < 2 ? asked : other;
+            String ts = switch (i) {
+                case 0 -> other;
+                case 1 -> invented;
+                default -> other + ", " + invented;
+            };
+            outcomes.add(new EvalHarness.Outcome("niah_multikey", 4096, "full", i, seeds[i], 4000, full, s.expected(),
+                    full.contains(asked), Map.of()));
+            outcomes.add(new EvalHarness.Outcome("niah_multikey", 4096, "ts-64", i, seeds[i], 4000, ts, s.expected(),
+                    ts.contains(asked), Map.of()));
+            outcomes.add(new EvalHarness.Outcome("kv", 4096, "ts-64", i, seeds[i], 4000, "123456", List.of("abcdef12"),
+                    false, Map.of()));
+        }
+        EvalReport r = new EvalReport(config, outcomes, "models/tiny", "cpu");
+        assertEquals(new WrongCodes(1, 1), r.wrongCodes("niah_multikey", "full", 4096));
+        assertEquals(new WrongCodes(2, 4), r.wrongCodes("niah_multikey", "ts-64", 4096));
+        assertEquals(WrongCodes.NONE, r.wrongCodes("kv", "ts-64", 4096));
+        String md = r.markdown();
+        assertTrue(md.contains("| niah_multikey | full | 1 / 1 |"), md);
+        assertTrue(md.contains("| niah_multikey | ts-64 | 2 / 4 |"), md);
+        assertFalse(md.contains("| kv | ts-64 | – |"), md);
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -36,6 +37,28 @@ class EvalTasksTest {
         assertEquals(a, b);
         EvalSample c = EvalTasks.generate(task, seed + 1, 1500, EvalTasks.TokenCounter.approx());
         assertNotEquals(a.user(), c.user());
+    }
+
+    /** The needles' codes from the seed alone are the codes in the haystack, at every length. */
+    @ParameterizedTest
+    @MethodSource("tasks")
+    void needleCodesAreTheHaystacksCodes(String task) {
+        Pattern needle = Pattern.compile("The special code for \\S+ is (\\d{6})\\.");
+        for (int i = 0; i < 3; i++) {
+            long seed = EvalSeeds.sampleSeed(1, EvalTasks.TASKS.indexOf(task), i);
+            List<String> codes = EvalTasks.needleCodes(task, seed);
+            for (int target : new int[] {600, 3000}) {
+                EvalSample s = EvalTasks.generate(task, seed, target, EvalTasks.TokenCounter.approx());
+                List<String> inHaystack = new ArrayList<>();
+                Matcher m = needle.matcher(s.user());
+                while (m.find()) {
+                    inHaystack.add(m.group(1));
+                }
+                assertEquals(inHaystack.stream().sorted().toList(), codes.stream().sorted().toList(), task + " at " + target);
+                assertTrue(codes.containsAll(s.expected()) || !task.startsWith("niah_"), task);
+            }
+            assertEquals(task.startsWith("niah_") ? (task.startsWith("niah_single") ? 1 : 4) : 0, codes.size(), task);
+        }
     }
 
     @ParameterizedTest
