@@ -936,7 +936,7 @@ public final class CudaKernels {
 
     /**
      * Where the vote and the radix top-k keep their state behind the scores: per-head max and 1 / sum,
-     * the vote, the radix histograms and the per-chunk counts.
+     * the vote, the radix histograms, the per-chunk counts and the vote max-pooled (where it is).
      */
     private record VoteScratch(CUdeviceptr stats, CUdeviceptr vote, CUdeviceptr hist, CUdeviceptr chunkCounts,
                                CUdeviceptr pooled) {
