@@ -35,6 +35,8 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
     public static final int DEFAULT_N_LOCAL = 512;
     public static final double DEFAULT_THETA = 0.9;
     public static final int DEFAULT_PREFILL_CHUNK = 512;
+    /** The widest vote pooling: the device reads a candidate's whole window for each candidate. */
+    public static final int MAX_VOTE_POOL = 255;
 
     public SelectionParams {
         if (k < 0 || nInit < 0) {
@@ -50,8 +52,9 @@ public record SelectionParams(int k, int nInit, int nLocal, double theta, int pr
         if (Double.isNaN(theta)) {
             throw new IllegalArgumentException("theta must be a number");
         }
-        if (votePool < 0 || votePool > 0 && votePool % 2 == 0) {
-            throw new IllegalArgumentException("pool (the vote's max-pooling width) must be 0 or odd, was " + votePool);
+        if (votePool < 0 || votePool > 0 && votePool % 2 == 0 || votePool > MAX_VOTE_POOL) {
+            throw new IllegalArgumentException("pool (the vote's max-pooling width) must be 0 or odd, at most "
+                    + MAX_VOTE_POOL + ", was " + votePool);
         }
     }
 

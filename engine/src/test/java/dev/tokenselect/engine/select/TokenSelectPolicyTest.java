@@ -63,6 +63,9 @@ class TokenSelectPolicyTest {
         assertTrue(SelectionParams.parse("pool=5", null).votePool() == 5);
         var even = assertThrows(IllegalArgumentException.class, () -> SelectionParams.parse("pool=4", null));
         assertTrue(even.getMessage().contains("odd"), even.getMessage());
+        assertEquals(255, SelectionParams.parse("pool=255", null).votePool());
+        var wide = assertThrows(IllegalArgumentException.class, () -> SelectionParams.parse("pool=257", null));
+        assertTrue(wide.getMessage().contains("at most 255"), wide.getMessage());
     }
 
     @Test
