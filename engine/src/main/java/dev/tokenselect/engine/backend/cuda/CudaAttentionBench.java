@@ -101,8 +101,8 @@ public final class CudaAttentionBench {
             rows.forEach(System.out::println);
             System.out.println();
             System.out.println("| context | scores + softmax states | head vote | radix top-k + list | selection"
-                    + " | full, f16 |");
-            System.out.println("|---:|---:|---:|---:|---:|---:|");
+                    + " | full, f16 | selection on int8 sketches | the same, vote pooled over 3 | pooled / not |");
+            System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             bench.stageLines.forEach(System.out::println);
             System.out.println();
             StringBuilder chunkHeader = new StringBuilder("| context |");
@@ -217,6 +217,9 @@ public final class CudaAttentionBench {
             float[] i8Sketched = checkedSelection(checkSelection, selectSketched, attend, q, table, blockElems, from,
                     count, sel, entries, len, true);
             k.setScoringPass(passBefore);
+            // the vote max-pooled over 3 candidates before the top-k (pool=3): its cost on sketches
+            float tSelectPooled = time(() -> k.selectOnDevice(qDev, kv, tableDev, 0, HEADS, from, count, topK, nInit,
+                    len, nLocal, scratch, sel, null, sk, 3));
             select.run(); // the exact selection back in place for the hit timings below
             dev.synchronize();
             // the selection's stages apart
@@ -225,8 +228,9 @@ public final class CudaAttentionBench {
             float tScores = time(stages[0]);
             float tVote = time(stages[1]);
             float tTopK = time(stages[2]);
-            stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms |",
-                    len, tScores, tVote, tTopK, tSelect, fullF16));
+            stageLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.4f ms | %.4f ms | %.4f ms"
+                    + " | %.4f ms | %.4f ms | %.2fx |", len, tScores, tVote, tTopK, tSelect, fullF16, tSelectSketched,
+                    tSelectPooled, tSelectPooled / tSelectSketched));
             // the radix top-k with each chunk of candidates per block: its time alone, and a miss on sketches
             // (the selection checked against the CPU reference where checks are on)
             int chunkBefore = k.selectChunk();
