@@ -87,8 +87,10 @@ class BrowserTest extends AppTestBase {
         assertThat(answer).contains(Needles.CODE);
         @SuppressWarnings("unchecked")
         List<String> seen = (List<String>) ((JavascriptExecutor) browser).executeScript("return window.seen;");
+        // at least one shorter text before the whole answer: the deltas that reach the page within one
+        // rendering are drawn together, so how many a short answer shows depends on the machine's load
         List<String> partial = seen.stream().filter(s -> !s.isEmpty() && !s.equals(answer)).distinct().toList();
-        assertThat(partial).as("the answer grew piece by piece: %s", seen).hasSizeGreaterThan(1)
+        assertThat(partial).as("the answer grew piece by piece: %s", seen).isNotEmpty()
                 .allSatisfy(s -> assertThat(answer).startsWith(s));
         assertThat(stats.getText()).contains("Time to first token", "Tokens per second", "Cached tokens",
                 "Attended per step", "Selection cache hits");
