@@ -94,7 +94,7 @@ struct __align__(64) TcdTensorMap {
     unsigned long long opaque[16];
 };
 
-template <int D, bool F16, bool SEL = false, int LOAD = TCD_CP_ASYNC, int CHAINS = 1>
+template <int D, bool F16, bool SEL = false, int LOAD = TCD_CP_ASYNC>
 __device__ __forceinline__ void attn_decode_tc_body(
         const float *__restrict__ q, int ldq, const bf16 *__restrict__ pool, long long blockElems,
         const int *__restrict__ tables, int tableStride, int bs, int layer, int kvHeads,
@@ -346,24 +346,18 @@ __device__ __forceinline__ void attn_decode_tc_body(
 
         // scores of this warp's 16 keys: two n8 tiles; row gr, keys 2t4 and 2t4 + 1 of each. The
         // thread's B fragments belong to key kbase + 8n + gr; ldmatrix: lanes 8m..8m+7 address rows of
-        // matrix m = (dims +0 | +8) x (first | second half)
-        // CHAINS > 1: the products go to CHAINS accumulators per n8 tile (2: one per half of the head
-        // dim; 4: also per k-step parity), summed after the loop, so each accumulator waits on a chain of
-        // 8 / CHAINS dependent products instead of 8. Measured on an H200 (docs/BENCHMARKS.md, "score
-        // chains"): 0.98x-1.03x of one chain, so every entry point keeps CHAINS = 1
-        float sc[CHAINS][2][4];
+        // matrix m = (dims +0 | +8) x (first | second half). One accumulator per n8 tile: two or four
+        // (shorter chains of dependent products) measured no faster on an H200 (docs/BENCHMARKS.md, "score
+        // chains")
+        float s[2][4];
 #pragma unroll
-        for (int c = 0; c < CHAINS; c++)
+        for (int n = 0; n < 2; n++)
 #pragma unroll
-            for (int n = 0; n < 2; n++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) sc[c][n][e] = 0.f;
+            for (int e = 0; e < 4; e++) s[n][e] = 0.f;
         float jf = (float) (j0 + kbase + gr);
         const bf16 *rowp = ks + (kbase + (lane & 7)) * LD + ((lane >> 3) & 1) * 8 + (lane >> 4) * HALF;
 #pragma unroll
         for (int k = 0; k < KS; k++) {
-            const int ca = CHAINS == 4 ? 2 * (k & 1) : 0;  // the accumulators of this k-step's two halves
-            const int cb = CHAINS == 1 ? 0 : ca + 1;
             float cs0[4], sn0[4];
 #pragma unroll
             for (int n = 0; n < 2; n++) {
@@ -398,8 +392,8 @@ __device__ __forceinline__ void attn_decode_tc_body(
                     rb[e] = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
                 }
                 if (F16) {
-                    mma_f16_16816(sc[ca][n], qh[k][0], 0u, qh[k][1], 0u, pack_f16x2(ra[0], ra[1]), pack_f16x2(ra[2], ra[3]));
-                    mma_f16_16816(sc[cb][n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, pack_f16x2(rb[0], rb[1]),
+                    mma_f16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, pack_f16x2(ra[0], ra[1]), pack_f16x2(ra[2], ra[3]));
+                    mma_f16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, pack_f16x2(rb[0], rb[1]),
                                   pack_f16x2(rb[2], rb[3]));
                 } else {
                     uint32_t ah0, al0, ah1, al1, bh0, bl0, bh1, bl1;
@@ -407,24 +401,15 @@ __device__ __forceinline__ void attn_decode_tc_body(
                     split_bf16x2(ra[2], ra[3], ah1, al1);
                     split_bf16x2(rb[0], rb[1], bh0, bl0);
                     split_bf16x2(rb[2], rb[3], bh1, bl1);
-                    mma_bf16_16816(sc[ca][n], ql[k][0], 0u, ql[k][1], 0u, ah0, ah1);
-                    mma_bf16_16816(sc[ca][n], qh[k][0], 0u, qh[k][1], 0u, al0, al1);
-                    mma_bf16_16816(sc[ca][n], qh[k][0], 0u, qh[k][1], 0u, ah0, ah1);
-                    mma_bf16_16816(sc[cb][n], ql[k + KS][0], 0u, ql[k + KS][1], 0u, bh0, bh1);
-                    mma_bf16_16816(sc[cb][n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bl0, bl1);
-                    mma_bf16_16816(sc[cb][n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bh0, bh1);
+                    mma_bf16_16816(s[n], ql[k][0], 0u, ql[k][1], 0u, ah0, ah1);
+                    mma_bf16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, al0, al1);
+                    mma_bf16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, ah0, ah1);
+                    mma_bf16_16816(s[n], ql[k + KS][0], 0u, ql[k + KS][1], 0u, bh0, bh1);
+                    mma_bf16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bl0, bl1);
+                    mma_bf16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, bh0, bh1);
                 }
             }
         }
-        float s[2][4];
-#pragma unroll
-        for (int n = 0; n < 2; n++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                s[n][e] = sc[0][n][e];
-#pragma unroll
-                for (int c = 1; c < CHAINS; c++) s[n][e] += sc[c][n][e];
-            }
         // keys past the end; online softmax of row gr (a row lives in one quad)
         float tmax = NEG_INF;
 #pragma unroll
