@@ -150,6 +150,12 @@ final class EvalCommand extends ModelCommand {
         List<Integer> lengthsAsked = given("--lengths") ? lengths : null;
         List<EvalPolicy> policiesAsked = given("--policies") ? policyList : null;
         Integer samplesAsked = given("--samples") ? samples : null;
+        List<EvalHarness.Outcome> once = oncePerQuestion(all);
+        if (once.size() < all.size()) {
+            out.info("replay: " + (all.size() - once.size()) + " answers repeat a question already read (a resumed run's"
+                    + " file holds the answers it resumed from); each question counts once, with its first answer");
+        }
+        all = once;
         List<EvalHarness.Outcome> kept = replayed(all, tasksAsked, lengthsAsked,
                 policiesAsked == null ? null : policiesAsked.stream().map(EvalPolicy::name).toList(), samplesAsked);
         if (kept.isEmpty()) {
@@ -179,6 +185,17 @@ final class EvalCommand extends ModelCommand {
 
     private boolean given(String option) {
         return commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /**
+     * One answer per question (task, length, policy, sample), the first one read: a run resumed from a
+     * file writes that file's answers again, and replaying both must not count a question twice.
+     */
+    static List<EvalHarness.Outcome> oncePerQuestion(List<EvalHarness.Outcome> all) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        return all.stream()
+                .filter(o -> seen.add(o.task() + '\u0000' + o.length() + '\u0000' + o.policy() + '\u0000' + o.sample()))
+                .toList();
     }
 
     /**

@@ -128,6 +128,7 @@ public final class EvalReport {
                 appendCells(b, task, p, lengths);
             }
         }
+        appendKeptShares(b, lengths);
         appendWrongCodes(b, lengths);
         b.append("\n### Seeds\n\nSample `i` of a task has seed `EvalSeeds.sampleSeed(")
                 .append(config.seed()).append(", task, i)`; all are at or above 2^62, outside the training seeds (< 2^60).\n\n");
@@ -140,6 +141,46 @@ public final class EvalReport {
                     .append(Long.toHexString(last)).append("` |\n");
         }
         return b.toString();
+    }
+
+    /** The share of its accuracy at the shortest length a policy keeps at {@code length} ({@link KeptShare}). */
+    public KeptShare keptShare(String policy, int length) {
+        return KeptShare.of(outcomes, policy, config.lengths().getFirst(), length);
+    }
+
+    /** Each policy's kept share at every longer length, on the questions answered at both. */
+    private void appendKeptShares(StringBuilder b, List<Integer> lengths) {
+        if (lengths.size() < 2) {
+            return;
+        }
+        int reference = lengths.getFirst();
+        List<Integer> longer = lengths.subList(1, lengths.size());
+        b.append("\n### Accuracy kept from ").append(lengthLabel(reference)).append("\n\n");
+        b.append("A cell: the answers right at the length over those right at ").append(lengthLabel(reference))
+                .append(" on the same questions (every task; only questions answered at both lengths count), in brackets"
+                        + " the 2.5th and 97.5th percentiles of ").append(KeptShare.RESAMPLES)
+                .append(" bootstrap resamplings of the questions; then right at the length / right at ")
+                .append(lengthLabel(reference)).append(", of how many questions.\n\n| policy |");
+        longer.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
+        b.append("\n|---|");
+        longer.forEach(l -> b.append("---:|"));
+        b.append('\n');
+        for (EvalPolicy p : config.policies()) {
+            b.append("| ").append(p.name()).append(" |");
+            for (int len : longer) {
+                KeptShare k = keptShare(p.name(), len);
+                b.append(' ').append(k.questions() == 0 ? "–" : keptLabel(k)).append(" |");
+            }
+            b.append('\n');
+        }
+    }
+
+    private static String keptLabel(KeptShare k) {
+        String counts = k.atLength() + " / " + k.atReference() + " of " + k.questions();
+        if (k.atReference() == 0) {
+            return "– (" + counts + ")";
+        }
+        return String.format(Locale.ROOT, "%.1f%% (%.0f-%.0f), %s", 100 * k.share(), 100 * k.low(), 100 * k.high(), counts);
     }
 
     /** The wrong codes of one task, policy and length ({@link WrongCodes}). */

@@ -116,6 +116,23 @@ class EvalReplayTest {
     }
 
     @Test
+    void aQuestionInTwoFilesCountsOnceWithItsFirstAnswer() throws IOException {
+        Path first = outcomes();
+        // a resumed run's file: two answers of the first file again (here with another verdict) and one new
+        Path resumed = tmp.resolve("resumed.jsonl");
+        OutcomeLog.append(resumed, outcome("niah_multikey", 4096, "full", 0, false));
+        OutcomeLog.append(resumed, outcome("niah_multikey", 4096, "full", 3, true));
+        OutcomeLog.append(resumed, outcome("niah_multikey", 4096, "full", 4, true));
+        String report = replay(Path.of(first + "," + resumed), tmp.resolve("resumed.md"), "--tasks", "niah_multikey",
+                "--lengths", "4096", "--policies", "full");
+        // samples 0-4: right on 0, 1 (first file) and 4 (new); 2 and 3 wrong in the first file
+        assertTrue(report.contains("| full | all | 0.60 | 5 |"), report);
+        List<Outcome> all = List.of(outcome("vt", 4096, "full", 0, true), outcome("vt", 4096, "full", 0, false),
+                outcome("vt", 8192, "full", 0, false), outcome("vt", 4096, "ts-2048", 0, false));
+        assertEquals(List.of(all.get(0), all.get(2), all.get(3)), EvalCommand.oncePerQuestion(all));
+    }
+
+    @Test
     void aCompressedFileAndAPlainOneReplayTogetherAndACompressedOneCannotTakeAnswers() throws IOException {
         Path plain = outcomes();
         // samples 4-5 of one cell in a gzip file beside the plain one: full right on both

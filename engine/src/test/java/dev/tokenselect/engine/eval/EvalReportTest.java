@@ -56,6 +56,10 @@ class EvalReportTest {
         assertTrue(md.contains("| kv | full | 1.00 | 1.00 | 2 | – |"), md);
         assertTrue(md.contains("| ts-64 | 144 | 0.50 | 0.00 | 4 | 0.75 |"), md);
         assertTrue(md.contains("`0x" + Long.toHexString(EvalSeeds.sampleSeed(9, 0, 0)) + "`"), md);
+        // kept from 1K: full keeps all 4 questions; ts-64 none of its 2
+        assertTrue(md.contains("| policy | 4K |"), md);
+        assertTrue(md.contains("| full | 100.0% (100-100), 4 / 4 of 4 |"), md);
+        assertTrue(md.contains("| ts-64 | 0.0% (0-0), 0 / 2 of 4 |"), md);
         assertEquals(Map.of(1024, 1.0, 4096, 1.0), r.summary().get("full"));
         assertEquals(0.5, r.summary().get("streaming-64").get(1024));
     }
