@@ -25,7 +25,9 @@
 # 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m, resumable across calls: the
 #    answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
-#    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run. The plot is drawn afterwards
+#    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run; EVAL_ARGS adds eval options
+#    (e.g. --needle-recall) and EVAL_JAVA_OPTS JVM options (--needle-recall needs
+#    -Dtokenselect.cuda.graphSelection=false: the trace sees only host-side selections). The plot is drawn afterwards
 #    with `eval --replay` on a full JDK (the jlink runtime has no java.desktop). Not in the default STEPS;
 # 9. Nsight Compute durations of every kernel of one replayed 7B decode step at PROFILE_DEPTHS (default
 #    4096 131072), summed per kernel by ncu_summary.py; with NCU_DETAIL="kernel-regex", the detailed
@@ -120,7 +122,7 @@ step8() {
   local outcomes="$out/accuracy-outcomes.jsonl"
   if [[ -n "${EVAL_RESUME_FROM:-}" && -f "$EVAL_RESUME_FROM" ]]; then cp "$EVAL_RESUME_FROM" "$outcomes"; fi
   timeout "${EVAL_TIMEOUT:-480}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g \
-    -jar "$jar" eval --model "$repo/models/needle-14m" --backend cuda \
+    ${EVAL_JAVA_OPTS:-} -jar "$jar" eval ${EVAL_ARGS:-} --model "$repo/models/needle-14m" --backend cuda \
     --tasks "${EVAL_TASKS:-niah_single_noise,niah_single_prose,niah_multikey,niah_multivalue,niah_multiquery,vt,cwe,kv}" \
     --lengths "${EVAL_LENGTHS:-4096,8192,16384,32768,65536}" \
     --policies "${EVAL_POLICIES:-full,ts-2048,ts-2048-nocache,streaming-2048,page-2048}" \

@@ -3,6 +3,8 @@ package dev.tokenselect.engine.backend;
 import dev.tokenselect.engine.kv.BlockTable;
 import dev.tokenselect.engine.select.AttentionPolicy;
 import dev.tokenselect.engine.select.SelectionStats;
+import dev.tokenselect.engine.select.SelectionTrace;
+import dev.tokenselect.engine.select.TokenSelectPolicy;
 
 /** What every backend's sequence is: a block table into the backend's KV pool and an attention policy. */
 public abstract class PagedSequence implements Sequence {
@@ -32,6 +34,13 @@ public abstract class PagedSequence implements Sequence {
     @Override
     public SelectionStats selectionStats() {
         return policy.stats();
+    }
+
+    @Override
+    public void traceSelections(SelectionTrace trace) {
+        if (policy instanceof TokenSelectPolicy tokenSelect) {
+            tokenSelect.trace(trace);
+        }
     }
 
     @Override

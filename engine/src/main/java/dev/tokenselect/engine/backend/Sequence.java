@@ -9,6 +9,12 @@ public interface Sequence extends AutoCloseable {
     /** Counts of the sequence's attention policy (selections, cache hits, tokens attended). */
     dev.tokenselect.engine.select.SelectionStats selectionStats();
 
+    /**
+     * Shows every host-side selection of a TokenSelect sequence to {@code trace} (diagnostics); a
+     * sequence under another policy has none to show.
+     */
+    void traceSelections(dev.tokenselect.engine.select.SelectionTrace trace);
+
     /** The largest number of tokens one forward pass of this sequence takes (prefill chunk). */
     int maxChunk();
 

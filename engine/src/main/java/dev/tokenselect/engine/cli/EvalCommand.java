@@ -85,6 +85,11 @@ final class EvalCommand extends ModelCommand {
                     + " in .gz, or progress logs) instead of running the model; --tasks, --lengths, --policies and --samples, where given, keep only those answers")
     List<Path> replay;
 
+    @Option(names = "--needle-recall", description = "Record with every TokenSelect answer of a needle task how much"
+            + " of the asked codes' tokens the selections that made the answer kept (the CPU backend, or CUDA with"
+            + " -Dtokenselect.cuda.graphSelection=false)")
+    boolean needleRecall;
+
     @Option(names = "--quiet", description = "No progress line per answer on stderr")
     boolean quiet;
 
@@ -124,7 +129,7 @@ final class EvalCommand extends ModelCommand {
         }
         try (Engine engine = Engine.open(common.model, options)) {
             List<EvalHarness.Outcome> results = EvalHarness.run(engine, config, quiet ? s -> { } : out::info,
-                    outcomes == null ? o -> { } : o -> OutcomeLog.append(outcomes, o), earlier);
+                    outcomes == null ? o -> { } : o -> OutcomeLog.append(outcomes, o), earlier, needleRecall);
             int trained = trainedLength != null ? trainedLength : engine.model().config().maxPositionEmbeddings();
             report(out, new EvalReport(config, results, common.model.toString(), engine.backend().name()), trained);
         }

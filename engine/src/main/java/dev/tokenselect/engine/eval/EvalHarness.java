@@ -8,7 +8,9 @@ import java.util.function.Consumer;
 
 import dev.tokenselect.engine.Engine;
 import dev.tokenselect.engine.chat.ChatFormat;
+import dev.tokenselect.engine.backend.Sequence;
 import dev.tokenselect.engine.generate.GenerationResult;
+import dev.tokenselect.engine.generate.Generator;
 import dev.tokenselect.engine.generate.SamplingParams;
 import dev.tokenselect.engine.generate.TokenListener;
 import dev.tokenselect.engine.tokenizer.Tokenizer;
@@ -118,6 +120,15 @@ public final class EvalHarness {
      */
     public static List<Outcome> run(Engine engine, Config config, Consumer<String> progress, Consumer<Outcome> each,
                                     List<Outcome> earlier) {
+        return run(engine, config, progress, each, earlier, false);
+    }
+
+    /**
+     * As above; with {@code needleRecall} every TokenSelect answer of a needle task also records how much
+     * of the asked codes its selections kept ({@link NeedleRecall}).
+     */
+    public static List<Outcome> run(Engine engine, Config config, Consumer<String> progress, Consumer<Outcome> each,
+                                    List<Outcome> earlier, boolean needleRecall) {
         java.util.Map<String, Outcome> done = new java.util.HashMap<>();
         for (Outcome o : earlier) {
             done.put(key(o.task(), o.length(), o.policy(), o.sample(), o.seed()), o);
@@ -146,13 +157,30 @@ public final class EvalHarness {
                     }
                     EvalSample sample = EvalTasks.generate(task, seed, length, counter);
                     int[] ids = promptIds(tokenizer, chat, sample.user());
+                    int[][] spans = needleRecall && task.startsWith("niah_")
+                            ? NeedleRecall.spans(tokenizer, chat == null, promptText(chat, sample.user()), ids, sample.expected())
+                            : null;
                     for (EvalPolicy policy : todo) {
                         long start = System.nanoTime();
-                        GenerationResult r = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK))
-                                .generate(policy.spec(), ids, sampling, TokenListener.NONE);
+                        Generator generator = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK));
+                        GenerationResult r;
+                        Map<String, Object> stats;
+                        if (spans != null && policy.isTokenSelect()) {
+                            NeedleRecall recall = new NeedleRecall(spans, ids.length);
+                            try (Sequence seq = engine.backend().newSequence(policy.spec())) {
+                                seq.traceSelections(recall);
+                                r = generator.generate(seq, ids, sampling, TokenListener.NONE);
+                            }
+                            requireTraced(recall, r);
+                            stats = new LinkedHashMap<>(r.stats().toMap());
+                            stats.putAll(recall.stats());
+                        } else {
+                            r = generator.generate(policy.spec(), ids, sampling, TokenListener.NONE);
+                            stats = r.stats().toMap();
+                        }
                         boolean ok = Scorer.correct(r.text(), sample.expected());
                         Outcome outcome = new Outcome(task, length, policy.name(), i, seed, ids.length, r.text(),
-                                sample.expected(), ok, r.stats().toMap());
+                                sample.expected(), ok, stats);
                         out.add(outcome);
                         each.accept(outcome);
                         Object hitRate = r.stats().toMap().get("cache_hit_rate");
@@ -166,6 +194,16 @@ public final class EvalHarness {
             }
         }
         return out;
+    }
+
+    /** A backend that selected on its device while decoding showed the trace none of its steps: say so. */
+    private static void requireTraced(NeedleRecall recall, GenerationResult r) {
+        Object steps = r.stats().toMap().get("decode_steps");
+        if (steps instanceof Number n && n.longValue() > 0 && recall.decodeSelections() == 0) {
+            throw new IllegalStateException("the needle recall saw none of the " + n + " decode steps' selections: this"
+                    + " backend selects on its device inside replayed decode steps; run with"
+                    + " -Dtokenselect.cuda.graphSelection=false, or on the CPU backend");
+        }
     }
 
     private static String key(String task, int length, String policy, int sample, long seed) {

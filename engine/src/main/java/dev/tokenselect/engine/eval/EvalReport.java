@@ -130,6 +130,7 @@ public final class EvalReport {
         }
         appendKeptShares(b, lengths);
         appendWrongCodes(b, lengths);
+        appendNeedleRecall(b, lengths);
         b.append("\n### Seeds\n\nSample `i` of a task has seed `EvalSeeds.sampleSeed(")
                 .append(config.seed()).append(", task, i)`; all are at or above 2^62, outside the training seeds (< 2^60).\n\n");
         b.append("| task | seeds |\n|---|---|\n");
@@ -222,6 +223,59 @@ public final class EvalReport {
         b.append("\n|---|---|");
         lengths.forEach(l -> b.append("---:|"));
         b.append('\n').append(rows);
+    }
+
+    /**
+     * Where answers were traced ({@link NeedleRecall}): the mean share of the asked codes' tokens the
+     * answer-making selections kept, and the share of those selections that kept every one, for the
+     * right and the wrong answers apart.
+     */
+    private void appendNeedleRecall(StringBuilder b, List<Integer> lengths) {
+        StringBuilder rows = new StringBuilder();
+        for (String task : config.tasks()) {
+            for (EvalPolicy p : config.policies()) {
+                for (int len : lengths) {
+                    double[] right = recall(task, p.name(), len, true);
+                    double[] wrong = recall(task, p.name(), len, false);
+                    if (right[0] + wrong[0] == 0) {
+                        continue;
+                    }
+                    rows.append("| ").append(task).append(" | ").append(p.name()).append(" | ").append(lengthLabel(len))
+                            .append(" | ").append((int) right[0]).append(" | ").append(recallCell(right, 1)).append(" | ")
+                            .append(recallCell(right, 2)).append(" | ").append((int) wrong[0]).append(" | ")
+                            .append(recallCell(wrong, 1)).append(" | ").append(recallCell(wrong, 2)).append(" |\n");
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        b.append("\n### The asked codes in the selections\n\n");
+        b.append("For the answers traced with --needle-recall: over the selections that made each answer (the prompt's"
+                + " last chunk and every decode step, each layer), the mean share of the asked codes' prompt tokens"
+                + " attended (kept) and the share of selections that attended every one of them (all kept), averaged"
+                + " over the right answers and over the wrong ones.\n\n");
+        b.append("| task | policy | length | right answers | kept | all kept | wrong answers | kept | all kept |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n").append(rows);
+    }
+
+    /** {answers traced, mean recall, mean complete share} of the answers of one verdict. */
+    private double[] recall(String task, String policy, int length, boolean correct) {
+        double[] sum = new double[3];
+        for (EvalHarness.Outcome o : outcomes) {
+            if (o.task().equals(task) && o.policy().equals(policy) && o.length() == length && o.correct() == correct
+                    && o.stats().get(NeedleRecall.MEAN) instanceof Number mean
+                    && o.stats().get(NeedleRecall.COMPLETE) instanceof Number complete) {
+                sum[0]++;
+                sum[1] += mean.doubleValue();
+                sum[2] += complete.doubleValue();
+            }
+        }
+        return sum;
+    }
+
+    private static String recallCell(double[] sum, int i) {
+        return sum[0] == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sum[i] / sum[0]);
     }
 
     private String hitRate(EvalPolicy p, Cell row) {

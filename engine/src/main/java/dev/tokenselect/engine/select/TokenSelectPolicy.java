@@ -18,6 +18,7 @@ public final class TokenSelectPolicy implements AttentionPolicy {
     private final float[] tmp;
     private float[][] scores;
     private float[] vote;
+    private SelectionTrace trace = SelectionTrace.NONE;
 
     public TokenSelectPolicy(SelectionParams params, Geometry geo, int numLayers) {
         this.params = params;
@@ -36,6 +37,7 @@ public final class TokenSelectPolicy implements AttentionPolicy {
             if (layer == 0) {
                 stats.step(cachedLength, cachedLength, false, decoding);
             }
+            trace.selected(layer, decoding, cachedLength, null);
             return null;
         }
         int from = params.nInit();
@@ -62,6 +64,7 @@ public final class TokenSelectPolicy implements AttentionPolicy {
         if (layer == 0) {
             stats.step(selected.length, cachedLength, true, decoding);
         }
+        trace.selected(layer, decoding, cachedLength, selected);
         return selected;
     }
 
@@ -91,6 +94,14 @@ public final class TokenSelectPolicy implements AttentionPolicy {
             top[i] += from;
         }
         return top;
+    }
+
+    /**
+     * Shows every selection made on the host to {@code trace} from now on. A backend that selects on its
+     * device inside a replayed decode step (CUDA's graph selection) does not pass through here.
+     */
+    public void trace(SelectionTrace trace) {
+        this.trace = trace == null ? SelectionTrace.NONE : trace;
     }
 
     public SelectionParams params() {

@@ -1,0 +1,126 @@
+package dev.tokenselect.engine.eval;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.tokenselect.engine.select.SelectionTrace;
+import dev.tokenselect.engine.tokenizer.Tokenizer;
+
+/**
+ * How much of the asked codes a TokenSelect answer could see: for every selection that produced an
+ * answer token (the prompt's last chunk, whose logits give the first token, and each decode step),
+ * per layer, the share of the asked codes' prompt tokens among the attended ones. Tells a miss that
+ * the selection caused (a code's tokens left out) from one the model made while seeing them all.
+ */
+public final class NeedleRecall implements SelectionTrace {
+
+    /** Outcome statistics this writes. */
+    public static final String MEAN = "needle_recall";
+    public static final String COMPLETE = "needle_complete";
+    public static final String SELECTIONS = "needle_traced_selections";
+
+    private final int[][] spans;
+    private final int tokens;
+    private final int promptLength;
+    private long selections;
+    private long decodeSelections;
+    private long complete;
+    private double recallSum;
+
+    /**
+     * @param spans        each asked code's prompt tokens as {@code [start, end)}
+     * @param promptLength the prompt's tokens; selections of earlier chunks are not counted
+     */
+    public NeedleRecall(int[][] spans, int promptLength) {
+        this.spans = spans;
+        this.promptLength = promptLength;
+        int t = 0;
+        for (int[] s : spans) {
+            t += s[1] - s[0];
+        }
+        this.tokens = t;
+    }
+
+    @Override
+    public void selected(int layer, boolean decoding, int cachedLength, int[] selected) {
+        if (cachedLength < promptLength || tokens == 0) {
+            return;
+        }
+        int kept = 0;
+        for (int[] span : spans) {
+            kept += selected == null ? span[1] - span[0] : keptIn(selected, span[0], span[1]);
+        }
+        selections++;
+        decodeSelections += decoding ? 1 : 0;
+        complete += kept == tokens ? 1 : 0;
+        recallSum += (double) kept / tokens;
+    }
+
+    /** How many of {@code [from, to)} the ascending {@code selected} holds. */
+    static int keptIn(int[] selected, int from, int to) {
+        int i = Arrays.binarySearch(selected, from);
+        if (i < 0) {
+            i = -i - 1;
+        }
+        int kept = 0;
+        while (i < selected.length && selected[i] < to) {
+            kept++;
+            i++;
+        }
+        return kept;
+    }
+
+    public long decodeSelections() {
+        return decodeSelections;
+    }
+
+    /** The mean share of the codes' tokens attended and the share of selections that held them all. */
+    public Map<String, Object> stats() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (selections > 0) {
+            m.put(MEAN, round(recallSum / selections));
+            m.put(COMPLETE, round((double) complete / selections));
+            m.put(SELECTIONS, selections);
+        }
+        return m;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10000) / 10000.0;
+    }
+
+    /**
+     * The prompt tokens of each of {@code codes} in {@code text}, whose tokens are {@code ids}: the tokens
+     * of the text before the code and through it, widened by a token each side where a merge across the
+     * code's edge hides a digit (checked by decoding the span).
+     *
+     * @throws IllegalArgumentException when a code is not in the text or its tokens cannot be found
+     */
+    public static int[][] spans(Tokenizer tokenizer, boolean addSpecialTokens, String text, int[] ids, List<String> codes) {
+        List<int[]> out = new ArrayList<>();
+        for (String code : codes) {
+            int at = text.indexOf(code);
+            if (at < 0) {
+                throw new IllegalArgumentException("the code " + code + " is not in the prompt");
+            }
+            int start = tokenizer.encode(text.substring(0, at), addSpecialTokens).length;
+            int end = tokenizer.encode(text.substring(0, at + code.length()), addSpecialTokens).length;
+            for (int widen = 0; ; widen++) {
+                int s = Math.max(0, start - widen);
+                int e = Math.min(ids.length, end + widen);
+                if (tokenizer.decode(Arrays.copyOfRange(ids, s, e), false).contains(code)) {
+                    out.add(new int[] {s, e});
+                    break;
+                }
+                if (widen == 2) {
+                    throw new IllegalArgumentException("the tokens of the code " + code + " are not near tokens "
+                            + start + "-" + end + " of the prompt");
+                }
+            }
+        }
+        return out.toArray(int[][]::new);
+    }
+}

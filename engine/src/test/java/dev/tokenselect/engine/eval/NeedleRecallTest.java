@@ -1,0 +1,105 @@
+package dev.tokenselect.engine.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tokenselect.engine.Engine;
+import dev.tokenselect.engine.EngineOptions;
+import dev.tokenselect.engine.chat.ChatFormat;
+import dev.tokenselect.engine.tokenizer.Tokenizer;
+
+/** How much of the asked codes the selections behind an answer kept. */
+class NeedleRecallTest {
+
+    private static final Path MODEL = Path.of("..", "models", "needle-14m");
+
+    @Test
+    void countsTheCodesTokensInEachAnswerMakingSelection() {
+        // two codes: tokens 100-103 and 200-201 of a 300-token prompt
+        NeedleRecall r = new NeedleRecall(new int[][] {{100, 104}, {200, 202}}, 300);
+        r.selected(0, false, 256, new int[] {1, 2, 3}); // an earlier chunk: not an answer's
+        r.selected(0, false, 300, new int[] {0, 100, 101, 102, 103, 200, 201, 299}); // all 6
+        r.selected(1, false, 300, new int[] {100, 102, 150, 201}); // 3 of 6
+        r.selected(0, true, 301, null); // the whole cache attended
+        r.selected(1, true, 301, new int[] {0, 1, 2, 299, 300}); // none
+        Map<String, Object> s = r.stats();
+        assertEquals(4L, s.get(NeedleRecall.SELECTIONS));
+        assertEquals((1 + 0.5 + 1 + 0) / 4, (double) s.get(NeedleRecall.MEAN), 1e-4);
+        assertEquals(0.5, (double) s.get(NeedleRecall.COMPLETE), 1e-4);
+        assertEquals(2, r.decodeSelections());
+        assertTrue(new NeedleRecall(new int[][] {{1, 2}}, 10).stats().isEmpty(), "nothing traced, nothing said");
+    }
+
+    @Test
+    void keptInCountsTheAscendingSelectionWithinARange() {
+        int[] sel = {0, 5, 6, 7, 10, 20};
+        assertEquals(3, NeedleRecall.keptIn(sel, 5, 8));
+        assertEquals(4, NeedleRecall.keptIn(sel, 4, 11));
+        assertEquals(0, NeedleRecall.keptIn(sel, 11, 20));
+        assertEquals(1, NeedleRecall.keptIn(sel, 11, 21));
+        assertEquals(0, NeedleRecall.keptIn(sel, 21, 30));
+    }
+
+    @Test
+    void aCodesSpanIsItsTokensInTheRealPrompt() throws Exception {
+        Tokenizer tokenizer = Tokenizer.load(MODEL);
+        ChatFormat chat = EvalHarness.chatFormat(tokenizer);
+        for (String task : List.of("niah_multivalue", "niah_multikey")) {
+            EvalSample sample = EvalTasks.generate(task, EvalSeeds.sampleSeed(1, EvalTasks.TASKS.indexOf(task), 3), 2048,
+                    EvalHarness.counter(tokenizer, chat));
+            String text = EvalHarness.promptText(chat, sample.user());
+            int[] ids = EvalHarness.promptIds(tokenizer, chat, sample.user());
+            int[][] spans = NeedleRecall.spans(tokenizer, chat == null, text, ids, sample.expected());
+            assertEquals(sample.expected().size(), spans.length);
+            for (int i = 0; i < spans.length; i++) {
+                String code = sample.expected().get(i);
+                String decoded = tokenizer.decode(Arrays.copyOfRange(ids, spans[i][0], spans[i][1]), false);
+                assertTrue(decoded.contains(code), decoded + " holds " + code);
+                // no token more than the code needs: dropping either end's token loses a digit
+                assertFalse(tokenizer.decode(Arrays.copyOfRange(ids, spans[i][0] + 1, spans[i][1]), false).contains(code));
+                assertFalse(tokenizer.decode(Arrays.copyOfRange(ids, spans[i][0], spans[i][1] - 1), false).contains(code));
+            }
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> NeedleRecall.spans(tokenizer, false, "no code here", new int[] {1, 2}, List.of("123456")));
+    }
+
+    /**
+     * Through the harness on the CPU backend: one selection per layer for the prompt's last chunk and per
+     * decode step; a budget over the prompt attends to everything; full attention is not traced.
+     */
+    @Test
+    void theHarnessTracesEveryTokenSelectAnswerOfANeedleTask() {
+        List<EvalPolicy> policies = EvalPolicy.parseList("full,ts-64,ts-2048", 16, 64, 0.9, 256, 16);
+        EvalHarness.Config config = new EvalHarness.Config(List.of("niah_single_noise"), List.of(1024), policies, 1, 5, 8);
+        try (Engine engine = Engine.open(MODEL, new EngineOptions("cpu", 0, 2, 2048, 32))) {
+            int layers = engine.model().config().numLayers();
+            List<EvalHarness.Outcome> out = EvalHarness.run(engine, config, s -> { }, o -> { }, List.of(), true);
+            assertEquals(3, out.size());
+            EvalHarness.Outcome full = out.get(0);
+            EvalHarness.Outcome small = out.get(1);
+            EvalHarness.Outcome whole = out.get(2);
+            assertFalse(full.stats().containsKey(NeedleRecall.MEAN), "full attention has no selection");
+            for (EvalHarness.Outcome o : List.of(small, whole)) {
+                long steps = ((Number) o.stats().get("decode_steps")).longValue();
+                assertEquals(layers * (1 + steps), ((Number) o.stats().get(NeedleRecall.SELECTIONS)).longValue(), o.toString());
+                double mean = ((Number) o.stats().get(NeedleRecall.MEAN)).doubleValue();
+                assertTrue(mean >= 0 && mean <= 1, o.toString());
+            }
+            assertEquals(1.0, ((Number) whole.stats().get(NeedleRecall.MEAN)).doubleValue(), 1e-9);
+            assertEquals(1.0, ((Number) whole.stats().get(NeedleRecall.COMPLETE)).doubleValue(), 1e-9);
+            String md = new EvalReport(config, out, "m", "cpu").markdown();
+            assertTrue(md.contains("### The asked codes in the selections"), md);
+            assertTrue(md.contains("| niah_single_noise | ts-2048 | 1K |"), md);
+        }
+    }
+}
