@@ -257,6 +257,59 @@ public final class EvalReport {
                 + " over the right answers and over the wrong ones.\n\n");
         b.append("| task | policy | length | right answers | kept | all kept | wrong answers | kept | all kept |\n");
         b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n").append(rows);
+        appendRecallByLayer(b, lengths);
+    }
+
+    /** The mean share of the asked codes' tokens kept, per layer, for the right and the wrong answers apart. */
+    private void appendRecallByLayer(StringBuilder b, List<Integer> lengths) {
+        int layers = 0;
+        for (EvalHarness.Outcome o : outcomes) {
+            if (o.stats().get(NeedleRecall.BY_LAYER) instanceof List<?> l) {
+                layers = Math.max(layers, l.size());
+            }
+        }
+        if (layers == 0) {
+            return;
+        }
+        b.append("\nThe same share per layer (kept, mean over the answers):\n\n| task | policy | length | answers |");
+        for (int l = 0; l < layers; l++) {
+            b.append(" layer ").append(l).append(" |");
+        }
+        b.append("\n|---|---|---:|---|");
+        b.append("---:|".repeat(layers)).append('\n');
+        for (String task : config.tasks()) {
+            for (EvalPolicy p : config.policies()) {
+                for (int len : lengths) {
+                    for (boolean correct : new boolean[] {true, false}) {
+                        double[] sum = new double[layers];
+                        int[] count = new int[layers];
+                        int answers = 0;
+                        for (EvalHarness.Outcome o : outcomes) {
+                            if (o.task().equals(task) && o.policy().equals(p.name()) && o.length() == len
+                                    && o.correct() == correct && o.stats().get(NeedleRecall.BY_LAYER) instanceof List<?> l) {
+                                answers++;
+                                for (int i = 0; i < l.size(); i++) {
+                                    if (l.get(i) instanceof Number v && !Double.isNaN(v.doubleValue())) {
+                                        sum[i] += v.doubleValue();
+                                        count[i]++;
+                                    }
+                                }
+                            }
+                        }
+                        if (answers == 0) {
+                            continue;
+                        }
+                        b.append("| ").append(task).append(" | ").append(p.name()).append(" | ").append(lengthLabel(len))
+                                .append(" | ").append(answers).append(correct ? " right" : " wrong").append(" |");
+                        for (int i = 0; i < layers; i++) {
+                            b.append(' ').append(count[i] == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sum[i] / count[i]))
+                                    .append(" |");
+                        }
+                        b.append('\n');
+                    }
+                }
+            }
+        }
     }
 
     /** {answers traced, mean recall, mean complete share} of the answers of one verdict. */

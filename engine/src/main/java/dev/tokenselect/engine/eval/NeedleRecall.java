@@ -21,6 +21,7 @@ public final class NeedleRecall implements SelectionTrace {
     public static final String MEAN = "needle_recall";
     public static final String COMPLETE = "needle_complete";
     public static final String SELECTIONS = "needle_traced_selections";
+    public static final String BY_LAYER = "needle_recall_by_layer";
 
     private final int[][] spans;
     private final int tokens;
@@ -29,6 +30,8 @@ public final class NeedleRecall implements SelectionTrace {
     private long decodeSelections;
     private long complete;
     private double recallSum;
+    private double[] layerSum = new double[0];
+    private long[] layerCount = new long[0];
 
     /**
      * @param spans        each asked code's prompt tokens as {@code [start, end)}
@@ -57,6 +60,12 @@ public final class NeedleRecall implements SelectionTrace {
         decodeSelections += decoding ? 1 : 0;
         complete += kept == tokens ? 1 : 0;
         recallSum += (double) kept / tokens;
+        if (layer >= layerSum.length) {
+            layerSum = Arrays.copyOf(layerSum, layer + 1);
+            layerCount = Arrays.copyOf(layerCount, layer + 1);
+        }
+        layerSum[layer] += (double) kept / tokens;
+        layerCount[layer]++;
     }
 
     /** How many of {@code [from, to)} the ascending {@code selected} holds. */
@@ -77,13 +86,21 @@ public final class NeedleRecall implements SelectionTrace {
         return decodeSelections;
     }
 
-    /** The mean share of the codes' tokens attended and the share of selections that held them all. */
+    /**
+     * The mean share of the codes' tokens attended, the share of selections that held them all, and the
+     * mean share per layer (a model reads a needle in a few layers; their selections matter most).
+     */
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>();
         if (selections > 0) {
             m.put(MEAN, round(recallSum / selections));
             m.put(COMPLETE, round((double) complete / selections));
             m.put(SELECTIONS, selections);
+            List<Double> byLayer = new ArrayList<>();
+            for (int l = 0; l < layerSum.length; l++) {
+                byLayer.add(layerCount[l] == 0 ? null : round(layerSum[l] / layerCount[l]));
+            }
+            m.put(BY_LAYER, byLayer);
         }
         return m;
     }

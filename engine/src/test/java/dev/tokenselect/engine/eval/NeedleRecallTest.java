@@ -36,6 +36,7 @@ class NeedleRecallTest {
         assertEquals((1 + 0.5 + 1 + 0) / 4, (double) s.get(NeedleRecall.MEAN), 1e-4);
         assertEquals(0.5, (double) s.get(NeedleRecall.COMPLETE), 1e-4);
         assertEquals(2, r.decodeSelections());
+        assertEquals(List.of(1.0, 0.25), s.get(NeedleRecall.BY_LAYER));
         assertTrue(new NeedleRecall(new int[][] {{1, 2}}, 10).stats().isEmpty(), "nothing traced, nothing said");
     }
 
@@ -100,6 +101,9 @@ class NeedleRecallTest {
             String md = new EvalReport(config, out, "m", "cpu").markdown();
             assertTrue(md.contains("### The asked codes in the selections"), md);
             assertTrue(md.contains("| niah_single_noise | ts-2048 | 1K |"), md);
+            // every layer of the whole-cache budget kept every code token
+            assertTrue(md.contains("| niah_single_noise | ts-2048 | 1K | 1 " + (whole.correct() ? "right" : "wrong") + " |"
+                    + " 1.000 |".repeat(layers)), md);
         }
     }
 }
