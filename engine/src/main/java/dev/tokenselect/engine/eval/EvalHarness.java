@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import dev.tokenselect.engine.Engine;
-import dev.tokenselect.engine.chat.ChatFormat;
 import dev.tokenselect.engine.backend.Sequence;
+import dev.tokenselect.engine.chat.ChatFormat;
 import dev.tokenselect.engine.generate.GenerationResult;
 import dev.tokenselect.engine.generate.Generator;
 import dev.tokenselect.engine.generate.SamplingParams;
