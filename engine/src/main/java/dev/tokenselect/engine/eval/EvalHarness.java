@@ -171,7 +171,7 @@ public final class EvalHarness {
                                 seq.traceSelections(recall);
                                 r = generator.generate(seq, ids, sampling, TokenListener.NONE);
                             }
-                            requireTraced(recall, r);
+                            requireTraced(r.stats().toMap().get("decode_steps"), recall.decodeSelections());
                             stats = new LinkedHashMap<>(r.stats().toMap());
                             stats.putAll(recall.stats());
                         } else {
@@ -197,9 +197,8 @@ public final class EvalHarness {
     }
 
     /** A backend that selected on its device while decoding showed the trace none of its steps: say so. */
-    private static void requireTraced(NeedleRecall recall, GenerationResult r) {
-        Object steps = r.stats().toMap().get("decode_steps");
-        if (steps instanceof Number n && n.longValue() > 0 && recall.decodeSelections() == 0) {
+    static void requireTraced(Object decodeSteps, long tracedDecodeSelections) {
+        if (decodeSteps instanceof Number n && n.longValue() > 0 && tracedDecodeSelections == 0) {
             throw new IllegalStateException("the needle recall saw none of the " + n + " decode steps' selections: this"
                     + " backend selects on its device inside replayed decode steps; run with"
                     + " -Dtokenselect.cuda.graphSelection=false, or on the CPU backend");

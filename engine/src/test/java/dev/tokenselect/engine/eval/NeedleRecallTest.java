@@ -41,6 +41,14 @@ class NeedleRecallTest {
     }
 
     @Test
+    void decodeStepsTheTraceDidNotSeeAreRefusedWithTheFix() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> EvalHarness.requireTraced(6L, 0));
+        assertTrue(e.getMessage().contains("-Dtokenselect.cuda.graphSelection=false"), e.getMessage());
+        EvalHarness.requireTraced(6L, 48); // seen
+        EvalHarness.requireTraced(0L, 0); // an answer of one token has no decode step
+    }
+
+    @Test
     void keptInCountsTheAscendingSelectionWithinARange() {
         int[] sel = {0, 5, 6, 7, 10, 20};
         assertEquals(3, NeedleRecall.keptIn(sel, 5, 8));
