@@ -157,16 +157,22 @@ public final class EvalHarness {
                     }
                     EvalSample sample = EvalTasks.generate(task, seed, length, counter);
                     int[] ids = promptIds(tokenizer, chat, sample.user());
-                    int[][] spans = needleRecall && task.startsWith("niah_")
-                            ? NeedleRecall.spans(tokenizer, chat == null, promptText(chat, sample.user()), ids, sample.expected())
-                            : null;
+                    int[][] spans = null;
+                    List<String> codes = List.of();
+                    int[][] codeSpans = null;
+                    if (needleRecall && task.startsWith("niah_")) {
+                        String text = promptText(chat, sample.user());
+                        spans = NeedleRecall.spans(tokenizer, chat == null, text, ids, sample.expected());
+                        codes = EvalTasks.needleCodes(task, seed);
+                        codeSpans = NeedleRecall.spans(tokenizer, chat == null, text, ids, codes);
+                    }
                     for (EvalPolicy policy : todo) {
                         long start = System.nanoTime();
                         Generator generator = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK));
                         GenerationResult r;
                         Map<String, Object> stats;
                         if (spans != null && policy.isTokenSelect()) {
-                            NeedleRecall recall = new NeedleRecall(spans, ids.length);
+                            NeedleRecall recall = new NeedleRecall(spans, ids.length, codes, codeSpans);
                             try (Sequence seq = engine.backend().newSequence(policy.spec())) {
                                 seq.traceSelections(recall);
                                 r = generator.generate(seq, ids, sampling, TokenListener.NONE);

@@ -131,6 +131,7 @@ public final class EvalReport {
         appendKeptShares(b, lengths);
         appendWrongCodes(b, lengths);
         appendNeedleRecall(b, lengths);
+        appendNamedNeedles(b, lengths);
         b.append("\n### Seeds\n\nSample `i` of a task has seed `EvalSeeds.sampleSeed(")
                 .append(config.seed()).append(", task, i)`; all are at or above 2^62, outside the training seeds (< 2^60).\n\n");
         b.append("| task | seeds |\n|---|---|\n");
@@ -258,6 +259,69 @@ public final class EvalReport {
         b.append("| task | policy | length | right answers | kept | all kept | wrong answers | kept | all kept |\n");
         b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n").append(rows);
         appendRecallByLayer(b, lengths);
+    }
+
+    /**
+     * The wrong answers that name another needle's code: how much of the asked code their selections
+     * kept against the named one and the needles neither asked nor named. If the named code was kept
+     * more than the asked one, the selection steered the model to the distractor.
+     */
+    private void appendNamedNeedles(StringBuilder b, List<Integer> lengths) {
+        StringBuilder rows = new StringBuilder();
+        for (String task : config.tasks()) {
+            for (EvalPolicy p : config.policies()) {
+                for (int len : lengths) {
+                    double[] sum = new double[4]; // answers, asked, named, neither
+                    int neitherCount = 0;
+                    for (EvalHarness.Outcome o : outcomes) {
+                        if (!o.task().equals(task) || !o.policy().equals(p.name()) || o.length() != len || o.correct()
+                                || !(o.stats().get(NeedleRecall.BY_CODE) instanceof Map<?, ?> byCode)) {
+                            continue;
+                        }
+                        List<String> named = WrongCodes.codesIn(o.generated()).stream()
+                                .filter(c -> byCode.containsKey(c) && !o.expected().contains(c)).distinct().toList();
+                        if (named.isEmpty()) {
+                            continue;
+                        }
+                        sum[0]++;
+                        sum[1] += meanOf(byCode, o.expected());
+                        sum[2] += meanOf(byCode, named);
+                        List<String> neither = byCode.keySet().stream().map(String::valueOf)
+                                .filter(c -> !o.expected().contains(c) && !named.contains(c)).toList();
+                        if (!neither.isEmpty()) {
+                            sum[3] += meanOf(byCode, neither);
+                            neitherCount++;
+                        }
+                    }
+                    if (sum[0] == 0) {
+                        continue;
+                    }
+                    rows.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.3f | %.3f | %s |%n", task, p.name(),
+                            lengthLabel(len), (int) sum[0], sum[1] / sum[0], sum[2] / sum[0],
+                            neitherCount == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sum[3] / neitherCount)));
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        b.append("\n### The codes the wrong answers named, in their selections\n\n");
+        b.append("The wrong answers that name another needle's code (traced with --needle-recall): the mean share of each code's tokens their"
+                + " selections kept, the asked code's, the named code's and the other needles'.\n\n");
+        b.append("| task | policy | length | answers | asked code kept | named code kept | other needles kept |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|\n").append(rows);
+    }
+
+    private static double meanOf(Map<?, ?> byCode, List<String> codes) {
+        double sum = 0;
+        int n = 0;
+        for (String c : codes) {
+            if (byCode.get(c) instanceof Number v) {
+                sum += v.doubleValue();
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
     }
 
     /** The mean share of the asked codes' tokens kept, per layer, for the right and the wrong answers apart. */

@@ -22,6 +22,7 @@ public final class NeedleRecall implements SelectionTrace {
     public static final String COMPLETE = "needle_complete";
     public static final String SELECTIONS = "needle_traced_selections";
     public static final String BY_LAYER = "needle_recall_by_layer";
+    public static final String BY_CODE = "needle_recall_by_code";
 
     private final int[][] spans;
     private final int tokens;
@@ -32,12 +33,30 @@ public final class NeedleRecall implements SelectionTrace {
     private double recallSum;
     private double[] layerSum = new double[0];
     private long[] layerCount = new long[0];
+    private final List<String> codes;
+    private final int[][] codeSpans;
+    private final double[] codeSum;
 
     /**
      * @param spans        each asked code's prompt tokens as {@code [start, end)}
      * @param promptLength the prompt's tokens; selections of earlier chunks are not counted
      */
     public NeedleRecall(int[][] spans, int promptLength) {
+        this(spans, promptLength, List.of(), new int[0][]);
+    }
+
+    /**
+     * As above, and the mean share kept of each of {@code codes} apart (every needle of the haystack,
+     * the asked ones and the others), whose prompt tokens are {@code codeSpans}: tells whether a wrong
+     * answer that names another needle's code had that code in view more than the asked one.
+     */
+    public NeedleRecall(int[][] spans, int promptLength, List<String> codes, int[][] codeSpans) {
+        if (codes.size() != codeSpans.length) {
+            throw new IllegalArgumentException(codes.size() + " codes, " + codeSpans.length + " spans");
+        }
+        this.codes = List.copyOf(codes);
+        this.codeSpans = codeSpans;
+        this.codeSum = new double[codeSpans.length];
         this.spans = spans;
         this.promptLength = promptLength;
         int t = 0;
@@ -66,6 +85,11 @@ public final class NeedleRecall implements SelectionTrace {
         }
         layerSum[layer] += (double) kept / tokens;
         layerCount[layer]++;
+        for (int c = 0; c < codeSpans.length; c++) {
+            int[] span = codeSpans[c];
+            int k = selected == null ? span[1] - span[0] : keptIn(selected, span[0], span[1]);
+            codeSum[c] += (double) k / (span[1] - span[0]);
+        }
     }
 
     /** How many of {@code [from, to)} the ascending {@code selected} holds. */
@@ -101,6 +125,13 @@ public final class NeedleRecall implements SelectionTrace {
                 byLayer.add(layerCount[l] == 0 ? null : round(layerSum[l] / layerCount[l]));
             }
             m.put(BY_LAYER, byLayer);
+            if (!codes.isEmpty()) {
+                Map<String, Object> byCode = new LinkedHashMap<>();
+                for (int c = 0; c < codes.size(); c++) {
+                    byCode.put(codes.get(c), round(codeSum[c] / selections));
+                }
+                m.put(BY_CODE, byCode);
+            }
         }
         return m;
     }

@@ -29,9 +29,7 @@ public record WrongCodes(int otherNeedle, int all) {
         }
         int other = 0;
         int all = 0;
-        Matcher m = CODE.matcher(o.generated());
-        while (m.find()) {
-            String code = m.group();
+        for (String code : codesIn(o.generated())) {
             if (o.expected().contains(code)) {
                 continue;
             }
@@ -41,6 +39,16 @@ public record WrongCodes(int otherNeedle, int all) {
             }
         }
         return new WrongCodes(other, all);
+    }
+
+    /** The 6-digit codes in a text, in order. */
+    public static List<String> codesIn(String text) {
+        List<String> codes = new java.util.ArrayList<>();
+        Matcher m = CODE.matcher(text);
+        while (m.find()) {
+            codes.add(m.group());
+        }
+        return codes;
     }
 
     public WrongCodes plus(WrongCodes w) {

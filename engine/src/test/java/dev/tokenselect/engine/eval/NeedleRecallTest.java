@@ -41,6 +41,38 @@ class NeedleRecallTest {
     }
 
     @Test
+    void eachNeedlesCodeIsCountedApart() {
+        // the asked code at 10-12, another needle's at 20-23
+        NeedleRecall r = new NeedleRecall(new int[][] {{10, 12}}, 50, List.of("111111", "222222"),
+                new int[][] {{10, 12}, {20, 24}});
+        r.selected(0, false, 50, new int[] {10, 20, 21, 22, 23}); // asked 1/2, other 4/4
+        r.selected(1, true, 51, new int[] {11, 30}); // asked 1/2, other 0/4
+        assertEquals(Map.of("111111", 0.5, "222222", 0.5), r.stats().get(NeedleRecall.BY_CODE));
+        assertEquals(0.5, (double) r.stats().get(NeedleRecall.MEAN), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> new NeedleRecall(new int[0][], 5, List.of("1"), new int[0][]));
+    }
+
+    /** The report's table of wrong answers naming another needle: the asked, the named and the other codes kept. */
+    @Test
+    void theReportComparesTheAskedCodeWithTheNamedOne() {
+        List<EvalPolicy> policies = EvalPolicy.parseList("ts-64", 16, 64, 0.9, 64, 16);
+        EvalHarness.Config config = new EvalHarness.Config(List.of("niah_multikey"), List.of(4096), policies, 3, 1, 8);
+        Map<String, Object> byCode = Map.of("111111", 0.2, "222222", 0.9, "333333", 0.4, "444444", 0.6);
+        List<EvalHarness.Outcome> outcomes = List.of(
+                // names another needle's code: counted
+                new EvalHarness.Outcome("niah_multikey", 4096, "ts-64", 0, 1, 4090, "222222", List.of("111111"), false,
+                        Map.of(NeedleRecall.BY_CODE, byCode)),
+                // names a code in no needle: not counted
+                new EvalHarness.Outcome("niah_multikey", 4096, "ts-64", 1, 2, 4090, "999999", List.of("111111"), false,
+                        Map.of(NeedleRecall.BY_CODE, byCode)),
+                // right: not counted
+                new EvalHarness.Outcome("niah_multikey", 4096, "ts-64", 2, 3, 4090, "111111", List.of("111111"), true,
+                        Map.of(NeedleRecall.BY_CODE, byCode)));
+        String md = new EvalReport(config, outcomes, "m", "cpu").markdown();
+        assertTrue(md.contains("| niah_multikey | ts-64 | 4K | 1 | 0.200 | 0.900 | 0.500 |"), md);
+    }
+
+    @Test
     void decodeStepsTheTraceDidNotSeeAreRefusedWithTheFix() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> EvalHarness.requireTraced(6L, 0));
         assertTrue(e.getMessage().contains("-Dtokenselect.cuda.graphSelection=false"), e.getMessage());
@@ -87,6 +119,20 @@ class NeedleRecallTest {
      * decode step; a budget over the prompt attends to everything; full attention is not traced.
      */
     @Test
+    void theHarnessTracesEveryNeedleOfAMultiKeyHaystack() {
+        List<EvalPolicy> policies = EvalPolicy.parseList("ts-64", 16, 64, 0.9, 256, 16);
+        EvalHarness.Config config = new EvalHarness.Config(List.of("niah_multikey"), List.of(1024), policies, 1, 5, 8);
+        try (Engine engine = Engine.open(MODEL, new EngineOptions("cpu", 0, 2, 2048, 32))) {
+            EvalHarness.Outcome o = EvalHarness.run(engine, config, s -> { }, x -> { }, List.of(), true).getFirst();
+            @SuppressWarnings("unchecked")
+            Map<String, Object> byCode = (Map<String, Object>) o.stats().get(NeedleRecall.BY_CODE);
+            assertEquals(EvalTasks.needleCodes("niah_multikey", o.seed()), List.copyOf(byCode.keySet()));
+            assertEquals(((Number) o.stats().get(NeedleRecall.MEAN)).doubleValue(),
+                    ((Number) byCode.get(o.expected().getFirst())).doubleValue(), 1e-3, "the asked code is one of them");
+        }
+    }
+
+    @Test
     void theHarnessTracesEveryTokenSelectAnswerOfANeedleTask() {
         List<EvalPolicy> policies = EvalPolicy.parseList("full,ts-64,ts-2048", 16, 64, 0.9, 256, 16);
         EvalHarness.Config config = new EvalHarness.Config(List.of("niah_single_noise"), List.of(1024), policies, 1, 5, 8);
@@ -105,6 +151,8 @@ class NeedleRecallTest {
                 assertTrue(mean >= 0 && mean <= 1, o.toString());
             }
             assertEquals(1.0, ((Number) whole.stats().get(NeedleRecall.MEAN)).doubleValue(), 1e-9);
+            assertEquals(Map.of(small.expected().getFirst(), small.stats().get(NeedleRecall.MEAN)),
+                    small.stats().get(NeedleRecall.BY_CODE), "one needle: its code is the asked one");
             assertEquals(1.0, ((Number) whole.stats().get(NeedleRecall.COMPLETE)).doubleValue(), 1e-9);
             String md = new EvalReport(config, out, "m", "cpu").markdown();
             assertTrue(md.contains("### The asked codes in the selections"), md);
