@@ -27,15 +27,15 @@ public final class NeedleRecall implements SelectionTrace {
     private final int[][] spans;
     private final int tokens;
     private final int promptLength;
+    private final List<String> codes;
+    private final int[][] codeSpans;
+    private final double[] codeSum;
     private long selections;
     private long decodeSelections;
     private long complete;
     private double recallSum;
     private double[] layerSum = new double[0];
     private long[] layerCount = new long[0];
-    private final List<String> codes;
-    private final int[][] codeSpans;
-    private final double[] codeSum;
 
     /**
      * @param spans        each asked code's prompt tokens as {@code [start, end)}
