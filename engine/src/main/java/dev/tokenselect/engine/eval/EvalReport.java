@@ -147,7 +147,11 @@ public final class EvalReport {
 
     /** The share of its accuracy at the shortest length a policy keeps at {@code length} ({@link KeptShare}). */
     public KeptShare keptShare(String policy, int length) {
-        return KeptShare.of(outcomes, policy, config.lengths().getFirst(), length);
+        return KeptShare.of(outcomes, policy, shortestLength(), length);
+    }
+
+    private int shortestLength() {
+        return config.lengths().stream().mapToInt(Integer::intValue).min().orElseThrow();
     }
 
     /** Each policy's kept share at every longer length, on the questions answered at both. */
@@ -155,8 +159,8 @@ public final class EvalReport {
         if (lengths.size() < 2) {
             return;
         }
-        int reference = lengths.getFirst();
-        List<Integer> longer = lengths.subList(1, lengths.size());
+        int reference = shortestLength();
+        List<Integer> longer = lengths.stream().filter(l -> l > reference).toList();
         b.append("\n### Accuracy kept from ").append(lengthLabel(reference)).append("\n\n");
         b.append("A cell: the answers right at the length over those right at ").append(lengthLabel(reference))
                 .append(" on the same questions (every task; only questions answered at both lengths count), in brackets"

@@ -23,8 +23,12 @@ class EvalReportTest {
     Path tmp;
 
     private static EvalReport report() {
+        return report(List.of(1024, 4096));
+    }
+
+    private static EvalReport report(List<Integer> lengths) {
         List<EvalPolicy> policies = EvalPolicy.parseList("full,ts-64,ts-64-nocache,streaming-64", 16, 64, 0.9, 64, 16);
-        EvalHarness.Config config = new EvalHarness.Config(List.of("niah_single_noise", "kv"), List.of(1024, 4096),
+        EvalHarness.Config config = new EvalHarness.Config(List.of("niah_single_noise", "kv"), lengths,
                 policies, 2, 9, 8);
         List<EvalHarness.Outcome> outcomes = new ArrayList<>();
         for (int len : config.lengths()) {
@@ -60,6 +64,10 @@ class EvalReportTest {
         assertTrue(md.contains("| policy | 4K |"), md);
         assertTrue(md.contains("| full | 100.0% (100-100), 4 / 4 of 4 |"), md);
         assertTrue(md.contains("| ts-64 | 0.0% (0-0), 0 / 2 of 4 |"), md);
+        // lengths given longest first: the reference is still the shortest
+        String rev = report(List.of(4096, 1024)).markdown();
+        assertTrue(rev.contains("### Accuracy kept from 1K"), rev);
+        assertTrue(rev.contains("| ts-64 | 0.0% (0-0), 0 / 2 of 4 |"), rev);
         assertEquals(Map.of(1024, 1.0, 4096, 1.0), r.summary().get("full"));
         assertEquals(0.5, r.summary().get("streaming-64").get(1024));
     }
