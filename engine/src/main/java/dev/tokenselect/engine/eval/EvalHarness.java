@@ -157,28 +157,22 @@ public final class EvalHarness {
                     }
                     EvalSample sample = EvalTasks.generate(task, seed, length, counter);
                     int[] ids = promptIds(tokenizer, chat, sample.user());
-                    int[][] spans = null;
-                    List<String> codes = List.of();
-                    int[][] codeSpans = null;
-                    if (needleRecall && task.startsWith("niah_")) {
-                        String text = promptText(chat, sample.user());
-                        spans = NeedleRecall.spans(tokenizer, chat == null, text, ids, sample.expected());
-                        codes = EvalTasks.needleCodes(task, seed);
-                        codeSpans = NeedleRecall.spans(tokenizer, chat == null, text, ids, codes);
-                    }
+                    List<String> codes = needleRecall ? EvalTasks.needleCodes(task, seed) : List.of();
+                    int[][] spans = codes.isEmpty() ? null
+                            : NeedleRecall.spans(tokenizer, chat == null, promptText(chat, sample.user()), ids, codes);
                     for (EvalPolicy policy : todo) {
                         long start = System.nanoTime();
                         Generator generator = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK));
                         GenerationResult r;
                         Map<String, Object> stats;
                         if (spans != null && policy.isTokenSelect()) {
-                            NeedleRecall recall = new NeedleRecall(spans, ids.length, codes, codeSpans);
+                            NeedleRecall recall = new NeedleRecall(codes, spans, sample.expected(), ids.length);
                             try (Sequence seq = engine.backend().newSequence(policy.spec())) {
                                 seq.traceSelections(recall);
                                 r = generator.generate(seq, ids, sampling, TokenListener.NONE);
                             }
-                            requireTraced(r.stats().toMap().get("decode_steps"), recall.decodeSelections());
                             stats = new LinkedHashMap<>(r.stats().toMap());
+                            requireTraced(stats.get("decode_steps"), recall.decodeSelections());
                             stats.putAll(recall.stats());
                         } else {
                             r = generator.generate(policy.spec(), ids, sampling, TokenListener.NONE);
@@ -189,7 +183,7 @@ public final class EvalHarness {
                                 sample.expected(), ok, stats);
                         out.add(outcome);
                         each.accept(outcome);
-                        Object hitRate = r.stats().toMap().get("cache_hit_rate");
+                        Object hitRate = stats.get("cache_hit_rate");
                         progress.accept(String.format(java.util.Locale.ROOT,
                                 "%s len %d sample %d (%d tokens) %s: %s %s (%.1f s)%s", task, length, i, ids.length,
                                 policy.name(), ok ? "ok   " : "WRONG", quote(r.text()),

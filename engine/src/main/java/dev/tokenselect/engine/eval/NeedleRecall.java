@@ -24,11 +24,12 @@ public final class NeedleRecall implements SelectionTrace {
     public static final String BY_LAYER = "needle_recall_by_layer";
     public static final String BY_CODE = "needle_recall_by_code";
 
-    private final int[][] spans;
-    private final int tokens;
-    private final int promptLength;
     private final List<String> codes;
-    private final int[][] codeSpans;
+    private final int[][] spans;
+    private final int[] asked;
+    private final int askedTokens;
+    private final int promptLength;
+    private final int[] keptNow;
     private final double[] codeSum;
     private long selections;
     private long decodeSelections;
@@ -38,58 +39,58 @@ public final class NeedleRecall implements SelectionTrace {
     private long[] layerCount = new long[0];
 
     /**
-     * @param spans        each asked code's prompt tokens as {@code [start, end)}
+     * @param codes        every needle's code in the haystack (the asked ones and the others)
+     * @param spans        each code's prompt tokens as {@code [start, end)} ({@link #spans})
+     * @param asked        the codes the question asks for, among {@code codes}
      * @param promptLength the prompt's tokens; selections of earlier chunks are not counted
      */
-    public NeedleRecall(int[][] spans, int promptLength) {
-        this(spans, promptLength, List.of(), new int[0][]);
-    }
-
-    /**
-     * As above, and the mean share kept of each of {@code codes} apart (every needle of the haystack,
-     * the asked ones and the others), whose prompt tokens are {@code codeSpans}: tells whether a wrong
-     * answer that names another needle's code had that code in view more than the asked one.
-     */
-    public NeedleRecall(int[][] spans, int promptLength, List<String> codes, int[][] codeSpans) {
-        if (codes.size() != codeSpans.length) {
-            throw new IllegalArgumentException(codes.size() + " codes, " + codeSpans.length + " spans");
+    public NeedleRecall(List<String> codes, int[][] spans, List<String> asked, int promptLength) {
+        if (codes.size() != spans.length) {
+            throw new IllegalArgumentException(codes.size() + " codes, " + spans.length + " spans");
         }
         this.codes = List.copyOf(codes);
-        this.codeSpans = codeSpans;
-        this.codeSum = new double[codeSpans.length];
         this.spans = spans;
-        this.promptLength = promptLength;
-        int t = 0;
-        for (int[] s : spans) {
-            t += s[1] - s[0];
+        this.asked = new int[asked.size()];
+        int tokens = 0;
+        for (int i = 0; i < this.asked.length; i++) {
+            int c = this.codes.indexOf(asked.get(i));
+            if (c < 0) {
+                throw new IllegalArgumentException("the asked code " + asked.get(i) + " is not among the needles' " + codes);
+            }
+            this.asked[i] = c;
+            tokens += spans[c][1] - spans[c][0];
         }
-        this.tokens = t;
+        this.askedTokens = tokens;
+        this.promptLength = promptLength;
+        this.keptNow = new int[spans.length];
+        this.codeSum = new double[spans.length];
     }
 
     @Override
     public void selected(int layer, boolean decoding, int cachedLength, int[] selected) {
-        if (cachedLength < promptLength || tokens == 0) {
+        if (cachedLength < promptLength || askedTokens == 0) {
             return;
         }
-        int kept = 0;
-        for (int[] span : spans) {
-            kept += selected == null ? span[1] - span[0] : keptIn(selected, span[0], span[1]);
+        for (int c = 0; c < spans.length; c++) {
+            int[] span = spans[c];
+            keptNow[c] = selected == null ? span[1] - span[0] : keptIn(selected, span[0], span[1]);
+            codeSum[c] += (double) keptNow[c] / (span[1] - span[0]);
         }
+        int kept = 0;
+        for (int c : asked) {
+            kept += keptNow[c];
+        }
+        double share = (double) kept / askedTokens;
         selections++;
         decodeSelections += decoding ? 1 : 0;
-        complete += kept == tokens ? 1 : 0;
-        recallSum += (double) kept / tokens;
+        complete += kept == askedTokens ? 1 : 0;
+        recallSum += share;
         if (layer >= layerSum.length) {
             layerSum = Arrays.copyOf(layerSum, layer + 1);
             layerCount = Arrays.copyOf(layerCount, layer + 1);
         }
-        layerSum[layer] += (double) kept / tokens;
+        layerSum[layer] += share;
         layerCount[layer]++;
-        for (int c = 0; c < codeSpans.length; c++) {
-            int[] span = codeSpans[c];
-            int k = selected == null ? span[1] - span[0] : keptIn(selected, span[0], span[1]);
-            codeSum[c] += (double) k / (span[1] - span[0]);
-        }
     }
 
     /** How many of {@code [from, to)} the ascending {@code selected} holds. */
@@ -111,8 +112,10 @@ public final class NeedleRecall implements SelectionTrace {
     }
 
     /**
-     * The mean share of the codes' tokens attended, the share of selections that held them all, and the
-     * mean share per layer (a model reads a needle in a few layers; their selections matter most).
+     * The mean share of the asked codes' tokens attended, the share of selections that held them all, the
+     * mean share per layer (a model reads a needle in a few layers; their selections matter most) and
+     * the mean share of each code apart (does a wrong answer that names another needle's code have that
+     * code in view more than the asked one?).
      */
     public Map<String, Object> stats() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -125,13 +128,11 @@ public final class NeedleRecall implements SelectionTrace {
                 byLayer.add(layerCount[l] == 0 ? null : round(layerSum[l] / layerCount[l]));
             }
             m.put(BY_LAYER, byLayer);
-            if (!codes.isEmpty()) {
-                Map<String, Object> byCode = new LinkedHashMap<>();
-                for (int c = 0; c < codes.size(); c++) {
-                    byCode.put(codes.get(c), round(codeSum[c] / selections));
-                }
-                m.put(BY_CODE, byCode);
+            Map<String, Object> byCode = new LinkedHashMap<>();
+            for (int c = 0; c < codes.size(); c++) {
+                byCode.put(codes.get(c), round(codeSum[c] / selections));
             }
+            m.put(BY_CODE, byCode);
         }
         return m;
     }

@@ -25,7 +25,8 @@ class NeedleRecallTest {
     @Test
     void countsTheCodesTokensInEachAnswerMakingSelection() {
         // two codes: tokens 100-103 and 200-201 of a 300-token prompt
-        NeedleRecall r = new NeedleRecall(new int[][] {{100, 104}, {200, 202}}, 300);
+        NeedleRecall r = new NeedleRecall(List.of("111111", "222222"), new int[][] {{100, 104}, {200, 202}},
+                List.of("111111", "222222"), 300);
         r.selected(0, false, 256, new int[] {1, 2, 3}); // an earlier chunk: not an answer's
         r.selected(0, false, 300, new int[] {0, 100, 101, 102, 103, 200, 201, 299}); // all 6
         r.selected(1, false, 300, new int[] {100, 102, 150, 201}); // 3 of 6
@@ -37,19 +38,22 @@ class NeedleRecallTest {
         assertEquals(0.5, (double) s.get(NeedleRecall.COMPLETE), 1e-4);
         assertEquals(2, r.decodeSelections());
         assertEquals(List.of(1.0, 0.25), s.get(NeedleRecall.BY_LAYER));
-        assertTrue(new NeedleRecall(new int[][] {{1, 2}}, 10).stats().isEmpty(), "nothing traced, nothing said");
+        assertTrue(new NeedleRecall(List.of("1"), new int[][] {{1, 2}}, List.of("1"), 10).stats().isEmpty(),
+                "nothing traced, nothing said");
     }
 
     @Test
     void eachNeedlesCodeIsCountedApart() {
         // the asked code at 10-12, another needle's at 20-23
-        NeedleRecall r = new NeedleRecall(new int[][] {{10, 12}}, 50, List.of("111111", "222222"),
-                new int[][] {{10, 12}, {20, 24}});
+        NeedleRecall r = new NeedleRecall(List.of("111111", "222222"), new int[][] {{10, 12}, {20, 24}},
+                List.of("111111"), 50);
         r.selected(0, false, 50, new int[] {10, 20, 21, 22, 23}); // asked 1/2, other 4/4
         r.selected(1, true, 51, new int[] {11, 30}); // asked 1/2, other 0/4
         assertEquals(Map.of("111111", 0.5, "222222", 0.5), r.stats().get(NeedleRecall.BY_CODE));
         assertEquals(0.5, (double) r.stats().get(NeedleRecall.MEAN), 1e-9);
-        assertThrows(IllegalArgumentException.class, () -> new NeedleRecall(new int[0][], 5, List.of("1"), new int[0][]));
+        assertThrows(IllegalArgumentException.class, () -> new NeedleRecall(List.of("1"), new int[0][], List.of(), 5));
+        assertThrows(IllegalArgumentException.class,
+                () -> new NeedleRecall(List.of("1"), new int[][] {{0, 1}}, List.of("2"), 5));
     }
 
     /** The report's table of wrong answers naming another needle: the asked, the named and the other codes kept. */
