@@ -44,6 +44,13 @@ public abstract class PagedSequence implements Sequence {
     }
 
     @Override
+    public void alwaysSelect(int[] tokens) {
+        if (policy instanceof TokenSelectPolicy tokenSelect) {
+            tokenSelect.alwaysSelect(tokens);
+        }
+    }
+
+    @Override
     public int maxChunk() {
         return policy.maxChunk();
     }

@@ -15,6 +15,13 @@ public interface Sequence extends AutoCloseable {
      */
     void traceSelections(dev.tokenselect.engine.select.SelectionTrace trace);
 
+    /**
+     * Makes every host-side selection of a TokenSelect sequence attend {@code tokens} too, besides the
+     * ones its scoring chose (diagnostics: the accuracy with a scoring that never misses them); a
+     * sequence under another policy attends as before.
+     */
+    void alwaysSelect(int[] tokens);
+
     /** The largest number of tokens one forward pass of this sequence takes (prefill chunk). */
     int maxChunk();
 

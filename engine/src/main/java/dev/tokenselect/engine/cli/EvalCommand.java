@@ -35,7 +35,8 @@ final class EvalCommand extends ModelCommand {
     List<Integer> lengths;
 
     @Option(names = "--policies", defaultValue = EvalPolicy.DEFAULTS, paramLabel = "LIST",
-            description = "full, ts-K, ts-K-nocache, streaming-K (sinks + window of ts-K's budget), page-K "
+            description = "full, ts-K, ts-K-nocache, streaming-K (sinks + window of ts-K's budget), page-K; "
+                    + "ts-K-needles: every selection also attends the needles' sentences (a diagnostic) "
                     + "(default: ${DEFAULT-VALUE})")
     String policies;
 

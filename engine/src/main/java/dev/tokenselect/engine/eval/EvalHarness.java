@@ -157,18 +157,24 @@ public final class EvalHarness {
                     }
                     EvalSample sample = EvalTasks.generate(task, seed, length, counter);
                     int[] ids = promptIds(tokenizer, chat, sample.user());
-                    List<String> codes = needleRecall ? EvalTasks.needleCodes(task, seed) : List.of();
-                    int[][] spans = codes.isEmpty() ? null
-                            : NeedleRecall.spans(tokenizer, chat == null, promptText(chat, sample.user()), ids, codes);
+                    boolean traced = needleRecall || todo.stream().anyMatch(EvalPolicy::keepsNeedles);
+                    List<String> codes = traced ? EvalTasks.needleCodes(task, seed) : List.of();
+                    String text = promptText(chat, sample.user());
+                    int[][] spans = codes.isEmpty() ? null : NeedleRecall.spans(tokenizer, chat == null, text, ids, codes);
                     for (EvalPolicy policy : todo) {
                         long start = System.nanoTime();
                         Generator generator = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK));
                         GenerationResult r;
                         Map<String, Object> stats;
-                        if (spans != null && policy.isTokenSelect()) {
+                        if (spans != null && policy.isTokenSelect() && (needleRecall || policy.keepsNeedles())) {
+                            // the trace also proves that every selection passed the host, where the needles are added
                             NeedleRecall recall = new NeedleRecall(codes, spans, sample.expected(), ids.length);
                             try (Sequence seq = engine.backend().newSequence(policy.spec())) {
                                 seq.traceSelections(recall);
+                                if (policy.keepsNeedles()) {
+                                    seq.alwaysSelect(tokensOf(NeedleRecall.spans(tokenizer, chat == null, text, ids,
+                                            EvalTasks.needleSentences(task, seed))));
+                                }
                                 r = generator.generate(seq, ids, sampling, TokenListener.NONE);
                             }
                             stats = new LinkedHashMap<>(r.stats().toMap());
@@ -194,6 +200,12 @@ public final class EvalHarness {
             }
         }
         return out;
+    }
+
+    /** Every token of the {@code [start, end)} spans, ascending. */
+    static int[] tokensOf(int[][] spans) {
+        return java.util.Arrays.stream(spans).flatMapToInt(sp -> java.util.stream.IntStream.range(sp[0], sp[1]))
+                .sorted().distinct().toArray();
     }
 
     /** A backend that selected on its device while decoding showed the trace none of its steps: say so. */

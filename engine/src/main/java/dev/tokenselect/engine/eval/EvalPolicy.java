@@ -19,12 +19,19 @@ import dev.tokenselect.engine.select.SelectionParams;
  * max-pooled over N neighbouring candidates before the top-k (the official code's KERNEL_SIZE);</li>
  * <li>{@code ts-K-int8} (after {@code -poolN}, before {@code -nocache}): the candidates scored against int8
  * sketches of their keys ({@link dev.tokenselect.engine.select.KeySketch});</li>
+ * <li>{@code ts-K-needles} (after {@code -int8}, before {@code -nocache}): a diagnostic, not a policy to
+ * ship: every selection also attends each needle sentence's tokens, the accuracy TokenSelect would have
+ * if its scoring never missed a needle (needle tasks; selections on the host only);</li>
  * <li>{@code streaming-K}: attention sinks plus a recent window of the same budget as {@code ts-K}
  *     ({@code nInit} sinks, a window of {@code K + nLocal});</li>
  * <li>{@code page-K}: page-level selection (Quest/InfLLM style) of {@code K} tokens in whole pages.</li>
  * </ul>
  */
-public record EvalPolicy(String name, AttentionSpec spec) {
+public record EvalPolicy(String name, AttentionSpec spec, boolean keepsNeedles) {
+
+    public EvalPolicy(String name, AttentionSpec spec) {
+        this(name, spec, false);
+    }
 
     public static final String DEFAULTS = "full,ts-512,ts-2048,ts-2048-nocache,streaming-2048,page-2048";
 
@@ -77,13 +84,14 @@ public record EvalPolicy(String name, AttentionSpec spec) {
                     String poolFlag = flags.stream().filter(f -> f.matches("pool\\d+")).findFirst().orElse(null);
                     int pool = poolFlag == null ? 0 : Integer.parseInt(poolFlag.substring(4));
                     boolean int8 = flags.contains("int8");
+                    boolean needles = flags.contains("needles");
                     String canonical = (original ? "-orig" : "") + (poolFlag == null ? "" : "-" + poolFlag)
-                            + (int8 ? "-int8" : "") + (noCache ? "-nocache" : "");
+                            + (int8 ? "-int8" : "") + (needles ? "-needles" : "") + (noCache ? "-nocache" : "");
                     if (!canonical.equals(flags.isEmpty() ? "" : "-" + String.join("-", flags))) {
                         break;  // unknown, repeated or out-of-order flags
                     }
                     return new EvalPolicy("ts-" + k + canonical, AttentionSpec.tokenSelect(new SelectionParams(k,
-                            nInit, nLocal, noCache ? 2.0 : theta, chunk, original, pool, int8)));
+                            nInit, nLocal, noCache ? 2.0 : theta, chunk, original, pool, int8)), needles);
                 }
                 case "streaming" -> {
                     int k = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
@@ -108,8 +116,9 @@ public record EvalPolicy(String name, AttentionSpec spec) {
             // fall through to the error below
         }
         throw new IllegalArgumentException("unknown policy '" + name
-                + "': use full, ts-K[-orig][-poolN][-int8][-nocache], streaming-K or page-K (K selected tokens, e.g."
+                + "': use full, ts-K[-orig][-poolN][-int8][-needles][-nocache], streaming-K or page-K (K selected tokens, e.g."
                 + " ts-2048; -orig: original positions instead of compacted; -poolN: the vote max-pooled over N"
-                + " candidates; -int8: candidates scored against int8 sketches of their keys)");
+                + " candidates; -int8: candidates scored against int8 sketches of their keys; -needles: every selection"
+                + " also attends the needles' sentences, a diagnostic)");
     }
 }

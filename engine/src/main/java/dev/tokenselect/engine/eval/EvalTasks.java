@@ -205,6 +205,17 @@ public final class EvalTasks {
         return codes;
     }
 
+    /**
+     * The sentences of every needle in a needle task's haystack, in the order of {@link #needleCodes};
+     * empty for the tasks without needles.
+     */
+    public static List<String> needleSentences(String task, long seed) {
+        if (!task.startsWith("niah_")) {
+            return List.of();
+        }
+        return List.copyOf(needles(task, new SplittableRandom(seed)).needles);
+    }
+
     private static int[] endPositions(List<String> filler, List<String> needles) {
         int[] p = new int[needles.size()];
         Arrays.fill(p, filler.size());

@@ -19,6 +19,7 @@ public final class TokenSelectPolicy implements AttentionPolicy {
     private float[][] scores;
     private float[] vote;
     private SelectionTrace trace = SelectionTrace.NONE;
+    private int[] alwaysKept = new int[0];
 
     public TokenSelectPolicy(SelectionParams params, Geometry geo, int numLayers) {
         this.params = params;
@@ -60,7 +61,8 @@ public final class TokenSelectPolicy implements AttentionPolicy {
                 keptTop[layer] = top;
             }
         }
-        int[] selected = Selections.compose(params.nInit(), top, params.nLocal(), cachedLength);
+        int[] middle = alwaysKept.length == 0 ? top : Selections.union(top, alwaysKept, from, to);
+        int[] selected = Selections.compose(params.nInit(), middle, params.nLocal(), cachedLength);
         if (layer == 0) {
             stats.step(selected.length, cachedLength, true, decoding);
         }
@@ -102,6 +104,18 @@ public final class TokenSelectPolicy implements AttentionPolicy {
      */
     public void trace(SelectionTrace trace) {
         this.trace = trace == null ? SelectionTrace.NONE : trace;
+    }
+
+    /**
+     * Makes every selection made on the host from now on attend {@code tokens} too, besides its {@code k}
+     * best (those among the candidates; the cached selection itself stays the scoring's). A diagnostic:
+     * the accuracy the policy would have if its scoring never missed these tokens. Like the trace, a
+     * backend's selection on its device does not see them.
+     */
+    public void alwaysSelect(int[] tokens) {
+        int[] t = tokens == null ? new int[0] : tokens.clone();
+        java.util.Arrays.sort(t);
+        this.alwaysKept = t;
     }
 
     public SelectionParams params() {

@@ -136,6 +136,59 @@ class NeedleRecallTest {
         }
     }
 
+    /**
+     * ts-K-needles: every selection of the answer attends each needle sentence, so each code's tokens are
+     * kept in every traced selection, where the plain policy with the same tiny budget keeps less.
+     */
+    @Test
+    void theNeedlesPolicyAttendsEveryNeedleSentence() {
+        List<EvalPolicy> policies = EvalPolicy.parseList("ts-16,ts-16-needles", 16, 64, 0.9, 256, 16);
+        assertTrue(policies.get(1).keepsNeedles());
+        assertFalse(policies.get(0).keepsNeedles());
+        EvalHarness.Config config = new EvalHarness.Config(List.of("niah_multikey"), List.of(1024), policies, 1, 5, 8);
+        try (Engine engine = Engine.open(MODEL, new EngineOptions("cpu", 0, 2, 2048, 32))) {
+            List<EvalHarness.Outcome> out = EvalHarness.run(engine, config, s -> { }, x -> { }, List.of(), false);
+            EvalHarness.Outcome plain = out.get(0);
+            EvalHarness.Outcome oracle = out.get(1);
+            assertEquals("ts-16-needles", oracle.policy());
+            assertFalse(plain.stats().containsKey(NeedleRecall.MEAN), "no trace asked for the plain policy");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> byCode = (Map<String, Object>) oracle.stats().get(NeedleRecall.BY_CODE);
+            assertEquals(4, byCode.size());
+            for (Object kept : byCode.values()) {
+                assertEquals(1.0, ((Number) kept).doubleValue(), 1e-9, byCode.toString());
+            }
+            assertEquals(1.0, ((Number) oracle.stats().get(NeedleRecall.COMPLETE)).doubleValue(), 1e-9);
+            // the needles' tokens on top of a 96-token budget, in the selections after them
+            double plainAttended = ((Number) plain.stats().get("mean_selected_tokens")).doubleValue();
+            double oracleAttended = ((Number) oracle.stats().get("mean_selected_tokens")).doubleValue();
+            assertTrue(oracleAttended > plainAttended, plainAttended + " vs " + oracleAttended);
+        }
+    }
+
+    @Test
+    void aNeedleSentencesSpanIsItsTokensInTheRealPrompt() throws Exception {
+        Tokenizer tokenizer = Tokenizer.load(MODEL);
+        ChatFormat chat = EvalHarness.chatFormat(tokenizer);
+        long seed = EvalSeeds.sampleSeed(1, EvalTasks.TASKS.indexOf("niah_multiquery"), 2);
+        EvalSample sample = EvalTasks.generate("niah_multiquery", seed, 2048, EvalHarness.counter(tokenizer, chat));
+        String text = EvalHarness.promptText(chat, sample.user());
+        int[] ids = EvalHarness.promptIds(tokenizer, chat, sample.user());
+        List<String> sentences = EvalTasks.needleSentences("niah_multiquery", seed);
+        assertEquals(4, sentences.size());
+        int[][] spans = NeedleRecall.spans(tokenizer, chat == null, text, ids, sentences);
+        List<String> codes = EvalTasks.needleCodes("niah_multiquery", seed);
+        for (int i = 0; i < spans.length; i++) {
+            assertTrue(sentences.get(i).contains(codes.get(i)), "the same needle order");
+            assertTrue(tokenizer.decode(Arrays.copyOfRange(ids, spans[i][0], spans[i][1]), false).contains(sentences.get(i)));
+        }
+        int[] tokens = EvalHarness.tokensOf(spans);
+        assertEquals(Arrays.stream(spans).mapToInt(sp -> sp[1] - sp[0]).sum(), tokens.length, "disjoint spans");
+        for (int i = 1; i < tokens.length; i++) {
+            assertTrue(tokens[i] > tokens[i - 1]);
+        }
+    }
+
     @Test
     void theHarnessTracesEveryTokenSelectAnswerOfANeedleTask() {
         List<EvalPolicy> policies = EvalPolicy.parseList("full,ts-64,ts-2048", 16, 64, 0.9, 256, 16);

@@ -55,8 +55,12 @@ class ScorerAndPolicyTest {
         assertEquals("ts-2048-pool3-int8-nocache", sketched.name());
         assertTrue(sketched.spec().params().int8Keys());
         assertFalse(ps.get(2).spec().params().int8Keys());
+        EvalPolicy oracle = EvalPolicy.parse("ts-2048-int8-needles-nocache", 128, 512, 0.9, 512, 16);
+        assertEquals("ts-2048-int8-needles-nocache", oracle.name());
+        assertTrue(oracle.keepsNeedles() && oracle.isTokenSelect());
+        assertFalse(sketched.keepsNeedles());
         for (String bad : new String[] {"ts", "ts-x", "ts-5-cache", "window", "page", "full,full", "ts-5-orig-orig",
-                "ts-5-nocache-orig", "ts-5-pool3-orig", "ts-5-pool4", "ts-5-int8-pool3", "ts-5-nocache-int8"}) {
+                "ts-5-nocache-orig", "ts-5-pool3-orig", "ts-5-pool4", "ts-5-int8-pool3", "ts-5-nocache-int8", "ts-5-needles-int8", "streaming-5-needles"}) {
             assertThrows(IllegalArgumentException.class, () -> EvalPolicy.parseList(bad, 128, 512, 0.9, 512, 16), bad);
         }
     }

@@ -148,6 +148,42 @@ class TokenSelectPolicyTest {
         assertEquals(0.5, p.stats().cacheHitRate(), 1e-9);
     }
 
+    /**
+     * Tokens every selection must attend join the scoring's choice (each once, ascending); the ones in
+     * the sinks, the local window or beyond the cache are not added twice; a cache hit keeps the
+     * scoring's own choice and adds them again.
+     */
+    @Test
+    void alwaysSelectedTokensJoinEverySelection() {
+        Geometry geo = new Geometry(4, 2, 8);
+        ArrayKeyAccess keys = new ArrayKeyAccess(geo, 1, 300, new Random(7));
+        TokenSelectPolicy plain = new TokenSelectPolicy(new SelectionParams(16, 4, 16, 0.95, 16), geo, 1);
+        TokenSelectPolicy forced = new TokenSelectPolicy(new SelectionParams(16, 4, 16, 0.95, 16), geo, 1);
+        float[] q = gaussian(new Random(5), geo.queryDim());
+        int[] base = plain.select(0, q, 1, 200, true, keys, NO_ROPE);
+        int chosen = base[10];  // one of the scoring's own picks
+        int[] extra = {2, 50, 51, chosen, 190, 250};  // a sink, two new ones, a chosen one, the window, beyond
+        forced.alwaysSelect(extra);
+        int[] s = forced.select(0, q, 1, 200, true, keys, NO_ROPE);
+        java.util.TreeSet<Integer> want = new java.util.TreeSet<>();
+        for (int t : base) {
+            want.add(t);
+        }
+        boolean fiftyChosen = want.contains(50), fiftyOneChosen = want.contains(51);
+        want.add(50);
+        want.add(51);
+        assertArrayEquals(want.stream().mapToInt(Integer::intValue).toArray(), s);
+        assertEquals(base.length + (fiftyChosen ? 0 : 1) + (fiftyOneChosen ? 0 : 1), s.length);
+        // a hit: the kept choice is the scoring's, the forced tokens are added to it again
+        int[] hit = forced.select(0, q, 1, 201, true, keys, NO_ROPE);
+        assertEquals(1, forced.stats().cacheHits());
+        assertTrue(Arrays.binarySearch(hit, 50) >= 0 && Arrays.binarySearch(hit, 51) >= 0, Arrays.toString(hit));
+        assertArrayEquals(Arrays.copyOfRange(base, 4, 20), forced.keptTop(0), "the cache holds the scoring's k");
+        // cleared: the plain selection again
+        forced.alwaysSelect(null);
+        assertArrayEquals(plain.select(0, q, 1, 202, true, keys, NO_ROPE), forced.select(0, q, 1, 202, true, keys, NO_ROPE));
+    }
+
     @Test
     void thetaAboveOneNeverHits() {
         Geometry geo = new Geometry(4, 2, 8);
