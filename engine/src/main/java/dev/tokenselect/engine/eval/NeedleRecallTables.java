@@ -96,7 +96,9 @@ final class NeedleRecallTables {
         if (layers == 0) {
             return;
         }
-        b.append("\nThe same share per layer (kept, mean over the answers):\n\n| task | policy | length | answers |");
+        b.append("\nThe same share per layer (kept, mean over the answers; the row right − wrong: the right answers' mean less"
+                + " the wrong ones', in brackets the 2.5th and 97.5th percentiles of 2000 bootstrap resamplings of each"
+                + " group):\n\n| task | policy | length | answers |");
         for (int l = 0; l < layers; l++) {
             b.append(" layer ").append(l).append(" |");
         }
@@ -105,9 +107,11 @@ final class NeedleRecallTables {
         for (String task : config.tasks()) {
             for (EvalPolicy p : config.policies()) {
                 for (int len : lengths) {
+                    List<List<EvalHarness.Outcome>> groups = new java.util.ArrayList<>();
                     for (boolean correct : new boolean[] {true, false}) {
                         List<EvalHarness.Outcome> answers = answers(task, p.name(), len, correct).stream()
                                 .filter(o -> o.stats().get(NeedleRecall.BY_LAYER) instanceof List<?>).toList();
+                        groups.add(answers);
                         if (!answers.isEmpty()) {
                             b.append("| ").append(task).append(" | ").append(p.name()).append(" | ")
                                     .append(EvalReport.lengthLabel(len)).append(" | ").append(answers.size())
@@ -115,9 +119,26 @@ final class NeedleRecallTables {
                                     .append('\n');
                         }
                     }
+                    if (!groups.get(0).isEmpty() && !groups.get(1).isEmpty()) {
+                        b.append("| ").append(task).append(" | ").append(p.name()).append(" | ")
+                                .append(EvalReport.lengthLabel(len)).append(" | right − wrong |");
+                        for (int l = 0; l < layers; l++) {
+                            b.append(' ').append(MeanDifference.of(layerValues(groups.get(0), l),
+                                    layerValues(groups.get(1), l)).cell()).append(" |");
+                        }
+                        b.append('\n');
+                    }
                 }
             }
         }
+    }
+
+    /** One layer's kept share of each answer that has it. */
+    static double[] layerValues(List<EvalHarness.Outcome> answers, int layer) {
+        return answers.stream()
+                .map(o -> o.stats().get(NeedleRecall.BY_LAYER) instanceof List<?> l && layer < l.size()
+                        && l.get(layer) instanceof Number v ? v.doubleValue() : Double.NaN)
+                .filter(v -> !Double.isNaN(v)).mapToDouble(Double::doubleValue).toArray();
     }
 
     /** Each layer's mean kept share over {@code answers}, as table cells. */
