@@ -22,7 +22,8 @@
 #    the three geometries of step 2 and the largest context the 7B's pool holds): the largest context the
 #    card's pool holds per geometry, full attention against TokenSelect at those depths
 #    (LONG_CONTEXT_JAVA_OPTS=-Dtokenselect.cuda.keySketches=true adds TokenSelect on int8 key sketches);
-# 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m, resumable across calls: the
+# 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m (or EVAL_MODEL, a model directory),
+#    resumable across calls: the
 #    answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
 #    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run; EVAL_ARGS adds eval options
@@ -122,7 +123,7 @@ step8() {
   local outcomes="$out/accuracy-outcomes.jsonl"
   if [[ -n "${EVAL_RESUME_FROM:-}" && -f "$EVAL_RESUME_FROM" ]]; then cp "$EVAL_RESUME_FROM" "$outcomes"; fi
   timeout "${EVAL_TIMEOUT:-480}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g \
-    ${EVAL_JAVA_OPTS:-} -jar "$jar" eval ${EVAL_ARGS:-} --model "$repo/models/needle-14m" --backend cuda \
+    ${EVAL_JAVA_OPTS:-} -jar "$jar" eval ${EVAL_ARGS:-} --model "${EVAL_MODEL:-$repo/models/needle-14m}" --backend cuda \
     --tasks "${EVAL_TASKS:-niah_single_noise,niah_single_prose,niah_multikey,niah_multivalue,niah_multiquery,vt,cwe,kv}" \
     --lengths "${EVAL_LENGTHS:-4096,8192,16384,32768,65536}" \
     --policies "${EVAL_POLICIES:-full,ts-2048,ts-2048-nocache,streaming-2048,page-2048}" \
