@@ -28,7 +28,9 @@
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
 #    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run; EVAL_ARGS adds eval options
 #    (e.g. --needle-recall) and EVAL_JAVA_OPTS JVM options (--needle-recall needs
-#    -Dtokenselect.cuda.graphSelection=false: the trace sees only host-side selections). The plot is drawn afterwards
+#    -Dtokenselect.cuda.graphSelection=false: the trace sees only host-side selections); EVAL_PARALLEL=1 runs
+#    one process per task at once on the card (each with a KV pool of EVAL_KV_TOKENS, default 1M tokens)
+#    and merges their answers into the one file. The plot is drawn afterwards
 #    with `eval --replay` on a full JDK (the jlink runtime has no java.desktop). Not in the default STEPS;
 # 9. Nsight Compute durations of every kernel of one replayed 7B decode step at PROFILE_DEPTHS (default
 #    4096 131072), summed per kernel by ncu_summary.py; with NCU_DETAIL="kernel-regex", the detailed
@@ -122,15 +124,43 @@ step8() {
   echo "== 8. accuracy of the attention policies"
   local outcomes="$out/accuracy-outcomes.jsonl"
   if [[ -n "${EVAL_RESUME_FROM:-}" && -f "$EVAL_RESUME_FROM" ]]; then cp "$EVAL_RESUME_FROM" "$outcomes"; fi
-  timeout "${EVAL_TIMEOUT:-480}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g \
-    ${EVAL_JAVA_OPTS:-} -jar "$jar" eval ${EVAL_ARGS:-} --model "${EVAL_MODEL:-$repo/models/needle-14m}" --backend cuda \
-    --tasks "${EVAL_TASKS:-niah_single_noise,niah_single_prose,niah_multikey,niah_multivalue,niah_multiquery,vt,cwe,kv}" \
+  touch "$outcomes"
+  local tasks="${EVAL_TASKS:-niah_single_noise,niah_single_prose,niah_multikey,niah_multivalue,niah_multiquery,vt,cwe,kv}"
+  local status
+  if [[ "${EVAL_PARALLEL:-0}" == 1 ]]; then
+    # one process per task on the one GPU: a small model leaves the card idle between one process's
+    # launches, which the others fill; each resumes from the same file and appends to its own copy
+    local before t pids=() statuses=0
+    before=$(wc -l < "$outcomes")
+    for t in ${tasks//,/ }; do
+      cp "$outcomes" "$out/accuracy-outcomes-$t.jsonl"
+      eval_run "$t" "$out/accuracy-outcomes-$t.jsonl" "$out/ACCURACY-$t.md" -Xmx6g \
+        --kv-tokens "${EVAL_KV_TOKENS:-1048576}" > "$out/accuracy-$t.log" 2>&1 &
+      pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || statuses=$?; done
+    for t in ${tasks//,/ }; do
+      tail -n +$((before + 1)) "$out/accuracy-outcomes-$t.jsonl" >> "$outcomes"
+      rm -f "$out/accuracy-outcomes-$t.jsonl"
+    done
+    status=$statuses
+  else
+    eval_run "$tasks" "$outcomes" "$out/ACCURACY.md" -Xmx16g > "$out/accuracy.log" 2>&1
+    status=$?
+  fi
+  echo "accuracy: exit status $status (124: the time limit; resume from the outcomes), $(wc -l < "$outcomes") answers in $outcomes"
+}
+
+# one eval process: TASKS OUTCOMES REPORT HEAP [more eval options]
+eval_run() {
+  local tasks="$1" outcomes="$2" report="$3" heap="$4"
+  shift 4
+  timeout "${EVAL_TIMEOUT:-480}" "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "$heap" \
+    ${EVAL_JAVA_OPTS:-} -jar "$jar" eval ${EVAL_ARGS:-} "$@" --model "${EVAL_MODEL:-$repo/models/needle-14m}" --backend cuda \
+    --tasks "$tasks" \
     --lengths "${EVAL_LENGTHS:-4096,8192,16384,32768,65536}" \
     --policies "${EVAL_POLICIES:-full,ts-2048,ts-2048-nocache,streaming-2048,page-2048}" \
-    --samples "${EVAL_SAMPLES:-10}" --seed 1 --outcomes "$outcomes" --resume --out "$out/ACCURACY.md" \
-    > "$out/accuracy.log" 2>&1
-  local status=$?
-  echo "accuracy: exit status $status (124: the time limit; resume from the outcomes), $(wc -l < "$outcomes") answers in $outcomes"
+    --samples "${EVAL_SAMPLES:-10}" --seed 1 --outcomes "$outcomes" --resume --out "$report"
 }
 
 step9() {
