@@ -156,50 +156,126 @@ public final class EvalHarness {
                         continue;
                     }
                     EvalSample sample = EvalTasks.generate(task, seed, length, counter);
-                    int[] ids = promptIds(tokenizer, chat, sample.user());
-                    boolean traced = needleRecall || todo.stream().anyMatch(EvalPolicy::keepsNeedles);
-                    List<String> codes = traced ? EvalTasks.needleCodes(task, seed) : List.of();
-                    String text = promptText(chat, sample.user());
-                    int[][] spans = codes.isEmpty() ? null : NeedleRecall.spans(tokenizer, chat == null, text, ids, codes);
+                    Prompt prompt = new Prompt(sample, length, i, promptText(chat, sample.user()),
+                            promptIds(tokenizer, chat, sample.user()), tokenizer, chat == null);
                     for (EvalPolicy policy : todo) {
                         long start = System.nanoTime();
-                        Generator generator = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK));
-                        GenerationResult r;
-                        Map<String, Object> stats;
-                        if (spans != null && policy.isTokenSelect() && (needleRecall || policy.keepsNeedles())) {
-                            // the trace also proves that every selection passed the host, where the needles are added
-                            NeedleRecall recall = new NeedleRecall(codes, spans, sample.expected(), ids.length);
-                            try (Sequence seq = engine.backend().newSequence(policy.spec())) {
-                                seq.traceSelections(recall);
-                                if (policy.keepsNeedles()) {
-                                    seq.alwaysSelect(tokensOf(NeedleRecall.spans(tokenizer, chat == null, text, ids,
-                                            EvalTasks.needleSentences(task, seed))));
-                                }
-                                r = generator.generate(seq, ids, sampling, TokenListener.NONE);
-                            }
-                            stats = new LinkedHashMap<>(r.stats().toMap());
-                            requireTraced(stats.get("decode_steps"), recall.decodeSelections());
-                            stats.putAll(recall.stats());
-                        } else {
-                            r = generator.generate(policy.spec(), ids, sampling, TokenListener.NONE);
-                            stats = r.stats().toMap();
-                        }
-                        boolean ok = Scorer.correct(r.text(), sample.expected());
-                        Outcome outcome = new Outcome(task, length, policy.name(), i, seed, ids.length, r.text(),
-                                sample.expected(), ok, stats);
+                        Outcome outcome = answer(engine, prompt, policy, sampling, needleRecall);
                         out.add(outcome);
                         each.accept(outcome);
-                        Object hitRate = stats.get("cache_hit_rate");
                         progress.accept(String.format(java.util.Locale.ROOT,
-                                "%s len %d sample %d (%d tokens) %s: %s %s (%.1f s)%s", task, length, i, ids.length,
-                                policy.name(), ok ? "ok   " : "WRONG", quote(r.text()),
-                                (System.nanoTime() - start) / 1e9,
-                                policy.isTokenSelect() ? " cache hit rate " + hitRate : ""));
+                                "%s len %d sample %d (%d tokens) %s: %s %s (%.1f s)%s", task, length, i,
+                                outcome.promptTokens(), policy.name(), outcome.correct() ? "ok   " : "WRONG",
+                                quote(outcome.generated()), (System.nanoTime() - start) / 1e9,
+                                policy.isTokenSelect() ? " cache hit rate " + outcome.stats().get("cache_hit_rate") : ""));
                     }
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * One answer of one question under one policy. A TokenSelect answer of a needle task is traced when
+     * asked ({@code needleRecall}) and always under {@code ts-K-needles}, whose trace also proves that every
+     * selection passed the host, where the needles are added.
+     */
+    private static Outcome answer(Engine engine, Prompt prompt, EvalPolicy policy, SamplingParams sampling,
+                                  boolean needleRecall) {
+        EvalSample q = prompt.question();
+        Generator generator = engine.generator(policy.prefillChunk(FULL_PREFILL_CHUNK));
+        boolean traced = policy.isTokenSelect() && (needleRecall || policy.keepsNeedles()) && prompt.hasNeedles();
+        GenerationResult r;
+        Map<String, Object> stats;
+        if (traced) {
+            NeedleRecall recall = new NeedleRecall(prompt.codes(), prompt.codeSpans(), q.expected(), prompt.ids().length);
+            try (Sequence seq = engine.backend().newSequence(policy.spec())) {
+                seq.traceSelections(recall);
+                if (policy.keepsNeedles()) {
+                    seq.alwaysSelect(prompt.needleTokens());
+                }
+                r = generator.generate(seq, prompt.ids(), sampling, TokenListener.NONE);
+            }
+            stats = new LinkedHashMap<>(r.stats().toMap());
+            requireTraced(stats.get("decode_steps"), recall.decodeSelections());
+            stats.putAll(recall.stats());
+        } else {
+            r = generator.generate(policy.spec(), prompt.ids(), sampling, TokenListener.NONE);
+            stats = r.stats().toMap();
+        }
+        return new Outcome(q.task(), prompt.length(), policy.name(), prompt.sample(), q.seed(), prompt.ids().length,
+                r.text(), q.expected(), Scorer.correct(r.text(), q.expected()), stats);
+    }
+
+    /**
+     * One question as the model reads it, and where its needles lie among its tokens: worked out once,
+     * when a traced policy first asks, and shared by every policy that answers it.
+     */
+    private static final class Prompt {
+
+        private final EvalSample question;
+        private final int length;
+        private final int sample;
+        private final String text;
+        private final int[] ids;
+        private final Tokenizer tokenizer;
+        private final boolean addSpecialTokens;
+        private final List<String> codes;
+        private int[][] codeSpans;
+        private int[] needleTokens;
+
+        Prompt(EvalSample question, int length, int sample, String text, int[] ids, Tokenizer tokenizer,
+               boolean addSpecialTokens) {
+            this.question = question;
+            this.length = length;
+            this.sample = sample;
+            this.text = text;
+            this.ids = ids;
+            this.tokenizer = tokenizer;
+            this.addSpecialTokens = addSpecialTokens;
+            this.codes = EvalTasks.needleCodes(question.task(), question.seed());
+        }
+
+        EvalSample question() {
+            return question;
+        }
+
+        int length() {
+            return length;
+        }
+
+        int sample() {
+            return sample;
+        }
+
+        int[] ids() {
+            return ids;
+        }
+
+        boolean hasNeedles() {
+            return !codes.isEmpty();
+        }
+
+        List<String> codes() {
+            return codes;
+        }
+
+        /** Each needle code's prompt tokens. */
+        int[][] codeSpans() {
+            if (codeSpans == null) {
+                codeSpans = NeedleRecall.spans(tokenizer, addSpecialTokens, text, ids, codes);
+            }
+            return codeSpans;
+        }
+
+        /** Every token of every needle sentence, ascending. */
+        int[] needleTokens() {
+            if (needleTokens == null) {
+                needleTokens = tokensOf(NeedleRecall.spans(tokenizer, addSpecialTokens, text, ids,
+                        EvalTasks.needleSentences(question.task(), question.seed())));
+            }
+            return needleTokens;
+        }
     }
 
     /** Every token of the {@code [start, end)} spans, ascending. */
