@@ -16,6 +16,12 @@ one query token. For each context length L it measures, with CUDA events
                             the first n_init and last n_local positions, gather
                             those K/V rows, SDPA over the ~k+n_init+n_local keys.
   torch_select_attend_only  gather + SDPA over a fixed, precomputed index list.
+  sdpa_rope_on_read         the work our full-attention kernel does: the cache holds K without
+                            RoPE (as TokenSelect's scoring needs it), so each step rotates every
+                            cached key at its position (cos/sin from the positions, as transformers
+                            computes them per forward) and then runs the fastest SDPA backend.
+  sdpa_rope_table           the same with the cos/sin table of every position computed once,
+                            outside the timed region (L x 128 floats each).
 
 It also reports the K/V bytes read by full attention (2*4*L*128*2) and the
 bandwidth implied by the best SDPA time, plus card name, torch version, date.
@@ -89,6 +95,27 @@ def select_indices(q, k, topk, n_init, n_local):
     return torch.cat([torch.arange(n_init, device=dev), top, torch.arange(L - n_local, L, device=dev)])
 
 
+def cos_sin(L, inv_freq):
+    """cos and sin of every position's angles, [L, D] in bf16, the halves repeated as transformers does."""
+    freqs = torch.outer(torch.arange(L, device="cuda", dtype=torch.float32), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos().to(DTYPE), emb.sin().to(DTYPE)
+
+
+def rope(k, cos, sin):
+    """transformers' apply_rotary_pos_emb on the keys: k cos + rotate_half(k) sin."""
+    half = k.shape[-1] // 2
+    rotated = torch.cat((-k[..., half:], k[..., :half]), dim=-1)
+    return k * cos + rotated * sin
+
+
+def time_in(ctx, fn, args):
+    if ctx is None:
+        return time_ms(fn, args.iters, args.warmup)
+    with ctx():
+        return time_ms(fn, args.iters, args.warmup)
+
+
 def gather_attend(q, k, v, idx, use_gqa):
     return attend(q, k.index_select(2, idx), v.index_select(2, idx), use_gqa)
 
@@ -130,6 +157,28 @@ def bench_context(L, args, use_gqa):
         best = min(ok, key=ok.get)
         res["sdpa_full_best_ms"], res["sdpa_full_best_backend"] = ok[best], best
         res["sdpa_full_best_gbps"] = res["kv_bytes"] / (ok[best] * 1e-3) / 1e9
+    if ok:
+        inv_freq = 1.0 / (1000000.0 ** (torch.arange(0, D, 2, device="cuda", dtype=torch.float32) / D))
+        ctx = dict(backends()).get(best)
+        # the best backend's own GQA mode; expanded, the rotated K is expanded per step and V once
+        gqa = res["sdpa"][best]["gqa"] == "enable_gqa"
+        ve = v if gqa else v.repeat_interleave(GROUP, 1)
+        with_rope = lambda cos, sin: attend(q, rope(k, cos, sin), ve, True) if gqa else \
+            F.scaled_dot_product_attention(q, rope(k, cos, sin).repeat_interleave(GROUP, 1), ve)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res["sdpa_rope_on_read_ms"] = time_in(ctx, lambda: with_rope(*cos_sin(L, inv_freq)), args)
+                table = cos_sin(L, inv_freq)
+                res["sdpa_rope_table_ms"] = time_in(ctx, lambda: with_rope(*table), args)
+                del table
+            print(f"L={L} sdpa with RoPE on read {res['sdpa_rope_on_read_ms']:.4f} ms, "
+                  f"with a cos/sin table {res['sdpa_rope_table_ms']:.4f} ms", flush=True)
+        except Exception as e:  # out of memory at the longest contexts, or the backend refuses
+            res["sdpa_rope_error"] = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"[:160]
+            print(f"L={L} sdpa with RoPE: {res['sdpa_rope_error']}", flush=True)
+        ve = with_rope = None
+        torch.cuda.empty_cache()
     ts = lambda: gather_attend(q, k, v, select_indices(q, k, args.topk, args.n_init, args.n_local), use_gqa)
     res["torch_tokenselect_gather_ms"] = time_ms(ts, args.iters, args.warmup)
     idx = select_indices(q, k, args.topk, args.n_init, args.n_local)
@@ -175,14 +224,16 @@ def main():
             json.dump({"meta": meta, "results": results}, f, indent=2)
     print(f"\n{meta['device']}, torch {meta['torch']}, {meta['date_utc']}, times in ms (median)\n")
     print("| context | sdpa best (backend) | sdpa flash | sdpa efficient | sdpa cudnn "
+          "| sdpa + RoPE on read | sdpa + RoPE from a table "
           "| torch TokenSelect (score+vote+topk+gather+attend) | torch gather+attend only | full-attention GB/s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         s = r["sdpa"]
         col = lambda n: fmt(s.get(n, {}).get("ms"))
         best = f"{fmt(r.get('sdpa_full_best_ms'))} ({r.get('sdpa_full_best_backend', 'n/a')})"
         print(f"| {r['context']} | {best} | {col('flash_attention')} | {col('efficient_attention')} "
-              f"| {col('cudnn_attention')} | {fmt(r['torch_tokenselect_gather_ms'])} "
+              f"| {col('cudnn_attention')} | {fmt(r.get('sdpa_rope_on_read_ms'))} | {fmt(r.get('sdpa_rope_table_ms'))} "
+              f"| {fmt(r['torch_tokenselect_gather_ms'])} "
               f"| {fmt(r['torch_select_attend_only_ms'])} | {fmt(r.get('sdpa_full_best_gbps'), 1)} |")
 
 
