@@ -381,15 +381,20 @@ __device__ __forceinline__ void attn_decode_tc_body(
                     float sn, cs;
                     if (F16 && n == 1) {  // 8 positions past the first key: one angle addition
                         float2 r8 = step8[i];
-                        cs = cs0[e] * r8.x - sn0[e] * r8.y;
-                        sn = sn0[e] * r8.x + cs0[e] * r8.y;
+                        cs = fmaf(cs0[e], r8.x, -sn0[e] * r8.y);
+                        sn = fmaf(sn0[e], r8.x, cs0[e] * r8.y);
                     } else {
                         sincos_reduced(__fmul_rn(n == 0 ? jf : jf + 8.f, freq[i]), &sn, &cs);
                         cs0[e] = cs;
                         sn0[e] = sn;
                     }
-                    ra[e] = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
-                    rb[e] = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
+                    if (F16) {  // rounded to fp16 next: fused products (4 instructions a pair, not 6)
+                        ra[e] = fmaf(ka[e], cs, -kb[e] * sn);
+                        rb[e] = fmaf(kb[e], cs, ka[e] * sn);
+                    } else {
+                        ra[e] = __fsub_rn(__fmul_rn(ka[e], cs), __fmul_rn(kb[e], sn));
+                        rb[e] = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
+                    }
                 }
                 if (F16) {
                     mma_f16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, pack_f16x2(ra[0], ra[1]), pack_f16x2(ra[2], ra[3]));
