@@ -430,23 +430,30 @@ __device__ __forceinline__ void attn_decode_tc_body(
         tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 2));
         float mNew = fmaxf(mrow, tmax);
         if (mNew != NEG_INF) {  // else every key of the warp's share is past the end: nothing to add
-            float corr = exp2f(mrow - mNew);  // 0 the first time
-            mrow = mNew;
+            // The running maximum moves (and O and l are rescaled) only when some row of the warp gains
+            // more than 8 (base 2) on it: otherwise the kept one stays the reference and this tile's
+            // weights may reach 2^8, which fp32 sums and P's bf16 hi + lo carry. Saves the rescale of
+            // O (2 DT products a thread) on most tiles of a long scan.
+            if (__any_sync(0xffffffffu, mNew > mrow + 8.f)) {
+                float corr = exp2f(mrow - mNew);  // 0 the first time
+                mrow = mNew;
+                lrow *= corr;
+#pragma unroll
+                for (int j = 0; j < DT; j++) {
+                    o[j][0] *= corr;
+                    o[j][1] *= corr;
+                }
+            }
             float p[2][2];
             float rowSum = 0.f;
 #pragma unroll
             for (int n = 0; n < 2; n++)
 #pragma unroll
                 for (int e = 0; e < 2; e++) {
-                    p[n][e] = exp2f(s[n][e] - mNew);  // exp2(-inf) = 0
+                    p[n][e] = exp2f(s[n][e] - mrow);  // exp2(-inf) = 0
                     rowSum += p[n][e];
                 }
-            lrow = lrow * corr + rowSum;
-#pragma unroll
-            for (int j = 0; j < DT; j++) {
-                o[j][0] *= corr;
-                o[j][1] *= corr;
-            }
+            lrow += rowSum;
             uint32_t ph0, pl0, ph1, pl1;
             split_bf16x2(p[0][0], p[0][1], ph0, pl0);
             split_bf16x2(p[1][0], p[1][1], ph1, pl1);
