@@ -44,6 +44,10 @@
 // release by the four computing warps on an mbarrier of its own, so no warp ever waits for another at a
 // block barrier, and the table lookups are off the computing warps' path. Off until measured.
 #define TCD_TMA_PAGES_WS 4
+// As TCD_TMA_PAGES with the arithmetic the kernels had before two instruction savings: each key rotated by
+// rounded products (six instructions a pair, not four fused ones) and O rescaled at every new maximum
+// (not only when a row gains more than 8 on it). Kept to time the savings side by side. Off.
+#define TCD_TMA_PAGES_EAGER 5
 
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
@@ -102,7 +106,9 @@ __device__ __forceinline__ void attn_decode_tc_body(
         float *__restrict__ out, int ldo, float *__restrict__ partial, const int *__restrict__ sel = nullptr,
         int selLen = 0, const TcdTensorMap *tmap = nullptr) {
     constexpr bool BULK = LOAD == TCD_BULK_ROWS;
-    constexpr bool TMA = LOAD == TCD_TMA_PAGES || LOAD == TCD_TMA_PAGES_AHEAD || LOAD == TCD_TMA_PAGES_WS;
+    constexpr bool TMA = LOAD == TCD_TMA_PAGES || LOAD == TCD_TMA_PAGES_AHEAD || LOAD == TCD_TMA_PAGES_WS
+            || LOAD == TCD_TMA_PAGES_EAGER;
+    constexpr bool EAGER = LOAD == TCD_TMA_PAGES_EAGER;
     constexpr bool AHEAD = LOAD == TCD_TMA_PAGES_AHEAD;
     constexpr bool WS = LOAD == TCD_TMA_PAGES_WS;
     static_assert(!TMA || (D == 128 && !SEL), "tensor copies of page segments: head dim 128, full attention");
@@ -388,7 +394,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
                         cs0[e] = cs;
                         sn0[e] = sn;
                     }
-                    if (F16) {  // rounded to fp16 next: fused products (4 instructions a pair, not 6)
+                    if (F16 && !EAGER) {  // rounded to fp16 next: fused products (4 instructions a pair, not 6)
                         ra[e] = fmaf(ka[e], cs, -kb[e] * sn);
                         rb[e] = fmaf(kb[e], cs, ka[e] * sn);
                     } else {
@@ -434,7 +440,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
             // more than 8 (base 2) on it: otherwise the kept one stays the reference and this tile's
             // weights may reach 2^8, which fp32 sums and P's bf16 hi + lo carry. Saves the rescale of
             // O (2 DT products a thread) on most tiles of a long scan.
-            if (__any_sync(0xffffffffu, mNew > mrow + 8.f)) {
+            if (EAGER || __any_sync(0xffffffffu, mNew > mrow + 8.f)) {
                 float corr = exp2f(mrow - mNew);  // 0 the first time
                 mrow = mNew;
                 lrow *= corr;

@@ -30,7 +30,14 @@ public enum TensorCopyDecode {
      * 1.04x-1.09x faster than PAGES from 32K to 1M tokens (1.04x-1.07x with that earlier fill), yet the
      * 7B's decode no faster (152.5 tokens/s at 128K against 154.2), so PAGES stays the default.
      */
-    PRODUCER_WARP("producer-warp", "ws_", 160);
+    PRODUCER_WARP("producer-warp", "ws_", 160),
+    /**
+     * As PAGES with the arithmetic before two instruction savings of the decode kernels (each key rotated
+     * by rounded rather than fused products; O rescaled at every new maximum rather than only when a row
+     * gains more than 8 in base 2 on it): kept to time what they save side by side, in the attention
+     * benchmark.
+     */
+    PAGES_EAGER("pages-eager", "eager_", 128);
 
     static final String PROPERTY = "tokenselect.cuda.tensorCopyDecode";
     private static final String WHAT = "tensor-copy decode attention";
