@@ -86,6 +86,10 @@ final class EvalCommand extends ModelCommand {
                     + " in .gz, or progress logs) instead of running the model; --tasks, --lengths, --policies and --samples, where given, keep only those answers")
     List<Path> replay;
 
+    @Option(names = "--paired", description = "With --replay: keep only the questions that every policy answered at"
+            + " every length, so that each cell and each kept share counts the same questions")
+    boolean paired;
+
     @Option(names = "--needle-recall", description = "Record with every TokenSelect answer of a needle task how much"
             + " of the asked codes' tokens the selections that made the answer kept (the CPU backend, or CUDA with"
             + " -Dtokenselect.cuda.graphSelection=false)")
@@ -112,6 +116,10 @@ final class EvalCommand extends ModelCommand {
         if (replay != null) {
             replayReport(out, taskList, policyList, chunk);
             return 0;
+        }
+        if (paired) {
+            throw new IllegalArgumentException("--paired keeps the questions of a replay that every policy answered:"
+                    + " give it with --replay FILE");
         }
         if (outcomes != null && OutcomeLog.compressed(outcomes)) {
             throw new IllegalArgumentException("--outcomes " + outcomes + ": answers are appended as plain JSON lines,"
@@ -162,8 +170,13 @@ final class EvalCommand extends ModelCommand {
                     + " file holds the answers it resumed from); each question counts once, with its first answer");
         }
         all = once;
-        List<EvalHarness.Outcome> kept = replayed(all, tasksAsked, lengthsAsked,
+        List<EvalHarness.Outcome> filtered = replayed(all, tasksAsked, lengthsAsked,
                 policiesAsked == null ? null : policiesAsked.stream().map(EvalPolicy::name).toList(), samplesAsked);
+        List<EvalHarness.Outcome> kept = paired ? pairedQuestions(filtered) : filtered;
+        if (paired) {
+            out.info("replay: --paired keeps " + kept.size() + " of " + filtered.size() + " answers, the questions"
+                    + " every policy answered at every length");
+        }
         if (kept.isEmpty()) {
             throw new IllegalArgumentException("none of the " + all.size() + " answers in " + replay + " is in the"
                     + " tasks, lengths, policies and samples asked for");
@@ -216,6 +229,24 @@ final class EvalCommand extends ModelCommand {
                 .filter(o -> lengths == null || lengths.contains(o.length()))
                 .filter(o -> policies == null || policies.contains(o.policy()))
                 .filter(o -> samples == null || o.sample() < samples)
+                .toList();
+    }
+
+    /**
+     * The answers to the questions (task and sample seed) that every policy among {@code answers} answered
+     * at every length among them: a comparison of policies, or of lengths, on the same questions.
+     */
+    static List<EvalHarness.Outcome> pairedQuestions(List<EvalHarness.Outcome> answers) {
+        java.util.Set<String> cells = new java.util.HashSet<>();
+        for (EvalHarness.Outcome o : answers) {
+            cells.add(o.policy() + '\u0000' + o.length());
+        }
+        java.util.Map<String, java.util.Set<String>> byQuestion = new java.util.HashMap<>();
+        for (EvalHarness.Outcome o : answers) {
+            byQuestion.computeIfAbsent(o.task() + '\u0000' + o.seed(), q -> new java.util.HashSet<>())
+                    .add(o.policy() + '\u0000' + o.length());
+        }
+        return answers.stream().filter(o -> byQuestion.get(o.task() + '\u0000' + o.seed()).size() == cells.size())
                 .toList();
     }
 

@@ -115,6 +115,33 @@ class EvalReplayTest {
         assertEquals(List.of(all.get(0), all.get(1)), EvalCommand.replayed(all, null, null, List.of("full"), null));
     }
 
+    /** --paired: only the questions every policy answered at every length; refused without --replay. */
+    @Test
+    void pairedKeepsTheQuestionsEveryPolicyAnsweredAtEveryLength() throws IOException {
+        List<Outcome> all = List.of(outcome("vt", 4096, "full", 0, true), outcome("vt", 8192, "full", 0, true),
+                outcome("vt", 4096, "ts-2048", 0, true), outcome("vt", 8192, "ts-2048", 0, false),
+                // sample 1: ts-2048 never ran at 8K; sample 2 of another task: complete
+                outcome("vt", 4096, "full", 1, true), outcome("vt", 8192, "full", 1, true),
+                outcome("vt", 4096, "ts-2048", 1, true),
+                outcome("kv", 4096, "full", 2, false), outcome("kv", 8192, "full", 2, false),
+                outcome("kv", 4096, "ts-2048", 2, true), outcome("kv", 8192, "ts-2048", 2, true));
+        List<Outcome> paired = EvalCommand.pairedQuestions(all);
+        assertEquals(8, paired.size());
+        assertTrue(paired.stream().noneMatch(o -> o.sample() == 1), paired.toString());
+        // through the command: without --paired the 4K cell of ts-2048 holds three questions, with it two
+        Path file = tmp.resolve("paired.jsonl");
+        for (Outcome o : all) {
+            OutcomeLog.append(file, o);
+        }
+        String whole = replay(file, tmp.resolve("whole.md"));
+        assertTrue(whole.contains("| ts-2048 | 2688 | 1.00 | 0.50 | 2–3 |"), whole);
+        String same = replay(file, tmp.resolve("same.md"), "--paired");
+        assertTrue(same.contains("| ts-2048 | 2688 | 1.00 | 0.50 | 2 |"), same);
+        Run refused = eval(List.of("--paired", "--lengths", "4096"));
+        assertTrue(refused.code() != 0);
+        assertTrue(refused.stderr().contains("--paired") && refused.stderr().contains("--replay"), refused.stderr());
+    }
+
     @Test
     void aQuestionInTwoFilesCountsOnceWithItsFirstAnswer() throws IOException {
         Path first = outcomes();
