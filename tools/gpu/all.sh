@@ -23,8 +23,7 @@
 #    card's pool holds per geometry, full attention against TokenSelect at those depths
 #    (LONG_CONTEXT_JAVA_OPTS=-Dtokenselect.cuda.keySketches=true adds TokenSelect on int8 key sketches);
 # 8. the accuracy evaluation of docs/ACCURACY.md on models/needle-14m (or EVAL_MODEL, a model directory),
-#    resumable across calls: the
-#    answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
+#    resumable across calls: the answers go to LOG_DIR/accuracy-outcomes.jsonl as they come; EVAL_RESUME_FROM=FILE (an earlier
 #    call's file, copied into the repository) is taken first. EVAL_TASKS, EVAL_LENGTHS, EVAL_POLICIES,
 #    EVAL_SAMPLES and EVAL_TIMEOUT (seconds, default 480) pick the run; EVAL_ARGS adds eval options
 #    (e.g. --needle-recall) and EVAL_JAVA_OPTS JVM options (--needle-recall needs

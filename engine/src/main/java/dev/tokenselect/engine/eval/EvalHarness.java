@@ -85,8 +85,13 @@ public final class EvalHarness {
     }
 
     public static int[] promptIds(Tokenizer tokenizer, ChatFormat chat, String user) {
+        return encodePrompt(tokenizer, chat, promptText(chat, user));
+    }
+
+    /** The tokens of a rendered prompt ({@link #promptText}). */
+    static int[] encodePrompt(Tokenizer tokenizer, ChatFormat chat, String text) {
         // Like apply_chat_template: the template writes the special tokens itself; a bare prompt gets the tokenizer's.
-        return tokenizer.encode(promptText(chat, user), chat == null);
+        return tokenizer.encode(text, chat == null);
     }
 
     /** Counts prompt tokens with the model's tokenizer and chat template. */
@@ -156,8 +161,9 @@ public final class EvalHarness {
                         continue;
                     }
                     EvalSample sample = EvalTasks.generate(task, seed, length, counter);
-                    Prompt prompt = new Prompt(sample, length, i, promptText(chat, sample.user()),
-                            promptIds(tokenizer, chat, sample.user()), tokenizer, chat == null);
+                    String text = promptText(chat, sample.user());
+                    Prompt prompt = new Prompt(sample, length, i, text, encodePrompt(tokenizer, chat, text), tokenizer,
+                            chat == null);
                     for (EvalPolicy policy : todo) {
                         long start = System.nanoTime();
                         Outcome outcome = answer(engine, prompt, policy, sampling, needleRecall);

@@ -21,7 +21,8 @@ import java.util.TreeMap;
 public record KeptShare(int questions, int atReference, int atLength, double low, double high) {
 
     public static final int RESAMPLES = 2000;
-    private static final long SEED = 0x5EEDL;
+    /** Every bootstrap of the report draws from this seed, so a replay prints the same intervals. */
+    static final long SEED = 0x5EEDL;
 
     /** {@code atLength / atReference}, NaN when nothing was right at the reference length. */
     public double share() {
@@ -84,7 +85,8 @@ public record KeptShare(int questions, int atReference, int atLength, double low
         return new KeptShare(n, r, a, percentile(shares, kept, 0.025), percentile(shares, kept, 0.975));
     }
 
-    private static double percentile(double[] sorted, int count, double p) {
+    /** The {@code p} percentile of the first {@code count} values of {@code sorted}. */
+    static double percentile(double[] sorted, int count, double p) {
         int index = (int) Math.floor(p * (count - 1));
         return sorted[Math.max(0, Math.min(count - 1, index))];
     }

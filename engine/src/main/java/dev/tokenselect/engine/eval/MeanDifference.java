@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 /**
  * The difference of two independent groups' means (e.g. what the right answers' selections kept less
  * what the wrong answers' kept), with the 2.5th and 97.5th percentiles of bootstrap resamplings, each
- * group resampled apart with a fixed seed, so a replay prints the same.
+ * group resampled apart with the report's one seed ({@link KeptShare#SEED}).
  */
 record MeanDifference(double difference, double low, double high) {
 
@@ -16,13 +16,13 @@ record MeanDifference(double difference, double low, double high) {
             return new MeanDifference(Double.NaN, Double.NaN, Double.NaN);
         }
         double[] d = new double[KeptShare.RESAMPLES];
-        SplittableRandom random = new SplittableRandom(0x5EEDL);
+        SplittableRandom random = new SplittableRandom(KeptShare.SEED);
         for (int s = 0; s < d.length; s++) {
             d[s] = resampledMean(a, random) - resampledMean(b, random);
         }
         Arrays.sort(d);
-        return new MeanDifference(mean(a) - mean(b), d[(int) Math.floor(0.025 * (d.length - 1))],
-                d[(int) Math.floor(0.975 * (d.length - 1))]);
+        return new MeanDifference(mean(a) - mean(b), KeptShare.percentile(d, d.length, 0.025),
+                KeptShare.percentile(d, d.length, 0.975));
     }
 
     /** Whether the interval leaves zero out. */

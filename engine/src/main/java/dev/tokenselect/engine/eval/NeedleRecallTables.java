@@ -97,8 +97,8 @@ final class NeedleRecallTables {
             return;
         }
         b.append("\nThe same share per layer (kept, mean over the answers; the row right − wrong: the right answers' mean less"
-                + " the wrong ones', in brackets the 2.5th and 97.5th percentiles of 2000 bootstrap resamplings of each"
-                + " group):\n\n| task | policy | length | answers |");
+                + " the wrong ones', in brackets the 2.5th and 97.5th percentiles of " + KeptShare.RESAMPLES
+                + " bootstrap resamplings of each group):\n\n| task | policy | length | answers |");
         for (int l = 0; l < layers; l++) {
             b.append(" layer ").append(l).append(" |");
         }
@@ -143,21 +143,14 @@ final class NeedleRecallTables {
 
     /** Each layer's mean kept share over {@code answers}, as table cells. */
     private static String layerCells(List<EvalHarness.Outcome> answers, int layers) {
-        double[] sum = new double[layers];
-        int[] count = new int[layers];
-        for (EvalHarness.Outcome o : answers) {
-            if (o.stats().get(NeedleRecall.BY_LAYER) instanceof List<?> l) {
-                for (int i = 0; i < l.size(); i++) {
-                    if (l.get(i) instanceof Number v && !Double.isNaN(v.doubleValue())) {
-                        sum[i] += v.doubleValue();
-                        count[i]++;
-                    }
-                }
-            }
-        }
         StringBuilder cells = new StringBuilder();
-        for (int i = 0; i < layers; i++) {
-            cells.append(' ').append(count[i] == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sum[i] / count[i])).append(" |");
+        for (int l = 0; l < layers; l++) {
+            double[] v = layerValues(answers, l);
+            double sum = 0;
+            for (double x : v) {
+                sum += x;
+            }
+            cells.append(' ').append(v.length == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sum / v.length)).append(" |");
         }
         return cells.toString();
     }
