@@ -128,8 +128,9 @@ step8() {
   local tasks="${EVAL_TASKS:-niah_single_noise,niah_single_prose,niah_multikey,niah_multivalue,niah_multiquery,vt,cwe,kv}"
   local status
   if [[ "${EVAL_PARALLEL:-0}" == 1 ]]; then
-    # one process per task on the one GPU: a small model leaves the card idle between one process's
-    # launches, which the others fill; each resumes from the same file and appends to its own copy
+    # one process per task on the one GPU, for runs where one process leaves the card idle between its
+    # launches (short prompts; at 32K-64K the prefills fill it, see above); each resumes from the same
+    # file and appends to its own copy
     local before t pids=() statuses=0
     before=$(wc -l < "$outcomes")
     for t in ${tasks//,/ }; do
