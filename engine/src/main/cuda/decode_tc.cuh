@@ -48,6 +48,12 @@
 // rounded products (six instructions a pair, not four fused ones) and O rescaled at every new maximum
 // (not only when a row gains more than 8 on it). Kept to time the savings side by side. Off.
 #define TCD_TMA_PAGES_EAGER 5
+// As TCD_TMA_PAGES_AHEAD with two more instruction savings in the keys' rotation, which is about two thirds
+// of the scan's instructions (docs/BENCHMARKS.md, "Where the scan's instructions go"): each angle from
+// the position times the frequency in fixed point (2^-32 turns: the product wraps modulo a turn
+// exactly, so no range reduction), and in the fp16 build the rotation itself on fp16 pairs (two fused
+// instructions per two dims instead of four). Off until measured.
+#define TCD_TMA_AHEAD_LEAN 6
 
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
@@ -107,9 +113,10 @@ __device__ __forceinline__ void attn_decode_tc_body(
         int selLen = 0, const TcdTensorMap *tmap = nullptr) {
     constexpr bool BULK = LOAD == TCD_BULK_ROWS;
     constexpr bool TMA = LOAD == TCD_TMA_PAGES || LOAD == TCD_TMA_PAGES_AHEAD || LOAD == TCD_TMA_PAGES_WS
-            || LOAD == TCD_TMA_PAGES_EAGER;
+            || LOAD == TCD_TMA_PAGES_EAGER || LOAD == TCD_TMA_AHEAD_LEAN;
     constexpr bool EAGER = LOAD == TCD_TMA_PAGES_EAGER;
-    constexpr bool AHEAD = LOAD == TCD_TMA_PAGES_AHEAD;
+    constexpr bool LEAN = LOAD == TCD_TMA_AHEAD_LEAN;
+    constexpr bool AHEAD = LOAD == TCD_TMA_PAGES_AHEAD || LEAN;
     constexpr bool WS = LOAD == TCD_TMA_PAGES_WS;
     static_assert(!TMA || (D == 128 && !SEL), "tensor copies of page segments: head dim 128, full attention");
     constexpr int HALF = D / 2;
@@ -124,6 +131,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
     bf16 *ring = reinterpret_cast<bf16 *>(TMA ? tcd_smem + ((1024 - ((uint32_t) __cvta_generic_to_shared(tcd_smem) & 1023)) & 1023)
                                               : tcd_smem);
     __shared__ float freq[HALF];
+    __shared__ uint32_t turn[LEAN ? HALF : 1];  // LEAN: each frequency in 2^-32 turns per position
     __shared__ float2 step8[HALF];  // cos, sin of 8 positions at each frequency (F16)
     __shared__ float wm[32], wl[32];
     __shared__ float qrot[8][D];
@@ -257,6 +265,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
     float qscale = scale * LOG2E;
     for (int i = tid; i < HALF; i += blockDim.x) {
         freq[i] = invFreq[i];
+        if (LEAN) turn[i] = (uint32_t) llrint((double) invFreq[i] * (4294967296.0 / 6.283185307179586));
         if (F16) {
             float sn, cs;
             sincosf(8.f * invFreq[i], &sn, &cs);
@@ -361,6 +370,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
 #pragma unroll
             for (int e = 0; e < 4; e++) s[n][e] = 0.f;
         float jf = (float) (j0 + kbase + gr);
+        uint32_t ju = (uint32_t) (j0 + kbase + gr);
         const bf16 *rowp = ks + (kbase + (lane & 7)) * LD + ((lane >> 3) & 1) * 8 + (lane >> 4) * HALF;
 #pragma unroll
         for (int k = 0; k < KS; k++) {
@@ -380,7 +390,7 @@ __device__ __forceinline__ void attn_decode_tc_body(
                 unpack_bf16x2(r1, ka[2], ka[3]);
                 unpack_bf16x2(r2, kb[0], kb[1]);
                 unpack_bf16x2(r3, kb[2], kb[3]);
-                float ra[4], rb[4];
+                float ra[4], rb[4], css[4], sns[4];
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
                     int i = 16 * k + (e >> 1) * 8 + 2 * t4 + (e & 1);
@@ -389,11 +399,19 @@ __device__ __forceinline__ void attn_decode_tc_body(
                         float2 r8 = step8[i];
                         cs = fmaf(cs0[e], r8.x, -sn0[e] * r8.y);
                         sn = fmaf(sn0[e], r8.x, cs0[e] * r8.y);
+                    } else if (LEAN) {  // the angle in 2^-32 turns wraps by itself: in [-pi, pi) with no reduction
+                        int ph = (int) ((n == 0 ? ju : ju + 8u) * turn[i]);
+                        __sincosf((float) ph * 1.46291807926715968e-9f, &sn, &cs);  // 2 pi / 2^32
+                        cs0[e] = cs;
+                        sn0[e] = sn;
                     } else {
                         sincos_reduced(__fmul_rn(n == 0 ? jf : jf + 8.f, freq[i]), &sn, &cs);
                         cs0[e] = cs;
                         sn0[e] = sn;
                     }
+                    css[e] = cs;
+                    sns[e] = sn;
+                    if (F16 && LEAN) continue;  // rotated below, two dims at a time in fp16
                     if (F16 && !EAGER) {  // rounded to fp16 next: fused products (4 instructions a pair, not 6)
                         ra[e] = fmaf(ka[e], cs, -kb[e] * sn);
                         rb[e] = fmaf(kb[e], cs, ka[e] * sn);
@@ -402,7 +420,22 @@ __device__ __forceinline__ void attn_decode_tc_body(
                         rb[e] = __fadd_rn(__fmul_rn(kb[e], cs), __fmul_rn(ka[e], sn));
                     }
                 }
-                if (F16) {
+                if (F16 && LEAN) {  // a' = a cos - b sin, b' = b cos + a sin on fp16 pairs
+                    uint32_t ar[2], br[2];
+#pragma unroll
+                    for (int h = 0; h < 2; h++) {
+                        __half2 a2 = __floats2half2_rn(ka[2 * h], ka[2 * h + 1]);
+                        __half2 b2 = __floats2half2_rn(kb[2 * h], kb[2 * h + 1]);
+                        __half2 c2 = __floats2half2_rn(css[2 * h], css[2 * h + 1]);
+                        __half2 s2 = __floats2half2_rn(sns[2 * h], sns[2 * h + 1]);
+                        __half2 ar2 = __hfma2(a2, c2, __hneg2(__hmul2(b2, s2)));
+                        __half2 br2 = __hfma2(b2, c2, __hmul2(a2, s2));
+                        ar[h] = *reinterpret_cast<uint32_t *>(&ar2);
+                        br[h] = *reinterpret_cast<uint32_t *>(&br2);
+                    }
+                    mma_f16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, ar[0], ar[1]);
+                    mma_f16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, br[0], br[1]);
+                } else if (F16) {
                     mma_f16_16816(s[n], qh[k][0], 0u, qh[k][1], 0u, pack_f16x2(ra[0], ra[1]), pack_f16x2(ra[2], ra[3]));
                     mma_f16_16816(s[n], qh[k + KS][0], 0u, qh[k + KS][1], 0u, pack_f16x2(rb[0], rb[1]),
                                   pack_f16x2(rb[2], rb[3]));

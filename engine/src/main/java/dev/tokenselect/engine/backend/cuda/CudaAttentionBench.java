@@ -133,8 +133,9 @@ public final class CudaAttentionBench {
                         + " | full, f16, tensor copies | cp.async / tensor copies | tensor copies, table a tile ahead"
                         + " | tensor copies / ahead | tensor copies by a fifth warp | tensor copies / fifth warp"
                         + " | tensor copies, rounded rotation and eager rescale | eager / tensor copies"
+                        + " | ahead, lean rotation | ahead / lean"
                         + " | hit (cp.async) | hit, bulk copies | cp.async / bulk |");
-                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
                 bench.bulkLines.forEach(System.out::println);
             }
             if (bench.failures > 0) {
@@ -285,11 +286,14 @@ public final class CudaAttentionBench {
                             qDev, out, partial, maxSplits, len);
                     float fullEager = timeTensorCopies(TensorCopyDecode.PAGES_EAGER, kv, tableDev, step, invFreq,
                             qDev, out, partial, maxSplits, len);
+                    float fullLean = timeTensorCopies(TensorCopyDecode.AHEAD_LEAN, kv, tableDev, step, invFreq,
+                            qDev, out, partial, maxSplits, len);
                     bulkLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.2fx"
-                            + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx |", len,
-                            fullCpAsync, fullBulk, fullCpAsync / fullBulk, fullTensor, fullCpAsync / fullTensor, fullAhead,
-                            fullTensor / fullAhead, fullProducer, fullTensor / fullProducer, fullEager,
-                            fullEager / fullTensor, hitCpAsync, hitBulk, hitCpAsync / hitBulk));
+                            + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms"
+                            + " | %.2fx |", len, fullCpAsync, fullBulk, fullCpAsync / fullBulk, fullTensor,
+                            fullCpAsync / fullTensor, fullAhead, fullTensor / fullAhead, fullProducer,
+                            fullTensor / fullProducer, fullEager, fullEager / fullTensor, fullLean, fullAhead / fullLean,
+                            hitCpAsync, hitBulk, hitCpAsync / hitBulk));
                 } finally {
                     k.setBulkDecodeCopies(bulk);
                     k.setTensorCopyDecode(tensor);

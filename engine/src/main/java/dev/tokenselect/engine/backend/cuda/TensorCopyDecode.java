@@ -4,7 +4,7 @@ package dev.tokenselect.engine.backend.cuda;
  * How full decode attention's tiles reach shared memory where tensor copies can serve (sm_90a, head dim
  * 128, block sizes {@link CudaKernels#tensorCopyDecodeFits} takes; elsewhere the 16-byte cp.async or
  * bulk-copy kernels). Chosen with {@code -Dtokenselect.cuda.tensorCopyDecode=} {@code pages} (the
- * default), {@code ahead}, {@code producer-warp} or {@code off}.
+ * default), {@code ahead}, {@code producer-warp}, {@code pages-eager}, {@code ahead-lean} or {@code off}.
  */
 public enum TensorCopyDecode {
     /** No tensor copies: the cp.async or bulk-copy kernels. */
@@ -37,7 +37,15 @@ public enum TensorCopyDecode {
      * gains more than 8 in base 2 on it): kept to time what they save side by side, in the attention
      * benchmark.
      */
-    PAGES_EAGER("pages-eager", "eager_", 128);
+    PAGES_EAGER("pages-eager", "eager_", 128),
+    /**
+     * As AHEAD with two more instruction savings in the keys' rotation (about two thirds of the scan's
+     * instructions on an H200): each angle from the position times the frequency in fixed point, 2^-32
+     * turns, whose product wraps modulo a turn by itself (no range reduction; the angle as exact as the
+     * frequency's fp32 value allows, where the other schemes round the product to fp32 first), and in the
+     * fp16 build the rotation itself on fp16 pairs. Measured before it may become the default.
+     */
+    AHEAD_LEAN("ahead-lean", "lean_", 128);
 
     static final String PROPERTY = "tokenselect.cuda.tensorCopyDecode";
     private static final String WHAT = "tensor-copy decode attention";
