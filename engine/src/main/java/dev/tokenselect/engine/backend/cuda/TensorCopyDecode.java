@@ -43,7 +43,9 @@ public enum TensorCopyDecode {
      * instructions on an H200): each angle from the position times the frequency in fixed point, 2^-32
      * turns, whose product wraps modulo a turn by itself (no range reduction; the angle as exact as the
      * frequency's fp32 value allows, where the other schemes round the product to fp32 first), and in the
-     * fp16 build the rotation itself on fp16 pairs. Measured before it may become the default.
+     * fp16 build the rotation itself on fp16 pairs. Measured on an H200: a layer 1.02x-1.04x faster than
+     * AHEAD and 1.04x-1.06x faster than PAGES from 32K to 1M tokens; off until its decode is measured end to
+     * end.
      */
     AHEAD_LEAN("ahead-lean", "lean_", 128);
 
