@@ -48,13 +48,13 @@
 // rounded products (six instructions a pair, not four fused ones) and O rescaled at every new maximum
 // (not only when a row gains more than 8 on it). Kept to time the savings side by side. Off.
 #define TCD_TMA_PAGES_EAGER 5
-// As TCD_TMA_PAGES_AHEAD with two more instruction savings in the keys' rotation, which is about two thirds
-// of the scan's instructions (docs/BENCHMARKS.md, "Where the scan's instructions go"): each angle from
-// the position times the frequency in fixed point (2^-32 turns: the product wraps modulo a turn
+// Added to a tensor-copy scheme: two more instruction savings in the keys' rotation, which is about two
+// thirds of the scan's instructions (docs/BENCHMARKS.md, "Where the scan's instructions go"): each angle
+// from the position times the frequency in fixed point (2^-32 turns: the product wraps modulo a turn
 // exactly, so no range reduction), and in the fp16 build the rotation itself on fp16 pairs (two fused
-// instructions per two dims instead of four). A layer 1.02x-1.04x faster than AHEAD on an H200; off until
-// its decode is measured end to end.
-#define TCD_TMA_AHEAD_LEAN 6
+// instructions per two dims instead of four). With TCD_TMA_PAGES_AHEAD a layer 1.02x-1.04x faster than
+// without on an H200; off until its decode is measured end to end.
+#define TCD_LEAN 8
 
 // Dynamic shared memory: the K and V ring, TCD_STAGES x 2 x TCD_TK x (D + TCD_PAD) bf16
 // (CudaKernels.tensorCoreDecodeSharedBytes).
@@ -112,13 +112,15 @@ __device__ __forceinline__ void attn_decode_tc_body(
         const int *__restrict__ step, int B, int window, const float *__restrict__ invFreq, int G, float scale,
         float *__restrict__ out, int ldo, float *__restrict__ partial, const int *__restrict__ sel = nullptr,
         int selLen = 0, const TcdTensorMap *tmap = nullptr) {
-    constexpr bool BULK = LOAD == TCD_BULK_ROWS;
-    constexpr bool TMA = LOAD == TCD_TMA_PAGES || LOAD == TCD_TMA_PAGES_AHEAD || LOAD == TCD_TMA_PAGES_WS
-            || LOAD == TCD_TMA_PAGES_EAGER || LOAD == TCD_TMA_AHEAD_LEAN;
-    constexpr bool EAGER = LOAD == TCD_TMA_PAGES_EAGER;
-    constexpr bool LEAN = LOAD == TCD_TMA_AHEAD_LEAN;
-    constexpr bool AHEAD = LOAD == TCD_TMA_PAGES_AHEAD || LEAN;
-    constexpr bool WS = LOAD == TCD_TMA_PAGES_WS;
+    constexpr bool LEAN = (LOAD & TCD_LEAN) != 0;
+    constexpr int SCHEME = LOAD & ~TCD_LEAN;
+    constexpr bool BULK = SCHEME == TCD_BULK_ROWS;
+    constexpr bool TMA = SCHEME == TCD_TMA_PAGES || SCHEME == TCD_TMA_PAGES_AHEAD || SCHEME == TCD_TMA_PAGES_WS
+            || SCHEME == TCD_TMA_PAGES_EAGER;
+    constexpr bool EAGER = SCHEME == TCD_TMA_PAGES_EAGER;
+    constexpr bool AHEAD = SCHEME == TCD_TMA_PAGES_AHEAD;
+    constexpr bool WS = SCHEME == TCD_TMA_PAGES_WS;
+    static_assert(!LEAN || (TMA && !EAGER), "the lean rotation: a tensor-copy scheme with the current arithmetic");
     static_assert(!TMA || (D == 128 && !SEL), "tensor copies of page segments: head dim 128, full attention");
     constexpr int HALF = D / 2;
     constexpr int LD = D + TCD_PAD;       // bf16 per shared row: 16-byte rows, ldmatrix without bank conflicts

@@ -50,6 +50,8 @@ public final class CudaAttentionBench {
     private final List<String> pipelinedLines = new ArrayList<>();
     /** Full attention and a hit with the tiles by bulk copies beside cp.async, where the sm_90a module is loaded. */
     private final List<String> bulkLines = new ArrayList<>();
+    /** Each tensor-copy scheme beside itself with the lean rotation. */
+    private final List<String> leanLines = new ArrayList<>();
 
     private CudaAttentionBench(CudaDevice dev, int topK, int nInit, int nLocal, int iters, int bs) {
         this.dev = dev;
@@ -133,10 +135,14 @@ public final class CudaAttentionBench {
                         + " | full, f16, tensor copies | cp.async / tensor copies | tensor copies, table a tile ahead"
                         + " | tensor copies / ahead | tensor copies by a fifth warp | tensor copies / fifth warp"
                         + " | tensor copies, rounded rotation and eager rescale | eager / tensor copies"
-                        + " | ahead, lean rotation | ahead / lean"
                         + " | hit (cp.async) | hit, bulk copies | cp.async / bulk |");
-                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
                 bench.bulkLines.forEach(System.out::println);
+                System.out.println();
+                System.out.println("| context | tensor copies | the same, lean rotation | plain / lean | table a tile ahead"
+                        + " | the same, lean | plain / lean | fifth warp | the same, lean | plain / lean |");
+                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                bench.leanLines.forEach(System.out::println);
             }
             if (bench.failures > 0) {
                 System.out.println("FAIL " + bench.failures + " selection check(s) failed");
@@ -286,14 +292,21 @@ public final class CudaAttentionBench {
                             qDev, out, partial, maxSplits, len);
                     float fullEager = timeTensorCopies(TensorCopyDecode.PAGES_EAGER, kv, tableDev, step, invFreq,
                             qDev, out, partial, maxSplits, len);
-                    float fullLean = timeTensorCopies(TensorCopyDecode.AHEAD_LEAN, kv, tableDev, step, invFreq,
+                    float pagesLean = timeTensorCopies(TensorCopyDecode.PAGES_LEAN, kv, tableDev, step, invFreq,
                             qDev, out, partial, maxSplits, len);
+                    float aheadLean = timeTensorCopies(TensorCopyDecode.AHEAD_LEAN, kv, tableDev, step, invFreq,
+                            qDev, out, partial, maxSplits, len);
+                    float producerLean = timeTensorCopies(TensorCopyDecode.PRODUCER_WARP_LEAN, kv, tableDev, step,
+                            invFreq, qDev, out, partial, maxSplits, len);
                     bulkLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.2fx"
-                            + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms"
-                            + " | %.2fx |", len, fullCpAsync, fullBulk, fullCpAsync / fullBulk, fullTensor,
-                            fullCpAsync / fullTensor, fullAhead, fullTensor / fullAhead, fullProducer,
-                            fullTensor / fullProducer, fullEager, fullEager / fullTensor, fullLean, fullAhead / fullLean,
-                            hitCpAsync, hitBulk, hitCpAsync / hitBulk));
+                            + " | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.2fx | %.4f ms | %.4f ms | %.2fx |", len,
+                            fullCpAsync, fullBulk, fullCpAsync / fullBulk, fullTensor, fullCpAsync / fullTensor, fullAhead,
+                            fullTensor / fullAhead, fullProducer, fullTensor / fullProducer, fullEager,
+                            fullEager / fullTensor, hitCpAsync, hitBulk, hitCpAsync / hitBulk));
+                    leanLines.add(String.format(Locale.ROOT, "| %,d | %.4f ms | %.4f ms | %.2fx | %.4f ms | %.4f ms"
+                            + " | %.2fx | %.4f ms | %.4f ms | %.2fx |", len, fullTensor, pagesLean, fullTensor / pagesLean,
+                            fullAhead, aheadLean, fullAhead / aheadLean, fullProducer, producerLean,
+                            fullProducer / producerLean));
                 } finally {
                     k.setBulkDecodeCopies(bulk);
                     k.setTensorCopyDecode(tensor);

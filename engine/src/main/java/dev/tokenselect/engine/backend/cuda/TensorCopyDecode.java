@@ -4,7 +4,8 @@ package dev.tokenselect.engine.backend.cuda;
  * How full decode attention's tiles reach shared memory where tensor copies can serve (sm_90a, head dim
  * 128, block sizes {@link CudaKernels#tensorCopyDecodeFits} takes; elsewhere the 16-byte cp.async or
  * bulk-copy kernels). Chosen with {@code -Dtokenselect.cuda.tensorCopyDecode=} {@code pages} (the
- * default), {@code ahead}, {@code producer-warp}, {@code pages-eager}, {@code ahead-lean} or {@code off}.
+ * default), {@code ahead}, {@code producer-warp}, {@code pages-eager}, {@code pages-lean}, {@code ahead-lean},
+ * {@code producer-warp-lean} or {@code off}.
  */
 public enum TensorCopyDecode {
     /** No tensor copies: the cp.async or bulk-copy kernels. */
@@ -39,15 +40,21 @@ public enum TensorCopyDecode {
      */
     PAGES_EAGER("pages-eager", "eager_", 128),
     /**
-     * As AHEAD with two more instruction savings in the keys' rotation (about two thirds of the scan's
+     * As PAGES with two more instruction savings in the keys' rotation (about two thirds of the scan's
      * instructions on an H200): each angle from the position times the frequency in fixed point, 2^-32
      * turns, whose product wraps modulo a turn by itself (no range reduction; the angle as exact as the
-     * frequency's fp32 value allows, where the other schemes round the product to fp32 first), and in the
-     * fp16 build the rotation itself on fp16 pairs. Measured on an H200: a layer 1.02x-1.04x faster than
-     * AHEAD and 1.04x-1.06x faster than PAGES from 32K to 1M tokens; off until its decode is measured end to
-     * end.
+     * frequency's fp32 value allows, where the other schemes round the product to fp32 first, as
+     * transformers does), and in the fp16 build the rotation itself on fp16 pairs. Off until its decode is
+     * measured end to end.
      */
-    AHEAD_LEAN("ahead-lean", "lean_", 128);
+    PAGES_LEAN("pages-lean", "lean_", 128),
+    /**
+     * AHEAD with the rotation of PAGES_LEAN. Measured on an H200: a layer 1.02x-1.04x faster than AHEAD
+     * and 1.04x-1.06x faster than PAGES from 32K to 1M tokens.
+     */
+    AHEAD_LEAN("ahead-lean", "ahead_lean_", 128),
+    /** PRODUCER_WARP with the rotation of PAGES_LEAN. */
+    PRODUCER_WARP_LEAN("producer-warp-lean", "ws_lean_", 160);
 
     static final String PROPERTY = "tokenselect.cuda.tensorCopyDecode";
     private static final String WHAT = "tensor-copy decode attention";

@@ -67,9 +67,14 @@ class TensorCopyDecodeTest {
         assertEquals("attn_decode_tc_f16_tma_ws_d128", TensorCopyDecode.PRODUCER_WARP.kernel(DecodeAttentionPrecision.F16));
         assertEquals("attn_decode_tc_f16_tma_eager_d128", TensorCopyDecode.PAGES_EAGER.kernel(DecodeAttentionPrecision.F16));
         assertEquals(TensorCopyDecode.PAGES_EAGER, TensorCopyDecode.parse("pages-eager"));
-        assertEquals("attn_decode_tc_f16_tma_lean_d128", TensorCopyDecode.AHEAD_LEAN.kernel(DecodeAttentionPrecision.F16));
-        assertEquals("attn_decode_tc_tma_lean_d128", TensorCopyDecode.AHEAD_LEAN.kernel(DecodeAttentionPrecision.HI_LO));
+        assertEquals("attn_decode_tc_f16_tma_lean_d128", TensorCopyDecode.PAGES_LEAN.kernel(DecodeAttentionPrecision.F16));
+        assertEquals("attn_decode_tc_f16_tma_ahead_lean_d128", TensorCopyDecode.AHEAD_LEAN.kernel(DecodeAttentionPrecision.F16));
+        assertEquals("attn_decode_tc_tma_ahead_lean_d128", TensorCopyDecode.AHEAD_LEAN.kernel(DecodeAttentionPrecision.HI_LO));
+        assertEquals("attn_decode_tc_f16_tma_ws_lean_d128",
+                TensorCopyDecode.PRODUCER_WARP_LEAN.kernel(DecodeAttentionPrecision.F16));
         assertEquals(TensorCopyDecode.AHEAD_LEAN, TensorCopyDecode.parse("ahead-lean"));
+        assertEquals(TensorCopyDecode.PRODUCER_WARP_LEAN, TensorCopyDecode.parse("producer-warp-lean"));
+        assertEquals(160, TensorCopyDecode.PRODUCER_WARP_LEAN.threads());
         assertEquals(160, TensorCopyDecode.PRODUCER_WARP.threads());
         assertEquals(128, TensorCopyDecode.PAGES.threads());
         assertThrows(IllegalStateException.class, () -> TensorCopyDecode.OFF.kernel(DecodeAttentionPrecision.F16));
