@@ -110,10 +110,17 @@ def rope(k, cos, sin):
 
 
 def time_in(ctx, fn, args):
+    """time_ms under an SDPA backend's context (None: PyTorch's own choice)."""
     if ctx is None:
         return time_ms(fn, args.iters, args.warmup)
     with ctx():
         return time_ms(fn, args.iters, args.warmup)
+
+
+def error_text(e):
+    """An exception's type and first line, for the results file."""
+    msg = (str(e).strip().splitlines() or [""])[0]
+    return f"{type(e).__name__}: {msg}"[:160]
 
 
 def gather_attend(q, k, v, idx, use_gqa):
@@ -139,15 +146,10 @@ def bench_context(L, args, use_gqa):
                     fn = lambda: F.scaled_dot_product_attention(q, ke, ve)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    if ctx is None:
-                        entry = {"ms": time_ms(fn, args.iters, args.warmup), "gqa": mode}
-                    else:
-                        with ctx():
-                            entry = {"ms": time_ms(fn, args.iters, args.warmup), "gqa": mode}
+                    entry = {"ms": time_in(ctx, fn, args), "gqa": mode}
                 break
             except Exception as e:  # backend unavailable for this shape/dtype/GPU
-                msg = (str(e).strip().splitlines() or [""])[0]
-                entry = {"error": f"{type(e).__name__}: {msg}"[:160], "gqa": mode}
+                entry = {"error": error_text(e), "gqa": mode}
         res["sdpa"][name] = entry
         print(f"L={L} sdpa {name}: {entry.get('ms', entry.get('error'))} ({entry['gqa']})", flush=True)
     expanded = ke = ve = fn = None  # drop expanded K/V before the TokenSelect runs
@@ -157,7 +159,6 @@ def bench_context(L, args, use_gqa):
         best = min(ok, key=ok.get)
         res["sdpa_full_best_ms"], res["sdpa_full_best_backend"] = ok[best], best
         res["sdpa_full_best_gbps"] = res["kv_bytes"] / (ok[best] * 1e-3) / 1e9
-    if ok:
         inv_freq = 1.0 / (1000000.0 ** (torch.arange(0, D, 2, device="cuda", dtype=torch.float32) / D))
         ctx = dict(backends()).get(best)
         # the best backend's own GQA mode; expanded, the rotated K is expanded per step and V once
@@ -175,7 +176,7 @@ def bench_context(L, args, use_gqa):
             print(f"L={L} sdpa with RoPE on read {res['sdpa_rope_on_read_ms']:.4f} ms, "
                   f"with a cos/sin table {res['sdpa_rope_table_ms']:.4f} ms", flush=True)
         except Exception as e:  # out of memory at the longest contexts, or the backend refuses
-            res["sdpa_rope_error"] = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"[:160]
+            res["sdpa_rope_error"] = error_text(e)
             print(f"L={L} sdpa with RoPE: {res['sdpa_rope_error']}", flush=True)
         ve = with_rope = None
         torch.cuda.empty_cache()

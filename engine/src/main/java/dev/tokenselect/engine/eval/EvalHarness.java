@@ -226,7 +226,7 @@ public final class EvalHarness {
         private final int[] ids;
         private final Tokenizer tokenizer;
         private final boolean addSpecialTokens;
-        private final List<String> codes;
+        private List<String> codes;
         private int[][] codeSpans;
         private int[] needleTokens;
 
@@ -239,7 +239,6 @@ public final class EvalHarness {
             this.ids = ids;
             this.tokenizer = tokenizer;
             this.addSpecialTokens = addSpecialTokens;
-            this.codes = EvalTasks.needleCodes(question.task(), question.seed());
         }
 
         EvalSample question() {
@@ -259,17 +258,21 @@ public final class EvalHarness {
         }
 
         boolean hasNeedles() {
-            return !codes.isEmpty();
+            return !codes().isEmpty();
         }
 
+        /** Every needle's code in the haystack, asked or not. */
         List<String> codes() {
+            if (codes == null) {
+                codes = EvalTasks.needleCodes(question.task(), question.seed());
+            }
             return codes;
         }
 
         /** Each needle code's prompt tokens. */
         int[][] codeSpans() {
             if (codeSpans == null) {
-                codeSpans = NeedleRecall.spans(tokenizer, addSpecialTokens, text, ids, codes);
+                codeSpans = NeedleRecall.spans(tokenizer, addSpecialTokens, text, ids, codes());
             }
             return codeSpans;
         }

@@ -145,12 +145,9 @@ final class NeedleRecallTables {
     private static String layerCells(List<EvalHarness.Outcome> answers, int layers) {
         StringBuilder cells = new StringBuilder();
         for (int l = 0; l < layers; l++) {
-            double[] v = layerValues(answers, l);
-            double sum = 0;
-            for (double x : v) {
-                sum += x;
-            }
-            cells.append(' ').append(v.length == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sum / v.length)).append(" |");
+            java.util.OptionalDouble mean = java.util.Arrays.stream(layerValues(answers, l)).average();
+            cells.append(' ').append(mean.isEmpty() ? "–" : String.format(Locale.ROOT, "%.3f", mean.getAsDouble()))
+                    .append(" |");
         }
         return cells.toString();
     }
