@@ -81,6 +81,23 @@ class TensorCopyDecodeTest {
     }
 
     @Test
+    void theLeanRotationWithTheTableReadAheadIsTheDefault() {
+        String before = System.getProperty(TensorCopyDecode.PROPERTY);
+        try {
+            System.clearProperty(TensorCopyDecode.PROPERTY);
+            assertEquals(TensorCopyDecode.AHEAD_LEAN, TensorCopyDecode.fromSystemProperty());
+            System.setProperty(TensorCopyDecode.PROPERTY, "pages");
+            assertEquals(TensorCopyDecode.PAGES, TensorCopyDecode.fromSystemProperty());
+        } finally {
+            if (before == null) {
+                System.clearProperty(TensorCopyDecode.PROPERTY);
+            } else {
+                System.setProperty(TensorCopyDecode.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void theSwitchTakesItsLabelsAndNamesTheChoicesOtherwise() {
         assertEquals(TensorCopyDecode.PRODUCER_WARP, TensorCopyDecode.parse(" Producer-Warp "));
         assertEquals(TensorCopyDecode.OFF, TensorCopyDecode.parse("off"));
