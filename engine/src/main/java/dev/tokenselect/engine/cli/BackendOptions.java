@@ -16,7 +16,7 @@ final class BackendOptions {
     int threads;
 
     @Option(names = "--kv-tokens", defaultValue = "0",
-            description = "KV cache capacity in tokens; 0 (default): 32768 on the CPU, 90% of free GPU memory on CUDA")
+            description = "KV cache capacity in tokens; 0 (default): 32768 on the CPU, 90%% of free GPU memory on CUDA")
     long kvTokens;
 
     @Option(names = "--block-size", defaultValue = "32", description = "Tokens per KV block (default: ${DEFAULT-VALUE})")

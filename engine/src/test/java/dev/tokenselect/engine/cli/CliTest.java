@@ -83,6 +83,32 @@ class CliTest {
         return out;
     }
 
+    /** Every command's help renders whole: no description that picocli's formatter refuses (a bare %). */
+    @Test
+    void everyCommandsHelpRendersWithoutFormatWarnings() {
+        PrintStream systemErr = System.err;
+        ByteArrayOutputStream traced = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(traced, true, StandardCharsets.UTF_8));
+        try {
+            for (String command : new picocli.CommandLine(new Main()).getSubcommands().keySet()) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ByteArrayOutputStream err = new ByteArrayOutputStream();
+                Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true,
+                        StandardCharsets.UTF_8), command, "--help");
+                String help = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+                assertTrue(help.contains("Usage: tokenselect " + command), command + ": " + help);
+                assertTrue(!help.contains("Could not format"), command + ": " + help);
+                if (command.equals("eval")) {
+                    assertTrue(help.contains("90% of free GPU memory on CUDA"), help);
+                }
+            }
+        } finally {
+            System.setErr(systemErr);
+        }
+        String warnings = traced.toString(StandardCharsets.UTF_8);
+        assertTrue(!warnings.contains("Could not format"), warnings);
+    }
+
     @Test
     void tokenizeMatchesTransformers() throws IOException {
         JsonNode cases = resource("/fixtures/tokenizer/llama3_1.json").get("cases");
