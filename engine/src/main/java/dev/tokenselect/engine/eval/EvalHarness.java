@@ -63,6 +63,11 @@ public final class EvalHarness {
     /** One answer of one sample under one policy. */
     public record Outcome(String task, int length, String policy, int sample, long seed, int promptTokens,
                           String generated, List<String> expected, boolean correct, Map<String, Object> stats) {
+
+        /** RULER's score of the answer ({@link Scorer#rulerScore}), worked out from the answer and the expected strings. */
+        public double rulerScore() {
+            return Scorer.rulerScore(generated, expected);
+        }
     }
 
     private EvalHarness() {

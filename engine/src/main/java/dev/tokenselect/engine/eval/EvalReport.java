@@ -19,20 +19,26 @@ public final class EvalReport {
     public static final String BEGIN = "<!-- eval-results:begin -->";
     public static final String END = "<!-- eval-results:end -->";
 
-    /** Counts of one (task or "all", policy, length). */
-    public record Cell(int samples, int correct, long cacheHits, long cacheMisses, long promptTokens) {
+    /** Counts of one (task or "all", policy, length); {@code rulerScores} sums RULER's score of each answer. */
+    public record Cell(int samples, int correct, double rulerScores, long cacheHits, long cacheMisses, long promptTokens) {
 
         public double accuracy() {
             return samples == 0 ? Double.NaN : (double) correct / samples;
         }
 
+        /** The mean of RULER's score over the cell's answers ({@link Scorer#rulerScore}). */
+        public double rulerScore() {
+            return samples == 0 ? Double.NaN : rulerScores / samples;
+        }
+
         Cell plus(EvalHarness.Outcome o) {
-            return new Cell(samples + 1, correct + (o.correct() ? 1 : 0), cacheHits + number(o.stats(), "cache_hits"),
-                    cacheMisses + number(o.stats(), "cache_misses"), promptTokens + o.promptTokens());
+            return new Cell(samples + 1, correct + (o.correct() ? 1 : 0), rulerScores + o.rulerScore(),
+                    cacheHits + number(o.stats(), "cache_hits"), cacheMisses + number(o.stats(), "cache_misses"),
+                    promptTokens + o.promptTokens());
         }
 
         Cell plus(Cell c) {
-            return new Cell(samples + c.samples, correct + c.correct, cacheHits + c.cacheHits,
+            return new Cell(samples + c.samples, correct + c.correct, rulerScores + c.rulerScores, cacheHits + c.cacheHits,
                     cacheMisses + c.cacheMisses, promptTokens + c.promptTokens);
         }
 
@@ -43,7 +49,7 @@ public final class EvalReport {
         }
     }
 
-    private static final Cell EMPTY = new Cell(0, 0, 0, 0, 0);
+    private static final Cell EMPTY = new Cell(0, 0, 0, 0, 0, 0);
 
     private final EvalHarness.Config config;
     private final List<EvalHarness.Outcome> outcomes;
@@ -129,6 +135,7 @@ public final class EvalReport {
             }
         }
         appendKeptShares(b, lengths);
+        appendRulerScores(b, lengths);
         appendWrongCodes(b, lengths);
         new NeedleRecallTables(config, outcomes).append(b, lengths);
         b.append("\n### Seeds\n\nSample `i` of a task has seed `EvalSeeds.sampleSeed(")
@@ -180,8 +187,60 @@ public final class EvalReport {
         }
     }
 
+    /** The same share by RULER's score of each answer ({@link KeptShare#ofRulerScore}). */
+    public KeptShare keptRulerScore(String policy, int length) {
+        return KeptShare.ofRulerScore(outcomes, policy, shortestLength(), length);
+    }
+
+    /**
+     * RULER's score (the share of expected strings an answer holds, case ignored) per task, policy and length,
+     * and the share of it each policy keeps, for the tasks that expect more than one string (where it differs
+     * from exact match); nothing when none of them ran.
+     */
+    private void appendRulerScores(StringBuilder b, List<Integer> lengths) {
+        List<String> multi = config.tasks().stream().filter(EvalTasks::expectsSeveral).toList();
+        if (multi.isEmpty()) {
+            return;
+        }
+        b.append("\n### RULER's score\n\nA cell: the mean over the answers of the share of the expected strings each"
+                + " holds, case ignored (RULER's `string_match_all`); the cells above count an answer only when it holds"
+                + " them all. Single-string tasks score as above.\n\n| task | policy |");
+        lengths.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
+        b.append("\n|---|---|");
+        lengths.forEach(l -> b.append("---:|"));
+        b.append('\n');
+        for (String task : config.tasks()) {
+            for (EvalPolicy p : config.policies()) {
+                b.append("| ").append(task).append(" | ").append(p.name()).append(" |");
+                for (int len : lengths) {
+                    b.append(' ').append(fmt(cell(task, p.name(), len).rulerScore())).append(" |");
+                }
+                b.append('\n');
+            }
+        }
+        if (lengths.size() < 2) {
+            return;
+        }
+        int reference = shortestLength();
+        List<Integer> longer = lengths.stream().filter(l -> l > reference).toList();
+        b.append("\nRULER's score kept from ").append(lengthLabel(reference))
+                .append(", as the accuracy kept above (every task, the same questions at both lengths):\n\n| policy |");
+        longer.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
+        b.append("\n|---|");
+        longer.forEach(l -> b.append("---:|"));
+        b.append('\n');
+        for (EvalPolicy p : config.policies()) {
+            b.append("| ").append(p.name()).append(" |");
+            for (int len : longer) {
+                KeptShare k = keptRulerScore(p.name(), len);
+                b.append(' ').append(k.questions() == 0 ? "–" : keptLabel(k)).append(" |");
+            }
+            b.append('\n');
+        }
+    }
+
     private static String keptLabel(KeptShare k) {
-        String counts = k.atLength() + " / " + k.atReference() + " of " + k.questions();
+        String counts = count(k.atLength()) + " / " + count(k.atReference()) + " of " + k.questions();
         if (k.atReference() == 0) {
             return "– (" + counts + ")";
         }
@@ -237,6 +296,11 @@ public final class EvalReport {
             return "off";
         }
         return Double.isNaN(row.hitRate()) ? "n/a" : fmt(row.hitRate());
+    }
+
+    /** A summed score: whole where it is (exact match's counts), else to one decimal. */
+    private static String count(double v) {
+        return v == Math.rint(v) ? String.valueOf((long) v) : String.format(Locale.ROOT, "%.1f", v);
     }
 
     static String lengthLabel(int len) {

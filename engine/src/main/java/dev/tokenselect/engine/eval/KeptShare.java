@@ -5,51 +5,63 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The share of its reference-length accuracy a policy keeps at a longer length, on the same questions:
  * only the (task, sample) pairs answered at both lengths count, so a cell run on fewer samples does not
  * compare easier questions with harder ones. The interval is the 2.5th and 97.5th percentile of the
  * share over bootstrap resamplings of those questions (a fixed seed, so a replay prints the same).
+ * A question scores 1 or 0 by exact match, or between them by RULER's score ({@link Scorer#rulerScore}).
  *
  * @param questions questions answered at both lengths
- * @param atReference right at the reference length
- * @param atLength right at the longer length
+ * @param atReference the questions' summed score at the reference length (by exact match: those right)
+ * @param atLength the same at the longer length
  * @param low the interval's lower end, NaN when {@code atReference} is 0
  * @param high the interval's upper end, NaN when {@code atReference} is 0
  */
-public record KeptShare(int questions, int atReference, int atLength, double low, double high) {
+public record KeptShare(int questions, double atReference, double atLength, double low, double high) {
 
     public static final int RESAMPLES = 2000;
     /** Every bootstrap of the report draws from this seed, so a replay prints the same intervals. */
     static final long SEED = 0x5EEDL;
 
-    /** {@code atLength / atReference}, NaN when nothing was right at the reference length. */
+    /** {@code atLength / atReference}, NaN when nothing scored at the reference length. */
     public double share() {
-        return atReference == 0 ? Double.NaN : (double) atLength / atReference;
+        return atReference == 0 ? Double.NaN : atLength / atReference;
     }
 
-    /** The share a policy keeps from {@code reference} to {@code length} over every task in {@code outcomes}. */
+    /** The share a policy keeps from {@code reference} to {@code length} over every task in {@code outcomes}, by exact match. */
     public static KeptShare of(List<EvalHarness.Outcome> outcomes, String policy, int reference, int length) {
-        Map<String, Boolean> atReference = new HashMap<>();
+        return of(outcomes, policy, reference, length, o -> o.correct() ? 1 : 0);
+    }
+
+    /** The same by RULER's score of each answer. */
+    public static KeptShare ofRulerScore(List<EvalHarness.Outcome> outcomes, String policy, int reference, int length) {
+        return of(outcomes, policy, reference, length, EvalHarness.Outcome::rulerScore);
+    }
+
+    private static KeptShare of(List<EvalHarness.Outcome> outcomes, String policy, int reference, int length,
+                                ToDoubleFunction<EvalHarness.Outcome> score) {
+        Map<String, Double> atReference = new HashMap<>();
         for (EvalHarness.Outcome o : outcomes) {
             if (o.policy().equals(policy) && o.length() == reference) {
-                atReference.putIfAbsent(o.task() + '\u0000' + o.sample(), o.correct());
+                atReference.putIfAbsent(o.task() + '\u0000' + o.sample(), score.applyAsDouble(o));
             }
         }
         // sorted, so the resamplings draw the same questions on every run
-        Map<String, Boolean> atLength = new TreeMap<>();
+        Map<String, Double> atLength = new TreeMap<>();
         for (EvalHarness.Outcome o : outcomes) {
             String key = o.task() + '\u0000' + o.sample();
             if (o.policy().equals(policy) && o.length() == length && atReference.containsKey(key)) {
-                atLength.putIfAbsent(key, o.correct());
+                atLength.putIfAbsent(key, score.applyAsDouble(o));
             }
         }
         int n = atLength.size();
-        boolean[] ref = new boolean[n];
-        boolean[] at = new boolean[n];
+        double[] ref = new double[n];
+        double[] at = new double[n];
         int i = 0;
-        for (Map.Entry<String, Boolean> e : atLength.entrySet()) {
+        for (Map.Entry<String, Double> e : atLength.entrySet()) {
             ref[i] = atReference.get(e.getKey());
             at[i] = e.getValue();
             i++;
@@ -59,9 +71,14 @@ public record KeptShare(int questions, int atReference, int atLength, double low
 
     /** The share and its bootstrap interval of paired verdicts: {@code ref[i]} and {@code at[i]} are one question's. */
     static KeptShare of(boolean[] ref, boolean[] at) {
+        return of(ones(ref), ones(at));
+    }
+
+    /** The same of paired scores in [0, 1]. */
+    static KeptShare of(double[] ref, double[] at) {
         int n = ref.length;
-        int r = count(ref);
-        int a = count(at);
+        double r = sum(ref);
+        double a = sum(at);
         if (r == 0) {
             return new KeptShare(n, 0, a, Double.NaN, Double.NaN);
         }
@@ -69,16 +86,16 @@ public record KeptShare(int questions, int atReference, int atLength, double low
         SplittableRandom random = new SplittableRandom(SEED);
         int kept = 0;
         for (int s = 0; s < RESAMPLES; s++) {
-            int sr = 0;
-            int sa = 0;
+            double sr = 0;
+            double sa = 0;
             for (int j = 0; j < n; j++) {
                 int q = random.nextInt(n);
-                sr += ref[q] ? 1 : 0;
-                sa += at[q] ? 1 : 0;
+                sr += ref[q];
+                sa += at[q];
             }
             // a resampling with nothing right at the reference length has no share; it is left out
             if (sr > 0) {
-                shares[kept++] = (double) sa / sr;
+                shares[kept++] = sa / sr;
             }
         }
         java.util.Arrays.sort(shares, 0, kept);
@@ -91,11 +108,19 @@ public record KeptShare(int questions, int atReference, int atLength, double low
         return sorted[Math.max(0, Math.min(count - 1, index))];
     }
 
-    private static int count(boolean[] v) {
-        int c = 0;
-        for (boolean b : v) {
-            c += b ? 1 : 0;
+    private static double[] ones(boolean[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i] ? 1 : 0;
         }
-        return c;
+        return d;
+    }
+
+    private static double sum(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s;
     }
 }

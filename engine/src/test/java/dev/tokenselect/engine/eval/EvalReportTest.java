@@ -72,6 +72,27 @@ class EvalReportTest {
         assertEquals(0.5, r.summary().get("streaming-64").get(1024));
     }
 
+    /** Tasks that expect several strings get RULER's score beside exact match; a single-string run gets none. */
+    @Test
+    void rulerScoreTableGivesPartCreditWhereSeveralStringsAreExpected() {
+        List<EvalPolicy> policies = EvalPolicy.parseList("ts-64", 16, 64, 0.9, 64, 16);
+        EvalHarness.Config config = new EvalHarness.Config(List.of("niah_multiquery"), List.of(4096, 65536), policies, 2, 9, 8);
+        List<String> codes = List.of("111111", "222222", "333333", "444444");
+        List<EvalHarness.Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            outcomes.add(new EvalHarness.Outcome("niah_multiquery", 4096, "ts-64", i, i, 4090,
+                    "111111, 222222, 333333, 444444", codes, true, Map.of()));
+            outcomes.add(new EvalHarness.Outcome("niah_multiquery", 65536, "ts-64", i, i, 65530,
+                    i == 0 ? "111111, 222222, 333333, 555555" : "111111, 222222, 333333, 444444", codes, i == 1, Map.of()));
+        }
+        String md = new EvalReport(config, outcomes, "models/tiny", "cpu").markdown();
+        assertTrue(md.contains("### RULER's score"), md);
+        assertTrue(md.contains("| niah_multiquery | ts-64 | 1.00 | 0.88 |"), md);
+        assertTrue(md.contains("| ts-64 | 50.0% (0-100), 1 / 2 of 2 |"), md);
+        assertTrue(md.contains("| ts-64 | 87.5% (75-100), 1.8 / 2 of 2 |"), md);
+        assertFalse(report().markdown().contains("RULER's score"), "single-string tasks: exact match is RULER's score");
+    }
+
     /**
      * A wrong answer's codes sorted by where they come from: another needle of the same haystack, or no
      * needle; correct answers and tasks without codes add nothing, and a row without wrong codes is left out.

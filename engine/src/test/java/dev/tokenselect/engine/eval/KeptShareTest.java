@@ -52,6 +52,28 @@ class KeptShareTest {
         assertTrue(k.low() <= 0.5 && 0.5 <= k.high(), k.toString());
     }
 
+    /** Four codes asked: three of them found later is no exact match but three quarters of RULER's score. */
+    @Test
+    void rulerScoreKeepsThePartOfEachAnswerThatStaysRight() {
+        List<String> codes = List.of("111111", "222222", "333333", "444444");
+        List<EvalHarness.Outcome> all = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            all.add(new EvalHarness.Outcome("niah_multivalue", 4096, "ts", i, i, 4090, "111111 222222 333333 444444",
+                    codes, true, Map.of()));
+            String later = i < 2 ? "111111 222222 333333 999999" : "111111 222222 333333 444444";
+            all.add(new EvalHarness.Outcome("niah_multivalue", 65536, "ts", i, i, 65530, later, codes,
+                    Scorer.correct(later, codes), Map.of()));
+        }
+        KeptShare exact = KeptShare.of(all, "ts", 4096, 65536);
+        assertEquals(0.5, exact.share());
+        KeptShare ruler = KeptShare.ofRulerScore(all, "ts", 4096, 65536);
+        assertEquals(4, ruler.questions());
+        assertEquals(4.0, ruler.atReference());
+        assertEquals(3.5, ruler.atLength());
+        assertEquals(3.5 / 4, ruler.share(), 1e-12);
+        assertTrue(ruler.low() <= ruler.share() && ruler.share() <= ruler.high(), ruler.toString());
+    }
+
     @Test
     void theIntervalHoldsTheShareAndNarrowsWithMoreQuestions() {
         boolean[][] small = paired(225, 77, 66, 0);

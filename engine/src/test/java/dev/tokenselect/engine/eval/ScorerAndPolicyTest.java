@@ -13,6 +13,20 @@ import dev.tokenselect.engine.select.AttentionSpec;
 
 class ScorerAndPolicyTest {
 
+    /** RULER's string_match_all: part credit for each expected string held, case ignored. */
+    @Test
+    void rulerScoreCountsEachExpectedStringAnAnswerHolds() {
+        List<String> codes = List.of("328770", "822916", "258996", "919060");
+        assertEquals(0.75, Scorer.rulerScore("328770, 822916, 919060, 291906", codes));
+        assertFalse(Scorer.correct("328770, 822916, 919060, 291906", codes));
+        assertEquals(1.0, Scorer.rulerScore("919060 258996 822916 328770", codes));
+        assertEquals(0.0, Scorer.rulerScore("none of them", codes));
+        assertEquals(1.0, Scorer.rulerScore("The Words: Apple, MANGO", List.of("apple", "mango")));
+        assertFalse(Scorer.correct("The Words: Apple, MANGO", List.of("apple", "mango")));
+        assertEquals(0.5, Scorer.rulerScore("VAR ABCDE", List.of("ABCDE", "FGHIJ")));
+        assertThrows(IllegalArgumentException.class, () -> Scorer.rulerScore("x", List.of()));
+    }
+
     @Test
     void exactMatchNeedsEveryExpectedString() {
         assertTrue(Scorer.correct("The special code is 042917.", List.of("042917")));
