@@ -300,7 +300,8 @@ public final class EvalReport {
 
     /** A summed score: whole where it is (exact match's counts), else to one decimal. */
     private static String count(double v) {
-        return v == Math.rint(v) ? String.valueOf((long) v) : String.format(Locale.ROOT, "%.1f", v);
+        // sums of thirds and quarters land a rounding off whole numbers
+        return Math.abs(v - Math.rint(v)) < 1e-9 ? String.valueOf(Math.round(v)) : String.format(Locale.ROOT, "%.1f", v);
     }
 
     static String lengthLabel(int len) {
