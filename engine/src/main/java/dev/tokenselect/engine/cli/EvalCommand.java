@@ -69,6 +69,11 @@ final class EvalCommand extends ModelCommand {
     @Option(names = "--plot", paramLabel = "FILE", description = "PNG of accuracy against context length")
     Path plot;
 
+    @Option(names = "--plot-score", paramLabel = "exact|ruler", defaultValue = "exact",
+            description = "What --plot draws: exact match (default) or RULER's score (string_match_all, part credit"
+                    + " per expected string)")
+    String plotScore;
+
     @Option(names = "--trained-length", paramLabel = "N",
             description = "Marks the training length on the plot (default: the model's max_position_embeddings)")
     Integer trainedLength;
@@ -101,6 +106,7 @@ final class EvalCommand extends ModelCommand {
     @Override
     public Integer call() throws Exception {
         CliOutput out = output();
+        rulerPlot(plotScore); // a wrong value refused before any answer is computed
         if (plot != null) {
             requirePlotSupport(ModuleLayer.boot());
         }
@@ -250,6 +256,16 @@ final class EvalCommand extends ModelCommand {
                 .toList();
     }
 
+    /** Whether {@code --plot-score} asks for RULER's score; anything but exact or ruler is refused. */
+    static boolean rulerPlot(String score) {
+        return switch (score.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "exact" -> false;
+            case "ruler" -> true;
+            default -> throw new IllegalArgumentException("--plot-score " + score + ": use exact (the share of answers"
+                    + " holding every expected string) or ruler (RULER's string_match_all)");
+        };
+    }
+
     /** Refuses --plot before any answer is computed when the runtime cannot draw a PNG. */
     static void requirePlotSupport(ModuleLayer layer) {
         if (layer.findModule("java.desktop").isEmpty()) {
@@ -265,7 +281,10 @@ final class EvalCommand extends ModelCommand {
             out.info("wrote " + this.out);
         }
         if (plot != null) {
-            AccuracyPlot.write(plot, "Accuracy vs context length: " + common.model.getFileName(), report.summary(), trained);
+            boolean ruler = rulerPlot(plotScore);
+            AccuracyPlot.write(plot, (ruler ? "RULER's score" : "Accuracy") + " vs context length: "
+                    + common.model.getFileName(), ruler ? AccuracyPlot.RULER_SCORE : AccuracyPlot.EXACT_MATCH,
+                    ruler ? report.rulerSummary() : report.summary(), trained);
             out.info("wrote " + plot);
         }
         if (out.json()) {

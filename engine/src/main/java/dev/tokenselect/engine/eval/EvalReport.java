@@ -84,11 +84,20 @@ public final class EvalReport {
 
     /** Accuracy over all tasks of each policy at each length: policy → length → accuracy. */
     public Map<String, Map<Integer, Double>> summary() {
+        return summary(Cell::accuracy);
+    }
+
+    /** RULER's score over all tasks of each policy at each length: policy → length → mean score. */
+    public Map<String, Map<Integer, Double>> rulerSummary() {
+        return summary(Cell::rulerScore);
+    }
+
+    private Map<String, Map<Integer, Double>> summary(java.util.function.ToDoubleFunction<Cell> value) {
         Map<String, Map<Integer, Double>> m = new LinkedHashMap<>();
         for (EvalPolicy p : config.policies()) {
             Map<Integer, Double> row = new LinkedHashMap<>();
             for (int len : config.lengths()) {
-                row.put(len, cell(null, p.name(), len).accuracy());
+                row.put(len, value.applyAsDouble(cell(null, p.name(), len)));
             }
             m.put(p.name(), row);
         }

@@ -1,6 +1,7 @@
 package dev.tokenselect.engine.cli;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,5 +20,13 @@ class EvalCommandTest {
     @Test
     void plotIsAcceptedOnAFullJdk() {
         assertDoesNotThrow(() -> EvalCommand.requirePlotSupport(ModuleLayer.boot()));
+    }
+
+    @Test
+    void plotScoreTakesExactOrRulerAndNamesThemOtherwise() {
+        assertFalse(EvalCommand.rulerPlot("exact"));
+        assertTrue(EvalCommand.rulerPlot(" RULER "));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EvalCommand.rulerPlot("partial"));
+        assertTrue(e.getMessage().contains("exact") && e.getMessage().contains("ruler"), e.getMessage());
     }
 }

@@ -91,6 +91,9 @@ class EvalReportTest {
         assertTrue(md.contains("| ts-64 | 50.0% (0-100), 1 / 2 of 2 |"), md);
         assertTrue(md.contains("| ts-64 | 87.5% (75-100), 1.8 / 2 of 2 |"), md);
         assertFalse(report().markdown().contains("RULER's score"), "single-string tasks: exact match is RULER's score");
+        EvalReport r = new EvalReport(config, outcomes, "models/tiny", "cpu");
+        assertEquals(Map.of(4096, 1.0, 65536, 0.875), r.rulerSummary().get("ts-64"));
+        assertEquals(Map.of(4096, 1.0, 65536, 0.5), r.summary().get("ts-64"));
     }
 
     /**
@@ -167,5 +170,25 @@ class EvalReportTest {
             }
         }
         assertNotEquals(0, blue);
+    }
+
+    /** The y axis names what is drawn: the same series as exact match and as RULER's score differ only there. */
+    @Test
+    void plotNamesItsScoreOnTheAxis() {
+        Map<String, Map<Integer, Double>> series = report().summary();
+        BufferedImage exact = AccuracyPlot.draw("t", AccuracyPlot.EXACT_MATCH, series, 4096);
+        BufferedImage ruler = AccuracyPlot.draw("t", AccuracyPlot.RULER_SCORE, series, 4096);
+        int differ = 0;
+        int rightOfAxisLabel = 0;
+        for (int y = 0; y < exact.getHeight(); y++) {
+            for (int x = 0; x < exact.getWidth(); x++) {
+                if (exact.getRGB(x, y) != ruler.getRGB(x, y)) {
+                    differ++;
+                    rightOfAxisLabel += x > 40 ? 1 : 0;
+                }
+            }
+        }
+        assertNotEquals(0, differ);
+        assertEquals(0, rightOfAxisLabel, "only the rotated axis label, at the left edge, differs");
     }
 }
