@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Aggregates outcomes into accuracy cells and writes them as Markdown: a summary per policy and
@@ -92,7 +94,7 @@ public final class EvalReport {
         return summary(Cell::rulerScore);
     }
 
-    private Map<String, Map<Integer, Double>> summary(java.util.function.ToDoubleFunction<Cell> value) {
+    private Map<String, Map<Integer, Double>> summary(ToDoubleFunction<Cell> value) {
         Map<String, Map<Integer, Double>> m = new LinkedHashMap<>();
         for (EvalPolicy p : config.policies()) {
             Map<Integer, Double> row = new LinkedHashMap<>();
@@ -181,7 +183,13 @@ public final class EvalReport {
                 .append(" on the same questions (every task; only questions answered at both lengths count), in brackets"
                         + " the 2.5th and 97.5th percentiles of ").append(KeptShare.RESAMPLES)
                 .append(" bootstrap resamplings of the questions; then right at the length / right at ")
-                .append(lengthLabel(reference)).append(", of how many questions.\n\n| policy |");
+                .append(lengthLabel(reference)).append(", of how many questions.\n\n");
+        appendKeptTable(b, longer, this::keptShare);
+    }
+
+    /** A table of each policy's kept share at each of {@code longer} lengths. */
+    private void appendKeptTable(StringBuilder b, List<Integer> longer, BiFunction<String, Integer, KeptShare> share) {
+        b.append("| policy |");
         longer.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
         b.append("\n|---|");
         longer.forEach(l -> b.append("---:|"));
@@ -189,7 +197,7 @@ public final class EvalReport {
         for (EvalPolicy p : config.policies()) {
             b.append("| ").append(p.name()).append(" |");
             for (int len : longer) {
-                KeptShare k = keptShare(p.name(), len);
+                KeptShare k = share.apply(p.name(), len);
                 b.append(' ').append(k.questions() == 0 ? "–" : keptLabel(k)).append(" |");
             }
             b.append('\n');
@@ -207,8 +215,7 @@ public final class EvalReport {
      * from exact match); nothing when none of them ran.
      */
     private void appendRulerScores(StringBuilder b, List<Integer> lengths) {
-        List<String> multi = config.tasks().stream().filter(EvalTasks::expectsSeveral).toList();
-        if (multi.isEmpty()) {
+        if (config.tasks().stream().noneMatch(EvalTasks::expectsSeveral)) {
             return;
         }
         b.append("\n### RULER's score\n\nA cell: the mean over the answers of the share of the expected strings each"
@@ -233,19 +240,8 @@ public final class EvalReport {
         int reference = shortestLength();
         List<Integer> longer = lengths.stream().filter(l -> l > reference).toList();
         b.append("\nRULER's score kept from ").append(lengthLabel(reference))
-                .append(", as the accuracy kept above (every task, the same questions at both lengths):\n\n| policy |");
-        longer.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
-        b.append("\n|---|");
-        longer.forEach(l -> b.append("---:|"));
-        b.append('\n');
-        for (EvalPolicy p : config.policies()) {
-            b.append("| ").append(p.name()).append(" |");
-            for (int len : longer) {
-                KeptShare k = keptRulerScore(p.name(), len);
-                b.append(' ').append(k.questions() == 0 ? "–" : keptLabel(k)).append(" |");
-            }
-            b.append('\n');
-        }
+                .append(", as the accuracy kept above (every task, the same questions at both lengths):\n\n");
+        appendKeptTable(b, longer, this::keptRulerScore);
     }
 
     private static String keptLabel(KeptShare k) {
