@@ -290,6 +290,7 @@ final class EvalCommand extends ModelCommand {
         if (out.json()) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("summary", report.summary());
+            json.put("ruler_summary", report.rulerSummary());
             json.put("outcomes", report.rows());
             out.object(json);
         } else {

@@ -84,6 +84,28 @@ class EvalReplayTest {
         assertFalse(report.contains("| vt |"), report);
     }
 
+    /** --json: the exact-match summary and RULER's, per policy and length, and every answer. */
+    @Test
+    void jsonCarriesBothSummaries() throws IOException {
+        Path file = tmp.resolve("multi.jsonl");
+        List<String> codes = List.of("111111", "222222", "333333", "444444");
+        for (int i = 0; i < 2; i++) {
+            String answer = i == 0 ? "111111 222222 333333 444444" : "111111 222222 333333 999999";
+            OutcomeLog.append(file, new Outcome("niah_multivalue", 4096, "ts-2048", i, 1000L + i, 4090, answer, codes,
+                    i == 0, Map.of()));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true,
+                StandardCharsets.UTF_8), "eval", "--model", MODEL.toString(), "--quiet", "--json", "--replay", file.toString());
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        tools.jackson.databind.JsonNode json = tools.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(out.toString(StandardCharsets.UTF_8));
+        assertEquals(0.5, json.get("summary").get("ts-2048").get("4096").asDouble());
+        assertEquals(0.875, json.get("ruler_summary").get("ts-2048").get("4096").asDouble());
+        assertEquals(2, json.get("outcomes").size());
+    }
+
     @Test
     void givenOptionsKeepOnlyTheirAnswers() throws IOException {
         String report = replay(outcomes(), tmp.resolve("some.md"), "--samples", "2", "--policies", "full",
