@@ -11,6 +11,7 @@ import dev.tokenselect.engine.eval.AccuracyPlot;
 import dev.tokenselect.engine.eval.EvalHarness;
 import dev.tokenselect.engine.eval.EvalPolicy;
 import dev.tokenselect.engine.eval.EvalReport;
+import dev.tokenselect.engine.eval.Score;
 import dev.tokenselect.engine.eval.OutcomeLog;
 import dev.tokenselect.engine.eval.EvalTasks;
 import dev.tokenselect.engine.select.SelectionParams;
@@ -106,7 +107,7 @@ final class EvalCommand extends ModelCommand {
     @Override
     public Integer call() throws Exception {
         CliOutput out = output();
-        rulerPlot(plotScore); // a wrong value refused before any answer is computed
+        Score.parse(plotScore); // a wrong value refused before any answer is computed
         if (plot != null) {
             requirePlotSupport(ModuleLayer.boot());
         }
@@ -256,16 +257,6 @@ final class EvalCommand extends ModelCommand {
                 .toList();
     }
 
-    /** Whether {@code --plot-score} asks for RULER's score; anything but exact or ruler is refused. */
-    static boolean rulerPlot(String score) {
-        return switch (score.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "exact" -> false;
-            case "ruler" -> true;
-            default -> throw new IllegalArgumentException("--plot-score " + score + ": use exact (the share of answers"
-                    + " holding every expected string) or ruler (RULER's string_match_all)");
-        };
-    }
-
     /** Refuses --plot before any answer is computed when the runtime cannot draw a PNG. */
     static void requirePlotSupport(ModuleLayer layer) {
         if (layer.findModule("java.desktop").isEmpty()) {
@@ -281,16 +272,15 @@ final class EvalCommand extends ModelCommand {
             out.info("wrote " + this.out);
         }
         if (plot != null) {
-            boolean ruler = rulerPlot(plotScore);
-            AccuracyPlot.write(plot, (ruler ? "RULER's score" : "Accuracy") + " vs context length: "
-                    + common.model.getFileName(), ruler ? AccuracyPlot.RULER_SCORE : AccuracyPlot.EXACT_MATCH,
-                    ruler ? report.rulerSummary() : report.summary(), trained);
+            Score score = Score.parse(plotScore);
+            AccuracyPlot.write(plot, score.title() + " vs context length: " + common.model.getFileName(), score,
+                    report.summary(score), trained);
             out.info("wrote " + plot);
         }
         if (out.json()) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("summary", report.summary());
-            json.put("ruler_summary", report.rulerSummary());
+            json.put("ruler_summary", report.summary(Score.RULER));
             json.put("outcomes", report.rows());
             out.object(json);
         } else {

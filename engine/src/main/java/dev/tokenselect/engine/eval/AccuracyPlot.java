@@ -35,22 +35,17 @@ public final class AccuracyPlot {
     private AccuracyPlot() {
     }
 
-    /** The y axis of an accuracy plot, by exact match. */
-    public static final String EXACT_MATCH = "accuracy (exact match)";
-    /** The y axis of a plot of RULER's score. */
-    public static final String RULER_SCORE = "RULER's score (string_match_all)";
-
     /** A plot of exact-match accuracy. */
     public static BufferedImage draw(String title, Map<String, Map<Integer, Double>> series, int trainedLength) {
-        return draw(title, EXACT_MATCH, series, trainedLength);
+        return draw(title, Score.EXACT, series, trainedLength);
     }
 
     /**
-     * @param yLabel        what the values are ({@link #EXACT_MATCH}, {@link #RULER_SCORE})
-     * @param series        policy → (length → value in [0, 1], NaN for none)
+     * @param score         what the values are (named on the y axis)
+     * @param series        policy → (length → mean score in [0, 1], NaN for none)
      * @param trainedLength a dashed vertical line at the model's training length, or 0 for none
      */
-    public static BufferedImage draw(String title, String yLabel, Map<String, Map<Integer, Double>> series,
+    public static BufferedImage draw(String title, Score score, Map<String, Map<Integer, Double>> series,
                                      int trainedLength) {
         System.setProperty("java.awt.headless", "true");
         BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
@@ -103,7 +98,7 @@ public final class AccuracyPlot {
             g.drawString(xl, (left + right - fm.stringWidth(xl)) / 2, bottom + 42);
             var saved = g.getTransform();
             g.rotate(-Math.PI / 2);
-            g.drawString(yLabel, -(top + bottom + fm.stringWidth(yLabel)) / 2, 28);
+            g.drawString(score.axis(), -(top + bottom + fm.stringWidth(score.axis())) / 2, 28);
             g.setTransform(saved);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
             g.drawString(title, left, 34);
@@ -154,16 +149,16 @@ public final class AccuracyPlot {
 
     public static void write(Path file, String title, Map<String, Map<Integer, Double>> series, int trainedLength)
             throws IOException {
-        write(file, title, EXACT_MATCH, series, trainedLength);
+        write(file, title, Score.EXACT, series, trainedLength);
     }
 
-    public static void write(Path file, String title, String yLabel, Map<String, Map<Integer, Double>> series,
+    public static void write(Path file, String title, Score score, Map<String, Map<Integer, Double>> series,
                              int trainedLength) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        if (!ImageIO.write(draw(title, yLabel, series, trainedLength), "png", file.toFile())) {
+        if (!ImageIO.write(draw(title, score, series, trainedLength), "png", file.toFile())) {
             throw new IOException("no PNG writer available");
         }
     }

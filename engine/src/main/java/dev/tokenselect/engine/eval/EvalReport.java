@@ -8,8 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BiFunction;
-import java.util.function.ToDoubleFunction;
 
 /**
  * Aggregates outcomes into accuracy cells and writes them as Markdown: a summary per policy and
@@ -86,20 +84,16 @@ public final class EvalReport {
 
     /** Accuracy over all tasks of each policy at each length: policy → length → accuracy. */
     public Map<String, Map<Integer, Double>> summary() {
-        return summary(Cell::accuracy);
+        return summary(Score.EXACT);
     }
 
-    /** RULER's score over all tasks of each policy at each length: policy → length → mean score. */
-    public Map<String, Map<Integer, Double>> rulerSummary() {
-        return summary(Cell::rulerScore);
-    }
-
-    private Map<String, Map<Integer, Double>> summary(ToDoubleFunction<Cell> value) {
+    /** The mean {@code score} over all tasks of each policy at each length: policy → length → mean. */
+    public Map<String, Map<Integer, Double>> summary(Score score) {
         Map<String, Map<Integer, Double>> m = new LinkedHashMap<>();
         for (EvalPolicy p : config.policies()) {
             Map<Integer, Double> row = new LinkedHashMap<>();
             for (int len : config.lengths()) {
-                row.put(len, value.applyAsDouble(cell(null, p.name(), len)));
+                row.put(len, score.of(cell(null, p.name(), len)));
             }
             m.put(p.name(), row);
         }
@@ -162,9 +156,9 @@ public final class EvalReport {
         return b.toString();
     }
 
-    /** The share of its accuracy at the shortest length a policy keeps at {@code length} ({@link KeptShare}). */
-    public KeptShare keptShare(String policy, int length) {
-        return KeptShare.of(outcomes, policy, shortestLength(), length);
+    /** The share of its {@code score} at the shortest length a policy keeps at {@code length} ({@link KeptShare}). */
+    public KeptShare keptShare(String policy, int length, Score score) {
+        return KeptShare.of(outcomes, policy, shortestLength(), length, score);
     }
 
     private int shortestLength() {
@@ -184,11 +178,11 @@ public final class EvalReport {
                         + " the 2.5th and 97.5th percentiles of ").append(KeptShare.RESAMPLES)
                 .append(" bootstrap resamplings of the questions; then right at the length / right at ")
                 .append(lengthLabel(reference)).append(", of how many questions.\n\n");
-        appendKeptTable(b, longer, this::keptShare);
+        appendKeptTable(b, longer, Score.EXACT);
     }
 
-    /** A table of each policy's kept share at each of {@code longer} lengths. */
-    private void appendKeptTable(StringBuilder b, List<Integer> longer, BiFunction<String, Integer, KeptShare> share) {
+    /** A table of each policy's kept share of {@code score} at each of {@code longer} lengths. */
+    private void appendKeptTable(StringBuilder b, List<Integer> longer, Score score) {
         b.append("| policy |");
         longer.forEach(l -> b.append(' ').append(lengthLabel(l)).append(" |"));
         b.append("\n|---|");
@@ -197,25 +191,20 @@ public final class EvalReport {
         for (EvalPolicy p : config.policies()) {
             b.append("| ").append(p.name()).append(" |");
             for (int len : longer) {
-                KeptShare k = share.apply(p.name(), len);
+                KeptShare k = keptShare(p.name(), len, score);
                 b.append(' ').append(k.questions() == 0 ? "–" : keptLabel(k)).append(" |");
             }
             b.append('\n');
         }
     }
 
-    /** The same share by RULER's score of each answer ({@link KeptShare#ofRulerScore}). */
-    public KeptShare keptRulerScore(String policy, int length) {
-        return KeptShare.ofRulerScore(outcomes, policy, shortestLength(), length);
-    }
-
     /**
      * RULER's score (the share of expected strings an answer holds, case ignored) per task, policy and length,
-     * and the share of it each policy keeps, for the tasks that expect more than one string (where it differs
-     * from exact match); nothing when none of them ran.
+     * and the share of it each policy keeps, where some answer was to hold more than one string (elsewhere it
+     * is exact match).
      */
     private void appendRulerScores(StringBuilder b, List<Integer> lengths) {
-        if (config.tasks().stream().noneMatch(EvalTasks::expectsSeveral)) {
+        if (outcomes.stream().allMatch(o -> o.expected().size() == 1)) {
             return;
         }
         b.append("\n### RULER's score\n\nA cell: the mean over the answers of the share of the expected strings each"
@@ -229,7 +218,7 @@ public final class EvalReport {
             for (EvalPolicy p : config.policies()) {
                 b.append("| ").append(task).append(" | ").append(p.name()).append(" |");
                 for (int len : lengths) {
-                    b.append(' ').append(fmt(cell(task, p.name(), len).rulerScore())).append(" |");
+                    b.append(' ').append(fmt(Score.RULER.of(cell(task, p.name(), len)))).append(" |");
                 }
                 b.append('\n');
             }
@@ -241,7 +230,7 @@ public final class EvalReport {
         List<Integer> longer = lengths.stream().filter(l -> l > reference).toList();
         b.append("\nRULER's score kept from ").append(lengthLabel(reference))
                 .append(", as the accuracy kept above (every task, the same questions at both lengths):\n\n");
-        appendKeptTable(b, longer, this::keptRulerScore);
+        appendKeptTable(b, longer, Score.RULER);
     }
 
     private static String keptLabel(KeptShare k) {

@@ -20,14 +20,6 @@ public final class EvalTasks {
     public static final List<String> TASKS = List.of("niah_single_noise", "niah_single_prose", "niah_multikey",
             "niah_multivalue", "niah_multiquery", "vt", "cwe", "kv");
 
-    /** The tasks whose answer holds several expected strings (4 codes, 4 variables, 3 words), where RULER's score gives part credit. */
-    private static final List<String> SEVERAL_EXPECTED = List.of("niah_multivalue", "niah_multiquery", "vt", "cwe");
-
-    /** Whether an answer to {@code task} is expected to hold more than one string. */
-    public static boolean expectsSeveral(String task) {
-        return SEVERAL_EXPECTED.contains(task);
-    }
-
     static final List<String> KEY_WORDS = words(
             "apple banana cherry grape lemon mango melon olive peach pear plum walnut almond pepper " +
             "ginger garlic onion carrot potato tomato falcon eagle hawk raven sparrow swan crane heron " +

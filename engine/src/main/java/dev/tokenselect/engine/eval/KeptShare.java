@@ -5,14 +5,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.function.ToDoubleFunction;
 
 /**
  * The share of its reference-length accuracy a policy keeps at a longer length, on the same questions:
  * only the (task, sample) pairs answered at both lengths count, so a cell run on fewer samples does not
  * compare easier questions with harder ones. The interval is the 2.5th and 97.5th percentile of the
  * share over bootstrap resamplings of those questions (a fixed seed, so a replay prints the same).
- * A question scores 1 or 0 by exact match, or between them by RULER's score ({@link Scorer#rulerScore}).
+ * A question scores 1 or 0 by exact match, or between them by RULER's score ({@link Score}).
  *
  * @param questions questions answered at both lengths
  * @param atReference the questions' summed score at the reference length (by exact match: those right)
@@ -31,22 +30,12 @@ public record KeptShare(int questions, double atReference, double atLength, doub
         return atReference == 0 ? Double.NaN : atLength / atReference;
     }
 
-    /** The share a policy keeps from {@code reference} to {@code length} over every task in {@code outcomes}, by exact match. */
-    public static KeptShare of(List<EvalHarness.Outcome> outcomes, String policy, int reference, int length) {
-        return of(outcomes, policy, reference, length, o -> o.correct() ? 1 : 0);
-    }
-
-    /** The same by RULER's score of each answer. */
-    public static KeptShare ofRulerScore(List<EvalHarness.Outcome> outcomes, String policy, int reference, int length) {
-        return of(outcomes, policy, reference, length, EvalHarness.Outcome::rulerScore);
-    }
-
-    private static KeptShare of(List<EvalHarness.Outcome> outcomes, String policy, int reference, int length,
-                                ToDoubleFunction<EvalHarness.Outcome> score) {
+    /** The share a policy keeps from {@code reference} to {@code length} over every task in {@code outcomes}, by {@code score}. */
+    public static KeptShare of(List<EvalHarness.Outcome> outcomes, String policy, int reference, int length, Score score) {
         Map<String, Double> atReference = new HashMap<>();
         for (EvalHarness.Outcome o : outcomes) {
             if (o.policy().equals(policy) && o.length() == reference) {
-                atReference.putIfAbsent(o.task() + '\u0000' + o.sample(), score.applyAsDouble(o));
+                atReference.putIfAbsent(o.task() + '\u0000' + o.sample(), score.of(o));
             }
         }
         // sorted, so the resamplings draw the same questions on every run
@@ -54,7 +43,7 @@ public record KeptShare(int questions, double atReference, double atLength, doub
         for (EvalHarness.Outcome o : outcomes) {
             String key = o.task() + '\u0000' + o.sample();
             if (o.policy().equals(policy) && o.length() == length && atReference.containsKey(key)) {
-                atLength.putIfAbsent(key, score.applyAsDouble(o));
+                atLength.putIfAbsent(key, score.of(o));
             }
         }
         int n = atLength.size();

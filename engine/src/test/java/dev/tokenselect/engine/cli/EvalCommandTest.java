@@ -1,11 +1,13 @@
 package dev.tokenselect.engine.cli;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+
+import dev.tokenselect.engine.eval.Score;
 
 class EvalCommandTest {
 
@@ -24,9 +26,9 @@ class EvalCommandTest {
 
     @Test
     void plotScoreTakesExactOrRulerAndNamesThemOtherwise() {
-        assertFalse(EvalCommand.rulerPlot("exact"));
-        assertTrue(EvalCommand.rulerPlot(" RULER "));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EvalCommand.rulerPlot("partial"));
+        assertEquals(Score.EXACT, Score.parse("exact"));
+        assertEquals(Score.RULER, Score.parse(" RULER "));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Score.parse("partial"));
         assertTrue(e.getMessage().contains("exact") && e.getMessage().contains("ruler"), e.getMessage());
     }
 }

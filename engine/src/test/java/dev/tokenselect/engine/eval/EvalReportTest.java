@@ -92,7 +92,7 @@ class EvalReportTest {
         assertTrue(md.contains("| ts-64 | 87.5% (75-100), 1.8 / 2 of 2 |"), md);
         assertFalse(report().markdown().contains("RULER's score"), "single-string tasks: exact match is RULER's score");
         EvalReport r = new EvalReport(config, outcomes, "models/tiny", "cpu");
-        assertEquals(Map.of(4096, 1.0, 65536, 0.875), r.rulerSummary().get("ts-64"));
+        assertEquals(Map.of(4096, 1.0, 65536, 0.875), r.summary(Score.RULER).get("ts-64"));
         assertEquals(Map.of(4096, 1.0, 65536, 0.5), r.summary().get("ts-64"));
     }
 
@@ -176,8 +176,8 @@ class EvalReportTest {
     @Test
     void plotNamesItsScoreOnTheAxis() {
         Map<String, Map<Integer, Double>> series = report().summary();
-        BufferedImage exact = AccuracyPlot.draw("t", AccuracyPlot.EXACT_MATCH, series, 4096);
-        BufferedImage ruler = AccuracyPlot.draw("t", AccuracyPlot.RULER_SCORE, series, 4096);
+        BufferedImage exact = AccuracyPlot.draw("t", Score.EXACT, series, 4096);
+        BufferedImage ruler = AccuracyPlot.draw("t", Score.RULER, series, 4096);
         int differ = 0;
         int rightOfAxisLabel = 0;
         for (int y = 0; y < exact.getHeight(); y++) {

@@ -44,7 +44,7 @@ class KeptShareTest {
         all.add(outcome("kv", 32768, "ts", 9, true));
         // another policy's answers do not count
         all.add(outcome("vt", 32768, "full", 2, true));
-        KeptShare k = KeptShare.of(all, "ts", 4096, 32768);
+        KeptShare k = KeptShare.of(all, "ts", 4096, 32768, Score.EXACT);
         assertEquals(4, k.questions());
         assertEquals(4, k.atReference());
         assertEquals(2, k.atLength());
@@ -64,9 +64,9 @@ class KeptShareTest {
             all.add(new EvalHarness.Outcome("niah_multivalue", 65536, "ts", i, i, 65530, later, codes,
                     Scorer.correct(later, codes), Map.of()));
         }
-        KeptShare exact = KeptShare.of(all, "ts", 4096, 65536);
+        KeptShare exact = KeptShare.of(all, "ts", 4096, 65536, Score.EXACT);
         assertEquals(0.5, exact.share());
-        KeptShare ruler = KeptShare.ofRulerScore(all, "ts", 4096, 65536);
+        KeptShare ruler = KeptShare.of(all, "ts", 4096, 65536, Score.RULER);
         assertEquals(4, ruler.questions());
         assertEquals(4.0, ruler.atReference());
         assertEquals(3.5, ruler.atLength());
